@@ -1,0 +1,203 @@
+"""Segments: a customer's payment behaviour summarised in features, and ordered rules over them.
+
+A policy lists segment rules in order; the first rule whose conditions all hold names the
+customer's segment (an empty rule matches everyone and closes the list). Conditions are written
+the way a collections manager writes them in the policy file: ``on_time_rate: ">=0.9"``.
+
+The features themselves are computed by the store in bulk (SQL); this module only evaluates
+rules over them, and exposes the parsed conditions so a store can translate them to SQL.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+
+from regua.errors import InputError, RuleViolation
+
+
+@dataclass(frozen=True)
+class BehaviourFeatures:
+    """One customer's payment history, as numbers.
+
+    Rates are fractions (0 to 1) of the paid invoices and are 0 when none was paid yet;
+    ``avg_days_late`` averages the late payments only. ``oldest_overdue_days`` is how many days
+    the oldest open overdue invoice is late today (0 if none).
+    """
+
+    invoices_total: int = 0
+    invoices_paid: int = 0
+    paid_on_time: int = 0
+    paid_late: int = 0
+    on_time_rate: float = 0.0
+    late_rate: float = 0.0
+    avg_days_late: float = 0.0
+    max_days_late: int = 0
+    open_overdue_cents: int = 0
+    oldest_overdue_days: int = 0
+    tenure_days: int = 0
+
+    @classmethod
+    def from_counts(
+        cls,
+        *,
+        invoices_total: int,
+        paid_on_time: int,
+        paid_late: int,
+        total_days_late: int = 0,
+        max_days_late: int = 0,
+        open_overdue_cents: int = 0,
+        oldest_overdue_days: int = 0,
+        tenure_days: int = 0,
+    ) -> BehaviourFeatures:
+        """Build the features from raw counts, deriving the rates and the average delay."""
+        paid = paid_on_time + paid_late
+        return cls(
+            invoices_total=invoices_total,
+            invoices_paid=paid,
+            paid_on_time=paid_on_time,
+            paid_late=paid_late,
+            on_time_rate=paid_on_time / paid if paid else 0.0,
+            late_rate=paid_late / paid if paid else 0.0,
+            avg_days_late=total_days_late / paid_late if paid_late else 0.0,
+            max_days_late=max_days_late,
+            open_overdue_cents=open_overdue_cents,
+            oldest_overdue_days=oldest_overdue_days,
+            tenure_days=tenure_days,
+        )
+
+
+FEATURES: tuple[str, ...] = tuple(f.name for f in fields(BehaviourFeatures))
+RATE_FEATURES = frozenset({"on_time_rate", "late_rate"})
+
+OPERATORS: Mapping[str, Callable[[float, float], bool]] = MappingProxyType(
+    {
+        ">=": operator.ge,
+        "<=": operator.le,
+        ">": operator.gt,
+        "<": operator.lt,
+        "==": operator.eq,
+        "!=": operator.ne,
+    }
+)
+
+# The default segments, named as collections teams name them.
+DEFAULT_SEGMENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "bom_pagador": "Bom pagador",
+        "atrasador_habitual": "Atrasador habitual",
+        "risco": "Risco",
+        "novo": "Novo",
+    }
+)
+
+
+def default_label(name: str) -> str:
+    """The pt-BR label of a segment name: the known one, else ``"nome_assim"`` -> "Nome assim"."""
+    return DEFAULT_SEGMENT_LABELS.get(name) or name.replace("_", " ").replace("-", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``feature op value``, e.g. ``on_time_rate >= 0.9``."""
+
+    feature: str
+    op: str
+    value: float | int
+
+    def holds(self, features: BehaviourFeatures) -> bool:
+        return OPERATORS[self.op](getattr(features, self.feature), self.value)
+
+    def __str__(self) -> str:
+        return f"{self.feature} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """A named segment and the conditions (all must hold) that put a customer in it."""
+
+    name: str
+    label_pt: str
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def is_catch_all(self) -> bool:
+        return not self.conditions
+
+    def matches(self, features: BehaviourFeatures) -> bool:
+        return all(condition.holds(features) for condition in self.conditions)
+
+
+_CONDITION = re.compile(r"^(>=|<=|==|!=|>|<|=)?\s*(-?\d+(?:[.,]\d+)?)\s*(%?)$")
+
+
+def parse_condition(feature: str, text: str) -> Condition:
+    """Read ``">=0.9"``, ``"<= 10"``, ``">30"``, ``"==0"`` or ``">=90%"`` for ``feature``.
+
+    Raises InputError (field = the feature) with a pt-BR message naming what is wrong.
+    """
+    if feature not in FEATURES:
+        raise InputError(
+            f"atributo desconhecido {feature!r}; use um de: {', '.join(FEATURES)}",
+            field=feature,
+            code="unknown_feature",
+        )
+    match = _CONDITION.match(text.strip())
+    if not match or match.group(1) is None:
+        raise InputError(
+            f"condição inválida {text!r}: use um operador (>=, <=, >, <, ==, !=) e um número, "
+            "por exemplo '>=0.9'",
+            field=feature,
+            code="invalid_condition",
+        )
+    op, number, percent = match.groups()
+    value: float | int
+    if "." in number or "," in number or percent:
+        value = float(number.replace(",", "."))
+        if percent:
+            value /= 100
+    else:
+        value = int(number)
+    if value < 0:
+        raise InputError(
+            f"condição inválida {text!r}: o valor não pode ser negativo",
+            field=feature,
+            code="invalid_condition",
+        )
+    if feature in RATE_FEATURES and value > 1:
+        raise InputError(
+            f"condição inválida {text!r}: uma taxa vai de 0 a 1 (ou use porcentagem, como '90%')",
+            field=feature,
+            code="invalid_condition",
+        )
+    return Condition(feature=feature, op="==" if op == "=" else op, value=value)
+
+
+def classify(features: BehaviourFeatures, rules: Iterable[SegmentRule]) -> str:
+    """The name of the first rule whose conditions all hold.
+
+    A policy always ends with a catch-all rule; if none matches, RuleViolation is raised.
+    """
+    for rule in rules:
+        if rule.matches(features):
+            return rule.name
+    raise RuleViolation(
+        "nenhum segmento se aplica ao cliente: o último segmento da régua deve valer para todos",
+        code="no_segment",
+    )
+
+
+def conditions_as_dict(rule: SegmentRule) -> dict[str, list[tuple[str, float | int]]]:
+    """``{feature: [(op, value), ...]}``: a rule's conditions as data, e.g. to build SQL from."""
+    table: dict[str, list[tuple[str, float | int]]] = {}
+    for condition in rule.conditions:
+        table.setdefault(condition.feature, []).append((condition.op, condition.value))
+    return table
+
+
+def describe_rule(rule: SegmentRule) -> str:
+    """A short text of the rule's conditions ("on_time_rate >= 0.9 e invoices_paid >= 3")."""
+    return " e ".join(str(c) for c in rule.conditions) if rule.conditions else "todos os demais"
