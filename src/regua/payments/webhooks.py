@@ -1,0 +1,171 @@
+"""Incoming payment webhooks: HMAC-SHA256 signatures and the Banco Central Pix API payload.
+
+The Pix payload is the one the PSPs post under the BCB *API Pix* specification
+(``POST {webhookUrl}/pix`` with ``{"pix": [...]}``); amounts come as decimal strings
+(``"110.00"``) and instants as RFC 3339 text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from regua.errors import InputError, Unauthorized
+
+SIGNATURE_PREFIX = "sha256="
+
+# BCB API Pix: valor "\d{1,10}\.\d{2}", txid "[a-zA-Z0-9]{1,35}"; the end-to-end id is
+# 32 characters (E + ISPB + timestamp + sequence).
+_AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
+_TXID_RE = re.compile(r"^[a-zA-Z0-9]{1,35}$")
+_E2E_RE = re.compile(r"^[a-zA-Z0-9]{32}$")
+_HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+@dataclass(frozen=True)
+class PixReceived:
+    """One Pix credited to the receiver's account."""
+
+    end_to_end_id: str
+    txid: str | None
+    amount_cents: int
+    paid_at: datetime  # aware, UTC
+    payer_info: str | None
+    refunded_cents: int = 0  # sum of refunds (devoluções) already settled (status DEVOLVIDO)
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def sign(body: bytes, secret: str) -> str:
+    """Header value ``sha256=<hex HMAC-SHA256 of the raw body>``."""
+    if not secret:
+        raise ValueError("webhook secret is empty")
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + digest
+
+
+def verify_signature(body: bytes, header: str | None, secret: str) -> None:
+    """Check the signature header of a webhook against the raw body.
+
+    Raises:
+        Unauthorized: missing, malformed or wrong signature (compared in constant time).
+        ValueError: empty secret, a configuration mistake that must not accept every request.
+    """
+    expected = sign(body, secret)
+    if header is None or not header.strip():
+        raise Unauthorized("assinatura do webhook ausente", code="webhook_signature_missing")
+    value = header.strip()
+    if not value.lower().startswith(SIGNATURE_PREFIX) or not _HEX_RE.match(
+        value[len(SIGNATURE_PREFIX) :]
+    ):
+        raise Unauthorized(
+            "assinatura do webhook malformada (esperado sha256=<hex>)",
+            code="webhook_signature_invalid",
+        )
+    received = SIGNATURE_PREFIX + value[len(SIGNATURE_PREFIX) :].lower()
+    if not hmac.compare_digest(received.encode("ascii"), expected.encode("ascii")):
+        raise Unauthorized("assinatura do webhook inválida", code="webhook_signature_invalid")
+
+
+# --------------------------------------------------------------------------- Pix payload
+
+
+def _fail(field: str, message: str) -> InputError:
+    return InputError(message, field=field, code="invalid_webhook")
+
+
+def _amount_cents(value: Any, field: str) -> int:
+    if not isinstance(value, str) or not _AMOUNT_RE.match(value):
+        raise _fail(field, f'valor inválido: {value!r} (esperado texto como "110.00")')
+    whole, part = value.split(".")
+    return int(whole) * 100 + int(part)
+
+
+def _instant(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise _fail(field, f"data e hora inválida: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(field, f"data e hora inválida: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise _fail(field, f"data e hora sem fuso horário: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def _optional_text(item: dict[str, Any], name: str, field: str) -> str | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(field, f"texto esperado, encontrado {type(value).__name__}")
+    return value
+
+
+def parse_pix_webhook(body: bytes) -> list[PixReceived]:
+    """Read the ``{"pix": [...]}`` notification a PSP posts when Pix payments arrive.
+
+    Raises:
+        InputError: pt-BR message naming the field, e.g. ``pix[0].valor: valor inválido: ...``.
+    """
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"JSON inválido: {exc}", code="invalid_webhook") from None
+    if not isinstance(document, dict) or "pix" not in document:
+        raise _fail("pix", "campo ausente")
+    items = document["pix"]
+    if not isinstance(items, list):
+        raise _fail("pix", "lista esperada")
+    return [_pix_item(item, f"pix[{index}]") for index, item in enumerate(items)]
+
+
+def _pix_item(item: Any, where: str) -> PixReceived:
+    if not isinstance(item, dict):
+        raise _fail(where, "objeto esperado")
+    e2e = item.get("endToEndId")
+    if not isinstance(e2e, str) or not _E2E_RE.match(e2e):
+        raise _fail(f"{where}.endToEndId", f"identificador inválido: {e2e!r}")
+    txid = _optional_text(item, "txid", f"{where}.txid")
+    if txid is not None and not _TXID_RE.match(txid):
+        raise _fail(f"{where}.txid", f"txid inválido: {txid!r}")
+    if "valor" not in item:
+        raise _fail(f"{where}.valor", "campo ausente")
+    amount = _amount_cents(item["valor"], f"{where}.valor")
+    if amount <= 0:
+        raise _fail(f"{where}.valor", "valor deve ser maior que zero")
+    if "horario" not in item:
+        raise _fail(f"{where}.horario", "campo ausente")
+    paid_at = _instant(item["horario"], f"{where}.horario")
+    payer_info = _optional_text(item, "infoPagador", f"{where}.infoPagador")
+    return PixReceived(
+        end_to_end_id=e2e,
+        txid=txid,
+        amount_cents=amount,
+        paid_at=paid_at,
+        payer_info=payer_info,
+        refunded_cents=_refunded(item.get("devolucoes"), f"{where}.devolucoes"),
+    )
+
+
+def _refunded(refunds: Any, where: str) -> int:
+    if refunds is None:
+        return 0
+    if not isinstance(refunds, list):
+        raise _fail(where, "lista esperada")
+    total = 0
+    for index, refund in enumerate(refunds):
+        field = f"{where}[{index}]"
+        if not isinstance(refund, dict):
+            raise _fail(field, "objeto esperado")
+        amount = _amount_cents(refund.get("valor"), f"{field}.valor")
+        # Only settled refunds reduce what was received; EM_PROCESSAMENTO may still fail.
+        if refund.get("status") == "DEVOLVIDO":
+            total += amount
+    return total
