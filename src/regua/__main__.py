@@ -1,0 +1,3 @@
+from regua.cli.main import app
+
+app()

@@ -1,0 +1,302 @@
+"""The `regua` command line: parse, call a service, present. No business rules here."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from regua.bootstrap import build_context
+from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
+from regua.clock import today_in
+from regua.config import Settings
+from regua.domain.fees import FeeTerms, charges
+from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
+from regua.errors import InputError
+from regua.services import setup
+from regua.services.importing import ImportKind, ImportResult, import_file
+from regua.services.reporting import PortfolioSummary
+from regua.store import migrate
+
+app = typer.Typer(
+    name="regua",
+    help="regua: régua de cobrança para empresas brasileiras.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manutenção do banco de dados.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings.database_url = db
+    return settings
+
+
+@app.command()
+@cli_errors
+def init(
+    db: DbOption = None,
+    nome: Annotated[str, typer.Option(help="Razão social do credor.")] = setup.CreditorIn.name,
+    cnpj: Annotated[str, typer.Option(help="CNPJ (ou CPF) do credor.")] = setup.CreditorIn.document,
+    json_output: JsonOption = False,
+) -> None:
+    """Cria o banco (SQLite por padrão) com o esquema atual e um credor padrão."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.init_database(
+        ctx.engine, setup.CreditorIn(name=nome, document=cnpj), ctx.clock.now()
+    )
+    revision = migrate.current_revision(ctx.engine)
+    if json_output:
+        print_json(
+            {
+                "database_url": ctx.settings.database_url,
+                "creditor_id": creditor_id,
+                "schema_revision": revision,
+            }
+        )
+        return
+    console.print(f"Banco pronto: {ctx.settings.database_url} (esquema {revision})")
+    console.print(f"Credor padrão: #{creditor_id}")
+
+
+@db_app.command("upgrade")
+@cli_errors
+def db_upgrade(db: DbOption = None) -> None:
+    """Atualiza o esquema de um banco existente para a versão desta instalação."""
+    ctx = build_context(_settings(db))
+    before = migrate.current_revision(ctx.engine)
+    migrate.upgrade(ctx.engine)
+    after = migrate.current_revision(ctx.engine)
+    if before == after:
+        console.print(f"Esquema já está na versão atual ({after}).")
+    else:
+        console.print(f"Esquema atualizado: {before or 'vazio'} -> {after}")
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError(f"--map espera campo=coluna, recebeu {pair!r}")
+        name, column = pair.split("=", 1)
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+@app.command("import")
+@cli_errors
+def import_command(
+    kind: Annotated[ImportKind, typer.Argument(help="customers, invoices ou payments")],
+    file: Annotated[Path, typer.Argument(help="Arquivo CSV ou XLSX.")],
+    db: DbOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Uma linha inválida recusa o arquivo inteiro.")
+    ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Coluna com outro nome: campo=coluna (repetível)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Importa clientes, títulos ou pagamentos de uma planilha (idempotente)."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    size = file.stat().st_size if file.exists() else 0
+    show_progress = not json_output and size > 2_000_000
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"Importando {file.name}", total=size)
+        result = import_file(
+            ctx.engine,
+            kind,
+            file,
+            creditor_id=creditor_id,
+            now=ctx.clock.now(),
+            strict=strict,
+            mapping=_parse_mapping(mapping or []),
+            progress=lambda n: progress.advance(task, n),
+        )
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        _print_import(result)
+
+
+def _print_import(result: ImportResult) -> None:
+    console.print(
+        f"{result.file}: {result.inserted} novos, {result.updated} atualizados, "
+        f"{result.unchanged} sem mudança, {result.rejected} rejeitados"
+        + (f", {result.customers_created} clientes criados" if result.customers_created else "")
+    )
+    for error in result.errors[:10]:
+        console.print(f"  {error}", markup=False)
+    if result.rejected > 10:
+        console.print(f"  ... e mais {result.rejected - 10}")
+    if result.reject_file:
+        console.print(f"Linhas rejeitadas, com o motivo: {result.reject_file}")
+
+
+@app.command()
+@cli_errors
+def fees(
+    amount: Annotated[str, typer.Option("--amount", help="Valor do título: 1500,00")],
+    due: Annotated[str, typer.Option("--due", help="Vencimento (AAAA-MM-DD ou dd/mm/aaaa).")],
+    on: Annotated[str | None, typer.Option("--on", help="Data do pagamento. Padrão: hoje.")] = None,
+    multa: Annotated[float, typer.Option(help="Multa em %.")] = 2.0,
+    juros: Annotated[float, typer.Option(help="Juros de mora em % ao mês.")] = 1.0,
+    empresa: Annotated[
+        bool, typer.Option("--empresa", help="Devedor é empresa (sem o teto de 2% do CDC).")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Mostra o valor atualizado de um título vencido: principal, multa e juros."""
+    from regua.services.cells import CellError, parse_date
+
+    try:
+        principal = parse_brl(amount)
+    except MoneyFormatError as exc:
+        raise InputError(str(exc), field="--amount") from None
+    try:
+        due_date = parse_date(due)
+        on_date = parse_date(on) if on else today_in(build_context().clock, "America/Sao_Paulo")
+    except CellError as exc:
+        raise InputError(str(exc), field="--due/--on") from None
+    terms = FeeTerms(
+        late_fee_bp=round(multa * 100),
+        interest_monthly_bp=round(juros * 100),
+        is_consumer=not empresa,
+    )
+    result = charges(principal, due_date, on_date, terms)
+    if json_output:
+        print_json(
+            {
+                "due_date": result.due_date,
+                "effective_due_date": result.effective_due_date,
+                "on": on_date,
+                "days_late": result.days_late,
+                "late_fee_percent": result.late_fee_bp / 100,
+                "principal_cents": result.principal_cents,
+                "late_fee_cents": result.late_fee_cents,
+                "interest_cents": result.interest_cents,
+                "total_cents": result.total_cents,
+                "total": to_decimal_str(result.total_cents),
+            }
+        )
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row(
+        "Vencimento",
+        f"{result.due_date:%d/%m/%Y}"
+        + (
+            f" (prorrogado para {result.effective_due_date:%d/%m/%Y}, dia útil seguinte)"
+            if result.effective_due_date != result.due_date
+            else ""
+        ),
+    )
+    table.add_row("Pagamento em", f"{on_date:%d/%m/%Y}")
+    table.add_row("Dias de atraso", str(result.days_late))
+    table.add_row("Principal", format_brl(result.principal_cents))
+    table.add_row(
+        f"Multa ({result.late_fee_bp / 100:.2f}%)".replace(".", ","),
+        format_brl(result.late_fee_cents),
+    )
+    table.add_row(
+        f"Juros ({juros:.2f}% a.m. pro rata die)".replace(".", ","),
+        format_brl(result.interest_cents),
+    )
+    table.add_row("[bold]Total[/bold]", f"[bold]{format_brl(result.total_cents)}[/bold]")
+    console.print(table)
+    if terms.late_fee_bp > result.late_fee_bp:
+        console.print("Multa limitada a 2% (CDC art. 52 §1º: devedor consumidor).")
+
+
+@app.command()
+@cli_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Pasta da demonstração.")] = Path(
+        "regua-demo"
+    ),
+    customers: Annotated[int, typer.Option("--customers", min=1, max=500_000)] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Data de referência (AAAA-MM-DD).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Cria uma carteira de demonstração realista e mostra o resumo."""
+    from regua.services.demo import build_demo
+
+    ctx = build_context()
+    reference = date.fromisoformat(today) if today else today_in(ctx.clock, "America/Sao_Paulo")
+    with console.status("Gerando a carteira de demonstração...", spinner="dots"):
+        result = build_demo(
+            folder, customers=customers, seed=seed, today=reference, now=ctx.clock.now()
+        )
+    if json_output:
+        print_json(
+            {
+                "folder": result.folder,
+                "database_url": result.database_url,
+                "imports": [r.to_dict() for r in result.imports],
+                "summary": _summary_dict(result.summary),
+            }
+        )
+        return
+    console.print(f"Demonstração em {result.folder}/ (banco {result.database_url})")
+    for imported in result.imports:
+        _print_import(imported)
+    print_summary(result.summary)
+    console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
+
+
+def _summary_dict(summary: PortfolioSummary) -> dict[str, object]:
+    return {
+        "today": summary.today,
+        "customers": summary.customers,
+        "open_invoices": summary.open_invoices,
+        "open_cents": summary.open_cents,
+        "overdue_invoices": summary.overdue_invoices,
+        "overdue_cents": summary.overdue_cents,
+        "aging": [
+            {"bucket": b.label, "invoices": b.invoices, "balance_cents": b.balance_cents}
+            for b in summary.buckets
+        ],
+    }
+
+
+def print_summary(summary: PortfolioSummary) -> None:
+    console.print(f"\n[bold]Carteira em {summary.today:%d/%m/%Y}[/bold]")
+    console.print(f"Clientes: {summary.customers:n}".replace(",", "."))
+    console.print(f"Títulos em aberto: {summary.open_invoices} ({format_brl(summary.open_cents)})")
+    console.print(
+        f"Vencido: {summary.overdue_invoices} títulos, {format_brl(summary.overdue_cents)}"
+    )
+    table = Table(title="Aging (dias de atraso)")
+    table.add_column("Faixa")
+    table.add_column("Títulos", justify="right")
+    table.add_column("Saldo", justify="right")
+    table.add_column("%", justify="right")
+    for bucket in summary.buckets:
+        share = bucket.balance_cents / summary.open_cents * 100 if summary.open_cents else 0
+        table.add_row(
+            bucket.label,
+            str(bucket.invoices),
+            format_brl(bucket.balance_cents),
+            f"{share:.1f}".replace(".", ","),
+        )
+    console.print(table)

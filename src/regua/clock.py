@@ -1,0 +1,34 @@
+"""Where "now" comes from. Only services and entry points ask a clock; the domain gets `today`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that stands still until moved; for tests and simulated days."""
+
+    instant: datetime
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def today_in(clock: Clock, timezone: str) -> date:
+    """The calendar date at `clock.now()` in the given IANA time zone."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()

@@ -1,0 +1,4 @@
+"""Pure rules: dataclasses and functions.
+
+No database, no network, no clock: `today` is a parameter.
+"""

@@ -1,0 +1,80 @@
+"""The one error family: a stable English code, structured fields and a pt-BR message.
+
+Entry points translate these once: the CLI to a one-line message and exit code 2, the web
+layer to an HTTP status. Nothing below the entry points raises HTTP or Typer errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReguaError(Exception):
+    """Base of every error regua raises on purpose.
+
+    `message` is what a person reads (pt-BR); `code` is what a program matches on.
+    """
+
+    code: str = "regua_error"
+    http_status: int = 400
+
+    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields: dict[str, Any] = fields
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.fields}
+
+
+class InputError(ReguaError):
+    """Bad input that can be pinned to a place: a file, a row (line number) and a field."""
+
+    code = "invalid_input"
+    http_status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        where = ":".join(str(part) for part in (file, row) if part is not None)
+        prefix = f"{where}: " if where else ""
+        if field:
+            prefix += f"{field}: "
+        super().__init__(prefix + message, code=code, file=file, row=row, field=field)
+        self.reason = message
+        self.file = file
+        self.row = row
+        self.field = field
+
+
+class NotFound(ReguaError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(ReguaError):
+    code = "conflict"
+    http_status = 409
+
+
+class RuleViolation(ReguaError):
+    """A request that is well formed but breaks a business or legal rule."""
+
+    code = "rule_violation"
+    http_status = 422
+
+
+class Unauthorized(ReguaError):
+    code = "unauthorized"
+    http_status = 401

@@ -1,0 +1,59 @@
+"""`regua demo`: a demo folder with a SQLite database holding a synthetic portfolio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from regua.services import demo_data
+from regua.services.contacts import customer_id_by_external, opt_out
+from regua.services.importing import ImportResult, import_file
+from regua.services.reporting import PortfolioSummary, portfolio_summary
+from regua.services.setup import CreditorIn, init_database
+from regua.store.db import make_engine
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    folder: Path
+    database_url: str
+    imports: tuple[ImportResult, ...]
+    summary: PortfolioSummary
+
+
+def build_demo(
+    folder: Path, *, customers: int, seed: int, today: date, now: datetime
+) -> DemoResult:
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "regua.db"
+    if database.exists():
+        database.unlink()  # a demo is rebuilt from its seed, never merged with an old one
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    try:
+        creditor_id = init_database(engine, CreditorIn(), now)
+        files = demo_data.generate(folder, customers=customers, seed=seed, today=today)
+        results = tuple(
+            import_file(engine, kind, path, creditor_id=creditor_id, now=now)
+            for kind, path in (
+                ("customers", files.customers),
+                ("invoices", files.invoices),
+                ("payments", files.payments),
+            )
+        )
+        with engine.begin() as connection:
+            for external_id, channel in files.opted_out:
+                customer_id = customer_id_by_external(connection, creditor_id, external_id)
+                if customer_id is not None:
+                    opt_out(
+                        connection,
+                        customer_id=customer_id,
+                        channel=channel,
+                        reason="respondeu SAIR",
+                        at=now,
+                    )
+            summary = portfolio_summary(connection, creditor_id, today)
+    finally:
+        engine.dispose()
+    return DemoResult(folder, url, results, summary)

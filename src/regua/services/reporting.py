@@ -1,0 +1,78 @@
+"""Portfolio figures for people: counts, open and overdue money, aging buckets (set-based SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, case, func, select
+
+from regua.store.tables import customers, invoices
+
+OPEN_STATUSES = ("open", "disputed", "in_agreement")
+AGING_BUCKETS = (  # (label, min days late, max days late)
+    ("a vencer", None, 0),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, None),
+)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    label: str
+    invoices: int
+    balance_cents: int
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    today: date
+    customers: int
+    open_invoices: int
+    open_cents: int
+    overdue_invoices: int
+    overdue_cents: int
+    buckets: tuple[Bucket, ...]
+
+
+def portfolio_summary(connection: Connection, creditor_id: int, today: date) -> PortfolioSummary:
+    customer_count = connection.execute(
+        select(func.count()).select_from(customers).where(customers.c.creditor_id == creditor_id)
+    ).scalar_one()
+    labels = []
+    whens = []
+    for label, low, high in AGING_BUCKETS:
+        # days late = today - due_date; compare dates instead of subtracting (portable SQL)
+        conditions = []
+        if low is not None:
+            conditions.append(invoices.c.due_date <= today - timedelta(days=low))
+        if high is not None:
+            conditions.append(invoices.c.due_date >= today - timedelta(days=high))
+        labels.append(label)
+        whens.append(
+            (conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1], label)
+        )
+    bucket = case(*whens).label("bucket")
+    rows = connection.execute(
+        select(bucket, func.count(), func.coalesce(func.sum(invoices.c.balance_cents), 0))
+        .where(
+            invoices.c.creditor_id == creditor_id,
+            invoices.c.status.in_(OPEN_STATUSES),
+            invoices.c.balance_cents > 0,
+        )
+        .group_by(bucket)
+    ).all()
+    found = {label: (int(count), int(cents)) for label, count, cents in rows}
+    buckets = tuple(Bucket(label, *found.get(label, (0, 0))) for label in labels)
+    overdue = [b for b in buckets if b.label != "a vencer"]
+    return PortfolioSummary(
+        today=today,
+        customers=int(customer_count),
+        open_invoices=sum(b.invoices for b in buckets),
+        open_cents=sum(b.balance_cents for b in buckets),
+        overdue_invoices=sum(b.invoices for b in overdue),
+        overdue_cents=sum(b.balance_cents for b in overdue),
+        buckets=buckets,
+    )

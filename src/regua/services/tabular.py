@@ -1,0 +1,214 @@
+"""Reading spreadsheets as Brazilian businesses export them: CSV (`;` or `,`, UTF-8, UTF-8 with
+BOM, Windows-1252) and XLSX, streamed row by row with the byte position for a progress bar.
+
+Header names are matched loosely (case, accents, spaces and punctuation do not matter) against
+the synonyms each importer declares, plus an explicit mapping given by the user.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from regua.errors import InputError
+
+CHUNK = 1 << 20
+CSV_DELIMITERS = (";", ",", "\t", "|")
+
+Progress = Callable[[int], None]
+
+
+def header_key(text: str) -> str:
+    """`Data de Vencimento ` -> `data_de_vencimento`: how headers are compared."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = []
+    for ch in plain.strip().lower():
+        out.append(ch if ch.isalnum() else "_")
+    return "_".join(part for part in "".join(out).split("_") if part)
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else Windows-1252.
+
+    Checked over the whole file in chunks: an export can be plain ASCII for a million rows and
+    carry its first "São Paulo" at the end.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        handle.seek(0)
+        try:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def detect_delimiter(header_line: str, file: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in CSV_DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        raise InputError(
+            "não encontrei o separador de colunas (; , tab ou |) no cabeçalho", file=file, row=1
+        )
+    return best
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes the CSV reader has consumed, for the progress bar."""
+
+    def __init__(self, raw: IO[bytes], progress: Progress | None) -> None:
+        self._raw = raw
+        self._progress = progress
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.position += n
+        if self._progress is not None and n:
+            self._progress(n)
+        return n
+
+
+@dataclass
+class Table:
+    """A header and an iterator of (line number, cells) pairs. Cells are str, or date/Decimal
+    where the spreadsheet stored a typed value (XLSX)."""
+
+    file: str
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]
+    size_bytes: int
+
+
+def open_table(path: Path, progress: Progress | None = None) -> Table:
+    """Open a CSV or XLSX file for streaming."""
+    if not path.exists():
+        raise InputError("arquivo não encontrado", file=str(path))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, progress)
+    return _open_csv(path, progress)
+
+
+def _open_csv(path: Path, progress: Progress | None) -> Table:
+    encoding = detect_encoding(path)
+    size = path.stat().st_size
+    raw = path.open("rb")
+    counting = _CountingReader(raw, progress)
+    text = io.TextIOWrapper(io.BufferedReader(counting, CHUNK), encoding=encoding, newline="")
+    first = text.readline()
+    if not first.strip():
+        raw.close()
+        raise InputError("arquivo vazio: falta o cabeçalho", file=path.name, row=1)
+    delimiter = detect_delimiter(first, path.name)
+    header = next(csv.reader([first], delimiter=delimiter))
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            reader = csv.reader(text, delimiter=delimiter)
+            for cells in reader:
+                if cells and any(cell.strip() for cell in cells):
+                    # line_num counts lines read after the header, which readline() consumed
+                    yield reader.line_num + 1, cells
+        finally:
+            raw.close()
+
+    return Table(path.name, header, rows(), size)
+
+
+def _open_xlsx(path: Path, progress: Progress | None) -> Table:
+    from openpyxl import load_workbook  # heavy; only when an XLSX arrives
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
+        raise InputError(f"não consegui abrir a planilha: {exc}", file=path.name) from None
+    sheet = workbook.worksheets[0]
+    iterator = sheet.iter_rows(values_only=True)
+    try:
+        header_cells = next(iterator)
+    except StopIteration:
+        workbook.close()
+        raise InputError("planilha vazia: falta o cabeçalho", file=path.name, row=1) from None
+    header = ["" if cell is None else str(cell) for cell in header_cells]
+    size = path.stat().st_size
+    total_rows = max(sheet.max_row or 1, 1)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for line, cells in enumerate(iterator, start=2):
+                values = [_xlsx_value(cell) for cell in cells]
+                if progress is not None:
+                    progress(size // total_rows)
+                if any(v != "" for v in values):
+                    yield line, values
+        finally:
+            workbook.close()
+
+    return Table(path.name, header, rows(), size)
+
+
+def _xlsx_value(cell: Any) -> Any:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    if isinstance(cell, bool):
+        return "sim" if cell else "não"
+    if isinstance(cell, int):
+        return str(cell)
+    if isinstance(cell, float):
+        # Excel keeps 1234.56 as a binary float; its shortest repr is the number the user typed.
+        return Decimal(repr(cell))
+    return str(cell)
+
+
+def resolve_columns(
+    header: list[str],
+    synonyms: Mapping[str, tuple[str, ...]],
+    explicit: Mapping[str, str],
+    file: str,
+) -> dict[str, int]:
+    """Map each known field to a column index.
+
+    `explicit` maps field -> header text as written in the file (the user's `--map` option) and
+    wins over the synonyms.
+    """
+    keys = [header_key(h) for h in header]
+    found: dict[str, int] = {}
+    for field, column in explicit.items():
+        if field not in synonyms:
+            known = ", ".join(sorted(synonyms))
+            raise InputError(f"campo desconhecido no mapeamento: {field} (conhecidos: {known})")
+        key = header_key(column)
+        if key not in keys:
+            raise InputError(f"coluna {column!r} do mapeamento não está no cabeçalho", file=file)
+        found[field] = keys.index(key)
+    for field, names in synonyms.items():
+        if field in found:
+            continue
+        for name in (field, *names):
+            key = header_key(name)
+            if key in keys:
+                found[field] = keys.index(key)
+                break
+    return found

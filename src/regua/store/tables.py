@@ -1,0 +1,291 @@
+"""SQLAlchemy Core tables: the persistence shape of regua, nothing more.
+
+Table names use the glossary (`invoices`, `actions`, `promises`...). Money columns are integer
+centavos (`*_cents`), dates are `Date`, instants are timezone-aware UTC. CPF/CNPJ are strings:
+the CNPJ becomes alphanumeric in July 2026.
+
+Bulk work (import, planning, reconciliation, reports) runs set-based over these tables with Core
+statements; rules stay in `regua.domain` and receive plain rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Deterministic constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere for million-row tables.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "in_agreement", "written_off")
+CHANNELS = ("email", "sms", "whatsapp", "phone", "letter")
+ACTION_STATUSES = (
+    "planned",  # waiting for dispatch on its date
+    "deferred",  # moved to a later day (closed day or weekly cap); a new row holds the new date
+    "skipped",  # nothing could be sent (no reachable channel); kept so a manager sees who
+    "dropped",  # over the weekly cap with policy over_limit=drop
+    "cancelled",  # invoice settled / paused before it was sent
+    "sending",  # claimed by a dispatcher
+    "sent",
+    "failed",  # permanent failure, or retries exhausted
+)
+
+creditors = Table(
+    "creditors",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("document", String(14), nullable=False),  # CNPJ or CPF, compact
+    Column("email", String(320)),
+    Column("phone", String(20)),
+    Column("whatsapp", String(20)),
+    Column("address", String(400)),
+    Column("city", String(100)),
+    Column("uf", String(2)),
+    Column("website", String(200)),
+    Column("timezone", String(64), nullable=False, server_default="America/Sao_Paulo"),
+    Column("pix_key", String(77)),
+    # Fee settings: basis points (1/100 of a percent). 200 = 2 %, 100 = 1 % a month.
+    Column("late_fee_bp", Integer, nullable=False, server_default="200"),
+    Column("interest_monthly_bp", Integer, nullable=False, server_default="100"),
+    Column("interest_source", String(16), nullable=False, server_default="contract"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("document", String(14), nullable=False),
+    Column("document_kind", String(4), nullable=False),  # cpf | cnpj
+    # CDC protection (2 % multa cap) applies to consumers; a company can be one too.
+    Column("is_consumer", Boolean, nullable=False),
+    Column("uf", String(2)),
+    Column("city", String(100)),
+    Column("address", String(400)),
+    Column("tags", String(400), nullable=False, server_default=""),  # ",a,b," for LIKE lookups
+    Column("segment", String(40)),
+    Column("segment_since", Date),
+    Column("paused_until", Date),  # pause set by a person; NULL end = until resumed
+    Column("paused", Boolean, nullable=False, server_default="0"),
+    Column("pause_reason", String(400)),
+    Column("anonymised_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("creditor_id", "external_id"),
+    Index("ix_customers_document", "creditor_id", "document"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    # One row per channel: a mobile number yields sms, whatsapp and phone rows, so an opt-out
+    # ("SAIR" on WhatsApp) stops that channel only.
+    Column("channel", String(10), nullable=False),
+    Column("value", String(320), nullable=False),  # E.164, normalised e-mail, or postal address
+    Column("opted_out_at", DateTime(timezone=True)),
+    Column("opt_out_reason", String(200)),
+    Column("invalid_at", DateTime(timezone=True)),  # provider said the address does not exist
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("customer_id", "channel", "value"),
+    CheckConstraint(f"channel IN {CHANNELS!r}", name="channel"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("description", String(400), nullable=False, server_default=""),
+    Column("issue_date", Date),
+    Column("due_date", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("balance_cents", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("settled_on", Date),
+    Column("boleto_line", String(48)),
+    Column("nosso_numero", String(20)),
+    Column("pix_txid", String(35)),
+    Column("agreement_id", Id),
+    Column("paused_until", Date),
+    Column("paused", Boolean, nullable=False, server_default="0"),
+    Column("pause_reason", String(400)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("creditor_id", "external_id"),
+    CheckConstraint(f"status IN {INVOICE_STATUSES!r}", name="status"),
+    CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    Index("ix_invoices_open_due", "status", "due_date"),
+    Index("ix_invoices_customer", "customer_id"),
+    Index("ix_invoices_nosso_numero", "nosso_numero"),
+    Index("ix_invoices_pix_txid", "pix_txid"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    # A unique key per source makes every import idempotent: ERP id, CNAB line key, PIX e2e id.
+    Column("external_id", String(80), nullable=False),
+    Column("source", String(10), nullable=False),  # import | cnab | pix | manual
+    Column("invoice_id", Id, ForeignKey("invoices.id")),  # NULL = unmatched money
+    Column("customer_id", Id, ForeignKey("customers.id")),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("applied_cents", BigInteger, nullable=False, server_default="0"),
+    Column("credit_cents", BigInteger, nullable=False, server_default="0"),  # overpayment
+    Column("paid_on", Date, nullable=False),
+    Column("method", String(20)),
+    Column("reference", String(80)),  # txid, nosso número, invoice external id as given
+    Column("status", String(12), nullable=False),  # applied | unmatched | reversed
+    Column("note", String(400)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("creditor_id", "source", "external_id"),
+    Index("ix_payments_invoice", "invoice_id"),
+    Index("ix_payments_paid_on", "paid_on"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("invoice_id", Id, ForeignKey("invoices.id")),
+    Column("action_id", Id),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # planned, sent, delivered, read, replied, answered, promised, refused, failed, opted_out,
+    # paid, paused, resumed, note ...
+    Column("kind", String(20), nullable=False),
+    Column("channel", String(10)),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("data", JSON),
+    Index("ix_interactions_customer_at", "customer_id", "at"),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("version", String(16), nullable=False),  # content digest
+    Column("source", Text, nullable=False),  # the YAML as loaded: history keeps every version
+    Column("active", Boolean, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("creditor_id", "name", "version"),
+)
+
+segment_history = Table(
+    "segment_history",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("segment", String(40), nullable=False),
+    Column("previous", String(40)),
+    Column("since", Date, nullable=False),
+    UniqueConstraint("customer_id", "since"),
+)
+
+promises = Table(
+    "promises",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("invoice_id", Id, ForeignKey("invoices.id")),  # NULL = all open invoices
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("promised_for", Date, nullable=False),
+    Column("status", String(12), nullable=False, server_default="open"),  # open|kept|broken
+    Column("channel", String(10)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_promises_customer", "customer_id", "promised_for"),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    # collection | thank_you: a customer gets at most one of each per day.
+    Column("purpose", String(12), nullable=False, server_default="collection"),
+    Column("planned_for", Date, nullable=False),
+    Column("policy_name", String(80), nullable=False),
+    Column("policy_version", String(16), nullable=False),
+    Column("step_id", String(40), nullable=False),
+    Column("step_offset", Integer, nullable=False),
+    Column("segment", String(40)),
+    Column("channel", String(10)),
+    Column("contact_value", String(320)),
+    Column("template", String(80)),
+    Column("status", String(10), nullable=False),
+    Column("reason", String(400)),
+    # The proof that the contact was lawful: window checked, weekly count, law basis.
+    Column("evidence", JSON),
+    Column("cost_cents", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("claimed_by", String(80)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("provider_message_id", String(200)),
+    Column("idempotency_key", String(80)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Idempotency of the planner is this key, not a check in Python.
+    UniqueConstraint("customer_id", "planned_for", "purpose", name="uq_actions_customer_day"),
+    Index("ix_actions_status_day", "status", "planned_for"),
+)
+
+action_invoices = Table(
+    "action_invoices",
+    metadata,
+    Column("action_id", Id, ForeignKey("actions.id"), primary_key=True),
+    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("step_id", String(40), nullable=False),
+    Index("ix_action_invoices_invoice", "invoice_id"),
+)
+
+# invoice -> the most advanced step already planned for it: the planner's catch-up memory, so a
+# skipped day sends only the latest step and never repeats one.
+invoice_steps = Table(
+    "invoice_steps",
+    metadata,
+    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("last_offset", Integer, nullable=False),
+    Column("last_step_id", String(40), nullable=False),
+    Column("last_planned_for", Date, nullable=False),
+)
