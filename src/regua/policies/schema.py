@@ -1,0 +1,173 @@
+"""Pydantic models of the policy YAML file: its shape, types and leaf formats.
+
+The models mirror the file key by key (no aliases), so a validation error's location is also
+the path of the offending key in the file, which ``regua.policies.loader`` turns into a line
+number. Cross-field rules (a phone step needs a script, segments must exist, ...) are the
+domain's (``regua.domain.policy.check_policy``); conditions are parsed by the loader, where the
+feature name (a mapping key) is known. The documented example of the format is
+``policies/defaults/padrao.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import StrictStr as Str
+from pydantic_core import PydanticCustomError
+
+from regua.domain.calendar import DEFAULT_TIMEZONE, parse_hours
+from regua.domain.policy import CHANNELS, DEFAULT_PRESCRIPTION_YEARS, StepKind
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise PydanticCustomError(
+            "invalid_name",
+            "nome inválido '{value}': use letras minúsculas sem acento, números, '-' e '_' "
+            "(ex.: padrao, atraso-3, vence_hoje)",
+            {"value": value},
+        )
+    return value
+
+
+def _segment_name(value: str) -> str:
+    if not _SEGMENT.match(value):
+        raise PydanticCustomError(
+            "invalid_segment_name",
+            "nome de segmento inválido '{value}': use letras minúsculas sem acento, números e "
+            "'_', começando por letra (ex.: bom_pagador)",
+            {"value": value},
+        )
+    return value
+
+
+def _channel(value: str) -> str:
+    if value not in CHANNELS:
+        raise PydanticCustomError(
+            "unknown_channel",
+            "canal desconhecido '{value}'; use um de: {choices}",
+            {"value": value, "choices": ", ".join(CHANNELS)},
+        )
+    return value
+
+
+def _hours(value: str) -> str:
+    try:
+        parse_hours(value)
+    except ValueError as exc:
+        raise PydanticCustomError("invalid_hours", str(exc)) from None
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "unknown_timezone",
+            "fuso horário desconhecido '{value}' (ex.: America/Sao_Paulo)",
+            {"value": value},
+        ) from None
+    return value
+
+
+def _one_or_many(value: object) -> object:
+    # `late_rate: ">=0.5"` and `avg_days_late: [">0", "<=10"]` are both accepted.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "condition_number",
+            'esperada uma condição entre aspas, com operador, como ">={value}"',
+            {"value": value},
+        )
+    return [value] if isinstance(value, str) else value
+
+
+Slug = Annotated[Str, AfterValidator(_slug)]
+SegmentName = Annotated[Str, AfterValidator(_segment_name)]
+ChannelName = Annotated[Str, AfterValidator(_channel)]
+HoursText = Annotated[Str, AfterValidator(_hours)]
+Conditions = Annotated[list[Str], BeforeValidator(_one_or_many), Field(min_length=1)]
+NonNegative = Annotated[StrictInt, Field(ge=0)]
+OpenClosed = Literal["closed", "open"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WindowSpec(_Spec):
+    """``contact_window``: hours per kind of day, in the customer's local time."""
+
+    weekdays: HoursText = "08:00-20:00"
+    saturday: HoursText = "08:00-14:00"
+    sunday: HoursText = "closed"
+    holidays: OpenClosed = "closed"
+    carnival: OpenClosed = "open"
+    closed_days: list[date] = []
+
+
+class LimitsSpec(_Spec):
+    """``limits``: contacts per customer."""
+
+    per_customer_per_week: Annotated[StrictInt, Field(ge=1)] = 3
+    per_customer_per_day: Annotated[StrictInt, Field(ge=1)] = 1
+    over_limit: Literal["defer", "drop"] = "defer"
+
+
+class SegmentSpec(_Spec):
+    """One item of ``segments``: a name, a label and conditions (all must hold)."""
+
+    name: SegmentName
+    label: Str | None = None
+    when: dict[Str, Conditions] = {}
+
+
+class StepSpec(_Spec):
+    """One item of ``steps``."""
+
+    id: Slug
+    offset: StrictInt
+    channels: Annotated[list[ChannelName], Field(min_length=1)]
+    template: Slug | None = None
+    script: Slug | None = None
+    segments: list[SegmentName] | None = None
+    kind: StepKind | None = None
+    min_amount_cents: NonNegative = 0
+
+
+class ThankYouSpec(_Spec):
+    """``thank_you``: the message sent when an invoice is settled."""
+
+    template: Slug
+    channels: Annotated[list[ChannelName], Field(min_length=1)]
+
+
+class AssignSpec(_Spec):
+    """``assign``: which customers the policy is for (empty = the default policy)."""
+
+    segments: list[SegmentName] = []
+    customer_tags: list[Annotated[Str, Field(min_length=1)]] = []
+    priority: StrictInt = 0
+
+
+class PolicySpec(_Spec):
+    """The whole policy file."""
+
+    name: Slug
+    description: Str = ""
+    timezone: Annotated[Str, AfterValidator(_timezone)] = DEFAULT_TIMEZONE
+    contact_window: WindowSpec = WindowSpec()
+    limits: LimitsSpec = LimitsSpec()
+    segments: Annotated[list[SegmentSpec], Field(min_length=1)] | None = None
+    steps: Annotated[list[StepSpec], Field(min_length=1)]
+    thank_you: ThankYouSpec | None = None
+    prescription_years: Annotated[StrictInt, Field(ge=1, le=20)] = DEFAULT_PRESCRIPTION_YEARS
+    prices: dict[ChannelName, NonNegative] = {}
+    assign: AssignSpec = AssignSpec()
