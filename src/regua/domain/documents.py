@@ -44,6 +44,9 @@ def parse_tax_id(text: str) -> TaxId:
     compact = "".join(ch for ch in text.upper() if ch.isalnum())
     if not compact:
         raise DocumentError("CPF/CNPJ vazio")
+    if len(set(compact)) == 1:
+        # 111.111.111-11 passes the check-digit arithmetic but the Receita never issues it.
+        raise DocumentError(f"CPF/CNPJ inválido: {text.strip()}")
     if len(compact) <= 11 and compact.isdigit():
         # Spreadsheets drop leading zeros of CPFs stored as numbers.
         candidate = compact.zfill(11)

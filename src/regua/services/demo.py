@@ -8,7 +8,7 @@ from pathlib import Path
 
 from regua.services import demo_data
 from regua.services.contacts import customer_id_by_external, opt_out
-from regua.services.importing import ImportResult, import_file
+from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.reporting import PortfolioSummary, portfolio_summary
 from regua.services.setup import CreditorIn, init_database
 from regua.store.db import make_engine
@@ -34,13 +34,14 @@ def build_demo(
     try:
         creditor_id = init_database(engine, CreditorIn(), now)
         files = demo_data.generate(folder, customers=customers, seed=seed, today=today)
+        sources: tuple[tuple[ImportKind, Path], ...] = (
+            ("customers", files.customers),
+            ("invoices", files.invoices),
+            ("payments", files.payments),
+        )
         results = tuple(
             import_file(engine, kind, path, creditor_id=creditor_id, now=now)
-            for kind, path in (
-                ("customers", files.customers),
-                ("invoices", files.invoices),
-                ("payments", files.payments),
-            )
+            for kind, path in sources
         )
         with engine.begin() as connection:
             for external_id, channel in files.opted_out:

@@ -926,7 +926,7 @@ def _match_invoices(ctx: _Context, references: list[dict[str, str]]) -> list[int
             select(column, invoices.c.id).where(
                 invoices.c.creditor_id == ctx.creditor_id, column.in_(wanted)
             )
-        ).tuples():
+        ):
             found.setdefault((field_name, value), invoice_id)
     out: list[int | None] = []
     for reference in references:

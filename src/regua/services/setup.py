@@ -64,8 +64,8 @@ def create_creditor(connection: Connection, creditor: CreditorIn, now: datetime)
         "interest_source": "contract",
         "created_at": now,
     }
-    result = connection.execute(creditors.insert().values(row))
-    return int(result.inserted_primary_key[0])
+    result = connection.execute(creditors.insert().values(row).returning(creditors.c.id))
+    return int(result.scalar_one())
 
 
 def default_creditor_id(engine: Engine) -> int:

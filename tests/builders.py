@@ -1,0 +1,55 @@
+"""Readable test data: spreadsheet files as Brazilian businesses export them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from regua.services.importing import ImportKind, ImportResult, import_file
+from regua.store.tables import invoices
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` (one row per line, as typed in the test) with CRLF line ends."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+def run_import(
+    engine: Engine, kind: ImportKind, path: Path, creditor_id: int, **kwargs: Any
+) -> ImportResult:
+    return import_file(engine, kind, path, creditor_id=creditor_id, now=NOW, **kwargs)
+
+
+def invoice_row(engine: Engine, external_id: str) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(invoices).where(invoices.c.external_id == external_id)
+        ).one()
+
+
+CUSTOMERS_CSV = """
+codigo_cliente;nome;cpf_cnpj;email;celular;uf;cidade
+C1;José da Conceição;529.982.247-25;jose@exemplo.com.br;(11) 98765-4321;SP;São Paulo
+C2;Padaria Pão Quente Ltda;11.444.777/0001-61;financeiro@paoquente.com.br;(21) 3222-1111;RJ;Niterói
+C3;Maria Antônia;39053344705;;011 99876-5432;MG;Belo Horizonte
+"""

@@ -1,0 +1,86 @@
+"""Shared fixtures: every test that touches the store runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from REGUA_TEST_DATABASE_URL (default: the local `test` database). Where it is
+not reachable the PostgreSQL variants skip, unless REGUA_TEST_REQUIRE_POSTGRES=1 (CI), where
+that is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from regua.services.setup import CreditorIn, create_creditor
+from regua.store import migrate
+from regua.store.db import make_engine
+from regua.store.tables import metadata
+
+POSTGRES_URL = os.environ.get("REGUA_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REGUA_TEST_REQUIRE_POSTGRES") == "1"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    engine = make_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any connection failure means "no PostgreSQL here"
+        engine.dispose()
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_postgres(engine: Engine) -> None:
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "regua.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        sqlite_engine = make_engine(f"sqlite:///{path}")
+        yield sqlite_engine
+        sqlite_engine.dispose()
+    else:
+        pg = request.getfixturevalue("postgres_engine")
+        _truncate_postgres(pg)
+        yield pg
+
+
+@pytest.fixture
+def creditor_id(engine: Engine) -> int:
+    with engine.begin() as connection:
+        return create_creditor(connection, CreditorIn(), NOW)
+
+
+@pytest.fixture
+def db_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
