@@ -1,0 +1,858 @@
+"""Message rendering: a sandboxed Jinja2 environment with pt-BR filters, and template lint.
+
+Templates live in the packaged ``regua/templates`` folder; a user folder with the same layout
+overrides any file, and texts supplied as strings (edited in the web UI) override both:
+
+    messages/<name>/meta.yaml          title, step offset used for previews
+    messages/<name>/email.subject.j2   e-mail subject (one line)
+    messages/<name>/email.html.j2      e-mail HTML part (autoescaped)
+    messages/<name>/email.txt.j2       e-mail plain-text part
+    messages/<name>/sms.j2             SMS (converted to GSM-7, see `render`)
+    messages/<name>/whatsapp.yaml      approved template: name, language, body, ordered params
+    messages/<name>/whatsapp.j2        free text for the open 24 h conversation window
+    messages/<name>/letter.txt.j2      printed letter body (see `regua.channels.letter`)
+    messages/_partials/*               shared blocks for {% include %} / {% import %}
+    scripts/<name>.yaml                call scripts (`regua.channels.call_scripts`)
+
+Templates are user-editable, so they run in Jinja2's ImmutableSandboxedEnvironment: no access
+to ``_``-prefixed attributes, no mutation of the context, and any attempt raises
+`TemplateSecurityError`. Undefined names fail loudly (StrictUndefined) instead of sending a
+message with a hole in it.
+
+The render CONTEXT (built by the dispatch service from the store; `sample_context` builds a
+realistic one for tests, lint and previews):
+
+    today: date                      the creditor's local date of the send
+    customer: {id, name, first_name, document (formatted), kind: "cpf" | "cnpj"}
+    creditor: {name, document (formatted CNPJ/CPF), phone, email, address, website}
+    invoices: list of {number, description (what was sold), issue_date, due_date,
+               days_late (int, < 0 before the due date), amount_cents, balance_cents,
+               principal_cents, late_fee_cents, interest_cents, total_cents}
+    totals: {balance_cents, late_fee_cents, interest_cents, total_cents, count}
+    payment: {pix_code, pix_qr_svg, boleto_line, portal_url}      each str | None
+    step: {id, offset}                  optional key: notice_days (aviso_negativacao, default 10)
+    contact: {phone, whatsapp, email, hours}   a way to talk to a person at the creditor
+    opt_out: {keyword: "SAIR"}
+    operator: {name}                 optional; call scripts only
+    offers: {installments_max, installment_min_cents, new_due_days}   optional; call scripts
+
+Filters: ``brl`` (centavos -> "R$ 1.234,56"), ``data`` ("23/11/2026"), ``data_extenso``
+("23 de novembro de 2026"), ``relativo`` ("hoje", "amanhã", "ontem", "em 3 dias", "há 3 dias",
+relative to ``today``), ``documento`` (formatted CPF/CNPJ), ``telefone`` ("(11) 98765-4321"),
+``nome`` (name in title case, "Maria da Silva"), ``dias`` ("1 dia", "3 dias"), ``mais_dias``
+(date + n days).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import segno
+import yaml
+from babel.dates import format_date, format_timedelta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from regua.channels.base import Attachment, ChannelName, OutgoingMessage
+from regua.channels.sms_length import sms_length, to_gsm7
+from regua.domain.documents import DocumentError, format_phone, normalize_phone, parse_tax_id
+from regua.domain.money import format_brl, round_half_up
+from regua.domain.tone import LintIssue, lint_text
+from regua.errors import ReguaError
+
+MESSAGE_CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "letter")
+CHANNEL_FILES: dict[str, tuple[str, ...]] = {
+    "email": ("email.subject.j2", "email.html.j2", "email.txt.j2"),
+    "sms": ("sms.j2",),
+    "whatsapp": ("whatsapp.yaml", "whatsapp.j2"),
+    "letter": ("letter.txt.j2",),
+}
+DEFAULT_WHATSAPP_LANGUAGE = "pt_BR"
+# Limits a hostile template could otherwise use to exhaust memory ("x" * 10**9, 9**9**9).
+MAX_REPEAT = 10_000
+MAX_POWER_EXPONENT = 100
+
+
+class TemplateError(ReguaError):
+    """A template that cannot be loaded or rendered (syntax, missing value, missing file)."""
+
+    code = "template_error"
+    http_status = 422
+
+
+class TemplateSecurityError(TemplateError):
+    """A template tried to reach Python internals through the sandbox."""
+
+    code = "template_security"
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """One template rendered for one channel. `text` is the e-mail plain part, the SMS, the
+    WhatsApp free text or the letter body; `whatsapp_template_text` is the approved template's
+    body with its parameters filled in (what the debtor reads when the template is sent)."""
+
+    template: str
+    channel: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    whatsapp_template: str | None = None
+    whatsapp_language: str | None = None
+    whatsapp_params: tuple[str, ...] = ()
+    whatsapp_template_text: str | None = None
+    sms_segments: int | None = None
+
+    def to_outgoing(
+        self,
+        *,
+        to: str,
+        idempotency_key: str,
+        to_name: str = "",
+        sender_name: str = "",
+        reply_to: str | None = None,
+        unsubscribe_url: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        metadata: Mapping[str, str] | None = None,
+    ) -> OutgoingMessage:
+        """The message a channel adapter sends, addressed to one recipient."""
+        channel: ChannelName = self.channel  # type: ignore[assignment]
+        return OutgoingMessage(
+            channel=channel,
+            to=to,
+            to_name=to_name,
+            text=self.text,
+            subject=self.subject,
+            html=self.html,
+            whatsapp_template=self.whatsapp_template,
+            whatsapp_params=self.whatsapp_params,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
+            sender_name=sender_name,
+            reply_to=reply_to,
+            unsubscribe_url=unsubscribe_url,
+            metadata={
+                **({"whatsapp_language": self.whatsapp_language} if self.whatsapp_language else {}),
+                **(metadata or {}),
+            },
+        )
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def _brl(cents: Any) -> str:
+    # Money is integer centavos everywhere; a float here means a bug upstream, so refuse it.
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError(f"brl espera centavos inteiros, recebeu {type(cents).__name__}")
+    return format_brl(cents)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    raise TypeError(f"esperava uma data, recebeu {type(value).__name__}")
+
+
+def _data(value: Any) -> str:
+    return _as_date(value).strftime("%d/%m/%Y")
+
+
+def _data_extenso(value: Any) -> str:
+    return str(format_date(_as_date(value), format="long", locale="pt_BR"))
+
+
+@jinja2.pass_context
+def _relativo(ctx: jinja2.runtime.Context, value: Any) -> str:
+    today = ctx.get("today")
+    if not isinstance(today, date):
+        raise TypeError("o filtro relativo precisa de 'today' no contexto")
+    days = (_as_date(value) - today).days
+    named = {0: "hoje", 1: "amanhã", -1: "ontem"}
+    if days in named:
+        return named[days]
+    # threshold keeps Babel in days ("em 45 dias") instead of rounding to "em 2 meses".
+    return str(
+        format_timedelta(
+            timedelta(days=days),
+            granularity="day",
+            threshold=10_000,
+            add_direction=True,
+            locale="pt_BR",
+        )
+    )
+
+
+def _documento(value: Any) -> str:
+    try:
+        return parse_tax_id(str(value)).formatted
+    except DocumentError:
+        return str(value)
+
+
+def _telefone(value: Any) -> str:
+    try:
+        return format_phone(normalize_phone(str(value)))
+    except DocumentError:
+        return str(value)
+
+
+_NAME_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "van", "von"})
+
+
+def _nome(value: Any) -> str:
+    """Title-case a name imported in capitals ("MARIA DA SILVA" -> "Maria da Silva")."""
+    words = str(value).split()
+    out = [
+        w.lower() if i > 0 and w.lower() in _NAME_PARTICLES else w[:1].upper() + w[1:].lower()
+        for i, w in enumerate(words)
+    ]
+    return " ".join(out)
+
+
+def _dias(value: Any) -> str:
+    count = abs(int(value))
+    return f"{count} dia" if count == 1 else f"{count} dias"
+
+
+def _mais_dias(value: Any, days: int) -> date:
+    return _as_date(value) + timedelta(days=int(days))
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "brl": _brl,
+    "data": _data,
+    "data_extenso": _data_extenso,
+    "relativo": _relativo,
+    "documento": _documento,
+    "telefone": _telefone,
+    "nome": _nome,
+    "dias": _dias,
+    "mais_dias": _mais_dias,
+}
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def _autoescape(name: str | None) -> bool:
+    # Only HTML output is escaped; SMS, WhatsApp and letters are plain text.
+    return name is not None and (name.endswith(".html.j2") or name.endswith(".html"))
+
+
+class _SandboxEnvironment(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator_: str, left: Any, right: Any
+    ) -> Any:
+        if operator_ == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > MAX_REPEAT
+                ):
+                    raise jinja2.exceptions.SecurityError("repetição grande demais")
+            return operator.mul(left, right)
+        if operator_ == "**":
+            if isinstance(right, int) and abs(right) > MAX_POWER_EXPONENT:
+                raise jinja2.exceptions.SecurityError("potência grande demais")
+            return operator.pow(left, right)
+        return super().call_binop(context, operator_, left, right)
+
+
+def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    env = _SandboxEnvironment(
+        loader=loader,
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(FILTERS)
+    # Nothing in a message needs these; fewer objects within reach of a template.
+    for name in ("lipsum", "cycler", "joiner"):
+        env.globals.pop(name, None)
+    return env
+
+
+def _translate(exc: Exception, where: str) -> TemplateError:
+    """Turn a Jinja/filter exception into a TemplateError a collections user can act on."""
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return TemplateSecurityError(
+            f"O modelo {where} tentou acessar partes internas do sistema ({exc}). "
+            "Modelos só podem usar os dados da mensagem e os filtros do regua.",
+            template=where,
+        )
+    if isinstance(exc, jinja2.exceptions.TemplateSyntaxError):
+        file = exc.name or where
+        return TemplateError(
+            f"Erro de sintaxe em {file}, linha {exc.lineno}: {exc.message}",
+            code="template_syntax",
+            template=where,
+            line=exc.lineno,
+        )
+    if isinstance(exc, jinja2.exceptions.TemplateNotFound):
+        return TemplateError(
+            f"Modelo não encontrado: {exc.name}", code="template_not_found", template=where
+        )
+    if isinstance(exc, jinja2.exceptions.UndefinedError):
+        return TemplateError(
+            f"O modelo {where} usa um dado que não existe: {exc.message}",
+            code="template_undefined",
+            template=where,
+        )
+    return TemplateError(f"Falha ao montar o modelo {where}: {exc}", template=where)
+
+
+_RENDER_FAILURES = (
+    jinja2.exceptions.TemplateError,
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    ZeroDivisionError,
+    OverflowError,
+)
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    """Conditional blocks leave blank lines and trailing spaces; keep at most one blank line."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_META_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class WhatsAppTemplateSpec:
+    """The approved WhatsApp template a message maps to (whatsapp.yaml)."""
+
+    name: str
+    language: str
+    body: str  # Meta's body text with {{1}}, {{2}} ... placeholders
+    params: tuple[str, ...]  # Jinja expressions/templates, in placeholder order
+    category: str = "UTILITY"
+
+
+class TemplateRenderer:
+    """Loads and renders message templates; user folder and user texts override the defaults.
+
+    Instances are immutable after construction and safe to share between threads.
+    """
+
+    def __init__(
+        self, user_dir: Path | str | None = None, texts: Mapping[str, str] | None = None
+    ) -> None:
+        self.user_dir = Path(user_dir) if user_dir is not None else None
+        self._texts = dict(texts or {})
+        loaders: list[jinja2.BaseLoader] = []
+        if self._texts:
+            loaders.append(jinja2.DictLoader(self._texts))
+        if self.user_dir is not None:
+            loaders.append(jinja2.FileSystemLoader(str(self.user_dir)))
+        loaders.append(jinja2.PackageLoader("regua", "templates"))
+        self.env = _new_environment(jinja2.ChoiceLoader(loaders))
+
+    def with_texts(self, texts: Mapping[str, str]) -> TemplateRenderer:
+        """A renderer where `texts` ({"messages/x/sms.j2": "..."}) override every other file."""
+        return TemplateRenderer(self.user_dir, {**self._texts, **texts})
+
+    # -- discovery --------------------------------------------------------------------------
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self.env.loader.get_source(self.env, path)  # type: ignore[union-attr]
+        except jinja2.exceptions.TemplateNotFound:
+            return False
+        return True
+
+    def source(self, path: str) -> str:
+        try:
+            text, _filename, _uptodate = self.env.loader.get_source(self.env, path)  # type: ignore[union-attr]
+        except jinja2.exceptions.TemplateNotFound as exc:
+            raise _translate(exc, path) from None
+        return text
+
+    def template_names(self) -> list[str]:
+        """Every message template name (packaged, user folder and user texts)."""
+        names = set()
+        for path in self.env.list_templates():
+            parts = path.split("/")
+            if len(parts) == 3 and parts[0] == "messages" and not parts[1].startswith("_"):
+                names.add(parts[1])
+        return sorted(names)
+
+    def script_names(self) -> list[str]:
+        names = set()
+        for path in self.env.list_templates():
+            parts = path.split("/")
+            if len(parts) == 2 and parts[0] == "scripts" and parts[1].endswith(".yaml"):
+                names.add(parts[1].removesuffix(".yaml"))
+        return sorted(names)
+
+    def channels_of(self, template_name: str) -> list[str]:
+        """Channels the template has files for, in MESSAGE_CHANNELS order."""
+        return [
+            channel
+            for channel in MESSAGE_CHANNELS
+            if self._exists(f"messages/{template_name}/{CHANNEL_FILES[channel][0]}")
+        ]
+
+    def meta(self, template_name: str) -> dict[str, Any]:
+        path = f"messages/{template_name}/meta.yaml"
+        if not self._exists(path):
+            return {}
+        loaded = yaml.safe_load(self.source(path)) or {}
+        if not isinstance(loaded, dict):
+            raise TemplateError(f"{path}: esperava um mapa YAML", code="template_meta")
+        return loaded
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def render_file(self, path: str, context: Mapping[str, Any]) -> str:
+        """Render one template file of the library by its path."""
+        try:
+            return self.env.get_template(path).render(context)
+        except _RENDER_FAILURES as exc:
+            raise _translate(exc, path) from exc
+
+    def render_string(self, text: str, context: Mapping[str, Any], *, where: str) -> str:
+        """Render a template given as text (autoescaped only when `where` ends in .html.j2)."""
+        template = compile_template_text(text, filename=where, env=self.env)
+        try:
+            return template.render(context)
+        except _RENDER_FAILURES as exc:
+            raise _translate(exc, where) from exc
+
+    def whatsapp_spec(self, template_name: str) -> WhatsAppTemplateSpec:
+        path = f"messages/{template_name}/whatsapp.yaml"
+        try:
+            raw = yaml.safe_load(self.source(path))
+        except yaml.YAMLError as exc:
+            raise TemplateError(f"{path}: YAML inválido: {exc}", code="template_yaml") from exc
+        if not isinstance(raw, dict) or not raw.get("name") or "body" not in raw:
+            raise TemplateError(
+                f"{path}: precisa de 'name', 'body' e 'params'", code="template_yaml"
+            )
+        params = raw.get("params") or []
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise TemplateError(
+                f"{path}: 'params' deve ser uma lista de textos", code="template_yaml"
+            )
+        placeholders = {int(n) for n in _META_PLACEHOLDER.findall(str(raw["body"]))}
+        if placeholders != set(range(1, len(params) + 1)):
+            raise TemplateError(
+                f"{path}: o corpo usa {{{{1}}}}..{{{{{len(placeholders)}}}}} mas há "
+                f"{len(params)} parâmetros",
+                code="template_yaml",
+            )
+        return WhatsAppTemplateSpec(
+            name=str(raw["name"]),
+            language=str(raw.get("language", DEFAULT_WHATSAPP_LANGUAGE)),
+            body=str(raw["body"]).strip(),
+            params=tuple(params),
+            category=str(raw.get("category", "UTILITY")),
+        )
+
+    def render(
+        self, template_name: str, channel: str, context: Mapping[str, Any]
+    ) -> RenderedMessage:
+        """Render `template_name` for `channel` ("email", "sms", "whatsapp", "letter")."""
+        if channel not in CHANNEL_FILES:
+            raise TemplateError(
+                f"Canal sem modelo de mensagem: {channel}. Ligações usam roteiros "
+                "(load_call_script).",
+                code="template_channel",
+            )
+        base = f"messages/{template_name}/"
+        if not self._exists(base + CHANNEL_FILES[channel][0]):
+            raise TemplateError(
+                f"O modelo {template_name} não tem versão para o canal {channel}.",
+                code="template_not_found",
+                template=template_name,
+                channel=channel,
+            )
+        if channel == "email":
+            return RenderedMessage(
+                template=template_name,
+                channel=channel,
+                subject=_one_line(self.render_file(base + "email.subject.j2", context)),
+                html=self.render_file(base + "email.html.j2", context).strip(),
+                text=_tidy_text(self.render_file(base + "email.txt.j2", context)),
+            )
+        if channel == "sms":
+            # SMS is written in GSM-7: one accent outside it (ã, ç, õ...) switches the whole
+            # message to UCS-2, cutting a segment from 160 to 70 characters, which more than
+            # doubles the cost and splits short messages. Names and descriptions from the store
+            # carry accents, so the rendered text is converted, not only the template.
+            text = to_gsm7(_tidy_text(self.render_file(base + "sms.j2", context)))
+            return RenderedMessage(
+                template=template_name,
+                channel=channel,
+                text=text,
+                sms_segments=sms_length(text).segments,
+            )
+        if channel == "whatsapp":
+            spec = self.whatsapp_spec(template_name)
+            params = []
+            for number, expression in enumerate(spec.params, start=1):
+                where = f"{base}whatsapp.yaml params[{number}]"
+                # Meta rejects parameters with line breaks, tabs or empty text.
+                value = _one_line(self.render_string(expression, context, where=where))
+                if not value:
+                    raise TemplateError(
+                        f"{where}: o parâmetro {{{{{number}}}}} ficou vazio; "
+                        "o WhatsApp recusa parâmetros vazios",
+                        code="template_whatsapp_param",
+                    )
+                params.append(value)
+            filled = _META_PLACEHOLDER.sub(lambda m: params[int(m.group(1)) - 1], spec.body)
+            free_text = (
+                _tidy_text(self.render_file(base + "whatsapp.j2", context))
+                if self._exists(base + "whatsapp.j2")
+                else filled
+            )
+            return RenderedMessage(
+                template=template_name,
+                channel=channel,
+                text=free_text,
+                whatsapp_template=spec.name,
+                whatsapp_language=spec.language,
+                whatsapp_params=tuple(params),
+                whatsapp_template_text=filled,
+            )
+        return RenderedMessage(
+            template=template_name,
+            channel=channel,
+            text=_tidy_text(self.render_file(base + "letter.txt.j2", context)),
+        )
+
+
+def compile_template_text(
+    text: str, *, filename: str = "modelo.txt.j2", env: jinja2.Environment | None = None
+) -> jinja2.Template:
+    """Compile a template given as a string in the sandbox; syntax errors name the line.
+
+    `filename` decides autoescaping (``*.html.j2`` is escaped) and appears in messages.
+    """
+    environment = env if env is not None else default_renderer().env
+    try:
+        code = environment.compile(text, name=filename, filename=filename)
+    except jinja2.exceptions.TemplateSyntaxError as exc:
+        raise _translate(exc, filename) from exc
+    return environment.template_class.from_code(
+        environment, code, environment.make_globals(None), None
+    )
+
+
+def load_user_template_text(
+    template_name: str, files: Mapping[str, str], *, base: TemplateRenderer | None = None
+) -> TemplateRenderer:
+    """A renderer where user-supplied texts replace files of one template.
+
+    `files` maps a channel file name ("sms.j2", "email.html.j2", "whatsapp.yaml", ...) to its
+    text. Every text is compiled at once, so a syntax error is reported before anything is
+    saved or sent; the returned renderer is then used like any other.
+    """
+    allowed = {name for names in CHANNEL_FILES.values() for name in names} | {"meta.yaml"}
+    texts: dict[str, str] = {}
+    for file_name, text in files.items():
+        if file_name not in allowed:
+            raise TemplateError(
+                f"Arquivo de modelo desconhecido: {file_name}. Use um destes: "
+                + ", ".join(sorted(allowed)),
+                code="template_file",
+            )
+        path = f"messages/{template_name}/{file_name}"
+        if file_name.endswith(".j2"):
+            compile_template_text(text, filename=path)
+        texts[path] = text
+    return (base or default_renderer()).with_texts(texts)
+
+
+@lru_cache(maxsize=1)
+def default_renderer() -> TemplateRenderer:
+    """The packaged library alone (built on first use, not at import time)."""
+    return TemplateRenderer()
+
+
+def render(
+    template_name: str, channel: str, context: Mapping[str, Any], *, user_dir: Path | None = None
+) -> RenderedMessage:
+    """Render with the packaged library, or with `user_dir` overriding it."""
+    renderer = default_renderer() if user_dir is None else TemplateRenderer(user_dir)
+    return renderer.render(template_name, channel, context)
+
+
+# --- sample context ------------------------------------------------------------------------
+
+SAMPLE_PIX_CODE = (
+    # The static example of the BCB BR Code manual (see BRAZIL.md §1.3), CRC included.
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
+    "5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+)
+
+
+def _sample_invoice(
+    today: date, days_late: int, number: str, description: str, principal: int
+) -> dict[str, Any]:
+    due = today - timedelta(days=days_late)
+    late = days_late > 0
+    # Sample figures only (domain.fees computes real ones): multa 2% (CDC art. 52 §1) and
+    # juros de mora 1% a.m. pro rata die, simple, on the principal.
+    late_fee = round_half_up(Fraction(principal * 2, 100)) if late else 0
+    interest = round_half_up(Fraction(principal * days_late, 100 * 30)) if late else 0
+    return {
+        "number": number,
+        "description": description,
+        "issue_date": due - timedelta(days=20),
+        "due_date": due,
+        "days_late": days_late,
+        "amount_cents": principal,
+        "balance_cents": principal,
+        "principal_cents": principal,
+        "late_fee_cents": late_fee,
+        "interest_cents": interest,
+        "total_cents": principal + late_fee + interest,
+    }
+
+
+def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[str, Any]:
+    """A realistic context for tests, lint and previews.
+
+    Args:
+        today: the send date.
+        offset: the step offset in days from the due date (-3 = three days before it).
+        invoices: how many open invoices the action covers (1 or more).
+    """
+    items = [
+        # Invoices of one action share the step's offset (several invoices due the same day).
+        _sample_invoice(today, offset, "NF-1042", "Plano Internet Fibra 300 Mega", 14990),
+        _sample_invoice(today, offset, "NF-1043", "Instalação do roteador Wi-Fi", 8000),
+        _sample_invoice(today, offset, "NF-1044", "Ponto adicional de Wi-Fi", 2990),
+    ][: max(1, invoices)]
+    pix_code = SAMPLE_PIX_CODE
+    return {
+        "today": today,
+        "customer": {
+            "id": "c-1001",
+            "name": "Maria da Conceição Souza",
+            "first_name": "Maria",
+            "document": parse_tax_id("52998224725").formatted,
+            "kind": "cpf",
+        },
+        "creditor": {
+            "name": "Conecta Fibra Ltda",
+            "document": parse_tax_id("11222333000181").formatted,
+            "phone": "(11) 4002-8922",
+            "email": "atendimento@conectafibra.com.br",
+            "address": "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000",
+            "website": "www.conectafibra.com.br",
+        },
+        "invoices": items,
+        "totals": {
+            "balance_cents": sum(i["balance_cents"] for i in items),
+            "late_fee_cents": sum(i["late_fee_cents"] for i in items),
+            "interest_cents": sum(i["interest_cents"] for i in items),
+            "total_cents": sum(i["total_cents"] for i in items),
+            "count": len(items),
+        },
+        "payment": {
+            "pix_code": pix_code,
+            "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
+            "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
+            "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
+        },
+        "step": {"id": f"etapa{offset:+d}", "offset": offset},
+        "contact": {
+            "phone": "(11) 4002-8922",
+            "whatsapp": "(11) 98765-4321",
+            "email": "atendimento@conectafibra.com.br",
+            "hours": "de segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h",
+        },
+        "opt_out": {"keyword": "SAIR"},
+        "operator": {"name": "Ana"},
+        "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
+    }
+
+
+# --- lint ----------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    """HTML -> the text a reader sees, for linting the HTML part (stdlib parser, no new dep)."""
+
+    _BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "table", "td"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self._skip += 1
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self._skip = max(0, self._skip - 1)
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class TemplateLintIssue:
+    """A lint finding located in the library: which template, channel and file."""
+
+    template: str
+    channel: str
+    file: str
+    issue: LintIssue
+
+    @property
+    def severity(self) -> str:
+        return self.issue.severity
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "channel": self.channel,
+            "file": self.file,
+            "code": self.issue.code,
+            "severity": self.issue.severity,
+            "line": self.issue.line,
+            "part": self.issue.part,
+            "message": self.issue.message_pt,
+        }
+
+
+def lint_rendered(rendered: RenderedMessage, context: Mapping[str, Any]) -> list[TemplateLintIssue]:
+    """Lint every part of a rendered message against the creditor in `context`."""
+    creditor = context.get("creditor") or {}
+    name, document = creditor.get("name"), creditor.get("document")
+
+    def lint(channel: str, text: str, **options: Any) -> list[LintIssue]:
+        return lint_text(channel, text, creditor_name=name, creditor_document=document, **options)
+
+    base = f"messages/{rendered.template}/"
+    found: list[TemplateLintIssue] = []
+
+    def add(file: str, issues: list[LintIssue]) -> None:
+        found.extend(
+            TemplateLintIssue(rendered.template, rendered.channel, file, i) for i in issues
+        )
+
+    if rendered.channel == "email":
+        add(
+            base + "email.txt.j2",
+            lint("email", rendered.text, subject=rendered.subject),
+        )
+        add(base + "email.html.j2", lint("email", html_to_text(rendered.html or "")))
+    elif rendered.channel == "sms":
+        length = sms_length(rendered.text)
+        add(
+            base + "sms.j2",
+            lint(
+                "sms",
+                rendered.text,
+                sms_segments=length.segments,
+                sms_unicode=length.encoding == "ucs2",
+            ),
+        )
+    elif rendered.channel == "whatsapp":
+        add(
+            base + "whatsapp.yaml",
+            lint("whatsapp", rendered.whatsapp_template_text or ""),
+        )
+        add(
+            base + "whatsapp.j2",
+            lint("whatsapp", rendered.text, whatsapp_free_text=True),
+        )
+    else:
+        add(base + "letter.txt.j2", lint("letter", rendered.text))
+    return found
+
+
+def _failure_issue(template: str, channel: str, file: str, exc: ReguaError) -> TemplateLintIssue:
+    return TemplateLintIssue(
+        template, channel, file, LintIssue("erro_de_modelo", exc.message, None, "error")
+    )
+
+
+def lint_template(
+    name: str, *, renderer: TemplateRenderer | None = None, today: date | None = None
+) -> list[TemplateLintIssue]:
+    """Render every channel of a template with `sample_context` and lint the output.
+
+    The template is rendered for one invoice and for three (an action may cover several), at the
+    offset in its meta.yaml; a template that fails to render is reported, not raised.
+    """
+    renderer = renderer or default_renderer()
+    today = today or date(2026, 11, 23)
+    try:
+        offset = int(renderer.meta(name).get("offset", 3))
+    except ReguaError as exc:
+        return [_failure_issue(name, "-", f"messages/{name}/meta.yaml", exc)]
+    channels = renderer.channels_of(name)
+    if not channels:
+        missing = TemplateError(f"O modelo {name} não tem nenhum arquivo de canal.")
+        return [_failure_issue(name, "-", f"messages/{name}/", missing)]
+    seen: set[tuple[str, str, str, str, int | None]] = set()
+    issues: list[TemplateLintIssue] = []
+    for channel in channels:
+        for count in (1, 3):
+            context = sample_context(today, offset=offset, invoices=count)
+            try:
+                rendered = renderer.render(name, channel, context)
+            except ReguaError as exc:
+                found = [_failure_issue(name, channel, f"messages/{name}/", exc)]
+            else:
+                found = lint_rendered(rendered, context)
+            for item in found:
+                key = (
+                    item.channel,
+                    item.file,
+                    item.issue.code,
+                    item.issue.message_pt,
+                    item.issue.line,
+                )
+                if key not in seen:
+                    seen.add(key)
+                    issues.append(item)
+    return issues
