@@ -1,0 +1,74 @@
+"""Shared pieces of the side-by-side benchmarks: fresh databases, timing, peak memory."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from regua.store import migrate
+from regua.store.db import make_engine
+
+PG_ADMIN_URL = os.environ.get("REGUA_BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/postgres")
+
+
+def fresh_database(kind: str, name: str, folder: Path) -> str:
+    """A new, empty, migrated database of `kind` (sqlite or postgresql); returns its URL."""
+    if kind == "sqlite":
+        path = folder / f"{name}.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        url = f"{base}/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss_mb: float
+    output: str
+
+
+def run_cli(args: list[str]) -> Timed:
+    """Run `regua ARGS` in a child process; wall time and the child's peak resident memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "regua", *args], capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise SystemExit(f"regua {' '.join(args)} failed:\n{completed.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far (KiB on Linux)
+    return Timed(elapsed, max(peak, before) / 1024, completed.stdout)
+
+
+def report(title: str, ours: float, baseline: float, peak_mb: float | None, goal: float) -> None:
+    ratio = ours / baseline if baseline else float("inf")
+    print(f"{title}")
+    print(f"  regua:     {ours:8.2f} s")
+    print(f"  baseline:  {baseline:8.2f} s")
+    print(f"  ratio:     {ratio:8.2f}  (goal <= {goal})")
+    if peak_mb is not None:
+        print(f"  peak RSS:  {peak_mb:8.0f} MB")
