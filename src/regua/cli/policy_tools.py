@@ -1,0 +1,185 @@
+"""`regua policy check|diff`: validate a policy file and show what a change to it would do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.domain.calendar import describe_window
+from regua.domain.money import format_brl
+from regua.domain.policy import (
+    Policy,
+    diff,
+    format_offset,
+    policy_as_dict,
+    settings_changes,
+)
+from regua.domain.segments import describe_rule
+from regua.policies.loader import load_policy
+
+policy_app = typer.Typer(
+    help="Conferir e comparar réguas de cobrança (arquivos YAML).", no_args_is_help=True
+)
+
+FileArgument = Annotated[Path, typer.Argument(help="Arquivo YAML da régua.", show_default=False)]
+
+_CHANGE_LABELS_PT = {
+    "added": "nova",
+    "removed": "removida",
+    "moved": "movida",
+    "changed": "alterada",
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the commands as `regua policy ...`."""
+    app.add_typer(policy_app, name="policy")
+
+
+def _steps_table(policy: Policy) -> Table:
+    table = Table(
+        title="Etapas", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True
+    )
+    # Names must stay whole (people copy them into templates); the rest may wrap.
+    table.add_column("etapa", no_wrap=True)
+    table.add_column("dia", no_wrap=True, justify="right")
+    table.add_column("canais")
+    table.add_column("modelo/roteiro", no_wrap=True)
+    table.add_column("segmentos", min_width=len("atrasador_habitual"))
+    for step in sorted(policy.steps, key=lambda s: s.offset):
+        used = [name for name in (step.template, step.script) if name]
+        extra = f" (mín. {format_brl(step.min_amount_cents)})" if step.min_amount_cents else ""
+        table.add_row(
+            step.id,
+            format_offset(step.offset),
+            # One name per line keeps the table within 80 columns without cutting names.
+            "\n".join(step.channels),
+            "\n".join(used) + extra,
+            "todos" if step.segments is None else "\n".join(step.segments),
+        )
+    return table
+
+
+def _segments_table(policy: Policy) -> Table:
+    table = Table(
+        title="Segmentos (o primeiro que casar vence)", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    table.add_column("#", justify="right")
+    table.add_column("segmento", no_wrap=True)
+    table.add_column("nome")
+    table.add_column("condições")
+    for position, rule in enumerate(policy.segment_rules, start=1):
+        table.add_row(str(position), rule.name, rule.label_pt, describe_rule(rule))
+    return table
+
+
+@policy_app.command("check")
+@cli_errors
+def check(file: FileArgument, json_output: JsonOption = False) -> None:
+    """Valida uma régua e lista suas etapas, segmentos e janela de contato."""
+    policy = load_policy(file)
+    if json_output:
+        print_json(
+            {
+                "valid": True,
+                "file": str(file),
+                "version": policy.version,
+                "digest": policy.digest,
+                "policy": policy_as_dict(policy),
+            }
+        )
+        return
+    console.print(f"Régua {policy.name} (versão {policy.version}): válida", markup=False)
+    if policy.description:
+        console.print(policy.description, markup=False)
+    console.print(_steps_table(policy))
+    for step in policy.steps:
+        if step.kind == "bureau_notice":
+            console.print(
+                f"Aviso prévio de negativação (CDC art. 43 §2): {step.id} em "
+                f"{format_offset(step.offset)}",
+                markup=False,
+            )
+    console.print(_segments_table(policy))
+    console.print("Janela de contato (horário local do cliente):", markup=False)
+    for line in describe_window(policy.contact_window):
+        console.print(f"  {line}", markup=False)
+    limits = policy.limits
+    console.print(
+        f"Limites por cliente: {limits.per_customer_per_day} por dia, "
+        f"{limits.per_customer_per_week} por semana; acima do limite: "
+        + ("adiar" if limits.over_limit == "defer" else "descartar"),
+        markup=False,
+    )
+    if policy.thank_you is not None:
+        console.print(
+            f"Agradecimento: {policy.thank_you.template} por "
+            f"{', '.join(policy.thank_you.channels)}",
+            markup=False,
+        )
+    if policy.channel_prices_cents:
+        prices = ", ".join(
+            f"{channel} {format_brl(cents)}"
+            for channel, cents in policy.channel_prices_cents.items()
+        )
+        console.print(f"Preços: {prices}", markup=False)
+
+
+@policy_app.command("diff")
+@cli_errors
+def diff_command(old: FileArgument, new: FileArgument, json_output: JsonOption = False) -> None:
+    """Mostra o que muda de uma régua para outra: etapas novas, movidas, removidas."""
+    before = load_policy(old)
+    after = load_policy(new)
+    step_changes = diff(before, after)
+    other_changes = settings_changes(before, after)
+    if json_output:
+        print_json(
+            {
+                "old_version": before.version,
+                "new_version": after.version,
+                "steps": [asdict(change) for change in step_changes],
+                "settings": other_changes,
+            }
+        )
+        return
+    console.print(
+        f"Régua {before.name} ({before.version}) → {after.name} ({after.version})", markup=False
+    )
+    if not step_changes and not other_changes:
+        console.print("Nenhuma mudança.", markup=False)
+        return
+    if step_changes:
+        table = Table(
+            title="Etapas",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_lines=True,
+        )
+        table.add_column("mudança", no_wrap=True)
+        table.add_column("etapa", no_wrap=True)
+        table.add_column("antes", no_wrap=True, justify="right")
+        table.add_column("depois", no_wrap=True, justify="right")
+        table.add_column("detalhes", overflow="fold")
+        for change in step_changes:
+            table.add_row(
+                _CHANGE_LABELS_PT[change.kind],
+                change.step_id,
+                "—" if change.old_offset is None else format_offset(change.old_offset),
+                "—" if change.new_offset is None else format_offset(change.new_offset),
+                change.details,
+            )
+        console.print(table)
+    else:
+        console.print("Etapas: nenhuma mudança.", markup=False)
+    if other_changes:
+        console.print("Outras mudanças:", markup=False)
+        for line in other_changes:
+            console.print(f"  {line}", markup=False)
