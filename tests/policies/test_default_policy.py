@@ -12,6 +12,7 @@ from regua.domain.policy import (
     ThankYou,
     check_policy,
     latest_step_due,
+    select_policy,
     steps_for_segment,
 )
 from regua.domain.segments import BehaviourFeatures, classify
@@ -19,6 +20,7 @@ from regua.policies.loader import (
     PolicyError,
     default_policy,
     load_policy_text,
+    packaged_policy,
     packaged_policy_names,
     packaged_policy_text,
 )
@@ -118,10 +120,12 @@ def test_a_month_late_good_payer_gets_only_the_bureau_notice() -> None:
 
 
 def test_packaged_policies() -> None:
-    assert "padrao" in packaged_policy_names()
+    assert packaged_policy_names() == ["empresas", "padrao"]
     text = packaged_policy_text("padrao")
     assert load_policy_text(text, "copia.yaml").digest == POLICY.digest
-    with pytest.raises(PolicyError, match="régua 'nenhuma' não existe; disponíveis: padrao"):
+    with pytest.raises(
+        PolicyError, match="régua 'nenhuma' não existe; disponíveis: empresas, padrao"
+    ):
         packaged_policy_text("nenhuma")
 
 
@@ -133,3 +137,25 @@ def test_a_mistake_in_the_default_file_names_its_line() -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy_text(broken, "padrao.yaml")
     assert str(caught.value) == f"padrao.yaml:{row}: steps[3].offset: esperado um número inteiro"
+
+
+def test_companies_policy_is_assigned_by_tag() -> None:
+    companies = packaged_policy("empresas")
+    assert companies.assign.customer_tags == ("empresa",)
+    assert companies.contact_window.saturday is None
+    assert companies.contact_window.carnival_closed
+    assert check_policy(companies) == []
+    policies = [POLICY, companies]
+    assert select_policy(policies, "novo", ["empresa"]).name == "empresas"
+    assert select_policy(policies, "novo", []).name == "padrao"
+
+
+def test_shipped_policies_use_only_the_default_template_names() -> None:
+    names = {s.template or s.script for s in POLICY.steps}
+    assert POLICY.thank_you is not None
+    names.add(POLICY.thank_you.template)
+    companies = packaged_policy("empresas")
+    used = {s.template or s.script for s in companies.steps}
+    assert companies.thank_you is not None
+    used.add(companies.thank_you.template)
+    assert used <= names

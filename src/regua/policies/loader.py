@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -354,7 +355,7 @@ def _to_policy(spec: schema.PolicySpec) -> Policy:
         if spec.thank_you is None
         else ThankYou(template=spec.thank_you.template, channels=tuple(spec.thank_you.channels)),
         prescription_years=spec.prescription_years,
-        channel_prices_cents=dict(spec.prices),
+        channel_prices_cents=MappingProxyType(dict(spec.prices)),
         assign=Assignment(
             segments=tuple(spec.assign.segments),
             customer_tags=tuple(spec.assign.customer_tags),
