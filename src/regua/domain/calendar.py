@@ -70,8 +70,6 @@ UF_TIMEZONES: Mapping[str, str] = MappingProxyType(
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
-_WEEKDAY_NAMES_PT = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")
-
 
 def normalize_uf(uf: str | None) -> str | None:
     """Upper-case and check a state code; ``None`` or blank means "state unknown"."""
@@ -348,11 +346,6 @@ def describe_window(window: ContactWindow) -> list[str]:
         days = ", ".join(f"{d:%d/%m/%Y}" for d in sorted(window.extra_closed_days))
         lines.append(f"outros dias fechados: {days}")
     return lines
-
-
-def weekday_name(d: date) -> str:
-    """pt-BR weekday name ("segunda", ..., "domingo")."""
-    return _WEEKDAY_NAMES_PT[d.weekday()]
 
 
 __all__ = [
