@@ -277,7 +277,7 @@ class LineBuilder:
         size = end - start + 1
         if len(text) != size:
             raise ValueError(f"field {start}-{end} needs {size} characters, got {text!r}")
-        self.chars[start - 1 : end] = list(text)
+        self.chars[start - 1 : end] = text
 
     def num(self, start: int, end: int, value: int | str) -> LineBuilder:
         """Right-aligned, zero-filled; strings (e.g. a nosso número with DV 'P') kept as text."""
