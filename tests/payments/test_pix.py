@@ -415,6 +415,7 @@ def test_long_name_and_city_raise_when_not_fitting(kwargs: dict[str, str], messa
         ({"postal_code": "1310-100"}, "CEP inválido"),
         ({"description": "x" * 80}, r"campo 26 \(conta Pix\) com 124 caracteres; máximo 99"),
         ({"key": PixKey("email", "a" * 78)}, "chave Pix com 78 caracteres; máximo 77"),
+        ({"key": PixKey("email", "joão@example.com")}, "chave Pix com caractere não permitido"),
     ],
 )
 def test_static_encoding_rules(kwargs: dict[str, object], message: str) -> None:

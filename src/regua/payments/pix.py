@@ -305,6 +305,8 @@ def encode_static(
     pix_key = key if isinstance(key, PixKey) else normalize_pix_key(key)
     if len(pix_key.value) > MAX_KEY:
         raise PixError(f"chave Pix com {len(pix_key.value)} caracteres; máximo {MAX_KEY}")
+    if not all(" " < ch <= "~" for ch in pix_key.value):
+        raise PixError(f"chave Pix com caractere não permitido: {pix_key.value!r}")
     if txid != TXID_NOT_INFORMED and not _TXID_RE.match(txid):
         raise PixError(
             f"txid inválido: {txid!r} (até {MAX_TXID} letras e dígitos, sem espaços, ou ***)"
