@@ -1,0 +1,382 @@
+"""E-mail over SMTP, and the one e-mail builder the file outbox shares.
+
+`build_email_message` turns an `OutgoingMessage` into a standard `EmailMessage`: text/plain
+and text/html alternatives in UTF-8, headers encoded per RFC 2047, a ``Message-ID`` derived
+from the idempotency key (``<act-123@sender.domain>``) so a retried message is recognisable,
+``List-Unsubscribe`` (with ``List-Unsubscribe-Post`` for one-click URLs, RFC 8058), and
+attachments.
+
+`SmtpChannel` sends it. Used as a context manager it keeps one connection open for a batch
+(reconnecting when the server dropped it between messages); otherwise each send opens and
+closes its own connection. SMTP replies map to the channel errors: 4xx -> transient, 5xx ->
+permanent, and 550/551/553 (or enhanced status 5.1.x) on RCPT -> invalid recipient.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import ssl
+import threading
+from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime
+from types import TracebackType
+from typing import Literal
+
+from regua.channels.base import (
+    ChannelError,
+    ChannelPermanentError,
+    ChannelTransientError,
+    OutgoingMessage,
+    Receipt,
+)
+from regua.clock import Clock, SystemClock
+
+Security = Literal["none", "starttls", "ssl"]
+DEFAULT_TIMEOUT = 10.0
+
+_MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")
+_ENHANCED_STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def message_id_for(idempotency_key: str, sender: str) -> str:
+    """``act-123`` + ``cobranca@loja.com.br`` -> ``<act-123@loja.com.br>``."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    left = _MESSAGE_ID_UNSAFE.sub("-", idempotency_key).strip(".") or "msg"
+    return f"<{left}@{domain}>"
+
+
+def _address(addr_spec: str, display_name: str = "") -> Address:
+    try:
+        return Address(display_name=display_name, addr_spec=addr_spec)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise ChannelPermanentError(
+            f"Endereço de e-mail inválido: {addr_spec}", invalid_recipient=True
+        ) from exc
+
+
+def build_email_message(
+    message: OutgoingMessage,
+    *,
+    sender: str,
+    sender_name: str = "",
+    unsubscribe_mailto: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The e-mail for `message`, as both the SMTP channel and the file outbox write it."""
+    email = EmailMessage()
+    email["From"] = _address(sender, message.sender_name or sender_name)
+    email["To"] = _address(message.to, message.to_name)
+    if message.reply_to:
+        email["Reply-To"] = _address(message.reply_to)
+    email["Subject"] = message.subject or ""
+    email["Date"] = format_datetime(now or SystemClock().now())
+    email["Message-ID"] = message_id_for(message.idempotency_key, sender)
+    # RFC 3834: tells vacation responders not to answer; people can still reply.
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Regua-Key"] = message.idempotency_key
+    unsubscribe = []
+    if unsubscribe_mailto:
+        unsubscribe.append(f"<mailto:{unsubscribe_mailto}?subject=SAIR>")
+    if message.unsubscribe_url:
+        unsubscribe.append(f"<{message.unsubscribe_url}>")
+    if unsubscribe:
+        email["List-Unsubscribe"] = ", ".join(unsubscribe)
+    if message.unsubscribe_url:
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    email.set_content(message.text, subtype="plain", charset="utf-8")
+    if message.html:
+        email.add_alternative(message.html, subtype="html", charset="utf-8")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.mime.partition("/")
+        email.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return email
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def error_for_reply(code: int, reply: bytes | str, stage: str) -> ChannelError:
+    """Map an SMTP reply to a channel error; `stage` is "connect", "auth", "mail", "rcpt" or
+    "data"."""
+    text = _reply_text(reply)
+    detail = f"{code} {text}".strip()
+    if 400 <= code < 500:
+        return ChannelTransientError(
+            f"O servidor de e-mail recusou temporariamente ({detail}).",
+            smtp_code=code,
+            stage=stage,
+        )
+    enhanced = _ENHANCED_STATUS.match(text)
+    if enhanced:
+        # 5.1.x: bad mailbox or domain; 5.7.x (policy) and others say nothing about the address.
+        invalid = stage == "rcpt" and enhanced.group(2) == "1"
+    else:
+        invalid = stage == "rcpt" and code in (550, 551, 553)
+    message = (
+        f"Endereço de e-mail recusado pelo servidor ({detail})."
+        if invalid
+        else f"O servidor de e-mail recusou a mensagem ({detail})."
+    )
+    return ChannelPermanentError(
+        message, invalid_recipient=invalid, provider_code=str(code), smtp_code=code, stage=stage
+    )
+
+
+class _Retryable(Exception):
+    """The kept connection died before the message was handed over: reconnect and retry."""
+
+
+class SmtpChannel:
+    """Sends e-mail through an SMTP server.
+
+    Not a connection at construction: `send` connects on demand, and ``with channel:`` keeps one
+    connection for a batch. One instance may be shared by threads; sends are serialised.
+    """
+
+    name = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        sender: str,
+        sender_name: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+        unsubscribe_mailto: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if security not in ("none", "starttls", "ssl"):
+            raise ValueError(f"unknown SMTP security: {security}")
+        self.host = host
+        self.port = port
+        self.security: Security = security
+        self.username = username
+        self.password = password
+        self.sender = sender
+        self.sender_name = sender_name
+        self.timeout = timeout
+        self.unsubscribe_mailto = unsubscribe_mailto
+        self.ssl_context = ssl_context
+        self.local_hostname = local_hostname
+        self.clock: Clock = clock or SystemClock()
+        self._conn: smtplib.SMTP | None = None
+        self._keep_open = False
+        self._lock = threading.Lock()
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _context(self) -> ssl.SSLContext:
+        return self.ssl_context or ssl.create_default_context()
+
+    def _connect(self) -> smtplib.SMTP:
+        conn: smtplib.SMTP | None = None
+        try:
+            if self.security == "ssl":
+                conn = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    context=self._context(),
+                    local_hostname=self.local_hostname,
+                )
+            else:
+                conn = smtplib.SMTP(
+                    self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+                )
+            conn.ehlo()
+            if self.security == "starttls":
+                conn.starttls(context=self._context())
+                conn.ehlo()
+            if self.username:
+                try:
+                    conn.login(self.username, self.password or "")
+                except smtplib.SMTPAuthenticationError as exc:
+                    raise error_for_reply(exc.smtp_code, exc.smtp_error, "auth") from exc
+            return conn
+        except BaseException:
+            if conn is not None:
+                _close_quietly(conn)
+            raise
+
+    def open(self) -> None:
+        """Keep one connection open for the following sends (until `close`)."""
+        with self._lock:
+            self._keep_open = True
+            if self._conn is None:
+                self._conn = self._translate_connect()
+
+    def close(self) -> None:
+        with self._lock:
+            self._keep_open = False
+            if self._conn is not None:
+                try:
+                    self._conn.quit()
+                except (smtplib.SMTPException, OSError):
+                    _close_quietly(self._conn)
+                self._conn = None
+
+    def __enter__(self) -> SmtpChannel:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _translate_connect(self) -> smtplib.SMTP:
+        try:
+            return self._connect()
+        except ChannelError:
+            raise
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ChannelPermanentError(
+                f"O servidor de e-mail não oferece o recurso necessário ({exc}); "
+                "confira a configuração de segurança (STARTTLS/SSL) e autenticação.",
+                provider_code="not_supported",
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise error_for_reply(exc.smtp_code, exc.smtp_error, "connect") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise ChannelPermanentError(
+                f"Certificado do servidor de e-mail não confiável: {exc.verify_message}.",
+                provider_code="tls_certificate",
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # Timeouts, refused connections, DNS failures, TLS handshakes cut short.
+            raise ChannelTransientError(
+                f"Não foi possível conectar ao servidor de e-mail {self.host}:{self.port} "
+                f"({type(exc).__name__}: {exc})."
+            ) from exc
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _transact(self, conn: smtplib.SMTP, message: OutgoingMessage, payload: bytes) -> None:
+        options: list[str] = []
+        if not (self.sender.isascii() and message.to.isascii()):
+            if not conn.has_extn("smtputf8"):
+                raise ChannelPermanentError(
+                    "O servidor de e-mail não aceita endereços com acentos (SMTPUTF8).",
+                    provider_code="smtputf8",
+                )
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        stage = "mail"
+        try:
+            code, reply = conn.mail(self.sender, options)
+            if code == 421:
+                raise _Retryable()
+            if code != 250:
+                raise error_for_reply(code, reply, "mail")
+            stage = "rcpt"
+            code, reply = conn.rcpt(message.to)
+            if code not in (250, 251):
+                raise error_for_reply(code, reply, "rcpt")
+            stage = "data"
+            code, reply = conn.data(payload)
+            if code != 250:
+                raise error_for_reply(code, reply, "data")
+        except smtplib.SMTPServerDisconnected as exc:
+            if stage != "data":
+                raise _Retryable() from exc
+            raise ChannelTransientError(
+                "A conexão com o servidor de e-mail caiu durante o envio; "
+                "a mensagem será reenviada com o mesmo Message-ID.",
+            ) from exc
+        except smtplib.SMTPResponseException as exc:  # DATA command refused, for one
+            _reset_quietly(conn)
+            raise error_for_reply(exc.smtp_code, exc.smtp_error, stage) from exc
+        except ChannelError:
+            _reset_quietly(conn)
+            raise
+        except (TimeoutError, OSError) as exc:
+            raise ChannelTransientError(
+                f"Tempo esgotado ou falha de rede ao enviar e-mail ({type(exc).__name__}: {exc})."
+            ) from exc
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        """Send one e-mail; raises ChannelTransientError / ChannelPermanentError."""
+        now = self.clock.now()
+        email = build_email_message(
+            message,
+            sender=self.sender,
+            sender_name=self.sender_name,
+            unsubscribe_mailto=self.unsubscribe_mailto,
+            now=now,
+        )
+        ascii_only = self.sender.isascii() and message.to.isascii()
+        payload = email.as_bytes(policy=SMTP if ascii_only else SMTPUTF8)
+        with self._lock:
+            if self._keep_open:
+                self._send_on_kept_connection(message, payload)
+            else:
+                conn = self._translate_connect()
+                try:
+                    self._transact(conn, message, payload)
+                except _Retryable as exc:
+                    raise ChannelTransientError(
+                        "O servidor de e-mail encerrou a conexão antes do envio."
+                    ) from exc
+                finally:
+                    _quit_quietly(conn)
+        message_id = str(email["Message-ID"]).strip("<>")
+        return Receipt(provider_message_id=message_id, accepted_at=now)
+
+    def _send_on_kept_connection(self, message: OutgoingMessage, payload: bytes) -> None:
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self._translate_connect()
+            try:
+                self._transact(self._conn, message, payload)
+                return
+            except _Retryable as exc:
+                # The server closed an idle connection; nothing was handed over yet.
+                _close_quietly(self._conn)
+                self._conn = None
+                if attempt == 2:
+                    raise ChannelTransientError(
+                        "O servidor de e-mail encerrou a conexão antes do envio."
+                    ) from exc
+            except ChannelTransientError as exc:
+                if "smtp_code" not in exc.fields:
+                    # A network failure, not a 4xx reply: this connection is unusable.
+                    _close_quietly(self._conn)
+                    self._conn = None
+                raise
+
+
+def _reset_quietly(conn: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        conn.rset()
+
+
+def _quit_quietly(conn: smtplib.SMTP) -> None:
+    try:
+        conn.quit()
+    except (smtplib.SMTPException, OSError):
+        _close_quietly(conn)
+
+
+def _close_quietly(conn: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError):
+        conn.close()

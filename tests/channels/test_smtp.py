@@ -1,0 +1,306 @@
+"""SmtpChannel against a real aiosmtpd server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from regua.channels.base import (
+    Attachment,
+    ChannelPermanentError,
+    ChannelTransientError,
+    OutgoingMessage,
+    Receipt,
+)
+from regua.channels.smtp import SmtpChannel, build_email_message
+from regua.clock import FixedClock
+from tests.channels.conftest import SmtpHandler, SmtpServer, free_port, start_smtp
+
+NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+TEXT = "Olá, Maria.\n\nA fatura de Instalação do roteador, no valor de R$ 80,00, vence amanhã."
+HTML = "<p>Olá, Maria.</p><p>A fatura de <strong>Instalação do roteador</strong> vence amanhã.</p>"
+
+
+def message(**overrides: Any) -> OutgoingMessage:
+    fields: dict[str, Any] = {
+        "channel": "email",
+        "to": "maria@example.com.br",
+        "to_name": "Maria da Conceição",
+        "subject": "Lembrete: sua fatura vence amanhã — ação necessária",
+        "text": TEXT,
+        "html": HTML,
+        "idempotency_key": "act-123",
+        "reply_to": "atendimento@conectafibra.com.br",
+        "unsubscribe_url": "https://pagar.conectafibra.com.br/sair/abc",
+    }
+    fields.update(overrides)
+    return OutgoingMessage(**fields)
+
+
+def decoded(part: Any) -> str:
+    """A text part as the reader sees it (SMTP carries CRLF line ends)."""
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def channel(port: int, **overrides: Any) -> SmtpChannel:
+    options: dict[str, Any] = {
+        "security": "none",
+        "sender": "cobranca@conectafibra.com.br",
+        "sender_name": "Conecta Fibra Ltda",
+        "timeout": 2.0,
+        "unsubscribe_mailto": "sair@conectafibra.com.br",
+        "clock": FixedClock(NOW),
+    }
+    options.update(overrides)
+    return SmtpChannel("127.0.0.1", port, **options)
+
+
+def test_sends_text_and_html_with_ptbr_headers(smtp_server: SmtpServer) -> None:
+    receipt = channel(smtp_server.port).send(message())
+
+    assert receipt == Receipt("act-123@conectafibra.com.br", NOW)
+    [mail] = smtp_server.handler.received
+    assert mail.mail_from == "cobranca@conectafibra.com.br"
+    assert mail.rcpt_tos == ["maria@example.com.br"]
+    email = mail.message
+    assert email["Subject"] == "Lembrete: sua fatura vence amanhã — ação necessária"
+    headers = mail.content.split(b"\r\n\r\n", 1)[0]
+    assert headers.isascii() and b"=?utf-8?" in headers  # RFC 2047 on the wire
+    assert email["From"].addresses[0].display_name == "Conecta Fibra Ltda"
+    assert email["To"].addresses[0].display_name == "Maria da Conceição"
+    assert email["Message-ID"] == "<act-123@conectafibra.com.br>"
+    assert email["Reply-To"] == "atendimento@conectafibra.com.br"
+    assert email["List-Unsubscribe"] == (
+        "<mailto:sair@conectafibra.com.br?subject=SAIR>, "
+        "<https://pagar.conectafibra.com.br/sair/abc>"
+    )
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["Date"] == "Mon, 23 Nov 2026 13:00:00 +0000"
+    assert email.get_content_type() == "multipart/alternative"
+    assert decoded(email.get_body(("plain",))) == TEXT + "\n"
+    assert decoded(email.get_body(("html",))) == HTML + "\n"
+
+
+def test_attachments_travel_with_the_message(smtp_server: SmtpServer) -> None:
+    pdf = b"%PDF-1.4 carta"
+    channel(smtp_server.port).send(
+        message(attachments=(Attachment("carta.pdf", pdf, "application/pdf"),))
+    )
+
+    email = smtp_server.handler.received[0].message
+    [part] = list(email.iter_attachments())
+    assert part.get_filename() == "carta.pdf"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == pdf
+
+
+def test_text_only_message_is_single_part(smtp_server: SmtpServer) -> None:
+    channel(smtp_server.port).send(message(html=None, unsubscribe_url=None))
+
+    email = smtp_server.handler.received[0].message
+    assert email.get_content_type() == "text/plain"
+    assert decoded(email) == TEXT + "\n"
+    assert email["List-Unsubscribe"] == "<mailto:sair@conectafibra.com.br?subject=SAIR>"
+    assert email["List-Unsubscribe-Post"] is None
+
+
+def test_451_is_transient_and_the_retry_keeps_the_message_id(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.data_replies.append("451 4.3.0 Try again later")
+    email_channel = channel(smtp_server.port)
+
+    with pytest.raises(ChannelTransientError, match="temporariamente.*451"):
+        email_channel.send(message())
+    email_channel.send(message())
+
+    [mail] = smtp_server.handler.received
+    assert mail.message["Message-ID"] == "<act-123@conectafibra.com.br>"
+
+
+def test_550_on_rcpt_flags_an_invalid_recipient(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_replies["nobody@example.com.br"] = "550 5.1.1 User unknown"
+
+    with pytest.raises(ChannelPermanentError, match="Endereço de e-mail recusado") as info:
+        channel(smtp_server.port).send(message(to="nobody@example.com.br"))
+
+    assert info.value.invalid_recipient is True
+    assert info.value.provider_code == "550"
+    assert smtp_server.handler.received == []
+
+
+def test_policy_rejection_is_permanent_but_not_an_invalid_address(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.handler.rcpt_replies["maria@example.com.br"] = "550 5.7.1 Relaying denied"
+
+    with pytest.raises(ChannelPermanentError, match="recusou a mensagem") as info:
+        channel(smtp_server.port).send(message())
+
+    assert info.value.invalid_recipient is False
+
+
+def test_refused_connection_is_transient() -> None:
+    with pytest.raises(ChannelTransientError, match="Não foi possível conectar"):
+        channel(free_port()).send(message())
+
+
+def test_silent_server_times_out_as_transient() -> None:
+    with socket.socket() as listener:  # accepts TCP, never greets
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        with pytest.raises(ChannelTransientError, match="timed out|TimeoutError"):
+            channel(port, timeout=0.3).send(message())
+
+
+def test_batch_reuses_one_connection(smtp_server: SmtpServer) -> None:
+    with channel(smtp_server.port) as email_channel:
+        for number in range(3):
+            email_channel.send(message(idempotency_key=f"act-{number}"))
+
+    received = smtp_server.handler.received
+    assert [m.message["Message-ID"] for m in received] == [
+        "<act-0@conectafibra.com.br>",
+        "<act-1@conectafibra.com.br>",
+        "<act-2@conectafibra.com.br>",
+    ]
+    assert len({m.peer for m in received}) == 1
+
+
+def test_without_batch_each_send_has_its_own_connection(smtp_server: SmtpServer) -> None:
+    email_channel = channel(smtp_server.port)
+    email_channel.send(message(idempotency_key="act-1"))
+    email_channel.send(message(idempotency_key="act-2"))
+
+    assert len({m.peer for m in smtp_server.handler.received}) == 2
+
+
+def test_batch_reconnects_when_the_server_dropped_the_connection() -> None:
+    handler = SmtpHandler()
+    server = start_smtp(handler)
+    try:
+        with channel(server.port) as email_channel:
+            email_channel.send(message(idempotency_key="act-1"))
+            server.controller.stop()  # drops the open connection
+            server = _restart(server)
+            email_channel.send(message(idempotency_key="act-2"))
+    finally:
+        server.controller.stop()
+
+    assert [m.message["Message-ID"] for m in handler.received] == [
+        "<act-1@conectafibra.com.br>",
+        "<act-2@conectafibra.com.br>",
+    ]
+
+
+def _restart(server: SmtpServer) -> SmtpServer:
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(server.handler, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    return SmtpServer(server.handler, controller, server.port)
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"cobranca",
+        b"s3nha-forte",
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.parametrize("excluded", ["PLAIN", "LOGIN"])
+def test_authenticates_with_login_and_plain(excluded: str) -> None:
+    server = start_smtp(
+        SmtpHandler(),
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        auth_exclude_mechanism=[excluded],
+    )
+    try:
+        channel(server.port, username="cobranca", password="s3nha-forte").send(message())
+    finally:
+        server.controller.stop()
+    assert len(server.handler.received) == 1
+
+
+def test_wrong_password_is_permanent() -> None:
+    server = start_smtp(
+        SmtpHandler(), authenticator=_authenticator, auth_required=True, auth_require_tls=False
+    )
+    try:
+        with pytest.raises(ChannelPermanentError, match="535"):
+            channel(server.port, username="cobranca", password="errada").send(message())
+    finally:
+        server.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    # `cryptography` is not a dependency; the openssl command line makes the certificate.
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not available to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _tls_server(cert: Path, key: Path) -> SmtpServer:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    return start_smtp(
+        SmtpHandler(),
+        tls_context=server_context,
+        require_starttls=True,
+        authenticator=_authenticator,
+        auth_required=True,
+    )
+
+
+def test_starttls_with_auth(self_signed: tuple[Path, Path]) -> None:
+    cert, key = self_signed
+    server = _tls_server(cert, key)
+    try:
+        channel(
+            server.port,
+            security="starttls",
+            username="cobranca",
+            password="s3nha-forte",
+            ssl_context=ssl.create_default_context(cafile=str(cert)),
+        ).send(message())
+    finally:
+        server.controller.stop()
+    assert server.handler.received[0].message["Subject"].startswith("Lembrete")
+
+
+def test_untrusted_certificate_is_permanent(self_signed: tuple[Path, Path]) -> None:
+    cert, key = self_signed
+    server = _tls_server(cert, key)
+    try:
+        with pytest.raises(ChannelPermanentError, match="Certificado do servidor"):
+            channel(server.port, security="starttls", username="cobranca", password="x").send(
+                message()
+            )
+    finally:
+        server.controller.stop()
+
+
+def test_invalid_address_is_refused_before_connecting() -> None:
+    with pytest.raises(ChannelPermanentError, match="inválido") as info:
+        build_email_message(message(to="maria@@example"), sender="cobranca@conectafibra.com.br")
+    assert info.value.invalid_recipient is True
