@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, select
 
+from regua.domain.calendar import effective_due_date
 from regua.domain.documents import (
     DocumentError,
     TaxId,
@@ -626,6 +627,7 @@ _INVOICE_COMPARED = (
     "description",
     "issue_date",
     "due_date",
+    "effective_due_date",
     "amount_cents",
     "status",
     "boleto_line",
@@ -697,6 +699,7 @@ def _parse_invoice(ctx: _Context, values: Mapping[str, Any]) -> dict[str, Any]:
         "description": get("description"),
         "issue_date": issue_date,
         "due_date": due_date,
+        "effective_due_date": effective_due_date(due_date),
         "amount_cents": amount,
         "balance": balance,
         "status": status,

@@ -76,3 +76,59 @@ def portfolio_summary(connection: Connection, creditor_id: int, today: date) -> 
         overdue_cents=sum(b.balance_cents for b in overdue),
         buckets=buckets,
     )
+
+
+@dataclass(frozen=True)
+class SegmentTotal:
+    segment: str
+    customers: int
+    open_cents: int
+    overdue_cents: int
+
+
+def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTotal]:
+    """Customers and money per segment (as of the last segment refresh)."""
+    from sqlalchemy import and_
+
+    open_balance = case(
+        (
+            and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0),
+            invoices.c.balance_cents,
+        ),
+        else_=0,
+    )
+    overdue = case(
+        (
+            and_(
+                invoices.c.status.in_(OPEN_STATUSES),
+                invoices.c.balance_cents > 0,
+                invoices.c.effective_due_date < func.current_date(),
+            ),
+            invoices.c.balance_cents,
+        ),
+        else_=0,
+    )
+    money = (
+        select(
+            invoices.c.customer_id.label("customer_id"),
+            func.sum(open_balance).label("open_cents"),
+            func.sum(overdue).label("overdue_cents"),
+        )
+        .where(invoices.c.creditor_id == creditor_id)
+        .group_by(invoices.c.customer_id)
+        .subquery()
+    )
+    segment = func.coalesce(customers.c.segment, "sem segmento")
+    rows = connection.execute(
+        select(
+            segment,
+            func.count(),
+            func.coalesce(func.sum(money.c.open_cents), 0),
+            func.coalesce(func.sum(money.c.overdue_cents), 0),
+        )
+        .select_from(customers.outerjoin(money, money.c.customer_id == customers.c.id))
+        .where(customers.c.creditor_id == creditor_id)
+        .group_by(segment)
+        .order_by(func.count().desc())
+    ).all()
+    return [SegmentTotal(str(s), int(n), int(o), int(v)) for s, n, o, v in rows]

@@ -53,3 +53,22 @@ def update_by_id(
         statement,
         [{"p_id": row["id"], **{f"p_{name}": row[name] for name in columns}} for row in rows],
     )
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update_columns = excluded values."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key_columns),
+        set_={name: statement.excluded[name] for name in update_columns},
+    )
+    connection.execute(statement, list(rows))

@@ -133,6 +133,9 @@ invoices = Table(
     Column("description", String(400), nullable=False, server_default=""),
     Column("issue_date", Date),
     Column("due_date", Date, nullable=False),
+    # The due date moved to the next bank business day (CC art. 132 §1): paying up to this day
+    # is on time. Stored so set-based queries can tell on-time from late without a calendar.
+    Column("effective_due_date", Date, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("balance_cents", BigInteger, nullable=False),
     Column("status", String(16), nullable=False, server_default="open"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:55:34.904153
+Create Date: 2026-11-25
 """
 
 from __future__ import annotations
@@ -176,6 +176,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=400), server_default="", nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("effective_due_date", sa.Date(), nullable=False),
         sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("balance_cents", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), server_default="open", nullable=False),

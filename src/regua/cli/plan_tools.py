@@ -1,0 +1,198 @@
+"""`regua run`, `regua preview`, `regua segments`, `regua pause` / `regua resume`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from regua.bootstrap import build_context
+from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
+from regua.clock import today_in
+from regua.config import Settings
+from regua.domain.money import format_brl
+from regua.domain.planning import CHANNEL_LABELS
+from regua.domain.policy import format_offset
+from regua.errors import InputError
+from regua.services import pausing, reporting, setup
+from regua.services.planning import PlanResult, plan
+
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Dia do plano (AAAA-MM-DD). Padrão: hoje.")
+]
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings.database_url = db
+    return settings
+
+
+def _day(value: str | None, timezone: str) -> date:
+    if value is None:
+        return today_in(build_context().clock, timezone)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field="--date") from None
+
+
+def run(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
+    """Planeja as ações do dia (idempotente: rodar de novo não duplica nada)."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    target = _day(day, ctx.settings.timezone)
+    with ctx.engine.begin() as connection:
+        result = plan(connection, creditor_id, target, ctx.clock.now())
+    _present(result, json_output, wrote=True)
+
+
+def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
+    """Mostra o plano do dia sem gravar nada."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    target = _day(day, ctx.settings.timezone)
+    with ctx.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            result = plan(connection, creditor_id, target, ctx.clock.now())
+        finally:
+            transaction.rollback()  # a preview never writes
+    _present(result, json_output, wrote=False)
+
+
+def _action_dict(action: Any) -> dict[str, Any]:
+    return {
+        "customer_id": action.customer_id,
+        "planned_for": action.planned_for,
+        "status": action.status,
+        "policy": action.policy_name,
+        "policy_version": action.policy_version,
+        "step": action.step.id,
+        "offset": action.step.offset,
+        "segment": action.segment,
+        "channel": action.channel,
+        "contact": action.contact_value,
+        "invoice_ids": [item.invoice_id for item in action.invoices],
+        "reason": action.reason,
+        "cost_cents": action.cost_cents,
+        "evidence": action.evidence,
+    }
+
+
+def _present(result: PlanResult, json_output: bool, *, wrote: bool) -> None:
+    load = result.load()
+    if json_output:
+        print_json(
+            {
+                "date": result.day,
+                "written": wrote,
+                "new_actions": result.inserted if wrote else len(result.actions),
+                "already_planned": result.existing,
+                "cancelled": result.cancelled,
+                "by_status": dict(result.by_status),
+                "load": load,
+                "actions": [_action_dict(a) for a in result.actions],
+            }
+        )
+        return
+    title = "Plano" if wrote else "Prévia (nada foi gravado)"
+    console.print(f"[bold]{title} de {result.day:%d/%m/%Y}[/bold]")
+    if wrote and result.existing:
+        console.print(f"{result.existing} ações já estavam planejadas para este dia.")
+    if result.cancelled:
+        console.print(f"{result.cancelled} ações canceladas: títulos pagos antes do envio.")
+    per_step: Counter[tuple[str, int, str, str]] = Counter()
+    for action in result.actions:
+        per_step[(action.step.id, action.step.offset, action.channel or "-", action.status)] += 1
+    table = Table(title="Ações por etapa e canal")
+    for column in ("Etapa", "Dia", "Canal", "Situação", "Ações"):
+        table.add_column(column, justify="right" if column == "Ações" else "left")
+    for (step, offset, channel, status), count in sorted(per_step.items(), key=lambda i: i[0][1]):
+        table.add_row(
+            step, format_offset(offset), CHANNEL_LABELS.get(channel, channel), status, str(count)
+        )
+    console.print(table)
+    reasons = Counter(a.reason.split(":")[0] for a in result.actions if a.status != "planned")
+    for reason, count in reasons.most_common():
+        console.print(f"  {count} não enviadas: {reason}")
+    console.print("[bold]Carga do dia[/bold]")
+    for channel, entry in sorted(load["channels"].items()):
+        console.print(
+            f"  {CHANNEL_LABELS.get(channel, channel)}: {entry['actions']} "
+            f"({format_brl(entry['cost_cents'])})"
+        )
+    console.print(f"  Ligações para os operadores: {load['calls']}")
+    console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
+
+
+def segments(db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Quantos clientes e quanto dinheiro cada segmento tem."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    with ctx.engine.connect() as connection:
+        rows = reporting.segment_totals(connection, creditor_id)
+    if json_output:
+        print_json([row.__dict__ for row in rows])
+        return
+    table = Table(title="Segmentos")
+    for column in ("Segmento", "Clientes", "Em aberto", "Vencido"):
+        table.add_column(column, justify="left" if column == "Segmento" else "right")
+    for row in rows:
+        table.add_row(
+            row.segment,
+            str(row.customers),
+            format_brl(row.open_cents),
+            format_brl(row.overdue_cents),
+        )
+    console.print(table)
+
+
+def pause(
+    customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
+    invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Motivo (fica no histórico).")] = "",
+    until: Annotated[str | None, typer.Option("--until", help="Até (AAAA-MM-DD).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Pausa a cobrança de um cliente ou de um título."""
+    if not reason:
+        raise InputError("informe o motivo da pausa", field="--reason")
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    end = date.fromisoformat(until) if until else None
+    with ctx.engine.begin() as connection:
+        what = pausing.pause(
+            connection,
+            creditor_id,
+            customer=customer,
+            invoice=invoice,
+            reason=reason,
+            until=end,
+            now=ctx.clock.now(),
+        )
+    console.print(f"Pausado: {what}" + (f" até {end:%d/%m/%Y}" if end else ""))
+
+
+def resume(
+    customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
+    invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Retoma a cobrança pausada."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    with ctx.engine.begin() as connection:
+        what = pausing.resume(
+            connection, creditor_id, customer=customer, invoice=invoice, now=ctx.clock.now()
+        )
+    console.print(f"Retomado: {what}")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (run, preview, segments, pause, resume):
+        app.command(command.__name__)(cli_errors(command))

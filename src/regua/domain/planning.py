@@ -1,0 +1,263 @@
+"""The daily plan as a pure function: who gets contacted today, about what, how, and why.
+
+`plan_day(policies, customers, invoices, today)` receives plain rows (what the store selected as
+candidates) and returns one `PlannedAction` per customer that has something due. Rules:
+
+- A step applies to an open invoice when its offset is the number of days since the due date
+  (negative before it) and the customer's segment is among the step's segments. If days were
+  missed, only the latest step not yet sent applies (`policy.latest_step_due`): never a burst.
+- Several invoices of one customer with steps due the same day become one action, under the
+  most advanced step.
+- The channel is the first of the step's channels with a reachable contact (present, not opted
+  out, not flagged invalid). None reachable: the action is recorded as skipped, with why.
+- A day outside the customer's contact window (Sunday, a national or state holiday, a closed
+  Saturday, Carnival when the policy closes it) defers the contact: nothing is consumed, so the
+  next open day's run sends the latest step then, merged with that day's steps.
+- A cap on contacts per customer per (rolling) week: what exceeds it is deferred or dropped, as
+  the policy says, with the reason recorded.
+Every action carries `evidence`: the facts it was checked against, so a manager can prove each
+contact was lawful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from regua.domain.calendar import (
+    ContactWindow,
+    carnival_days,
+    effective_window,
+    format_hours,
+    holiday_name,
+    is_open_day,
+    next_open_day,
+    window_on,
+)
+from regua.domain.policy import Policy, Step, latest_step_due, select_policy
+
+ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
+
+CHANNEL_LABELS = {
+    "email": "e-mail",
+    "sms": "SMS",
+    "whatsapp": "WhatsApp",
+    "phone": "ligação",
+    "letter": "carta",
+}
+
+
+@dataclass(frozen=True)
+class ContactPoint:
+    value: str
+    opted_out: bool = False
+    invalid: bool = False
+
+    @property
+    def reachable(self) -> bool:
+        return not self.opted_out and not self.invalid
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    id: int
+    segment: str
+    uf: str | None = None
+    tags: tuple[str, ...] = ()
+    contacts: Mapping[str, tuple[ContactPoint, ...]] = field(default_factory=dict)
+    contacts_last_7_days: int = 0  # actions planned or sent in the 6 days before today
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    id: int
+    customer_id: int
+    due_date: date
+    balance_cents: int
+    last_offset: int | None = None  # the most advanced step already planned for it
+
+
+@dataclass(frozen=True)
+class InvoiceStep:
+    invoice_id: int
+    step_id: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    customer_id: int
+    planned_for: date
+    status: ActionStatus
+    policy_name: str
+    policy_version: str
+    step: Step
+    segment: str
+    invoices: tuple[InvoiceStep, ...]
+    channel: str | None = None
+    contact_value: str | None = None
+    reason: str = ""
+    cost_cents: int = 0
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def consumes_steps(self) -> bool:
+        """Whether the invoices' steps count as done (a deferred contact is retried later)."""
+        return self.status != "deferred"
+
+
+def plan_day(
+    policies: Sequence[Policy],
+    customers: Mapping[int, CustomerState],
+    invoices: Iterable[OpenInvoice],
+    today: date,
+) -> list[PlannedAction]:
+    """One action per customer with a step due today; see the module docstring for the rules."""
+    due: dict[int, list[tuple[OpenInvoice, Step]]] = {}
+    chosen_policy: dict[int, Policy] = {}
+    for invoice in invoices:
+        customer = customers[invoice.customer_id]
+        policy = chosen_policy.get(customer.id)
+        if policy is None:
+            policy = select_policy(policies, customer.segment, customer.tags)
+            chosen_policy[customer.id] = policy
+        if invoice.due_date <= today - timedelta(days=365 * policy.prescription_years + 1):
+            continue  # prescribed (CC art. 206 §5): no channel may collect it any more
+        days = (today - invoice.due_date).days
+        step = latest_step_due(
+            policy, customer.segment, days, invoice.last_offset, amount_cents=invoice.balance_cents
+        )
+        if step is not None:
+            due.setdefault(customer.id, []).append((invoice, step))
+    actions = []
+    for customer_id in sorted(due):
+        actions.append(
+            _action_for(chosen_policy[customer_id], customers[customer_id], due[customer_id], today)
+        )
+    return actions
+
+
+def _action_for(
+    policy: Policy,
+    customer: CustomerState,
+    items: list[tuple[OpenInvoice, Step]],
+    today: date,
+) -> PlannedAction:
+    items.sort(key=lambda item: (item[1].offset, item[0].due_date, item[0].id))
+    step = items[-1][1]  # the most advanced step speaks for all the invoices
+    window = effective_window(policy.contact_window, customer.uf)
+    evidence: dict[str, Any] = {
+        "policy": policy.name,
+        "policy_version": policy.version,
+        "step": step.id,
+        "step_offset": step.offset,
+        "segment": customer.segment,
+        "invoices": [
+            {
+                "id": inv.id,
+                "due_date": inv.due_date.isoformat(),
+                "days": (today - inv.due_date).days,
+                "step": st.id,
+                "balance_cents": inv.balance_cents,
+            }
+            for inv, st in items
+        ],
+        "window": _window_evidence(window, today, customer.uf),
+        "weekly_count": customer.contacts_last_7_days,
+        "weekly_cap": policy.limits.per_customer_per_week,
+    }
+    base = {
+        "customer_id": customer.id,
+        "planned_for": today,
+        "policy_name": policy.name,
+        "policy_version": policy.version,
+        "step": step,
+        "segment": customer.segment,
+        "invoices": tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
+    }
+    if not is_open_day(window, today, customer.uf):
+        reopen = next_open_day(window, today, customer.uf)
+        why = _closed_reason(window, today, customer.uf)
+        return PlannedAction(
+            **base,  # type: ignore[arg-type]
+            status="deferred",
+            reason=f"{why}: fora da janela de contato; adiado para {reopen:%d/%m/%Y}",
+            evidence={**evidence, "deferred_to": reopen.isoformat()},
+        )
+    if customer.contacts_last_7_days >= policy.limits.per_customer_per_week:
+        cap = policy.limits.per_customer_per_week
+        if policy.limits.over_limit == "drop":
+            return PlannedAction(
+                **base,  # type: ignore[arg-type]
+                status="dropped",
+                reason=f"limite de {cap} contatos por semana atingido; etapa descartada",
+                evidence=evidence,
+            )
+        return PlannedAction(
+            **base,  # type: ignore[arg-type]
+            status="deferred",
+            reason=f"limite de {cap} contatos por semana atingido; adiado",
+            evidence=evidence,
+        )
+    channel, value, tried = choose_channel(step.channels, customer.contacts)
+    evidence["channels_tried"] = tried
+    if channel is None:
+        return PlannedAction(
+            **base,  # type: ignore[arg-type]
+            status="skipped",
+            reason="sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
+            evidence=evidence,
+        )
+    return PlannedAction(
+        **base,  # type: ignore[arg-type]
+        status="planned",
+        channel=channel,
+        contact_value=value,
+        cost_cents=int(policy.channel_prices_cents.get(channel, 0)),
+        evidence=evidence,
+    )
+
+
+def choose_channel(
+    channels: Sequence[str], contacts: Mapping[str, tuple[ContactPoint, ...]]
+) -> tuple[str | None, str | None, dict[str, str]]:
+    """The first channel with a reachable contact; and, for the record, why others were not."""
+    tried: dict[str, str] = {}
+    for channel in channels:
+        points = contacts.get(channel, ())
+        reachable = [p for p in points if p.reachable]
+        if reachable:
+            tried[channel] = "usado"
+            return channel, reachable[0].value, tried
+        if not points:
+            tried[channel] = "sem contato"
+        elif all(p.opted_out for p in points):
+            tried[channel] = "descadastrado"
+        else:
+            tried[channel] = "contato inválido"
+    return None, None, tried
+
+
+def _closed_reason(window: ContactWindow, day: date, uf: str | None) -> str:
+    name = holiday_name(day, uf)
+    if name and window.holidays_closed:
+        return f"feriado ({name})"
+    weekday = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")[day.weekday()]
+    if day in window.extra_closed_days:
+        return f"{weekday} {day:%d/%m} fechado pela régua"
+    if window.carnival_closed and day in carnival_days(day.year):
+        return "carnaval"
+    return weekday
+
+
+def _window_evidence(window: ContactWindow, day: date, uf: str | None) -> dict[str, Any]:
+    hours = window_on(window, day, uf)
+    return {
+        "uf": uf,
+        "day": day.isoformat(),
+        "hours": format_hours(hours) if hours else None,
+        "holiday": holiday_name(day, uf),
+        "open": hours is not None,
+    }

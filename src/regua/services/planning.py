@@ -1,0 +1,319 @@
+"""Plan a day over the store: candidates by SQL, rules by `domain.planning`, writes in bulk.
+
+Idempotent by the database: an action is unique per (customer, day, purpose), inserted with
+ON CONFLICT DO NOTHING, so running the same day twice creates nothing new. The invoices' step
+memory (`invoice_steps`) is advanced only for actions actually inserted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
+
+from regua.domain.planning import (
+    ContactPoint,
+    CustomerState,
+    OpenInvoice,
+    PlannedAction,
+    plan_day,
+)
+from regua.domain.policy import Policy
+from regua.services.policies import active_policies, segmentation_policy
+from regua.services.segmenting import SegmentRefresh, refresh_segments
+from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    contacts,
+    customers,
+    invoice_steps,
+    invoices,
+    promises,
+)
+
+PENDING = ("planned", "sending")
+COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap
+BATCH = 5_000
+
+
+@dataclass
+class PlanResult:
+    day: date
+    actions: list[PlannedAction]
+    inserted: int
+    cancelled: int
+    segments: SegmentRefresh | None = None
+    existing: int = 0  # actions already planned for this day by an earlier run
+    by_status: Counter[str] = field(default_factory=Counter)
+
+    def load(self) -> dict[str, Any]:
+        """The day's load: messages per channel with cost, calls for the operators."""
+        per_channel: dict[str, dict[str, int]] = {}
+        for action in self.actions:
+            if action.status != "planned" or action.channel is None:
+                continue
+            entry = per_channel.setdefault(action.channel, {"actions": 0, "cost_cents": 0})
+            entry["actions"] += 1
+            entry["cost_cents"] += action.cost_cents
+        return {
+            "channels": per_channel,
+            "calls": per_channel.get("phone", {}).get("actions", 0),
+            "cost_cents": sum(entry["cost_cents"] for entry in per_channel.values()),
+        }
+
+
+def plan(
+    connection: Connection,
+    creditor_id: int,
+    day: date,
+    now: datetime,
+    *,
+    refresh: bool = True,
+) -> PlanResult:
+    """Plan `day`: cancel what settled, refresh segments, and write the day's actions."""
+    policies = active_policies(connection, creditor_id, now)
+    cancelled = cancel_settled_actions(connection, creditor_id, now)
+    segments = None
+    if refresh:
+        segments = refresh_segments(
+            connection, creditor_id, segmentation_policy(policies).segment_rules, day
+        )
+    candidates = list(_candidate_invoices(connection, creditor_id, policies, day))
+    states = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
+    planned = plan_day(policies, states, candidates, day)
+    inserted = _write(connection, creditor_id, planned, now)
+    existing = connection.execute(
+        select(func.count())
+        .select_from(actions)
+        .where(actions.c.creditor_id == creditor_id, actions.c.planned_for == day)
+    ).scalar_one()
+    result = PlanResult(day, planned, inserted, cancelled, segments, existing - inserted)
+    result.by_status.update(action.status for action in planned)
+    return result
+
+
+def cancel_settled_actions(connection: Connection, creditor_id: int, now: datetime) -> int:
+    """Pending actions none of whose invoices is still open are cancelled before dispatch."""
+    still_open = exists().where(
+        action_invoices.c.action_id == actions.c.id,
+        action_invoices.c.invoice_id == invoices.c.id,
+        invoices.c.status == "open",
+        invoices.c.balance_cents > 0,
+    )
+    result = connection.execute(
+        update(actions)
+        .where(
+            actions.c.creditor_id == creditor_id,
+            actions.c.purpose == "collection",
+            actions.c.status == "planned",
+            ~still_open,
+        )
+        .values(status="cancelled", reason="título pago ou encerrado antes do envio")
+    )
+    return int(result.rowcount or 0)
+
+
+def _candidate_invoices(
+    connection: Connection, creditor_id: int, policies: Sequence[Policy], day: date
+) -> Iterator[OpenInvoice]:
+    """Open invoices for which some step could be due today (a superset; rules decide).
+
+    An invoice is a candidate when some step offset lies after its last planned step and on or
+    before today's delay; plus the stop conditions that SQL can check: status, pauses, promises
+    not yet due, prescription.
+    """
+    offsets = sorted({step.offset for policy in policies for step in policy.steps})
+    if not offsets:
+        return
+    last = invoice_steps.c.last_offset
+    step_due = or_(
+        *(
+            and_(
+                invoices.c.due_date <= day - timedelta(days=offset),
+                or_(last.is_(None), last < offset),
+            )
+            for offset in offsets
+        )
+    )
+    prescription_years = max(policy.prescription_years for policy in policies)
+    oldest = day - timedelta(days=365 * prescription_years + 2)
+    promised = exists().where(
+        promises.c.customer_id == invoices.c.customer_id,
+        promises.c.status == "open",
+        promises.c.promised_for >= day,
+        or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
+    )
+    query = (
+        select(
+            invoices.c.id,
+            invoices.c.customer_id,
+            invoices.c.due_date,
+            invoices.c.balance_cents,
+            last,
+        )
+        .select_from(
+            invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id).join(
+                customers, customers.c.id == invoices.c.customer_id
+            )
+        )
+        .where(
+            invoices.c.creditor_id == creditor_id,
+            invoices.c.status == "open",
+            invoices.c.balance_cents > 0,
+            invoices.c.due_date > oldest,
+            step_due,
+            _not_paused(invoices.c.paused, invoices.c.paused_until, day),
+            _not_paused(customers.c.paused, customers.c.paused_until, day),
+            customers.c.anonymised_at.is_(None),
+            ~promised,
+        )
+    )
+    for row in connection.execute(query):
+        yield OpenInvoice(row[0], row[1], row[2], row[3], row[4])
+
+
+def _not_paused(flag: Any, until: Any, day: date) -> Any:
+    # A pause without an end date holds until `regua resume`; with one, it ends after that day.
+    return or_(flag.is_(False), and_(until.is_not(None), until < day))
+
+
+def _customer_states(
+    connection: Connection, customer_ids: set[int], day: date
+) -> dict[int, CustomerState]:
+    states: dict[int, CustomerState] = {}
+    ordered = sorted(customer_ids)
+    week_start = day - timedelta(days=6)
+    for batch in chunks(ordered, BATCH):
+        points: dict[int, dict[str, list[ContactPoint]]] = defaultdict(lambda: defaultdict(list))
+        for cid, channel, value, opted_out_at, invalid_at in connection.execute(
+            select(
+                contacts.c.customer_id,
+                contacts.c.channel,
+                contacts.c.value,
+                contacts.c.opted_out_at,
+                contacts.c.invalid_at,
+            )
+            .where(contacts.c.customer_id.in_(batch))
+            .order_by(contacts.c.customer_id, contacts.c.id)
+        ):
+            points[cid][channel].append(
+                ContactPoint(value, opted_out_at is not None, invalid_at is not None)
+            )
+        counts: dict[int, int] = dict(
+            connection.execute(
+                select(actions.c.customer_id, func.count())
+                .where(
+                    actions.c.customer_id.in_(batch),
+                    actions.c.planned_for >= week_start,
+                    actions.c.planned_for < day,
+                    actions.c.purpose == "collection",
+                    actions.c.status.in_(COUNTED),
+                )
+                .group_by(actions.c.customer_id)
+            ).all()
+        )
+        for cid, segment, uf, tags in connection.execute(
+            select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
+                customers.c.id.in_(batch)
+            )
+        ):
+            states[cid] = CustomerState(
+                id=cid,
+                segment=segment or "novo",
+                uf=uf,
+                tags=tuple(t for t in (tags or "").split(",") if t),
+                contacts={ch: tuple(pts) for ch, pts in points[cid].items()},
+                contacts_last_7_days=int(counts.get(cid, 0)),
+            )
+    return states
+
+
+def _write(
+    connection: Connection, creditor_id: int, planned: list[PlannedAction], now: datetime
+) -> int:
+    if not planned:
+        return 0
+    inserted = 0
+    for batch in chunks(planned, BATCH):
+        rows = [
+            {
+                "creditor_id": creditor_id,
+                "customer_id": action.customer_id,
+                "purpose": "collection",
+                "planned_for": action.planned_for,
+                "policy_name": action.policy_name,
+                "policy_version": action.policy_version,
+                "step_id": action.step.id,
+                "step_offset": action.step.offset,
+                "segment": action.segment,
+                "channel": action.channel,
+                "contact_value": action.contact_value,
+                "template": action.step.template or action.step.script,
+                "status": action.status,
+                "reason": action.reason or None,
+                "evidence": dict(action.evidence),
+                "cost_cents": action.cost_cents,
+                "created_at": now,
+            }
+            for action in batch
+        ]
+        day = batch[0].planned_for
+        before = set(
+            connection.execute(
+                select(actions.c.customer_id).where(
+                    actions.c.planned_for == day,
+                    actions.c.purpose == "collection",
+                    actions.c.customer_id.in_([a.customer_id for a in batch]),
+                )
+            ).scalars()
+        )
+        insert_ignoring_conflicts(
+            connection, actions, rows, ("customer_id", "planned_for", "purpose")
+        )
+        fresh = [a for a in batch if a.customer_id not in before]
+        if not fresh:
+            continue
+        ids = dict(
+            connection.execute(
+                select(actions.c.customer_id, actions.c.id).where(
+                    actions.c.planned_for == day,
+                    actions.c.purpose == "collection",
+                    actions.c.customer_id.in_([a.customer_id for a in fresh]),
+                )
+            ).all()
+        )
+        links = [
+            {
+                "action_id": ids[a.customer_id],
+                "invoice_id": item.invoice_id,
+                "step_id": item.step_id,
+            }
+            for a in fresh
+            for item in a.invoices
+        ]
+        insert_ignoring_conflicts(connection, action_invoices, links, ("action_id", "invoice_id"))
+        memory = [
+            {
+                "invoice_id": item.invoice_id,
+                "last_offset": item.offset,
+                "last_step_id": item.step_id,
+                "last_planned_for": a.planned_for,
+            }
+            for a in fresh
+            if a.consumes_steps
+            for item in a.invoices
+        ]
+        upsert(
+            connection,
+            invoice_steps,
+            memory,
+            ("invoice_id",),
+            ("last_offset", "last_step_id", "last_planned_for"),
+        )
+        inserted += len(fresh)
+    return inserted

@@ -1,0 +1,78 @@
+"""A creditor's régua versions: stored with their YAML so history says what was in force."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, select, update
+
+from regua.domain.policy import Policy
+from regua.policies.loader import load_policy_text, packaged_policy_names, packaged_policy_text
+from regua.store.tables import policies
+
+
+def active_policies(connection: Connection, creditor_id: int, now: datetime) -> list[Policy]:
+    """The creditor's active policies; on first use the packaged default becomes active."""
+    rows = connection.execute(
+        select(policies.c.name, policies.c.source)
+        .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
+        .order_by(policies.c.name)
+    ).all()
+    if not rows:
+        for name in packaged_policy_names():
+            apply_policy_text(
+                connection, creditor_id, packaged_policy_text(name), f"{name}.yaml", now
+            )
+        return active_policies(connection, creditor_id, now)
+    return [load_policy_text(source, f"{name}.yaml") for name, source in rows]
+
+
+def apply_policy_text(
+    connection: Connection, creditor_id: int, text: str, source: str, now: datetime
+) -> Policy:
+    """Make this policy text the active version of its name; older versions stay for history."""
+    policy = load_policy_text(text, source)
+    connection.execute(
+        update(policies)
+        .where(policies.c.creditor_id == creditor_id, policies.c.name == policy.name)
+        .values(active=False)
+    )
+    existing = connection.execute(
+        select(policies.c.id).where(
+            policies.c.creditor_id == creditor_id,
+            policies.c.name == policy.name,
+            policies.c.version == policy.version,
+        )
+    ).scalar()
+    if existing is not None:
+        connection.execute(update(policies).where(policies.c.id == existing).values(active=True))
+    else:
+        connection.execute(
+            policies.insert().values(
+                creditor_id=creditor_id,
+                name=policy.name,
+                version=policy.version,
+                source=text,
+                active=True,
+                priority=policy.assign.priority,
+                loaded_at=now,
+            )
+        )
+    return policy
+
+
+def apply_policy_file(
+    connection: Connection, creditor_id: int, path: Path, now: datetime
+) -> Policy:
+    return apply_policy_text(
+        connection, creditor_id, path.read_text(encoding="utf-8"), path.name, now
+    )
+
+
+def segmentation_policy(active: list[Policy]) -> Policy:
+    """Segments are defined once, by the creditor's default policy (the one without `assign`)."""
+    for policy in active:
+        if policy.assign.is_default:
+            return policy
+    return active[0]
