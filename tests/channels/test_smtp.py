@@ -24,6 +24,9 @@ from regua.channels.smtp import SmtpChannel, build_email_message
 from regua.clock import FixedClock
 from tests.channels.conftest import SmtpHandler, SmtpServer, free_port, start_smtp
 
+# The AUTH tests without TLS are on loopback on purpose; aiosmtpd warns about them.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 TEXT = "Olá, Maria.\n\nA fatura de Instalação do roteador, no valor de R$ 80,00, vence amanhã."
 HTML = "<p>Olá, Maria.</p><p>A fatura de <strong>Instalação do roteador</strong> vence amanhã.</p>"
@@ -116,7 +119,7 @@ def test_451_is_transient_and_the_retry_keeps_the_message_id(smtp_server: SmtpSe
     smtp_server.handler.data_replies.append("451 4.3.0 Try again later")
     email_channel = channel(smtp_server.port)
 
-    with pytest.raises(ChannelTransientError, match="temporariamente.*451"):
+    with pytest.raises(ChannelTransientError, match=r"temporariamente.*451"):
         email_channel.send(message())
     email_channel.send(message())
 
@@ -156,7 +159,7 @@ def test_silent_server_times_out_as_transient() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         port = listener.getsockname()[1]
-        with pytest.raises(ChannelTransientError, match="timed out|TimeoutError"):
+        with pytest.raises(ChannelTransientError, match=r"timed out|TimeoutError"):
             channel(port, timeout=0.3).send(message())
 
 
