@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -788,15 +787,11 @@ def _big_240(titles: int) -> bytes:
     return crlf(lines)
 
 
-@pytest.mark.slow
-def test_parses_100_000_titles_in_a_few_seconds() -> None:
-    data = _big_240(100_000)
-    started = time.perf_counter()
-    result = cnab.parse_return(data)
-    elapsed = time.perf_counter() - started
-    assert len(result.records) == 100_000
-    assert result.records[-1].nosso_numero == f"{99_999:020d}"
-    assert elapsed < 5.0, f"{elapsed:.2f}s"
+def test_parses_a_file_spread_over_several_lots() -> None:
+    # speed is measured in bench/, never asserted here (shared, noisy machines)
+    result = cnab.parse_return(_big_240(20_000))
+    assert len(result.records) == 20_000
+    assert result.records[-1].nosso_numero == f"{19_999:020d}"
 
 
 def test_two_digit_years_from_70_are_read_as_19xx() -> None:
