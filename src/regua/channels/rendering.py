@@ -254,6 +254,13 @@ def _autoescape(name: str | None) -> bool:
 class _SandboxEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The sandbox only refuses private attributes that exist; refusing every `_` name
+        # (also dict keys reached as attributes) makes probing a security error, not a typo.
+        if isinstance(attribute, str) and attribute.startswith("_"):
+            raise jinja2.exceptions.SecurityError(f"acesso a '{attribute}' não é permitido")
+        return super().getattr(obj, attribute)
+
     def call_binop(
         self, context: jinja2.runtime.Context, operator_: str, left: Any, right: Any
     ) -> Any:

@@ -1,0 +1,288 @@
+"""Rendering: exact pt-BR output, filters, overrides, the sandbox, and the call script."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from regua.channels.call_scripts import (
+    lint_call_script,
+    load_call_script,
+    render_call_script,
+)
+from regua.channels.rendering import (
+    TemplateError,
+    TemplateRenderer,
+    TemplateSecurityError,
+    compile_template_text,
+    load_user_template_text,
+    render,
+    sample_context,
+)
+from regua.channels.sms_length import sms_length, to_gsm7
+from regua.errors import InputError
+
+TODAY = date(2026, 11, 23)
+
+
+def render_text(text: str, **context: object) -> str:
+    return compile_template_text(text).render({"today": TODAY, **context})
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "expected"),
+    [
+        ("{{ 123456|brl }}", {}, "R$ 1.234,56"),
+        ("{{ 5|brl }}", {}, "R$ 0,05"),
+        ("{{ d|data }}", {"d": date(2026, 11, 23)}, "23/11/2026"),
+        ("{{ d|data_extenso }}", {"d": date(2026, 11, 23)}, "23 de novembro de 2026"),
+        ("{{ d|relativo }}", {"d": date(2026, 11, 23)}, "hoje"),
+        ("{{ d|relativo }}", {"d": date(2026, 11, 24)}, "amanhã"),
+        ("{{ d|relativo }}", {"d": date(2026, 11, 22)}, "ontem"),
+        ("{{ d|relativo }}", {"d": date(2026, 11, 26)}, "em 3 dias"),
+        ("{{ d|relativo }}", {"d": date(2026, 11, 20)}, "há 3 dias"),
+        ("{{ d|relativo }}", {"d": date(2027, 1, 7)}, "em 45 dias"),
+        ("{{ '11222333000181'|documento }}", {}, "11.222.333/0001-81"),
+        ("{{ '529.982.247-25'|documento }}", {}, "529.982.247-25"),
+        ("{{ '11987654321'|telefone }}", {}, "(11) 98765-4321"),
+        ("{{ 'MARIA DA CONCEIÇÃO SOUZA'|nome }}", {}, "Maria da Conceição Souza"),
+        ("{{ 1|dias }} / {{ -3|dias }}", {}, "1 dia / 3 dias"),
+        ("{{ today|mais_dias(10)|data }}", {}, "03/12/2026"),
+    ],
+)
+def test_ptbr_filters(template: str, context: dict[str, object], expected: str) -> None:
+    assert render_text(template, **context) == expected
+
+
+def test_brl_refuses_floats() -> None:
+    renderer = TemplateRenderer()
+    with pytest.raises(TemplateError, match="centavos inteiros"):
+        renderer.render_string("{{ 12.5|brl }}", {}, where="teste.txt.j2")
+
+
+def test_email_plain_text_is_exact() -> None:
+    rendered = render("atraso_amigavel", "email", sample_context(TODAY, offset=3))
+
+    assert rendered.subject == "Não identificamos o pagamento da fatura de 20/11/2026"
+    assert rendered.text == (
+        "Olá, Maria.\n\n"
+        "Ainda não identificamos o pagamento da fatura de Plano Internet Fibra 300 Mega, que "
+        "venceu em 20/11/2026. Pode ter sido um esquecimento, acontece com todo mundo.\n\n"
+        "Com o atraso, o valor passa a incluir multa e juros de mora, como prevê o contrato. "
+        "Este é o valor atualizado até hoje, 23/11/2026:\n\n"
+        "Fatura NF-1042: Plano Internet Fibra 300 Mega (vencimento em 20/11/2026)\n"
+        "  Valor original: R$ 149,90\n"
+        "  Multa: R$ 3,00\n"
+        "  Juros de mora: R$ 0,15\n"
+        "  Total: R$ 153,05\n\n"
+        "Como pagar:\n"
+        "- PIX copia e cola (copie o código abaixo e cole no aplicativo do seu banco):\n"
+        "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865"
+        "802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D\n"
+        "- Linha digitável do boleto: 34191.79001 01043.510047 91020.150008 1 12340000014990\n"
+        "- Pela internet, com PIX, boleto ou parcelamento: "
+        "https://pagar.conectafibra.com.br/p/7Hk2Qa\n\n"
+        "Se estiver com alguma dificuldade, conte para a gente: podemos combinar uma nova data "
+        "ou um parcelamento.\n\n"
+        "Prefere conversar com uma pessoa? Fale com a nossa equipe pelo telefone (11) 4002-8922, "
+        "pelo WhatsApp (11) 98765-4321 ou pelo e-mail atendimento@conectafibra.com.br, de "
+        "segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h.\n\n"
+        "Se você já pagou, obrigado e desconsidere esta mensagem. A confirmação de um boleto "
+        "pode levar até 3 dias úteis.\n\n"
+        "Atenciosamente,\n"
+        "Conecta Fibra Ltda\n"
+        "CNPJ 11.222.333/0001-81\n"
+        "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000\n"
+        "www.conectafibra.com.br"
+    )
+    assert rendered.html is not None and "<strong>R$ 153,05</strong>" in rendered.html
+
+
+def test_payment_options_appear_only_when_present() -> None:
+    context = sample_context(TODAY, offset=3)
+    context["payment"] = {
+        "pix_code": None,
+        "pix_qr_svg": None,
+        "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
+        "portal_url": None,
+    }
+    text = render("atraso_amigavel", "email", context).text
+    assert "Linha digitável do boleto" in text
+    assert "PIX copia e cola" not in text and "Pela internet" not in text
+    sms = render("atraso_amigavel", "sms", context).text
+    assert "Linha do boleto: 34191.79001" in sms
+
+
+def test_sms_is_gsm7_even_with_accented_data() -> None:
+    context = sample_context(TODAY, offset=0)
+    context["customer"]["first_name"] = "Conceição"
+    context["invoices"][0]["description"] = "Manutenção “premium”"
+    rendered = render("vence_hoje", "sms", context)
+    assert rendered.text == (
+        "Conecta Fibra Ltda (CNPJ 11.222.333/0001-81): Ola, Conceicao! Sua fatura Manutencao "
+        '"premium" de R$ 149,90 vence hoje. Pague por PIX ou boleto em '
+        "https://pagar.conectafibra.com.br/p/7Hk2Qa Duvidas: (11) 98765-4321. "
+        "Para nao receber mais SMS, responda SAIR"
+    )
+    assert sms_length(rendered.text).encoding == "gsm7"
+    assert rendered.sms_segments == 2
+
+
+def test_every_default_sms_fits_two_segments() -> None:
+    renderer = TemplateRenderer()
+    for name in renderer.template_names():
+        offset = renderer.meta(name)["offset"]
+        for count in (1, 3):
+            rendered = renderer.render(name, "sms", sample_context(TODAY, offset=offset,
+                                                                   invoices=count))  # fmt: skip
+            assert rendered.sms_segments is not None and rendered.sms_segments <= 2, name
+
+
+def test_html_is_escaped_but_text_is_not() -> None:
+    context = sample_context(TODAY, offset=-3)
+    context["invoices"][0]["description"] = "Cabo <HDMI> & conector"
+    email = render("lembrete_vencimento", "email", context)
+    assert "Cabo &lt;HDMI&gt; &amp; conector" in (email.html or "")
+    assert "Cabo <HDMI> & conector" in email.text
+
+
+def test_whatsapp_template_params_and_body() -> None:
+    rendered = render("vence_hoje", "whatsapp", sample_context(TODAY, offset=0, invoices=2))
+    assert rendered.whatsapp_template == "regua_vence_hoje"
+    assert rendered.whatsapp_params[:4] == ("Maria", "2 faturas", "R$ 229,90", "23/11/2026")
+    assert rendered.whatsapp_template_text is not None
+    assert rendered.whatsapp_template_text.startswith(
+        "Olá, Maria! O pagamento de 2 faturas, no valor de R$ 229,90, vence hoje, 23/11/2026."
+    )
+
+
+def test_user_folder_overrides_one_file(tmp_path: Path) -> None:
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    (folder / "sms.j2").write_text("{{ creditor.name }}: oi, {{ customer.first_name }}.", "utf-8")
+    renderer = TemplateRenderer(tmp_path)
+    context = sample_context(TODAY, offset=0)
+
+    assert renderer.render("vence_hoje", "sms", context).text == "Conecta Fibra Ltda: oi, Maria."
+    assert renderer.render("vence_hoje", "email", context).subject == (
+        "Sua fatura vence hoje (23/11/2026)"
+    )
+
+
+def test_user_texts_are_compiled_at_once_with_the_line_of_the_error() -> None:
+    with pytest.raises(TemplateError, match=r"sms.j2, linha 2"):
+        load_user_template_text("vence_hoje", {"sms.j2": "Olá\n{% if %}"})
+    renderer = load_user_template_text("vence_hoje", {"sms.j2": "Olá, {{ customer.first_name }}"})
+    assert renderer.render("vence_hoje", "sms", sample_context(TODAY)).text == "Ola, Maria"
+
+
+def test_missing_data_is_an_error_not_a_hole() -> None:
+    renderer = load_user_template_text("vence_hoje", {"sms.j2": "{{ customer.apelido }}"})
+    with pytest.raises(TemplateError, match="usa um dado que não existe"):
+        renderer.render("vence_hoje", "sms", sample_context(TODAY))
+
+
+def test_empty_whatsapp_param_is_refused() -> None:
+    context = sample_context(TODAY, offset=0)
+    context["customer"]["first_name"] = ""
+    with pytest.raises(TemplateError, match="ficou vazio"):
+        render("vence_hoje", "whatsapp", context)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ range.__init__.__globals__ }}",
+        "{{ customer._private }}",
+        "{{ customer.__class__ }}",
+        "{{ invoices.append(1) }}",
+        "{{ 'x' * 100000000 }}",
+        "{{ cycler.__init__.__globals__ }}",
+    ],
+)
+def test_sandbox_blocks_python_internals(attack: str) -> None:
+    renderer = load_user_template_text("vence_hoje", {"sms.j2": attack})
+    with pytest.raises(TemplateSecurityError, match="tentou acessar partes internas"):
+        renderer.render("vence_hoje", "sms", sample_context(TODAY))
+
+
+def test_unknown_template_or_channel() -> None:
+    with pytest.raises(TemplateError, match="não tem versão para o canal"):
+        render("nao_existe", "sms", sample_context(TODAY))
+    with pytest.raises(TemplateError, match="roteiros"):
+        render("vence_hoje", "phone", sample_context(TODAY))
+
+
+def test_to_gsm7() -> None:
+    assert to_gsm7("Olá, João! Ação “já” – café € ✓") == 'Ola, Joao! Acao "ja" - café € '
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", "gsm7", 0, 1),
+        ("a" * 160, "gsm7", 160, 1),
+        ("a" * 161, "gsm7", 161, 2),
+        ("a" * 306, "gsm7", 306, 2),
+        ("a" * 307, "gsm7", 307, 3),
+        ("€" * 80, "gsm7", 160, 1),  # extension characters count twice
+        ("a" * 152 + "€" + "a" * 152, "gsm7", 306, 3),  # an escape pair never straddles parts
+        ("ã" * 70, "ucs2", 70, 1),
+        ("ã" * 71, "ucs2", 71, 2),
+        ("😀" * 35, "ucs2", 70, 1),  # surrogate pairs count as two units
+    ],
+)
+def test_sms_length(text: str, encoding: str, units: int, segments: int) -> None:
+    length = sms_length(text)
+    assert (length.encoding, length.units, length.segments) == (encoding, units, segments)
+
+
+def test_call_script_is_rendered_and_branches_cover_the_hard_answers() -> None:
+    script = render_call_script(
+        load_call_script("roteiro_negociacao"), sample_context(TODAY, offset=10)
+    )
+    assert script.start == "apresentacao"
+    assert script.step("terceiro").record == "not_customer"
+    assert script.step("ja_pagou").pause_collection is True
+    assert script.step("nao_reconhece").record == "dispute"
+    assert script.step("registrar_promessa").capture == ("amount_cents", "date", "means")
+    answers = [b.when for b in script.step("informar_debito").branches]
+    assert '"Já paguei"' in answers
+    assert '"Estou desempregado" ou passa por dificuldade financeira' in answers
+    assert script.step("informar_debito").say.startswith(
+        "Obrigado, Maria. Estou ligando porque consta em aberto a fatura de Plano Internet "
+        "Fibra 300 Mega, que venceu em 13/11/2026. O valor atualizado hoje é R$ 153,40"
+    )
+
+
+def _script(tmp_path: Path, text: str) -> TemplateRenderer:
+    (tmp_path / "scripts").mkdir(exist_ok=True)
+    (tmp_path / "scripts" / "teste.yaml").write_text(text, "utf-8")
+    return TemplateRenderer(tmp_path)
+
+
+def test_call_script_with_a_dangling_goto_is_rejected(tmp_path: Path) -> None:
+    renderer = _script(
+        tmp_path,
+        "name: teste\ntitle: T\nstart: a\nsteps:\n"
+        "  - {id: a, title: A, say: Olá, branches: [{when: sim, goto: b}]}\n",
+    )
+    with pytest.raises(InputError, match=r"scripts/teste.yaml: .*inexistente: b"):
+        load_call_script("teste", renderer=renderer)
+
+
+def test_script_that_mentions_the_debt_before_identity_fails_lint(tmp_path: Path) -> None:
+    renderer = _script(
+        tmp_path,
+        "name: teste\ntitle: T\nstart: a\nidentity_check: b\nsteps:\n"
+        "  - {id: a, title: A, say: 'Olá, da {{ creditor.name }}, sobre sua fatura em atraso.',"
+        " branches: [{when: sim, goto: b}]}\n"
+        "  - {id: b, title: B, say: 'Confirme seu CPF.', end: true}\n",
+    )
+    [issue] = lint_call_script("teste", renderer=renderer)
+    assert issue.issue.code == "divida_antes_da_identificacao"
+    assert "'a'" in issue.issue.message_pt
