@@ -127,7 +127,18 @@ def test_fees_bad_amount_is_one_line() -> None:
 
 
 def test_demo_is_reproducible_and_summarised(tmp_path: Path) -> None:
-    args = ["demo", "--customers", "60", "--seed", "7", "--today", "2026-11-25", "--json"]
+    args = [
+        "demo",
+        "--customers",
+        "60",
+        "--seed",
+        "7",
+        "--today",
+        "2026-11-25",
+        "--days",
+        "10",
+        "--json",
+    ]
     first = runner.invoke(app, [*args, "--dir", str(tmp_path / "a")])
     second = runner.invoke(app, [*args, "--dir", str(tmp_path / "b")])
     assert first.exit_code == 0, first.output
@@ -147,6 +158,25 @@ def test_demo_is_reproducible_and_summarised(tmp_path: Path) -> None:
     assert summary["overdue_cents"] > 0
     assert summary["open_cents"] == sum(bucket["balance_cents"] for bucket in summary["aging"])
     assert all(r["rejected"] == 0 for r in a["imports"])
+    assert a["days"] == b["days"]
+    assert [d["date"] for d in a["days"]] == [
+        f"2026-{m}"
+        for m in (
+            "11-25",
+            "11-26",
+            "11-27",
+            "11-28",
+            "11-29",
+            "11-30",
+            "12-01",
+            "12-02",
+            "12-03",
+            "12-04",
+        )
+    ]
+    sunday = a["days"][4]
+    assert sunday["planned"] == []  # 29/11/2026 is a Sunday: nothing goes out
+    assert sum(sum(p["actions"] for p in d["planned"]) for d in a["days"]) > 0
 
     from regua.store.db import make_engine
 

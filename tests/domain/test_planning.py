@@ -236,3 +236,21 @@ def test_every_action_records_why_it_was_allowed() -> None:
             "balance_cents": 10_000,
         }
     ]
+
+
+def test_inline_catch_up_agrees_with_the_policy_rule() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from regua.domain.planning import _latest_step
+    from regua.domain.policy import latest_step_due, steps_for_segment
+
+    ladder = steps_for_segment(POLICY, "novo")
+
+    @given(st.integers(-10, 40), st.one_of(st.none(), st.sampled_from([-3, 0, 3, 10, 20])))
+    def check(days: int, last: int | None) -> None:
+        assert _latest_step(ladder, days, last, 10_000) == latest_step_due(
+            POLICY, "novo", days, last, amount_cents=10_000
+        )
+
+    check()

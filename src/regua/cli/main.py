@@ -21,6 +21,7 @@ from regua.errors import InputError
 from regua.services import setup
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.reporting import PortfolioSummary
+from regua.services.simulation import SimulatedDay
 from regua.store import migrate
 
 app = typer.Typer(
@@ -237,6 +238,7 @@ def demo(
     ),
     customers: Annotated[int, typer.Option("--customers", min=1, max=500_000)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
+    days: Annotated[int, typer.Option("--days", min=0, max=366, help="Dias simulados.")] = 30,
     today: Annotated[
         str | None, typer.Option("--today", help="Data de referência (AAAA-MM-DD).")
     ] = None,
@@ -249,7 +251,12 @@ def demo(
     reference = date.fromisoformat(today) if today else today_in(ctx.clock, "America/Sao_Paulo")
     with console.status("Gerando a carteira de demonstração...", spinner="dots"):
         result = build_demo(
-            folder, customers=customers, seed=seed, today=reference, now=ctx.clock.now()
+            folder,
+            customers=customers,
+            seed=seed,
+            today=reference,
+            now=ctx.clock.now(),
+            days=days,
         )
     if json_output:
         print_json(
@@ -258,6 +265,7 @@ def demo(
                 "database_url": result.database_url,
                 "imports": [r.to_dict() for r in result.imports],
                 "summary": _summary_dict(result.summary),
+                "days": [_day_dict(d) for d in result.days],
             }
         )
         return
@@ -265,7 +273,58 @@ def demo(
     for imported in result.imports:
         _print_import(imported)
     print_summary(result.summary)
+    if result.days:
+        print_simulation(result.days)
     console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
+
+
+def _day_dict(day: SimulatedDay) -> dict[str, object]:
+    return {
+        "date": day.day,
+        "payments": day.payments,
+        "paid_cents": day.paid_cents,
+        "planned": [
+            {"step": step, "channel": channel, "actions": n}
+            for (step, channel), n in sorted(day.planned.items())
+        ],
+        "not_sent": dict(day.not_sent),
+        "cost_cents": day.cost_cents,
+    }
+
+
+def print_simulation(days: list[SimulatedDay]) -> None:
+    from collections import Counter
+
+    from regua.domain.planning import CHANNEL_LABELS
+
+    table = Table(title=f"Régua simulada: {len(days)} dias")
+    for column in ("Dia", "Pagamentos", "Ações", "Por etapa", "Não enviadas"):
+        table.add_column(column, justify="right" if column in ("Pagamentos", "Ações") else "left")
+    steps: Counter[tuple[str, str]] = Counter()
+    reasons: Counter[str] = Counter()
+    for day in days:
+        steps.update(day.planned)
+        reasons.update(day.not_sent)
+        per_step: Counter[str] = Counter()
+        for (step, _channel), n in day.planned.items():
+            per_step[step] += n
+        weekday = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")[day.day.weekday()]
+        table.add_row(
+            f"{day.day:%d/%m} {weekday}",
+            str(day.payments),
+            str(sum(day.planned.values())),
+            ", ".join(f"{s} {n}" for s, n in sorted(per_step.items())),
+            ", ".join(f"{r} {n}" for r, n in day.not_sent.most_common(3)),
+        )
+    console.print(table)
+    totals = Table(title="Total por etapa e canal")
+    for column in ("Etapa", "Canal", "Ações"):
+        totals.add_column(column, justify="right" if column == "Ações" else "left")
+    for (step, channel), n in sorted(steps.items()):
+        totals.add_row(step, CHANNEL_LABELS.get(channel, channel), str(n))
+    console.print(totals)
+    for reason, n in reasons.most_common():
+        console.print(f"  {n} não enviadas: {reason}")
 
 
 def _summary_dict(summary: PortfolioSummary) -> dict[str, object]:

@@ -36,7 +36,7 @@ from regua.domain.calendar import (
     next_open_day,
     window_on,
 )
-from regua.domain.policy import Policy, Step, latest_step_due, select_policy
+from regua.domain.policy import Policy, Step, select_policy, steps_for_segment
 
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
 
@@ -117,6 +117,8 @@ def plan_day(
     """One action per customer with a step due today; see the module docstring for the rules."""
     due: dict[int, list[tuple[OpenInvoice, Step]]] = {}
     chosen_policy: dict[int, Policy] = {}
+    # A portfolio has a handful of (policy, segment) pairs and up to millions of invoices.
+    ladders: dict[tuple[str, str], tuple[Step, ...]] = {}
     for invoice in invoices:
         customer = customers[invoice.customer_id]
         policy = chosen_policy.get(customer.id)
@@ -126,9 +128,11 @@ def plan_day(
         if invoice.due_date <= today - timedelta(days=365 * policy.prescription_years + 1):
             continue  # prescribed (CC art. 206 §5): no channel may collect it any more
         days = (today - invoice.due_date).days
-        step = latest_step_due(
-            policy, customer.segment, days, invoice.last_offset, amount_cents=invoice.balance_cents
-        )
+        key = (policy.name, customer.segment)
+        ladder = ladders.get(key)
+        if ladder is None:
+            ladder = ladders[key] = steps_for_segment(policy, customer.segment)
+        step = _latest_step(ladder, days, invoice.last_offset, invoice.balance_cents)
         if step is not None:
             due.setdefault(customer.id, []).append((invoice, step))
     actions = []
@@ -137,6 +141,21 @@ def plan_day(
             _action_for(chosen_policy[customer_id], customers[customer_id], due[customer_id], today)
         )
     return actions
+
+
+def _latest_step(
+    ladder: tuple[Step, ...], days: int, last_offset: int | None, amount_cents: int
+) -> Step | None:
+    """`policy.latest_step_due` over a segment's steps already sorted by offset."""
+    found: Step | None = None
+    for step in ladder:
+        if step.offset > days:
+            break
+        if last_offset is not None and step.offset <= last_offset:
+            continue
+        if amount_cents >= step.min_amount_cents:
+            found = step
+    return found
 
 
 def _action_for(

@@ -11,6 +11,7 @@ from regua.services.contacts import customer_id_by_external, opt_out
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.reporting import PortfolioSummary, portfolio_summary
 from regua.services.setup import CreditorIn, init_database
+from regua.services.simulation import SimulatedDay, simulate
 from regua.store.db import make_engine
 
 
@@ -20,10 +21,11 @@ class DemoResult:
     database_url: str
     imports: tuple[ImportResult, ...]
     summary: PortfolioSummary
+    days: list[SimulatedDay]
 
 
 def build_demo(
-    folder: Path, *, customers: int, seed: int, today: date, now: datetime
+    folder: Path, *, customers: int, seed: int, today: date, now: datetime, days: int = 30
 ) -> DemoResult:
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "regua.db"
@@ -55,6 +57,7 @@ def build_demo(
                         at=now,
                     )
             summary = portfolio_summary(connection, creditor_id, today)
+        simulated = simulate(engine, creditor_id, today, days, files.future_payments)
     finally:
         engine.dispose()
-    return DemoResult(folder, url, results, summary)
+    return DemoResult(folder, url, results, summary, simulated)

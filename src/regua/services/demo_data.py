@@ -235,6 +235,7 @@ class DemoFiles:
     customers: Path
     invoices: Path
     payments: Path
+    future_payments: Path
     opted_out: list[tuple[str, str]]  # (customer external id, channel)
     customers_count: int
     invoices_count: int
@@ -284,6 +285,7 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
     customer_path = folder / "clientes.csv"
     invoice_path = folder / "titulos.csv"
     payment_path = folder / "pagamentos.csv"
+    future_path = folder / "pagamentos_futuros.csv"
     opted_out: list[tuple[str, str]] = []
     place_weights = [p[3] for p in PLACES]
     invoice_count = payment_count = 0
@@ -292,6 +294,7 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
         customer_path.open("w", encoding="utf-8", newline="") as cf,
         invoice_path.open("w", encoding="utf-8", newline="") as inf,
         payment_path.open("w", encoding="utf-8", newline="") as pf,
+        future_path.open("w", encoding="utf-8", newline="") as ff,
     ):
         cw = csv.writer(cf, delimiter=";")
         iw = csv.writer(inf, delimiter=";")
@@ -323,6 +326,8 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
             ]
         )
         pw.writerow(["id_pagamento", "id_titulo", "data_pagamento", "valor", "forma"])
+        fw = csv.writer(ff, delimiter=";")
+        fw.writerow(["id_pagamento", "id_titulo", "data_pagamento", "valor", "forma"])
         for index in range(customers):
             external_id = f"C{index + 1:06d}"
             is_company = rng.random() < 0.3
@@ -416,14 +421,16 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
                 if status != "aberto":
                     continue
                 paid_on = _payment_date(behaviour, due, rng)
-                if paid_on is None or paid_on >= today:
+                if paid_on is None:
                     continue
                 owed = charges(cents, due, paid_on, FeeTerms(is_consumer=not is_company))
                 amount = owed.total_cents
                 if rng.random() < 0.03:
                     amount = amount // 2  # partial payment: the rest stays open
                 payment_count += 1
-                pw.writerow(
+                # Payments still to come are what the simulated days of `regua demo` receive.
+                writer = pw if paid_on < today else fw
+                writer.writerow(
                     [
                         f"P{payment_count:07d}",
                         invoice_id,
@@ -436,6 +443,7 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
         customer_path,
         invoice_path,
         payment_path,
+        future_path,
         opted_out,
         customers,
         invoice_count,

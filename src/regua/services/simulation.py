@@ -1,0 +1,97 @@
+"""Simulated days for the demo: each day the payments that arrive are applied, then the plan.
+
+The demo's future payments (`pagamentos_futuros.csv`) arrive on their dates, so the simulation
+shows the régua stopping for customers who pay and going on for those who do not.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from regua.domain.fees import FeeTerms
+from regua.services.cells import parse_amount, parse_date
+from regua.services.importing import apply_matched_payments
+from regua.services.planning import cancel_settled_actions, plan
+from regua.store.tables import invoices
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+@dataclass
+class SimulatedDay:
+    day: date
+    payments: int = 0
+    paid_cents: int = 0
+    planned: Counter[tuple[str, str]] = field(default_factory=Counter)  # (step, channel)
+    not_sent: Counter[str] = field(default_factory=Counter)  # reason -> count
+    cost_cents: int = 0
+
+
+def _future_payments(path: Path) -> dict[date, list[tuple[str, str, int]]]:
+    by_day: dict[date, list[tuple[str, str, int]]] = {}
+    if not path.exists():
+        return by_day
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=";")
+        next(reader, None)
+        for payment_id, invoice_id, paid_on, amount, *_ in reader:
+            by_day.setdefault(parse_date(paid_on), []).append(
+                (payment_id, invoice_id, parse_amount(amount))
+            )
+    return by_day
+
+
+def simulate(
+    engine: Engine, creditor_id: int, start: date, days: int, future_payments: Path
+) -> list[SimulatedDay]:
+    arriving = _future_payments(future_payments)
+    results = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        now = datetime.combine(day, time(8, 0), SAO_PAULO).astimezone(UTC)
+        outcome = SimulatedDay(day)
+        with engine.begin() as connection:
+            todays = arriving.get(day, [])
+            if todays:
+                ids = {
+                    external: invoice_id
+                    for external, invoice_id in connection.execute(
+                        select(invoices.c.external_id, invoices.c.id).where(
+                            invoices.c.creditor_id == creditor_id,
+                            invoices.c.external_id.in_([p[1] for p in todays]),
+                        )
+                    )
+                }
+                matched = [
+                    {
+                        "external_id": pid,
+                        "invoice_id": ids[inv],
+                        "amount_cents": cents,
+                        "paid_on": day,
+                        "method": "pix",
+                    }
+                    for pid, inv, cents in todays
+                    if inv in ids
+                ]
+                apply_matched_payments(
+                    connection, creditor_id, matched, source="import", now=now, terms=FeeTerms()
+                )
+                cancel_settled_actions(connection, creditor_id, now)
+                outcome.payments = len(matched)
+                outcome.paid_cents = sum(p["amount_cents"] for p in matched)
+            result = plan(connection, creditor_id, day, now)
+        for action in result.actions:
+            if action.status == "planned":
+                outcome.planned[(action.step.id, action.channel or "-")] += 1
+                outcome.cost_cents += action.cost_cents
+            else:
+                outcome.not_sent[action.reason.split(":")[0].split(";")[0]] += 1
+        results.append(outcome)
+    return results
