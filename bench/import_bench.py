@@ -111,6 +111,7 @@ def plain_insert(url: str, customer_path: Path, invoice_path: Path) -> float:
                     "description": r[3],
                     "issue_date": date(int(yi), int(mi), int(di)),
                     "due_date": date(int(y), int(m), int(d)),
+                    "effective_due_date": date(int(y), int(m), int(d)),
                     "amount_cents": cents,
                     "balance_cents": cents,
                     "status": "open",

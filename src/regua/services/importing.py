@@ -38,7 +38,14 @@ from regua.services import cells
 from regua.services.cells import CellError
 from regua.services.tabular import Progress, open_table, resolve_columns
 from regua.store.bulk import insert_ignoring_conflicts, update_by_id
-from regua.store.tables import contacts, creditors, customers, invoices, payments
+from regua.store.tables import (
+    RECOMPUTE_STEP_DAY,
+    contacts,
+    creditors,
+    customers,
+    invoices,
+    payments,
+)
 
 ImportKind = Literal["customers", "invoices", "payments"]
 BATCH_SIZE = 5_000
@@ -818,6 +825,8 @@ def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: Import
                     **{n: invoice[n] for n in _INVOICE_COMPARED},
                     "balance_cents": balance,
                     "updated_at": ctx.now,
+                    # a new due date or status: the planner looks at it again on its next run
+                    "next_step_on": RECOMPUTE_STEP_DAY,
                 }
             )
         else:
@@ -826,7 +835,12 @@ def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: Import
         conn.execute(invoices.insert(), inserts)
         result.inserted += len(inserts)
     if updates:
-        update_by_id(conn, invoices, updates, (*_INVOICE_COMPARED, "balance_cents", "updated_at"))
+        update_by_id(
+            conn,
+            invoices,
+            updates,
+            (*_INVOICE_COMPARED, "balance_cents", "updated_at", "next_step_on"),
+        )
         result.updated += len(updates)
 
 

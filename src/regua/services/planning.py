@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, Date, and_, case, exists, func, literal, or_, select, update
 
 from regua.domain.planning import (
     ContactPoint,
@@ -25,8 +25,10 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
+from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
+from regua.store.sql import add_days
 from regua.store.tables import (
+    NO_MORE_STEPS,
     action_invoices,
     actions,
     contacts,
@@ -87,6 +89,8 @@ def plan(
     states = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
     planned = plan_day(policies, states, candidates, day)
     inserted = _write(connection, creditor_id, planned, now)
+    deferred = [item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices]
+    _advance_step_days(connection, creditor_id, policies, day, deferred)
     existing = connection.execute(
         select(func.count())
         .select_from(actions)
@@ -118,28 +122,13 @@ def cancel_settled_actions(connection: Connection, creditor_id: int, now: dateti
     return int(result.rowcount or 0)
 
 
-def _candidate_invoices(
-    connection: Connection, creditor_id: int, policies: Sequence[Policy], day: date
-) -> Iterator[OpenInvoice]:
-    """Open invoices for which some step could be due today (a superset; rules decide).
+def _examined_filter(creditor_id: int, policies: Sequence[Policy], day: date) -> list[Any]:
+    """Open invoices whose next possible step day has come and that nothing stops.
 
-    An invoice is a candidate when some step offset lies after its last planned step and on or
-    before today's delay; plus the stop conditions that SQL can check: status, pauses, promises
-    not yet due, prescription.
+    `next_step_on` is a lower bound kept by `_advance_step_days`, so this is an index range
+    scan of the few invoices that may have a step today, not a pass over the portfolio. The
+    stop conditions SQL can check are here: status, pauses, promises not yet due, prescription.
     """
-    offsets = sorted({step.offset for policy in policies for step in policy.steps})
-    if not offsets:
-        return
-    last = invoice_steps.c.last_offset
-    step_due = or_(
-        *(
-            and_(
-                invoices.c.due_date <= day - timedelta(days=offset),
-                or_(last.is_(None), last < offset),
-            )
-            for offset in offsets
-        )
-    )
     prescription_years = max(policy.prescription_years for policy in policies)
     oldest = day - timedelta(days=365 * prescription_years + 2)
     promised = exists().where(
@@ -148,33 +137,79 @@ def _candidate_invoices(
         promises.c.promised_for >= day,
         or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
     )
+    return [
+        invoices.c.creditor_id == creditor_id,
+        invoices.c.status == "open",
+        invoices.c.next_step_on <= day,
+        invoices.c.balance_cents > 0,
+        invoices.c.due_date > oldest,
+        _not_paused(invoices.c.paused, invoices.c.paused_until, day),
+        _not_paused(customers.c.paused, customers.c.paused_until, day),
+        customers.c.anonymised_at.is_(None),
+        ~promised,
+    ]
+
+
+def _candidate_invoices(
+    connection: Connection, creditor_id: int, policies: Sequence[Policy], day: date
+) -> Iterator[OpenInvoice]:
     query = (
         select(
             invoices.c.id,
             invoices.c.customer_id,
             invoices.c.due_date,
             invoices.c.balance_cents,
-            last,
+            invoice_steps.c.last_offset,
         )
         .select_from(
             invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id).join(
                 customers, customers.c.id == invoices.c.customer_id
             )
         )
-        .where(
-            invoices.c.creditor_id == creditor_id,
-            invoices.c.status == "open",
-            invoices.c.balance_cents > 0,
-            invoices.c.due_date > oldest,
-            step_due,
-            _not_paused(invoices.c.paused, invoices.c.paused_until, day),
-            _not_paused(customers.c.paused, customers.c.paused_until, day),
-            customers.c.anonymised_at.is_(None),
-            ~promised,
-        )
+        .where(*_examined_filter(creditor_id, policies, day))
     )
     for row in connection.execute(query):
         yield OpenInvoice(row[0], row[1], row[2], row[3], row[4])
+
+
+def _advance_step_days(
+    connection: Connection,
+    creditor_id: int,
+    policies: Sequence[Policy],
+    day: date,
+    deferred_invoice_ids: Sequence[int],
+) -> None:
+    """Move every examined invoice's `next_step_on` to the first day a later step could fall.
+
+    That is due_date + the smallest offset (of any policy) beyond today's delay. Deferred
+    contacts keep today's date, so the next run looks at them again.
+    """
+    offsets = sorted({step.offset for policy in policies for step in policy.steps})
+    next_day = case(
+        *(
+            (
+                invoices.c.due_date > day - timedelta(days=offset),
+                add_days(invoices.c.due_date, offset),
+            )
+            for offset in offsets
+        ),
+        else_=literal(NO_MORE_STEPS, Date()),
+    )
+    examined = (
+        select(invoices.c.id)
+        .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
+        .where(*_examined_filter(creditor_id, policies, day))
+    )
+    connection.execute(
+        update(invoices).where(invoices.c.id.in_(examined)).values(next_step_on=next_day)
+    )
+    if deferred_invoice_ids:
+        update_by_id(
+            connection,
+            invoices,
+            [{"id": invoice_id, "next_step_on": day} for invoice_id in deferred_invoice_ids],
+            ("next_step_on",),
+        )
 
 
 def _not_paused(flag: Any, until: Any, day: date) -> Any:

@@ -33,3 +33,26 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
 def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
     later, earlier = list(element.clauses)
     return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+class add_days(FunctionElement[Any]):
+    """``date + n days`` for a whole number of days known when the statement is built."""
+
+    inherit_cache = False
+
+    def __init__(self, day: ColumnElement[Any], days: int):
+        super().__init__(day)
+        self.days = int(days)
+        self.type = day.type
+
+
+@compiles(add_days, "sqlite")
+def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '{element.days:+d} days')"
+
+
+@compiles(add_days, "postgresql")
+def _add_days_postgresql(element: add_days, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {element.days:d})"

@@ -10,6 +10,8 @@ statements; rules stay in `regua.domain` and receive plain rows.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -41,6 +43,9 @@ metadata = MetaData(
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere for million-row tables.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+RECOMPUTE_STEP_DAY = date(1900, 1, 1)
+NO_MORE_STEPS = date(9999, 12, 31)
 
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "in_agreement", "written_off")
 CHANNELS = ("email", "sms", "whatsapp", "phone", "letter")
@@ -144,6 +149,10 @@ invoices = Table(
     Column("nosso_numero", String(20)),
     Column("pix_txid", String(35)),
     Column("agreement_id", Id),
+    # The first day a step could fall due: the planner reads only invoices whose day has come
+    # (an index range scan) instead of the whole portfolio. RECOMPUTE_STEP_DAY means "look at it
+    # on the next run" (new invoice, changed due date, changed régua).
+    Column("next_step_on", Date, nullable=False, server_default="1900-01-01"),
     Column("paused_until", Date),
     Column("paused", Boolean, nullable=False, server_default="0"),
     Column("pause_reason", String(400)),
@@ -153,6 +162,7 @@ invoices = Table(
     CheckConstraint(f"status IN {INVOICE_STATUSES!r}", name="status"),
     CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
     Index("ix_invoices_open_due", "status", "due_date"),
+    Index("ix_invoices_next_step", "status", "next_step_on"),
     Index("ix_invoices_customer", "customer_id"),
     Index("ix_invoices_nosso_numero", "nosso_numero"),
     Index("ix_invoices_pix_txid", "pix_txid"),

@@ -187,6 +187,7 @@ def upgrade() -> None:
         sa.Column(
             "agreement_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("next_step_on", sa.Date(), server_default="1900-01-01", nullable=False),
         sa.Column("paused_until", sa.Date(), nullable=True),
         sa.Column("paused", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("pause_reason", sa.String(length=400), nullable=True),
@@ -209,6 +210,7 @@ def upgrade() -> None:
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index("ix_invoices_customer", ["customer_id"], unique=False)
         batch_op.create_index("ix_invoices_nosso_numero", ["nosso_numero"], unique=False)
+        batch_op.create_index("ix_invoices_next_step", ["status", "next_step_on"], unique=False)
         batch_op.create_index("ix_invoices_open_due", ["status", "due_date"], unique=False)
         batch_op.create_index("ix_invoices_pix_txid", ["pix_txid"], unique=False)
 
@@ -379,6 +381,7 @@ def downgrade() -> None:
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index("ix_invoices_pix_txid")
         batch_op.drop_index("ix_invoices_open_due")
+        batch_op.drop_index("ix_invoices_next_step")
         batch_op.drop_index("ix_invoices_nosso_numero")
         batch_op.drop_index("ix_invoices_customer")
 
