@@ -14,12 +14,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine
 from regua.store.tables import metadata
+
+# Shared, noisy machines: a property test must fail on a wrong answer, never on a slow one.
+settings.register_profile(
+    "regua", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
+)
+settings.load_profile("regua")
 
 POSTGRES_URL = os.environ.get("REGUA_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REGUA_TEST_REQUIRE_POSTGRES") == "1"
