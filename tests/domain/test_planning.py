@@ -254,3 +254,26 @@ def test_inline_catch_up_agrees_with_the_policy_rule() -> None:
         )
 
     check()
+
+
+def test_week_after_a_long_weekend_sends_one_consolidated_contact() -> None:
+    # Fri 20/11/2026 (Consciência Negra), Sat 21 and Sun 22 were closed for this RJ customer:
+    # steps due then were deferred, nothing consumed. On Monday one action goes out, under the
+    # latest step, listing every invoice.
+    monday = date(2026, 11, 23)
+    invoices = [
+        invoice(1, date(2026, 11, 20)),  # D0 fell on the holiday: now D+3
+        invoice(2, date(2026, 11, 22), last=-3),  # D0 on Sunday: now D+1, D0 still owed
+        invoice(3, date(2026, 11, 11), last=3),  # D+10 fell on Saturday 21: now D+12
+    ]
+    state = customer(uf="RJ")
+    for closed in (date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)):
+        deferred = plan_day([POLICY], {1: state}, invoices, closed)
+        assert [a.status for a in deferred] in ([], ["deferred"])
+    actions = plan_day([POLICY], {1: state}, invoices, monday)
+    assert summary(actions) == [(1, "planned", "ligacao", "phone", [2, 1, 3])]
+    assert [(i.invoice_id, i.step_id) for i in actions[0].invoices] == [
+        (2, "vence-hoje"),
+        (1, "atraso-3"),
+        (3, "ligacao"),
+    ]

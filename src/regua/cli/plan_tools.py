@@ -45,7 +45,7 @@ def run(db: DbOption = None, day: DateOption = None, json_output: JsonOption = F
     """Planeja as ações do dia (idempotente: rodar de novo não duplica nada)."""
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
-    target = _day(day, ctx.settings.timezone)
+    target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
     with ctx.engine.begin() as connection:
         result = plan(connection, creditor_id, target, ctx.clock.now())
     _present(result, json_output, wrote=True)
@@ -55,7 +55,7 @@ def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption
     """Mostra o plano do dia sem gravar nada."""
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
-    target = _day(day, ctx.settings.timezone)
+    target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
     with ctx.engine.connect() as connection:
         transaction = connection.begin()
         try:

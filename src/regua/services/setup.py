@@ -74,3 +74,14 @@ def default_creditor_id(engine: Engine) -> int:
     if creditor_id is None:
         raise NotFound("banco sem credor: rode `regua init` primeiro")
     return int(creditor_id)
+
+
+def creditor_timezone(engine: Engine, creditor_id: int) -> str:
+    """The creditor's time zone: "today" for the régua is the date there."""
+    with engine.connect() as connection:
+        timezone = connection.execute(
+            select(creditors.c.timezone).where(creditors.c.id == creditor_id)
+        ).scalar()
+    if timezone is None:
+        raise NotFound(f"credor {creditor_id} não existe")
+    return str(timezone)
