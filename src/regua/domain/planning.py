@@ -22,7 +22,7 @@ contact was lawful.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -187,55 +187,52 @@ def _action_for(
         "weekly_count": customer.contacts_last_7_days,
         "weekly_cap": policy.limits.per_customer_per_week,
     }
-    base = {
-        "customer_id": customer.id,
-        "planned_for": today,
-        "policy_name": policy.name,
-        "policy_version": policy.version,
-        "step": step,
-        "segment": customer.segment,
-        "invoices": tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
-    }
+    action = PlannedAction(
+        customer_id=customer.id,
+        planned_for=today,
+        status="planned",
+        policy_name=policy.name,
+        policy_version=policy.version,
+        step=step,
+        segment=customer.segment,
+        invoices=tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
+        evidence=evidence,
+    )
     if not is_open_day(window, today, customer.uf):
         reopen = next_open_day(window, today, customer.uf)
         why = _closed_reason(window, today, customer.uf)
-        return PlannedAction(
-            **base,  # type: ignore[arg-type]
+        return replace(
+            action,
             status="deferred",
             reason=f"{why}: fora da janela de contato; adiado para {reopen:%d/%m/%Y}",
             evidence={**evidence, "deferred_to": reopen.isoformat()},
         )
-    if customer.contacts_last_7_days >= policy.limits.per_customer_per_week:
-        cap = policy.limits.per_customer_per_week
+    cap = policy.limits.per_customer_per_week
+    if customer.contacts_last_7_days >= cap:
         if policy.limits.over_limit == "drop":
-            return PlannedAction(
-                **base,  # type: ignore[arg-type]
+            return replace(
+                action,
                 status="dropped",
                 reason=f"limite de {cap} contatos por semana atingido; etapa descartada",
-                evidence=evidence,
             )
-        return PlannedAction(
-            **base,  # type: ignore[arg-type]
+        return replace(
+            action,
             status="deferred",
             reason=f"limite de {cap} contatos por semana atingido; adiado",
-            evidence=evidence,
         )
     channel, value, tried = choose_channel(step.channels, customer.contacts)
     evidence["channels_tried"] = tried
     if channel is None:
-        return PlannedAction(
-            **base,  # type: ignore[arg-type]
+        return replace(
+            action,
             status="skipped",
             reason="sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
-            evidence=evidence,
         )
-    return PlannedAction(
-        **base,  # type: ignore[arg-type]
-        status="planned",
+    return replace(
+        action,
         channel=channel,
         contact_value=value,
         cost_cents=int(policy.channel_prices_cents.get(channel, 0)),
-        evidence=evidence,
     )
 
 
