@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from regua.bootstrap import build_context
-from regua.cli import payment_tools, plan_tools, policy_tools, template_tools
+from regua.cli import payment_tools, payments_tools, plan_tools, policy_tools, template_tools
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.clock import today_in
 from regua.config import Settings
@@ -34,6 +34,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manutenção do banco de dados.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 payment_tools.register(app)
+payments_tools.register(app)
 policy_tools.register(app)
 template_tools.register(app)
 plan_tools.register(app)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,12 +30,12 @@ from regua.domain.documents import (
     parse_tax_id,
 )
 from regua.domain.fees import FeeTerms
-from regua.domain.settlement import apply_payment
 from regua.errors import InputError, NotFound
 from regua.payments.boleto import BoletoError
 from regua.payments.boleto import parse as parse_boleto
 from regua.services import cells
 from regua.services.cells import CellError
+from regua.services.reconciling import apply_matched_payments
 from regua.services.tabular import Progress, open_table, resolve_columns
 from regua.store.bulk import insert_ignoring_conflicts, update_by_id
 from regua.store.tables import (
@@ -955,100 +955,6 @@ def _match_invoices(ctx: _Context, references: list[dict[str, str]]) -> list[int
                 break
         out.append(match)
     return out
-
-
-def apply_matched_payments(
-    conn: Connection,
-    creditor_id: int,
-    new_payments: Sequence[dict[str, Any]],
-    *,
-    source: str,
-    now: datetime,
-    terms: FeeTerms,
-) -> list[int]:
-    """Record payments already matched to invoices and apply them to the balances.
-
-    Each payment dict has external_id, invoice_id, amount_cents, paid_on and optionally method,
-    reference (str). Payments to one invoice are applied in payment-date order. Returns the ids of
-    the invoices that became settled.
-    """
-    if not new_payments:
-        return []
-    ids = sorted({p["invoice_id"] for p in new_payments})
-    state = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                invoices.c.id,
-                invoices.c.customer_id,
-                invoices.c.due_date,
-                invoices.c.balance_cents,
-                invoices.c.status,
-                invoices.c.amount_cents,
-                customers.c.is_consumer,
-            )
-            .join(customers, customers.c.id == invoices.c.customer_id)
-            .where(invoices.c.id.in_(ids))
-        )
-    }
-    balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
-    settled_on: dict[int, date] = {}
-    payment_rows = []
-    for payment in sorted(new_payments, key=lambda p: (p["invoice_id"], p["paid_on"])):
-        row = state[payment["invoice_id"]]
-        invoice_terms = FeeTerms(
-            late_fee_bp=terms.late_fee_bp,
-            interest_monthly_bp=terms.interest_monthly_bp,
-            is_consumer=row.is_consumer,
-        )
-        balance = balances[row.id]
-        if row.status in ("open", "disputed", "in_agreement") and balance > 0:
-            split = apply_payment(
-                balance, row.due_date, payment["paid_on"], payment["amount_cents"], invoice_terms
-            )
-            applied = split.fees_paid_cents + split.principal_paid_cents
-            credit = split.credit_cents
-            balances[row.id] = split.new_balance_cents
-            if split.settles:
-                settled_on.setdefault(row.id, payment["paid_on"])
-        else:
-            applied, credit = 0, payment["amount_cents"]  # nothing open: the money is a credit
-        reference = payment.get("reference")
-        payment_rows.append(
-            {
-                "creditor_id": creditor_id,
-                "external_id": payment["external_id"],
-                "source": source,
-                "invoice_id": row.id,
-                "customer_id": row.customer_id,
-                "amount_cents": payment["amount_cents"],
-                "applied_cents": applied,
-                "credit_cents": credit,
-                "paid_on": payment["paid_on"],
-                "method": payment.get("method"),
-                "reference": reference if isinstance(reference, str) else None,
-                "status": "applied",
-                "note": None,
-                "received_at": now,
-            }
-        )
-    conn.execute(payments.insert(), payment_rows)
-    invoice_updates = [
-        {
-            "id": invoice_id,
-            "balance_cents": balance,
-            "status": "paid" if invoice_id in settled_on else state[invoice_id].status,
-            "settled_on": settled_on.get(invoice_id),
-            "updated_at": now,
-        }
-        for invoice_id, balance in balances.items()
-        if balance != state[invoice_id].balance_cents
-    ]
-    if invoice_updates:
-        update_by_id(
-            conn, invoices, invoice_updates, ("balance_cents", "status", "settled_on", "updated_at")
-        )
-    return sorted(settled_on)
 
 
 _IMPORTERS: dict[ImportKind, Callable[[_Context, list[_Row], ImportResult], None]] = {

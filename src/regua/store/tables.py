@@ -181,6 +181,9 @@ payments = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("applied_cents", BigInteger, nullable=False, server_default="0"),
     Column("credit_cents", BigInteger, nullable=False, server_default="0"),  # overpayment
+    # The part of applied_cents that paid multa and juros (CC art. 354: fees first); the rest
+    # paid principal. Kept so a reversal (CNAB 44, Bradesco 40) reopens exactly that principal.
+    Column("fees_cents", BigInteger, nullable=False, server_default="0"),
     Column("paid_on", Date, nullable=False),
     Column("method", String(20)),
     Column("reference", String(80)),  # txid, nosso número, invoice external id as given

@@ -1,0 +1,279 @@
+"""`regua cnab FILE` (import a bank return file) and `regua payments` (what came in)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from regua.bootstrap import build_context
+from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
+from regua.config import Settings
+from regua.domain.money import format_brl
+from regua.errors import InputError
+from regua.services import setup
+from regua.services.payments_report import (
+    DEFAULT_DAYS,
+    DEFAULT_LIMIT,
+    PaymentsReport,
+    StatusTotal,
+    recent_payments,
+)
+from regua.services.reconciling import CnabImportResult, import_return_file
+
+STATUS_LABELS = {
+    "applied": "aplicado",
+    "unmatched": "sem título",
+    "reversed": "estornado",
+    "reversal": "estorno",
+}
+SOURCE_LABELS = {"cnab": "boleto", "pix": "PIX", "import": "importação", "manual": "manual"}
+KIND_LABELS = {
+    "entry_confirmed": "entrada confirmada",
+    "entry_rejected": "entrada rejeitada",
+    "written_off": "baixa",
+    "protest": "protesto",
+    "other": "outras",
+}
+LAYOUT_LABELS = {"cnab240": "CNAB 240", "cnab400": "CNAB 400"}
+SHOWN_UNMATCHED = 50
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings.database_url = db
+    return settings
+
+
+def cnab(
+    file: Annotated[Path, typer.Argument(help="Arquivo retorno do banco (CNAB 240 ou 400).")],
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Importa um arquivo retorno: baixa os títulos pagos (importar de novo não duplica nada)."""
+    if not file.is_file():
+        raise InputError("arquivo não encontrado", file=str(file))
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    working: AbstractContextManager[Any] = (
+        nullcontext() if json_output else console.status(f"Importando {file.name}...")
+    )
+    with working:
+        result = import_return_file(ctx.engine, file, creditor_id, ctx.clock.now())
+    if json_output:
+        print_json(result.to_dict())
+        return
+    _print_cnab(result)
+
+
+def _print_cnab(result: CnabImportResult) -> None:
+    def say(text: str, *, markup: bool = True) -> None:
+        # One fact per line, never wrapped: people grep and paste these lines.
+        console.print(text, soft_wrap=True, markup=markup)
+
+    layout = LAYOUT_LABELS.get(result.layout, result.layout)
+    say(
+        f"[bold]{escape(result.file)}[/bold] ({layout}, banco {result.bank_code}): "
+        f"{result.records} ocorrências, {result.settlements} liquidações"
+    )
+    matched_cents = result.amount_cents - result.unmatched_cents
+    say(
+        f"  Pagamentos aplicados: {result.applied} ({format_brl(matched_cents)}): "
+        f"{result.settled} títulos quitados, {result.partial} pagos em parte"
+    )
+    if result.credit_cents:
+        say(f"  Pago a mais, crédito dos clientes: {format_brl(result.credit_cents)}")
+    unmatched_payments = sum(1 for u in result.unmatched if u.kind == "settlement")
+    if unmatched_payments:
+        say(
+            f"  Sem título correspondente: {unmatched_payments} pagamentos "
+            f"({format_brl(result.unmatched_cents)}), guardados em `regua payments --unmatched`"
+        )
+    if result.duplicates:
+        say(f"  Já importados antes (ignorados): {result.duplicates}")
+    if result.reversals:
+        say(f"  Estornos: {result.reversals} pagamentos desfeitos, títulos reabertos")
+    if result.occurrences:
+        shown = ", ".join(
+            f"{KIND_LABELS.get(kind, kind)} {count}"
+            for kind, count in sorted(result.occurrences.items())
+        )
+        say(f"  Ocorrências registradas nos títulos: {shown}")
+    if result.cancelled_actions or result.thank_you_actions:
+        say(
+            f"  Ações de cobrança canceladas: {result.cancelled_actions}; "
+            f"agradecimentos planejados: {result.thank_you_actions}"
+        )
+    if result.unmatched:
+        say(f"[bold]Linhas sem título correspondente ({len(result.unmatched)}):[/bold]")
+        for line in result.unmatched[:SHOWN_UNMATCHED]:
+            ids = ", ".join(
+                part
+                for part in (
+                    f"nosso número {line.nosso_numero}" if line.nosso_numero else "",
+                    f"seu número {line.seu_numero}" if line.seu_numero else "",
+                )
+                if part
+            )
+            say(
+                f"  linha {line.line}: ocorrência {line.occurrence} {line.occurrence_text}"
+                + (f", {ids}" if ids else "")
+                + (f", {format_brl(line.amount_cents)}" if line.amount_cents else "")
+                + f": {line.reason}",
+                markup=False,
+            )
+        if len(result.unmatched) > SHOWN_UNMATCHED:
+            say(f"  ... e mais {len(result.unmatched) - SHOWN_UNMATCHED} (use --json)")
+
+
+def payments(
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=3660, help="Pagamentos dos últimos N dias.")
+    ] = DEFAULT_DAYS,
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="Só o dinheiro sem título identificado.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=100_000, help="Máximo de linhas listadas.")
+    ] = DEFAULT_LIMIT,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Lista os pagamentos recentes e o que cada um baixou; mostra o dinheiro sem título."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    with ctx.engine.connect() as connection:
+        report = recent_payments(
+            connection,
+            creditor_id,
+            ctx.clock.now(),
+            days=days,
+            unmatched_only=unmatched,
+            limit=limit,
+        )
+    if json_output:
+        print_json(_report_dict(report))
+        return
+    _print_report(report)
+
+
+def _total_dict(total: StatusTotal) -> dict[str, int]:
+    return asdict(total)
+
+
+def _report_dict(report: PaymentsReport) -> dict[str, Any]:
+    return {
+        "since": report.since,
+        "until": report.until,
+        "unmatched_only": report.unmatched_only,
+        "count": report.count,
+        "received_cents": report.received_cents,
+        "applied_cents": report.applied_cents,
+        "fees_cents": report.fees_cents,
+        "credit_cents": report.credit_cents,
+        "settled_invoices": report.settled_invoices,
+        "by_status": {status: _total_dict(t) for status, t in sorted(report.by_status.items())},
+        "unmatched": _total_dict(report.unmatched),
+        "unmatched_all_time": _total_dict(report.unmatched_open),
+        "payments": [asdict(line) for line in report.lines],
+    }
+
+
+def _print_report(report: PaymentsReport) -> None:
+    what = "Pagamentos sem título" if report.unmatched_only else "Pagamentos"
+    console.print(
+        f"[bold]{what} de {report.since:%d/%m/%Y} a {report.until:%d/%m/%Y}[/bold] ({report.count})"
+    )
+    if report.lines and report.unmatched_only:
+        console.print(_unmatched_table(report))
+    elif report.lines:
+        console.print(_payments_table(report))
+    if report.count > len(report.lines):
+        console.print(f"  ... {report.count - len(report.lines)} a mais (use --limit)")
+    if not report.unmatched_only:
+        console.print(
+            f"Recebido: {format_brl(report.received_cents)}; aplicado aos títulos: "
+            f"{format_brl(report.applied_cents)} (multa e juros {format_brl(report.fees_cents)}); "
+            f"crédito dos clientes: {format_brl(report.credit_cents)}; "
+            f"títulos quitados: {report.settled_invoices}",
+            soft_wrap=True,
+        )
+    period = report.unmatched
+    console.print(
+        f"Sem título identificado no período: {period.count} pagamentos, "
+        f"{format_brl(period.amount_cents)}",
+        soft_wrap=True,
+    )
+    total = report.unmatched_open
+    if total.count != period.count:
+        console.print(
+            f"Sem título identificado, desde o início: {total.count} pagamentos, "
+            f"{format_brl(total.amount_cents)}",
+            soft_wrap=True,
+        )
+
+
+def _payments_table(report: PaymentsReport) -> Table:
+    table = Table()
+    for column in (
+        "Data",
+        "Origem",
+        "Título",
+        "Cliente",
+        "Valor",
+        "Aplicado",
+        "Multa/juros",
+        "Crédito",
+        "Situação",
+    ):
+        numeric = column in ("Valor", "Aplicado", "Multa/juros", "Crédito")
+        table.add_column(column, justify="right" if numeric else "left")
+    for line in report.lines:
+        if line.invoice_number is None:
+            invoice = f"? ({line.reference})" if line.reference else "?"
+        else:
+            invoice = line.invoice_number
+            if line.invoice_status == "paid":
+                invoice += " (quitado)"
+            elif line.invoice_balance_cents:
+                invoice += f" (resta {format_brl(line.invoice_balance_cents)})"
+        table.add_row(
+            f"{line.paid_on:%d/%m/%Y}",
+            SOURCE_LABELS.get(line.source, line.source),
+            invoice,
+            line.customer_name or "-",
+            format_brl(line.amount_cents),
+            format_brl(line.applied_cents),
+            format_brl(line.fees_cents) if line.fees_cents else "-",
+            format_brl(line.credit_cents) if line.credit_cents else "-",
+            STATUS_LABELS.get(line.status, line.status),
+        )
+    return table
+
+
+def _unmatched_table(report: PaymentsReport) -> Table:
+    """Money without an invoice: what the payer or the bank said, to find whose it is."""
+    table = Table()
+    for column in ("Data", "Origem", "Referência", "Valor", "Identificação", "Observação"):
+        table.add_column(column, justify="right" if column == "Valor" else "left")
+    for line in report.lines:
+        table.add_row(
+            f"{line.paid_on:%d/%m/%Y}",
+            SOURCE_LABELS.get(line.source, line.source),
+            line.reference or "-",
+            format_brl(line.amount_cents),
+            line.external_id,
+            line.note or "",
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    for command in (cnab, payments):
+        app.command(command.__name__)(cli_errors(command))

@@ -1,0 +1,58 @@
+"""The FastAPI application: `create_app(settings)` wires the API and maps errors to HTTP once.
+
+Nothing is built at import time: the engine is made when the app is created, from the settings
+given. `uvicorn --factory regua.web.app:app_from_env` builds one from REGUA_* variables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from regua import __version__
+from regua.bootstrap import build_context
+from regua.clock import Clock
+from regua.config import Settings
+from regua.errors import ReguaError
+from regua.web.api import api_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """A regua web application over the database of `settings` (and `clock`, for tests)."""
+    context = build_context(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.engine.dispose()
+
+    app = FastAPI(
+        title="regua",
+        version=__version__,
+        description="API da régua de cobrança: webhooks de pagamento (PIX) e consultas.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.include_router(api_router)
+    app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
+    return app
+
+
+async def _regua_error(_request: Request, exc: ReguaError) -> JSONResponse:
+    """Every error regua raises on purpose: its HTTP status and ``{"code", "message"}``."""
+    if exc.http_status >= 500:
+        log.error("request refused: %s (%s)", exc.code, exc.message)
+    return JSONResponse(
+        status_code=exc.http_status, content={"code": exc.code, "message": exc.message}
+    )
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory regua.web.app:app_from_env`` (settings from REGUA_*)."""
+    return create_app(Settings())

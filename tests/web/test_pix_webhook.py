@@ -1,0 +1,284 @@
+"""The PIX webhook over HTTP, on SQLite and PostgreSQL: signed, idempotent, settles and thanks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from regua.clock import FixedClock
+from regua.config import Settings
+from regua.payments.webhooks import sign
+from regua.services.planning import plan
+from regua.store.tables import actions, customers, invoices, payments
+from regua.web.app import create_app
+from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
+
+SECRET = "segredo-de-teste-do-webhook"
+URL = "/api/v1/webhooks/pix"
+TXID_A = "cobranca0000000000000000A1"
+TXID_B = "cobranca0000000000000000B2"
+INVOICES = f"""
+id;numero;codigo_cliente;descricao;vencimento;valor;txid
+A;501;C1;Mensalidade internet;23/11/2026;99,90;{TXID_A}
+B;502;C3;Parcela de móveis;23/11/2026;450,00;{TXID_B}
+"""
+
+
+@pytest.fixture
+def portfolio(engine: Engine, creditor_id: int, tmp_path: Path) -> int:
+    run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
+    run_import(engine, "invoices", write_csv(tmp_path / "t.csv", INVOICES), creditor_id)
+    return creditor_id
+
+
+def make_client(db_url: str, secret: str = SECRET) -> TestClient:
+    settings = Settings(database_url=db_url, pix_webhook_secret=secret)
+    return TestClient(create_app(settings, clock=FixedClock(NOW)))
+
+
+@pytest.fixture
+def client(db_url: str, portfolio: int) -> Iterator[TestClient]:
+    with make_client(db_url) as test_client:
+        yield test_client
+
+
+def e2e(n: int) -> str:
+    return f"E18236120202611231015{n:011d}"
+
+
+def pix(*items: tuple[int, str | None, str]) -> bytes:
+    """Body of a BCB Pix API notification: (n, txid, valor) per Pix."""
+    return json.dumps(
+        {
+            "pix": [
+                {
+                    "endToEndId": e2e(n),
+                    **({"txid": txid} if txid else {}),
+                    "valor": valor,
+                    "horario": "2026-11-23T10:15:30.000-03:00",
+                    "infoPagador": "pagamento da mensalidade",
+                }
+                for n, txid, valor in items
+            ]
+        }
+    ).encode()
+
+
+def post(client: TestClient, body: bytes, url: str = URL, **headers: str) -> httpx.Response:
+    signed = {"X-Regua-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+    return client.post(url, content=body, headers={**signed, **headers})
+
+
+def stored(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                select(
+                    payments.c.external_id,
+                    payments.c.source,
+                    invoices.c.external_id,
+                    payments.c.amount_cents,
+                    payments.c.status,
+                    payments.c.paid_on,
+                )
+                .select_from(payments.outerjoin(invoices, invoices.c.id == payments.c.invoice_id))
+                .order_by(payments.c.id)
+            )
+        ]
+
+
+def test_signed_pix_settles_the_invoice_of_its_txid(client: TestClient, engine: Engine) -> None:
+    response = post(client, pix((1, TXID_A, "99.90")))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "received": 1,
+        "applied": [
+            {
+                "end_to_end_id": e2e(1),
+                "txid": TXID_A,
+                "status": "applied",
+                "amount_cents": 9990,
+                "invoice": "A",
+                "invoice_number": "501",
+                "applied_cents": 9990,
+                "fees_cents": 0,
+                "credit_cents": 0,
+                "balance_cents": 0,
+                "invoice_status": "paid",
+            }
+        ],
+        "unmatched": [],
+        "duplicates": [],
+        "refunded": [],
+        "cancelled_actions": 0,
+        "thank_you_actions": 1,
+    }
+    a = invoice_row(engine, "A")
+    assert (a.status, a.balance_cents, str(a.settled_on)) == ("paid", 0, "2026-11-23")
+    assert stored(engine) == [(e2e(1), "pix", "A", 9990, "applied", NOW.date())]
+
+
+def test_the_pix_api_suffix_is_accepted(client: TestClient, engine: Engine) -> None:
+    response = post(client, pix((1, TXID_A, "99.90")), url=URL + "/pix")
+
+    assert response.status_code == 200
+    assert invoice_row(engine, "A").status == "paid"
+
+
+def test_unsigned_call_is_refused_and_nothing_is_stored(client: TestClient, engine: Engine) -> None:
+    response = client.post(URL, content=pix((1, TXID_A, "99.90")))
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "webhook_signature_missing",
+        "message": "assinatura do webhook ausente",
+    }
+    assert stored(engine) == []
+
+
+def test_bad_signature_is_refused(client: TestClient, engine: Engine) -> None:
+    body = pix((1, TXID_A, "99.90"))
+    forged = sign(body.replace(b"99.90", b"9.90"), SECRET)
+
+    response = client.post(URL, content=body, headers={"X-Regua-Signature": forged})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "webhook_signature_invalid"
+    assert invoice_row(engine, "A").balance_cents == 9990
+
+
+def test_without_a_configured_secret_every_call_is_refused(
+    db_url: str, portfolio: int, engine: Engine
+) -> None:
+    with make_client(db_url, secret="") as unconfigured:
+        response = post(unconfigured, pix((1, TXID_A, "99.90")))
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "webhook_not_configured",
+        "message": "webhook PIX desativado: defina REGUA_PIX_WEBHOOK_SECRET para aceitar chamadas",
+    }
+    assert stored(engine) == []
+
+
+def test_a_malformed_payload_says_which_field(client: TestClient) -> None:
+    response = post(client, json.dumps({"pix": [{"endToEndId": e2e(1), "valor": 10}]}).encode())
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_webhook"
+    assert "pix[0].valor" in response.json()["message"]
+
+
+def test_replayed_end_to_end_id_creates_one_payment(client: TestClient, engine: Engine) -> None:
+    body = pix((1, TXID_B, "100.00"))
+    post(client, body)
+
+    replay = post(client, body)
+
+    assert replay.status_code == 200
+    assert [item["end_to_end_id"] for item in replay.json()["duplicates"]] == [e2e(1)]
+    assert replay.json()["applied"] == []
+    assert stored(engine) == [(e2e(1), "pix", "B", 10000, "applied", NOW.date())]
+    assert invoice_row(engine, "B").balance_cents == 35000
+
+
+def test_unknown_txid_is_kept_as_unmatched_money_and_still_answers_200(
+    client: TestClient, engine: Engine
+) -> None:
+    response = post(client, pix((1, "txidquenaoexiste000000000000", "37.50"), (2, None, "5.00")))
+
+    assert response.status_code == 200
+    assert response.json()["applied"] == []
+    assert [(i["end_to_end_id"], i["txid"]) for i in response.json()["unmatched"]] == [
+        (e2e(1), "txidquenaoexiste000000000000"),
+        (e2e(2), None),
+    ]
+    assert stored(engine) == [
+        (e2e(1), "pix", None, 3750, "unmatched", NOW.date()),
+        (e2e(2), "pix", None, 500, "unmatched", NOW.date()),
+    ]
+
+
+def test_partial_amount_leaves_the_rest_open(client: TestClient, engine: Engine) -> None:
+    response = post(client, pix((1, TXID_B, "150.00")))
+
+    [item] = response.json()["applied"]
+    assert (item["applied_cents"], item["balance_cents"], item["invoice_status"]) == (
+        15000,
+        30000,
+        "open",
+    )
+    b = invoice_row(engine, "B")
+    assert (b.status, b.balance_cents, b.settled_on) == ("open", 30000, None)
+
+
+def test_settlement_cancels_the_planned_action_and_plans_a_thank_you(
+    client: TestClient, engine: Engine, portfolio: int
+) -> None:
+    with engine.begin() as connection:
+        plan(connection, portfolio, NOW.date(), NOW)
+
+    response = post(client, pix((1, TXID_B, "450.00")))
+
+    assert (response.json()["cancelled_actions"], response.json()["thank_you_actions"]) == (1, 1)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                customers.c.external_id,
+                actions.c.purpose,
+                actions.c.status,
+                actions.c.channel,
+                actions.c.template,
+            )
+            .join(customers, customers.c.id == actions.c.customer_id)
+            .order_by(customers.c.external_id, actions.c.purpose)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("C1", "collection", "planned", "whatsapp", "vence_hoje"),
+        ("C3", "collection", "cancelled", "whatsapp", "vence_hoje"),
+        ("C3", "thank_you", "planned", "whatsapp", "agradecimento"),
+    ]
+
+
+def test_real_server_on_loopback(db_url: str, portfolio: int, engine: Engine) -> None:
+    settings = Settings(database_url=db_url, pix_webhook_secret=SECRET)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started
+        body = pix((7, TXID_A, "99.90"))
+        response = httpx.post(
+            f"http://127.0.0.1:{port}{URL}/pix",
+            content=body,
+            headers={"X-Regua-Signature": sign(body, SECRET)},
+            timeout=10,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+    assert response.status_code == 200
+    assert response.json()["applied"][0]["invoice_status"] == "paid"
+    assert invoice_row(engine, "A").status == "paid"
