@@ -25,7 +25,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
+from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
 from regua.store.sql import add_days
 from regua.store.tables import (
     NO_MORE_STEPS,
@@ -89,8 +89,8 @@ def plan(
     states = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
     planned = plan_day(policies, states, candidates, day)
     inserted = _write(connection, creditor_id, planned, now)
-    deferred = [item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices]
-    _advance_step_days(connection, creditor_id, policies, day, deferred)
+    deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
+    _advance_step_days(connection, policies, day, candidates, deferred)
     existing = connection.execute(
         select(func.count())
         .select_from(actions)
@@ -127,10 +127,8 @@ def _examined_filter(creditor_id: int, policies: Sequence[Policy], day: date) ->
 
     `next_step_on` is a lower bound kept by `_advance_step_days`, so this is an index range
     scan of the few invoices that may have a step today, not a pass over the portfolio. The
-    stop conditions SQL can check are here: status, pauses, promises not yet due, prescription.
+    stop conditions SQL can check are here: status, pauses, promises not yet due.
     """
-    prescription_years = max(policy.prescription_years for policy in policies)
-    oldest = day - timedelta(days=365 * prescription_years + 2)
     promised = exists().where(
         promises.c.customer_id == invoices.c.customer_id,
         promises.c.status == "open",
@@ -142,7 +140,8 @@ def _examined_filter(creditor_id: int, policies: Sequence[Policy], day: date) ->
         invoices.c.status == "open",
         invoices.c.next_step_on <= day,
         invoices.c.balance_cents > 0,
-        invoices.c.due_date > oldest,
+        # Prescription is checked per invoice by the rules (each policy has its own term); an
+        # examined prescribed invoice gets no further step day, so it is read once.
         _not_paused(invoices.c.paused, invoices.c.paused_until, day),
         _not_paused(customers.c.paused, customers.c.paused_until, day),
         customers.c.anonymised_at.is_(None),
@@ -174,10 +173,10 @@ def _candidate_invoices(
 
 def _advance_step_days(
     connection: Connection,
-    creditor_id: int,
     policies: Sequence[Policy],
     day: date,
-    deferred_invoice_ids: Sequence[int],
+    examined: Sequence[OpenInvoice],
+    deferred_invoice_ids: set[int],
 ) -> None:
     """Move every examined invoice's `next_step_on` to the first day a later step could fall.
 
@@ -195,20 +194,15 @@ def _advance_step_days(
         ),
         else_=literal(NO_MORE_STEPS, Date()),
     )
-    examined = (
-        select(invoices.c.id)
-        .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
-        .where(*_examined_filter(creditor_id, policies, day))
-    )
-    connection.execute(
-        update(invoices).where(invoices.c.id.in_(examined)).values(next_step_on=next_day)
-    )
-    if deferred_invoice_ids:
-        update_by_id(
-            connection,
-            invoices,
-            [{"id": invoice_id, "next_step_on": day} for invoice_id in deferred_invoice_ids],
-            ("next_step_on",),
+    ids = [inv.id for inv in examined if inv.id not in deferred_invoice_ids]
+    for batch in chunks(ids, BATCH):
+        connection.execute(
+            update(invoices).where(invoices.c.id.in_(batch)).values(next_step_on=next_day)
+        )
+    deferred = sorted(deferred_invoice_ids)
+    for batch in chunks(deferred, BATCH):
+        connection.execute(
+            update(invoices).where(invoices.c.id.in_(batch)).values(next_step_on=day)
         )
 
 
