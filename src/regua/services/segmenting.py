@@ -1,19 +1,24 @@
 """Refresh every customer's behaviour features and segment, set-based.
 
-One aggregate query over the invoices computes the features of all customers; the segment rules
-(pure, `domain.segments`) classify them; only customers whose segment changed are written, each
-with a row in `segment_history` dated the day it changed, so reports can show movement.
+One aggregate query over the invoices computes the features of all customers and the segment
+rules (`domain.segments`, first match wins) become one SQL CASE over them, so the portfolio never
+travels to Python; only customers whose segment changed are read and written, each with a row in
+`segment_history` dated the day it changed, so reports can show movement. `customer_features`
+computes the same features in Python, for one customer's page and to check the SQL.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, Float, and_, case, cast, func, null, or_, select, true
 
-from regua.domain.segments import BehaviourFeatures, SegmentRule, classify
+from regua.domain.segments import BehaviourFeatures, SegmentRule
+from regua.errors import RuleViolation
 from regua.store.bulk import insert_ignoring_conflicts, update_by_id
 from regua.store.sql import days_between
 from regua.store.tables import customers, invoices, segment_history
@@ -71,32 +76,131 @@ def customer_features(
     return features
 
 
+def _features_sql(creditor_id: int, today: date) -> tuple[Any, dict[str, Any]]:
+    """The behaviour features of every customer as SQL expressions over one aggregate.
+
+    The same numbers `customer_features` computes, kept in the database so a million invoices
+    never travel to Python: (customers outer-joined to the aggregate, feature name -> expression).
+    """
+    inv = invoices.c
+    paid = inv.status == "paid"
+    late = and_(paid, inv.settled_on > inv.effective_due_date)
+    on_time = and_(paid, inv.settled_on <= inv.effective_due_date)
+    overdue = and_(inv.status.in_(OPEN), inv.balance_cents > 0, inv.effective_due_date < today)
+    days_paid_late = days_between(inv.settled_on, inv.due_date)
+    agg = (
+        select(
+            inv.customer_id.label("customer_id"),
+            func.count().label("total"),
+            func.sum(case((on_time, 1), else_=0)).label("on_time"),
+            func.sum(case((late, 1), else_=0)).label("late"),
+            func.sum(case((late, days_paid_late), else_=0)).label("days_late"),
+            func.max(case((late, days_paid_late), else_=0)).label("max_late"),
+            func.sum(case((overdue, inv.balance_cents), else_=0)).label("overdue_cents"),
+            func.max(case((overdue, days_between(today, inv.due_date)), else_=0)).label("oldest"),
+            func.min(func.coalesce(inv.issue_date, inv.due_date)).label("first"),
+        )
+        .where(inv.creditor_id == creditor_id, inv.status != "cancelled")
+        .group_by(inv.customer_id)
+        .subquery()
+    )
+    on_time_n = func.coalesce(agg.c.on_time, 0)
+    late_n = func.coalesce(agg.c.late, 0)
+    paid_n = on_time_n + late_n
+    max_late = func.coalesce(agg.c.max_late, 0)
+    oldest = func.coalesce(agg.c.oldest, 0)
+    features = {
+        "invoices_total": func.coalesce(agg.c.total, 0),
+        "invoices_paid": paid_n,
+        "paid_on_time": on_time_n,
+        "paid_late": late_n,
+        "on_time_rate": case((paid_n > 0, cast(on_time_n, Float) / paid_n), else_=0.0),
+        "late_rate": case((paid_n > 0, cast(late_n, Float) / paid_n), else_=0.0),
+        "avg_days_late": case(
+            (late_n > 0, cast(func.coalesce(agg.c.days_late, 0), Float) / late_n), else_=0.0
+        ),
+        # an invoice still open and long overdue counts as much as one paid that late
+        "max_days_late": case((max_late >= oldest, max_late), else_=oldest),
+        "open_overdue_cents": func.coalesce(agg.c.overdue_cents, 0),
+        "oldest_overdue_days": oldest,
+        "tenure_days": case((agg.c.first.is_(None), 0), else_=days_between(today, agg.c.first)),
+    }
+    source = customers.outerjoin(agg, agg.c.customer_id == customers.c.id)
+    return source, features
+
+
+_SQL_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def segment_expression(rules: tuple[SegmentRule, ...], features: dict[str, Any]) -> Any:
+    """The rules as one SQL CASE: first match wins, exactly as `domain.segments.classify`."""
+    whens: list[tuple[Any, str]] = []
+    for rule in rules:
+        if rule.is_catch_all:
+            whens.append((true(), rule.name))
+            break
+        whens.append(
+            (
+                and_(
+                    *(_SQL_OPERATORS[c.op](features[c.feature], c.value) for c in rule.conditions)
+                ),
+                rule.name,
+            )
+        )
+    return case(*whens, else_=null())
+
+
 def refresh_segments(
     connection: Connection,
     creditor_id: int,
     rules: tuple[SegmentRule, ...],
     today: date,
 ) -> SegmentRefresh:
-    features = customer_features(connection, creditor_id, today)
-    current = dict(
-        connection.execute(
-            select(customers.c.id, customers.c.segment).where(
-                customers.c.creditor_id == creditor_id
-            )
-        ).all()
+    """Classify every customer in SQL; write only the customers whose segment changed."""
+    source, features = _features_sql(creditor_id, today)
+    new = segment_expression(rules, features)
+    changed = connection.execute(
+        select(customers.c.id, customers.c.segment, new.label("new"))
+        .select_from(source)
+        .where(
+            customers.c.creditor_id == creditor_id,
+            or_(customers.c.segment.is_(None), customers.c.segment != new),
+        )
+    ).all()
+    unclassified = [cid for cid, _old, segment in changed if segment is None]
+    if unclassified:
+        raise RuleViolation(
+            f"{len(unclassified)} clientes sem segmento: a régua precisa de um segmento final "
+            "sem condições"
+        )
+    update_by_id(
+        connection,
+        customers,
+        [{"id": cid, "segment": segment, "segment_since": today} for cid, _old, segment in changed],
+        ("segment", "segment_since"),
     )
-    empty = BehaviourFeatures()
-    counts: Counter[str] = Counter()
-    updates = []
-    history = []
-    for customer_id, old in current.items():
-        segment = classify(features.get(customer_id, empty), rules)
-        counts[segment] += 1
-        if segment != old:
-            updates.append({"id": customer_id, "segment": segment, "segment_since": today})
-            history.append(
-                {"customer_id": customer_id, "segment": segment, "previous": old, "since": today}
-            )
-    update_by_id(connection, customers, updates, ("segment", "segment_since"))
-    insert_ignoring_conflicts(connection, segment_history, history, ("customer_id", "since"))
-    return SegmentRefresh(len(current), len(updates), dict(counts))
+    insert_ignoring_conflicts(
+        connection,
+        segment_history,
+        [
+            {"customer_id": cid, "segment": segment, "previous": old, "since": today}
+            for cid, old, segment in changed
+        ],
+        ("customer_id", "since"),
+    )
+    counts = {
+        str(segment): int(n)
+        for segment, n in connection.execute(
+            select(customers.c.segment, func.count())
+            .where(customers.c.creditor_id == creditor_id)
+            .group_by(customers.c.segment)
+        )
+    }
+    return SegmentRefresh(sum(counts.values()), len(changed), counts)
