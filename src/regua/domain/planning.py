@@ -136,11 +136,34 @@ def plan_day(
         if step is not None:
             due.setdefault(customer.id, []).append((invoice, step))
     actions = []
+    days_by_place: dict[tuple[str, str | None], _DayWindow] = {}
     for customer_id in sorted(due):
-        actions.append(
-            _action_for(chosen_policy[customer_id], customers[customer_id], due[customer_id], today)
-        )
+        policy, customer = chosen_policy[customer_id], customers[customer_id]
+        place = (policy.name, customer.uf)
+        if place not in days_by_place:
+            days_by_place[place] = _day_window(policy, customer.uf, today)
+        actions.append(_action_for(policy, customer, due[customer_id], today, days_by_place[place]))
     return actions
+
+
+@dataclass(frozen=True)
+class _DayWindow:
+    """Today's contact window for one policy in one state: the same for all its customers."""
+
+    open: bool
+    reason_closed: str
+    reopens: date | None
+    evidence: Mapping[str, Any]
+
+
+def _day_window(policy: Policy, uf: str | None, today: date) -> _DayWindow:
+    window = effective_window(policy.contact_window, uf)
+    evidence = _window_evidence(window, today, uf)
+    if is_open_day(window, today, uf):
+        return _DayWindow(True, "", None, evidence)
+    return _DayWindow(
+        False, _closed_reason(window, today, uf), next_open_day(window, today, uf), evidence
+    )
 
 
 def _latest_step(
@@ -163,10 +186,10 @@ def _action_for(
     customer: CustomerState,
     items: list[tuple[OpenInvoice, Step]],
     today: date,
+    day: _DayWindow,
 ) -> PlannedAction:
     items.sort(key=lambda item: (item[1].offset, item[0].due_date, item[0].id))
     step = items[-1][1]  # the most advanced step speaks for all the invoices
-    window = effective_window(policy.contact_window, customer.uf)
     evidence: dict[str, Any] = {
         "policy": policy.name,
         "policy_version": policy.version,
@@ -183,7 +206,7 @@ def _action_for(
             }
             for inv, st in items
         ],
-        "window": _window_evidence(window, today, customer.uf),
+        "window": dict(day.evidence),
         "weekly_count": customer.contacts_last_7_days,
         "weekly_cap": policy.limits.per_customer_per_week,
     }
@@ -198,14 +221,14 @@ def _action_for(
         invoices=tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
         evidence=evidence,
     )
-    if not is_open_day(window, today, customer.uf):
-        reopen = next_open_day(window, today, customer.uf)
-        why = _closed_reason(window, today, customer.uf)
+    if not day.open:
+        assert day.reopens is not None
         return replace(
             action,
             status="deferred",
-            reason=f"{why}: fora da janela de contato; adiado para {reopen:%d/%m/%Y}",
-            evidence={**evidence, "deferred_to": reopen.isoformat()},
+            reason=f"{day.reason_closed}: fora da janela de contato; adiado para "
+            f"{day.reopens:%d/%m/%Y}",
+            evidence={**evidence, "deferred_to": day.reopens.isoformat()},
         )
     cap = policy.limits.per_customer_per_week
     if customer.contacts_last_7_days >= cap:

@@ -167,7 +167,7 @@ def _candidate_invoices(
         )
         .where(*_examined_filter(creditor_id, policies, day))
     )
-    for row in connection.execute(query):
+    for row in connection.execute(query).all():
         yield OpenInvoice(row[0], row[1], row[2], row[3], row[4])
 
 
@@ -219,20 +219,19 @@ def _customer_states(
     week_start = day - timedelta(days=6)
     for batch in chunks(ordered, BATCH):
         points: dict[int, dict[str, list[ContactPoint]]] = defaultdict(lambda: defaultdict(list))
-        for cid, channel, value, opted_out_at, invalid_at in connection.execute(
+        # flags, not the instants: parsing a timestamp per contact costs more than the plan
+        for cid, channel, value, opted_out, invalid in connection.execute(
             select(
                 contacts.c.customer_id,
                 contacts.c.channel,
                 contacts.c.value,
-                contacts.c.opted_out_at,
-                contacts.c.invalid_at,
+                contacts.c.opted_out_at.is_not(None),
+                contacts.c.invalid_at.is_not(None),
             )
             .where(contacts.c.customer_id.in_(batch))
             .order_by(contacts.c.customer_id, contacts.c.id)
-        ):
-            points[cid][channel].append(
-                ContactPoint(value, opted_out_at is not None, invalid_at is not None)
-            )
+        ).all():
+            points[cid][channel].append(ContactPoint(value, bool(opted_out), bool(invalid)))
         counts: dict[int, int] = dict(
             connection.execute(
                 select(actions.c.customer_id, func.count())
@@ -250,7 +249,7 @@ def _customer_states(
             select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
                 customers.c.id.in_(batch)
             )
-        ):
+        ).all():
             states[cid] = CustomerState(
                 id=cid,
                 segment=segment or "novo",

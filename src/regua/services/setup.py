@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Engine, func, select
 
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.errors import InputError, NotFound
-from regua.store import migrate
 from regua.store.tables import creditors
 
 
@@ -32,6 +31,8 @@ class CreditorIn:
 
 def init_database(engine: Engine, creditor: CreditorIn, now: datetime) -> int:
     """Migrate to the newest schema and make sure a creditor exists; returns its id."""
+    from regua.store import migrate  # Alembic is only needed here, not on every command
+
     migrate.upgrade(engine)
     with engine.begin() as connection:
         existing = connection.execute(select(func.min(creditors.c.id))).scalar()
