@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import segno
-from fpdf import FPDF
 
 from regua.channels.base import OutgoingMessage
 
@@ -93,6 +92,10 @@ def render_letter_pdf(
     created_at: datetime | None = None,
 ) -> bytes:
     """Lay the letter out on A4 and return the PDF bytes."""
+    # fpdf2 pulls fontTools in: half a second that every command would pay for letters it
+    # does not print.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.core_fonts_encoding = _ENCODING
     pdf.set_margins(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM)
