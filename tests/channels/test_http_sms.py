@@ -16,7 +16,7 @@ from regua.channels.base import (
 from regua.channels.http_sms import HttpSmsChannel, parse_sms_webhook
 from regua.clock import FixedClock
 from regua.errors import InputError
-from tests.channels.conftest import HttpProvider, Reply, free_port
+from tests.servers import HttpProvider, Reply, free_port
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 SMS = OutgoingMessage(

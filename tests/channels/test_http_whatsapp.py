@@ -11,7 +11,7 @@ from regua.channels.base import ChannelPermanentError, ChannelTransientError, In
 from regua.channels.http_whatsapp import WhatsAppCloudChannel, parse_whatsapp_webhook
 from regua.channels.rendering import render, sample_context
 from regua.clock import FixedClock
-from tests.channels.conftest import HttpProvider, Reply
+from tests.servers import HttpProvider, Reply
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 

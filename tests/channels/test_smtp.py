@@ -22,7 +22,7 @@ from regua.channels.base import (
 )
 from regua.channels.smtp import SmtpChannel, build_email_message
 from regua.clock import FixedClock
-from tests.channels.conftest import SmtpHandler, SmtpServer, free_port, start_smtp
+from tests.servers import SmtpHandler, SmtpServer, free_port, start_smtp
 
 # The AUTH tests without TLS are on loopback on purpose; aiosmtpd warns about them.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -11,7 +11,14 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from regua.bootstrap import build_context
-from regua.cli import payment_tools, payments_tools, plan_tools, policy_tools, template_tools
+from regua.cli import (
+    dispatch_tools,
+    payment_tools,
+    payments_tools,
+    plan_tools,
+    policy_tools,
+    template_tools,
+)
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.clock import today_in
 from regua.config import Settings
@@ -38,6 +45,7 @@ payments_tools.register(app)
 policy_tools.register(app)
 template_tools.register(app)
 plan_tools.register(app)
+dispatch_tools.register(app)
 
 
 def _settings(db: str | None) -> Settings:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from regua.bootstrap import build_context
+from regua.cli import dispatch_tools
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.clock import today_in
 from regua.config import Settings
@@ -18,6 +19,7 @@ from regua.domain.planning import CHANNEL_LABELS
 from regua.domain.policy import format_offset
 from regua.errors import InputError
 from regua.services import pausing, reporting, setup
+from regua.services.dispatching import DispatchResult
 from regua.services.planning import PlanResult, plan
 
 DateOption = Annotated[
@@ -41,14 +43,24 @@ def _day(value: str | None, timezone: str) -> date:
         raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field="--date") from None
 
 
-def run(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
-    """Planeja as ações do dia (idempotente: rodar de novo não duplica nada)."""
+def run(
+    db: DbOption = None,
+    day: DateOption = None,
+    json_output: JsonOption = False,
+    no_dispatch: Annotated[
+        bool, typer.Option("--no-dispatch", help="Só planeja; o envio fica para `regua dispatch`.")
+    ] = False,
+) -> None:
+    """Planeja as ações do dia e envia as que estão na janela de contato (idempotente: rodar de
+    novo não duplica nada)."""
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
     target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
     with ctx.engine.begin() as connection:
         result = plan(connection, creditor_id, target, ctx.clock.now())
-    _present(result, json_output, wrote=True)
+    # Embedded mode: what is due now goes out inline, through the channels of the settings.
+    sent = None if no_dispatch else dispatch_tools.dispatch_embedded(ctx)
+    _present(result, json_output, wrote=True, dispatched=sent)
 
 
 def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
@@ -84,7 +96,13 @@ def _action_dict(action: Any) -> dict[str, Any]:
     }
 
 
-def _present(result: PlanResult, json_output: bool, *, wrote: bool) -> None:
+def _present(
+    result: PlanResult,
+    json_output: bool,
+    *,
+    wrote: bool,
+    dispatched: DispatchResult | None = None,
+) -> None:
     load = result.load()
     if json_output:
         print_json(
@@ -97,6 +115,7 @@ def _present(result: PlanResult, json_output: bool, *, wrote: bool) -> None:
                 "by_status": dict(result.by_status),
                 "load": load,
                 "actions": [_action_dict(a) for a in result.actions],
+                **({"dispatch": dispatched.to_dict()} if dispatched is not None else {}),
             }
         )
         return
@@ -128,6 +147,8 @@ def _present(result: PlanResult, json_output: bool, *, wrote: bool) -> None:
         )
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
+    if dispatched is not None:
+        dispatch_tools.present_dispatch(dispatched)
 
 
 def segments(db: DbOption = None, json_output: JsonOption = False) -> None:

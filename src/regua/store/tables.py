@@ -209,7 +209,11 @@ interactions = Table(
     Column("channel", String(10)),
     Column("detail", Text, nullable=False, server_default=""),
     Column("data", JSON),
+    # What a provider told us (delivery receipt, reply), as "<channel>:<kind>:<provider id>":
+    # unique, so a webhook delivered twice lands on the timeline once. NULL for our own entries.
+    Column("event_key", String(240)),
     Index("ix_interactions_customer_at", "customer_id", "at"),
+    UniqueConstraint("event_key"),
 )
 
 policies = Table(
@@ -280,10 +284,16 @@ actions = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("provider_message_id", String(200)),
     Column("idempotency_key", String(80)),
+    # Delivery receipts from the provider (WhatsApp, SMS): when the message reached the phone
+    # and when it was read.
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("read_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Idempotency of the planner is this key, not a check in Python.
     UniqueConstraint("customer_id", "planned_for", "purpose", name="uq_actions_customer_day"),
     Index("ix_actions_status_day", "status", "planned_for"),
+    # Delivery receipts name our message by the provider's id.
+    Index("ix_actions_provider_message_id", "provider_message_id"),
 )
 
 action_invoices = Table(

@@ -1,0 +1,386 @@
+"""`regua dispatch`, `regua worker`, `regua calls` and `regua templates render`.
+
+Embedded mode sends inline (`regua dispatch`, and the end of `regua run`); distributed mode
+publishes to Celery queues (`regua dispatch --distributed`) consumed by `regua worker`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from regua.bootstrap import AppContext, build_context
+from regua.channels.call_scripts import load_call_script, render_call_script
+from regua.channels.rendering import TemplateRenderer, default_renderer
+from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
+from regua.cli.template_tools import templates_app
+from regua.clock import today_in
+from regua.config import Settings
+from regua.domain.money import format_brl, to_decimal_str
+from regua.domain.planning import CHANNEL_LABELS
+from regua.errors import InputError
+from regua.services import setup
+from regua.services.dispatching import CallEntry, Dispatcher, DispatchResult, call_list
+from regua.services.messages import PortalLinks, customer_preview
+from regua.store.outbox import SENDABLE_CHANNELS
+
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Dia (AAAA-MM-DD). Padrão: hoje.", show_default=False)
+]
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings()
+    if db:
+        settings.database_url = db
+    return settings
+
+
+def _day(value: str | None, ctx: AppContext) -> date:
+    if value is None:
+        return today_in(ctx.clock, ctx.settings.timezone)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field="--date") from None
+
+
+def _channels(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    names = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in SENDABLE_CHANNELS]
+    if unknown:
+        raise InputError(
+            f"canal desconhecido: {', '.join(unknown)} (use {', '.join(SENDABLE_CHANNELS)})",
+            field="--channel",
+        )
+    return names
+
+
+def dispatch_embedded(ctx: AppContext, *, today: date | None = None) -> DispatchResult:
+    """Send what is due now, inline, with the channels of the settings."""
+    dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
+    with dispatcher.registry:
+        return dispatcher.dispatch_due(today=today)
+
+
+def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
+    """The dispatch summary a collections user reads."""
+    console.print(f"[bold]{title}[/bold]")
+    channels = sorted(
+        set(result.sent)
+        | set(result.retrying)
+        | set(result.failed)
+        | set(result.cancelled)
+        | set(result.queued)
+    )
+    if not channels:
+        console.print("  Nada a enviar agora.")
+    for channel in channels:
+        parts = []
+        if result.queued[channel]:
+            parts.append(f"{result.queued[channel]} na fila dos workers")
+        if result.sent[channel]:
+            parts.append(f"{result.sent[channel]} enviadas")
+        if result.retrying[channel]:
+            parts.append(f"{result.retrying[channel]} para nova tentativa")
+        if result.failed[channel]:
+            parts.append(f"{result.failed[channel]} com falha")
+        if result.cancelled[channel]:
+            parts.append(f"{result.cancelled[channel]} canceladas")
+        where = result.destinations.get(channel)
+        console.print(
+            f"  {CHANNEL_LABELS.get(channel, channel)}: {', '.join(parts)}"
+            + (f" ({where})" if where and result.sent[channel] else ""),
+            markup=False,
+        )
+    if result.contacts_flagged:
+        console.print(f"  {result.contacts_flagged} contatos marcados como inválidos.")
+    if result.superseded:
+        console.print(f"  {result.superseded} ações antigas substituídas por etapas mais novas.")
+    if result.waiting:
+        console.print(
+            f"  {result.waiting} aguardando: fora da janela de contato do cliente agora, "
+            "ou em envio por outro processo."
+        )
+    if result.retries_pending:
+        console.print(f"  {result.retries_pending} com nova tentativa agendada (regua dispatch).")
+    if result.calls:
+        console.print(f"  {result.calls} ligações na lista dos operadores: regua calls")
+
+
+def dispatch(
+    db: DbOption = None,
+    day: DateOption = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed", help="Publica nas filas do Celery (regua worker) em vez de enviar."
+        ),
+    ] = False,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option("--channel", help="Só estes canais: email, sms, whatsapp, letter."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Envia as ações do dia que estão na janela de contato (idempotente)."""
+    ctx = build_context(_settings(db))
+    target = _day(day, ctx)
+    channels = _channels(channel)
+    if distributed:
+        from regua.worker.tasks import publish_to_queues
+
+        dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
+        result = dispatcher.enqueue_due(publish_to_queues, today=target, channels=channels)
+    else:
+        dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
+        with dispatcher.registry:
+            result = dispatcher.dispatch_due(today=target, channels=channels)
+    if json_output:
+        print_json({"date": target, "distributed": distributed, **result.to_dict()})
+        return
+    present_dispatch(result, title=f"Envio de {target:%d/%m/%Y}")
+
+
+def worker(
+    queues: Annotated[
+        str,
+        typer.Option("--queues", help="Canais atendidos, separados por vírgula."),
+    ] = ",".join(SENDABLE_CHANNELS),
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Processos de envio.")
+    ] = 2,
+    beat: Annotated[
+        bool,
+        typer.Option("--beat", help="Também publica as ações devidas a cada minuto (um só)."),
+    ] = False,
+    loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO",
+    db: DbOption = None,
+) -> None:
+    """Roda um worker do Celery (REGUA_BROKER_URL): envia as ações das filas dos canais."""
+    channels = _channels([queues]) or list(SENDABLE_CHANNELS)
+    if db:
+        os.environ["REGUA_DATABASE_URL"] = db
+    # Worker processes read their settings from the environment after the fork.
+    os.environ["REGUA_WORKER_CONCURRENCY"] = str(concurrency)
+    from regua.worker.celery_app import CONTROL_QUEUE, app, queue_for
+
+    argv = [
+        "worker",
+        "--queues",
+        ",".join([*(queue_for(c) for c in channels), CONTROL_QUEUE]),
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        loglevel,
+    ]
+    if beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+def _entry_dict(entry: CallEntry) -> dict[str, Any]:
+    return {
+        "action_id": entry.action_id,
+        "date": entry.planned_for,
+        "customer": entry.customer,
+        "name": entry.name,
+        "phone": entry.phone,
+        "uf": entry.uf,
+        "invoices": list(entry.invoices),
+        "principal_cents": entry.principal_cents,
+        "fees_cents": entry.fees_cents,
+        "total_cents": entry.total_cents,
+        "script": entry.script,
+        "step": entry.step,
+        "hours": entry.hours,
+        "timezone": entry.timezone,
+    }
+
+
+CALL_LIST_HEADER = (
+    "cliente",
+    "nome",
+    "telefone",
+    "uf",
+    "titulos",
+    "valor_original",
+    "multa_e_juros",
+    "total",
+    "roteiro",
+    "etapa",
+    "horario",
+    "fuso",
+    "acao",
+)
+
+
+def _decimal_comma(cents: int) -> str:
+    # Spreadsheets in pt-BR read "1234,56" as a number.
+    return to_decimal_str(cents).replace(".", ",")
+
+
+def write_call_list(path: Path, entries: list[CallEntry]) -> None:
+    """The call list as CSV for spreadsheets in pt-BR: `;`, decimal comma, UTF-8 with BOM."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(CALL_LIST_HEADER)
+        for e in entries:
+            writer.writerow(
+                (
+                    e.customer,
+                    e.name,
+                    e.phone,
+                    e.uf or "",
+                    ", ".join(e.invoices),
+                    _decimal_comma(e.principal_cents),
+                    _decimal_comma(e.fees_cents),
+                    _decimal_comma(e.total_cents),
+                    e.script,
+                    e.step,
+                    e.hours or "fechado",
+                    e.timezone,
+                    e.action_id,
+                )
+            )
+
+
+def calls(
+    db: DbOption = None,
+    day: DateOption = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Grava a lista em CSV.", dir_okay=False)
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Lista de ligações do dia para os operadores: quem, quanto, roteiro e horário."""
+    ctx = build_context(_settings(db))
+    target = _day(day, ctx)
+    with ctx.engine.connect() as connection:
+        entries = call_list(connection, target, ctx.clock.now())
+    if csv_file is not None:
+        write_call_list(csv_file, entries)
+    if json_output:
+        print_json([_entry_dict(e) for e in entries])
+        return
+    if csv_file is not None:
+        console.print(f"{len(entries)} ligações gravadas em {csv_file}", markup=False)
+        return
+    table = Table(title=f"Ligações de {target:%d/%m/%Y}")
+    for column in ("Cliente", "Nome", "Telefone", "Títulos", "Total", "Roteiro", "Horário"):
+        table.add_column(column, justify="right" if column == "Total" else "left")
+    for e in entries:
+        table.add_row(
+            e.customer,
+            e.name,
+            e.phone,
+            ", ".join(e.invoices),
+            format_brl(e.total_cents),
+            e.script,
+            f"{e.hours} ({e.timezone})" if e.hours else "fechado hoje",
+        )
+    console.print(table)
+
+
+def render_command(
+    step: Annotated[str, typer.Argument(help="Etapa da régua (ex.: atraso-3) ou modelo.")],
+    customer: Annotated[str, typer.Option("--customer", help="Código do cliente.")],
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", help="email, sms, whatsapp, letter ou phone. Padrão: o da etapa."
+        ),
+    ] = None,
+    day: DateOption = None,
+    html: Annotated[bool, typer.Option("--html", help="Mostra a parte HTML do e-mail.")] = False,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Mostra a mensagem de uma etapa montada com os dados reais de um cliente."""
+    ctx = build_context(_settings(db))
+    creditor_id = setup.default_creditor_id(ctx.engine)
+    target = _day(day, ctx)
+    renderer: TemplateRenderer = default_renderer()
+    portal = PortalLinks(ctx.settings.portal_base_url, ctx.settings.webhook_secret)
+    with ctx.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            preview = customer_preview(
+                connection,
+                creditor_id,
+                customer,
+                step,
+                day=target,
+                now=ctx.clock.now(),
+                channel=channel,
+                portal=portal,
+                renderer=renderer,
+            )
+        finally:
+            transaction.rollback()  # a preview never writes
+    head = {
+        "customer": preview.customer_external_id,
+        "name": preview.customer_name,
+        "step": preview.step_id,
+        "template": preview.template,
+        "channel": preview.channel,
+        "to": preview.to,
+        "date": target,
+    }
+    if preview.channel == "phone":
+        script = render_call_script(
+            load_call_script(preview.template, renderer=renderer), preview.context
+        )
+        if json_output:
+            print_json(
+                {
+                    **head,
+                    "steps": [{"id": s.id, "title": s.title, "say": s.say} for s in script.steps],
+                }
+            )
+            return
+        console.print(f"[bold]{script.title}[/bold] para {preview.customer_name} ({preview.to})")
+        for item in script.steps:
+            console.print(f"\n[bold]{item.title}[/bold]")
+            console.print(item.say, markup=False)
+        return
+    rendered = renderer.render(preview.template, preview.channel, preview.context)
+    if json_output:
+        print_json(
+            {
+                **head,
+                "subject": rendered.subject,
+                "text": rendered.text,
+                "html": rendered.html,
+                "whatsapp_template": rendered.whatsapp_template,
+                "whatsapp_params": list(rendered.whatsapp_params),
+                "sms_segments": rendered.sms_segments,
+            }
+        )
+        return
+    label = CHANNEL_LABELS.get(preview.channel, preview.channel)
+    console.print(
+        f"{label} para {preview.customer_name} ({preview.to or 'sem contato neste canal'}), "
+        f"etapa {preview.step_id}, modelo {preview.template}, {target:%d/%m/%Y}",
+        markup=False,
+    )
+    if rendered.subject:
+        console.print(f"Assunto: {rendered.subject}", markup=False)
+    if rendered.sms_segments:
+        console.print(f"({rendered.sms_segments} segmento(s) de SMS)")
+    console.print("")
+    console.print(rendered.html if html and rendered.html else rendered.text, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (dispatch, worker, calls):
+        app.command(command.__name__)(cli_errors(command))
+    templates_app.command("render")(cli_errors(render_command))

@@ -1,0 +1,938 @@
+"""Dispatch: planned actions become messages on their channels. Claim -> render -> send -> record.
+
+`Dispatcher.dispatch_due` (embedded mode: `regua dispatch`, the end of `regua run`) sends every
+action due now: planned for today or earlier, its retry time come, and its customer inside the
+contact window at this instant (the régua's window narrowed by the customer's state law, in the
+state's time zone, closed on national and state holidays). Actions outside the window stay
+planned for a later run. Each channel runs in its own thread, paced by a token bucket at
+``settings.rate_limits[channel]`` messages a second.
+
+`Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's).
+
+Every action goes through three short transactions, so a crash at any instant loses nothing:
+
+1. claim (`store.outbox.claim_due`): planned -> sending, one attempt counted;
+2. prepare (`services.messages`): the render context, and the PIX txid stored on the invoices;
+3. send, then record in one transaction: sent (with the provider's id), back to planned with
+   an exponential backoff plus jitter on a transient failure (timeout, HTTP 5xx/429, SMTP 4xx)
+   until `max_attempts`, or failed on a permanent one; an invalid recipient flags the contact
+   (`contacts.invalid_at`) so the next plan uses another channel.
+
+A dispatcher killed between 1 and 3 leaves the action `sending`; after the lease it is claimed
+again and sent with the same idempotency key (``regua-act-<id>``, the e-mail's Message-ID):
+only a message that was inside the provider call can go out twice, and it is recognisable.
+
+Every transition lands on the customer's timeline (`interactions`), in pt-BR.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, exists, func, select, update
+from sqlalchemy.orm import aliased
+
+from regua.channels.base import (
+    Channel,
+    ChannelPermanentError,
+    ChannelTransientError,
+    Receipt,
+)
+from regua.channels.registry import ChannelRegistry
+from regua.channels.rendering import TemplateError, TemplateRenderer, default_renderer
+from regua.clock import Clock
+from regua.config import Settings
+from regua.domain.calendar import (
+    DEFAULT_CONTACT_WINDOW,
+    DEFAULT_TIMEZONE,
+    UF_TIMEZONES,
+    UFS,
+    ContactWindow,
+    customer_timezone,
+    effective_window,
+    format_hours,
+    is_open_at,
+    window_on,
+)
+from regua.domain.planning import CHANNEL_LABELS
+from regua.errors import ReguaError
+from regua.policies.loader import load_policy_text
+from regua.services.messages import (
+    NotSendable,
+    PortalLinks,
+    PreparedMessage,
+    local_today,
+    prepare_messages,
+    store_txids,
+)
+from regua.store.outbox import (
+    SENDABLE_CHANNELS,
+    OpenScope,
+    Scope,
+    claim_due,
+    count_due,
+    due_scopes,
+    mark_queued,
+    new_claim_token,
+    worker_name,
+)
+from regua.store.tables import actions, contacts, customers, interactions, policies
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=5)  # longer than any provider call (10 s timeouts) can take
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_BACKOFF_BASE = timedelta(minutes=1)
+DEFAULT_BACKOFF_CAP = timedelta(hours=2)
+BACKOFF_JITTER = 0.25  # up to +25 %, so retries of one outage do not all return at once
+DEFAULT_BATCH = 50
+
+
+# --- pacing and backoff ------------------------------------------------------------------
+
+
+class TokenBucket:
+    """At most `rate` messages a second on average, with bursts of up to `burst`.
+
+    Time is given to `take` (seconds, any origin), so the bucket is a plain calculation.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.capacity = max(1.0, burst if burst is not None else rate)
+        self.tokens = self.capacity
+        self._at: float | None = None
+
+    def take(self, at: float) -> float:
+        """Take one token at instant `at`; returns 0, or the seconds to wait before one exists
+        (nothing is taken then)."""
+        if self._at is not None and at > self._at:
+            self.tokens = min(self.capacity, self.tokens + (at - self._at) * self.rate)
+        self._at = at if self._at is None else max(self._at, at)
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    base: timedelta = DEFAULT_BACKOFF_BASE,
+    cap: timedelta = DEFAULT_BACKOFF_CAP,
+    jitter: float = 0.0,
+    retry_after: float | None = None,
+) -> timedelta:
+    """base * 2^(attempt-1), capped, stretched by `jitter` (0..1 of BACKOFF_JITTER); never sooner
+    than the provider's Retry-After."""
+    doubled = base * (2 ** max(0, attempt - 1))
+    delay = min(cap, doubled) * (1 + BACKOFF_JITTER * jitter)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch did, per channel."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    retrying: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    cancelled: Counter[str] = field(default_factory=Counter)
+    contacts_flagged: int = 0
+    superseded: int = 0
+    lost_claims: int = 0  # a slower dispatcher's claim was taken over after the lease
+    waiting: int = 0  # due, outside the contact window now (or claimed elsewhere)
+    retries_pending: int = 0  # transient failures waiting for their next attempt
+    queued: Counter[str] = field(default_factory=Counter)  # distributed: published to queues
+    calls: int = 0  # phone actions today: the operators' call list
+    destinations: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: DispatchResult) -> None:
+        self.sent.update(other.sent)
+        self.retrying.update(other.retrying)
+        self.failed.update(other.failed)
+        self.cancelled.update(other.cancelled)
+        self.queued.update(other.queued)
+        self.contacts_flagged += other.contacts_flagged
+        self.superseded += other.superseded
+        self.lost_claims += other.lost_claims
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": dict(self.sent),
+            "retrying": dict(self.retrying),
+            "failed": dict(self.failed),
+            "cancelled": dict(self.cancelled),
+            "queued": dict(self.queued),
+            "contacts_flagged": self.contacts_flagged,
+            "superseded": self.superseded,
+            "lost_claims": self.lost_claims,
+            "waiting": self.waiting,
+            "retries_pending": self.retries_pending,
+            "calls": self.calls,
+            "destinations": dict(self.destinations),
+        }
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    lease: timedelta = DEFAULT_LEASE
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base: timedelta = DEFAULT_BACKOFF_BASE
+    backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
+    batch: int = DEFAULT_BATCH
+
+
+# --- the dispatcher ------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """Sends due actions through a channel registry. One per process; safe across threads
+    (each channel is driven by one thread at a time)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: ChannelRegistry,
+        *,
+        clock: Clock,
+        renderer: TemplateRenderer | None = None,
+        portal: PortalLinks | None = None,
+        rate_limits: Mapping[str, float] | None = None,
+        options: DispatchOptions | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        worker: str | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
+    ) -> None:
+        self.engine = engine
+        self.timezone = timezone  # whose calendar day "today" is, when not given
+        self.registry = registry
+        self.clock = clock
+        self.renderer = renderer or default_renderer()
+        self.portal = portal
+        self.options = options or DispatchOptions()
+        self.sleep = sleep
+        self.jitter = jitter
+        self.worker = worker or worker_name()
+        self._buckets = {
+            channel: TokenBucket(rate) for channel, rate in (rate_limits or {}).items() if rate > 0
+        }
+        self._windows: dict[Scope, tuple[ContactWindow, str]] = {}
+        self._lock = threading.Lock()
+
+    def set_rate_limits(self, rate_limits: Mapping[str, float]) -> None:
+        """Messages a second per channel, for this dispatcher (a worker process's share)."""
+        with self._lock:
+            self._buckets = {c: TokenBucket(r) for c, r in rate_limits.items() if r > 0}
+
+    @classmethod
+    def from_settings(
+        cls,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Clock,
+        registry: ChannelRegistry | None = None,
+        **kwargs: Any,
+    ) -> Dispatcher:
+        """The dispatcher the settings describe: channels, rate limits, portal links, zone.
+
+        The caller opens and closes `registry` (``with dispatcher.registry: ...``).
+        """
+        return cls(
+            engine,
+            registry or ChannelRegistry.from_settings(settings, clock=clock),
+            clock=clock,
+            portal=PortalLinks(settings.portal_base_url, settings.webhook_secret),
+            rate_limits=settings.rate_limits,
+            timezone=settings.timezone,
+            **kwargs,
+        )
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def dispatch_due(
+        self, *, today: date | None = None, channels: Sequence[str] | None = None
+    ) -> DispatchResult:
+        """Send everything due now on `channels` (default: every sendable channel)."""
+        now = self.clock.now()
+        day = today or local_today(now, self.timezone)
+        wanted = [c for c in (channels or SENDABLE_CHANNELS) if c in SENDABLE_CHANNELS]
+        result = DispatchResult()
+        with self.engine.begin() as connection:
+            result.superseded = supersede_stale_actions(connection, day, now)
+        with self.engine.connect() as connection:
+            busy = [
+                channel
+                for channel in wanted
+                if count_due(
+                    connection, today=day, now=now, lease=self.options.lease, channels=[channel]
+                )
+            ]
+        if len(busy) > 1:
+            # One thread per channel: a slow SMS provider does not hold the e-mails back.
+            with ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="dispatch") as pool:
+                for partial in pool.map(lambda c: self._drain(c, day, None), busy):
+                    result.merge(partial)
+        else:
+            for channel in busy:
+                result.merge(self._drain(channel, day, None))
+        self._finish(result, day, wanted)
+        return result
+
+    def send_actions(
+        self, action_ids: Sequence[int], *, today: date | None = None
+    ) -> DispatchResult:
+        """Claim, send and record each of `action_ids` that is still due (a worker's task).
+
+        Actions already sent, claimed by a live worker, or outside their window now are left
+        alone, so running this twice for the same ids sends nothing twice.
+        """
+        now = self.clock.now()
+        day = today or local_today(now, self.timezone)
+        with self.engine.connect() as connection:
+            by_channel: dict[str, list[int]] = {}
+            for action_id, channel in connection.execute(
+                select(actions.c.id, actions.c.channel).where(actions.c.id.in_(list(action_ids)))
+            ):
+                by_channel.setdefault(str(channel), []).append(int(action_id))
+        result = DispatchResult()
+        for channel, ids in sorted(by_channel.items()):
+            if channel not in SENDABLE_CHANNELS:
+                continue
+            for action_id in ids:
+                # One claim per action: a worker killed mid-batch strands only the message it
+                # was sending; the rest of the batch is claimed by whoever runs it next.
+                result.merge(self._drain(channel, day, [action_id]))
+        return result
+
+    def enqueue_due(
+        self,
+        publish: Callable[[str, list[int]], None],
+        *,
+        today: date | None = None,
+        channels: Sequence[str] | None = None,
+        chunk: int = 20,
+    ) -> DispatchResult:
+        """Distributed mode: publish due action ids (window open now) to their channel's queue.
+
+        `publish(channel, ids)` is called after the queued marks are committed; a publish that
+        fails leaves the marks, which expire after the lease and are published again.
+        """
+        now = self.clock.now()
+        day = today or local_today(now, self.timezone)
+        wanted = [c for c in (channels or SENDABLE_CHANNELS) if c in SENDABLE_CHANNELS]
+        result = DispatchResult()
+        with self.engine.begin() as connection:
+            result.superseded = supersede_stale_actions(connection, day, now)
+        for channel in wanted:
+            with self.engine.connect() as connection:
+                scopes = self._open_scopes(connection, day, now, [channel])
+            with self.engine.begin() as connection:
+                ids = mark_queued(
+                    connection,
+                    channel=channel,
+                    today=day,
+                    now=now,
+                    lease=self.options.lease,
+                    open_scopes=scopes,
+                    limit=1_000_000,
+                )
+            for start in range(0, len(ids), chunk):
+                publish(channel, ids[start : start + chunk])
+            result.queued[channel] += len(ids)
+        self._finish(result, day, wanted)
+        return result
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _finish(self, result: DispatchResult, day: date, channels: Sequence[str]) -> None:
+        now = self.clock.now()
+        with self.engine.connect() as connection:
+            result.waiting = count_due(
+                connection, today=day, now=now, lease=self.options.lease, channels=channels
+            )
+            result.retries_pending = int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(actions)
+                    .where(
+                        actions.c.status == "planned",
+                        actions.c.planned_for <= day,
+                        actions.c.next_attempt_at > now,
+                        actions.c.channel.in_(list(channels)),
+                    )
+                ).scalar_one()
+            )
+            result.calls = int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(actions)
+                    .where(
+                        actions.c.channel == "phone",
+                        actions.c.status == "planned",
+                        actions.c.planned_for == day,
+                    )
+                ).scalar_one()
+            )
+        result.destinations = self.registry.describe()
+
+    def _drain(self, channel: str, day: date, action_ids: Sequence[int] | None) -> DispatchResult:
+        """Claim and send batches of `channel` until nothing is claimable now."""
+        result = DispatchResult()
+        sender = self.registry.get(channel)
+        limit = 1 if action_ids is not None else self.options.batch
+        while True:
+            now = self.clock.now()
+            with self.engine.connect() as connection:
+                scopes = self._open_scopes(connection, day, now, [channel])
+            if not scopes:
+                return result
+            token = new_claim_token(self.worker)
+            with self.engine.begin() as connection:
+                claimed = claim_due(
+                    connection,
+                    channel=channel,
+                    today=day,
+                    now=now,
+                    lease=self.options.lease,
+                    open_scopes=scopes,
+                    token=token,
+                    limit=limit,
+                    action_ids=action_ids,
+                )
+            if not claimed:
+                return result
+            with self.engine.connect() as connection:
+                prepared, txids = prepare_messages(connection, claimed, now=now, portal=self.portal)
+            if txids:
+                with self.engine.begin() as connection:
+                    store_txids(connection, txids)
+            for action_id in claimed:
+                item = prepared.get(action_id)
+                if item is not None:
+                    self._send_one(sender, item, token, result)
+            if action_ids is not None:
+                return result
+
+    def _send_one(
+        self,
+        sender: Channel,
+        item: PreparedMessage | NotSendable,
+        token: str,
+        result: DispatchResult,
+    ) -> None:
+        if isinstance(item, NotSendable):
+            self._record_cancelled(item, token, result)
+            return
+        try:
+            rendered = self.renderer.render(item.template, item.channel, item.context)
+        except TemplateError as exc:
+            # A broken template does not heal by waiting; a person fixes it and replans.
+            self._record_failed(item, token, f"modelo com erro: {exc.message}", False, result)
+            return
+        message = item.outgoing(rendered)
+        self._pace(item.channel)
+        try:
+            receipt = sender.send(message)
+        except ChannelTransientError as exc:
+            self._record_retry(item, token, exc.message, exc.retry_after, result)
+        except ChannelPermanentError as exc:
+            self._record_failed(item, token, exc.message, exc.invalid_recipient, result)
+        except ReguaError as exc:
+            self._record_failed(item, token, exc.message, False, result)
+        except Exception:
+            # A bug, not a provider answer: keep the stack trace, retry like a transient error
+            # so one bad message neither stops the batch nor is lost.
+            log.exception("sending action %s failed unexpectedly", item.action_id)
+            self._record_retry(item, token, "erro inesperado no envio", None, result)
+        else:
+            self._record_sent(item, token, receipt, result)
+
+    def _pace(self, channel: str) -> None:
+        bucket = self._buckets.get(channel)
+        if bucket is None:
+            return
+        while True:
+            with self._lock:
+                wait = bucket.take(self.clock.now().timestamp())
+            if wait <= 0:
+                return
+            self.sleep(wait)
+
+    # -- contact windows --------------------------------------------------------------------
+
+    def _open_scopes(
+        self, connection: Connection, day: date, now: datetime, channels: Sequence[str]
+    ) -> list[OpenScope]:
+        scopes = due_scopes(
+            connection, today=day, now=now, lease=self.options.lease, channels=channels
+        )
+        opened = []
+        for scope in scopes:
+            window, timezone = self._window(connection, scope)
+            ufs = tuple(
+                uf
+                for uf in UFS
+                if is_open_at(
+                    effective_window(window, uf), now.astimezone(ZoneInfo(UF_TIMEZONES[uf])), uf
+                )
+            )
+            unknown = is_open_at(window, now.astimezone(ZoneInfo(timezone)), None)
+            if ufs or unknown:
+                opened.append(OpenScope(scope, ufs, unknown))
+        return opened
+
+    def _window(self, connection: Connection, scope: Scope) -> tuple[ContactWindow, str]:
+        with self._lock:
+            cached = self._windows.get(scope)
+        if cached is not None:
+            return cached
+        found = scope_window(connection, scope)
+        with self._lock:
+            self._windows[scope] = found
+        return found
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _transition(
+        self,
+        connection: Connection,
+        action_id: int,
+        token: str,
+        values: Mapping[str, Any],
+    ) -> bool:
+        changed = connection.execute(
+            update(actions)
+            .where(
+                actions.c.id == action_id,
+                actions.c.status == "sending",
+                actions.c.claimed_by == token,
+            )
+            .values(**values)
+        ).rowcount
+        return bool(changed)
+
+    def _lost(self, action_id: int, result: DispatchResult) -> None:
+        log.warning("claim on action %s was taken over after the lease", action_id)
+        result.lost_claims += 1
+
+    def _record_sent(
+        self, item: PreparedMessage, token: str, receipt: Receipt, result: DispatchResult
+    ) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            if not self._transition(
+                connection,
+                item.action_id,
+                token,
+                {
+                    "status": "sent",
+                    "sent_at": receipt.accepted_at,
+                    "provider_message_id": receipt.provider_message_id,
+                    "reason": None,
+                    "next_attempt_at": None,
+                },
+            ):
+                self._lost(item.action_id, result)
+                return
+            _timeline(
+                connection,
+                item,
+                now,
+                "sent",
+                _sent_detail(item),
+                {
+                    "provider_message_id": receipt.provider_message_id,
+                    "idempotency_key": item.idempotency_key,
+                    "template": item.template,
+                    "step": item.step_id,
+                },
+            )
+        result.sent[item.channel] += 1
+
+    def _record_retry(
+        self,
+        item: PreparedMessage,
+        token: str,
+        reason: str,
+        retry_after: float | None,
+        result: DispatchResult,
+    ) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            attempts = connection.execute(
+                select(actions.c.attempts).where(actions.c.id == item.action_id)
+            ).scalar_one()
+            if attempts >= self.options.max_attempts:
+                self._fail(
+                    connection, item, token, now, _exhausted(attempts, reason), False, result
+                )
+                return
+            delay = backoff_delay(
+                attempts,
+                base=self.options.backoff_base,
+                cap=self.options.backoff_cap,
+                jitter=self.jitter(),
+                retry_after=retry_after,
+            )
+            if not self._transition(
+                connection,
+                item.action_id,
+                token,
+                {
+                    "status": "planned",
+                    "next_attempt_at": now + delay,
+                    "reason": reason[:400],
+                    "claimed_by": None,
+                    "claimed_at": None,
+                },
+            ):
+                self._lost(item.action_id, result)
+                return
+            label = CHANNEL_LABELS.get(item.channel, item.channel)
+            _timeline(
+                connection,
+                item,
+                now,
+                "retry",
+                f"Falha temporária no envio por {label} (tentativa {attempts}): {reason} "
+                f"Nova tentativa em {_duration_pt(delay)}.",
+                {"attempt": attempts, "next_attempt_at": (now + delay).isoformat()},
+            )
+        result.retrying[item.channel] += 1
+
+    def _record_failed(
+        self,
+        item: PreparedMessage,
+        token: str,
+        reason: str,
+        invalid_recipient: bool,
+        result: DispatchResult,
+    ) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            self._fail(connection, item, token, now, reason, invalid_recipient, result)
+
+    def _fail(
+        self,
+        connection: Connection,
+        item: PreparedMessage,
+        token: str,
+        now: datetime,
+        reason: str,
+        invalid_recipient: bool,
+        result: DispatchResult,
+    ) -> None:
+        if not self._transition(
+            connection,
+            item.action_id,
+            token,
+            {"status": "failed", "reason": reason[:400], "next_attempt_at": None},
+        ):
+            self._lost(item.action_id, result)
+            return
+        label = CHANNEL_LABELS.get(item.channel, item.channel)
+        _timeline(
+            connection,
+            item,
+            now,
+            "failed",
+            f"Envio por {label} para {item.to} não realizado: {reason}",
+            {"invalid_recipient": invalid_recipient},
+        )
+        result.failed[item.channel] += 1
+        if invalid_recipient and flag_invalid_contact(
+            connection, item.customer_id, item.channel, item.to, now, action_id=item.action_id
+        ):
+            result.contacts_flagged += 1
+
+    def _record_cancelled(self, item: NotSendable, token: str, result: DispatchResult) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            if not self._transition(
+                connection,
+                item.action_id,
+                token,
+                {"status": "cancelled", "reason": item.reason[:400], "next_attempt_at": None},
+            ):
+                self._lost(item.action_id, result)
+                return
+            connection.execute(
+                interactions.insert().values(
+                    customer_id=item.customer_id,
+                    action_id=item.action_id,
+                    at=now,
+                    kind="cancelled",
+                    channel=item.channel,
+                    detail=f"Mensagem não enviada: {item.reason}.",
+                )
+            )
+        result.cancelled[item.channel or "-"] += 1
+
+
+def scope_window(connection: Connection, scope: Scope) -> tuple[ContactWindow, str]:
+    """The contact window and time zone of the régua version the actions were planned with."""
+    row = connection.execute(
+        select(policies.c.name, policies.c.source).where(
+            policies.c.creditor_id == scope.creditor_id,
+            policies.c.name == scope.policy_name,
+            policies.c.version == scope.policy_version,
+        )
+    ).first()
+    if row is None:
+        log.warning(
+            "policy %s version %s not stored: using the default contact window",
+            scope.policy_name,
+            scope.policy_version,
+        )
+        return DEFAULT_CONTACT_WINDOW, DEFAULT_TIMEZONE
+    policy = load_policy_text(row.source, f"{row.name}.yaml")
+    return policy.contact_window, policy.timezone
+
+
+# --- the operators' call list --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallEntry:
+    """One phone action of the day: whom to call, about what, with which script, and when."""
+
+    action_id: int
+    planned_for: date
+    customer: str  # the creditor's customer code
+    name: str
+    phone: str
+    uf: str | None
+    invoices: tuple[str, ...]
+    principal_cents: int
+    fees_cents: int  # multa + juros at the call date
+    total_cents: int
+    script: str
+    step: str
+    hours: str | None  # the customer's contact window that day, local time ("08:00-19:00")
+    timezone: str
+
+
+def call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:
+    """Phone actions planned for `day` that may still be made, largest amounts first."""
+    heads = {
+        int(row.id): row
+        for row in connection.execute(
+            select(
+                actions.c.id,
+                actions.c.creditor_id,
+                actions.c.policy_name,
+                actions.c.policy_version,
+                customers.c.uf,
+            )
+            .join(customers, customers.c.id == actions.c.customer_id)
+            .where(
+                actions.c.channel == "phone",
+                actions.c.status == "planned",
+                actions.c.planned_for == day,
+            )
+        )
+    }
+    prepared, _txids = prepare_messages(connection, list(heads), now=now, on=day)
+    windows: dict[Scope, tuple[ContactWindow, str]] = {}
+    entries = []
+    for action_id, item in prepared.items():
+        if isinstance(item, NotSendable):
+            continue
+        head = heads[action_id]
+        scope = Scope(int(head.creditor_id), head.policy_name, head.policy_version)
+        if scope not in windows:
+            windows[scope] = scope_window(connection, scope)
+        window, policy_zone = windows[scope]
+        hours = window_on(effective_window(window, head.uf), day, head.uf)
+        totals = item.context["totals"]
+        entries.append(
+            CallEntry(
+                action_id=action_id,
+                planned_for=day,
+                customer=item.context["customer"]["id"],
+                name=item.to_name,
+                phone=item.to,
+                uf=head.uf,
+                invoices=tuple(i["number"] for i in item.context["invoices"]),
+                principal_cents=totals["balance_cents"],
+                fees_cents=totals["late_fee_cents"] + totals["interest_cents"],
+                total_cents=totals["total_cents"],
+                script=item.template,
+                step=item.step_id,
+                hours=format_hours(hours) if hours else None,
+                timezone=customer_timezone(head.uf, policy_zone),
+            )
+        )
+    entries.sort(key=lambda e: (-e.total_cents, e.customer))
+    return entries
+
+
+# --- shared writes -------------------------------------------------------------------------
+
+
+def _timeline(
+    connection: Connection,
+    item: PreparedMessage,
+    at: datetime,
+    kind: str,
+    detail: str,
+    data: Mapping[str, Any],
+) -> None:
+    connection.execute(
+        interactions.insert().values(
+            customer_id=item.customer_id,
+            action_id=item.action_id,
+            at=at,
+            kind=kind,
+            channel=item.channel,
+            detail=detail,
+            data=dict(data),
+        )
+    )
+
+
+def flag_invalid_contact(
+    connection: Connection,
+    customer_id: int,
+    channel: str,
+    value: str,
+    at: datetime,
+    *,
+    action_id: int | None = None,
+    why: str = "o provedor informou que o endereço ou número não existe",
+) -> bool:
+    """Mark the contact invalid so the next plan uses another channel; True if it changed."""
+    changed = connection.execute(
+        update(contacts)
+        .where(
+            contacts.c.customer_id == customer_id,
+            contacts.c.channel == channel,
+            contacts.c.value == value,
+            contacts.c.invalid_at.is_(None),
+        )
+        .values(invalid_at=at)
+    ).rowcount
+    if changed:
+        label = CHANNEL_LABELS.get(channel, channel)
+        connection.execute(
+            interactions.insert().values(
+                customer_id=customer_id,
+                action_id=action_id,
+                at=at,
+                kind="contact_invalid",
+                channel=channel,
+                detail=f"Contato de {label} {value} marcado como inválido: {why}. "
+                "Os próximos contatos usam outro canal.",
+            )
+        )
+    return bool(changed)
+
+
+def supersede_stale_actions(connection: Connection, today: date, now: datetime) -> int:
+    """Collection actions of past days still unsent when a newer one exists for the customer
+    are cancelled: the newer (more advanced) step speaks for them, never a burst of both."""
+    newer = aliased(actions)
+    replaced = exists().where(
+        and_(
+            newer.c.customer_id == actions.c.customer_id,
+            newer.c.purpose == actions.c.purpose,
+            newer.c.planned_for > actions.c.planned_for,
+            newer.c.status.in_(("planned", "sending", "sent")),
+        )
+    )
+    rows = connection.execute(
+        update(actions)
+        .where(
+            actions.c.status == "planned",
+            actions.c.purpose == "collection",
+            actions.c.planned_for < today,
+            replaced,
+        )
+        .values(status="cancelled", reason="substituída por uma ação mais recente")
+        .returning(actions.c.id, actions.c.customer_id, actions.c.channel)
+    ).all()
+    if rows:
+        connection.execute(
+            interactions.insert(),
+            [
+                {
+                    "customer_id": customer_id,
+                    "action_id": action_id,
+                    "at": now,
+                    "kind": "cancelled",
+                    "channel": channel,
+                    "detail": "Mensagem não enviada: substituída por uma etapa mais recente.",
+                }
+                for action_id, customer_id, channel in rows
+            ],
+        )
+    return len(rows)
+
+
+def _sent_detail(item: PreparedMessage) -> str:
+    where = f"(etapa {item.step_id}, modelo {item.template})"
+    if item.channel == "letter":
+        return f"Carta gerada para impressão e envio a {item.to} {where}."
+    label = CHANNEL_LABELS.get(item.channel, item.channel)
+    return f"Mensagem enviada por {label} para {item.to} {where}."
+
+
+def _exhausted(attempts: int, reason: str) -> str:
+    return f"{attempts} tentativas sem sucesso; a última: {reason}"
+
+
+def _duration_pt(delay: timedelta) -> str:
+    seconds = int(delay.total_seconds())
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes / 60:.1f} h".replace(".", ",")
+
+
+def dispatch_due(
+    engine: Engine,
+    registry: ChannelRegistry,
+    *,
+    clock: Clock,
+    today: date | None = None,
+    channels: Iterable[str] | None = None,
+    rate_limits: Mapping[str, float] | None = None,
+    portal: PortalLinks | None = None,
+    options: DispatchOptions | None = None,
+    renderer: TemplateRenderer | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DispatchResult:
+    """Embedded mode in one call: a `Dispatcher` for this run, everything due sent now."""
+    dispatcher = Dispatcher(
+        engine,
+        registry,
+        clock=clock,
+        renderer=renderer,
+        portal=portal,
+        rate_limits=rate_limits,
+        options=options,
+        sleep=sleep,
+    )
+    return dispatcher.dispatch_due(today=today, channels=list(channels) if channels else None)

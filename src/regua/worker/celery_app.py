@@ -1,0 +1,95 @@
+"""The Celery application of distributed mode: one queue per channel, on Redis or RabbitMQ.
+
+Start workers with ``regua worker`` (or ``celery -A regua.worker.celery_app worker``); the
+broker is REGUA_BROKER_URL (``redis://...`` or ``amqp://...``). ``regua dispatch
+--distributed`` (or the beat schedule, ``regua worker --beat``) publishes due action ids to the
+queue of their channel, ``regua.email``, ``regua.sms``, ``regua.whatsapp``, ``regua.letter``,
+so each provider's rate limit is kept by the workers that consume its queue.
+
+Delivery is at least once and the tasks are idempotent (the action's claim in the database
+decides who sends): tasks are acknowledged after they ran (``acks_late``), a task whose worker
+process died is given back to the broker (``reject_on_worker_lost``), and each process
+reserves one message at a time (prefetch 1), so a killed worker strands at most the message it
+was sending, which goes out again, with the same idempotency key, once its claim's lease ends.
+
+Configuration is read when Celery first needs it, never at import.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from regua.config import Settings
+from regua.services.dispatching import DEFAULT_LEASE
+from regua.store.outbox import SENDABLE_CHANNELS
+
+QUEUE_PREFIX = "regua."
+CONTROL_QUEUE = "regua.dispatch"  # the periodic enqueue task; every `regua worker` consumes it
+DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds; Redis gives an unacknowledged task back after it
+
+
+class WorkerSettings(Settings):
+    """Settings of distributed mode, beside the common ones (same REGUA_ prefix).
+
+    `claim_lease_seconds`: after how long a "sending" claim of a dead worker may be taken over
+    (longer than any provider call). `broker_visibility_timeout`: after how long Redis gives an
+    unacknowledged task to another worker (keep it at least the lease). `enqueue_every_seconds`:
+    how often the beat schedule publishes due actions and retries.
+    """
+
+    claim_lease_seconds: float = DEFAULT_LEASE.total_seconds()
+    broker_visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    enqueue_every_seconds: float = 60.0
+    worker_concurrency: int = 0  # 0: Celery's default (one process per CPU)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.claim_lease_seconds)
+
+
+def queue_for(channel: str) -> str:
+    """``email`` -> ``regua.email``."""
+    return f"{QUEUE_PREFIX}{channel}"
+
+
+def celery_config(settings: WorkerSettings) -> dict[str, Any]:
+    names = [queue_for(channel) for channel in SENDABLE_CHANNELS] + [CONTROL_QUEUE]
+    queues = {name: {"routing_key": name} for name in names}
+    return {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
+        "task_queues": queues,
+        "task_default_queue": CONTROL_QUEUE,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+        "beat_schedule": {
+            "regua-enqueue-due": {
+                "task": "regua.enqueue_due",
+                "schedule": settings.enqueue_every_seconds,
+                "options": {"queue": CONTROL_QUEUE},
+            }
+        },
+    }
+
+
+def create_celery(settings: WorkerSettings | None = None) -> Celery:
+    """A Celery app for `settings` (default: read from the environment on first use)."""
+    celery = Celery("regua", include=["regua.worker.tasks"])
+    if settings is not None:
+        celery.conf.update(celery_config(settings))
+    else:
+        celery.add_defaults(lambda: celery_config(WorkerSettings()))
+    return celery
+
+
+app = create_celery()

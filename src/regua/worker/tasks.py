@@ -1,0 +1,105 @@
+"""Thin Celery tasks: action ids in, the dispatch service, counts out. Safe to run twice.
+
+Each worker process builds its context once (engine, channels with a kept SMTP connection,
+dispatcher) on its first task, after the fork, and closes it when the process ends. The
+provider rate limit of a channel is shared by the processes of a worker: each paces itself at
+``rate / concurrency``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Task
+from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy import Engine
+
+from regua.channels.registry import ChannelRegistry
+from regua.clock import Clock, SystemClock
+from regua.services.dispatching import Dispatcher, DispatchOptions
+from regua.store.db import make_engine
+from regua.worker.celery_app import WorkerSettings, app, queue_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerContext:
+    settings: WorkerSettings
+    engine: Engine
+    registry: ChannelRegistry
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        self.registry.close()
+        self.engine.dispose()
+
+
+_context: WorkerContext | None = None
+_context_lock = threading.Lock()
+
+
+def build_worker_context(
+    settings: WorkerSettings | None = None, *, clock: Clock | None = None
+) -> WorkerContext:
+    settings = settings or WorkerSettings()
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    registry = ChannelRegistry.from_settings(settings, clock=clock)
+    registry.open()
+    share = max(1, settings.worker_concurrency)
+    dispatcher = Dispatcher.from_settings(
+        engine,
+        settings,
+        clock=clock,
+        registry=registry,
+        options=DispatchOptions(lease=settings.lease),
+    )
+    dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
+    return WorkerContext(settings, engine, registry, dispatcher)
+
+
+def worker_context() -> WorkerContext:
+    """This process's context, built on first use."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = build_worker_context()
+        return _context
+
+
+@worker_process_init.connect
+def _forget_parent_context(**_kwargs: Any) -> None:
+    # A forked child must not reuse the parent's sockets (database pool, SMTP connection).
+    global _context
+    _context = None
+
+
+@worker_process_shutdown.connect
+def _close_context(**_kwargs: Any) -> None:
+    global _context
+    if _context is not None:
+        _context.close()
+        _context = None
+
+
+@app.task(name="regua.send_actions", bind=True, acks_late=True, reject_on_worker_lost=True)
+def send_actions(self: Task, action_ids: list[int]) -> dict[str, Any]:
+    """Claim, send and record each action still due; already sent or claimed ones are skipped."""
+    result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
+    return result.to_dict()
+
+
+@app.task(name="regua.enqueue_due", acks_late=True)
+def enqueue_due() -> dict[str, Any]:
+    """The periodic step of distributed mode: publish due actions (and due retries)."""
+    result = worker_context().dispatcher.enqueue_due(publish_to_queues)
+    return result.to_dict()
+
+
+def publish_to_queues(channel: str, action_ids: list[int]) -> None:
+    """Publish one batch of action ids to its channel's queue."""
+    send_actions.apply_async(args=[action_ids], queue=queue_for(channel))
