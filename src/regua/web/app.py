@@ -19,6 +19,7 @@ from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
 from regua.web.api import api_router
+from regua.web.api.v1 import inbound
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     app.state.context = context
     app.include_router(api_router)
+    app.include_router(inbound.router)
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
     return app
 

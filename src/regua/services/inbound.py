@@ -1,0 +1,347 @@
+"""What providers tell us after sending: delivery receipts, replies, and opt-outs.
+
+`receive_webhook` takes one signed webhook call (raw body plus the ``sha256=<hex>`` signature
+of HMAC-SHA256 over it), parses it with the channel's parser (WhatsApp Cloud API or the SMS
+provider) and applies every event in one transaction:
+
+- delivered / read: the action's `delivered_at` / `read_at`, and a timeline entry;
+- failed (the provider could not deliver after accepting): the action becomes failed with the
+  reason; an unknown or non-WhatsApp number flags the contact, so the next plan skips it;
+- reply: the text lands on the timeline of every customer with that number on that channel;
+  a reply that is only an opt-out word (SAIR, PARE, STOP, CANCELAR; case, accents and
+  punctuation do not matter) opts that contact out at once (`services.contacts.opt_out`) and
+  the opt-out is confirmed on the timeline.
+
+Providers deliver webhooks at least once: each event is recorded under a unique key
+(``<channel>:<kind>:<provider id>``), so a repeated call changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from regua.channels.base import InboundEvent
+from regua.channels.http_sms import INVALID_NUMBER_CODES, parse_sms_webhook
+from regua.channels.http_whatsapp import (
+    INVALID_RECIPIENT_CODES,
+    parse_whatsapp_webhook,
+)
+from regua.domain.planning import CHANNEL_LABELS
+from regua.errors import InputError, ReguaError
+from regua.payments.webhooks import verify_signature
+from regua.services.contacts import opt_out
+from regua.services.dispatching import flag_invalid_contact
+from regua.store.outbox import action_id_from_key
+from regua.store.tables import actions, contacts, interactions
+
+log = logging.getLogger(__name__)
+
+InboundChannel = Literal["sms", "whatsapp"]
+OPT_OUT_WORDS = frozenset({"SAIR", "PARE", "STOP", "CANCELAR"})
+_NOT_LETTERS = re.compile(r"[^A-Z]")
+
+
+class WebhookNotConfigured(ReguaError):
+    """No secret is configured: the endpoint refuses every call rather than trust anyone."""
+
+    code = "webhook_not_configured"
+    http_status = 503
+
+
+def opt_out_word(text: str) -> str | None:
+    """The opt-out word a whole message amounts to ("Sair!", " pare ", "Cancelar."), or None.
+
+    Only the whole message counts: "não quero sair do plano" is a reply, not an opt-out.
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    word = _NOT_LETTERS.sub("", plain.upper())
+    return word if word in OPT_OUT_WORDS else None
+
+
+@dataclass
+class InboundResult:
+    """What one webhook call changed."""
+
+    events: int = 0
+    duplicates: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    replies: int = 0
+    opted_out: int = 0
+    contacts_flagged: int = 0
+    unmatched: int = 0  # a message or number regua does not know
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def receive_webhook(
+    engine: Engine,
+    channel: InboundChannel,
+    body: bytes,
+    signature: str | None,
+    *,
+    secret: str,
+    now: datetime,
+) -> InboundResult:
+    """Verify, parse and apply one webhook call (see the module docstring)."""
+    if not secret:
+        raise WebhookNotConfigured(
+            "webhook desativado: configure REGUA_WEBHOOK_SECRET para receber avisos"
+        )
+    verify_signature(body, signature, secret)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("corpo do webhook não é JSON válido", code="invalid_webhook") from None
+    if not isinstance(payload, dict):
+        raise InputError("corpo do webhook deve ser um objeto JSON", code="invalid_webhook")
+    events = (
+        parse_whatsapp_webhook(payload) if channel == "whatsapp" else parse_sms_webhook(payload)
+    )
+    with engine.begin() as connection:
+        return apply_events(connection, channel, events, now=now)
+
+
+def apply_events(
+    connection: Connection,
+    channel: InboundChannel,
+    events: Sequence[InboundEvent],
+    *,
+    now: datetime,
+) -> InboundResult:
+    """Apply parsed events; idempotent on each event's provider id."""
+    result = InboundResult()
+    for event in events:
+        # Providers send local offsets too ("-03:00"); the store keeps UTC.
+        event = replace(event, at=event.at.astimezone(UTC))
+        result.events += 1
+        if event.kind == "reply":
+            _reply(connection, channel, event, now, result)
+        else:
+            _status(connection, channel, event, now, result)
+    return result
+
+
+def _record(
+    connection: Connection,
+    *,
+    key: str,
+    customer_id: int,
+    action_id: int | None,
+    at: datetime,
+    kind: str,
+    channel: str,
+    detail: str,
+    data: dict[str, Any],
+) -> bool:
+    """Insert a timeline entry under `key`; False if that event was recorded before."""
+    row = {
+        "customer_id": customer_id,
+        "action_id": action_id,
+        "at": at,
+        "kind": kind,
+        "channel": channel,
+        "detail": detail,
+        "data": data,
+        "event_key": key[:240],
+    }
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(interactions)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(interactions.c.id)
+    )
+    return connection.execute(statement).first() is not None
+
+
+def _find_action(connection: Connection, channel: str, event: InboundEvent) -> Any:
+    columns = (
+        actions.c.id,
+        actions.c.customer_id,
+        actions.c.status,
+        actions.c.contact_value,
+        actions.c.idempotency_key,
+    )
+    by_key = action_id_from_key(event.reference)
+    if by_key is not None:
+        row = connection.execute(
+            select(*columns).where(
+                actions.c.id == by_key,
+                actions.c.channel == channel,
+                actions.c.idempotency_key == event.reference,
+            )
+        ).first()
+        if row is not None:
+            return row
+    if not event.provider_message_id:
+        return None
+    return connection.execute(
+        select(*columns).where(
+            actions.c.provider_message_id == event.provider_message_id,
+            actions.c.channel == channel,
+        )
+    ).first()
+
+
+def _invalid_recipient(channel: str, code: str | None) -> bool:
+    if code is None:
+        return False
+    if channel == "whatsapp":
+        return code.isdigit() and int(code) in INVALID_RECIPIENT_CODES
+    return code in INVALID_NUMBER_CODES
+
+
+def _status(
+    connection: Connection,
+    channel: InboundChannel,
+    event: InboundEvent,
+    now: datetime,
+    result: InboundResult,
+) -> None:
+    action = _find_action(connection, channel, event)
+    if action is None:
+        log.info("%s %s for unknown message %s", channel, event.kind, event.provider_message_id)
+        result.unmatched += 1
+        return
+    label = CHANNEL_LABELS.get(channel, channel)
+    if event.kind == "delivered":
+        detail = f"Mensagem de {label} entregue no aparelho de {action.contact_value}."
+    elif event.kind == "read":
+        detail = f"Mensagem de {label} lida por {action.contact_value}."
+    else:
+        why = event.error_message or event.error_code or "motivo não informado"
+        detail = f"O provedor não conseguiu entregar a mensagem de {label}: {why}."
+    fresh = _record(
+        connection,
+        key=f"{channel}:{event.kind}:{event.provider_message_id or action.idempotency_key}",
+        customer_id=int(action.customer_id),
+        action_id=int(action.id),
+        at=event.at,
+        kind=event.kind,
+        channel=channel,
+        detail=detail,
+        data={
+            "provider_message_id": event.provider_message_id,
+            "error_code": event.error_code,
+        },
+    )
+    if not fresh:
+        result.duplicates += 1
+        return
+    if event.kind == "delivered":
+        connection.execute(
+            update(actions)
+            .where(actions.c.id == action.id)
+            .values(delivered_at=func.coalesce(actions.c.delivered_at, event.at))
+        )
+        result.delivered += 1
+    elif event.kind == "read":
+        connection.execute(
+            update(actions)
+            .where(actions.c.id == action.id)
+            .values(
+                delivered_at=func.coalesce(actions.c.delivered_at, event.at),
+                read_at=func.coalesce(actions.c.read_at, event.at),
+            )
+        )
+        result.read += 1
+    else:
+        connection.execute(
+            update(actions)
+            .where(actions.c.id == action.id, actions.c.status.in_(("sent", "sending")))
+            .values(status="failed", reason=detail[:400])
+        )
+        result.failed += 1
+        if _invalid_recipient(channel, event.error_code) and flag_invalid_contact(
+            connection,
+            int(action.customer_id),
+            channel,
+            action.contact_value,
+            now,
+            action_id=int(action.id),
+            why="o provedor não conseguiu entregar a mensagem a este número",
+        ):
+            result.contacts_flagged += 1
+
+
+def _reply(
+    connection: Connection,
+    channel: InboundChannel,
+    event: InboundEvent,
+    now: datetime,
+    result: InboundResult,
+) -> None:
+    owners = sorted(
+        {
+            int(customer_id)
+            for (customer_id,) in connection.execute(
+                select(contacts.c.customer_id).where(
+                    contacts.c.channel == channel, contacts.c.value == event.from_phone
+                )
+            )
+        }
+    )
+    if not owners:
+        log.info("%s reply from unknown number", channel)
+        result.unmatched += 1
+        return
+    answered = None
+    if event.in_reply_to:
+        answered = connection.execute(
+            select(actions.c.id, actions.c.customer_id).where(
+                actions.c.provider_message_id == event.in_reply_to,
+                actions.c.channel == channel,
+            )
+        ).first()
+    word = opt_out_word(event.text)
+    label = CHANNEL_LABELS.get(channel, channel)
+    recorded = False
+    for customer_id in owners:
+        action_id = (
+            int(answered.id)
+            if answered is not None and int(answered.customer_id) == customer_id
+            else None
+        )
+        fresh = _record(
+            connection,
+            key=f"{channel}:reply:{event.provider_message_id}:{customer_id}",
+            customer_id=customer_id,
+            action_id=action_id,
+            at=event.at,
+            kind="replied",
+            channel=channel,
+            detail=f"Resposta por {label} de {event.from_phone}: {event.text}"
+            if event.text
+            else f"Resposta por {label} de {event.from_phone} (sem texto).",
+            data={"provider_message_id": event.provider_message_id, "text": event.text},
+        )
+        if not fresh:
+            continue
+        recorded = True
+        if word is not None and opt_out(
+            connection,
+            customer_id=customer_id,
+            channel=channel,
+            reason=f"respondeu {word} por {label}: não recebe mais mensagens por {label} "
+            f"em {event.from_phone}",
+            at=now,
+            value=event.from_phone,
+        ):
+            result.opted_out += 1
+    if recorded:
+        result.replies += 1
+    else:
+        result.duplicates += 1

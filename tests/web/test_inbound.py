@@ -1,0 +1,126 @@
+"""The message webhooks over HTTP: signed, idempotent, and SAIR stops the channel at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from regua.clock import FixedClock
+from regua.config import Settings
+from regua.payments.webhooks import sign
+from regua.web.app import create_app
+from tests.servers import HttpProvider, http_provider
+from tests.services.test_dispatching import (
+    AT_9_IN_SAO_PAULO,
+    MONDAY,
+    action_rows,
+    dispatcher,
+    http_registry,
+    load,
+    plan_day,
+    timeline,
+)
+from tests.services.test_inbound import PHONE, whatsapp_reply
+
+__all__ = ["http_provider"]
+
+SECRET = "segredo-dos-webhooks"
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    settings = Settings(database_url=db_url, webhook_secret=SECRET)
+    with TestClient(create_app(settings, clock=FixedClock(AT_9_IN_SAO_PAULO))) as test_client:
+        yield test_client
+
+
+def post(client: TestClient, path: str, payload: object, secret: str = SECRET) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    return client.post(
+        f"/api/v1/inbound/{path}",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Regua-Signature": sign(body, secret)},
+    )
+
+
+def test_sair_by_webhook_cancels_the_planned_whatsapp_message(
+    engine: Engine,
+    creditor_id: int,
+    tmp_path: Path,
+    client: TestClient,
+    http_provider: HttpProvider,
+) -> None:
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [("W1", "João Pereira", "", "(11) 98765-4321", "SP")],
+        [("X1", "W1", "20/11/2026", "120,00")],
+    )
+    clock = FixedClock(AT_9_IN_SAO_PAULO)
+    assert [a.channel for a in plan_day(engine, creditor_id, MONDAY, clock.instant)] == ["whatsapp"]
+
+    response = post(client, "whatsapp", whatsapp_reply("wamid.IN9", "PARE", clock.instant))
+    registry = http_registry(http_provider, tmp_path, clock)
+    with registry:
+        result = dispatcher(engine, clock, registry).dispatch_due(today=MONDAY)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "events": 1,
+        "duplicates": 0,
+        "delivered": 0,
+        "read": 0,
+        "failed": 0,
+        "replies": 1,
+        "opted_out": 1,
+        "contacts_flagged": 0,
+        "unmatched": 0,
+    }
+    assert (result.sent, result.cancelled) == ({}, {"whatsapp": 1})
+    assert http_provider.requests == []
+    assert [r.status for r in action_rows(engine)] == ["cancelled"]
+    assert [(kind, channel) for kind, channel, _d in timeline(engine, "W1")] == [
+        ("replied", "whatsapp"),
+        ("opted_out", "whatsapp"),
+        ("cancelled", "whatsapp"),
+    ]
+    assert timeline(engine, "W1")[-1][2] == (
+        "Mensagem não enviada: o cliente pediu para não receber mensagens neste canal "
+        "(descadastrado)."
+    )
+    assert PHONE in timeline(engine, "W1")[1][2]
+
+
+def test_a_wrong_signature_is_refused_and_changes_nothing(
+    engine: Engine, creditor_id: int, client: TestClient
+) -> None:
+    response = post(client, "sms", {"events": []}, secret="outro")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "webhook_signature_invalid",
+        "message": "assinatura do webhook inválida",
+    }
+
+
+def test_meta_subscription_check_echoes_the_challenge_only_with_the_secret(
+    client: TestClient,
+) -> None:
+    ok = client.get(
+        "/api/v1/inbound/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": SECRET, "hub.challenge": "1158201444"},
+    )
+    refused = client.get(
+        "/api/v1/inbound/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"},
+    )
+
+    assert (ok.status_code, ok.text) == (200, "1158201444")
+    assert refused.status_code == 401
