@@ -45,24 +45,13 @@ def pause(
     until: date | None,
     now: datetime,
 ) -> str:
-    kind, row_id, customer_id = _target(connection, creditor_id, customer, invoice)
-    table = customers if kind == "customer" else invoices
-    connection.execute(
-        update(table)
-        .where(table.c.id == row_id)
-        .values(paused=True, paused_until=until, pause_reason=reason)
-    )
-    label = f"cliente {customer}" if kind == "customer" else f"título {invoice}"
-    connection.execute(
-        interactions.insert().values(
-            customer_id=customer_id,
-            invoice_id=row_id if kind == "invoice" else None,
-            at=now,
-            kind="paused",
-            detail=f"{label} pausado: {reason}" + (f" (até {until:%d/%m/%Y})" if until else ""),
-        )
-    )
-    return label
+    """Stop the régua for a customer or an invoice until `until` (or until resumed)."""
+    suffix = f" (até {until:%d/%m/%Y})" if until else ""
+    return _set_pause(
+        connection, creditor_id, customer, invoice, now,
+        values={"paused": True, "paused_until": until, "pause_reason": reason},
+        kind="paused", detail=f"pausado: {reason}{suffix}",
+    )  # fmt: skip
 
 
 def resume(
@@ -73,21 +62,36 @@ def resume(
     invoice: str | None,
     now: datetime,
 ) -> str:
-    kind, row_id, customer_id = _target(connection, creditor_id, customer, invoice)
-    table = customers if kind == "customer" else invoices
-    connection.execute(
-        update(table)
-        .where(table.c.id == row_id)
-        .values(paused=False, paused_until=None, pause_reason=None)
-    )
-    label = f"cliente {customer}" if kind == "customer" else f"título {invoice}"
+    """Restart the régua stopped by `pause`."""
+    return _set_pause(
+        connection, creditor_id, customer, invoice, now,
+        values={"paused": False, "paused_until": None, "pause_reason": None},
+        kind="resumed", detail="retomado",
+    )  # fmt: skip
+
+
+def _set_pause(
+    connection: Connection,
+    creditor_id: int,
+    customer: str | None,
+    invoice: str | None,
+    now: datetime,
+    *,
+    values: dict[str, object],
+    kind: str,
+    detail: str,
+) -> str:
+    target, row_id, customer_id = _target(connection, creditor_id, customer, invoice)
+    table = customers if target == "customer" else invoices
+    connection.execute(update(table).where(table.c.id == row_id).values(values))
+    label = f"cliente {customer}" if target == "customer" else f"título {invoice}"
     connection.execute(
         interactions.insert().values(
             customer_id=customer_id,
-            invoice_id=row_id if kind == "invoice" else None,
+            invoice_id=row_id if target == "invoice" else None,
             at=now,
-            kind="resumed",
-            detail=f"{label} retomado",
+            kind=kind,
+            detail=f"{label} {detail}",
         )
     )
     return label
