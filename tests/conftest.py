@@ -1,8 +1,9 @@
 """Shared fixtures: every test that touches the store runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from REGUA_TEST_DATABASE_URL (default: the local `test` database). Where it is
-not reachable the PostgreSQL variants skip, unless REGUA_TEST_REQUIRE_POSTGRES=1 (CI), where
-that is an error.
+PostgreSQL comes from REGUA_TEST_DATABASE_URL or, by default, a database of its own created for
+the test session on the local server (127.0.0.1:5432) and dropped afterwards. Where it is not
+reachable the PostgreSQL variants skip, unless REGUA_TEST_REQUIRE_POSTGRES=1 (CI), where that is
+an error.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ settings.register_profile(
 )
 settings.load_profile("regua")
 
-POSTGRES_URL = os.environ.get("REGUA_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("REGUA_TEST_DATABASE_URL", "")
+# Without an explicit URL each test session gets its own database on the local server, so two
+# test runs on one machine never truncate each other's tables.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REGUA_TEST_POSTGRES_ADMIN_URL", "postgresql://127.0.0.1:5432/postgres"
+)
 REQUIRE_POSTGRES = os.environ.get("REGUA_TEST_REQUIRE_POSTGRES") == "1"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -44,21 +50,40 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
-    engine = make_engine(POSTGRES_URL)
+    url, private = POSTGRES_URL, None
+    if not url:
+        private = f"regua_test_{os.getpid()}"
+        try:
+            admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{private}"'))
+                connection.execute(text(f'CREATE DATABASE "{private}"'))
+            admin.dispose()
+        except Exception as exc:  # any failure here means "no PostgreSQL to test on"
+            if REQUIRE_POSTGRES:
+                pytest.fail(f"PostgreSQL required but unusable at {POSTGRES_ADMIN_URL}: {exc}")
+            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}")
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{private}"
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any connection failure means "no PostgreSQL here"
         engine.dispose()
         if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+            pytest.fail(f"PostgreSQL required but unreachable at {url}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {url}")
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+    if private:
+        admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _truncate_postgres(engine: Engine) -> None:
