@@ -23,6 +23,7 @@ from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.pix import decode
+from regua.services.demo import build_demo
 from regua.services.dispatching import (
     Dispatcher,
     DispatchOptions,
@@ -378,8 +379,14 @@ def test_rate_limit_paces_sends_on_the_dispatch_clock(
         clock.instant += timedelta(seconds=seconds)
 
     registry = ChannelRegistry.from_settings(Settings(outbox_dir=tmp_path / "out"), clock=clock)
+    # One sender thread: each wait moves the shared clock once.
     result = dispatcher(
-        engine, clock, registry, rate_limits={"email": 2}, sleep=sleep
+        engine,
+        clock,
+        registry,
+        rate_limits={"email": 2},
+        sleep=sleep,
+        options=DispatchOptions(senders=1),
     ).dispatch_due(today=MONDAY)
 
     assert result.sent == {"email": 5}
@@ -742,3 +749,24 @@ def test_dispatch_result_is_plain_data() -> None:
     result = DispatchResult()
     result.sent["sms"] += 2
     assert result.to_dict()["sent"] == {"sms": 2}
+
+
+def test_the_demo_leaves_its_simulated_days_messages_in_the_outbox(tmp_path: Path) -> None:
+    result = build_demo(
+        tmp_path / "demo",
+        customers=40,
+        seed=3,
+        today=date(2026, 11, 23),
+        now=AT_9_IN_SAO_PAULO,
+        days=4,
+    )
+
+    files = sorted(p.name for p in result.outbox.iterdir())
+    sent = sum(sum(day.sent.values()) for day in result.days)
+    assert result.outbox == tmp_path / "demo" / "outbox"
+    assert sent > 0 and len(files) == result.outbox_files == sent
+    kinds = {name.split(".", 1)[1] for name in files}
+    assert kinds <= {"email.eml", "sms.json", "whatsapp.json", "letter.pdf"}
+    assert all(
+        name[:10] in {"2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"} for name in files
+    )

@@ -54,6 +54,32 @@ class ChannelRegistry:
                 message = f"Canal sem configuração: {name}."
             raise ChannelPermanentError(message, provider_code="no_channel") from None
 
+    def replica(self, name: str) -> tuple[Channel, bool]:
+        """A channel for one more concurrent sender: a new connection for SMTP (one SMTP
+        connection carries one message at a time), the shared instance for the others (an HTTP
+        client pools its connections; the outbox is a folder). True when the caller owns it and
+        must `close` it."""
+        channel = self.get(name)
+        if isinstance(channel, SmtpChannel):
+            copy = SmtpChannel(
+                channel.host,
+                channel.port,
+                security=channel.security,
+                username=channel.username,
+                password=channel.password,
+                sender=channel.sender,
+                sender_name=channel.sender_name,
+                timeout=channel.timeout,
+                unsubscribe_mailto=channel.unsubscribe_mailto,
+                ssl_context=channel.ssl_context,
+                local_hostname=channel.local_hostname,
+                clock=channel.clock,
+            )
+            with contextlib.suppress(ChannelError):
+                copy.open()
+            return copy, True
+        return channel, False
+
     def describe(self) -> dict[str, str]:
         """Channel -> where its messages go, for people ("SMTP 10.0.0.5:587", "pasta outbox")."""
         return {name: describe_channel(channel) for name, channel in self._channels.items()}

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from regua.bootstrap import AppContext, build_context
 from regua.channels.call_scripts import load_call_script, render_call_script
+from regua.channels.registry import ChannelRegistry
 from regua.channels.rendering import TemplateRenderer, default_renderer
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.cli.template_tools import templates_app
@@ -26,7 +27,13 @@ from regua.domain.money import format_brl, to_decimal_str
 from regua.domain.planning import CHANNEL_LABELS
 from regua.errors import InputError
 from regua.services import setup
-from regua.services.dispatching import CallEntry, Dispatcher, DispatchResult, call_list
+from regua.services.dispatching import (
+    CallEntry,
+    Dispatcher,
+    DispatchOptions,
+    DispatchResult,
+    call_list,
+)
 from regua.services.messages import PortalLinks, customer_preview
 from regua.store.outbox import SENDABLE_CHANNELS
 
@@ -66,8 +73,10 @@ def _channels(values: list[str] | None) -> list[str] | None:
 
 def dispatch_embedded(ctx: AppContext, *, today: date | None = None) -> DispatchResult:
     """Send what is due now, inline, with the channels of the settings."""
-    dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
-    with dispatcher.registry:
+    with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
+        dispatcher = Dispatcher.from_settings(
+            ctx.engine, ctx.settings, clock=ctx.clock, registry=registry
+        )
         return dispatcher.dispatch_due(today=today)
 
 
@@ -136,13 +145,23 @@ def dispatch(
     target = _day(day, ctx)
     channels = _channels(channel)
     if distributed:
-        from regua.worker.tasks import publish_to_queues
+        from regua.worker.celery_app import WorkerSettings, create_celery, publisher
 
-        dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
-        result = dispatcher.enqueue_due(publish_to_queues, today=target, channels=channels)
+        settings = WorkerSettings(**ctx.settings.model_dump())
+        dispatcher = Dispatcher(
+            ctx.engine,
+            None,  # publishing only: the workers hold the channels
+            clock=ctx.clock,
+            options=DispatchOptions(lease=settings.lease),
+            timezone=settings.timezone,
+        )
+        celery = create_celery(settings)
+        result = dispatcher.enqueue_due(publisher(celery), today=target, channels=channels)
     else:
-        dispatcher = Dispatcher.from_settings(ctx.engine, ctx.settings, clock=ctx.clock)
-        with dispatcher.registry:
+        with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
+            dispatcher = Dispatcher.from_settings(
+                ctx.engine, ctx.settings, clock=ctx.clock, registry=registry
+            )
             result = dispatcher.dispatch_due(today=target, channels=channels)
     if json_output:
         print_json({"date": target, "distributed": distributed, **result.to_dict()})

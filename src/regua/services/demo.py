@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +23,15 @@ class DemoResult:
     imports: tuple[ImportResult, ...]
     summary: PortfolioSummary
     days: list[SimulatedDay]
+    outbox: Path  # the simulated days' messages: .eml, .json (SMS, WhatsApp), .pdf (letters)
+
+    @property
+    def outbox_files(self) -> int:
+        return (
+            sum(1 for path in self.outbox.iterdir() if path.is_file())
+            if self.outbox.exists()
+            else 0
+        )
 
 
 def build_demo(
@@ -29,8 +39,13 @@ def build_demo(
 ) -> DemoResult:
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "regua.db"
-    if database.exists():
-        database.unlink()  # a demo is rebuilt from its seed, never merged with an old one
+    outbox = folder / "outbox"
+    # A demo is rebuilt from its seed, never merged with an old one: the database with its
+    # write-ahead log, and the old messages, go.
+    for stale in (database, folder / "regua.db-wal", folder / "regua.db-shm"):
+        stale.unlink(missing_ok=True)
+    if outbox.exists():
+        shutil.rmtree(outbox)
     url = f"sqlite:///{database}"
     engine = make_engine(url)
     try:
@@ -57,7 +72,7 @@ def build_demo(
                         at=now,
                     )
             summary = portfolio_summary(connection, creditor_id, today)
-        simulated = simulate(engine, creditor_id, today, days, files.future_payments)
+        simulated = simulate(engine, creditor_id, today, days, files.future_payments, outbox=outbox)
     finally:
         engine.dispose()
-    return DemoResult(folder, url, results, summary, simulated)
+    return DemoResult(folder, url, results, summary, simulated, outbox)

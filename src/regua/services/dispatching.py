@@ -32,10 +32,12 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -84,6 +86,7 @@ from regua.store.outbox import (
     due_scopes,
     mark_queued,
     new_claim_token,
+    use_write_ahead_log,
     worker_name,
 )
 from regua.store.tables import actions, contacts, customers, interactions, policies
@@ -95,7 +98,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_BASE = timedelta(minutes=1)
 DEFAULT_BACKOFF_CAP = timedelta(hours=2)
 BACKOFF_JITTER = 0.25  # up to +25 %, so retries of one outage do not all return at once
-DEFAULT_BATCH = 50
+DEFAULT_BATCH = 200
+DEFAULT_SENDERS = 4
 
 
 # --- pacing and backoff ------------------------------------------------------------------
@@ -198,19 +202,73 @@ class DispatchOptions:
     backoff_base: timedelta = DEFAULT_BACKOFF_BASE
     backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
     batch: int = DEFAULT_BATCH
+    senders: int = DEFAULT_SENDERS  # concurrent sends per channel within one dispatcher
 
 
 # --- the dispatcher ------------------------------------------------------------------------
 
 
+class _Senders:
+    """What the sender threads of one drain hold: a channel each (a new SMTP connection when
+    there are several threads) and a database connection each for the records, so a record
+    costs a transaction, not a pool checkout. Closed when the drain ends."""
+
+    def __init__(
+        self, engine: Engine, registry: ChannelRegistry, channel: str, *, replicate: bool
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.name = channel
+        self.replicate = replicate
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._owned: list[Channel] = []
+        self._connections: list[Connection] = []
+
+    def channel(self) -> Channel:
+        found: Channel | None = getattr(self._local, "channel", None)
+        if found is None:
+            if self.replicate:
+                found, owned = self.registry.replica(self.name)
+                if owned:
+                    with self._lock:
+                        self._owned.append(found)
+            else:
+                found = self.registry.get(self.name)
+            self._local.channel = found
+        return found
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self.engine.connect()
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        with connection.begin():
+            yield connection
+
+    def close(self) -> None:
+        with self._lock:
+            owned, self._owned = self._owned, []
+            connections, self._connections = self._connections, []
+        for channel in owned:
+            closer = getattr(channel, "close", None)
+            if callable(closer):
+                closer()
+        for connection in connections:
+            connection.close()
+
+
 class Dispatcher:
-    """Sends due actions through a channel registry. One per process; safe across threads
-    (each channel is driven by one thread at a time)."""
+    """Sends due actions through a channel registry (or, without one, only publishes them to
+    worker queues). One per process; safe across threads (one thread drives each channel)."""
 
     def __init__(
         self,
         engine: Engine,
-        registry: ChannelRegistry,
+        registry: ChannelRegistry | None,
         *,
         clock: Clock,
         renderer: TemplateRenderer | None = None,
@@ -237,6 +295,12 @@ class Dispatcher:
         }
         self._windows: dict[Scope, tuple[ContactWindow, str]] = {}
         self._lock = threading.Lock()
+        self._store_ready = False
+
+    def _prepare_store(self) -> None:
+        if not self._store_ready:
+            use_write_ahead_log(self.engine)
+            self._store_ready = True
 
     def set_rate_limits(self, rate_limits: Mapping[str, float]) -> None:
         """Messages a second per channel, for this dispatcher (a worker process's share)."""
@@ -255,7 +319,8 @@ class Dispatcher:
     ) -> Dispatcher:
         """The dispatcher the settings describe: channels, rate limits, portal links, zone.
 
-        The caller opens and closes `registry` (``with dispatcher.registry: ...``).
+        The caller opens and closes the registry (``with registry: ...``); without one, a
+        registry is built from the settings, and the caller closes ``dispatcher.registry``.
         """
         return cls(
             engine,
@@ -273,6 +338,7 @@ class Dispatcher:
         self, *, today: date | None = None, channels: Sequence[str] | None = None
     ) -> DispatchResult:
         """Send everything due now on `channels` (default: every sendable channel)."""
+        self._prepare_store()
         now = self.clock.now()
         day = today or local_today(now, self.timezone)
         wanted = [c for c in (channels or SENDABLE_CHANNELS) if c in SENDABLE_CHANNELS]
@@ -306,6 +372,7 @@ class Dispatcher:
         Actions already sent, claimed by a live worker, or outside their window now are left
         alone, so running this twice for the same ids sends nothing twice.
         """
+        self._prepare_store()
         now = self.clock.now()
         day = today or local_today(now, self.timezone)
         with self.engine.connect() as connection:
@@ -316,12 +383,11 @@ class Dispatcher:
                 by_channel.setdefault(str(channel), []).append(int(action_id))
         result = DispatchResult()
         for channel, ids in sorted(by_channel.items()):
-            if channel not in SENDABLE_CHANNELS:
-                continue
-            for action_id in ids:
-                # One claim per action: a worker killed mid-batch strands only the message it
-                # was sending; the rest of the batch is claimed by whoever runs it next.
-                result.merge(self._drain(channel, day, [action_id]))
+            if channel in SENDABLE_CHANNELS:
+                # A worker killed mid-batch leaves these claimed; after the lease they are
+                # claimed again (by the task given back to the broker, or the next enqueue) and
+                # only the message that was inside the provider call can go out twice.
+                result.merge(self._drain(channel, day, ids))
         return result
 
     def enqueue_due(
@@ -393,13 +459,37 @@ class Dispatcher:
                     )
                 ).scalar_one()
             )
-        result.destinations = self.registry.describe()
+        if self.registry is not None:
+            result.destinations = self.registry.describe()
 
     def _drain(self, channel: str, day: date, action_ids: Sequence[int] | None) -> DispatchResult:
         """Claim and send batches of `channel` until nothing is claimable now."""
         result = DispatchResult()
-        sender = self.registry.get(channel)
-        limit = 1 if action_ids is not None else self.options.batch
+        if self.registry is None:
+            raise ValueError("a dispatcher without channels can only enqueue")
+        limit = len(action_ids) if action_ids is not None else self.options.batch
+        threads = self.options.senders if limit > 1 else 1
+        senders = _Senders(self.engine, self.registry, channel, replicate=threads > 1)
+        try:
+            if threads == 1:
+                return self._drain_batches(channel, day, action_ids, limit, senders, None, result)
+            # Sends of one batch overlap: while one message waits for the provider (or the
+            # database), the next is rendered. Each sender thread has its own connections.
+            with ThreadPoolExecutor(threads, thread_name_prefix="send") as pool:
+                return self._drain_batches(channel, day, action_ids, limit, senders, pool, result)
+        finally:
+            senders.close()
+
+    def _drain_batches(
+        self,
+        channel: str,
+        day: date,
+        action_ids: Sequence[int] | None,
+        limit: int,
+        senders: _Senders,
+        pool: ThreadPoolExecutor | None,
+        result: DispatchResult,
+    ) -> DispatchResult:
         while True:
             now = self.clock.now()
             with self.engine.connect() as connection:
@@ -426,46 +516,58 @@ class Dispatcher:
             if txids:
                 with self.engine.begin() as connection:
                     store_txids(connection, txids)
-            for action_id in claimed:
-                item = prepared.get(action_id)
-                if item is not None:
-                    self._send_one(sender, item, token, result)
+            items = [prepared[i] for i in claimed if i in prepared]
+            if pool is None or len(items) < 2:
+                for item in items:
+                    self._send_one(senders, item, token, result)
+            else:
+                for partial in pool.map(self._send_pooled, repeat(senders), items, repeat(token)):
+                    result.merge(partial)
             if action_ids is not None:
                 return result
 
+    def _send_pooled(
+        self, senders: _Senders, item: PreparedMessage | NotSendable, token: str
+    ) -> DispatchResult:
+        result = DispatchResult()
+        self._send_one(senders, item, token, result)
+        return result
+
     def _send_one(
         self,
-        sender: Channel,
+        senders: _Senders,
         item: PreparedMessage | NotSendable,
         token: str,
         result: DispatchResult,
     ) -> None:
         if isinstance(item, NotSendable):
-            self._record_cancelled(item, token, result)
+            self._record_cancelled(senders, item, token, result)
             return
         try:
             rendered = self.renderer.render(item.template, item.channel, item.context)
         except TemplateError as exc:
             # A broken template does not heal by waiting; a person fixes it and replans.
-            self._record_failed(item, token, f"modelo com erro: {exc.message}", False, result)
+            self._record_failed(
+                senders, item, token, f"modelo com erro: {exc.message}", False, result
+            )
             return
         message = item.outgoing(rendered)
         self._pace(item.channel)
         try:
-            receipt = sender.send(message)
+            receipt = senders.channel().send(message)
         except ChannelTransientError as exc:
-            self._record_retry(item, token, exc.message, exc.retry_after, result)
+            self._record_retry(senders, item, token, exc.message, exc.retry_after, result)
         except ChannelPermanentError as exc:
-            self._record_failed(item, token, exc.message, exc.invalid_recipient, result)
+            self._record_failed(senders, item, token, exc.message, exc.invalid_recipient, result)
         except ReguaError as exc:
-            self._record_failed(item, token, exc.message, False, result)
+            self._record_failed(senders, item, token, exc.message, False, result)
         except Exception:
             # A bug, not a provider answer: keep the stack trace, retry like a transient error
             # so one bad message neither stops the batch nor is lost.
             log.exception("sending action %s failed unexpectedly", item.action_id)
-            self._record_retry(item, token, "erro inesperado no envio", None, result)
+            self._record_retry(senders, item, token, "erro inesperado no envio", None, result)
         else:
-            self._record_sent(item, token, receipt, result)
+            self._record_sent(senders, item, token, receipt, result)
 
     def _pace(self, channel: str) -> None:
         bucket = self._buckets.get(channel)
@@ -536,10 +638,15 @@ class Dispatcher:
         result.lost_claims += 1
 
     def _record_sent(
-        self, item: PreparedMessage, token: str, receipt: Receipt, result: DispatchResult
+        self,
+        senders: _Senders,
+        item: PreparedMessage,
+        token: str,
+        receipt: Receipt,
+        result: DispatchResult,
     ) -> None:
         now = self.clock.now()
-        with self.engine.begin() as connection:
+        with senders.transaction() as connection:
             if not self._transition(
                 connection,
                 item.action_id,
@@ -571,6 +678,7 @@ class Dispatcher:
 
     def _record_retry(
         self,
+        senders: _Senders,
         item: PreparedMessage,
         token: str,
         reason: str,
@@ -578,7 +686,7 @@ class Dispatcher:
         result: DispatchResult,
     ) -> None:
         now = self.clock.now()
-        with self.engine.begin() as connection:
+        with senders.transaction() as connection:
             attempts = connection.execute(
                 select(actions.c.attempts).where(actions.c.id == item.action_id)
             ).scalar_one()
@@ -622,6 +730,7 @@ class Dispatcher:
 
     def _record_failed(
         self,
+        senders: _Senders,
         item: PreparedMessage,
         token: str,
         reason: str,
@@ -629,7 +738,7 @@ class Dispatcher:
         result: DispatchResult,
     ) -> None:
         now = self.clock.now()
-        with self.engine.begin() as connection:
+        with senders.transaction() as connection:
             self._fail(connection, item, token, now, reason, invalid_recipient, result)
 
     def _fail(
@@ -665,9 +774,11 @@ class Dispatcher:
         ):
             result.contacts_flagged += 1
 
-    def _record_cancelled(self, item: NotSendable, token: str, result: DispatchResult) -> None:
+    def _record_cancelled(
+        self, senders: _Senders, item: NotSendable, token: str, result: DispatchResult
+    ) -> None:
         now = self.clock.now()
-        with self.engine.begin() as connection:
+        with senders.transaction() as connection:
             if not self._transition(
                 connection,
                 item.action_id,

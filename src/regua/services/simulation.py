@@ -1,7 +1,11 @@
-"""Simulated days for the demo: each day the payments that arrive are applied, then the plan.
+"""Simulated days for the demo: each day the payments that arrive are applied, then the plan,
+then (with an outbox folder) the day's messages are dispatched there.
 
 The demo's future payments (`pagamentos_futuros.csv`) arrive on their dates, so the simulation
-shows the régua stopping for customers who pay and going on for those who do not.
+shows the régua stopping for customers who pay and going on for those who do not. Each day is
+planned at 08:00 and dispatched at 10:00 in São Paulo, inside every state's contact window on a
+weekday, so the outbox holds what a real day would have sent: e-mails (.eml), SMS and WhatsApp
+(.json), letters (.pdf).
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
+from regua.channels.registry import ChannelRegistry
+from regua.clock import FixedClock
+from regua.config import Settings
 from regua.domain.fees import FeeTerms
 from regua.services.cells import parse_amount, parse_date
+from regua.services.dispatching import Dispatcher
 from regua.services.importing import apply_matched_payments
 from regua.services.planning import cancel_settled_actions, plan
 from regua.store.tables import invoices
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+DISPATCH_TIME = time(10, 0)  # 09:00 in Manaus, 08:00 in Rio Branco: every state's window opened
 
 
 @dataclass
@@ -32,6 +41,7 @@ class SimulatedDay:
     planned: Counter[tuple[str, str]] = field(default_factory=Counter)  # (step, channel)
     not_sent: Counter[str] = field(default_factory=Counter)  # reason -> count
     cost_cents: int = 0
+    sent: Counter[str] = field(default_factory=Counter)  # channel -> messages in the outbox
 
 
 def _future_payments(path: Path) -> dict[date, list[tuple[str, str, int]]]:
@@ -49,7 +59,13 @@ def _future_payments(path: Path) -> dict[date, list[tuple[str, str, int]]]:
 
 
 def simulate(
-    engine: Engine, creditor_id: int, start: date, days: int, future_payments: Path
+    engine: Engine,
+    creditor_id: int,
+    start: date,
+    days: int,
+    future_payments: Path,
+    *,
+    outbox: Path | None = None,
 ) -> list[SimulatedDay]:
     arriving = _future_payments(future_payments)
     results = []
@@ -93,5 +109,16 @@ def simulate(
                 outcome.cost_cents += action.cost_cents
             else:
                 outcome.not_sent[action.reason.split(":")[0].split(";")[0]] += 1
+        if outbox is not None:
+            outcome.sent = _dispatch_day(engine, outbox, day)
         results.append(outcome)
     return results
+
+
+def _dispatch_day(engine: Engine, outbox: Path, day: date) -> Counter[str]:
+    """Send the day's due messages into `outbox`, on a clock standing at 10:00 in São Paulo."""
+    clock = FixedClock(datetime.combine(day, DISPATCH_TIME, SAO_PAULO).astimezone(UTC))
+    with ChannelRegistry.from_settings(Settings(outbox_dir=outbox), clock=clock) as registry:
+        # No rate limit: the outbox is a folder, and simulated time does not wait.
+        result = Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)
+    return result.sent

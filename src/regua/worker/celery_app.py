@@ -17,15 +17,19 @@ Configuration is read when Celery first needs it, never at import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from pydantic import Field
 
 from regua.config import Settings
 from regua.services.dispatching import DEFAULT_LEASE
 from regua.store.outbox import SENDABLE_CHANNELS
 
+SEND_TASK = "regua.send_actions"
+ENQUEUE_TASK = "regua.enqueue_due"
 QUEUE_PREFIX = "regua."
 CONTROL_QUEUE = "regua.dispatch"  # the periodic enqueue task; every `regua worker` consumes it
 DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds; Redis gives an unacknowledged task back after it
@@ -43,6 +47,9 @@ class WorkerSettings(Settings):
     claim_lease_seconds: float = DEFAULT_LEASE.total_seconds()
     broker_visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     enqueue_every_seconds: float = 60.0
+    # More kombu transport options, as JSON in REGUA_BROKER_TRANSPORT_OPTIONS (for example
+    # {"global_keyprefix": "loja1:"} to share one Redis between installations).
+    broker_transport_options: dict[str, Any] = Field(default_factory=dict)
     worker_concurrency: int = 0  # 0: Celery's default (one process per CPU)
 
     @property
@@ -57,11 +64,14 @@ def queue_for(channel: str) -> str:
 
 def celery_config(settings: WorkerSettings) -> dict[str, Any]:
     names = [queue_for(channel) for channel in SENDABLE_CHANNELS] + [CONTROL_QUEUE]
-    queues = {name: {"routing_key": name} for name in names}
+    queues = {name: {"exchange": name, "routing_key": name} for name in names}
     return {
         "broker_url": settings.broker_url,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": settings.broker_visibility_timeout,
+            **settings.broker_transport_options,
+        },
         "task_queues": queues,
         "task_default_queue": CONTROL_QUEUE,
         "task_acks_late": True,
@@ -74,12 +84,22 @@ def celery_config(settings: WorkerSettings) -> dict[str, Any]:
         "timezone": "UTC",
         "beat_schedule": {
             "regua-enqueue-due": {
-                "task": "regua.enqueue_due",
+                "task": ENQUEUE_TASK,
                 "schedule": settings.enqueue_every_seconds,
                 "options": {"queue": CONTROL_QUEUE},
             }
         },
     }
+
+
+def publisher(celery: Celery) -> Callable[[str, list[int]], None]:
+    """`publish(channel, action_ids)` for `Dispatcher.enqueue_due`: one task on the channel's
+    queue per batch of ids."""
+
+    def publish(channel: str, action_ids: list[int]) -> None:
+        celery.send_task(SEND_TASK, args=[action_ids], queue=queue_for(channel))
+
+    return publish
 
 
 def create_celery(settings: WorkerSettings | None = None) -> Celery:

@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from celery import Task
 from celery.signals import worker_process_init, worker_process_shutdown
 from sqlalchemy import Engine
 
@@ -21,7 +20,7 @@ from regua.channels.registry import ChannelRegistry
 from regua.clock import Clock, SystemClock
 from regua.services.dispatching import Dispatcher, DispatchOptions
 from regua.store.db import make_engine
-from regua.worker.celery_app import WorkerSettings, app, queue_for
+from regua.worker.celery_app import ENQUEUE_TASK, SEND_TASK, WorkerSettings, app, publisher
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,9 @@ def build_worker_context(
         settings,
         clock=clock,
         registry=registry,
-        options=DispatchOptions(lease=settings.lease),
+        # One send at a time per process: the worker's processes are the concurrency, and a
+        # killed process has at most one message inside a provider call.
+        options=DispatchOptions(lease=settings.lease, senders=1),
     )
     dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
     return WorkerContext(settings, engine, registry, dispatcher)
@@ -86,20 +87,15 @@ def _close_context(**_kwargs: Any) -> None:
         _context = None
 
 
-@app.task(name="regua.send_actions", bind=True, acks_late=True, reject_on_worker_lost=True)
-def send_actions(self: Task, action_ids: list[int]) -> dict[str, Any]:
+@app.task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)
+def send_actions(action_ids: list[int]) -> dict[str, Any]:
     """Claim, send and record each action still due; already sent or claimed ones are skipped."""
     result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
     return result.to_dict()
 
 
-@app.task(name="regua.enqueue_due", acks_late=True)
+@app.task(name=ENQUEUE_TASK, acks_late=True)
 def enqueue_due() -> dict[str, Any]:
     """The periodic step of distributed mode: publish due actions (and due retries)."""
-    result = worker_context().dispatcher.enqueue_due(publish_to_queues)
+    result = worker_context().dispatcher.enqueue_due(publisher(app))
     return result.to_dict()
-
-
-def publish_to_queues(channel: str, action_ids: list[int]) -> None:
-    """Publish one batch of action ids to its channel's queue."""
-    send_actions.apply_async(args=[action_ids], queue=queue_for(channel))
