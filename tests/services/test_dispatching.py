@@ -23,6 +23,7 @@ from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.pix import decode
+from regua.services.contacts import opt_out
 from regua.services.demo import build_demo
 from regua.services.dispatching import (
     Dispatcher,
@@ -461,6 +462,47 @@ def test_whatsapp_500_and_timeout_are_retried_with_backoff_and_the_same_key(
     assert {b["template"]["name"] for b in bodies} == {"regua_atraso_amigavel"}
     assert bodies[0]["to"] == "5511987654321"
     assert [kind for kind, _c, _d in timeline(engine, "W1")] == ["retry", "retry", "sent"]
+
+
+def test_sms_429_waits_for_retry_after_and_500_backs_off_with_the_same_key(
+    engine: Engine,
+    creditor_id: int,
+    tmp_path: Path,
+    http_provider: HttpProvider,
+    registry_over_http: tuple[ChannelRegistry, FixedClock],
+) -> None:
+    registry, clock = registry_over_http
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [("S9", "Rita Souza", "", "(11) 96666-5555", "SP")],
+        [("U1", "S9", "20/11/2026", "60,00")],
+    )
+    with engine.begin() as connection:
+        customer = connection.execute(select(customers.c.id)).scalar_one()
+        opt_out(
+            connection, customer_id=customer, channel="whatsapp", reason="SAIR", at=clock.instant
+        )
+    assert [a.channel for a in plan_day(engine, creditor_id, MONDAY, clock.instant)] == ["sms"]
+    http_provider.replies = [
+        Reply(429, {"error": {"code": "rate_limited"}}, headers={"Retry-After": "600"}),
+        Reply(503, {"error": {"code": "unavailable"}}),
+        Reply(200, {"id": "sms-123"}),
+    ]
+    next_attempts = []
+    for wait in (timedelta(0), timedelta(minutes=10), timedelta(minutes=2)):
+        clock.instant += wait
+        dispatcher(engine, clock, registry).dispatch_due(today=MONDAY)
+        next_attempts.append(action_rows(engine)[0].next_attempt_at)
+
+    start = AT_9_IN_SAO_PAULO
+    assert next_attempts == [start + timedelta(minutes=10), start + timedelta(minutes=12), None]
+    [row] = action_rows(engine)
+    assert (row.status, row.provider_message_id, row.attempts) == ("sent", "sms-123", 3)
+    keys = [request.headers["Idempotency-Key"] for request in http_provider.requests]
+    assert keys == [f"regua-act-{row.id}"] * 3
+    assert http_provider.requests[0].json()["to"] == "+5511966665555"
 
 
 def test_invalid_numbers_flag_the_contact_and_the_next_plans_skip_it(
