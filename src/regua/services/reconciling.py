@@ -26,11 +26,24 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, exists, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.fees import FeeTerms
@@ -41,6 +54,7 @@ from regua.domain.settlement import apply_payment
 from regua.errors import NotFound
 from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
 from regua.payments.webhooks import PixReceived
+from regua.policies.loader import load_policy_text
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id
 from regua.store.tables import (
@@ -52,6 +66,7 @@ from regua.store.tables import (
     interactions,
     invoices,
     payments,
+    policies,
 )
 
 BATCH = 5_000
@@ -135,6 +150,20 @@ class Reconciliation:
         return sum(1 for p in self.payments if p.status == status)
 
 
+@dataclass(frozen=True, slots=True)
+class _Invoice:
+    """What applying a payment needs to know about its invoice."""
+
+    id: int
+    customer_id: int
+    number: str
+    due_date: date
+    balance_cents: Cents
+    status: str
+    settled_on: date | None
+    is_consumer: bool
+
+
 @dataclass(frozen=True)
 class _Creditor:
     id: int
@@ -173,7 +202,9 @@ def reconcile(
     known = _known_payments(conn, creditor_id, source, [p.external_id for p in incoming])
     fresh, rematched = _fresh(incoming, known)
     state = _invoice_state(conn, creditor_id, {p.invoice_id for p in fresh if p.invoice_id})
-    balances = {invoice_id: row["balance_cents"] for invoice_id, row in state.items()}
+    balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
+    # The consumer cap (CDC art. 52 §1) depends on the customer: one set of terms per case.
+    terms_for = {flag: replace(terms, is_consumer=flag) for flag in (False, True)}
     settled_on: dict[int, date] = {}
     outcomes: dict[str, PaymentOutcome] = {}
     new_rows: list[dict[str, Any]] = []
@@ -192,15 +223,15 @@ def reconcile(
             if payment.external_id not in rematched:
                 new_rows.append(_payment_row(creditor_id, source, payment, outcome, now))
             continue
-        invoice_id = row["id"]
+        invoice_id = row.id
         balance = balances[invoice_id]
-        if row["status"] in PAYABLE and balance > 0:
+        if row.status in PAYABLE and balance > 0:
             split = apply_payment(
                 balance,
-                row["due_date"],
+                row.due_date,
                 payment.paid_on,
                 payment.amount_cents,
-                replace(terms, is_consumer=row["is_consumer"]),
+                terms_for[row.is_consumer],
             )
             fees, principal, credit = (
                 split.fees_paid_cents,
@@ -219,13 +250,13 @@ def reconcile(
             "applied",
             payment.amount_cents,
             invoice_id=invoice_id,
-            customer_id=row["customer_id"],
+            customer_id=row.customer_id,
             applied_cents=fees + principal,
             fees_cents=fees,
             credit_cents=credit,
             balance_cents=balances[invoice_id],
             settled=settles,
-            invoice_status="paid" if invoice_id in settled_on else row["status"],
+            invoice_status="paid" if invoice_id in settled_on else row.status,
         )
         outcomes[payment.external_id] = outcome
         record = _payment_row(creditor_id, source, payment, outcome, now)
@@ -251,20 +282,18 @@ def reconcile(
             "note",
         ),
     )
-    invoice_updates = sorted(
-        (
-            {
-                "id": invoice_id,
-                "balance_cents": balance,
-                "status": "paid" if invoice_id in settled_on else state[invoice_id]["status"],
-                "settled_on": settled_on.get(invoice_id, state[invoice_id]["settled_on"]),
-                "updated_at": now,
-            }
-            for invoice_id, balance in balances.items()
-            if balance != state[invoice_id]["balance_cents"] or invoice_id in settled_on
-        ),
-        key=lambda r: r["id"],  # in key order: pages are visited once, not at random
-    )
+    invoice_updates: list[dict[str, Any]] = [
+        {
+            "id": invoice_id,
+            "balance_cents": balance,
+            "status": "paid" if invoice_id in settled_on else state[invoice_id].status,
+            "settled_on": settled_on.get(invoice_id, state[invoice_id].settled_on),
+            "updated_at": now,
+        }
+        # In key order: the table's pages are visited once each, not at random.
+        for invoice_id, balance in sorted(balances.items())
+        if balance != state[invoice_id].balance_cents or invoice_id in settled_on
+    ]
     update_by_id(
         conn, invoices, invoice_updates, ("balance_cents", "status", "settled_on", "updated_at")
     )
@@ -280,7 +309,7 @@ def reconcile(
     result.settled_invoice_ids = settled
     result.cancelled_actions = cancel_pending_actions(conn, settled)
     recent = {
-        invoice_id: state[invoice_id]["customer_id"]
+        invoice_id: state[invoice_id].customer_id
         for invoice_id, paid_on in settled_on.items()
         if paid_on >= today - timedelta(days=THANK_YOU_MAX_AGE_DAYS)
     }
@@ -398,6 +427,21 @@ def _lock_creditor(conn: Connection, creditor_id: int) -> _Creditor:
     )
 
 
+def _one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``, spelled for the database at hand.
+
+    PostgreSQL gets one array parameter (``= ANY(:values)``): planning an IN list of thousands
+    of parameters costs it more than the index lookups themselves (measured 6.5 s against
+    0.9 s for 100,000 nosso números). SQLite plans a plain IN list well.
+    """
+    if conn.dialect.name == "postgresql":
+        return cast(
+            "ColumnElement[bool]",
+            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+        )
+    return cast("ColumnElement[bool]", column.in_(list(values)))
+
+
 def _known_payments(
     conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str]
 ) -> dict[str, tuple[int, str, int | None]]:
@@ -411,7 +455,7 @@ def _known_payments(
             ).where(
                 payments.c.creditor_id == creditor_id,
                 payments.c.source == source,
-                payments.c.external_id.in_(batch),
+                _one_of(conn, payments.c.external_id, batch),
             )
         ):
             found[external_id] = (payment_id, status, invoice_id)
@@ -420,11 +464,12 @@ def _known_payments(
 
 def _invoice_state(
     conn: Connection, creditor_id: int, invoice_ids: Iterable[int]
-) -> dict[int, dict[str, Any]]:
-    state: dict[int, dict[str, Any]] = {}
+) -> dict[int, _Invoice]:
+    state: dict[int, _Invoice] = {}
     for batch in chunks(sorted(invoice_ids), BATCH):
-        for row in conn.execute(
+        for owner, *fields in conn.execute(
             select(
+                invoices.c.creditor_id,
                 invoices.c.id,
                 invoices.c.customer_id,
                 invoices.c.number,
@@ -435,9 +480,13 @@ def _invoice_state(
                 customers.c.is_consumer,
             )
             .join(customers, customers.c.id == invoices.c.customer_id)
-            .where(invoices.c.id.in_(batch), invoices.c.creditor_id == creditor_id)
-        ).mappings():
-            state[row["id"]] = dict(row)
+            # The creditor is checked below, not here: given both, SQLite walks the
+            # (creditor_id, external_id) index through every invoice instead of the key.
+            .where(_one_of(conn, invoices.c.id, batch))
+        ):
+            if owner == creditor_id:
+                invoice = _Invoice(*fields)
+                state[invoice.id] = invoice
     return state
 
 
@@ -481,14 +530,15 @@ def brl(cents: Cents) -> str:
 def _paid_interaction(
     payment: IncomingPayment,
     outcome: PaymentOutcome,
-    invoice: dict[str, Any],
+    invoice: _Invoice,
     source: str,
     now: datetime,
 ) -> dict[str, Any]:
     how = _METHOD_LABELS.get(payment.method or source, payment.method or source)
+    paid_on = payment.paid_on
     detail = (
-        f"Pagamento de {brl(payment.amount_cents)} ({how}) em {payment.paid_on:%d/%m/%Y}, "
-        f"título {invoice['number']}: "
+        f"Pagamento de {brl(payment.amount_cents)} ({how}) em "
+        f"{paid_on.day:02d}/{paid_on.month:02d}/{paid_on.year}, título {invoice.number}: "
     )
     if outcome.settled:
         detail += "quitado"
@@ -501,8 +551,8 @@ def _paid_interaction(
     if outcome.credit_cents:
         detail += f"; crédito de {brl(outcome.credit_cents)} para o cliente"
     return {
-        "customer_id": invoice["customer_id"],
-        "invoice_id": invoice["id"],
+        "customer_id": invoice.customer_id,
+        "invoice_id": invoice.id,
         "at": now,
         "kind": "paid",
         "channel": None,
@@ -530,19 +580,31 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
     costs a few index lookups. An action that also covers another invoice still open stays: it
     goes on for that one.
     """
+    still_open = exists().where(
+        action_invoices.c.action_id == actions.c.id,
+        action_invoices.c.invoice_id == invoices.c.id,
+        invoices.c.status == "open",
+        invoices.c.balance_cents > 0,
+    )
     cancelled = 0
     for batch in chunks(sorted(invoice_ids), BATCH):
-        still_open = exists().where(
-            action_invoices.c.action_id == actions.c.id,
-            action_invoices.c.invoice_id == invoices.c.id,
-            invoices.c.status == "open",
-            invoices.c.balance_cents > 0,
+        # Ids first, then the update by key: with a subquery SQLite walks every planned
+        # action of every day (the status index) for each batch.
+        about = sorted(
+            set(
+                conn.execute(
+                    select(action_invoices.c.action_id).where(
+                        _one_of(conn, action_invoices.c.invoice_id, batch)
+                    )
+                ).scalars()
+            )
         )
-        about = select(action_invoices.c.action_id).where(action_invoices.c.invoice_id.in_(batch))
+        if not about:
+            continue
         outcome = conn.execute(
             update(actions)
             .where(
-                actions.c.id.in_(about),
+                _one_of(conn, actions.c.id, about),
                 actions.c.purpose == "collection",
                 actions.c.status == "planned",
                 ~still_open,
@@ -573,18 +635,16 @@ def plan_thank_you(
     by_customer: dict[int, list[int]] = defaultdict(list)
     for invoice_id, customer_id in sorted(settled.items()):
         by_customer[customer_id].append(invoice_id)
-    policies = active_policies(conn, creditor_id, now)
+    active = _active_policies(conn, creditor_id, now)
+    chosen: dict[tuple[str, str], Policy] = {}  # (segment, tags) -> policy: a handful of pairs
     created = 0
     for batch in chunks(sorted(by_customer), BATCH):
-        people = {
-            row.id: row
-            for row in conn.execute(
-                select(customers.c.id, customers.c.segment, customers.c.tags, customers.c.uf).where(
-                    customers.c.id.in_(batch), customers.c.anonymised_at.is_(None)
-                )
+        people = conn.execute(
+            select(customers.c.id, customers.c.segment, customers.c.tags).where(
+                _one_of(conn, customers.c.id, batch), customers.c.anonymised_at.is_(None)
             )
-        }
-        points: dict[int, dict[str, list[ContactPoint]]] = defaultdict(lambda: defaultdict(list))
+        ).all()
+        points: dict[int, dict[str, list[ContactPoint]]] = {}
         for customer_id, channel, value, opted_out_at, invalid_at in conn.execute(
             select(
                 contacts.c.customer_id,
@@ -593,26 +653,29 @@ def plan_thank_you(
                 contacts.c.opted_out_at,
                 contacts.c.invalid_at,
             )
-            .where(contacts.c.customer_id.in_(list(people)))
+            .where(_one_of(conn, contacts.c.customer_id, [person.id for person in people]))
             .order_by(contacts.c.customer_id, contacts.c.id)
         ):
-            points[customer_id][channel].append(
+            points.setdefault(customer_id, {}).setdefault(channel, []).append(
                 ContactPoint(value, opted_out_at is not None, invalid_at is not None)
             )
         rows = []
-        for customer_id, person in people.items():
-            segment = person.segment or "novo"
-            tags = tuple(t for t in (person.tags or "").split(",") if t)
-            policy = select_policy(policies, segment, tags)
+        for customer_id, segment, tags in people:
+            segment = segment or "novo"
+            policy = chosen.get((segment, tags or ""))
+            if policy is None:
+                policy = select_policy(active, segment, [t for t in (tags or "").split(",") if t])
+                chosen[(segment, tags or "")] = policy
             if policy.thank_you is None:
                 continue
+            reach = {ch: tuple(pts) for ch, pts in points.get(customer_id, {}).items()}
             rows.append(
                 _thank_you_row(
                     creditor_id,
                     customer_id,
                     policy,
                     segment,
-                    {ch: tuple(pts) for ch, pts in points[customer_id].items()},
+                    reach,
                     by_customer[customer_id],
                     day,
                     now,
@@ -623,15 +686,37 @@ def plan_thank_you(
         ids = [row["customer_id"] for row in rows]
         before = _thank_you_ids(conn, ids, day)
         insert_ignoring_conflicts(conn, actions, rows, ("customer_id", "planned_for", "purpose"))
-        after = _thank_you_ids(conn, ids, day, pending_only=True)
-        created += len(set(after) - set(before))
+        # A thank-you already planned today for the customer also thanks for these invoices.
+        pending = _thank_you_ids(conn, ids, day, pending_only=True)
+        created += len(set(pending) - set(before))
         links = [
             {"action_id": action_id, "invoice_id": invoice_id, "step_id": THANK_YOU_STEP}
-            for customer_id, action_id in after.items()
+            for customer_id, action_id in pending.items()
             for invoice_id in by_customer[customer_id]
         ]
         insert_ignoring_conflicts(conn, action_invoices, links, ("action_id", "invoice_id"))
     return created
+
+
+def _active_policies(conn: Connection, creditor_id: int, now: datetime) -> list[Policy]:
+    """`policies.active_policies`, with each stored text parsed once per process.
+
+    Parsing and checking a policy costs ~7 ms; a webhook that settles one invoice would spend
+    most of its time on it. The text is the key, so a new version is parsed when it appears.
+    """
+    rows = conn.execute(
+        select(policies.c.name, policies.c.source)
+        .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
+        .order_by(policies.c.name)
+    ).all()
+    if not rows:
+        return active_policies(conn, creditor_id, now)  # installs the packaged defaults
+    return [_parsed_policy(source, f"{name}.yaml") for name, source in rows]
+
+
+@lru_cache(maxsize=64)
+def _parsed_policy(text: str, source: str) -> Policy:
+    return load_policy_text(text, source)
 
 
 def _thank_you_row(
@@ -672,8 +757,10 @@ def _thank_you_row(
 def _thank_you_ids(
     conn: Connection, customer_ids: list[int], day: date, *, pending_only: bool = False
 ) -> dict[int, int]:
+    if not customer_ids:
+        return {}
     query = select(actions.c.customer_id, actions.c.id).where(
-        actions.c.customer_id.in_(customer_ids),
+        _one_of(conn, actions.c.customer_id, customer_ids),
         actions.c.planned_for == day,
         actions.c.purpose == "thank_you",
     )
@@ -733,12 +820,17 @@ def _reverse(
             continue
         pool.remove(original)
         principal = original.applied_cents - original.fees_cents
-        invoice["balance_cents"] += principal
-        reopened = invoice["status"] == "paid" and invoice["balance_cents"] > 0
+        balance = invoice.balance_cents + principal
+        reopened = invoice.status == "paid" and balance > 0
+        invoice = replace(
+            invoice,
+            balance_cents=balance,
+            status="open" if reopened else invoice.status,
+            settled_on=None if reopened else invoice.settled_on,
+        )
+        state[invoice.id] = invoice  # a second reversal of the same invoice starts from here
         if reopened:
-            invoice["status"] = "open"
-            invoice["settled_on"] = None
-            result.reopened_invoice_ids.append(invoice["id"])
+            result.reopened_invoice_ids.append(invoice.id)
         conn.execute(
             update(payments)
             .where(payments.c.id == original.id)
@@ -765,27 +857,27 @@ def _reverse(
         )
         conn.execute(
             update(invoices)
-            .where(invoices.c.id == invoice["id"])
+            .where(invoices.c.id == invoice.id)
             .values(
-                balance_cents=invoice["balance_cents"],
-                status=invoice["status"],
-                settled_on=invoice["settled_on"],
+                balance_cents=invoice.balance_cents,
+                status=invoice.status,
+                settled_on=invoice.settled_on,
                 updated_at=now,
             )
         )
         conn.execute(
             interactions.insert().values(
-                customer_id=invoice["customer_id"],
-                invoice_id=invoice["id"],
+                customer_id=invoice.customer_id,
+                invoice_id=invoice.id,
                 at=now,
                 kind="payment_reversed",
                 detail=(
                     f"Pagamento de {brl(original.amount_cents)} de "
                     f"{original.paid_on:%d/%m/%Y} estornado pelo banco ({reversal.reason}): "
                     + (
-                        f"título reaberto, {brl(invoice['balance_cents'])} em aberto"
+                        f"título reaberto, {brl(invoice.balance_cents)} em aberto"
                         if reopened
-                        else f"{brl(invoice['balance_cents'])} em aberto"
+                        else f"{brl(invoice.balance_cents)} em aberto"
                     )
                 ),
                 data={
@@ -1015,7 +1107,7 @@ def _normalised_column(column: ColumnElement[Any]) -> ColumnElement[Any]:
     # spell replace() and ltrim(text, characters) the same way.
     for separator in ("-", ".", "/", " "):
         column = func.replace(column, separator, "")
-    return func.ltrim(column, "0")
+    return func.ltrim(column, "0", type_=String())
 
 
 def match_titles(
@@ -1105,7 +1197,7 @@ def _lookup(
     key_column = column if key_column is None else key_column
     best: dict[str, tuple[bool, int]] = {}
     for batch in chunks(sorted(set(values)), BATCH):
-        condition: ColumnElement[bool] = column.in_(batch)
+        condition = _one_of(conn, column, batch)
         if creditor_in_sql:
             condition = and_(condition, invoices.c.creditor_id == creditor_id)
         for stored, invoice_id, owner, status in conn.execute(
@@ -1140,7 +1232,7 @@ def _record_occurrences(
         (invoice_id, customer_id)
         for batch in chunks(sorted({invoice_id for _r, invoice_id in notes}), BATCH)
         for invoice_id, customer_id in conn.execute(
-            select(invoices.c.id, invoices.c.customer_id).where(invoices.c.id.in_(batch))
+            select(invoices.c.id, invoices.c.customer_id).where(_one_of(conn, invoices.c.id, batch))
         )
     )
     rows: dict[tuple[int, str], dict[str, Any]] = {}
@@ -1175,7 +1267,7 @@ def _record_occurrences(
             (invoice_id, detail)
             for invoice_id, detail in conn.execute(
                 select(interactions.c.invoice_id, interactions.c.detail).where(
-                    interactions.c.invoice_id.in_(batch), interactions.c.kind == "bank"
+                    _one_of(conn, interactions.c.invoice_id, batch), interactions.c.kind == "bank"
                 )
             )
         )
