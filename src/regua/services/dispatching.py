@@ -5,7 +5,8 @@ action due now: planned for today or earlier, its retry time come, and its custo
 contact window at this instant (the régua's window narrowed by the customer's state law, in the
 state's time zone, closed on national and state holidays). Actions outside the window stay
 planned for a later run. Each channel runs in its own thread, paced by a token bucket at
-``settings.rate_limits[channel]`` messages a second.
+``settings.rate_limits[channel]`` messages a second, with a few sender threads (each with its
+own SMTP connection) so that one message is rendered while another waits for the provider.
 
 `Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's).
 
@@ -20,7 +21,8 @@ Every action goes through three short transactions, so a crash at any instant lo
 
 A dispatcher killed between 1 and 3 leaves the action `sending`; after the lease it is claimed
 again and sent with the same idempotency key (``regua-act-<id>``, the e-mail's Message-ID):
-only a message that was inside the provider call can go out twice, and it is recognisable.
+only messages that were inside a provider call (one per sender thread) can go out twice, and
+the repeat is recognisable.
 
 Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 """
@@ -41,7 +43,7 @@ from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, exists, func, select, update
+from sqlalchemy import Connection, Engine, and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
 from regua.channels.base import (
@@ -263,7 +265,8 @@ class _Senders:
 
 class Dispatcher:
     """Sends due actions through a channel registry (or, without one, only publishes them to
-    worker queues). One per process; safe across threads (one thread drives each channel)."""
+    worker queues). One per process; its state (rate buckets, régua windows) is shared by the
+    channel threads and their sender threads under a lock."""
 
     def __init__(
         self,
@@ -646,34 +649,40 @@ class Dispatcher:
         result: DispatchResult,
     ) -> None:
         now = self.clock.now()
+        values = {
+            "status": "sent",
+            "sent_at": receipt.accepted_at,
+            "provider_message_id": receipt.provider_message_id,
+            "reason": None,
+            "next_attempt_at": None,
+        }
+        entry = {
+            "customer_id": item.customer_id,
+            "action_id": item.action_id,
+            "at": now,
+            "kind": "sent",
+            "channel": item.channel,
+            "detail": _sent_detail(item),
+            "data": {
+                "provider_message_id": receipt.provider_message_id,
+                "idempotency_key": item.idempotency_key,
+                "template": item.template,
+                "step": item.step_id,
+            },
+        }
         with senders.transaction() as connection:
-            if not self._transition(
-                connection,
-                item.action_id,
-                token,
-                {
-                    "status": "sent",
-                    "sent_at": receipt.accepted_at,
-                    "provider_message_id": receipt.provider_message_id,
-                    "reason": None,
-                    "next_attempt_at": None,
-                },
-            ):
-                self._lost(item.action_id, result)
-                return
-            _timeline(
-                connection,
-                item,
-                now,
-                "sent",
-                _sent_detail(item),
-                {
-                    "provider_message_id": receipt.provider_message_id,
-                    "idempotency_key": item.idempotency_key,
-                    "template": item.template,
-                    "step": item.step_id,
-                },
-            )
+            if connection.dialect.name == "postgresql":
+                # The hot path in one statement (one round trip): the action moves to sent and
+                # its timeline entry is written only if this dispatcher still holds the claim.
+                recorded = connection.execute(_sent_statement(item.action_id, token, values, entry))
+                if recorded.first() is None:
+                    self._lost(item.action_id, result)
+                    return
+            else:
+                if not self._transition(connection, item.action_id, token, values):
+                    self._lost(item.action_id, result)
+                    return
+                connection.execute(interactions.insert().values(entry))
         result.sent[item.channel] += 1
 
     def _record_retry(
@@ -919,6 +928,39 @@ def _timeline(
             detail=detail,
             data=dict(data),
         )
+    )
+
+
+def _sent_statement(
+    action_id: int, token: str, values: Mapping[str, Any], entry: Mapping[str, Any]
+) -> Any:
+    """PostgreSQL: ``WITH moved AS (UPDATE actions ... RETURNING) INSERT INTO interactions
+    SELECT ... FROM moved``: the transition and its timeline entry as one statement."""
+    moved = (
+        update(actions)
+        .where(
+            actions.c.id == action_id,
+            actions.c.status == "sending",
+            actions.c.claimed_by == token,
+        )
+        .values(**values)
+        .returning(actions.c.id, actions.c.customer_id)
+        .cte("moved")
+    )
+    columns = ("customer_id", "action_id", "at", "kind", "channel", "detail", "data")
+    source = select(
+        moved.c.customer_id,
+        moved.c.id,
+        *(
+            literal(entry[name], type_=interactions.c[name].type)
+            for name in ("at", "kind", "channel", "detail", "data")
+        ),
+    )
+    return (
+        insert(interactions)
+        .from_select(list(columns), source)
+        .add_cte(moved)
+        .returning(interactions.c.id)
     )
 
 
