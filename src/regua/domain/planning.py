@@ -22,7 +22,7 @@ contact was lawful.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -210,52 +210,44 @@ def _action_for(
         "weekly_count": customer.contacts_last_7_days,
         "weekly_cap": policy.limits.per_customer_per_week,
     }
-    action = PlannedAction(
+    status: ActionStatus = "planned"
+    reason = ""
+    channel = value = None
+    cap = policy.limits.per_customer_per_week
+    if not day.open:
+        assert day.reopens is not None
+        status = "deferred"
+        reason = (
+            f"{day.reason_closed}: fora da janela de contato; adiado para {day.reopens:%d/%m/%Y}"
+        )
+        evidence["deferred_to"] = day.reopens.isoformat()
+    elif customer.contacts_last_7_days >= cap:
+        if policy.limits.over_limit == "drop":
+            status = "dropped"
+            reason = f"limite de {cap} contatos por semana atingido; etapa descartada"
+        else:
+            status = "deferred"
+            reason = f"limite de {cap} contatos por semana atingido; adiado"
+    else:
+        channel, value, tried = choose_channel(step.channels, customer.contacts)
+        evidence["channels_tried"] = tried
+        if channel is None:
+            status = "skipped"
+            reason = "sem canal disponível: " + "; ".join(f"{c}: {w}" for c, w in tried.items())
+    return PlannedAction(
         customer_id=customer.id,
         planned_for=today,
-        status="planned",
+        status=status,
         policy_name=policy.name,
         policy_version=policy.version,
         step=step,
         segment=customer.segment,
         invoices=tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
-        evidence=evidence,
-    )
-    if not day.open:
-        assert day.reopens is not None
-        return replace(
-            action,
-            status="deferred",
-            reason=f"{day.reason_closed}: fora da janela de contato; adiado para "
-            f"{day.reopens:%d/%m/%Y}",
-            evidence={**evidence, "deferred_to": day.reopens.isoformat()},
-        )
-    cap = policy.limits.per_customer_per_week
-    if customer.contacts_last_7_days >= cap:
-        if policy.limits.over_limit == "drop":
-            return replace(
-                action,
-                status="dropped",
-                reason=f"limite de {cap} contatos por semana atingido; etapa descartada",
-            )
-        return replace(
-            action,
-            status="deferred",
-            reason=f"limite de {cap} contatos por semana atingido; adiado",
-        )
-    channel, value, tried = choose_channel(step.channels, customer.contacts)
-    evidence["channels_tried"] = tried
-    if channel is None:
-        return replace(
-            action,
-            status="skipped",
-            reason="sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
-        )
-    return replace(
-        action,
         channel=channel,
         contact_value=value,
-        cost_cents=int(policy.channel_prices_cents.get(channel, 0)),
+        reason=reason,
+        cost_cents=int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
+        evidence=evidence,
     )
 
 

@@ -25,7 +25,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
+from regua.store.bulk import chunks, insert_ignoring_conflicts, insert_new_returning, upsert
 from regua.store.sql import add_days
 from regua.store.tables import (
     NO_MORE_STEPS,
@@ -290,31 +290,21 @@ def _write(
             }
             for action in batch
         ]
-        day = batch[0].planned_for
-        before = set(
-            connection.execute(
-                select(actions.c.customer_id).where(
-                    actions.c.planned_for == day,
-                    actions.c.purpose == "collection",
-                    actions.c.customer_id.in_([a.customer_id for a in batch]),
-                )
-            ).scalars()
+        # RETURNING gives the ids of the actions really inserted: on a re-run of the same day
+        # the unique key turns them away and nothing below happens twice.
+        ids = dict(
+            (customer_id, action_id)
+            for action_id, customer_id in insert_new_returning(
+                connection,
+                actions,
+                rows,
+                ("customer_id", "planned_for", "purpose"),
+                ("id", "customer_id"),
+            )
         )
-        insert_ignoring_conflicts(
-            connection, actions, rows, ("customer_id", "planned_for", "purpose")
-        )
-        fresh = [a for a in batch if a.customer_id not in before]
+        fresh = [a for a in batch if a.customer_id in ids]
         if not fresh:
             continue
-        ids = dict(
-            connection.execute(
-                select(actions.c.customer_id, actions.c.id).where(
-                    actions.c.planned_for == day,
-                    actions.c.purpose == "collection",
-                    actions.c.customer_id.in_([a.customer_id for a in fresh]),
-                )
-            ).all()
-        )
         links = [
             {
                 "action_id": ids[a.customer_id],
