@@ -29,7 +29,6 @@ from regua.services import setup
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.reporting import PortfolioSummary
 from regua.services.simulation import SimulatedDay
-from regua.store import migrate
 
 app = typer.Typer(
     name="regua",
@@ -68,6 +67,8 @@ def init(
     creditor_id = setup.init_database(
         ctx.engine, setup.CreditorIn(name=nome, document=cnpj), ctx.clock.now()
     )
+    from regua.store import migrate
+
     revision = migrate.current_revision(ctx.engine)
     if json_output:
         print_json(
@@ -87,6 +88,8 @@ def init(
 def db_upgrade(db: DbOption = None) -> None:
     """Atualiza o esquema de um banco existente para a versão desta instalação."""
     ctx = build_context(_settings(db))
+    from regua.store import migrate
+
     before = migrate.current_revision(ctx.engine)
     migrate.upgrade(ctx.engine)
     after = migrate.current_revision(ctx.engine)
