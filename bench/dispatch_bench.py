@@ -38,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import redis
 from sqlalchemy import delete, func, select, update
 
 from bench.common import engine_for, fresh_database
@@ -365,6 +366,11 @@ def distributed(url: str, port: int, count: int, processes: int, folder: Path) -
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
+        broker = redis.Redis.from_url(REDIS_URL)
+        leftovers = list(broker.scan_iter(match=f"{transport['global_keyprefix']}*"))
+        if leftovers:
+            broker.delete(*leftovers)
+        broker.close()
 
 
 def main() -> None:

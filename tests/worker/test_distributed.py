@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, func, select, text
 
 from regua.clock import SystemClock, today_in
@@ -162,6 +163,11 @@ class Workers:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+        broker = redis.Redis.from_url(REDIS_URL)
+        leftovers = list(broker.scan_iter(match=f"{self.transport['global_keyprefix']}*"))
+        if leftovers:
+            broker.delete(*leftovers)
+        broker.close()
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.log_dir.glob("*.log"))
