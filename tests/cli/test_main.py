@@ -159,6 +159,10 @@ def test_demo_is_reproducible_and_summarised(tmp_path: Path) -> None:
     assert summary["open_cents"] == sum(bucket["balance_cents"] for bucket in summary["aging"])
     assert all(r["rejected"] == 0 for r in a["imports"])
     assert a["days"] == b["days"]
+    outbox = Path(a["outbox"])
+    written = sorted(p.name for p in outbox.iterdir())
+    assert a["outbox_files"] == len(written) > 0
+    assert sum(sum(d["sent"].values()) for d in a["days"]) == len(written)
     assert [d["date"] for d in a["days"]] == [
         f"2026-{m}"
         for m in (

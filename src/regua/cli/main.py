@@ -278,6 +278,8 @@ def demo(
                 "database_url": result.database_url,
                 "imports": [r.to_dict() for r in result.imports],
                 "summary": _summary_dict(result.summary),
+                "outbox": result.outbox,
+                "outbox_files": result.outbox_files,
                 "days": [_day_dict(d) for d in result.days],
             }
         )
@@ -288,6 +290,10 @@ def demo(
     print_summary(result.summary)
     if result.days:
         print_simulation(result.days)
+        console.print(
+            f"\nMensagens dos dias simulados: {result.outbox_files} arquivos em {result.outbox}/ "
+            "(.eml e-mails, .json SMS e WhatsApp, .pdf cartas)"
+        )
     console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
 
 
@@ -301,6 +307,7 @@ def _day_dict(day: SimulatedDay) -> dict[str, object]:
             for (step, channel), n in sorted(day.planned.items())
         ],
         "not_sent": dict(day.not_sent),
+        "sent": dict(day.sent),
         "cost_cents": day.cost_cents,
     }
 

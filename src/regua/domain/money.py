@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -64,8 +65,10 @@ def parse_brl(text: str) -> Cents:
     return cents
 
 
+@lru_cache(maxsize=65_536)
 def format_brl(cents: Cents) -> str:
-    """``123456`` -> ``R$ 1.234,56`` (Babel, pt_BR)."""
+    """``123456`` -> ``R$ 1.234,56`` (Babel, pt_BR); cached: Babel's formatting is slow and
+    messages repeat the same amounts."""
     # Babel puts a no-break space between the symbol and the number; a plain space reads the same
     # everywhere (terminals, SMS, CSV) and keeps messages GSM-7 friendly.
     text: str = format_currency(Decimal(cents) / 100, "BRL", locale="pt_BR")
