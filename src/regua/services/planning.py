@@ -25,7 +25,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.store.bulk import chunks, insert_ignoring_conflicts, insert_new_returning, upsert
+from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
 from regua.store.sql import add_days
 from regua.store.tables import (
     NO_MORE_STEPS,
@@ -290,21 +290,30 @@ def _write(
             }
             for action in batch
         ]
-        # RETURNING gives the ids of the actions really inserted: on a re-run of the same day
-        # the unique key turns them away and nothing below happens twice.
-        ids = dict(
-            (customer_id, action_id)
-            for action_id, customer_id in insert_new_returning(
-                connection,
-                actions,
-                rows,
-                ("customer_id", "planned_for", "purpose"),
-                ("id", "customer_id"),
-            )
+        # Which customers already had an action that day: the unique key turns their rows away,
+        # and nothing below may happen twice for them. (Not INSERT ... RETURNING: psycopg runs
+        # that one row at a time, four times slower than the batched insert.)
+        day = batch[0].planned_for
+        keys = [a.customer_id for a in batch]
+        same_day = (actions.c.planned_for == day, actions.c.purpose == "collection")
+        before = set(
+            connection.execute(
+                select(actions.c.customer_id).where(*same_day, actions.c.customer_id.in_(keys))
+            ).scalars()
         )
-        fresh = [a for a in batch if a.customer_id in ids]
+        insert_ignoring_conflicts(
+            connection, actions, rows, ("customer_id", "planned_for", "purpose")
+        )
+        fresh = [a for a in batch if a.customer_id not in before]
         if not fresh:
             continue
+        ids = dict(
+            connection.execute(
+                select(actions.c.customer_id, actions.c.id).where(
+                    *same_day, actions.c.customer_id.in_([a.customer_id for a in fresh])
+                )
+            ).all()
+        )
         links = [
             {
                 "action_id": ids[a.customer_id],

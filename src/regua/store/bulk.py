@@ -72,22 +72,3 @@ def upsert(
         set_={name: statement.excluded[name] for name in update_columns},
     )
     connection.execute(statement, list(rows))
-
-
-def insert_new_returning(
-    connection: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    conflict_columns: Iterable[str],
-    returning: Sequence[str],
-) -> list[tuple[Any, ...]]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING cols: the rows that were really inserted."""
-    if not rows:
-        return []
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(*(table.c[name] for name in returning))
-    )
-    return [tuple(row) for row in connection.execute(statement, list(rows))]
