@@ -242,14 +242,13 @@ def test_inline_catch_up_agrees_with_the_policy_rule() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from regua.domain.planning import _latest_step
-    from regua.domain.policy import latest_step_due, steps_for_segment
+    from regua.domain.policy import latest_step_due, latest_step_in, steps_for_segment
 
     ladder = steps_for_segment(POLICY, "novo")
 
     @given(st.integers(-10, 40), st.one_of(st.none(), st.sampled_from([-3, 0, 3, 10, 20])))
     def check(days: int, last: int | None) -> None:
-        assert _latest_step(ladder, days, last, 10_000) == latest_step_due(
+        assert latest_step_in(ladder, days, last, 10_000) == latest_step_due(
             POLICY, "novo", days, last, amount_cents=10_000
         )
 

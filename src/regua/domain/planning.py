@@ -36,7 +36,13 @@ from regua.domain.calendar import (
     next_open_day,
     window_on,
 )
-from regua.domain.policy import Policy, Step, select_policy, steps_for_segment
+from regua.domain.policy import (
+    Policy,
+    Step,
+    latest_step_in,
+    select_policy,
+    steps_for_segment,
+)
 
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
 
@@ -132,7 +138,7 @@ def plan_day(
         ladder = ladders.get(key)
         if ladder is None:
             ladder = ladders[key] = steps_for_segment(policy, customer.segment)
-        step = _latest_step(ladder, days, invoice.last_offset, invoice.balance_cents)
+        step = latest_step_in(ladder, days, invoice.last_offset, invoice.balance_cents)
         if step is not None:
             due.setdefault(customer.id, []).append((invoice, step))
     actions = []
@@ -164,21 +170,6 @@ def _day_window(policy: Policy, uf: str | None, today: date) -> _DayWindow:
     return _DayWindow(
         False, _closed_reason(window, today, uf), next_open_day(window, today, uf), evidence
     )
-
-
-def _latest_step(
-    ladder: tuple[Step, ...], days: int, last_offset: int | None, amount_cents: int
-) -> Step | None:
-    """`policy.latest_step_due` over a segment's steps already sorted by offset."""
-    found: Step | None = None
-    for step in ladder:
-        if step.offset > days:
-            break
-        if last_offset is not None and step.offset <= last_offset:
-            continue
-        if amount_cents >= step.min_amount_cents:
-            found = step
-    return found
 
 
 def _action_for(

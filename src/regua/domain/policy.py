@@ -212,8 +212,21 @@ def latest_step_due(
     closed window, an invoice imported late) never cause a burst: the steps in between are
     skipped, only the latest one is sent.
     """
+    return latest_step_in(
+        steps_for_segment(policy, segment), days_late, last_sent_offset, amount_cents
+    )
+
+
+def latest_step_in(
+    ladder: Iterable[Step],
+    days_late: int,
+    last_sent_offset: int | None,
+    amount_cents: Cents | None = None,
+) -> Step | None:
+    """`latest_step_due` over steps already sorted by offset, for a planner that sorts once per
+    segment instead of once per invoice."""
     due: Step | None = None
-    for step in steps_for_segment(policy, segment):
+    for step in ladder:
         if step.offset > days_late:
             break
         if last_sent_offset is not None and step.offset <= last_sent_offset:

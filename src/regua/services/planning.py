@@ -85,7 +85,7 @@ def plan(
         segments = refresh_segments(
             connection, creditor_id, segmentation_policy(policies).segment_rules, day
         )
-    candidates = list(_candidate_invoices(connection, creditor_id, policies, day))
+    candidates = list(_candidate_invoices(connection, creditor_id, day))
     states = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
     planned = plan_day(policies, states, candidates, day)
     inserted = _write(connection, creditor_id, planned, now)
@@ -122,7 +122,7 @@ def cancel_settled_actions(connection: Connection, creditor_id: int, now: dateti
     return int(result.rowcount or 0)
 
 
-def _examined_filter(creditor_id: int, policies: Sequence[Policy], day: date) -> list[Any]:
+def _examined_filter(creditor_id: int, day: date) -> list[Any]:
     """Open invoices whose next possible step day has come and that nothing stops.
 
     `next_step_on` is a lower bound kept by `_advance_step_days`, so this is an index range
@@ -150,7 +150,7 @@ def _examined_filter(creditor_id: int, policies: Sequence[Policy], day: date) ->
 
 
 def _candidate_invoices(
-    connection: Connection, creditor_id: int, policies: Sequence[Policy], day: date
+    connection: Connection, creditor_id: int, day: date
 ) -> Iterator[OpenInvoice]:
     query = (
         select(
@@ -165,7 +165,7 @@ def _candidate_invoices(
                 customers, customers.c.id == invoices.c.customer_id
             )
         )
-        .where(*_examined_filter(creditor_id, policies, day))
+        .where(*_examined_filter(creditor_id, day))
     )
     for row in connection.execute(query).all():
         yield OpenInvoice(row[0], row[1], row[2], row[3], row[4])
