@@ -30,7 +30,6 @@ For "delivered"/"failed", `id` is our message's provider id and `from` the recip
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -42,10 +41,14 @@ from regua.channels.base import (
     OutgoingMessage,
     Receipt,
 )
-from regua.clock import Clock, SystemClock
+from regua.channels.http_provider import (
+    DEFAULT_TIMEOUT,
+    HttpProviderChannel,
+    retry_after_seconds,
+)
+from regua.clock import Clock
 from regua.errors import InputError
 
-DEFAULT_TIMEOUT = 10.0
 INVALID_NUMBER_CODES = frozenset(
     {"invalid_number", "invalid_recipient", "invalid_to", "not_mobile", "unreachable_number"}
 )
@@ -66,17 +69,7 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
     return None, str(body)[:200]
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date; the caller's backoff applies
-
-
-class HttpSmsChannel:
+class HttpSmsChannel(HttpProviderChannel):
     """SMS over the generic provider API above. Holds one pooled httpx client; `close` it (or
     use ``with``) when done. Creating it opens no connection."""
 
@@ -94,26 +87,7 @@ class HttpSmsChannel:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.sender = sender
-        self.clock: Clock = clock or SystemClock()
-        self._client = httpx.Client(
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "regua"},
-            transport=transport,
-        )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> HttpSmsChannel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(token, timeout, clock=clock, transport=transport)
 
     def send(self, message: OutgoingMessage) -> Receipt:
         """Hand one SMS to the provider; raises ChannelTransientError / ChannelPermanentError."""

@@ -18,7 +18,6 @@ permanent (131047: the 24 h window is closed, send a template; 132xxx: template 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -30,13 +29,16 @@ from regua.channels.base import (
     OutgoingMessage,
     Receipt,
 )
-from regua.channels.http_sms import retry_after_seconds
-from regua.clock import Clock, SystemClock
+from regua.channels.http_provider import (
+    DEFAULT_TIMEOUT,
+    HttpProviderChannel,
+    retry_after_seconds,
+)
+from regua.clock import Clock
 from regua.errors import InputError
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
-DEFAULT_TIMEOUT = 10.0
 DEFAULT_LANGUAGE = "pt_BR"
 
 INVALID_RECIPIENT_CODES = frozenset({131026, 131030})
@@ -79,7 +81,7 @@ def _is_about_phone(error: dict[str, Any]) -> bool:
     return any(word in text for word in ("phone", "recipient", "'to'", '"to"', "wa_id"))
 
 
-class WhatsAppCloudChannel:
+class WhatsAppCloudChannel(HttpProviderChannel):
     """WhatsApp Business Cloud API sender. Holds one pooled httpx client; `close` it (or use
     ``with``) when done. Creating it opens no connection."""
 
@@ -97,26 +99,7 @@ class WhatsAppCloudChannel:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
-        self.clock: Clock = clock or SystemClock()
-        self._client = httpx.Client(
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "regua"},
-            transport=transport,
-        )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> WhatsAppCloudChannel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(token, timeout, clock=clock, transport=transport)
 
     def send(self, message: OutgoingMessage) -> Receipt:
         """Send a template or free-text message; raises the channel errors of `base`."""
