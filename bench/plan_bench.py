@@ -147,8 +147,9 @@ def main() -> None:
         )
         build(url, args.invoices, args.customers, args.seed)
         # The first run on a fresh portfolio catches every overdue invoice up to its latest
-        # step; the next day's run is the steady state. Both are measured.
-        first = run_cli(["run", "--date", DAY.isoformat(), "--db", url])
+        # step; the next day's run is the steady state. Both are measured. --no-dispatch: the
+        # plan is measured, not sending (which would depend on the hour the bench runs at).
+        first = run_cli(["run", "--no-dispatch", "--date", DAY.isoformat(), "--db", url])
         first_scan = plain_scan(url)
         report(
             f"first run ({DAY:%d/%m/%Y}, catch-up) over {args.invoices:,} open invoices on "
@@ -159,7 +160,7 @@ def main() -> None:
             goal=3,
         )
         next_day = DAY + timedelta(days=1)
-        steady = run_cli(["run", "--date", next_day.isoformat(), "--db", url])
+        steady = run_cli(["run", "--no-dispatch", "--date", next_day.isoformat(), "--db", url])
         steady_scan = plain_scan(url)
         report(
             f"next day ({next_day:%d/%m/%Y}, steady state)",
