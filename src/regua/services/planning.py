@@ -49,7 +49,7 @@ from regua.store.tables import (
 PENDING = ("planned", "sending")
 COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap
 BATCH = 5_000  # ids per IN list
-WRITE_BATCH = 50_000  # actions per staged write
+WRITE_BATCH = 10_000  # actions per staged write (more only holds more rows in memory)
 LARGE_CHANGE = 50_000  # rows examined from which the tables' statistics are refreshed
 
 

@@ -49,7 +49,8 @@ def apply_policy_text(
             .where(
                 invoices.c.creditor_id == creditor_id,
                 invoices.c.status == "open",
-                invoices.c.next_step_on != RECOMPUTE_STEP_DAY,  # rewriting the same is costly
+                # the earliest date: `>` reads the index range of the others only
+                invoices.c.next_step_on > RECOMPUTE_STEP_DAY,
             )
             .values(next_step_on=RECOMPUTE_STEP_DAY)
         )

@@ -181,8 +181,9 @@ def staged(
                 # against a large one may be planned as a nested loop.
                 connection.exec_driver_sql(f'ANALYZE "{stage.name}"')
         else:
-            batch = list(rows)
-            if batch:
+            # in slices: a million row dicts at once would hold hundreds of megabytes
+            source = iter(rows)
+            while batch := list(itertools.islice(source, 10_000)):
                 connection.execute(stage.insert(), batch)
         yield stage
     finally:
