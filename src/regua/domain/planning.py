@@ -55,7 +55,7 @@ CHANNEL_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactPoint:
     value: str
     opted_out: bool = False
@@ -66,7 +66,7 @@ class ContactPoint:
         return not self.opted_out and not self.invalid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerState:
     id: int
     segment: str
@@ -76,7 +76,7 @@ class CustomerState:
     contacts_last_7_days: int = 0  # actions planned or sent in the 6 days before today
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenInvoice:
     id: int
     customer_id: int
@@ -85,14 +85,14 @@ class OpenInvoice:
     last_offset: int | None = None  # the most advanced step already planned for it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceStep:
     invoice_id: int
     step_id: str
     offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedAction:
     customer_id: int
     planned_for: date

@@ -97,8 +97,14 @@ def plan(
             connection, creditor_id, segmentation_policy(policies).segment_rules, day
         )
     candidates = list(_candidate_invoices(connection, creditor_id, day))
-    states = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
-    planned = plan_day(policies, states, candidates, day)
+    # The customers' states (contacts, weekly counts) are only needed by the rules: not held
+    # while the writes below run, which on a first run over a portfolio are the peak of memory.
+    planned = plan_day(
+        policies,
+        _customer_states(connection, {inv.customer_id for inv in candidates}, day),
+        candidates,
+        day,
+    )
     inserted = _write(connection, creditor_id, planned, now)
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
     _advance_step_days(connection, policies, day, candidates, deferred)
@@ -207,11 +213,13 @@ def _advance_step_days(
         ),
         else_=literal(NO_MORE_STEPS, Date()),
     )
-    ids = (inv.id for inv in examined if inv.id not in deferred_invoice_ids)
-    with among(connection, ids) as within:
-        connection.execute(
-            update(invoices).where(within(invoices.c.id)).values(next_step_on=next_day)
-        )
+    ids = [inv.id for inv in examined if inv.id not in deferred_invoice_ids]
+    # in slices: a million ids in one parameter is a few hundred megabytes on the way out
+    for batch in chunks(ids, 100_000):
+        with among(connection, batch) as within:
+            connection.execute(
+                update(invoices).where(within(invoices.c.id)).values(next_step_on=next_day)
+            )
     deferred = sorted(deferred_invoice_ids)
     for batch in chunks(deferred, BATCH):
         connection.execute(
@@ -242,7 +250,7 @@ def _customer_states(
             )
             .where(within(contacts.c.customer_id))
             .order_by(contacts.c.customer_id, contacts.c.id)
-        ).all():
+        ):
             points[cid][channel].append(ContactPoint(value, bool(opted_out), bool(invalid)))
         counts: dict[int, int] = dict(
             connection.execute(
@@ -261,7 +269,7 @@ def _customer_states(
             select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
                 within(customers.c.id)
             )
-        ).all():
+        ):
             states[cid] = CustomerState(
                 id=cid,
                 segment=segment or "novo",
