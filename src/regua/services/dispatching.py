@@ -519,7 +519,7 @@ class Dispatcher:
         while True:
             now = self.clock.now()
             with self.engine.connect() as connection:
-                scopes = self._open_scopes(connection, day, now, [channel])
+                scopes = self._open_scopes(connection, day, now, [channel], action_ids)
             if not scopes:
                 return result
             token = new_claim_token(self.worker)
@@ -609,10 +609,20 @@ class Dispatcher:
     # -- contact windows --------------------------------------------------------------------
 
     def _open_scopes(
-        self, connection: Connection, day: date, now: datetime, channels: Sequence[str]
+        self,
+        connection: Connection,
+        day: date,
+        now: datetime,
+        channels: Sequence[str],
+        action_ids: Sequence[int] | None = None,
     ) -> list[OpenScope]:
         scopes = due_scopes(
-            connection, today=day, now=now, lease=self.options.lease, channels=channels
+            connection,
+            today=day,
+            now=now,
+            lease=self.options.lease,
+            channels=channels,
+            action_ids=action_ids,
         )
         opened = []
         for scope in scopes:
