@@ -114,6 +114,11 @@ DEFAULT_BACKOFF_CAP = timedelta(hours=2)
 BACKOFF_JITTER = 0.25  # up to +25 %, so retries of one outage do not all return at once
 DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
+# Action ids per worker task (distributed mode). Each task pays a fixed cost (the broker's
+# round trips, the claim, the context queries) of about 10 ms of CPU, so with chunks of 20 it
+# was a quarter of a worker's time; a task of 100 e-mails lasts about a second. A worker killed
+# mid-task leaves its unsent claimed actions for the lease to expire (nothing is lost).
+DEFAULT_CHUNK = 100
 
 
 # --- pacing and backoff ------------------------------------------------------------------
@@ -422,7 +427,7 @@ class Dispatcher:
         *,
         today: date | None = None,
         channels: Sequence[str] | None = None,
-        chunk: int = 20,
+        chunk: int = DEFAULT_CHUNK,
     ) -> DispatchResult:
         """Distributed mode: publish due action ids (window open now) to their channel's queue.
 
