@@ -384,6 +384,8 @@ def test_unusual_messages_use_the_email_package() -> None:
     assert not wire_ready(message(to="joão@example.com.br"), SENDER)
     assert not wire_ready(message(subject="=?utf-8?q?x?="), SENDER)
     assert not wire_ready(message(to_name="Maria\r\nBcc: x@example.com"), SENDER)
+    assert not wire_ready(message(subject="Fatura\x00"), SENDER)
+    assert not wire_ready(message(), SENDER, unsubscribe_mailto="sair@x.com\r\nBcc: y@x.com")
     assert wire_ready(message(), SENDER)
     wire = email_bytes(message(attachments=(pdf,)), sender=SENDER, now=NOW)
     [part] = list(message_from_bytes(wire, policy=default_policy).iter_attachments())

@@ -168,33 +168,29 @@ def _quoted_printable(text: str) -> bytes:
 
 
 def _header_safe(value: str | None) -> bool:
-    if value is None:
-        return True
-    # Any line boundary (also \x1c-\x1e, \x85, \u2028...) makes the email package refuse it.
-    return len(value.splitlines()) <= 1 and "\n" not in value and "=?" not in value
+    # Printable only: no line boundary (which the email package refuses), no control character;
+    # and nothing that reads as an RFC 2047 encoded word.
+    return value is None or (value.isprintable() and "=?" not in value)
 
 
-def wire_ready(message: OutgoingMessage, sender: str, sender_name: str = "") -> bool:
+def wire_ready(
+    message: OutgoingMessage,
+    sender: str,
+    sender_name: str = "",
+    unsubscribe_mailto: str | None = None,
+) -> bool:
     """Whether `email_bytes` writes `message` itself (else it uses `build_email_message`)."""
     name = message.sender_name or sender_name
+    addresses = (sender, message.to, message.reply_to, message.unsubscribe_url, unsubscribe_mailto)
     return (
         not message.attachments
-        and sender.isascii()
-        and message.to.isascii()
-        and (message.reply_to is None or message.reply_to.isascii())
-        and (message.unsubscribe_url is None or message.unsubscribe_url.isascii())
+        and all(value is None or value.isascii() for value in addresses)
         and message.idempotency_key.isascii()
         and all(
             _header_safe(value)
-            for value in (
-                name,
-                message.to_name,
-                message.subject,
-                message.idempotency_key,
-                message.unsubscribe_url,
-                message.reply_to,
-            )
+            for value in (name, message.to_name, message.subject, message.idempotency_key)
         )
+        and all(_header_safe(value) for value in addresses)
     )
 
 
@@ -236,7 +232,7 @@ def _direct_bytes(
     unsubscribe_mailto: str | None,
     now: datetime,
 ) -> bytes | None:
-    if not wire_ready(message, sender, sender_name):
+    if not wire_ready(message, sender, sender_name, unsubscribe_mailto):
         return None
     # Addresses are validated first: an invalid one is refused whichever way the message goes.
     from_ = _mailbox("From", sender, message.sender_name or sender_name)
