@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from bench.common import engine_for, fresh_database
 from regua.channels.base import OutgoingMessage
@@ -233,13 +233,17 @@ def reset(url: str) -> None:
     engine.dispose()
 
 
-def sent(url: str) -> int:
-    engine = engine_for(url)
+def sent(url: str, engine: Engine | None = None) -> int:
+    """Actions recorded as sent; with `engine`, on its pooled connection (the Celery run polls
+    this every 50 ms, and a new engine each time would open a new database connection)."""
+    own = engine is None
+    engine = engine or engine_for(url)
     with engine.connect() as connection:
         count = connection.execute(
             select(func.count()).select_from(actions).where(actions.c.status == "sent")
         ).scalar_one()
-    engine.dispose()
+    if own:
+        engine.dispose()
     return int(count)
 
 
@@ -353,10 +357,10 @@ def distributed(url: str, port: int, count: int, processes: int, folder: Path) -
         dispatcher = Dispatcher(engine, None, clock=SystemClock(), options=DispatchOptions())
         time.sleep(3)
         start = time.perf_counter()
-        queued = dispatcher.enqueue_due(publish, chunk=20).queued["email"]
+        queued = dispatcher.enqueue_due(publish).queued["email"]  # regua's default chunk
         if queued != count:
             raise SystemExit(f"queued {queued} of {count}")
-        while sent(url) < count:
+        while sent(url, engine) < count:
             time.sleep(0.05)
             if time.perf_counter() - start > 3_600:
                 raise SystemExit(f"workers too slow; see {log_path}")

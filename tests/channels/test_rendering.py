@@ -286,3 +286,60 @@ def test_script_that_mentions_the_debt_before_identity_fails_lint(tmp_path: Path
     [issue] = lint_call_script("teste", renderer=renderer)
     assert issue.issue.code == "divida_antes_da_identificacao"
     assert "'a'" in issue.issue.message_pt
+
+
+def test_whatsapp_spec_and_params_are_read_once_and_again_when_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import yaml
+
+    import regua.channels.rendering as rendering
+
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    spec = folder / "whatsapp.yaml"
+    spec.write_text(
+        'name: teste_um\nbody: "Olá, {{1}}."\nparams: ["{{ customer.first_name }}"]\n', "utf-8"
+    )
+    renderer = TemplateRenderer(tmp_path)
+    loads: list[str] = []
+    compiles: list[str] = []
+    real_load, real_compile = yaml.safe_load, rendering.compile_template_text
+    monkeypatch.setattr(
+        rendering.yaml, "safe_load", lambda text: loads.append(text) or real_load(text)
+    )
+    monkeypatch.setattr(
+        rendering,
+        "compile_template_text",
+        lambda text, **kw: compiles.append(text) or real_compile(text, **kw),
+    )
+    context = sample_context(TODAY, offset=0)
+
+    for _ in range(3):
+        rendered = renderer.render("vence_hoje", "whatsapp", context)
+        assert (rendered.whatsapp_template, rendered.whatsapp_template_text) == (
+            "teste_um",
+            "Olá, Maria.",
+        )
+    assert len(loads) == 1
+    assert compiles == ["{{ customer.first_name }}"]
+
+    spec.write_text(
+        'name: teste_dois\nbody: "Oi, {{1}}!"\nparams: ["{{ customer.name }}"]\n', "utf-8"
+    )
+    stat = spec.stat()
+    os.utime(spec, (stat.st_atime, stat.st_mtime + 10))  # a later change, whatever the clock
+    rendered = renderer.render("vence_hoje", "whatsapp", context)
+    assert rendered.whatsapp_template == "teste_dois"
+    assert rendered.whatsapp_template_text == "Oi, Maria da Conceição Souza!"
+    assert len(loads) == 2
+
+
+def test_a_broken_file_is_reported_by_the_render_not_taken_for_missing() -> None:
+    renderer = load_user_template_text("vence_hoje", {"sms.j2": "Olá"}).with_texts(
+        {"messages/vence_hoje/email.subject.j2": "{% if %}"}
+    )
+    with pytest.raises(TemplateError, match=r"email.subject.j2, linha 1"):
+        renderer.render("vence_hoje", "email", sample_context(TODAY))

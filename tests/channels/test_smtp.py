@@ -7,11 +7,17 @@ import socket
 import ssl
 import subprocess
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regua.channels.base import (
     Attachment,
@@ -20,7 +26,7 @@ from regua.channels.base import (
     OutgoingMessage,
     Receipt,
 )
-from regua.channels.smtp import SmtpChannel, build_email_message
+from regua.channels.smtp import SmtpChannel, build_email_message, email_bytes, wire_ready
 from regua.clock import FixedClock
 from tests.servers import SmtpHandler, SmtpServer, free_port, start_smtp
 
@@ -307,3 +313,151 @@ def test_invalid_address_is_refused_before_connecting() -> None:
     with pytest.raises(ChannelPermanentError, match="inválido") as info:
         build_email_message(message(to="maria@@example"), sender="cobranca@conectafibra.com.br")
     assert info.value.invalid_recipient is True
+
+
+# --- the wire form: email_bytes writes what build_email_message builds -----------------------
+
+SENDER = "cobranca@conectafibra.com.br"
+
+
+def test_accents_survive_the_wire_in_rfc2047_and_quoted_printable(
+    smtp_server: SmtpServer,
+) -> None:
+    channel(smtp_server.port, sender_name="Cobrança Açaí & Cia.").send(
+        message(
+            to_name="João Conceição",
+            subject="Atenção, João: cobrança de açaí vencida há 3 dias",
+            text="Olá, João.\nSua cobrança está em atraso: R$ 1.234,56 (ç, ã, é, ô, ü).",
+            html="<p>Olá, <b>João</b>: cobrança em atraso — ação necessária.</p>",
+        )
+    )
+
+    [mail] = smtp_server.handler.received
+    assert mail.content.isascii()  # 7-bit: encoded words and quoted-printable
+    headers = mail.content.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert "=?utf-8?" in headers and "João" not in headers
+    email = mail.message
+    assert email["Subject"] == "Atenção, João: cobrança de açaí vencida há 3 dias"
+    assert email["To"].addresses[0].display_name == "João Conceição"
+    assert email["To"].addresses[0].addr_spec == "maria@example.com.br"
+    assert email["From"].addresses[0].display_name == "Cobrança Açaí & Cia."
+    assert email["From"].addresses[0].addr_spec == SENDER
+    plain, html = email.get_body(("plain",)), email.get_body(("html",))
+    assert plain["Content-Type"].params["charset"] == "utf-8"
+    assert (
+        decoded(plain) == "Olá, João.\nSua cobrança está em atraso: R$ 1.234,56 (ç, ã, é, ô, ü).\n"
+    )
+    assert decoded(html) == "<p>Olá, <b>João</b>: cobrança em atraso — ação necessária.</p>\n"
+    assert email["List-Unsubscribe"].endswith("<https://pagar.conectafibra.com.br/sair/abc>")
+
+
+def test_a_name_with_specials_is_quoted() -> None:
+    wire = email_bytes(message(to_name='Silva, Maria "Mary" (financeiro)'), sender=SENDER)
+    email = message_from_bytes(wire, policy=default_policy)
+    assert email["To"].addresses[0].display_name == 'Silva, Maria "Mary" (financeiro)'
+    assert email["To"].addresses[0].addr_spec == "maria@example.com.br"
+
+
+def test_long_texts_fold_within_line_limits() -> None:
+    wire = email_bytes(
+        message(
+            to_name=("Maria da Conceição " * 8).strip(),
+            subject=("Lembrete de cobrança " * 12).strip(),
+            text="linha longa " * 200,
+            html="<p>" + "é" * 500 + "</p>",
+        ),
+        sender=SENDER,
+    )
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n"))
+    email = message_from_bytes(wire, policy=default_policy)
+    assert email["Subject"] == ("Lembrete de cobrança " * 12).strip()
+    # A name longer than one encoded word is written by the email package.
+    assert "Maria da =?utf-8?q?Concei" in wire.split(b"\r\n\r\n")[0].decode("ascii")
+    assert decoded(email.get_body(("plain",))) == "linha longa " * 200 + "\n"
+
+
+def test_unusual_messages_use_the_email_package() -> None:
+    # Attachments, an address with accents (SMTPUTF8), a subject that looks like an encoded word,
+    # a line break in a header text.
+    pdf = Attachment("carta.pdf", b"%PDF-1.4", "application/pdf")
+    assert not wire_ready(message(attachments=(pdf,)), SENDER)
+    assert not wire_ready(message(to="joão@example.com.br"), SENDER)
+    assert not wire_ready(message(subject="=?utf-8?q?x?="), SENDER)
+    assert not wire_ready(message(to_name="Maria\r\nBcc: x@example.com"), SENDER)
+    assert not wire_ready(message(subject="Fatura\x00"), SENDER)
+    assert not wire_ready(message(), SENDER, unsubscribe_mailto="sair@x.com\r\nBcc: y@x.com")
+    assert wire_ready(message(), SENDER)
+    wire = email_bytes(message(attachments=(pdf,)), sender=SENDER, now=NOW)
+    [part] = list(message_from_bytes(wire, policy=default_policy).iter_attachments())
+    assert part.get_content() == b"%PDF-1.4"
+
+
+def _parsed(wire: bytes) -> dict[str, Any]:
+    email = message_from_bytes(wire, policy=default_policy)
+    assert isinstance(email, EmailMessage)
+    shape: dict[str, Any] = {
+        name: str(email[name]) if email[name] is not None else None
+        for name in (
+            "Subject",
+            "Date",
+            "Message-ID",
+            "Reply-To",
+            "Auto-Submitted",
+            "X-Regua-Key",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "MIME-Version",
+        )
+    }
+    for name in ("From", "To"):
+        [address] = email[name].addresses
+        shape[name] = (address.display_name, address.addr_spec)
+    # The email package drops the subject's leading white space; the wire form keeps it.
+    shape["Subject"] = shape["Subject"].strip()
+    shape["type"] = email.get_content_type()
+    shape["parts"] = [
+        (part.get_content_type(), part.get_content_charset(), decoded(part))
+        for part in (email.iter_parts() if email.is_multipart() else [email])
+    ]
+    return shape
+
+
+_NO_SURROGATES = st.characters(blacklist_categories=("Cs",))
+# Header texts with a line boundary are refused by the email package either way.
+_LINE = st.text(_NO_SURROGATES.filter(lambda c: len(f"a{c}a".splitlines()) == 1), max_size=120)
+_NAME = st.one_of(
+    st.sampled_from(["", "João", "Maria da Conceição", "Conecta Fibra Ltda.", "Silva, J."]),
+    st.from_regex(r"[A-Za-zÀ-ÿçÇ][A-Za-zÀ-ÿçÇ .,'&-]{0,60}[A-Za-zÀ-ÿçÇ.]", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    to_name=_NAME,
+    sender_name=_NAME,
+    subject=_LINE,
+    text=st.text(_NO_SURROGATES, max_size=400),
+    html=st.one_of(st.none(), st.text(_NO_SURROGATES, min_size=1, max_size=400)),
+    unsubscribe=st.booleans(),
+)
+def test_wire_bytes_read_back_as_the_email_package_message(
+    to_name: str, sender_name: str, subject: str, text: str, html: str | None, unsubscribe: bool
+) -> None:
+    sent = message(
+        to_name=to_name,
+        sender_name=sender_name,
+        subject=subject,
+        text=text,
+        html=html,
+        unsubscribe_url="https://pagar.conectafibra.com.br/sair/abc" if unsubscribe else None,
+    )
+    options: dict[str, Any] = {
+        "sender": SENDER,
+        "sender_name": "Conecta Fibra",
+        "unsubscribe_mailto": "sair@conectafibra.com.br",
+        "now": NOW,
+    }
+    wire = email_bytes(sent, **options)
+    reference = build_email_message(sent, **options).as_bytes(policy=SMTP)
+    assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
+    assert _parsed(wire) == _parsed(reference)

@@ -80,6 +80,7 @@ DEFAULT_WHATSAPP_LANGUAGE = "pt_BR"
 # Limits a hostile template could otherwise use to exhaust memory ("x" * 10**9, 9**9**9).
 MAX_REPEAT = 10_000
 MAX_POWER_EXPONENT = 100
+MAX_COMPILED_TEXTS = 1_000  # template texts (WhatsApp parameters, script lines) kept compiled
 
 
 class TemplateError(ReguaError):
@@ -366,7 +367,10 @@ class WhatsAppTemplateSpec:
 class TemplateRenderer:
     """Loads and renders message templates; user folder and user texts override the defaults.
 
-    Instances are immutable after construction and safe to share between threads.
+    Instances are immutable after construction and safe to share between threads. What a render
+    reads is compiled or parsed once and kept: Jinja's template cache for the files, and here
+    the whatsapp.yaml specs (re-read when the file changes, as Jinja does for templates) and
+    the compiled parameter expressions.
     """
 
     def __init__(
@@ -381,6 +385,9 @@ class TemplateRenderer:
             loaders.append(jinja2.FileSystemLoader(str(self.user_dir)))
         loaders.append(jinja2.PackageLoader("regua", "templates"))
         self.env = _new_environment(jinja2.ChoiceLoader(loaders))
+        # path -> (spec, the loader's "still up to date?" check); text -> compiled template
+        self._specs: dict[str, tuple[WhatsAppTemplateSpec, Callable[[], bool] | None]] = {}
+        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
 
     def with_texts(self, texts: Mapping[str, str]) -> TemplateRenderer:
         """A renderer where `texts` ({"messages/x/sms.j2": "..."}) override every other file."""
@@ -390,9 +397,15 @@ class TemplateRenderer:
 
     def _exists(self, path: str) -> bool:
         try:
-            self.env.loader.get_source(self.env, path)  # type: ignore[union-attr]
+            if path.endswith(".j2"):
+                # From Jinja's cache when compiled before (a stat, not a read).
+                self.env.get_template(path)
+            else:
+                self.env.loader.get_source(self.env, path)  # type: ignore[union-attr]
         except jinja2.exceptions.TemplateNotFound:
             return False
+        except jinja2.exceptions.TemplateSyntaxError:
+            return True  # there, but broken: rendering it reports where
         return True
 
     def source(self, path: str) -> str:
@@ -447,16 +460,35 @@ class TemplateRenderer:
 
     def render_string(self, text: str, context: Mapping[str, Any], *, where: str) -> str:
         """Render a template given as text (autoescaped only when `where` ends in .html.j2)."""
-        template = compile_template_text(text, filename=where, env=self.env)
+        key = (text, where)
+        template = self._compiled.get(key)
+        if template is None:
+            template = compile_template_text(text, filename=where, env=self.env)
+            if len(self._compiled) >= MAX_COMPILED_TEXTS:
+                self._compiled.clear()
+            self._compiled[key] = template
         try:
             return template.render(context)
         except _RENDER_FAILURES as exc:
             raise _translate(exc, where) from exc
 
     def whatsapp_spec(self, template_name: str) -> WhatsAppTemplateSpec:
+        """The approved template of whatsapp.yaml, parsed once (again when the file changes)."""
         path = f"messages/{template_name}/whatsapp.yaml"
+        cached = self._specs.get(path)
+        if cached is not None and (cached[1] is None or cached[1]()):
+            return cached[0]
         try:
-            raw = yaml.safe_load(self.source(path))
+            text, _filename, uptodate = self.env.loader.get_source(self.env, path)  # type: ignore[union-attr]
+        except jinja2.exceptions.TemplateNotFound as exc:
+            raise _translate(exc, path) from None
+        spec = self._parse_whatsapp_spec(path, text)
+        self._specs[path] = (spec, uptodate)
+        return spec
+
+    def _parse_whatsapp_spec(self, path: str, text: str) -> WhatsAppTemplateSpec:
+        try:
+            raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise TemplateError(f"{path}: YAML inválido: {exc}", code="template_yaml") from exc
         if not isinstance(raw, dict) or not raw.get("name") or "body" not in raw:

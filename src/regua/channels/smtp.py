@@ -6,6 +6,11 @@ from the idempotency key (``<act-123@sender.domain>``) so a retried message is r
 ``List-Unsubscribe`` (with ``List-Unsubscribe-Post`` for one-click URLs, RFC 8058), and
 attachments.
 
+`email_bytes` writes the same e-mail straight to its SMTP wire form (CRLF, 7-bit: RFC 2047
+headers, quoted-printable parts) without the `email` package's header objects, which cost
+milliseconds a message; messages it does not cover (attachments, addresses with accents, header
+texts with line breaks or what looks like an encoded word) go through `build_email_message`.
+
 `SmtpChannel` sends it. Used as a context manager it keeps one connection open for a batch
 (reconnecting when the server dropped it between messages); otherwise each send opens and
 closes its own connection. SMTP replies map to the channel errors: 4xx -> transient, 5xx ->
@@ -14,17 +19,22 @@ permanent, and 550/551/553 (or enhanced status 5.1.x) on RCPT -> invalid recipie
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import re
 import smtplib
 import ssl
 import threading
+import uuid
 from datetime import datetime
+from email.charset import Charset
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
+from functools import lru_cache
 from types import TracebackType
 from typing import Literal
 
@@ -101,6 +111,184 @@ def build_email_message(
             filename=attachment.filename,
         )
     return email
+
+
+# RFC 5322 3.2.3 specials: an ASCII display name containing one is written as a quoted string.
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+_QUOTED_PAIR = re.compile(r'([\\"])')
+_MAX_LINE = 998  # RFC 5322 2.1.1: the hard limit of a line, CRLF excluded
+
+
+@lru_cache(maxsize=1024)
+def _checked_address(addr_spec: str) -> str:
+    """`addr_spec` as the e-mail writes it, validated as `build_email_message` does (cached: the
+    sender and the reply-to repeat)."""
+    return _address(addr_spec).addr_spec
+
+
+_UTF8 = Charset("utf-8")
+
+
+@lru_cache(maxsize=4096)
+def _mailbox_header(header_name: str, name: str, address: str) -> str | None:
+    """``Name <address>`` as a header value: the name as it is, quoted when it has specials, or
+    as one RFC 2047 encoded word when it has non-ASCII; the address on a folded line when the
+    first would pass 78 characters. None for a name too long for one encoded word (75
+    characters): readers disagree on the space between several in a name, so the email
+    package writes that message."""
+    if not name:
+        return address
+    if name.isascii():
+        phrase = '"' + _QUOTED_PAIR.sub(r"\\\1", name) + '"' if _SPECIALS.search(name) else name
+    else:
+        phrase = _UTF8.header_encode(name)
+        if len(phrase) > 75:
+            return None
+    fold = "\r\n " if len(header_name) + len(phrase) + len(address) + 5 > 78 else " "
+    return f"{phrase}{fold}<{address}>"
+
+
+def _mailbox(header_name: str, addr_spec: str, name: str) -> str | None:
+    return _mailbox_header(header_name, name, _checked_address(addr_spec))
+
+
+@lru_cache(maxsize=1024)
+def _unstructured(text: str, header_name: str) -> str:
+    """An unstructured header value (Subject), folded; RFC 2047 encoded when non-ASCII."""
+    charset = "us-ascii" if text.isascii() else "utf-8"
+    return Header(text, charset, header_name=header_name).encode(linesep="\r\n")
+
+
+def _quoted_printable(text: str) -> bytes:
+    """A text part's body as `set_content` sees it (one line end added, bytes line ends only),
+    with CRLF line ends, quoted-printable (lines of at most 76 characters, "=" always encoded,
+    so a boundary starting with "=_" never occurs in it)."""
+    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+
+
+def _header_safe(value: str | None) -> bool:
+    # Printable only: no line boundary (which the email package refuses), no control character;
+    # and nothing that reads as an RFC 2047 encoded word.
+    return value is None or (value.isprintable() and "=?" not in value)
+
+
+def wire_ready(
+    message: OutgoingMessage,
+    sender: str,
+    sender_name: str = "",
+    unsubscribe_mailto: str | None = None,
+) -> bool:
+    """Whether `email_bytes` writes `message` itself (else it uses `build_email_message`)."""
+    name = message.sender_name or sender_name
+    addresses = (sender, message.to, message.reply_to, message.unsubscribe_url, unsubscribe_mailto)
+    return (
+        not message.attachments
+        and all(value is None or value.isascii() for value in addresses)
+        and message.idempotency_key.isascii()
+        and all(
+            _header_safe(value)
+            for value in (name, message.to_name, message.subject, message.idempotency_key)
+        )
+        and all(_header_safe(value) for value in addresses)
+    )
+
+
+def email_bytes(
+    message: OutgoingMessage,
+    *,
+    sender: str,
+    sender_name: str = "",
+    unsubscribe_mailto: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The e-mail of `build_email_message` as the bytes SMTP sends (CRLF line ends).
+
+    The same headers and parts, written directly: display names and the subject in RFC 2047
+    encoded words when they have non-ASCII, text parts in UTF-8 quoted-printable, so the whole
+    message is 7-bit. Messages `wire_ready` refuses, and names too long for one encoded word,
+    are built by `build_email_message` (with the SMTPUTF8 policy when an address has
+    non-ASCII).
+    """
+    now = now or SystemClock().now()
+    wire = _direct_bytes(message, sender, sender_name, unsubscribe_mailto, now)
+    if wire is not None:
+        return wire
+    email = build_email_message(
+        message,
+        sender=sender,
+        sender_name=sender_name,
+        unsubscribe_mailto=unsubscribe_mailto,
+        now=now,
+    )
+    ascii_only = sender.isascii() and message.to.isascii()
+    return email.as_bytes(policy=SMTP if ascii_only else SMTPUTF8)
+
+
+def _direct_bytes(
+    message: OutgoingMessage,
+    sender: str,
+    sender_name: str,
+    unsubscribe_mailto: str | None,
+    now: datetime,
+) -> bytes | None:
+    if not wire_ready(message, sender, sender_name, unsubscribe_mailto):
+        return None
+    # Addresses are validated first: an invalid one is refused whichever way the message goes.
+    from_ = _mailbox("From", sender, message.sender_name or sender_name)
+    to = _mailbox("To", message.to, message.to_name)
+    reply_to = _checked_address(message.reply_to) if message.reply_to else None
+    if from_ is None or to is None:
+        return None
+    headers = ["From: " + from_, "To: " + to]
+    if reply_to:
+        headers.append("Reply-To: " + reply_to)
+    headers += [
+        "Subject: " + _unstructured(message.subject or "", "Subject"),
+        "Date: " + format_datetime(now),
+        "Message-ID: " + message_id_for(message.idempotency_key, sender),
+        "Auto-Submitted: auto-generated",
+        "X-Regua-Key: " + message.idempotency_key,
+    ]
+    unsubscribe = []
+    if unsubscribe_mailto:
+        unsubscribe.append(f"<mailto:{unsubscribe_mailto}?subject=SAIR>")
+    if message.unsubscribe_url:
+        unsubscribe.append(f"<{message.unsubscribe_url}>")
+    if unsubscribe:
+        headers.append("List-Unsubscribe: " + ", ".join(unsubscribe))
+    if message.unsubscribe_url:
+        headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    headers.append("MIME-Version: 1.0")
+    text_part = (
+        b'Content-Type: text/plain; charset="utf-8"\r\n'
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _quoted_printable(message.text)
+    )
+    if message.html:
+        boundary = f"=_regua_{uuid.uuid4().hex}"
+        headers.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"')
+        head = "\r\n".join(headers).encode("ascii")
+        # The line end before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
+        mark = f"\r\n--{boundary}".encode("ascii")
+        parts: tuple[bytes, ...] = (
+            head,
+            b"\r\n\r\n",
+            mark[2:],
+            b"\r\n",
+            text_part,
+            mark,
+            b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+            _quoted_printable(message.html),
+            mark,
+            b"--\r\n",
+        )
+    else:
+        head = "\r\n".join(headers).encode("ascii")
+        parts = (head, b"\r\n", text_part)
+    if any(len(line) > _MAX_LINE for line in head.split(b"\r\n")):
+        return None  # a name or key too long for one line: the email package folds it
+    return b"".join(parts)
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -317,15 +505,13 @@ class SmtpChannel:
     def send(self, message: OutgoingMessage) -> Receipt:
         """Send one e-mail; raises ChannelTransientError / ChannelPermanentError."""
         now = self.clock.now()
-        email = build_email_message(
+        payload = email_bytes(
             message,
             sender=self.sender,
             sender_name=self.sender_name,
             unsubscribe_mailto=self.unsubscribe_mailto,
             now=now,
         )
-        ascii_only = self.sender.isascii() and message.to.isascii()
-        payload = email.as_bytes(policy=SMTP if ascii_only else SMTPUTF8)
         with self._lock:
             if self._keep_open:
                 self._send_on_kept_connection(message, payload)
@@ -339,7 +525,7 @@ class SmtpChannel:
                     ) from exc
                 finally:
                     _quit_quietly(conn)
-        message_id = str(email["Message-ID"]).strip("<>")
+        message_id = message_id_for(message.idempotency_key, self.sender).strip("<>")
         return Receipt(provider_message_id=message_id, accepted_at=now)
 
     def _send_on_kept_connection(self, message: OutgoingMessage, payload: bytes) -> None:

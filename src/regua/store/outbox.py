@@ -40,7 +40,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from regua.store.tables import actions, customers
 
@@ -110,13 +111,25 @@ class OpenScope:
     unknown_uf_open: bool  # customers without a state, judged by the régua's own time zone
 
 
-def _due(today: date, now: datetime, lease: timedelta) -> ColumnElement[bool]:
+def _due(
+    today: date, now: datetime, lease: timedelta, *, by_id: bool = False
+) -> ColumnElement[bool]:
+    """Due now: planned for today or earlier with its retry time come, or claimed by a
+    dispatcher that died.
+
+    `by_id` (SQLite only): the rows are already picked by primary key (a worker's task), and
+    without statistics SQLite prefers the status index, reading every planned row; a unary +
+    on the column, its documented way to keep a term off an index, leaves the value as it is.
+    (PostgreSQL chooses by statistics, and has no unary + for text.)"""
+    status: ColumnElement[Any] = actions.c.status
+    if by_id:
+        status = UnaryExpression(actions.c.status, operator=custom_op("+"), type_=String())
     planned = and_(
-        actions.c.status == "planned",
+        status == "planned",
         actions.c.planned_for <= today,
         or_(actions.c.next_attempt_at.is_(None), actions.c.next_attempt_at <= now),
     )
-    abandoned = and_(actions.c.status == "sending", actions.c.claimed_at < now - lease)
+    abandoned = and_(status == "sending", actions.c.claimed_at < now - lease)
     return or_(planned, abandoned)
 
 
@@ -148,13 +161,22 @@ def due_scopes(
     now: datetime,
     lease: timedelta,
     channels: Sequence[str] = SENDABLE_CHANNELS,
+    action_ids: Sequence[int] | None = None,
 ) -> list[Scope]:
-    """The régua versions that have actions due now on `channels` (to compute their windows)."""
-    rows = connection.execute(
+    """The régua versions that have actions due now on `channels` (to compute their windows),
+    among `action_ids` when given (a worker's task)."""
+    sqlite = connection.dialect.name == "sqlite"
+    query = (
         select(actions.c.creditor_id, actions.c.policy_name, actions.c.policy_version)
-        .where(_due(today, now, lease), actions.c.channel.in_(list(channels)))
+        .where(
+            _due(today, now, lease, by_id=sqlite and action_ids is not None),
+            actions.c.channel.in_(list(channels)),
+        )
         .distinct()
     )
+    if action_ids is not None:
+        query = query.where(actions.c.id.in_(list(action_ids)))
+    rows = connection.execute(query)
     return [Scope(int(c), str(n), str(v)) for c, n, v in rows]
 
 
@@ -168,13 +190,14 @@ def _candidates(
     action_ids: Sequence[int] | None,
     limit: int,
     postgres: bool,
+    sqlite: bool = False,
 ) -> Any:
     query = (
         select(actions.c.id)
         .select_from(actions.join(customers, customers.c.id == actions.c.customer_id))
         .where(
             actions.c.channel == channel,
-            _due(today, now, lease),
+            _due(today, now, lease, by_id=sqlite and action_ids is not None),
             _open(open_scopes),
         )
         .order_by(actions.c.planned_for, actions.c.id)
@@ -206,6 +229,7 @@ def claim_due(
     after it. `action_ids` restricts the claim to those actions (a worker's task).
     """
     postgres = connection.dialect.name == "postgresql"
+    sqlite = connection.dialect.name == "sqlite"
     candidates = _candidates(
         channel=channel,
         today=today,
@@ -215,14 +239,19 @@ def claim_due(
         action_ids=action_ids,
         limit=limit,
         postgres=postgres,
+        sqlite=sqlite,
     )
     key = func.coalesce(
         actions.c.idempotency_key,
         literal(IDEMPOTENCY_PREFIX) + cast(actions.c.id, String),
     )
+    by_id = sqlite and action_ids is not None
     statement = (
         update(actions)
-        .where(actions.c.id.in_(candidates.scalar_subquery()), _due(today, now, lease))
+        .where(
+            actions.c.id.in_(candidates.scalar_subquery()),
+            _due(today, now, lease, by_id=by_id),
+        )
         .values(
             status="sending",
             claimed_by=token,
