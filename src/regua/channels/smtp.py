@@ -209,6 +209,11 @@ def email_bytes(
     message is 7-bit. Messages `wire_ready` refuses, and names too long for one encoded word,
     are built by `build_email_message` (with the SMTPUTF8 policy when an address has
     non-ASCII).
+
+    Why not always the email package: building a message with it costs about 2 ms, more than
+    the SMTP exchange itself, and dispatch must keep up with a plain send loop. This path still
+    uses the package's encoders (Header, Charset) and the standard quoted-printable codec; it
+    only lays out the headers and the parts, and a test compares what both ways produce.
     """
     now = now or SystemClock().now()
     wire = _direct_bytes(message, sender, sender_name, unsubscribe_mailto, now)
