@@ -36,15 +36,20 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
+    Table,
     and_,
     any_,
     bindparam,
     exists,
     func,
+    literal,
     literal_column,
     select,
+    true,
     update,
 )
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import ColumnElement, Select
 
@@ -58,7 +63,8 @@ from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
 from regua.payments.webhooks import PixReceived
 from regua.policies.loader import load_policy_text
 from regua.services.policies import active_policies
-from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id
+from regua.store.bulk import chunks
+from regua.store.staging import DATE, INT, JSON_TEXT, TEXT, json_object, staged
 from regua.store.tables import (
     action_invoices,
     actions,
@@ -210,9 +216,7 @@ def reconcile(
     terms_for = {flag: replace(terms, is_consumer=flag) for flag in (False, True)}
     settled_on: dict[int, date] = {}
     outcomes: dict[str, PaymentOutcome] = {}
-    new_rows: list[dict[str, Any]] = []
-    matched_rows: list[dict[str, Any]] = []
-    timeline: list[dict[str, Any]] = []
+    staged_rows: list[tuple[Any, ...]] = []  # see _STAGED_PAYMENT
     # Payments to one invoice are applied in payment-date order whatever order they came in.
     ordered = sorted(
         fresh,
@@ -224,7 +228,7 @@ def reconcile(
             outcome = PaymentOutcome(payment.external_id, "unmatched", payment.amount_cents)
             outcomes[payment.external_id] = outcome
             if payment.external_id not in rematched:
-                new_rows.append(_payment_row(creditor_id, source, payment, outcome, now))
+                staged_rows.append(_staged_payment(len(staged_rows), None, payment, outcome, None))
             continue
         invoice_id = row.id
         balance = balances[invoice_id]
@@ -262,46 +266,28 @@ def reconcile(
             invoice_status="paid" if invoice_id in settled_on else row.status,
         )
         outcomes[payment.external_id] = outcome
-        record = _payment_row(creditor_id, source, payment, outcome, now)
-        if payment.external_id in rematched:
-            matched_rows.append({**record, "id": rematched[payment.external_id]})
-        else:
-            new_rows.append(record)
-        timeline.append(_paid_interaction(payment, outcome, row, source, now))
+        staged_rows.append(
+            _staged_payment(
+                len(staged_rows),
+                rematched.get(payment.external_id),
+                payment,
+                outcome,
+                _paid_detail(payment, outcome, row.number, source),
+            )
+        )
 
-    for batch in chunks(new_rows, BATCH):
-        conn.execute(payments.insert(), list(batch))
-    update_by_id(
-        conn,
-        payments,
-        matched_rows,
+    invoice_rows = [
         (
-            "invoice_id",
-            "customer_id",
-            "applied_cents",
-            "fees_cents",
-            "credit_cents",
-            "status",
-            "note",
-        ),
-    )
-    invoice_updates: list[dict[str, Any]] = [
-        {
-            "id": invoice_id,
-            "balance_cents": balance,
-            "status": "paid" if invoice_id in settled_on else state[invoice_id].status,
-            "settled_on": settled_on.get(invoice_id, state[invoice_id].settled_on),
-            "updated_at": now,
-        }
+            invoice_id,
+            balance,
+            "paid" if invoice_id in settled_on else state[invoice_id].status,
+            _iso(settled_on.get(invoice_id, state[invoice_id].settled_on)),
+        )
         # In key order: the table's pages are visited once each, not at random.
         for invoice_id, balance in sorted(balances.items())
         if balance != state[invoice_id].balance_cents or invoice_id in settled_on
     ]
-    update_by_id(
-        conn, invoices, invoice_updates, ("balance_cents", "status", "settled_on", "updated_at")
-    )
-    for batch in chunks(timeline, BATCH):
-        conn.execute(interactions.insert(), list(batch))
+    _write_payments(conn, creditor_id, source, now, staged_rows, invoice_rows)
 
     if reversals:
         _reverse(conn, creditor_id, source, reversals, now, result)
@@ -503,30 +489,164 @@ def _invoice_state(
     return state
 
 
-def _payment_row(
-    creditor_id: int,
-    source: str,
+# One staged payment: the row of `payments` and, when applied, the text of its timeline entry.
+_STAGED_PAYMENT = (
+    ("seq", INT),
+    ("payment_id", INT),  # the stored unmatched row this payment now matches, if any
+    ("external_id", TEXT),
+    ("invoice_id", INT),
+    ("customer_id", INT),
+    ("amount_cents", INT),
+    ("applied_cents", INT),
+    ("fees_cents", INT),
+    ("credit_cents", INT),
+    ("balance_cents", INT),
+    ("paid_on", DATE),
+    ("method", TEXT),
+    ("reference", TEXT),
+    ("status", TEXT),
+    ("note", TEXT),
+    ("detail", TEXT),  # NULL: no timeline entry (unmatched money)
+)
+_STAGED_INVOICE = (("id", INT), ("balance_cents", INT), ("status", TEXT), ("settled_on", DATE))
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _staged_payment(
+    seq: int,
+    payment_id: int | None,
     payment: IncomingPayment,
     outcome: PaymentOutcome,
+    detail: str | None,
+) -> tuple[Any, ...]:
+    return (
+        seq,
+        payment_id,
+        payment.external_id,
+        outcome.invoice_id,
+        outcome.customer_id,
+        payment.amount_cents,
+        outcome.applied_cents,
+        outcome.fees_cents,
+        outcome.credit_cents,
+        outcome.balance_cents,
+        payment.paid_on.isoformat(),
+        payment.method,
+        payment.reference,
+        outcome.status,
+        payment.note,
+        detail,
+    )
+
+
+def _write_payments(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
     now: datetime,
-) -> dict[str, Any]:
-    return {
-        "creditor_id": creditor_id,
-        "external_id": payment.external_id,
-        "source": source,
-        "invoice_id": outcome.invoice_id,
-        "customer_id": outcome.customer_id,
-        "amount_cents": payment.amount_cents,
-        "applied_cents": outcome.applied_cents,
-        "fees_cents": outcome.fees_cents,
-        "credit_cents": outcome.credit_cents,
-        "paid_on": payment.paid_on,
-        "method": payment.method,
-        "reference": payment.reference,
-        "status": outcome.status,
-        "note": payment.note,
-        "received_at": now,
-    }
+    rows: Sequence[tuple[Any, ...]],
+    invoice_rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Store the payments, their timeline entries and the new invoice balances, set-based."""
+    if rows:
+        with staged(conn, "payments", _STAGED_PAYMENT, rows) as stage:
+            s = stage.c
+            conn.execute(
+                payments.insert().from_select(
+                    [
+                        "creditor_id",
+                        "external_id",
+                        "source",
+                        "invoice_id",
+                        "customer_id",
+                        "amount_cents",
+                        "applied_cents",
+                        "fees_cents",
+                        "credit_cents",
+                        "paid_on",
+                        "method",
+                        "reference",
+                        "status",
+                        "note",
+                        "received_at",
+                    ],
+                    select(
+                        literal(creditor_id, payments.c.creditor_id.type),
+                        s.external_id,
+                        literal(source, payments.c.source.type),
+                        s.invoice_id,
+                        s.customer_id,
+                        s.amount_cents,
+                        s.applied_cents,
+                        s.fees_cents,
+                        s.credit_cents,
+                        s.paid_on,
+                        s.method,
+                        s.reference,
+                        s.status,
+                        s.note,
+                        literal(now, payments.c.received_at.type),
+                    )
+                    .where(s.payment_id.is_(None))
+                    .order_by(s.seq),
+                )
+            )
+            if any(row[1] is not None for row in rows):
+                conn.execute(
+                    update(payments)
+                    .where(payments.c.id == s.payment_id)
+                    .values(
+                        invoice_id=s.invoice_id,
+                        customer_id=s.customer_id,
+                        applied_cents=s.applied_cents,
+                        fees_cents=s.fees_cents,
+                        credit_cents=s.credit_cents,
+                        status=s.status,
+                        note=s.note,
+                    )
+                )
+            data = json_object(
+                conn,
+                {
+                    "source": sql_cast(literal(source, String()), String()),
+                    "external_id": s.external_id,
+                    "amount_cents": s.amount_cents,
+                    "fees_cents": s.fees_cents,
+                    "credit_cents": s.credit_cents,
+                    "balance_cents": s.balance_cents,
+                    "paid_on": s.paid_on,
+                },
+            )
+            conn.execute(
+                interactions.insert().from_select(
+                    ["customer_id", "invoice_id", "at", "kind", "detail", "data"],
+                    select(
+                        s.customer_id,
+                        s.invoice_id,
+                        literal(now, interactions.c.at.type),
+                        literal("paid", interactions.c.kind.type),
+                        s.detail,
+                        data,
+                    )
+                    .where(s.detail.is_not(None))
+                    .order_by(s.seq),
+                )
+            )
+    if invoice_rows:
+        with staged(conn, "invoices", _STAGED_INVOICE, invoice_rows) as stage:
+            conn.execute(
+                update(invoices)
+                .where(invoices.c.id == stage.c.id)
+                .values(
+                    balance_cents=stage.c.balance_cents,
+                    status=stage.c.status,
+                    settled_on=stage.c.settled_on,
+                    updated_at=literal(now, invoices.c.updated_at.type),
+                )
+            )
 
 
 def brl(cents: Cents) -> str:
@@ -540,18 +660,15 @@ def brl(cents: Cents) -> str:
     return f"{sign}R$ {whole:,}".replace(",", ".") + f",{part:02d}"
 
 
-def _paid_interaction(
-    payment: IncomingPayment,
-    outcome: PaymentOutcome,
-    invoice: _Invoice,
-    source: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _paid_detail(
+    payment: IncomingPayment, outcome: PaymentOutcome, number: str, source: str
+) -> str:
+    """The timeline text of an applied payment."""
     how = _METHOD_LABELS.get(payment.method or source, payment.method or source)
     paid_on = payment.paid_on
     detail = (
         f"Pagamento de {brl(payment.amount_cents)} ({how}) em "
-        f"{paid_on.day:02d}/{paid_on.month:02d}/{paid_on.year}, título {invoice.number}: "
+        f"{paid_on.day:02d}/{paid_on.month:02d}/{paid_on.year}, título {number}: "
     )
     if outcome.settled:
         detail += "quitado"
@@ -563,23 +680,7 @@ def _paid_interaction(
         detail += f"; multa e juros pagos: {brl(outcome.fees_cents)}"
     if outcome.credit_cents:
         detail += f"; crédito de {brl(outcome.credit_cents)} para o cliente"
-    return {
-        "customer_id": invoice.customer_id,
-        "invoice_id": invoice.id,
-        "at": now,
-        "kind": "paid",
-        "channel": None,
-        "detail": detail,
-        "data": {
-            "source": source,
-            "external_id": payment.external_id,
-            "amount_cents": payment.amount_cents,
-            "fees_cents": outcome.fees_cents,
-            "credit_cents": outcome.credit_cents,
-            "balance_cents": outcome.balance_cents,
-            "paid_on": payment.paid_on.isoformat(),
-        },
-    }
+    return detail
 
 
 # --------------------------------------------------------------------------- after settlement
@@ -628,6 +729,22 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
     return cancelled
 
 
+_STAGED_THANK_YOU = (
+    ("customer_id", INT),
+    ("policy_name", TEXT),
+    ("policy_version", TEXT),
+    ("segment", TEXT),
+    ("channel", TEXT),
+    ("contact_value", TEXT),
+    ("template", TEXT),
+    ("status", TEXT),
+    ("reason", TEXT),
+    ("evidence", JSON_TEXT),
+    ("cost_cents", INT),
+)
+_STAGED_LINK = (("customer_id", INT), ("invoice_id", INT))
+
+
 def plan_thank_you(
     conn: Connection,
     creditor_id: int,
@@ -650,7 +767,8 @@ def plan_thank_you(
         by_customer[customer_id].append(invoice_id)
     active = _active_policies(conn, creditor_id, now)
     chosen: dict[tuple[str, str], Policy] = {}  # (segment, tags) -> policy: a handful of pairs
-    created = 0
+    rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, int]] = []
     for batch in chunks(sorted(by_customer), BATCH):
         people = conn.execute(
             select(customers.c.id, customers.c.segment, customers.c.tags).where(
@@ -658,21 +776,21 @@ def plan_thank_you(
             )
         ).all()
         points: dict[int, dict[str, list[ContactPoint]]] = {}
-        for customer_id, channel, value, opted_out_at, invalid_at in conn.execute(
+        for customer_id, channel, value, opted_out, invalid in conn.execute(
             select(
                 contacts.c.customer_id,
                 contacts.c.channel,
                 contacts.c.value,
-                contacts.c.opted_out_at,
-                contacts.c.invalid_at,
+                # Whether, not when: no instant to convert for each of the contacts.
+                contacts.c.opted_out_at.is_not(None),
+                contacts.c.invalid_at.is_not(None),
             )
-            .where(_one_of(conn, contacts.c.customer_id, [person.id for person in people]))
+            .where(_one_of(conn, contacts.c.customer_id, batch))
             .order_by(contacts.c.customer_id, contacts.c.id)
         ):
             points.setdefault(customer_id, {}).setdefault(channel, []).append(
-                ContactPoint(value, opted_out_at is not None, invalid_at is not None)
+                ContactPoint(value, bool(opted_out), bool(invalid))
             )
-        rows = []
         for customer_id, segment, tags in people:
             segment = segment or "novo"
             policy = chosen.get((segment, tags or ""))
@@ -682,33 +800,105 @@ def plan_thank_you(
             if policy.thank_you is None:
                 continue
             reach = {ch: tuple(pts) for ch, pts in points.get(customer_id, {}).items()}
-            rows.append(
-                _thank_you_row(
-                    creditor_id,
-                    customer_id,
-                    policy,
-                    segment,
-                    reach,
-                    by_customer[customer_id],
-                    day,
-                    now,
+            invoice_ids = by_customer[customer_id]
+            rows.append(_thank_you_row(customer_id, policy, segment, reach, invoice_ids))
+            links.extend((customer_id, invoice_id) for invoice_id in invoice_ids)
+    if not rows:
+        return 0
+    with staged(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
+        s = stage.c
+        created = conn.execute(
+            _on_conflict_do_nothing(
+                conn,
+                actions,
+                [
+                    "creditor_id",
+                    "customer_id",
+                    "purpose",
+                    "planned_for",
+                    "policy_name",
+                    "policy_version",
+                    "step_id",
+                    "step_offset",
+                    "segment",
+                    "channel",
+                    "contact_value",
+                    "template",
+                    "status",
+                    "reason",
+                    "evidence",
+                    "cost_cents",
+                    "created_at",
+                ],
+                select(
+                    literal(creditor_id, actions.c.creditor_id.type),
+                    s.customer_id,
+                    literal("thank_you", actions.c.purpose.type),
+                    literal(day, actions.c.planned_for.type),
+                    s.policy_name,
+                    s.policy_version,
+                    literal(THANK_YOU_STEP, actions.c.step_id.type),
+                    literal(0, actions.c.step_offset.type),
+                    s.segment,
+                    s.channel,
+                    s.contact_value,
+                    s.template,
+                    s.status,
+                    s.reason,
+                    s.evidence,
+                    s.cost_cents,
+                    literal(now, actions.c.created_at.type),
                 )
+                .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+                .order_by(s.customer_id),
+                ("customer_id", "planned_for", "purpose"),
+            ),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+    # A thank-you already planned today for the customer also thanks for these invoices; one
+    # already sent is not edited.
+    with staged(conn, "thank_you_links", _STAGED_LINK, links) as stage:
+        conn.execute(
+            _on_conflict_do_nothing(
+                conn,
+                action_invoices,
+                ["action_id", "invoice_id", "step_id"],
+                select(
+                    actions.c.id,
+                    stage.c.invoice_id,
+                    literal(THANK_YOU_STEP, action_invoices.c.step_id.type),
+                )
+                .select_from(stage)
+                .join(
+                    actions,
+                    and_(
+                        actions.c.customer_id == stage.c.customer_id,
+                        actions.c.planned_for == literal(day, actions.c.planned_for.type),
+                        actions.c.purpose == "thank_you",
+                        actions.c.status.in_(("planned", "skipped")),
+                    ),
+                )
+                .where(true()),
+                ("action_id", "invoice_id"),
             )
-        if not rows:
-            continue
-        ids = [row["customer_id"] for row in rows]
-        before = _thank_you_ids(conn, ids, day)
-        insert_ignoring_conflicts(conn, actions, rows, ("customer_id", "planned_for", "purpose"))
-        # A thank-you already planned today for the customer also thanks for these invoices.
-        pending = _thank_you_ids(conn, ids, day, pending_only=True)
-        created += len(set(pending) - set(before))
-        links = [
-            {"action_id": action_id, "invoice_id": invoice_id, "step_id": THANK_YOU_STEP}
-            for customer_id, action_id in pending.items()
-            for invoice_id in by_customer[customer_id]
-        ]
-        insert_ignoring_conflicts(conn, action_invoices, links, ("action_id", "invoice_id"))
-    return created
+        )
+    return int(created or 0)
+
+
+def _on_conflict_do_nothing(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    query: Select[Any],
+    conflict_columns: Sequence[str],
+) -> Any:
+    """``INSERT INTO table (names) <query> ON CONFLICT (conflict_columns) DO NOTHING``."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .from_select(list(names), query)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+    )
 
 
 def _active_policies(conn: Connection, creditor_id: int, now: datetime) -> list[Policy]:
@@ -733,54 +923,30 @@ def _parsed_policy(text: str, source: str) -> Policy:
 
 
 def _thank_you_row(
-    creditor_id: int,
     customer_id: int,
     policy: Policy,
     segment: str,
     reach: dict[str, tuple[ContactPoint, ...]],
     invoice_ids: list[int],
-    day: date,
-    now: datetime,
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
+    """A staged thank-you action (see `_STAGED_THANK_YOU`)."""
     assert policy.thank_you is not None
     channel, value, tried = choose_channel(policy.thank_you.channels, reach)
-    return {
-        "creditor_id": creditor_id,
-        "customer_id": customer_id,
-        "purpose": "thank_you",
-        "planned_for": day,
-        "policy_name": policy.name,
-        "policy_version": policy.version,
-        "step_id": THANK_YOU_STEP,
-        "step_offset": 0,
-        "segment": segment,
-        "channel": channel,
-        "contact_value": value,
-        "template": policy.thank_you.template,
-        "status": "planned" if channel else "skipped",
-        "reason": None
+    return (
+        customer_id,
+        policy.name,
+        policy.version,
+        segment,
+        channel,
+        value,
+        policy.thank_you.template,
+        "planned" if channel else "skipped",
+        None
         if channel
         else "sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
-        "evidence": {"motivo": "título pago", "invoices": invoice_ids, "channels": tried},
-        "cost_cents": int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
-        "created_at": now,
-    }
-
-
-def _thank_you_ids(
-    conn: Connection, customer_ids: list[int], day: date, *, pending_only: bool = False
-) -> dict[int, int]:
-    if not customer_ids:
-        return {}
-    query = select(actions.c.customer_id, actions.c.id).where(
-        _one_of(conn, actions.c.customer_id, customer_ids),
-        actions.c.planned_for == day,
-        actions.c.purpose == "thank_you",
+        json.dumps({"motivo": "título pago", "invoices": invoice_ids, "channels": tried}),
+        int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
     )
-    if pending_only:
-        # A thank-you already sent today is not edited; a planned one also thanks for this one.
-        query = query.where(actions.c.status.in_(("planned", "skipped")))
-    return {customer_id: action_id for customer_id, action_id in conn.execute(query)}
 
 
 # --------------------------------------------------------------------------- reversals
