@@ -202,6 +202,8 @@ def _ddmmaa(text: str) -> date | None:
 
 def reasons_of(text: str) -> tuple[str, ...]:
     """Motivos: 2-character codes side by side; ``00`` and blanks mean none."""
+    if not text.strip(" ") or not text.strip("0"):  # all blank or all zeros: the usual case
+        return ()
     out = []
     for i in range(0, len(text) - 1, 2):
         code = text[i : i + 2]

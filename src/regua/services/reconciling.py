@@ -456,7 +456,7 @@ def _known_payments(
                 payments.c.source == source,
                 _one_of(conn, payments.c.external_id, batch),
             )
-        ):
+        ).all():
             found[external_id] = (payment_id, status, invoice_id)
     return found
 
@@ -482,7 +482,7 @@ def _invoice_state(
             # The creditor is checked below, not here: given both, SQLite walks the
             # (creditor_id, external_id) index through every invoice instead of the key.
             .where(_one_of(conn, invoices.c.id, batch))
-        ):
+        ).all():
             if owner == creditor_id:
                 invoice = _Invoice(*fields)
                 state[invoice.id] = invoice
@@ -787,7 +787,7 @@ def plan_thank_you(
             )
             .where(_one_of(conn, contacts.c.customer_id, batch))
             .order_by(contacts.c.customer_id, contacts.c.id)
-        ):
+        ).all():
             points.setdefault(customer_id, {}).setdefault(channel, []).append(
                 ContactPoint(value, bool(opted_out), bool(invalid))
             )
@@ -1278,6 +1278,8 @@ _NOT_DIGITS = re.compile(r"\D")
 
 def normalise_nosso_numero(value: str) -> str:
     """Digits without leading zeros: ``000123-4`` and ``1234`` are the same nosso número."""
+    if value.isascii() and value.isdigit():
+        return value.lstrip("0")
     return _NOT_DIGITS.sub("", value).lstrip("0")
 
 
@@ -1383,7 +1385,7 @@ def _lookup(
             select(key_column, invoices.c.id, invoices.c.creditor_id, invoices.c.status).where(
                 condition
             )
-        ):
+        ).all():
             if owner != creditor_id or stored is None:
                 continue
             key = key_of(stored)

@@ -103,7 +103,7 @@ def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
-        [tuple(row) for row in rows],
+        rows if isinstance(rows, list) else list(rows),
     )
 
 
