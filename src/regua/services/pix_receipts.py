@@ -7,8 +7,9 @@ so (`settling.reconcile` with reversals).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -18,8 +19,18 @@ from sqlalchemy import Connection, Engine, select
 from regua.domain.money import Cents
 from regua.errors import NotFound
 from regua.payments.webhooks import PixReceived
-from regua.services.settling import IncomingPayment, lookup_invoices, reconcile
+from regua.services.settling import (
+    IncomingPayment,
+    IncomingRefund,
+    RefundOutcome,
+    known_payments,
+    lookup_invoices,
+    reconcile,
+    refund_key,
+)
 from regua.store.tables import creditors, invoices
+
+SOURCE = "pix"
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,11 @@ def receive_pix(
     Idempotent by endToEndId (source "pix"). A Pix whose txid matches no invoice is stored as
     unmatched money: the PSP gets a success answer and does not retry forever. The payment
     date is the instant of the Pix in the creditor's time zone.
+
+    Settled devoluções (status DEVOLVIDO) give money back, once per devolução id: a Pix given
+    back whole before regua ever applied it is not stored ("refunded"); otherwise the Pix is
+    applied and each devolução reverses its part (`settling.reconcile` with refunds), also when
+    it is reported after the Pix was applied.
     """
     with engine.begin() as conn:
         return _receive_pix(conn, creditor_id, received, now)
@@ -68,17 +84,18 @@ def _receive_pix(
     by_txid: dict[str, int] = {}
     if txids:
         by_txid = lookup_invoices(conn, creditor_id, invoices.c.pix_txid, txids)
-    refunded: dict[str, PixReceived] = {}
-    incoming = []
+    stored = known_payments(conn, creditor_id, SOURCE, [item.end_to_end_id for item in received])
+    given_back: set[str] = set()  # given back whole before it was ever applied
+    incoming: list[IncomingPayment] = []
+    refunds: list[IncomingRefund] = []
     for item in received:
-        net = item.amount_cents - item.refunded_cents
-        if net <= 0:  # given back whole (devolução): no money stayed
-            refunded[item.end_to_end_id] = item
+        if item.end_to_end_id not in stored and item.amount_cents - item.refunded_cents <= 0:
+            given_back.add(item.end_to_end_id)
             continue
         incoming.append(
             IncomingPayment(
                 external_id=item.end_to_end_id,
-                amount_cents=net,
+                amount_cents=item.amount_cents,
                 paid_on=item.paid_at.astimezone(zone).date(),
                 invoice_id=by_txid.get(item.txid) if item.txid else None,
                 reference=item.txid,
@@ -86,39 +103,77 @@ def _receive_pix(
                 note=(item.payer_info or "")[:400] or None,
             )
         )
-    outcome = reconcile(conn, creditor_id, incoming, source="pix", now=now)
+        refunds.extend(
+            IncomingRefund(
+                external_id=refund_key(item.end_to_end_id, refund.id),
+                payment_external_id=item.end_to_end_id,
+                amount_cents=refund.amount_cents,
+                refunded_on=(refund.settled_at or now).astimezone(zone).date(),
+                reason=f"devolução Pix {refund.id}",
+            )
+            for refund in item.refunds
+            if refund.settled
+        )
+    outcome = reconcile(conn, creditor_id, incoming, source=SOURCE, now=now, refunds=refunds)
+    refunded: dict[str, list[RefundOutcome]] = defaultdict(list)
+    for done in outcome.refunds:
+        if done.status == "refunded":
+            refunded[done.payment_external_id].append(done)
+    invoice_ids = {p.invoice_id for p in outcome.payments if p.invoice_id}
     numbers = {
         row.id: row
         for row in conn.execute(
             select(invoices.c.id, invoices.c.external_id, invoices.c.number).where(
-                invoices.c.id.in_(sorted({p.invoice_id for p in outcome.payments if p.invoice_id}))
+                invoices.c.id.in_(sorted(invoice_ids))
             )
         )
     }
     by_e2e = {p.external_id: p for p in outcome.payments}
     items = []
     for item in received:
-        if item.end_to_end_id in refunded:
+        if item.end_to_end_id in given_back:
             items.append(PixOutcome(item.end_to_end_id, item.txid, "refunded", 0))
             continue
         payment = by_e2e[item.end_to_end_id]
         invoice = numbers.get(payment.invoice_id) if payment.invoice_id else None
-        items.append(
-            PixOutcome(
-                end_to_end_id=item.end_to_end_id,
-                txid=item.txid,
-                status=payment.status,
-                amount_cents=payment.amount_cents,
-                invoice_external_id=invoice.external_id if invoice else None,
-                invoice_number=invoice.number if invoice else None,
-                applied_cents=payment.applied_cents,
-                fees_cents=payment.fees_cents,
-                credit_cents=payment.credit_cents,
-                balance_cents=payment.balance_cents,
-                invoice_status=payment.invoice_status,
-            )
+        found = PixOutcome(
+            end_to_end_id=item.end_to_end_id,
+            txid=item.txid,
+            status=payment.status,
+            amount_cents=payment.amount_cents,
+            invoice_external_id=invoice.external_id if invoice else None,
+            invoice_number=invoice.number if invoice else None,
+            applied_cents=payment.applied_cents,
+            fees_cents=payment.fees_cents,
+            credit_cents=payment.credit_cents,
+            balance_cents=payment.balance_cents,
+            invoice_status=payment.invoice_status,
         )
+        back = refunded.pop(item.end_to_end_id, [])
+        if back:
+            # Given back in this call: what stayed, and the invoice as the refunds left it.
+            amount = sum(done.amount_cents for done in back)
+            last = back[-1]
+            again = payment.status == "duplicate"  # the Pix was applied by an earlier call
+            found = replace(
+                found,
+                status="refunded" if again else payment.status,
+                amount_cents=amount if again else found.amount_cents - amount,
+                balance_cents=last.balance_cents,
+                invoice_status=last.invoice_status,
+            )
+            if found.invoice_number is None and last.invoice_id is not None:
+                row = _invoice_names(conn, last.invoice_id)
+                found = replace(found, invoice_external_id=row[0], invoice_number=row[1])
+        items.append(found)
     return PixResult(items, outcome.cancelled_actions, outcome.thank_you_actions)
+
+
+def _invoice_names(conn: Connection, invoice_id: int) -> tuple[str, str]:
+    row = conn.execute(
+        select(invoices.c.external_id, invoices.c.number).where(invoices.c.id == invoice_id)
+    ).one()
+    return str(row.external_id), str(row.number)
 
 
 def _creditor_timezone(conn: Connection, creditor_id: int) -> str:

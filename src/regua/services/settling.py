@@ -107,10 +107,42 @@ class ReversalOutcome:
     principal_cents: Cents = 0  # reopened on the invoice
 
 
+@dataclass(frozen=True)
+class IncomingRefund:
+    """Money given back to the payer (a Pix devolução): part or all of a stored payment."""
+
+    external_id: str  # unique per refund: see `refund_key`
+    payment_external_id: str  # the payment (same source) the money was given back from
+    amount_cents: Cents
+    refunded_on: date
+    reason: str  # pt-BR, for the timeline: "devolução D123 pelo PSP"
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    external_id: str
+    payment_external_id: str
+    status: Literal["refunded", "duplicate", "nothing_to_refund"]
+    invoice_id: int | None = None
+    amount_cents: Cents = 0  # given back out of the payment
+    principal_cents: Cents = 0  # reopened on the invoice
+    balance_cents: Cents | None = None  # invoice balance after the refund
+    invoice_status: str | None = None
+
+
+REFUND_MARK = ":devolucao:"
+
+
+def refund_key(payment_external_id: str, refund_id: str) -> str:
+    """External id of one refund of one payment: ``<endToEndId>:devolucao:<id>``."""
+    return f"{payment_external_id}{REFUND_MARK}{refund_id}"
+
+
 @dataclass
 class Reconciliation:
     payments: list[PaymentOutcome] = field(default_factory=list)
     reversals: list[ReversalOutcome] = field(default_factory=list)
+    refunds: list[RefundOutcome] = field(default_factory=list)
     settled_invoice_ids: list[int] = field(default_factory=list)
     reopened_invoice_ids: list[int] = field(default_factory=list)
     cancelled_actions: int = 0
@@ -153,9 +185,10 @@ def reconcile(
     now: datetime,
     terms: FeeTerms | None = None,
     reversals: Sequence[IncomingReversal] = (),
+    refunds: Sequence[IncomingRefund] = (),
     day: date | None = None,
 ) -> Reconciliation:
-    """Record and apply `incoming` (and `reversals`) in the caller's transaction.
+    """Record and apply `incoming` (then `reversals` and `refunds`) in the caller's transaction.
 
     Args:
         terms: fee settings; default the creditor's (the consumer cap is applied per customer).
@@ -169,7 +202,7 @@ def reconcile(
     today = day or now.astimezone(ZoneInfo(creditor.timezone)).date()
     result = Reconciliation()
 
-    known = _known_payments(conn, creditor_id, source, [p.external_id for p in incoming])
+    known = known_payments(conn, creditor_id, source, [p.external_id for p in incoming])
     fresh, rematched = _fresh(incoming, known)
     state = _invoice_state(conn, creditor_id, {p.invoice_id for p in fresh if p.invoice_id})
     balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
@@ -252,8 +285,10 @@ def reconcile(
 
     if reversals:
         _reverse(conn, creditor_id, source, reversals, now, result)
-        for invoice_id in result.reopened_invoice_ids:
-            settled_on.pop(invoice_id, None)  # paid and reversed in one file: open again
+    if refunds:
+        _refund(conn, creditor_id, source, refunds, now, result)
+    for invoice_id in result.reopened_invoice_ids:
+        settled_on.pop(invoice_id, None)  # paid and reversed in one call: open again
 
     settled = sorted(settled_on)
     result.settled_invoice_ids = settled
@@ -377,7 +412,7 @@ def _lock_creditor(conn: Connection, creditor_id: int) -> _Creditor:
     )
 
 
-def _known_payments(
+def known_payments(
     conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str]
 ) -> dict[str, tuple[int, str, int | None]]:
     """external id -> (payment id, status, invoice id) of payments already stored."""
@@ -672,7 +707,7 @@ def _reverse(
     result: Reconciliation,
 ) -> None:
     """Undo the payments the bank reversed; see the module docstring."""
-    known = _known_payments(conn, creditor_id, source, [r.external_id for r in reversals])
+    known = known_payments(conn, creditor_id, source, [r.external_id for r in reversals])
     todo: list[IncomingReversal] = []
     for reversal in reversals:
         if reversal.external_id in known or any(
@@ -788,3 +823,191 @@ def _reverse(
         )
     if result.reopened_invoice_ids:
         cancel_thank_you(conn, result.reopened_invoice_ids)
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+def _refund(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
+    refunds: Sequence[IncomingRefund],
+    now: datetime,
+    result: Reconciliation,
+) -> None:
+    """Give back part or all of stored payments, once per refund id.
+
+    A refund is taken first from what the payment left as credit (an overpayment given back
+    changes no invoice), then from the principal it paid, which is reopened on the invoice (a
+    paid invoice becomes open again and its unsent thank-you is cancelled), and last from the
+    fees it paid. Each refund is stored as a `reversal` row with the opposite amounts; a payment
+    given back whole becomes `reversed`. The invoice's timeline says what happened.
+    """
+    known = known_payments(conn, creditor_id, source, [r.external_id for r in refunds])
+    seen: set[str] = set()
+    todo: list[IncomingRefund] = []
+    for refund in refunds:
+        if refund.external_id in known or refund.external_id in seen:
+            result.refunds.append(
+                RefundOutcome(refund.external_id, refund.payment_external_id, "duplicate")
+            )
+        else:
+            seen.add(refund.external_id)
+            todo.append(refund)
+    if not todo:
+        return
+    wanted = sorted({r.payment_external_id for r in todo})
+    originals = {
+        row.external_id: row
+        for row in conn.execute(
+            select(payments).where(
+                payments.c.creditor_id == creditor_id,
+                payments.c.source == source,
+                payments.c.external_id.in_(wanted),
+                payments.c.status.in_(("applied", "unmatched")),
+            )
+        ).all()
+    }
+    # What earlier refunds already gave back, per payment: amount, principal, fees, credit.
+    given: dict[str, list[int]] = {external_id: [0, 0, 0, 0] for external_id in originals}
+    for external_id in originals:
+        for amount, applied, fees, credit in conn.execute(
+            select(
+                payments.c.amount_cents,
+                payments.c.applied_cents,
+                payments.c.fees_cents,
+                payments.c.credit_cents,
+            ).where(
+                payments.c.creditor_id == creditor_id,
+                payments.c.source == source,
+                payments.c.status == "reversal",
+                payments.c.external_id.startswith(external_id + REFUND_MARK, autoescape=True),
+            )
+        ).all():
+            sums = given[external_id]
+            sums[0] -= amount
+            sums[1] -= applied - fees
+            sums[2] -= fees
+            sums[3] -= credit
+    state = _invoice_state(
+        conn, creditor_id, {row.invoice_id for row in originals.values() if row.invoice_id}
+    )
+    reopened: list[int] = []
+    for refund in todo:
+        original = originals.get(refund.payment_external_id)
+        back = given.get(refund.payment_external_id)
+        left = original.amount_cents - back[0] if original is not None and back else 0
+        give = min(refund.amount_cents, left)
+        if original is None or back is None or give <= 0:
+            result.refunds.append(
+                RefundOutcome(refund.external_id, refund.payment_external_id, "nothing_to_refund")
+            )
+            continue
+        from_credit = min(give, original.credit_cents - back[3])
+        from_principal = min(
+            give - from_credit, original.applied_cents - original.fees_cents - back[1]
+        )
+        from_fees = min(give - from_credit - from_principal, original.fees_cents - back[2])
+        back[0] += give
+        back[1] += from_principal
+        back[2] += from_fees
+        back[3] += from_credit
+        conn.execute(
+            payments.insert().values(
+                creditor_id=creditor_id,
+                external_id=refund.external_id,
+                source=source,
+                invoice_id=original.invoice_id,
+                customer_id=original.customer_id,
+                amount_cents=-give,
+                applied_cents=-(from_principal + from_fees),
+                fees_cents=-from_fees,
+                credit_cents=-from_credit,
+                paid_on=refund.refunded_on,
+                method=original.method,
+                reference=original.reference,
+                status="reversal",
+                note=f"devolução de {original.external_id}",
+                received_at=now,
+            )
+        )
+        if back[0] >= original.amount_cents:
+            conn.execute(
+                update(payments)
+                .where(payments.c.id == original.id)
+                .values(status="reversed", note=f"devolvido: {refund.reason}")
+            )
+        invoice = state.get(original.invoice_id) if original.invoice_id else None
+        if invoice is None:
+            result.refunds.append(
+                RefundOutcome(refund.external_id, original.external_id, "refunded", None, give)
+            )
+            continue
+        balance = invoice.balance_cents + from_principal
+        reopen = invoice.status == "paid" and balance > 0
+        invoice = replace(
+            invoice,
+            balance_cents=balance,
+            status="open" if reopen else invoice.status,
+            settled_on=None if reopen else invoice.settled_on,
+        )
+        state[invoice.id] = invoice  # a second refund of the same invoice starts from here
+        if reopen:
+            reopened.append(invoice.id)
+        if from_principal:
+            conn.execute(
+                update(invoices)
+                .where(invoices.c.id == invoice.id)
+                .values(
+                    balance_cents=invoice.balance_cents,
+                    status=invoice.status,
+                    settled_on=invoice.settled_on,
+                    updated_at=now,
+                )
+            )
+        how = _METHOD_LABELS.get(original.method or source, original.method or source)
+        if reopen:
+            effect = f"título reaberto, {brl(balance)} em aberto"
+        elif from_principal:
+            effect = f"{brl(balance)} em aberto"
+        else:
+            effect = "saldo do título inalterado"
+        if from_credit:
+            effect += f"; crédito do cliente reduzido em {brl(from_credit)}"
+        conn.execute(
+            interactions.insert().values(
+                customer_id=invoice.customer_id,
+                invoice_id=invoice.id,
+                at=now,
+                kind="payment_reversed",
+                detail=(
+                    f"Devolução de {brl(give)} do pagamento de {brl(original.amount_cents)} "
+                    f"({how}) de {original.paid_on:%d/%m/%Y}, título {invoice.number} "
+                    f"({refund.reason}): {effect}"
+                ),
+                data={
+                    "external_id": refund.external_id,
+                    "refunded": original.external_id,
+                    "amount_cents": give,
+                    "principal_cents": from_principal,
+                    "fees_cents": from_fees,
+                    "credit_cents": from_credit,
+                },
+            )
+        )
+        result.refunds.append(
+            RefundOutcome(
+                refund.external_id,
+                original.external_id,
+                "refunded",
+                invoice.id,
+                give,
+                from_principal,
+                balance,
+                invoice.status,
+            )
+        )
+    if reopened:
+        result.reopened_invoice_ids.extend(reopened)
+        cancel_thank_you(conn, reopened)
