@@ -268,6 +268,24 @@ def _parsed_policy(text: str, source: str) -> Policy:
     return load_policy_text(text, source)
 
 
+_EVIDENCE_HEAD = '{"motivo": ' + json.dumps("título pago") + ', "invoices": ['
+
+
+def _evidence(invoice_ids: list[int], tried: dict[str, str]) -> str:
+    """``json.dumps({"motivo": "título pago", "invoices": ..., "channels": tried})``.
+
+    Written out because a return file plans tens of thousands of thank-yous whose channel
+    part repeats: the same few (channel, outcome) sets are serialised once each.
+    """
+    ids = ", ".join(map(str, invoice_ids))
+    return f'{_EVIDENCE_HEAD}{ids}], "channels": {_channels_json(tuple(tried.items()))}}}'
+
+
+@lru_cache(maxsize=256)
+def _channels_json(tried: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(tried))
+
+
 def _thank_you_row(
     customer_id: int,
     policy: Policy,
@@ -290,7 +308,7 @@ def _thank_you_row(
         None
         if channel
         else "sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
-        json.dumps({"motivo": "título pago", "invoices": invoice_ids, "channels": tried}),
+        _evidence(invoice_ids, tried),
         int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
     )
 
