@@ -430,11 +430,8 @@ def test_a_pix_partly_refunded_when_first_seen_applies_what_stayed(
     response = post(client, pix_refunded(1, TXID_B, "450.00", ("D1", "50.00", "DEVOLVIDO")))
 
     [item] = response.json()["applied"]
-    assert (item["amount_cents"], item["balance_cents"], item["invoice_status"]) == (
-        40000,
-        5000,
-        "open",
-    )
+    assert (item["amount_cents"], item["applied_cents"], item["credit_cents"]) == (40000, 40000, 0)
+    assert (item["balance_cents"], item["invoice_status"]) == (5000, "open")
     assert response.json()["thank_you_actions"] == 0
     assert invoice_row(engine, "B").balance_cents == 5000
     again = post(client, pix_refunded(1, TXID_B, "450.00", ("D1", "50.00", "DEVOLVIDO")))

@@ -151,16 +151,25 @@ def _receive_pix(
         )
         back = refunded.pop(item.end_to_end_id, [])
         if back:
-            # Given back in this call: what stayed, and the invoice as the refunds left it.
-            amount = sum(done.amount_cents for done in back)
+            # Given back in this call: what stayed, and the invoice as the refunds left it. A Pix
+            # applied by an earlier call is reported as refunded, with the amount given back.
             last = back[-1]
-            again = payment.status == "duplicate"  # the Pix was applied by an earlier call
+            given = sum(done.amount_cents for done in back)
+            fees = sum(done.fees_cents for done in back)
+            principal = sum(done.principal_cents for done in back)
+            credit = sum(done.credit_cents for done in back)
+            if payment.status == "duplicate":
+                found = replace(found, status="refunded", amount_cents=given)
+            else:
+                found = replace(
+                    found,
+                    amount_cents=found.amount_cents - given,
+                    applied_cents=found.applied_cents - principal - fees,
+                    fees_cents=found.fees_cents - fees,
+                    credit_cents=found.credit_cents - credit,
+                )
             found = replace(
-                found,
-                status="refunded" if again else payment.status,
-                amount_cents=amount if again else found.amount_cents - amount,
-                balance_cents=last.balance_cents,
-                invoice_status=last.invoice_status,
+                found, balance_cents=last.balance_cents, invoice_status=last.invoice_status
             )
             if found.invoice_number is None and last.invoice_id is not None:
                 row = _invoice_names(conn, last.invoice_id)

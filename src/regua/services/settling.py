@@ -128,6 +128,8 @@ class RefundOutcome:
     principal_cents: Cents = 0  # reopened on the invoice
     balance_cents: Cents | None = None  # invoice balance after the refund
     invoice_status: str | None = None
+    fees_cents: Cents = 0  # of the multa and juros the payment had paid
+    credit_cents: Cents = 0  # of the credit the payment had left
 
 
 REFUND_MARK = ":devolucao:"
@@ -941,7 +943,9 @@ def _refund(
         invoice = state.get(original.invoice_id) if original.invoice_id else None
         if invoice is None:
             result.refunds.append(
-                RefundOutcome(refund.external_id, original.external_id, "refunded", None, give)
+                RefundOutcome(
+                    refund.external_id, original.external_id, "refunded", amount_cents=give
+                )
             )
             continue
         balance = invoice.balance_cents + from_principal
@@ -1006,6 +1010,8 @@ def _refund(
                 from_principal,
                 balance,
                 invoice.status,
+                from_fees,
+                from_credit,
             )
         )
     if reopened:
