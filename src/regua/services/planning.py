@@ -25,7 +25,15 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.store.bulk import chunks, insert_ignoring_conflicts, upsert
+from regua.store.bulk import (
+    among,
+    chunks,
+    insert_new_returning,
+    insert_rows,
+    refresh_statistics,
+    upsert,
+)
+from regua.store.db import settings_for_batch_work
 from regua.store.sql import add_days
 from regua.store.tables import (
     NO_MORE_STEPS,
@@ -40,7 +48,9 @@ from regua.store.tables import (
 
 PENDING = ("planned", "sending")
 COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap
-BATCH = 5_000
+BATCH = 5_000  # ids per IN list
+WRITE_BATCH = 10_000  # actions per staged write (more only holds more rows in memory)
+LARGE_CHANGE = 50_000  # rows examined from which the tables' statistics are refreshed
 
 
 @dataclass
@@ -78,6 +88,7 @@ def plan(
     refresh: bool = True,
 ) -> PlanResult:
     """Plan `day`: cancel what settled, refresh segments, and write the day's actions."""
+    settings_for_batch_work(connection)
     policies = active_policies(connection, creditor_id, now)
     cancelled = cancel_settled_actions(connection, creditor_id, now)
     segments = None
@@ -91,6 +102,8 @@ def plan(
     inserted = _write(connection, creditor_id, planned, now)
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
     _advance_step_days(connection, policies, day, candidates, deferred)
+    if len(candidates) >= LARGE_CHANGE:
+        refresh_statistics(connection, invoices, actions, action_invoices, invoice_steps)
     existing = connection.execute(
         select(func.count())
         .select_from(actions)
@@ -158,13 +171,13 @@ def _candidate_invoices(
             invoices.c.customer_id,
             invoices.c.due_date,
             invoices.c.balance_cents,
-            invoice_steps.c.last_offset,
+            # A lookup per candidate by primary key: the candidates of a day are a small part
+            # of the portfolio, and an outer join would be planned as a scan of every memory.
+            select(invoice_steps.c.last_offset)
+            .where(invoice_steps.c.invoice_id == invoices.c.id)
+            .scalar_subquery(),
         )
-        .select_from(
-            invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id).join(
-                customers, customers.c.id == invoices.c.customer_id
-            )
-        )
+        .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
         .where(*_examined_filter(creditor_id, day))
     )
     for row in connection.execute(query).all():
@@ -194,10 +207,10 @@ def _advance_step_days(
         ),
         else_=literal(NO_MORE_STEPS, Date()),
     )
-    ids = [inv.id for inv in examined if inv.id not in deferred_invoice_ids]
-    for batch in chunks(ids, BATCH):
+    ids = (inv.id for inv in examined if inv.id not in deferred_invoice_ids)
+    with among(connection, ids) as within:
         connection.execute(
-            update(invoices).where(invoices.c.id.in_(batch)).values(next_step_on=next_day)
+            update(invoices).where(within(invoices.c.id)).values(next_step_on=next_day)
         )
     deferred = sorted(deferred_invoice_ids)
     for batch in chunks(deferred, BATCH):
@@ -215,9 +228,8 @@ def _customer_states(
     connection: Connection, customer_ids: set[int], day: date
 ) -> dict[int, CustomerState]:
     states: dict[int, CustomerState] = {}
-    ordered = sorted(customer_ids)
     week_start = day - timedelta(days=6)
-    for batch in chunks(ordered, BATCH):
+    with among(connection, customer_ids) as within:
         points: dict[int, dict[str, list[ContactPoint]]] = defaultdict(lambda: defaultdict(list))
         # flags, not the instants: parsing a timestamp per contact costs more than the plan
         for cid, channel, value, opted_out, invalid in connection.execute(
@@ -228,7 +240,7 @@ def _customer_states(
                 contacts.c.opted_out_at.is_not(None),
                 contacts.c.invalid_at.is_not(None),
             )
-            .where(contacts.c.customer_id.in_(batch))
+            .where(within(contacts.c.customer_id))
             .order_by(contacts.c.customer_id, contacts.c.id)
         ).all():
             points[cid][channel].append(ContactPoint(value, bool(opted_out), bool(invalid)))
@@ -236,7 +248,7 @@ def _customer_states(
             connection.execute(
                 select(actions.c.customer_id, func.count())
                 .where(
-                    actions.c.customer_id.in_(batch),
+                    within(actions.c.customer_id),
                     actions.c.planned_for >= week_start,
                     actions.c.planned_for < day,
                     actions.c.purpose == "collection",
@@ -247,7 +259,7 @@ def _customer_states(
         )
         for cid, segment, uf, tags in connection.execute(
             select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
-                customers.c.id.in_(batch)
+                within(customers.c.id)
             )
         ).all():
             states[cid] = CustomerState(
@@ -267,7 +279,7 @@ def _write(
     if not planned:
         return 0
     inserted = 0
-    for batch in chunks(planned, BATCH):
+    for batch in chunks(planned, WRITE_BATCH):
         rows = [
             {
                 "creditor_id": creditor_id,
@@ -290,30 +302,20 @@ def _write(
             }
             for action in batch
         ]
-        # Which customers already had an action that day: the unique key turns their rows away,
-        # and nothing below may happen twice for them. (Not INSERT ... RETURNING: psycopg runs
-        # that one row at a time, four times slower than the batched insert.)
-        day = batch[0].planned_for
-        keys = [a.customer_id for a in batch]
-        same_day = (actions.c.planned_for == day, actions.c.purpose == "collection")
-        before = set(
-            connection.execute(
-                select(actions.c.customer_id).where(*same_day, actions.c.customer_id.in_(keys))
-            ).scalars()
+        # Only the actions actually inserted: a customer who already had one that day (an
+        # earlier run) is turned away by the unique key, and nothing below may happen twice.
+        ids = dict(
+            insert_new_returning(
+                connection,
+                actions,
+                rows,
+                ("customer_id", "planned_for", "purpose"),
+                ("customer_id", "id"),
+            )
         )
-        insert_ignoring_conflicts(
-            connection, actions, rows, ("customer_id", "planned_for", "purpose")
-        )
-        fresh = [a for a in batch if a.customer_id not in before]
+        fresh = [a for a in batch if a.customer_id in ids]
         if not fresh:
             continue
-        ids = dict(
-            connection.execute(
-                select(actions.c.customer_id, actions.c.id).where(
-                    *same_day, actions.c.customer_id.in_([a.customer_id for a in fresh])
-                )
-            ).all()
-        )
         links = [
             {
                 "action_id": ids[a.customer_id],
@@ -323,7 +325,7 @@ def _write(
             for a in fresh
             for item in a.invoices
         ]
-        insert_ignoring_conflicts(connection, action_invoices, links, ("action_id", "invoice_id"))
+        insert_rows(connection, action_invoices, links)  # new action ids: nothing to collide
         memory = [
             {
                 "invoice_id": item.invoice_id,

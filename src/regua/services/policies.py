@@ -46,7 +46,12 @@ def apply_policy_text(
         # New offsets: every open invoice's next possible step day is computed again.
         connection.execute(
             update(invoices)
-            .where(invoices.c.creditor_id == creditor_id, invoices.c.status == "open")
+            .where(
+                invoices.c.creditor_id == creditor_id,
+                invoices.c.status == "open",
+                # the earliest date: `>` reads the index range of the others only
+                invoices.c.next_step_on > RECOMPUTE_STEP_DAY,
+            )
             .values(next_step_on=RECOMPUTE_STEP_DAY)
         )
     connection.execute(

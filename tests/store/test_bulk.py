@@ -1,0 +1,159 @@
+"""Bulk writes behave the same on SQLite and PostgreSQL, below and above the staging size."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+
+from regua.store.bulk import (
+    STAGE_FROM,
+    among,
+    insert_ignoring_conflicts,
+    insert_rows,
+    upsert,
+)
+from regua.store.tables import actions, customers, invoice_steps, invoices
+from tests.conftest import NOW
+
+SIZES = [3, STAGE_FROM + 7]
+
+
+def _portfolio(engine: Engine, creditor_id: int, count: int) -> None:
+    with engine.begin() as connection:
+        insert_rows(
+            connection,
+            customers,
+            [
+                {
+                    "id": i,
+                    "creditor_id": creditor_id,
+                    "external_id": f"C{i}",
+                    "name": f"Cliente {i}",
+                    "document": f"{i:011d}",
+                    "document_kind": "cpf",
+                    "is_consumer": True,
+                    "tags": "",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(1, count + 1)
+            ],
+        )
+        insert_rows(
+            connection,
+            invoices,
+            [
+                {
+                    "id": i,
+                    "creditor_id": creditor_id,
+                    "customer_id": i,
+                    "external_id": f"T{i}",
+                    "number": str(i),
+                    "due_date": date(2026, 11, 1),
+                    "effective_due_date": date(2026, 11, 3),
+                    "amount_cents": 10_000 + i,
+                    "balance_cents": 10_000 + i,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(1, count + 1)
+            ],
+        )
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_upsert_updates_existing_rows_and_the_last_duplicate_wins(
+    engine: Engine, creditor_id: int, count: int
+) -> None:
+    _portfolio(engine, creditor_id, count)
+    first = [
+        {
+            "invoice_id": i,
+            "last_offset": 1,
+            "last_step_id": "d1",
+            "last_planned_for": date(2026, 11, 2),
+        }
+        for i in range(1, count + 1)
+    ]
+    # every invoice again (an update), the first twice: the later row is the one kept
+    second = [
+        {
+            "invoice_id": 1,
+            "last_offset": 3,
+            "last_step_id": "d3",
+            "last_planned_for": date(2026, 11, 4),
+        },
+        *(
+            {
+                "invoice_id": i,
+                "last_offset": 5,
+                "last_step_id": "d5",
+                "last_planned_for": date(2026, 11, 6),
+            }
+            for i in range(1, count + 1)
+        ),
+    ]
+    with engine.begin() as connection:
+        keys, updates = ("invoice_id",), ("last_offset", "last_step_id", "last_planned_for")
+        upsert(connection, invoice_steps, first, keys, updates)
+        upsert(connection, invoice_steps, second, keys, updates)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(invoice_steps.c.last_offset, invoice_steps.c.last_step_id)
+        ).all()
+    assert len(rows) == count
+    assert {tuple(row) for row in rows} == {(5, "d5")}
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_insert_ignoring_conflicts_keeps_the_first_row_and_json_survives(
+    engine: Engine, creditor_id: int, count: int
+) -> None:
+    _portfolio(engine, creditor_id, count)
+
+    def action(customer_id: int, step: str) -> dict[str, object]:
+        return {
+            "creditor_id": creditor_id,
+            "customer_id": customer_id,
+            "purpose": "collection",
+            "planned_for": date(2026, 11, 24),
+            "policy_name": "padrao",
+            "policy_version": "v1",
+            "step_id": step,
+            "step_offset": 3,
+            "status": "planned",
+            "evidence": {"janela": "08:00-20:00", "contatos_semana": 1, "uf": "SP"},
+            "created_at": NOW,
+        }
+
+    conflict = ("customer_id", "planned_for", "purpose")
+    with engine.begin() as connection:
+        insert_ignoring_conflicts(
+            connection, actions, [action(i, "first") for i in range(1, count + 1)], conflict
+        )
+        insert_ignoring_conflicts(
+            connection, actions, [action(i, "second") for i in range(1, count + 1)], conflict
+        )
+    with engine.connect() as connection:
+        rows = connection.execute(select(actions.c.step_id, actions.c.evidence)).all()
+    assert len(rows) == count
+    assert {row.step_id for row in rows} == {"first"}
+    assert rows[0].evidence == {"janela": "08:00-20:00", "contatos_semana": 1, "uf": "SP"}
+
+
+def test_among_selects_exactly_the_given_rows_in_every_statement(
+    engine: Engine, creditor_id: int
+) -> None:
+    count = STAGE_FROM * 3
+    _portfolio(engine, creditor_id, count)
+    wanted = set(range(2, count + 1, 7))
+    with engine.begin() as connection, among(connection, iter(wanted)) as within:
+        amounts = connection.execute(
+            select(invoices.c.amount_cents).where(within(invoices.c.id))
+        ).scalars()
+        assert sorted(amounts) == sorted(10_000 + i for i in wanted)
+        # the same ids again, on another table
+        names = connection.execute(select(customers.c.name).where(within(customers.c.id)))
+        assert sorted(names.scalars()) == sorted(f"Cliente {i}" for i in wanted)
