@@ -30,6 +30,7 @@ from regua.services.settling import (
     reconcile,
 )
 from regua.store.bulk import chunks
+from regua.store.db import settings_for_batch_work
 from regua.store.sql import one_of
 from regua.store.tables import interactions, invoices
 
@@ -93,6 +94,9 @@ def import_return_file(
     """
     parsed = parse_return(path.read_bytes(), filename=path.name)
     with engine.begin() as conn:
+        # A file of 100,000 lines sorts and joins staged rows larger than the default work
+        # memory, in statements that JIT compilation would slow down.
+        settings_for_batch_work(conn)
         return import_return(conn, parsed, path.name, creditor_id, now, day=day)
 
 
