@@ -121,7 +121,7 @@ def plan_thank_you(
                 one_of(conn, customers.c.id, batch), customers.c.anonymised_at.is_(None)
             )
         ).all()
-        points: dict[int, dict[str, list[ContactPoint]]] = {}
+        points: dict[int, dict[str, tuple[ContactPoint, ...]]] = {}
         for customer_id, channel, value, opted_out, invalid in conn.execute(
             select(
                 contacts.c.customer_id,
@@ -134,9 +134,12 @@ def plan_thank_you(
             .where(one_of(conn, contacts.c.customer_id, batch))
             .order_by(contacts.c.customer_id, contacts.c.id)
         ).all():
-            points.setdefault(customer_id, {}).setdefault(channel, []).append(
-                ContactPoint(value, bool(opted_out), bool(invalid))
-            )
+            point = ContactPoint(value, bool(opted_out), bool(invalid))
+            reach = points.get(customer_id)
+            if reach is None:
+                points[customer_id] = {channel: (point,)}
+            else:
+                reach[channel] = (*reach.get(channel, ()), point)
         for customer_id, segment, tags in people:
             segment = segment or "novo"
             policy = chosen.get((segment, tags or ""))
@@ -145,10 +148,13 @@ def plan_thank_you(
                 chosen[(segment, tags or "")] = policy
             if policy.thank_you is None:
                 continue
-            reach = {ch: tuple(pts) for ch, pts in points.get(customer_id, {}).items()}
             invoice_ids = by_customer[customer_id]
-            rows.append(_thank_you_row(customer_id, policy, segment, reach, invoice_ids))
-            links.extend((customer_id, invoice_id) for invoice_id in invoice_ids)
+            rows.append(
+                _thank_you_row(
+                    customer_id, policy, segment, points.get(customer_id, {}), invoice_ids
+                )
+            )
+            links += [(customer_id, invoice_id) for invoice_id in invoice_ids]
     if not rows:
         return 0
     with staged(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
