@@ -278,6 +278,21 @@ def copy_database(kind: str, url: str, folder: Path) -> str:
     return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/regua_bench_reconcile_plain"
 
 
+def settle_io(url: str) -> None:
+    """Let the writes of building and copying the databases reach the disk before timing.
+
+    Copying a 400 MB SQLite file (or CREATE DATABASE ... TEMPLATE, which PostgreSQL writes
+    through its WAL) leaves the kernel and the server flushing for seconds afterwards; whichever
+    side ran first would pay for it. Both sides start from a flushed disk instead.
+    """
+    os.sync()
+    engine = engine_for(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("CHECKPOINT"))
+    engine.dispose()
+
+
 def plain_update(url: str, path: Path) -> float:
     """Lower bound: slice nosso número and valor pago out of each T/U pair, one executemany."""
     engine = engine_for(url)
@@ -449,8 +464,10 @@ def main() -> None:
         )
         plain_url = copy_database(args.db, ours_url, folder)
 
+        settle_io(ours_url)
         ours = run_cli(["cnab", str(return_path), "--db", ours_url, "--json"])
         outcome = json.loads(ours.output)
+        settle_io(plain_url)
         baseline = plain_update(plain_url, return_path)
         report(
             f"CNAB 240 import of {args.settlements:,} settlements into {args.invoices:,} "

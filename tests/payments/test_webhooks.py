@@ -9,7 +9,7 @@ import pytest
 
 from regua.errors import InputError, Unauthorized
 from regua.payments import webhooks
-from regua.payments.webhooks import PixReceived
+from regua.payments.webhooks import PixReceived, PixRefund
 
 SECRET = "s3gr3d0-do-webhook"
 
@@ -92,6 +92,7 @@ def test_parses_the_bcb_notification() -> None:
             paid_at=datetime(2020, 9, 10, 13, 3, 33, 902000, tzinfo=UTC),
             payer_info="Reforma da casa",
             refunded_cents=0,
+            refunds=(PixRefund("000AAA111", 1100, "EM_PROCESSAMENTO"),),
         ),
         PixReceived(
             end_to_end_id="E12345678202009091221ghijk789012",
@@ -121,6 +122,11 @@ def test_settled_refunds_are_summed() -> None:
     }
     [received] = webhooks.parse_pix_webhook(json.dumps(body).encode())
     assert received.refunded_cents == 1550
+    assert [(r.id, r.amount_cents, r.settled) for r in received.refunds] == [
+        ("a", 1000, True),
+        ("b", 550, True),
+        ("c", 100, False),
+    ]
     assert received.paid_at.tzinfo is UTC
 
 

@@ -12,15 +12,9 @@ from sqlalchemy import Engine, func, select
 from regua.domain.money import format_brl
 from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
+from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
-from regua.services.reconciling import (
-    CnabImportResult,
-    IncomingPayment,
-    UnmatchedLine,
-    brl,
-    import_return_file,
-    reconcile,
-)
+from regua.services.settling import IncomingPayment, brl, reconcile
 from regua.store.tables import actions, customers, interactions, invoices, payments
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
 

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.webhooks import sign
 from regua.services.planning import plan
-from regua.store.tables import actions, customers, invoices, payments
+from regua.store.tables import actions, customers, interactions, invoices, payments
 from regua.web.app import create_app
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
 
@@ -70,6 +71,35 @@ def pix(*items: tuple[int, str | None, str]) -> bytes:
                     "infoPagador": "pagamento da mensalidade",
                 }
                 for n, txid, valor in items
+            ]
+        }
+    ).encode()
+
+
+def pix_refunded(n: int, txid: str, valor: str, *refunds: tuple[str, str, str]) -> bytes:
+    """One Pix as the PSP reports it again with its devoluções: (id, valor, status) each."""
+    return json.dumps(
+        {
+            "pix": [
+                {
+                    "endToEndId": e2e(n),
+                    "txid": txid,
+                    "valor": valor,
+                    "horario": "2026-11-23T10:15:30.000-03:00",
+                    "devolucoes": [
+                        {
+                            "id": refund_id,
+                            "rtrId": f"D18236120202611231015{n:011d}",
+                            "valor": amount,
+                            "horario": {
+                                "solicitacao": "2026-11-23T14:00:00.000-03:00",
+                                "liquidacao": "2026-11-23T14:00:05.000-03:00",
+                            },
+                            "status": status,
+                        }
+                        for refund_id, amount, status in refunds
+                    ],
+                }
             ]
         }
     ).encode()
@@ -253,7 +283,9 @@ def test_settlement_cancels_the_planned_action_and_plans_a_thank_you(
     ]
 
 
-def test_real_server_on_loopback(db_url: str, portfolio: int, engine: Engine) -> None:
+@contextmanager
+def loopback_server(db_url: str) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1; yields its base URL."""
     settings = Settings(database_url=db_url, pix_webhook_secret=SECRET)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     listener = socket.socket()
@@ -267,18 +299,153 @@ def test_real_server_on_loopback(db_url: str, portfolio: int, engine: Engine) ->
                 break
             time.sleep(0.05)
         assert server.started
-        body = pix((7, TXID_A, "99.90"))
-        response = httpx.post(
-            f"http://127.0.0.1:{port}{URL}/pix",
-            content=body,
-            headers={"X-Regua-Signature": sign(body, SECRET)},
-            timeout=10,
-        )
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
 
+
+def post_signed(base: str, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{base}{URL}/pix",
+        content=body,
+        headers={"X-Regua-Signature": sign(body, SECRET)},
+        timeout=10,
+    )
+
+
+def test_real_server_on_loopback(db_url: str, portfolio: int, engine: Engine) -> None:
+    with loopback_server(db_url) as base:
+        response = post_signed(base, pix((7, TXID_A, "99.90")))
+
     assert response.status_code == 200
     assert response.json()["applied"][0]["invoice_status"] == "paid"
     assert invoice_row(engine, "A").status == "paid"
+
+
+def thank_you_statuses(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        return [
+            (customer, status)
+            for customer, status in connection.execute(
+                select(customers.c.external_id, actions.c.status)
+                .join(customers, customers.c.id == actions.c.customer_id)
+                .where(actions.c.purpose == "thank_you")
+                .order_by(customers.c.external_id)
+            )
+        ]
+
+
+def reversal_timeline(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(interactions.c.detail)
+                .where(interactions.c.kind == "payment_reversed")
+                .order_by(interactions.c.id)
+            ).scalars()
+        )
+
+
+def test_a_refund_reported_after_the_pix_was_applied_reopens_the_invoice_once(
+    db_url: str, portfolio: int, engine: Engine
+) -> None:
+    with loopback_server(db_url) as base:
+        applied = post_signed(base, pix((1, TXID_A, "99.90")))
+        assert applied.json()["applied"][0]["invoice_status"] == "paid"
+        pending = post_signed(
+            base, pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "EM_PROCESSAMENTO"))
+        )
+        refund = pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "DEVOLVIDO"))
+        refunded = post_signed(base, refund)
+        replayed = post_signed(base, refund)
+
+    # Still being processed by the PSP: nothing given back yet.
+    assert [i["status"] for i in pending.json()["duplicates"]] == ["duplicate"]
+    assert refunded.status_code == 200
+    [item] = refunded.json()["refunded"]
+    assert (item["amount_cents"], item["balance_cents"], item["invoice_status"]) == (
+        9990,
+        9990,
+        "open",
+    )
+    assert (item["invoice"], item["invoice_number"]) == ("A", "501")
+    assert [i["status"] for i in replayed.json()["duplicates"]] == ["duplicate"]
+    assert replayed.json()["refunded"] == []
+    a = invoice_row(engine, "A")
+    assert (a.status, a.balance_cents, a.settled_on) == ("open", 9990, None)
+    assert stored(engine) == [
+        (e2e(1), "pix", "A", 9990, "reversed", NOW.date()),
+        (e2e(1) + ":devolucao:D1", "pix", "A", -9990, "reversal", NOW.date()),
+    ]
+    # The thank-you planned for the payment would thank for money given back.
+    assert thank_you_statuses(engine) == [("C1", "cancelled")]
+    assert reversal_timeline(engine) == [
+        "Devolução de R$ 99,90 do pagamento de R$ 99,90 (PIX) de 23/11/2026, título 501 "
+        "(devolução Pix D1): título reaberto, R$ 99,90 em aberto"
+    ]
+
+
+def test_refunds_take_the_credit_first_then_reopen_principal(
+    client: TestClient, engine: Engine
+) -> None:
+    # B: R$ 450,00; paid 500,00: 50,00 of credit.
+    post(client, pix((1, TXID_B, "500.00")))
+
+    first = post(client, pix_refunded(1, TXID_B, "500.00", ("D1", "30.00", "DEVOLVIDO")))
+    second = post(
+        client,
+        pix_refunded(
+            1, TXID_B, "500.00", ("D1", "30.00", "DEVOLVIDO"), ("D2", "40.00", "DEVOLVIDO")
+        ),
+    )
+
+    [one] = first.json()["refunded"]
+    assert (one["amount_cents"], one["balance_cents"], one["invoice_status"]) == (3000, 0, "paid")
+    [two] = second.json()["refunded"]
+    # 20,00 of credit was left: the other 20,00 of D2 reopens principal.
+    assert (two["amount_cents"], two["balance_cents"], two["invoice_status"]) == (
+        4000,
+        2000,
+        "open",
+    )
+    assert stored(engine) == [
+        (e2e(1), "pix", "B", 50000, "applied", NOW.date()),
+        (e2e(1) + ":devolucao:D1", "pix", "B", -3000, "reversal", NOW.date()),
+        (e2e(1) + ":devolucao:D2", "pix", "B", -4000, "reversal", NOW.date()),
+    ]
+    with engine.connect() as connection:
+        credit, applied = connection.execute(
+            select(func.sum(payments.c.credit_cents), func.sum(payments.c.applied_cents))
+        ).one()
+    assert (credit, applied) == (0, 43000)
+    b = invoice_row(engine, "B")
+    assert (b.status, b.balance_cents) == ("open", 2000)
+
+
+def test_a_pix_partly_refunded_when_first_seen_applies_what_stayed(
+    client: TestClient, engine: Engine
+) -> None:
+    response = post(client, pix_refunded(1, TXID_B, "450.00", ("D1", "50.00", "DEVOLVIDO")))
+
+    [item] = response.json()["applied"]
+    assert (item["amount_cents"], item["applied_cents"], item["credit_cents"]) == (40000, 40000, 0)
+    assert (item["balance_cents"], item["invoice_status"]) == (5000, "open")
+    assert response.json()["thank_you_actions"] == 0
+    assert invoice_row(engine, "B").balance_cents == 5000
+    again = post(client, pix_refunded(1, TXID_B, "450.00", ("D1", "50.00", "DEVOLVIDO")))
+    assert [i["status"] for i in again.json()["duplicates"]] == ["duplicate"]
+    assert invoice_row(engine, "B").balance_cents == 5000
+
+
+def test_a_pix_refunded_whole_before_it_was_applied_stores_nothing(
+    client: TestClient, engine: Engine
+) -> None:
+    body = pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "DEVOLVIDO"))
+
+    response = post(client, body)
+
+    assert [i["status"] for i in response.json()["refunded"]] == ["refunded"]
+    assert stored(engine) == []
+    assert invoice_row(engine, "A").status == "open"

@@ -10,15 +10,12 @@ import csv
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from regua.bootstrap import AppContext, build_context
-from regua.channels.call_scripts import load_call_script, render_call_script
-from regua.channels.registry import ChannelRegistry
-from regua.channels.rendering import TemplateRenderer, default_renderer
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.cli.template_tools import templates_app
 from regua.clock import today_in
@@ -27,15 +24,13 @@ from regua.domain.money import format_brl, to_decimal_str
 from regua.domain.planning import CHANNEL_LABELS
 from regua.errors import InputError
 from regua.services import setup
-from regua.services.dispatching import (
-    CallEntry,
-    Dispatcher,
-    DispatchOptions,
-    DispatchResult,
-    call_list,
-)
-from regua.services.messages import PortalLinks, customer_preview
 from regua.store.outbox import SENDABLE_CHANNELS
+
+if TYPE_CHECKING:
+    # Channels, templates and the dispatcher are imported by the commands that use them:
+    # every other command starts without them.
+    from regua.channels.rendering import TemplateRenderer
+    from regua.services.dispatching import CallEntry, DispatchResult
 
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia (AAAA-MM-DD). Padrão: hoje.", show_default=False)
@@ -72,6 +67,9 @@ def _channels(values: list[str] | None) -> list[str] | None:
 
 
 def dispatch_embedded(ctx: AppContext, *, today: date | None = None) -> DispatchResult:
+    from regua.channels.registry import ChannelRegistry
+    from regua.services.dispatching import Dispatcher
+
     """Send what is due now, inline, with the channels of the settings."""
     with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
         dispatcher = Dispatcher.from_settings(
@@ -141,6 +139,9 @@ def dispatch(
     json_output: JsonOption = False,
 ) -> None:
     """Envia as ações do dia que estão na janela de contato (idempotente)."""
+    from regua.channels.registry import ChannelRegistry
+    from regua.services.dispatching import Dispatcher, DispatchOptions
+
     ctx = build_context(_settings(db))
     target = _day(day, ctx)
     channels = _channels(channel)
@@ -284,6 +285,8 @@ def calls(
     ctx = build_context(_settings(db))
     target = _day(day, ctx)
     with ctx.engine.connect() as connection:
+        from regua.services.dispatching import call_list
+
         entries = call_list(connection, target, ctx.clock.now())
     if csv_file is not None:
         write_call_list(csv_file, entries)
@@ -327,6 +330,10 @@ def render_command(
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
     target = _day(day, ctx)
+    from regua.channels.call_scripts import load_call_script, render_call_script
+    from regua.channels.rendering import default_renderer
+    from regua.services.messages import PortalLinks, customer_preview
+
     renderer: TemplateRenderer = default_renderer()
     portal = PortalLinks(ctx.settings.portal_base_url, ctx.settings.webhook_secret)
     with ctx.engine.connect() as connection:

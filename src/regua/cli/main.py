@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -28,7 +28,9 @@ from regua.errors import InputError
 from regua.services import setup
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.reporting import PortfolioSummary
-from regua.services.simulation import SimulatedDay
+
+if TYPE_CHECKING:
+    from regua.services.simulation import SimulatedDay
 
 app = typer.Typer(
     name="regua",

@@ -17,6 +17,7 @@ from regua.config import Settings
 from regua.domain.money import format_brl
 from regua.errors import InputError
 from regua.services import setup
+from regua.services.cnab_returns import CnabImportResult, import_return_file
 from regua.services.payments_report import (
     DEFAULT_DAYS,
     DEFAULT_LIMIT,
@@ -24,7 +25,6 @@ from regua.services.payments_report import (
     StatusTotal,
     recent_payments,
 )
-from regua.services.reconciling import CnabImportResult, import_return_file
 
 STATUS_LABELS = {
     "applied": "aplicado",

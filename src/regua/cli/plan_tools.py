@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,8 +19,10 @@ from regua.domain.planning import CHANNEL_LABELS
 from regua.domain.policy import format_offset
 from regua.errors import InputError
 from regua.services import pausing, reporting, setup
-from regua.services.dispatching import DispatchResult
 from regua.services.planning import PlanResult, plan
+
+if TYPE_CHECKING:
+    from regua.services.dispatching import DispatchResult
 
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia do plano (AAAA-MM-DD). Padrão: hoje.")

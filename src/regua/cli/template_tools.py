@@ -7,22 +7,18 @@ Previews use `sample_context`; rendering with a real customer's data is `regua r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from regua.channels.call_scripts import lint_call_script, load_call_script, render_call_script
-from regua.channels.rendering import (
-    MESSAGE_CHANNELS,
-    TemplateLintIssue,
-    TemplateRenderer,
-    lint_template,
-    sample_context,
-)
 from regua.cli.output import JsonOption, cli_errors, console, fail, print_json
 from regua.clock import SystemClock, today_in
+
+if TYPE_CHECKING:
+    # Templates and call scripts (Jinja) are imported by the commands that render them.
+    from regua.channels.rendering import TemplateLintIssue
 
 templates_app = typer.Typer(
     help="Conferir o tom e visualizar os modelos de mensagem e roteiros de ligação.",
@@ -79,6 +75,9 @@ def _issues_table(issues: list[TemplateLintIssue]) -> Table:
 def lint_command(dir: DirOption = None, json_output: JsonOption = False) -> None:
     """Confere todos os modelos e roteiros: ameaças, constrangimento, terceiros, caixa alta,
     identificação do credor (CDC art. 42-A), opção de saída e tamanho. Sai com 1 se houver erro."""
+    from regua.channels.call_scripts import lint_call_script
+    from regua.channels.rendering import TemplateRenderer, lint_template
+
     renderer = TemplateRenderer(dir)
     templates, scripts = renderer.template_names(), renderer.script_names()
     issues: list[TemplateLintIssue] = []
@@ -131,6 +130,9 @@ def show_command(
     json_output: JsonOption = False,
 ) -> None:
     """Mostra um modelo montado com dados de exemplo."""
+    from regua.channels.call_scripts import load_call_script, render_call_script
+    from regua.channels.rendering import MESSAGE_CHANNELS, TemplateRenderer, sample_context
+
     renderer = TemplateRenderer(dir)
     today = today_in(SystemClock(), "America/Sao_Paulo")
     if channel == "phone":

@@ -127,6 +127,7 @@ def is_bank_business_day(d: date) -> bool:
     return d.weekday() < 5 and d not in _bank_holidays((d.year,))
 
 
+@lru_cache(maxsize=4096)  # a return file asks about the same few due dates 100,000 times
 def next_bank_business_day(d: date) -> date:
     """``d`` itself if it is a bank business day, else the next one."""
     while not is_bank_business_day(d):

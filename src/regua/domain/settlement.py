@@ -37,8 +37,11 @@ def apply_payment(
     """Split `amount_cents` paid on `paid_on` against an open principal of `balance_cents`."""
     if amount_cents < 0:
         raise ValueError("payment amount must not be negative")
-    owed = charges(balance_cents, due_date, paid_on, terms)
-    fees_due = owed.late_fee_cents + owed.interest_cents
+    if paid_on <= due_date and balance_cents >= 0:
+        fees_due = 0  # paid by the due date: on time whatever the calendar (return files: most)
+    else:
+        owed = charges(balance_cents, due_date, paid_on, terms)
+        fees_due = owed.late_fee_cents + owed.interest_cents
     fees_paid = min(amount_cents, fees_due)
     remaining = amount_cents - fees_paid
     principal_paid = min(remaining, balance_cents)

@@ -202,6 +202,8 @@ def _ddmmaa(text: str) -> date | None:
 
 def reasons_of(text: str) -> tuple[str, ...]:
     """Motivos: 2-character codes side by side; ``00`` and blanks mean none."""
+    if not text.strip(" ") or not text.strip("0"):  # all blank or all zeros: the usual case
+        return ()
     out = []
     for i in range(0, len(text) - 1, 2):
         code = text[i : i + 2]
@@ -225,8 +227,11 @@ def split_lines(data: bytes) -> list[str]:
     """Bytes -> lines without terminators (latin-1; CRLF, LF or CR; trailing EOF/blank dropped)."""
     text = data.decode("latin-1").rstrip("\x1a")
     if "\n" in text:
-        lines = text.split("\n")
-        lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+        if text.count("\n") == text.count("\r\n"):  # CRLF throughout: one split does it
+            lines = text.split("\r\n")
+        else:
+            lines = text.split("\n")
+            lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
     else:
         lines = text.split("\r")
     while lines and not lines[-1].strip(" \x1a"):

@@ -28,6 +28,20 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @dataclass(frozen=True)
+class PixRefund:
+    """One devolução of a Pix, as the PSP reports it inside the Pix."""
+
+    id: str  # the devolução id given when it was requested; unique per Pix
+    amount_cents: int
+    status: str  # EM_PROCESSAMENTO | DEVOLVIDO | NAO_REALIZADO
+    settled_at: datetime | None = None  # horario.liquidacao, once DEVOLVIDO
+
+    @property
+    def settled(self) -> bool:
+        return self.status == "DEVOLVIDO"
+
+
+@dataclass(frozen=True)
 class PixReceived:
     """One Pix credited to the receiver's account."""
 
@@ -37,6 +51,7 @@ class PixReceived:
     paid_at: datetime  # aware, UTC
     payer_info: str | None
     refunded_cents: int = 0  # sum of refunds (devoluções) already settled (status DEVOLVIDO)
+    refunds: tuple[PixRefund, ...] = ()  # every devolução reported, settled or not
 
 
 # --------------------------------------------------------------------------- signatures
@@ -144,28 +159,41 @@ def _pix_item(item: Any, where: str) -> PixReceived:
         raise _fail(f"{where}.horario", "campo ausente")
     paid_at = _instant(item["horario"], f"{where}.horario")
     payer_info = _optional_text(item, "infoPagador", f"{where}.infoPagador")
+    refunds = _refunds(item.get("devolucoes"), f"{where}.devolucoes")
     return PixReceived(
         end_to_end_id=e2e,
         txid=txid,
         amount_cents=amount,
         paid_at=paid_at,
         payer_info=payer_info,
-        refunded_cents=_refunded(item.get("devolucoes"), f"{where}.devolucoes"),
+        # Only settled refunds reduce what was received; EM_PROCESSAMENTO may still fail.
+        refunded_cents=sum(refund.amount_cents for refund in refunds if refund.settled),
+        refunds=refunds,
     )
 
 
-def _refunded(refunds: Any, where: str) -> int:
+def _refunds(refunds: Any, where: str) -> tuple[PixRefund, ...]:
     if refunds is None:
-        return 0
+        return ()
     if not isinstance(refunds, list):
         raise _fail(where, "lista esperada")
-    total = 0
+    found = []
     for index, refund in enumerate(refunds):
         field = f"{where}[{index}]"
         if not isinstance(refund, dict):
             raise _fail(field, "objeto esperado")
         amount = _amount_cents(refund.get("valor"), f"{field}.valor")
-        # Only settled refunds reduce what was received; EM_PROCESSAMENTO may still fail.
-        if refund.get("status") == "DEVOLVIDO":
-            total += amount
-    return total
+        # The id the receiver gave the devolução (BCB: [a-zA-Z0-9]{1,35}); the rtrId names
+        # the same devolução in the SPI. One of them tells a replay from a second devolução.
+        refund_id = _optional_text(refund, "id", f"{field}.id") or _optional_text(
+            refund, "rtrId", f"{field}.rtrId"
+        )
+        if refund_id is not None and not _TXID_RE.match(refund_id):
+            raise _fail(f"{field}.id", f"identificador inválido: {refund_id!r}")
+        status = _optional_text(refund, "status", f"{field}.status") or ""
+        settled_at = None
+        when = refund.get("horario")
+        if isinstance(when, dict) and when.get("liquidacao") is not None:
+            settled_at = _instant(when["liquidacao"], f"{field}.horario.liquidacao")
+        found.append(PixRefund(refund_id or str(index + 1), amount, status, settled_at))
+    return tuple(found)

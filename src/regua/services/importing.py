@@ -35,7 +35,7 @@ from regua.payments.boleto import BoletoError
 from regua.payments.boleto import parse as parse_boleto
 from regua.services import cells
 from regua.services.cells import CellError
-from regua.services.reconciling import apply_matched_payments
+from regua.services.settling import apply_matched_payments
 from regua.services.tabular import Progress, open_table, resolve_columns
 from regua.store.bulk import insert_ignoring_conflicts, update_by_id
 from regua.store.tables import (

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import Integer
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Text,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import ColumnElement, Select
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -56,3 +70,56 @@ def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
 def _add_days_postgresql(element: add_days, compiler: Any, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"({compiler.process(day, **kw)} + {element.days:d})"
+
+
+SHORT_LIST = 50  # up to this many keys an IN list is cheaper than one json_each parameter
+
+
+def one_of(
+    conn: Connection, column: Any, values: Sequence[Any], *, sized: bool = False
+) -> ColumnElement[bool]:
+    """``column IN values`` with the values sent as ONE parameter.
+
+    Both databases spend more on an IN list of thousands of parameters (SQLAlchemy expanding
+    them, the server parsing and planning them) than on the index lookups themselves: for
+    100,000 nosso números PostgreSQL took 6.5 s against 0.9 s with ``= ANY(:array)``, SQLite
+    0.57 s against 0.39 s reading them with ``json_each(:json)``. A short list (a webhook's
+    one invoice) stays literal on SQLite, where the subquery costs more than it saves; so does
+    a ``sized`` one, where the planner must see how few values there are to prefer the key.
+    """
+    if conn.dialect.name == "postgresql":
+        listed_values = list(values)
+        literal_text = _array_literal(listed_values)
+        if literal_text is not None:
+            return cast(
+                "ColumnElement[bool]",
+                column
+                == any_(sql_cast(bindparam(None, literal_text, type_=Text()), ARRAY(column.type))),
+            )
+        return cast(
+            "ColumnElement[bool]",
+            column == any_(bindparam(None, listed_values, type_=ARRAY(column.type))),
+        )
+    if sized or len(values) <= SHORT_LIST:
+        return cast("ColumnElement[bool]", column.in_(list(values)))
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values)), type_=String()))
+    )
+    return cast("ColumnElement[bool]", column.in_(listed))
+
+
+def _array_literal(values: Sequence[Any]) -> str | None:
+    """A PostgreSQL array literal (``{1,2}``, ``{"a","b"}``) for ints or strings, else None.
+
+    psycopg adapts a list element by element in Python, checking each string for characters to
+    quote; for 100,000 keys that costs more than the query. Written here in one join: every
+    string element is quoted, with backslash and double quote escaped as the array syntax asks.
+    """
+    if not values:
+        return None
+    first = values[0]
+    if type(first) is int and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if isinstance(first, str) and all(isinstance(v, str) for v in values):
+        return '{"' + '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values) + '"}'
+    return None

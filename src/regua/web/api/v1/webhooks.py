@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from regua.errors import ReguaError
 from regua.payments.webhooks import parse_pix_webhook, verify_signature
 from regua.services import setup
-from regua.services.reconciling import PixOutcome, PixResult, receive_pix
+from regua.services.pix_receipts import PixOutcome, PixResult, receive_pix
 from regua.web.deps import ContextDep, RawBody
 
 SIGNATURE_HEADER = "X-Regua-Signature"

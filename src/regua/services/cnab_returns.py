@@ -1,0 +1,357 @@
+"""CNAB 240/400 return files: parse, match each line to its invoice, apply the settlements.
+
+A line that cannot be read refuses the whole file before anything is written. Settlements are
+applied by `settling.reconcile` (idempotent by a key per line); reversals (CNAB 44, Bradesco
+22/40) undo the payment they name; other occurrences (entry confirmed, rejected, written off,
+protest) go to the invoice's timeline once. Lines nobody could match are listed with their line
+numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, String, func, select
+from sqlalchemy.sql.expression import ColumnElement
+
+from regua.domain.money import Cents
+from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
+from regua.services.settling import (
+    BATCH,
+    IncomingPayment,
+    IncomingReversal,
+    lookup_invoices,
+    reconcile,
+)
+from regua.store.bulk import chunks
+from regua.store.db import settings_for_batch_work
+from regua.store.sql import one_of
+from regua.store.tables import interactions, invoices
+
+NOT_FOUND = "título não encontrado"
+NOTHING_TO_REVERSE = "nenhum pagamento deste título a estornar"
+
+
+@dataclass(frozen=True)
+class UnmatchedLine:
+    """A line of a return file that regua could not tie to an invoice (or to a payment)."""
+
+    line: int
+    occurrence: str
+    occurrence_text: str
+    kind: str
+    nosso_numero: str
+    seu_numero: str
+    amount_cents: Cents
+    reason: str  # pt-BR
+
+
+@dataclass
+class CnabImportResult:
+    file: str
+    layout: str
+    bank_code: str
+    records: int = 0
+    settlements: int = 0  # settlement lines in the file
+    applied: int = 0  # new payments applied to an invoice
+    settled: int = 0  # invoices paid off by this file
+    partial: int = 0  # invoices that still have something open after a payment
+    amount_cents: Cents = 0  # money in the new payments (matched or not)
+    credit_cents: Cents = 0  # overpayments kept as the customers' credit
+    duplicates: int = 0  # settlement lines already imported before
+    unmatched_cents: Cents = 0
+    reversals: int = 0
+    occurrences: Counter[str] = field(default_factory=Counter)  # kind -> recorded on invoices
+    cancelled_actions: int = 0
+    thank_you_actions: int = 0
+    unmatched: list[UnmatchedLine] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["occurrences"] = dict(self.occurrences)
+        return data
+
+
+def import_return_file(
+    engine: Engine,
+    path: Path,
+    creditor_id: int,
+    now: datetime,
+    *,
+    day: date | None = None,
+) -> CnabImportResult:
+    """Import a CNAB 240/400 return file in one transaction.
+
+    A line that cannot be read refuses the whole file (`CnabError` naming the line) before
+    anything is written. Settlements become payments matched by nosso número, then seu número,
+    then the company's own reference; other occurrences go to the invoice's timeline.
+    """
+    parsed = parse_return(path.read_bytes(), filename=path.name)
+    with engine.begin() as conn:
+        # A file of 100,000 lines sorts and joins staged rows larger than the default work
+        # memory, in statements that JIT compilation would slow down.
+        settings_for_batch_work(conn)
+        return import_return(conn, parsed, path.name, creditor_id, now, day=day)
+
+
+def import_return(
+    conn: Connection,
+    parsed: ReturnFile,
+    filename: str,
+    creditor_id: int,
+    now: datetime,
+    *,
+    day: date | None = None,
+) -> CnabImportResult:
+    """`import_return_file` on a file already parsed, in the caller's transaction."""
+    result = CnabImportResult(filename, parsed.layout, parsed.bank_code, len(parsed.records))
+    records = parsed.records
+    matches = match_titles(conn, creditor_id, records)
+    incoming: list[IncomingPayment] = []
+    reversals: list[IncomingReversal] = []
+    notes: list[tuple[ReturnRecord, int]] = []
+    paid_lines: list[ReturnRecord] = []  # the record of each incoming payment, in order
+    reversal_lines: dict[str, ReturnRecord] = {}
+    for record, invoice_id in zip(records, matches, strict=True):
+        if record.kind == "settlement":
+            result.settlements += 1
+            payment = _cnab_payment(parsed, filename, record, invoice_id)
+            incoming.append(payment)
+            paid_lines.append(record)
+        elif invoice_id is None:
+            result.unmatched.append(_unmatched(record, NOT_FOUND))
+        elif record.kind == "reversal":
+            key = _cnab_key(parsed.bank_code, record)
+            reversals.append(
+                IncomingReversal(
+                    external_id=key,
+                    invoice_id=invoice_id,
+                    amount_cents=record.paid_cents,
+                    reversed_on=record.paid_on or record.credited_on or now.date(),
+                    reason=f"ocorrência {record.occurrence}: {record.occurrence_text}",
+                )
+            )
+            reversal_lines[key] = record
+        else:
+            notes.append((record, invoice_id))
+
+    outcome = reconcile(
+        conn, creditor_id, incoming, source="cnab", now=now, reversals=reversals, day=day
+    )
+    for done, record in zip(outcome.payments, paid_lines, strict=True):
+        if done.status == "duplicate":
+            result.duplicates += 1
+            if done.invoice_id is None:  # stored before and still without an invoice
+                result.unmatched.append(_unmatched(record, NOT_FOUND))
+            continue
+        result.amount_cents += done.amount_cents
+        if done.status == "unmatched":
+            result.unmatched_cents += done.amount_cents
+            result.unmatched.append(_unmatched(record, NOT_FOUND))
+            continue
+        result.applied += 1
+        result.credit_cents += done.credit_cents
+        if done.settled:
+            result.settled += 1
+        elif done.balance_cents:
+            result.partial += 1
+    for reversal in outcome.reversals:
+        if reversal.status == "reversed":
+            result.reversals += 1
+        elif reversal.status == "nothing_to_reverse":
+            result.unmatched.append(
+                _unmatched(reversal_lines[reversal.external_id], NOTHING_TO_REVERSE)
+            )
+    result.cancelled_actions = outcome.cancelled_actions
+    result.thank_you_actions = outcome.thank_you_actions
+    result.occurrences = _record_occurrences(conn, parsed.bank_code, notes, now)
+    result.unmatched.sort(key=lambda u: u.line)
+    return result
+
+
+def _cnab_key(bank_code: str, record: ReturnRecord) -> str:
+    """Stable id of one occurrence of one título: the same line in another import is the same."""
+    ref = record.nosso_numero or record.seu_numero or record.company_ref or f"linha{record.line}"
+    when = record.paid_on or record.credited_on
+    return f"cnab:{bank_code}:{ref}:{record.occurrence}:{when.isoformat() if when else '-'}"
+
+
+def _cnab_payment(
+    parsed: ReturnFile, filename: str, record: ReturnRecord, invoice_id: int | None
+) -> IncomingPayment:
+    # The data da ocorrência is the payment date; a bank that leaves it blank still credits.
+    paid_on = record.paid_on or record.credited_on or parsed.generated_on
+    assert paid_on is not None, "a settlement line always carries a date"
+    return IncomingPayment(
+        external_id=_cnab_key(parsed.bank_code, record),
+        amount_cents=record.paid_cents,
+        paid_on=paid_on,
+        invoice_id=invoice_id,
+        reference=record.nosso_numero or record.seu_numero or record.company_ref or None,
+        method="boleto",
+        note=None if invoice_id else f"{filename}, linha {record.line}",
+    )
+
+
+def _unmatched(record: ReturnRecord, reason: str) -> UnmatchedLine:
+    return UnmatchedLine(
+        line=record.line,
+        occurrence=record.occurrence,
+        occurrence_text=record.occurrence_text,
+        kind=record.kind,
+        nosso_numero=record.nosso_numero,
+        seu_numero=record.seu_numero,
+        amount_cents=record.paid_cents,
+        reason=reason,
+    )
+
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def normalise_nosso_numero(value: str) -> str:
+    """Digits without leading zeros: ``000123-4`` and ``1234`` are the same nosso número."""
+    if value.isascii() and value.isdigit():
+        return value.lstrip("0")
+    return _NOT_DIGITS.sub("", value).lstrip("0")
+
+
+def _normalised_column(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # The separators people type in a nosso número, then the leading zeros; both databases
+    # spell replace() and ltrim(text, characters) the same way.
+    for separator in ("-", ".", "/", " "):
+        column = func.replace(column, separator, "")
+    return func.ltrim(column, "0", type_=String())
+
+
+def match_titles(
+    conn: Connection, creditor_id: int, records: Sequence[ReturnRecord]
+) -> list[int | None]:
+    """The invoice of each record: by nosso número, then seu número, then the company's ref.
+
+    Set-based: one indexed IN query per batch and per key. The nosso número is compared as
+    digits without leading zeros; a stored form that is not found by its exact text (typed with
+    a dash, or with zeros the bank left out) is looked for once more with the column normalised.
+    """
+    found: list[int | None] = [None] * len(records)
+    by_nosso: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        key = normalise_nosso_numero(record.nosso_numero)
+        if key:
+            by_nosso[key].append(index)
+    if by_nosso:
+        texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
+        candidates = lookup_invoices(
+            conn, creditor_id, invoices.c.nosso_numero, texts, key_of=normalise_nosso_numero
+        )
+        missing = set(by_nosso) - set(candidates)
+        if missing:
+            candidates.update(
+                lookup_invoices(
+                    conn,
+                    creditor_id,
+                    _normalised_column(invoices.c.nosso_numero),
+                    missing,
+                    key_column=invoices.c.nosso_numero,
+                    key_of=normalise_nosso_numero,
+                    creditor_in_sql=True,
+                )
+            )
+        for key, indexes in by_nosso.items():
+            for index in indexes:
+                found[index] = candidates.get(key)
+    for attribute, columns in (
+        ("seu_numero", (invoices.c.number, invoices.c.external_id)),
+        ("company_ref", (invoices.c.external_id,)),
+    ):
+        wanted: dict[int, tuple[str, str]] = {}
+        for index, record in enumerate(records):
+            value = getattr(record, attribute).strip()
+            if found[index] is None and value:
+                wanted[index] = (value, value.lstrip("0") or value)
+        for column in columns:
+            if not wanted:
+                break
+            candidates = lookup_invoices(
+                conn,
+                creditor_id,
+                column,
+                {text for pair in wanted.values() for text in pair},
+                creditor_in_sql=True,
+            )
+            for index, (value, stripped) in list(wanted.items()):
+                match = candidates.get(value) or candidates.get(stripped)
+                if match is not None:
+                    found[index] = match
+                    del wanted[index]
+    return found
+
+
+def _record_occurrences(
+    conn: Connection,
+    bank_code: str,
+    notes: Sequence[tuple[ReturnRecord, int]],
+    now: datetime,
+) -> Counter[str]:
+    """Entry confirmed, rejected, written off, protest...: a "bank" line on the invoice's timeline.
+
+    The text names the occurrence and its date, so the same line imported again is recognised
+    by (invoice, text) and not written twice.
+    """
+    counts: Counter[str] = Counter()
+    if not notes:
+        return counts
+    owners = dict(
+        (invoice_id, customer_id)
+        for batch in chunks(sorted({invoice_id for _r, invoice_id in notes}), BATCH)
+        for invoice_id, customer_id in conn.execute(
+            select(invoices.c.id, invoices.c.customer_id).where(one_of(conn, invoices.c.id, batch))
+        )
+    )
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for record, invoice_id in notes:
+        when = record.paid_on or record.credited_on
+        detail = f"Banco {bank_code}, ocorrência {record.occurrence}: {record.occurrence_text}"
+        if when:
+            detail += f" em {when:%d/%m/%Y}"
+        if record.reasons:
+            detail += f" (motivos: {', '.join(record.reasons)})"
+        rows.setdefault(
+            (invoice_id, detail),
+            {
+                "customer_id": owners[invoice_id],
+                "invoice_id": invoice_id,
+                "at": now,
+                "kind": "bank",
+                "channel": None,
+                "detail": detail,
+                "data": {
+                    "bank": bank_code,
+                    "occurrence": record.occurrence,
+                    "kind": record.kind,
+                    "nosso_numero": record.nosso_numero,
+                    "reasons": list(record.reasons),
+                },
+            },
+        )
+    existing: set[tuple[int, str]] = set()
+    for batch in chunks(sorted(owners), BATCH):
+        existing.update(
+            (invoice_id, detail)
+            for invoice_id, detail in conn.execute(
+                select(interactions.c.invoice_id, interactions.c.detail).where(
+                    one_of(conn, interactions.c.invoice_id, batch), interactions.c.kind == "bank"
+                )
+            )
+        )
+    todo = [row for key, row in rows.items() if key not in existing]
+    for batch in chunks(todo, BATCH):
+        conn.execute(interactions.insert(), list(batch))
+    counts.update(row["data"]["kind"] for row in todo)
+    return counts

@@ -1,0 +1,194 @@
+"""PIX received through the PSP's webhook: each Pix applied to the invoice of its txid.
+
+Idempotent by endToEndId. A devolução (refund) the PSP reports for a Pix already applied is
+reversed once per refund id: the principal the Pix had paid is reopened and the timeline says
+so (`settling.reconcile` with reversals).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, select
+
+from regua.domain.money import Cents
+from regua.errors import NotFound
+from regua.payments.webhooks import PixReceived
+from regua.services.settling import (
+    IncomingPayment,
+    IncomingRefund,
+    RefundOutcome,
+    known_payments,
+    lookup_invoices,
+    reconcile,
+    refund_key,
+)
+from regua.store.tables import creditors, invoices
+
+SOURCE = "pix"
+
+
+@dataclass(frozen=True)
+class PixOutcome:
+    end_to_end_id: str
+    txid: str | None
+    status: Literal["applied", "unmatched", "duplicate", "refunded"]
+    amount_cents: Cents
+    invoice_external_id: str | None = None
+    invoice_number: str | None = None
+    applied_cents: Cents = 0
+    fees_cents: Cents = 0
+    credit_cents: Cents = 0
+    balance_cents: Cents | None = None
+    invoice_status: str | None = None
+
+
+@dataclass
+class PixResult:
+    items: list[PixOutcome]
+    cancelled_actions: int = 0
+    thank_you_actions: int = 0
+
+    def with_status(self, status: str) -> list[PixOutcome]:
+        return [item for item in self.items if item.status == status]
+
+
+def receive_pix(
+    engine: Engine, creditor_id: int, received: Sequence[PixReceived], *, now: datetime
+) -> PixResult:
+    """Apply the Pix of one webhook call in one transaction, matched by txid.
+
+    Idempotent by endToEndId (source "pix"). A Pix whose txid matches no invoice is stored as
+    unmatched money: the PSP gets a success answer and does not retry forever. The payment
+    date is the instant of the Pix in the creditor's time zone.
+
+    Settled devoluções (status DEVOLVIDO) give money back, once per devolução id: a Pix given
+    back whole before regua ever applied it is not stored ("refunded"); otherwise the Pix is
+    applied and each devolução reverses its part (`settling.reconcile` with refunds), also when
+    it is reported after the Pix was applied.
+    """
+    with engine.begin() as conn:
+        return _receive_pix(conn, creditor_id, received, now)
+
+
+def _receive_pix(
+    conn: Connection, creditor_id: int, received: Sequence[PixReceived], now: datetime
+) -> PixResult:
+    zone = ZoneInfo(_creditor_timezone(conn, creditor_id))
+    txids = sorted({item.txid for item in received if item.txid})
+    by_txid: dict[str, int] = {}
+    if txids:
+        by_txid = lookup_invoices(conn, creditor_id, invoices.c.pix_txid, txids)
+    stored = known_payments(conn, creditor_id, SOURCE, [item.end_to_end_id for item in received])
+    given_back: set[str] = set()  # given back whole before it was ever applied
+    incoming: list[IncomingPayment] = []
+    refunds: list[IncomingRefund] = []
+    for item in received:
+        if item.end_to_end_id not in stored and item.amount_cents - item.refunded_cents <= 0:
+            given_back.add(item.end_to_end_id)
+            continue
+        incoming.append(
+            IncomingPayment(
+                external_id=item.end_to_end_id,
+                amount_cents=item.amount_cents,
+                paid_on=item.paid_at.astimezone(zone).date(),
+                invoice_id=by_txid.get(item.txid) if item.txid else None,
+                reference=item.txid,
+                method="pix",
+                note=(item.payer_info or "")[:400] or None,
+            )
+        )
+        refunds.extend(
+            IncomingRefund(
+                external_id=refund_key(item.end_to_end_id, refund.id),
+                payment_external_id=item.end_to_end_id,
+                amount_cents=refund.amount_cents,
+                refunded_on=(refund.settled_at or now).astimezone(zone).date(),
+                reason=f"devolução Pix {refund.id}",
+            )
+            for refund in item.refunds
+            if refund.settled
+        )
+    outcome = reconcile(conn, creditor_id, incoming, source=SOURCE, now=now, refunds=refunds)
+    refunded: dict[str, list[RefundOutcome]] = defaultdict(list)
+    for done in outcome.refunds:
+        if done.status == "refunded":
+            refunded[done.payment_external_id].append(done)
+    invoice_ids = {p.invoice_id for p in outcome.payments if p.invoice_id}
+    numbers = {
+        row.id: row
+        for row in conn.execute(
+            select(invoices.c.id, invoices.c.external_id, invoices.c.number).where(
+                invoices.c.id.in_(sorted(invoice_ids))
+            )
+        )
+    }
+    by_e2e = {p.external_id: p for p in outcome.payments}
+    items = []
+    for item in received:
+        if item.end_to_end_id in given_back:
+            items.append(PixOutcome(item.end_to_end_id, item.txid, "refunded", 0))
+            continue
+        payment = by_e2e[item.end_to_end_id]
+        invoice = numbers.get(payment.invoice_id) if payment.invoice_id else None
+        found = PixOutcome(
+            end_to_end_id=item.end_to_end_id,
+            txid=item.txid,
+            status=payment.status,
+            amount_cents=payment.amount_cents,
+            invoice_external_id=invoice.external_id if invoice else None,
+            invoice_number=invoice.number if invoice else None,
+            applied_cents=payment.applied_cents,
+            fees_cents=payment.fees_cents,
+            credit_cents=payment.credit_cents,
+            balance_cents=payment.balance_cents,
+            invoice_status=payment.invoice_status,
+        )
+        back = refunded.pop(item.end_to_end_id, [])
+        if back:
+            # Given back in this call: what stayed, and the invoice as the refunds left it. A Pix
+            # applied by an earlier call is reported as refunded, with the amount given back.
+            last = back[-1]
+            given = sum(done.amount_cents for done in back)
+            fees = sum(done.fees_cents for done in back)
+            principal = sum(done.principal_cents for done in back)
+            credit = sum(done.credit_cents for done in back)
+            if payment.status == "duplicate":
+                found = replace(found, status="refunded", amount_cents=given)
+            else:
+                found = replace(
+                    found,
+                    amount_cents=found.amount_cents - given,
+                    applied_cents=found.applied_cents - principal - fees,
+                    fees_cents=found.fees_cents - fees,
+                    credit_cents=found.credit_cents - credit,
+                )
+            found = replace(
+                found, balance_cents=last.balance_cents, invoice_status=last.invoice_status
+            )
+            if found.invoice_number is None and last.invoice_id is not None:
+                row = _invoice_names(conn, last.invoice_id)
+                found = replace(found, invoice_external_id=row[0], invoice_number=row[1])
+        items.append(found)
+    return PixResult(items, outcome.cancelled_actions, outcome.thank_you_actions)
+
+
+def _invoice_names(conn: Connection, invoice_id: int) -> tuple[str, str]:
+    row = conn.execute(
+        select(invoices.c.external_id, invoices.c.number).where(invoices.c.id == invoice_id)
+    ).one()
+    return str(row.external_id), str(row.number)
+
+
+def _creditor_timezone(conn: Connection, creditor_id: int) -> str:
+    zone = conn.execute(
+        select(creditors.c.timezone).where(creditors.c.id == creditor_id)
+    ).scalar_one_or_none()
+    if zone is None:
+        raise NotFound(f"credor {creditor_id} não existe: rode `regua init` primeiro")
+    return str(zone)

@@ -1,0 +1,339 @@
+"""What follows a settlement: pending collection actions cancelled, a thank-you planned.
+
+`cancel_pending_actions` and `plan_thank_you` run after payments are applied (`settling`);
+`cancel_thank_you` after a reversal reopened an invoice whose thank-you was not sent yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, exists, literal, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Select
+
+from regua.domain.planning import ContactPoint, choose_channel
+from regua.domain.policy import Policy, select_policy
+from regua.policies.loader import load_policy_text
+from regua.services.policies import active_policies
+from regua.store.bulk import chunks
+from regua.store.sql import one_of
+from regua.store.staging import INT, JSON_TEXT, TEXT, staged
+from regua.store.tables import action_invoices, actions, contacts, customers, invoices, policies
+
+BATCH = 5_000
+THANK_YOU_STEP = "agradecimento"
+CANCEL_REASON = "título pago antes do envio"
+THANK_YOU_CANCEL_REASON = "pagamento estornado antes do envio"
+
+
+def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
+    """Cancel planned collection actions about `invoice_ids` that no longer cover anything open.
+
+    The same rule as `planning.cancel_settled_actions`, which sweeps the whole creditor before
+    planning; here only the actions of the invoices just settled are looked at, so a webhook
+    costs a few index lookups. An action that also covers another invoice still open stays: it
+    goes on for that one.
+    """
+    still_open = exists().where(
+        action_invoices.c.action_id == actions.c.id,
+        action_invoices.c.invoice_id == invoices.c.id,
+        invoices.c.status == "open",
+        invoices.c.balance_cents > 0,
+    )
+    cancelled = 0
+    for batch in chunks(sorted(invoice_ids), BATCH):
+        # Ids first, then the update by key: with a subquery SQLite walks every planned
+        # action of every day (the status index) for each batch.
+        about = sorted(
+            set(
+                conn.execute(
+                    select(action_invoices.c.action_id).where(
+                        one_of(conn, action_invoices.c.invoice_id, batch)
+                    )
+                ).scalars()
+            )
+        )
+        if not about:
+            continue
+        outcome = conn.execute(
+            update(actions)
+            .where(
+                one_of(conn, actions.c.id, about, sized=True),
+                actions.c.purpose == "collection",
+                actions.c.status == "planned",
+                ~still_open,
+            )
+            .values(status="cancelled", reason=CANCEL_REASON)
+        )
+        cancelled += int(outcome.rowcount or 0)
+    return cancelled
+
+
+_STAGED_THANK_YOU = (
+    ("customer_id", INT),
+    ("policy_name", TEXT),
+    ("policy_version", TEXT),
+    ("segment", TEXT),
+    ("channel", TEXT),
+    ("contact_value", TEXT),
+    ("template", TEXT),
+    ("status", TEXT),
+    ("reason", TEXT),
+    ("evidence", JSON_TEXT),
+    ("cost_cents", INT),
+)
+_STAGED_LINK = (("customer_id", INT), ("invoice_id", INT))
+
+
+def plan_thank_you(
+    conn: Connection,
+    creditor_id: int,
+    settled: dict[int, int],
+    day: date,
+    now: datetime,
+) -> int:
+    """One thank-you action per customer for `settled` (invoice id -> customer id) on `day`.
+
+    The customer's policy (`select_policy`) names the template and the channels; the first
+    reachable channel is used (`choose_channel`). No reachable channel: the action is stored as
+    skipped with why, as the planner does. Unique per (customer, day, purpose): a second
+    settlement the same day adds its invoice to the same thank-you. Returns how many actions
+    were created.
+    """
+    if not settled:
+        return 0
+    by_customer: dict[int, list[int]] = defaultdict(list)
+    for invoice_id, customer_id in sorted(settled.items()):
+        by_customer[customer_id].append(invoice_id)
+    active = _active_policies(conn, creditor_id, now)
+    chosen: dict[tuple[str, str], Policy] = {}  # (segment, tags) -> policy: a handful of pairs
+    rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, int]] = []
+    for batch in chunks(sorted(by_customer), BATCH):
+        people = conn.execute(
+            select(customers.c.id, customers.c.segment, customers.c.tags).where(
+                one_of(conn, customers.c.id, batch), customers.c.anonymised_at.is_(None)
+            )
+        ).all()
+        points: dict[int, dict[str, tuple[ContactPoint, ...]]] = {}
+        for customer_id, channel, value, opted_out, invalid in conn.execute(
+            select(
+                contacts.c.customer_id,
+                contacts.c.channel,
+                contacts.c.value,
+                # Whether, not when: no instant to convert for each of the contacts.
+                contacts.c.opted_out_at.is_not(None),
+                contacts.c.invalid_at.is_not(None),
+            )
+            .where(one_of(conn, contacts.c.customer_id, batch))
+            .order_by(contacts.c.customer_id, contacts.c.id)
+        ).all():
+            point = ContactPoint(value, bool(opted_out), bool(invalid))
+            reach = points.get(customer_id)
+            if reach is None:
+                points[customer_id] = {channel: (point,)}
+            else:
+                reach[channel] = (*reach.get(channel, ()), point)
+        for customer_id, segment, tags in people:
+            segment = segment or "novo"
+            policy = chosen.get((segment, tags or ""))
+            if policy is None:
+                policy = select_policy(active, segment, [t for t in (tags or "").split(",") if t])
+                chosen[(segment, tags or "")] = policy
+            if policy.thank_you is None:
+                continue
+            invoice_ids = by_customer[customer_id]
+            rows.append(
+                _thank_you_row(
+                    customer_id, policy, segment, points.get(customer_id, {}), invoice_ids
+                )
+            )
+            links += [(customer_id, invoice_id) for invoice_id in invoice_ids]
+    if not rows:
+        return 0
+    with staged(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
+        s = stage.c
+        created = conn.execute(
+            _on_conflict_do_nothing(
+                conn,
+                actions,
+                [
+                    "creditor_id",
+                    "customer_id",
+                    "purpose",
+                    "planned_for",
+                    "policy_name",
+                    "policy_version",
+                    "step_id",
+                    "step_offset",
+                    "segment",
+                    "channel",
+                    "contact_value",
+                    "template",
+                    "status",
+                    "reason",
+                    "evidence",
+                    "cost_cents",
+                    "created_at",
+                ],
+                select(
+                    literal(creditor_id, actions.c.creditor_id.type),
+                    s.customer_id,
+                    literal("thank_you", actions.c.purpose.type),
+                    literal(day, actions.c.planned_for.type),
+                    s.policy_name,
+                    s.policy_version,
+                    literal(THANK_YOU_STEP, actions.c.step_id.type),
+                    literal(0, actions.c.step_offset.type),
+                    s.segment,
+                    s.channel,
+                    s.contact_value,
+                    s.template,
+                    s.status,
+                    s.reason,
+                    s.evidence,
+                    s.cost_cents,
+                    literal(now, actions.c.created_at.type),
+                )
+                .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+                .order_by(s.customer_id),
+                ("customer_id", "planned_for", "purpose"),
+            ),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+    # A thank-you already planned today for the customer also thanks for these invoices; one
+    # already sent is not edited.
+    with staged(conn, "thank_you_links", _STAGED_LINK, links) as stage:
+        conn.execute(
+            _on_conflict_do_nothing(
+                conn,
+                action_invoices,
+                ["action_id", "invoice_id", "step_id"],
+                select(
+                    actions.c.id,
+                    stage.c.invoice_id,
+                    literal(THANK_YOU_STEP, action_invoices.c.step_id.type),
+                )
+                .select_from(stage)
+                .join(
+                    actions,
+                    and_(
+                        actions.c.customer_id == stage.c.customer_id,
+                        actions.c.planned_for == literal(day, actions.c.planned_for.type),
+                        actions.c.purpose == "thank_you",
+                        actions.c.status.in_(("planned", "skipped")),
+                    ),
+                )
+                .where(true()),
+                ("action_id", "invoice_id"),
+            )
+        )
+    return int(created or 0)
+
+
+def _on_conflict_do_nothing(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    query: Select[Any],
+    conflict_columns: Sequence[str],
+) -> Any:
+    """``INSERT INTO table (names) <query> ON CONFLICT (conflict_columns) DO NOTHING``."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .from_select(list(names), query)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+    )
+
+
+def _active_policies(conn: Connection, creditor_id: int, now: datetime) -> list[Policy]:
+    """`policies.active_policies`, with each stored text parsed once per process.
+
+    Parsing and checking a policy costs ~7 ms; a webhook that settles one invoice would spend
+    most of its time on it. The text is the key, so a new version is parsed when it appears.
+    """
+    rows = conn.execute(
+        select(policies.c.name, policies.c.source)
+        .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
+        .order_by(policies.c.name)
+    ).all()
+    if not rows:
+        return active_policies(conn, creditor_id, now)  # installs the packaged defaults
+    return [_parsed_policy(source, f"{name}.yaml") for name, source in rows]
+
+
+@lru_cache(maxsize=64)
+def _parsed_policy(text: str, source: str) -> Policy:
+    return load_policy_text(text, source)
+
+
+_EVIDENCE_HEAD = '{"motivo": ' + json.dumps("título pago") + ', "invoices": ['
+
+
+def _evidence(invoice_ids: list[int], tried: dict[str, str]) -> str:
+    """``json.dumps({"motivo": "título pago", "invoices": ..., "channels": tried})``.
+
+    Written out because a return file plans tens of thousands of thank-yous whose channel
+    part repeats: the same few (channel, outcome) sets are serialised once each.
+    """
+    ids = ", ".join(map(str, invoice_ids))
+    return f'{_EVIDENCE_HEAD}{ids}], "channels": {_channels_json(tuple(tried.items()))}}}'
+
+
+@lru_cache(maxsize=256)
+def _channels_json(tried: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(tried))
+
+
+def _thank_you_row(
+    customer_id: int,
+    policy: Policy,
+    segment: str,
+    reach: dict[str, tuple[ContactPoint, ...]],
+    invoice_ids: list[int],
+) -> tuple[Any, ...]:
+    """A staged thank-you action (see `_STAGED_THANK_YOU`)."""
+    assert policy.thank_you is not None
+    channel, value, tried = choose_channel(policy.thank_you.channels, reach)
+    return (
+        customer_id,
+        policy.name,
+        policy.version,
+        segment,
+        channel,
+        value,
+        policy.thank_you.template,
+        "planned" if channel else "skipped",
+        None
+        if channel
+        else "sem canal disponível: " + "; ".join(f"{c}: {why}" for c, why in tried.items()),
+        _evidence(invoice_ids, tried),
+        int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
+    )
+
+
+def cancel_thank_you(conn: Connection, invoice_ids: Sequence[int]) -> None:
+    """A thank-you not yet sent for invoices that are open again would thank for nothing."""
+    still_paid = exists().where(
+        action_invoices.c.action_id == actions.c.id,
+        action_invoices.c.invoice_id == invoices.c.id,
+        invoices.c.status == "paid",
+    )
+    about = select(action_invoices.c.action_id).where(action_invoices.c.invoice_id.in_(invoice_ids))
+    conn.execute(
+        update(actions)
+        .where(
+            actions.c.id.in_(about),
+            actions.c.purpose == "thank_you",
+            actions.c.status == "planned",
+            ~still_paid,
+        )
+        .values(status="cancelled", reason=THANK_YOU_CANCEL_REASON)
+    )
