@@ -9,7 +9,6 @@ from sqlalchemy import Engine, select
 
 from regua.store.bulk import (
     STAGE_FROM,
-    among,
     insert_ignoring_conflicts,
     insert_rows,
     upsert,
@@ -141,19 +140,3 @@ def test_insert_ignoring_conflicts_keeps_the_first_row_and_json_survives(
     assert len(rows) == count
     assert {row.step_id for row in rows} == {"first"}
     assert rows[0].evidence == {"janela": "08:00-20:00", "contatos_semana": 1, "uf": "SP"}
-
-
-def test_among_selects_exactly_the_given_rows_in_every_statement(
-    engine: Engine, creditor_id: int
-) -> None:
-    count = STAGE_FROM * 3
-    _portfolio(engine, creditor_id, count)
-    wanted = set(range(2, count + 1, 7))
-    with engine.begin() as connection, among(connection, iter(wanted)) as within:
-        amounts = connection.execute(
-            select(invoices.c.amount_cents).where(within(invoices.c.id))
-        ).scalars()
-        assert sorted(amounts) == sorted(10_000 + i for i in wanted)
-        # the same ids again, on another table
-        names = connection.execute(select(customers.c.name).where(within(customers.c.id)))
-        assert sorted(names.scalars()) == sorted(f"Cliente {i}" for i in wanted)

@@ -1,12 +1,41 @@
-"""Changes to how a customer may be reached: opt-outs (SAIR, PARE) and invalid addresses."""
+"""How customers may be reached: their contact points, opt-outs (SAIR, PARE), invalid addresses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, select, update
 
+from regua.domain.planning import ContactPoint
+from regua.store.sql import one_of
 from regua.store.tables import contacts, customers, interactions
+
+Reach = dict[str, tuple[ContactPoint, ...]]  # channel -> the customer's points, oldest first
+
+
+def contact_points(connection: Connection, customer_ids: Sequence[int]) -> dict[int, Reach]:
+    """Each customer's contact points by channel, as the channel choice reads them."""
+    points: dict[int, Reach] = {}
+    for customer_id, channel, value, opted_out, invalid in connection.execute(
+        select(
+            contacts.c.customer_id,
+            contacts.c.channel,
+            contacts.c.value,
+            # Whether, not when: no instant to convert for each of the contacts.
+            contacts.c.opted_out_at.is_not(None),
+            contacts.c.invalid_at.is_not(None),
+        )
+        .where(one_of(connection, contacts.c.customer_id, customer_ids))
+        .order_by(contacts.c.customer_id, contacts.c.id)
+    ):
+        point = ContactPoint(value, bool(opted_out), bool(invalid))
+        reach = points.get(customer_id)
+        if reach is None:
+            points[customer_id] = {channel: (point,)}
+        else:
+            reach[channel] = (*reach.get(channel, ()), point)
+    return points
 
 
 def opt_out(

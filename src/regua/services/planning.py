@@ -7,7 +7,7 @@ memory (`invoice_steps`) is advanced only for actions actually inserted.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,17 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, Date, and_, case, exists, func, literal, or_, select, update
 
 from regua.domain.planning import (
-    ContactPoint,
     CustomerState,
     OpenInvoice,
     PlannedAction,
     plan_day,
 )
 from regua.domain.policy import Policy
+from regua.services.contacts import contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
 from regua.store.bulk import (
-    among,
     chunks,
     insert_new_returning,
     insert_rows,
@@ -34,12 +33,11 @@ from regua.store.bulk import (
     upsert,
 )
 from regua.store.db import settings_for_batch_work
-from regua.store.sql import add_days
+from regua.store.sql import add_days, one_of
 from regua.store.tables import (
     NO_MORE_STEPS,
     action_invoices,
     actions,
-    contacts,
     customers,
     invoice_steps,
     invoices,
@@ -216,10 +214,11 @@ def _advance_step_days(
     ids = [inv.id for inv in examined if inv.id not in deferred_invoice_ids]
     # in slices: a million ids in one parameter is a few hundred megabytes on the way out
     for batch in chunks(ids, 100_000):
-        with among(connection, batch) as within:
-            connection.execute(
-                update(invoices).where(within(invoices.c.id)).values(next_step_on=next_day)
-            )
+        connection.execute(
+            update(invoices)
+            .where(one_of(connection, invoices.c.id, batch))
+            .values(next_step_on=next_day)
+        )
     deferred = sorted(deferred_invoice_ids)
     for batch in chunks(deferred, BATCH):
         connection.execute(
@@ -237,47 +236,34 @@ def _customer_states(
 ) -> dict[int, CustomerState]:
     states: dict[int, CustomerState] = {}
     week_start = day - timedelta(days=6)
-    with among(connection, customer_ids) as within:
-        points: dict[int, dict[str, list[ContactPoint]]] = defaultdict(lambda: defaultdict(list))
-        # flags, not the instants: parsing a timestamp per contact costs more than the plan
-        for cid, channel, value, opted_out, invalid in connection.execute(
-            select(
-                contacts.c.customer_id,
-                contacts.c.channel,
-                contacts.c.value,
-                contacts.c.opted_out_at.is_not(None),
-                contacts.c.invalid_at.is_not(None),
+    wanted = sorted(customer_ids)
+    points = contact_points(connection, wanted)
+    counts: dict[int, int] = dict(
+        connection.execute(
+            select(actions.c.customer_id, func.count())
+            .where(
+                one_of(connection, actions.c.customer_id, wanted),
+                actions.c.planned_for >= week_start,
+                actions.c.planned_for < day,
+                actions.c.purpose == "collection",
+                actions.c.status.in_(COUNTED),
             )
-            .where(within(contacts.c.customer_id))
-            .order_by(contacts.c.customer_id, contacts.c.id)
-        ):
-            points[cid][channel].append(ContactPoint(value, bool(opted_out), bool(invalid)))
-        counts: dict[int, int] = dict(
-            connection.execute(
-                select(actions.c.customer_id, func.count())
-                .where(
-                    within(actions.c.customer_id),
-                    actions.c.planned_for >= week_start,
-                    actions.c.planned_for < day,
-                    actions.c.purpose == "collection",
-                    actions.c.status.in_(COUNTED),
-                )
-                .group_by(actions.c.customer_id)
-            ).all()
+            .group_by(actions.c.customer_id)
+        ).all()
+    )
+    for cid, segment, uf, tags in connection.execute(
+        select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
+            one_of(connection, customers.c.id, wanted)
         )
-        for cid, segment, uf, tags in connection.execute(
-            select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
-                within(customers.c.id)
-            )
-        ):
-            states[cid] = CustomerState(
-                id=cid,
-                segment=segment or "novo",
-                uf=uf,
-                tags=tuple(t for t in (tags or "").split(",") if t),
-                contacts={ch: tuple(pts) for ch, pts in points[cid].items()},
-                contacts_last_7_days=int(counts.get(cid, 0)),
-            )
+    ):
+        states[cid] = CustomerState(
+            id=cid,
+            segment=segment or "novo",
+            uf=uf,
+            tags=tuple(t for t in (tags or "").split(",") if t),
+            contacts=points.get(cid, {}),
+            contacts_last_7_days=int(counts.get(cid, 0)),
+        )
     return states
 
 

@@ -20,11 +20,12 @@ from sqlalchemy.sql.expression import Select
 from regua.domain.planning import ContactPoint, choose_channel
 from regua.domain.policy import Policy, select_policy
 from regua.policies.loader import load_policy_text
+from regua.services.contacts import contact_points
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
 from regua.store.staging import INT, JSON_TEXT, TEXT, staged
-from regua.store.tables import action_invoices, actions, contacts, customers, invoices, policies
+from regua.store.tables import action_invoices, actions, customers, invoices, policies
 
 BATCH = 5_000
 THANK_YOU_STEP = "agradecimento"
@@ -121,25 +122,7 @@ def plan_thank_you(
                 one_of(conn, customers.c.id, batch), customers.c.anonymised_at.is_(None)
             )
         ).all()
-        points: dict[int, dict[str, tuple[ContactPoint, ...]]] = {}
-        for customer_id, channel, value, opted_out, invalid in conn.execute(
-            select(
-                contacts.c.customer_id,
-                contacts.c.channel,
-                contacts.c.value,
-                # Whether, not when: no instant to convert for each of the contacts.
-                contacts.c.opted_out_at.is_not(None),
-                contacts.c.invalid_at.is_not(None),
-            )
-            .where(one_of(conn, contacts.c.customer_id, batch))
-            .order_by(contacts.c.customer_id, contacts.c.id)
-        ).all():
-            point = ContactPoint(value, bool(opted_out), bool(invalid))
-            reach = points.get(customer_id)
-            if reach is None:
-                points[customer_id] = {channel: (point,)}
-            else:
-                reach[channel] = (*reach.get(channel, ()), point)
+        points = contact_points(conn, batch)
         for customer_id, segment, tags in people:
             segment = segment or "novo"
             policy = chosen.get((segment, tags or ""))

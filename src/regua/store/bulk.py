@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Column,
     Connection,
-    MetaData,
     Table,
-    any_,
     bindparam,
     select,
     true,
@@ -22,12 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from regua.store.tables import Id
+from regua.store.staging import as_tuples, copy_rows, staged_like
 
 # Below this many rows an executemany is as quick as staging and keeps the statement simple.
 STAGE_FROM = 500
-ANALYZE_FROM = 10_000
-_stage_names = itertools.count(1)
 
 
 def insert_ignoring_conflicts(
@@ -42,7 +33,7 @@ def insert_ignoring_conflicts(
     columns = list(conflict_columns)
     if connection.dialect.name == "postgresql" and len(rows) >= STAGE_FROM:
         names = list(rows[0])
-        with staged(connection, table, names, rows) as stage:
+        with staged_like(connection, table, names, rows) as stage:
             connection.execute(
                 postgresql.insert(table)
                 .from_select(names, select(*stage.c))
@@ -99,7 +90,7 @@ def upsert(
         # would in the executemany below.
         last = {tuple(row[k] for k in key_columns): row for row in rows}
         names = list(rows[0])
-        with staged(connection, table, names, list(last.values())) as stage:
+        with staged_like(connection, table, names, list(last.values())) as stage:
             staged_insert = postgresql.insert(table).from_select(names, select(*stage.c))
             connection.execute(
                 staged_insert.on_conflict_do_update(
@@ -133,7 +124,7 @@ def insert_new_returning(
         return []
     names = list(rows[0])
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    with staged(connection, table, names, rows) as stage:
+    with staged_like(connection, table, names, rows) as stage:
         statement = (
             dialect.insert(table)
             # SQLite reads `SELECT ... FROM stage ON CONFLICT` as a join's ON without a WHERE.
@@ -149,87 +140,10 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return
     if connection.dialect.name == "postgresql" and len(rows) >= STAGE_FROM:
-        _copy(connection, table, list(rows[0]), rows)
+        names = list(rows[0])
+        copy_rows(connection, table, names, as_tuples(table, names, rows))
     else:
         connection.execute(table.insert(), list(rows))
-
-
-@contextmanager
-def staged(
-    connection: Connection,
-    like: Table,
-    names: Sequence[str],
-    rows: Iterable[dict[str, Any]],
-) -> Iterator[Table]:
-    """A temporary table holding `rows`, with the named columns of `like`, for set-based SQL.
-
-    PostgreSQL fills it with COPY: psycopg's executemany sends one statement per row, which
-    costs several times more than the rows themselves. SQLite fills it with executemany, which
-    is already a tight loop in C. The table is dropped on the way out.
-    """
-    stage = Table(
-        f"regua_stage_{next(_stage_names)}",
-        MetaData(),
-        *(Column(name, like.c[name].type) for name in names),
-        prefixes=["TEMPORARY"],
-    )
-    stage.create(connection)
-    try:
-        if connection.dialect.name == "postgresql":
-            if _copy(connection, stage, names, rows) >= ANALYZE_FROM:
-                # A temporary table has no statistics until analysed; without them a join
-                # against a large one may be planned as a nested loop.
-                connection.exec_driver_sql(f'ANALYZE "{stage.name}"')
-        else:
-            # in slices: a million row dicts at once would hold hundreds of megabytes
-            source = iter(rows)
-            while batch := list(itertools.islice(source, 10_000)):
-                connection.execute(stage.insert(), batch)
-        yield stage
-    finally:
-        stage.drop(connection)
-
-
-@contextmanager
-def among(connection: Connection, ids: Iterable[int]) -> Iterator[Callable[[Any], Any]]:
-    """`within(column)`: a condition `column IN ids` for any number of ids, as a context manager.
-
-    PostgreSQL gets one array parameter (`= ANY(...)`), which it answers with index lookups
-    for a few thousand ids and a hashed scan for a million; SQLite gets a staged temporary
-    table, since it allows only so many parameters in one statement.
-    """
-    if connection.dialect.name == "postgresql":
-        values = list(ids)
-        yield (
-            lambda column: (
-                column == any_(bindparam(None, values, type_=postgresql.ARRAY(Id), unique=True))
-            )
-        )
-        return
-    holder = Table("ids", MetaData(), Column("id", Id))
-    with staged(connection, holder, ["id"], ({"id": value} for value in ids)) as stage:
-        yield lambda column: column.in_(select(stage.c.id))
-
-
-def _copy(
-    connection: Connection, table: Table, names: Sequence[str], rows: Iterable[dict[str, Any]]
-) -> int:
-    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
-    columns = ", ".join(f'"{name}"' for name in names)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    count = 0
-    with cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            count += 1
-            copy.write_row(
-                [
-                    json.dumps(row[name])
-                    if name in json_columns and row[name] is not None
-                    else row[name]
-                    for name in names
-                ]
-            )
-    return count
 
 
 def refresh_statistics(connection: Connection, *tables: Table) -> None:

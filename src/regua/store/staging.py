@@ -9,14 +9,16 @@ need processing (instants, constants) are bound once.
 
 Values are plain Python: int, str, bool, None, and dates as ISO text (``YYYY-MM-DD``), which is
 how SQLite stores a `Date` and what PostgreSQL reads for a ``date`` column. A `JSON` column takes
-the JSON text.
+the JSON text. `staged_like` takes dict rows shaped like a real table's instead, with any of its
+column types, for the generic bulk writes of `store.bulk`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import count
+from itertools import count, islice
 from typing import Any
 
 from sqlalchemy import (
@@ -89,22 +91,77 @@ def staged(
 def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
     names = [column.name for column in table.columns]
     if conn.dialect.name == "postgresql":
-        raw: Any = conn.connection.dbapi_connection  # psycopg 3
-        with raw.cursor() as cursor:
-            statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if len(rows) >= ANALYZE_FROM:
-                # A temporary table has no statistics until analysed: without them the planner
-                # guesses its size and may scan a whole table instead of using its key.
-                cursor.execute(f"ANALYZE {table.name}")
+        analyse_if_large(conn, table, copy_rows(conn, table, names, rows))
         return
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
         rows if isinstance(rows, list) else list(rows),
     )
+
+
+def copy_rows(
+    conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """``COPY table (names) FROM STDIN`` of plain tuples, on PostgreSQL; how many rows."""
+    raw: Any = conn.connection.dbapi_connection  # psycopg 3
+    columns = ", ".join(f'"{name}"' for name in names)
+    count = 0
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def analyse_if_large(conn: Connection, table: Table, rows: int) -> None:
+    if rows >= ANALYZE_FROM:
+        # A temporary table has no statistics until analysed: without them the planner guesses
+        # its size and may scan a whole table instead of using its key, or loop over it.
+        conn.exec_driver_sql(f'ANALYZE "{table.name}"')
+
+
+@contextmanager
+def staged_like(
+    conn: Connection, like: Table, names: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> Iterator[Table]:
+    """A temporary table with the named columns of `like`, holding `rows` given as dicts.
+
+    For rows shaped like a real table's, with any of its column types: on SQLite SQLAlchemy
+    turns the values into what the column stores (in slices, so a million rows never sit in
+    memory twice); on PostgreSQL they go by COPY, JSON values as their text.
+    """
+    stage = Table(
+        f"stage_{like.name}_{next(_names)}",
+        MetaData(),
+        *(Column(name, like.c[name].type) for name in names),
+        prefixes=["TEMPORARY"],
+    )
+    stage.create(conn)
+    try:
+        if conn.dialect.name == "postgresql":
+            analyse_if_large(
+                conn, stage, copy_rows(conn, stage, names, as_tuples(like, names, rows))
+            )
+        else:
+            source = iter(rows)
+            while batch := list(islice(source, 10_000)):
+                conn.execute(stage.insert(), batch)
+        yield stage
+    finally:
+        stage.drop(conn)
+
+
+def as_tuples(
+    like: Table, names: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> Iterator[tuple[Any, ...]]:
+    """Dict rows as COPY tuples, JSON columns as their text (psycopg adapts the rest)."""
+    encode = [isinstance(like.c[name].type, JSON) for name in names]
+    for row in rows:
+        yield tuple(
+            json.dumps(row[name]) if is_json and row[name] is not None else row[name]
+            for name, is_json in zip(names, encode, strict=True)
+        )
 
 
 def json_object(conn: Connection, fields: dict[str, ColumnElement[Any]]) -> Function[Any]:
