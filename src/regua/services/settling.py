@@ -700,6 +700,66 @@ def lookup_invoices(
 # --------------------------------------------------------------------------- reversals
 
 
+def _given_back(invoice: _Invoice, principal: Cents) -> tuple[_Invoice, bool]:
+    """The invoice after `principal` of a payment came back; whether a paid one reopened."""
+    balance = invoice.balance_cents + principal
+    reopened = invoice.status == "paid" and balance > 0
+    return (
+        replace(
+            invoice,
+            balance_cents=balance,
+            status="open" if reopened else invoice.status,
+            settled_on=None if reopened else invoice.settled_on,
+        ),
+        reopened,
+    )
+
+
+def _store_balance(conn: Connection, invoice: _Invoice, now: datetime) -> None:
+    conn.execute(
+        update(invoices)
+        .where(invoices.c.id == invoice.id)
+        .values(
+            balance_cents=invoice.balance_cents,
+            status=invoice.status,
+            settled_on=invoice.settled_on,
+            updated_at=now,
+        )
+    )
+
+
+def _insert_reversal(
+    conn: Connection,
+    original: Any,
+    external_id: str,
+    amounts: tuple[Cents, Cents, Cents, Cents],
+    paid_on: date,
+    note: str,
+    now: datetime,
+) -> None:
+    """A `reversal` row taking back (amount, applied, fees, credit) of `original`."""
+    amount, applied, fees, credit = amounts
+    conn.execute(
+        payments.insert().values(
+            creditor_id=original.creditor_id,
+            external_id=external_id,
+            source=original.source,
+            invoice_id=original.invoice_id,
+            customer_id=original.customer_id,
+            amount_cents=-amount,
+            applied_cents=-applied,
+            fees_cents=-fees,
+            credit_cents=-credit,
+            paid_on=paid_on,
+            method=original.method,
+            reference=original.reference,
+            status="reversal",
+            note=note,
+            received_at=now,
+        )
+    )
+
+
 def _reverse(
     conn: Connection,
     creditor_id: int,
@@ -747,14 +807,7 @@ def _reverse(
             continue
         pool.remove(original)
         principal = original.applied_cents - original.fees_cents
-        balance = invoice.balance_cents + principal
-        reopened = invoice.status == "paid" and balance > 0
-        invoice = replace(
-            invoice,
-            balance_cents=balance,
-            status="open" if reopened else invoice.status,
-            settled_on=None if reopened else invoice.settled_on,
-        )
+        invoice, reopened = _given_back(invoice, principal)
         state[invoice.id] = invoice  # a second reversal of the same invoice starts from here
         if reopened:
             result.reopened_invoice_ids.append(invoice.id)
@@ -763,35 +816,21 @@ def _reverse(
             .where(payments.c.id == original.id)
             .values(status="reversed", note=f"estornado: {reversal.reason}")
         )
-        conn.execute(
-            payments.insert().values(
-                creditor_id=creditor_id,
-                external_id=reversal.external_id,
-                source=source,
-                invoice_id=original.invoice_id,
-                customer_id=original.customer_id,
-                amount_cents=-original.amount_cents,
-                applied_cents=-original.applied_cents,
-                fees_cents=-original.fees_cents,
-                credit_cents=-original.credit_cents,
-                paid_on=reversal.reversed_on,
-                method=original.method,
-                reference=original.reference,
-                status="reversal",
-                note=f"estorno de {original.external_id}",
-                received_at=now,
-            )
+        _insert_reversal(
+            conn,
+            original,
+            reversal.external_id,
+            (
+                original.amount_cents,
+                original.applied_cents,
+                original.fees_cents,
+                original.credit_cents,
+            ),
+            reversal.reversed_on,
+            f"estorno de {original.external_id}",
+            now,
         )
-        conn.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice.id)
-            .values(
-                balance_cents=invoice.balance_cents,
-                status=invoice.status,
-                settled_on=invoice.settled_on,
-                updated_at=now,
-            )
-        )
+        _store_balance(conn, invoice, now)
         conn.execute(
             interactions.insert().values(
                 customer_id=invoice.customer_id,
@@ -915,24 +954,14 @@ def _refund(
         back[1] += from_principal
         back[2] += from_fees
         back[3] += from_credit
-        conn.execute(
-            payments.insert().values(
-                creditor_id=creditor_id,
-                external_id=refund.external_id,
-                source=source,
-                invoice_id=original.invoice_id,
-                customer_id=original.customer_id,
-                amount_cents=-give,
-                applied_cents=-(from_principal + from_fees),
-                fees_cents=-from_fees,
-                credit_cents=-from_credit,
-                paid_on=refund.refunded_on,
-                method=original.method,
-                reference=original.reference,
-                status="reversal",
-                note=f"devolução de {original.external_id}",
-                received_at=now,
-            )
+        _insert_reversal(
+            conn,
+            original,
+            refund.external_id,
+            (give, from_principal + from_fees, from_fees, from_credit),
+            refund.refunded_on,
+            f"devolução de {original.external_id}",
+            now,
         )
         if back[0] >= original.amount_cents:
             conn.execute(
@@ -948,28 +977,13 @@ def _refund(
                 )
             )
             continue
-        balance = invoice.balance_cents + from_principal
-        reopen = invoice.status == "paid" and balance > 0
-        invoice = replace(
-            invoice,
-            balance_cents=balance,
-            status="open" if reopen else invoice.status,
-            settled_on=None if reopen else invoice.settled_on,
-        )
+        invoice, reopen = _given_back(invoice, from_principal)
+        balance = invoice.balance_cents
         state[invoice.id] = invoice  # a second refund of the same invoice starts from here
         if reopen:
             reopened.append(invoice.id)
         if from_principal:
-            conn.execute(
-                update(invoices)
-                .where(invoices.c.id == invoice.id)
-                .values(
-                    balance_cents=invoice.balance_cents,
-                    status=invoice.status,
-                    settled_on=invoice.settled_on,
-                    updated_at=now,
-                )
-            )
+            _store_balance(conn, invoice, now)
         how = _METHOD_LABELS.get(original.method or source, original.method or source)
         if reopen:
             effect = f"título reaberto, {brl(balance)} em aberto"
