@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Connection, select, update
@@ -25,7 +26,14 @@ def active_policies(connection: Connection, creditor_id: int, now: datetime) -> 
                 connection, creditor_id, packaged_policy_text(name), f"{name}.yaml", now
             )
         return active_policies(connection, creditor_id, now)
-    return [load_policy_text(source, f"{name}.yaml") for name, source in rows]
+    return [_parsed_policy(source, f"{name}.yaml") for name, source in rows]
+
+
+@lru_cache(maxsize=64)
+def _parsed_policy(text: str, source: str) -> Policy:
+    # Parsing and checking a policy costs ~7 ms, most of a webhook call that settles one
+    # invoice; the text is the key, so a new version is parsed when it appears.
+    return load_policy_text(text, source)
 
 
 def apply_policy_text(

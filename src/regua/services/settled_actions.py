@@ -19,13 +19,12 @@ from sqlalchemy.sql.expression import Select
 
 from regua.domain.planning import ContactPoint, choose_channel
 from regua.domain.policy import Policy, select_policy
-from regua.policies.loader import load_policy_text
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
 from regua.store.staging import INT, JSON_TEXT, TEXT, staged
-from regua.store.tables import action_invoices, actions, customers, invoices, policies
+from regua.store.tables import action_invoices, actions, customers, invoices
 
 BATCH = 5_000
 THANK_YOU_STEP = "agradecimento"
@@ -112,7 +111,7 @@ def plan_thank_you(
     by_customer: dict[int, list[int]] = defaultdict(list)
     for invoice_id, customer_id in sorted(settled.items()):
         by_customer[customer_id].append(invoice_id)
-    active = _active_policies(conn, creditor_id, now)
+    active = active_policies(conn, creditor_id, now)
     chosen: dict[tuple[str, str], Policy] = {}  # (segment, tags) -> policy: a handful of pairs
     rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, int]] = []
@@ -234,27 +233,6 @@ def _on_conflict_do_nothing(
         .from_select(list(names), query)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
     )
-
-
-def _active_policies(conn: Connection, creditor_id: int, now: datetime) -> list[Policy]:
-    """`policies.active_policies`, with each stored text parsed once per process.
-
-    Parsing and checking a policy costs ~7 ms; a webhook that settles one invoice would spend
-    most of its time on it. The text is the key, so a new version is parsed when it appears.
-    """
-    rows = conn.execute(
-        select(policies.c.name, policies.c.source)
-        .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
-        .order_by(policies.c.name)
-    ).all()
-    if not rows:
-        return active_policies(conn, creditor_id, now)  # installs the packaged defaults
-    return [_parsed_policy(source, f"{name}.yaml") for name, source in rows]
-
-
-@lru_cache(maxsize=64)
-def _parsed_policy(text: str, source: str) -> Policy:
-    return load_policy_text(text, source)
 
 
 _EVIDENCE_HEAD = '{"motivo": ' + json.dumps("título pago") + ', "invoices": ['
