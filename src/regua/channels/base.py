@@ -17,9 +17,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from regua.errors import ReguaError
+
+
+class Connected:
+    """`with` opens and closes: channels that keep a connection, and the registry of them."""
+
+    def open(self) -> None:
+        """Connect ahead of the first send; by default the first send connects."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 ChannelName = Literal["email", "sms", "whatsapp", "letter", "phone"]
 CHANNEL_NAMES: tuple[ChannelName, ...] = ("email", "sms", "whatsapp", "letter", "phone")

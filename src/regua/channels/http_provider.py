@@ -3,11 +3,9 @@ opens no connection until the first send, closed by `close()` or `with`."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 import httpx
 
+from regua.channels.base import Connected
 from regua.clock import Clock, SystemClock
 
 DEFAULT_TIMEOUT = 10.0
@@ -23,7 +21,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None  # an HTTP date; the caller's backoff applies
 
 
-class HttpProviderChannel:
+class HttpProviderChannel(Connected):
     def __init__(
         self,
         token: str,
@@ -41,14 +39,3 @@ class HttpProviderChannel:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -18,10 +18,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from regua.channels.base import Channel, ChannelError, ChannelPermanentError
+from regua.channels.base import Channel, ChannelError, ChannelPermanentError, Connected
 from regua.channels.file_outbox import FileOutboxChannel
 from regua.channels.http_sms import HttpSmsChannel
 from regua.channels.http_whatsapp import WhatsAppCloudChannel
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 MESSAGE_CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "letter")
 
 
-class ChannelRegistry:
+class ChannelRegistry(Connected):
     """The channels one dispatcher uses. Built from settings (`from_settings`) or given."""
 
     def __init__(self, channels: Mapping[str, Channel]) -> None:
@@ -101,18 +100,6 @@ class ChannelRegistry:
                     closer()
                 except OSError:
                     log.warning("closing channel %s failed", channel.name, exc_info=True)
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def build_channels(settings: Settings, *, clock: Clock | None = None) -> dict[str, Channel]:

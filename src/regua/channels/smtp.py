@@ -35,13 +35,13 @@ from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 from functools import lru_cache
-from types import TracebackType
 from typing import Literal
 
 from regua.channels.base import (
     ChannelError,
     ChannelPermanentError,
     ChannelTransientError,
+    Connected,
     OutgoingMessage,
     Receipt,
 )
@@ -331,7 +331,7 @@ class _Retryable(Exception):
     """The kept connection died before the message was handed over: reconnect and retry."""
 
 
-class SmtpChannel:
+class SmtpChannel(Connected):
     """Sends e-mail through an SMTP server.
 
     Not a connection at construction: `send` connects on demand, and ``with channel:`` keeps one
@@ -425,18 +425,6 @@ class SmtpChannel:
                 except (smtplib.SMTPException, OSError):
                     _close_quietly(self._conn)
                 self._conn = None
-
-    def __enter__(self) -> SmtpChannel:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _translate_connect(self) -> smtplib.SMTP:
         try:
