@@ -16,6 +16,7 @@ column types, for the generic bulk writes of `store.bulk`.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, islice
@@ -61,14 +62,23 @@ def staged(
     columns: Sequence[tuple[str, str]],
     rows: Sequence[Sequence[Any]],
 ) -> Iterator[Table]:
-    """A temporary table named after `prefix` holding `rows`; dropped when the block ends.
+    """A temporary table named after `prefix` holding `rows`, for the length of the block.
 
     Args:
         columns: (name, kind) pairs, kind one of INT, TEXT, DATE, JSON_TEXT; the rows are
             tuples in that order.
+
+    On PostgreSQL the table stays with the session, emptied after use, and the next block with
+    the same prefix and columns reuses it: creating and dropping four temporary tables was most
+    of a webhook call that settles one invoice (catalog rows written and removed each time).
+    A block nested inside another with the same prefix gets a table of its own.
     """
-    name = f"stage_{prefix}_{next(_names)}"
     sqlite = conn.dialect.name == "sqlite"
+    in_use: set[str] = conn.info.setdefault("regua_stages_in_use", set())
+    name = f"stage_{prefix}_{zlib.crc32(repr(columns).encode()):08x}"
+    reuse = not sqlite and name not in in_use
+    if not reuse:
+        name = f"{name}_{next(_names)}"
     table = Table(
         name,
         MetaData(),
@@ -78,14 +88,27 @@ def staged(
             for column, kind in columns
         ),
         prefixes=["TEMPORARY"],
+        # ON COMMIT DELETE ROWS: a rolled-back or failed block leaves nothing for the next one.
+        postgresql_on_commit="DELETE ROWS" if reuse else None,
     )
-    table.create(conn)
-    try:
-        if rows:
-            _load(conn, table, rows)
-        yield table
-    finally:
-        table.drop(conn)
+    table.create(conn, checkfirst=reuse)
+    in_use.add(name)
+    if not reuse:
+        try:
+            if rows:
+                _load(conn, table, rows)
+            yield table
+        finally:
+            in_use.discard(name)
+            table.drop(conn)
+        return
+    if rows:
+        _load(conn, table, rows)
+    yield table
+    # Emptied for the next block. Had the block failed, the name stays taken on this
+    # connection, so a caller that goes on in the same transaction never reads its rows.
+    conn.execute(table.delete())
+    in_use.discard(name)
 
 
 def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
