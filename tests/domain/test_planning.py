@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from regua.domain.planning import ContactPoint, CustomerState, OpenInvoice, plan_day
+from regua.domain.planning import (
+    ContactPoint,
+    CustomerState,
+    OpenInvoice,
+    next_step_day,
+    plan_day,
+)
 from regua.policies.loader import load_policy_text
 
 POLICY = load_policy_text(
@@ -276,3 +282,20 @@ def test_week_after_a_long_weekend_sends_one_consolidated_contact() -> None:
         (1, "atraso-3"),
         (3, "ligacao"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("due", "today", "expected"),
+    [
+        (date(2026, 11, 30), date(2026, 11, 24), date(2026, 11, 27)),  # D-3 still ahead
+        (date(2026, 11, 27), date(2026, 11, 24), date(2026, 11, 27)),  # D0 ahead, D-3 today
+        (date(2026, 11, 20), date(2026, 11, 23), date(2026, 11, 30)),  # D+3 today: D+10 next
+        (date(2026, 11, 20), date(2026, 11, 29), date(2026, 11, 30)),  # a day before D+10
+        (date(2026, 10, 21), date(2026, 11, 20), None),  # D+30 today: nothing after it
+        (date(2025, 1, 2), date(2026, 11, 20), None),  # long past the last step
+    ],
+)
+def test_next_step_day_is_the_first_offset_after_today(
+    due: date, today: date, expected: date | None
+) -> None:
+    assert next_step_day(due, [-3, 0, 3, 10, 30], today) == expected

@@ -242,6 +242,19 @@ def _action_for(
     )
 
 
+def next_step_day(due_date: date, offsets: Sequence[int], today: date) -> date | None:
+    """The first day after today on which one of `offsets` (sorted) falls for this due date.
+
+    A lower bound for the planner: it need not look at the invoice again before that day
+    (the step's segment, amount or window may still turn it down then). None: no step is left.
+    """
+    for offset in offsets:
+        day = due_date + timedelta(days=offset)
+        if day > today:
+            return day
+    return None
+
+
 def choose_channel(
     channels: Sequence[str], contacts: Mapping[str, tuple[ContactPoint, ...]]
 ) -> tuple[str | None, str | None, dict[str, str]]:

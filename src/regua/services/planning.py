@@ -2,38 +2,39 @@
 
 Idempotent by the database: an action is unique per (customer, day, purpose), inserted with
 ON CONFLICT DO NOTHING, so running the same day twice creates nothing new. The invoices' step
-memory (`invoice_steps`) is advanced only for actions actually inserted.
+memory (`invoice_steps`) records only the actions actually inserted; every invoice looked at
+gets its next day there (`services.step_days`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
 from regua.domain.planning import (
     CustomerState,
     OpenInvoice,
     PlannedAction,
+    next_step_day,
     plan_day,
 )
-from regua.domain.policy import Policy
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
+from regua.services.step_days import advance, due_for_a_look, forget_closed, remember_steps
 from regua.store.bulk import (
     chunks,
     insert_new_returning,
     insert_rows,
     refresh_statistics,
-    upsert,
 )
 from regua.store.db import settings_for_batch_work
-from regua.store.sql import add_days, one_of
+from regua.store.sql import one_of
 from regua.store.tables import (
     NO_MORE_STEPS,
     action_invoices,
@@ -46,7 +47,6 @@ from regua.store.tables import (
 
 PENDING = ("planned", "sending")
 COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap
-BATCH = 5_000  # ids per IN list
 WRITE_BATCH = 10_000  # actions per staged write (more only holds more rows in memory)
 LARGE_CHANGE = 50_000  # rows examined from which the tables' statistics are refreshed
 
@@ -94,7 +94,8 @@ def plan(
         segments = refresh_segments(
             connection, creditor_id, segmentation_policy(policies).segment_rules, day
         )
-    candidates = list(_candidate_invoices(connection, creditor_id, day))
+    forget_closed(connection, day)
+    candidates, taken_over = _candidate_invoices(connection, creditor_id, day)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
     # while the writes below run, which on a first run over a portfolio are the peak of memory.
     planned = plan_day(
@@ -103,9 +104,24 @@ def plan(
         candidates,
         day,
     )
-    inserted = _write(connection, creditor_id, planned, now)
+    offsets = sorted({step.offset for policy in policies for step in policy.steps})
+    due_dates = {inv.id: inv.due_date for inv in candidates}
+
+    def next_day(invoice_id: int) -> date | None:
+        return next_step_day(due_dates[invoice_id], offsets, day)
+
+    inserted, remembered = _write(connection, creditor_id, planned, now, next_day)
+    # Deferred contacts keep today as their day, so the next run looks at them again.
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
-    _advance_step_days(connection, policies, day, candidates, deferred)
+    advance(
+        connection,
+        [
+            (inv.id, day if inv.id in deferred else next_day(inv.id))
+            for inv in candidates
+            if inv.id not in remembered
+        ],
+        taken_over,
+    )
     if len(candidates) >= LARGE_CHANGE:
         refresh_statistics(connection, invoices, actions, action_invoices, invoice_steps)
     existing = connection.execute(
@@ -140,11 +156,11 @@ def cancel_settled_actions(connection: Connection, creditor_id: int, now: dateti
 
 
 def _examined_filter(creditor_id: int, day: date) -> list[Any]:
-    """Open invoices whose next possible step day has come and that nothing stops.
+    """Open invoices whose next look has come and that nothing stops.
 
-    `next_step_on` is a lower bound kept by `_advance_step_days`, so this is an index range
-    scan of the few invoices that may have a step today, not a pass over the portfolio. The
-    stop conditions SQL can check are here: status, pauses, promises not yet due.
+    The next look is kept by `services.step_days`, so this reads the few invoices that may
+    have a step today, not the portfolio. The stop conditions SQL can check are here: status,
+    pauses, promises not yet due.
     """
     promised = exists().where(
         promises.c.customer_id == invoices.c.customer_id,
@@ -153,9 +169,9 @@ def _examined_filter(creditor_id: int, day: date) -> list[Any]:
         or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
     )
     return [
+        invoices.c.id.in_(due_for_a_look(day)),
         invoices.c.creditor_id == creditor_id,
         invoices.c.status == "open",
-        invoices.c.next_step_on <= day,
         invoices.c.balance_cents > 0,
         # Prescription is checked per invoice by the rules (each policy has its own term); an
         # examined prescribed invoice gets no further step day, so it is read once.
@@ -168,7 +184,8 @@ def _examined_filter(creditor_id: int, day: date) -> list[Any]:
 
 def _candidate_invoices(
     connection: Connection, creditor_id: int, day: date
-) -> Iterator[OpenInvoice]:
+) -> tuple[list[OpenInvoice], list[int]]:
+    """The day's candidates, and which of them the planner takes over from the invoice."""
     query = (
         select(
             invoices.c.id,
@@ -180,50 +197,18 @@ def _candidate_invoices(
             select(invoice_steps.c.last_offset)
             .where(invoice_steps.c.invoice_id == invoices.c.id)
             .scalar_subquery(),
+            invoices.c.next_step_on != NO_MORE_STEPS,
         )
         .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
         .where(*_examined_filter(creditor_id, day))
     )
-    for row in connection.execute(query).all():
-        yield OpenInvoice(row[0], row[1], row[2], row[3], row[4])
-
-
-def _advance_step_days(
-    connection: Connection,
-    policies: Sequence[Policy],
-    day: date,
-    examined: Sequence[OpenInvoice],
-    deferred_invoice_ids: set[int],
-) -> None:
-    """Move every examined invoice's `next_step_on` to the first day a later step could fall.
-
-    That is due_date + the smallest offset (of any policy) beyond today's delay. Deferred
-    contacts keep today's date, so the next run looks at them again.
-    """
-    offsets = sorted({step.offset for policy in policies for step in policy.steps})
-    next_day = case(
-        *(
-            (
-                invoices.c.due_date > day - timedelta(days=offset),
-                add_days(invoices.c.due_date, offset),
-            )
-            for offset in offsets
-        ),
-        else_=literal(NO_MORE_STEPS, Date()),
-    )
-    ids = [inv.id for inv in examined if inv.id not in deferred_invoice_ids]
-    # in slices: a million ids in one parameter is a few hundred megabytes on the way out
-    for batch in chunks(ids, 100_000):
-        connection.execute(
-            update(invoices)
-            .where(one_of(connection, invoices.c.id, batch))
-            .values(next_step_on=next_day)
-        )
-    deferred = sorted(deferred_invoice_ids)
-    for batch in chunks(deferred, BATCH):
-        connection.execute(
-            update(invoices).where(invoices.c.id.in_(batch)).values(next_step_on=day)
-        )
+    candidates: list[OpenInvoice] = []
+    taken_over: list[int] = []
+    for row in connection.execute(query):
+        candidates.append(OpenInvoice(row[0], row[1], row[2], row[3], row[4]))
+        if row[5]:
+            taken_over.append(row[0])
+    return candidates, taken_over
 
 
 def _not_paused(flag: Any, until: Any, day: date) -> Any:
@@ -268,11 +253,19 @@ def _customer_states(
 
 
 def _write(
-    connection: Connection, creditor_id: int, planned: list[PlannedAction], now: datetime
-) -> int:
-    if not planned:
-        return 0
+    connection: Connection,
+    creditor_id: int,
+    planned: list[PlannedAction],
+    now: datetime,
+    next_day: Callable[[int], date | None],
+) -> tuple[int, set[int]]:
+    """Insert the actions new for the day, their invoices, and the steps they consume.
+
+    Returns how many actions were inserted and which invoices got their steps (and next day)
+    remembered.
+    """
     inserted = 0
+    remembered: set[int] = set()
     for batch in chunks(planned, WRITE_BATCH):
         rows = [
             {
@@ -323,6 +316,7 @@ def _write(
         memory = [
             {
                 "invoice_id": item.invoice_id,
+                "next_step_on": next_day(item.invoice_id) or NO_MORE_STEPS,
                 "last_offset": item.offset,
                 "last_step_id": item.step_id,
                 "last_planned_for": a.planned_for,
@@ -331,12 +325,7 @@ def _write(
             if a.consumes_steps
             for item in a.invoices
         ]
-        upsert(
-            connection,
-            invoice_steps,
-            memory,
-            ("invoice_id",),
-            ("last_offset", "last_step_id", "last_planned_for"),
-        )
+        remember_steps(connection, memory)
+        remembered.update(row["invoice_id"] for row in memory)
         inserted += len(fresh)
-    return inserted
+    return inserted, remembered

@@ -149,9 +149,11 @@ invoices = Table(
     Column("nosso_numero", String(20)),
     Column("pix_txid", String(35)),
     Column("agreement_id", Id),
-    # The first day a step could fall due: the planner reads only invoices whose day has come
-    # (an index range scan) instead of the whole portfolio. RECOMPUTE_STEP_DAY means "look at it
-    # on the next run" (new invoice, changed due date, changed régua).
+    # Whether the invoice itself asks the planner to look at it: RECOMPUTE_STEP_DAY means "on
+    # the next run" (new invoice, changed due date or status, reopened, changed régua). Once the
+    # planner has looked, the day moves to NO_MORE_STEPS and `invoice_steps.next_step_on` keeps
+    # the invoice's next step day: advancing it every day touches that narrow table, not this
+    # wide one with its many indexes.
     Column("next_step_on", Date, nullable=False, server_default="1900-01-01"),
     Column("paused_until", Date),
     Column("paused", Boolean, nullable=False, server_default="0"),
@@ -305,13 +307,18 @@ action_invoices = Table(
     Index("ix_action_invoices_invoice", "invoice_id"),
 )
 
-# invoice -> the most advanced step already planned for it: the planner's catch-up memory, so a
-# skipped day sends only the latest step and never repeats one.
+# What the planner remembers of each invoice it has looked at: the first day a later step could
+# fall (read by an index range scan, so a day's run reads only the invoices whose day has come)
+# and the most advanced step already planned (the catch-up memory: a skipped day sends only the
+# latest step and never repeats one; empty until a step was planned). A NULL day: the invoice
+# was found closed; reopening it sets `invoices.next_step_on` back to RECOMPUTE_STEP_DAY.
 invoice_steps = Table(
     "invoice_steps",
     metadata,
     Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
-    Column("last_offset", Integer, nullable=False),
-    Column("last_step_id", String(40), nullable=False),
-    Column("last_planned_for", Date, nullable=False),
+    Column("next_step_on", Date),
+    Column("last_offset", Integer),
+    Column("last_step_id", String(40)),
+    Column("last_planned_for", Date),
+    Index("ix_invoice_steps_next_step", "next_step_on"),
 )
