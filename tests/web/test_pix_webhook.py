@@ -287,7 +287,9 @@ def test_settlement_cancels_the_planned_action_and_plans_a_thank_you(
 def loopback_server(db_url: str) -> Iterator[str]:
     """The real app under uvicorn on 127.0.0.1; yields its base URL."""
     settings = Settings(database_url=db_url, pix_webhook_secret=SECRET)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, clock=FixedClock(NOW)), log_level="warning")
+    )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
