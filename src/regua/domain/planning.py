@@ -123,13 +123,20 @@ def plan_day(
     """One action per customer with a step due today; see the module docstring for the rules."""
     due: dict[int, list[tuple[OpenInvoice, Step]]] = {}
     chosen_policy: dict[int, Policy] = {}
-    # A portfolio has a handful of (policy, segment) pairs and up to millions of invoices.
+    # A portfolio has a handful of (segment, tags) and (policy, segment) pairs and up to
+    # millions of invoices: each choice is made once per pair.
+    by_profile: dict[tuple[str, tuple[str, ...]], Policy] = {}
     ladders: dict[tuple[str, str], tuple[Step, ...]] = {}
     for invoice in invoices:
         customer = customers[invoice.customer_id]
         policy = chosen_policy.get(customer.id)
         if policy is None:
-            policy = select_policy(policies, customer.segment, customer.tags)
+            profile = (customer.segment, customer.tags)
+            policy = by_profile.get(profile)
+            if policy is None:
+                policy = by_profile[profile] = select_policy(
+                    policies, customer.segment, customer.tags
+                )
             chosen_policy[customer.id] = policy
         if invoice.due_date <= today - timedelta(days=365 * policy.prescription_years + 1):
             continue  # prescribed (CC art. 206 §5): no channel may collect it any more

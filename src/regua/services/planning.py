@@ -9,9 +9,10 @@ gets its next day there (`services.step_days`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
@@ -26,7 +27,7 @@ from regua.domain.planning import (
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.services.step_days import advance, due_for_a_look, forget_closed, remember_steps
+from regua.services.step_days import advance, forget_closed, remember_steps
 from regua.store.bulk import (
     chunks,
     insert_new_returning,
@@ -94,7 +95,6 @@ def plan(
         segments = refresh_segments(
             connection, creditor_id, segmentation_policy(policies).segment_rules, day
         )
-    forget_closed(connection, day)
     candidates, taken_over = _candidate_invoices(connection, creditor_id, day)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
     # while the writes below run, which on a first run over a portfolio are the peak of memory.
@@ -156,11 +156,10 @@ def cancel_settled_actions(connection: Connection, creditor_id: int, now: dateti
 
 
 def _examined_filter(creditor_id: int, day: date) -> list[Any]:
-    """Open invoices whose next look has come and that nothing stops.
+    """Open invoices that nothing stops: status, pauses, promises not yet due.
 
-    The next look is kept by `services.step_days`, so this reads the few invoices that may
-    have a step today, not the portfolio. The stop conditions SQL can check are here: status,
-    pauses, promises not yet due.
+    The stop conditions SQL can check; prescription is checked per invoice by the rules (each
+    policy has its own term), and an examined prescribed invoice gets no further step day.
     """
     promised = exists().where(
         promises.c.customer_id == invoices.c.customer_id,
@@ -169,12 +168,9 @@ def _examined_filter(creditor_id: int, day: date) -> list[Any]:
         or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
     )
     return [
-        invoices.c.id.in_(due_for_a_look(day)),
         invoices.c.creditor_id == creditor_id,
         invoices.c.status == "open",
         invoices.c.balance_cents > 0,
-        # Prescription is checked per invoice by the rules (each policy has its own term); an
-        # examined prescribed invoice gets no further step day, so it is read once.
         _not_paused(invoices.c.paused, invoices.c.paused_until, day),
         _not_paused(customers.c.paused, customers.c.paused_until, day),
         customers.c.anonymised_at.is_(None),
@@ -185,30 +181,66 @@ def _examined_filter(creditor_id: int, day: date) -> list[Any]:
 def _candidate_invoices(
     connection: Connection, creditor_id: int, day: date
 ) -> tuple[list[OpenInvoice], list[int]]:
-    """The day's candidates, and which of them the planner takes over from the invoice."""
-    query = (
+    """The day's candidates, and which of them the planner takes over from the invoice.
+
+    Those whose look has come by either of the two days `services.step_days` keeps, read by
+    two queries that are each an index range scan of a day column whatever the statistics say:
+    a union of both in one query was planned, on a portfolio loaded a moment before, as a
+    nested loop rescanning the union for each of a million invoices.
+    """
+    asked = (
         select(
             invoices.c.id,
             invoices.c.customer_id,
             invoices.c.due_date,
             invoices.c.balance_cents,
-            # A lookup per candidate by primary key: the candidates of a day are a small part
-            # of the portfolio, and an outer join would be planned as a scan of every memory.
+            # A lookup per candidate by primary key: the invoices that ask for a look are a
+            # small part of the portfolio, and an outer join would be planned as a scan of
+            # every memory.
             select(invoice_steps.c.last_offset)
             .where(invoice_steps.c.invoice_id == invoices.c.id)
             .scalar_subquery(),
-            invoices.c.next_step_on != NO_MORE_STEPS,
         )
         .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
-        .where(*_examined_filter(creditor_id, day))
+        .where(invoices.c.next_step_on <= day, *_examined_filter(creditor_id, day))
     )
-    candidates: list[OpenInvoice] = []
-    taken_over: list[int] = []
-    for row in connection.execute(query):
-        candidates.append(OpenInvoice(row[0], row[1], row[2], row[3], row[4]))
-        if row[5]:
-            taken_over.append(row[0])
+    remembered = (
+        select(
+            invoices.c.id,
+            invoices.c.customer_id,
+            invoices.c.due_date,
+            invoices.c.balance_cents,
+            invoice_steps.c.last_offset,
+            invoices.c.status,
+        )
+        .select_from(
+            invoice_steps.join(invoices, invoices.c.id == invoice_steps.c.invoice_id).join(
+                customers, customers.c.id == invoices.c.customer_id
+            )
+        )
+        # the closed ones too, in the same pass, so they leave the planner's range
+        .where(
+            invoice_steps.c.next_step_on <= day,
+            or_(invoices.c.status != "open", and_(*_examined_filter(creditor_id, day))),
+        )
+    )
+    candidates = [OpenInvoice(*row) for row in _rows(connection, asked)]
+    taken_over = [inv.id for inv in candidates]
+    seen = set(taken_over)
+    closed = []
+    for row in _rows(connection, remembered):
+        if row[5] != "open":
+            closed.append(row[0])
+        elif row[0] not in seen:
+            candidates.append(OpenInvoice(*row[:5]))
+    forget_closed(connection, closed)
     return candidates, taken_over
+
+
+def _rows(connection: Connection, query: Any) -> Iterator[Any]:
+    # Rows fetched many at a time: one by one costs more than the query on a day's few
+    # thousand, and all at once holds a first run's million rows twice.
+    return chain.from_iterable(connection.execute(query).partitions(20_000))
 
 
 def _not_paused(flag: Any, until: Any, day: date) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, exists, literal, select, union, update
+from sqlalchemy import Connection, case, literal, update
 
 from regua.store.bulk import chunks, upsert
 from regua.store.sql import one_of
@@ -30,31 +30,14 @@ from regua.store.tables import NO_MORE_STEPS, RECOMPUTE_STEP_DAY, invoice_steps,
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
 
 
-def due_for_a_look(day: date) -> Select[Any]:
-    """Ids of the invoices whose next look has come by `day`: two index range scans."""
-    return select(
-        union(
-            select(invoices.c.id.label("id")).where(
-                invoices.c.status == "open", invoices.c.next_step_on <= day
-            ),
-            select(invoice_steps.c.invoice_id.label("id")).where(
-                invoice_steps.c.next_step_on <= day
-            ),
-        ).subquery()
-    )
-
-
-def forget_closed(connection: Connection, day: date) -> int:
-    """Invoices in the planner's range that are no longer open leave it (their memory stays)."""
-    closed = exists().where(
-        invoices.c.id == invoice_steps.c.invoice_id, invoices.c.status != "open"
-    )
-    result = connection.execute(
-        update(invoice_steps)
-        .where(invoice_steps.c.next_step_on <= day, closed)
-        .values(next_step_on=None)
-    )
-    return int(result.rowcount or 0)
+def forget_closed(connection: Connection, invoice_ids: Sequence[int]) -> None:
+    """Invoices the planner found closed leave its range; their step memory stays."""
+    for ids in chunks(invoice_ids, 100_000):
+        connection.execute(
+            update(invoice_steps)
+            .where(one_of(connection, invoice_steps.c.invoice_id, ids))
+            .values(next_step_on=None)
+        )
 
 
 def remember_steps(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
