@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import date, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from regua.domain.segments import (
     FEATURES,
+    OPERATORS,
     BehaviourFeatures,
+    CalendarCrossings,
     Condition,
     SegmentRule,
+    anchors_crossing,
+    calendar_crossings,
     classify,
     conditions_as_dict,
     default_label,
@@ -188,3 +195,42 @@ def test_every_customer_gets_exactly_the_first_matching_segment(
 def test_features_list_matches_the_dataclass() -> None:
     assert FEATURES[:2] == ("invoices_total", "invoices_paid")
     assert "oldest_overdue_days" in FEATURES
+
+
+def test_calendar_crossings_search_the_invoices_that_crossed_a_threshold() -> None:
+    rules = (
+        SegmentRule("risco", "Risco", (parse_condition("oldest_overdue_days", ">30"),)),
+        SegmentRule("antigo", "Antigo", (parse_condition("tenure_days", ">=90"),)),
+        SegmentRule("novo", "Novo"),
+    )
+    crossings = calendar_crossings(rules, date(2026, 11, 20), date(2026, 11, 23))
+    # 31 days late on 21/11, 22/11 or 23/11 (30 on 20/11): due on 21/10, 22/10 or 23/10
+    assert crossings.due_ranges == ((date(2026, 10, 21), date(2026, 10, 23)),)
+    # 90 days since the first invoice on 21/11 to 23/11: first invoice 23/08 to 25/08
+    assert crossings.first_day_ranges == ((date(2026, 8, 23), date(2026, 8, 25)),)
+    # became overdue: business due date from 20/11 (overdue on 21/11) to 22/11
+    assert crossings.overdue_since == (date(2026, 11, 20), date(2026, 11, 22))
+    assert calendar_crossings(rules, date(2026, 11, 23), date(2026, 11, 23)) == CalendarCrossings(
+        None, (), ()
+    )
+
+
+def test_every_anchor_whose_outcome_changes_is_searched() -> None:
+    # Exhaustive over small numbers: every operator, whole and fractional thresholds, a few
+    # days elapsed, anchors before and after, counts of days alone or in a maximum.
+    last = date(2026, 3, 1)
+    missed = []
+    for op, value, elapsed, offset, extra in itertools.product(
+        OPERATORS, (0, 1, 2.5, 3, 7), range(7), range(-10, 16), (None, 0, 3, 8)
+    ):
+        today = last + timedelta(days=elapsed)
+        anchor = last - timedelta(days=offset)
+        before, after = (last - anchor).days, (today - anchor).days
+        if extra is not None:
+            before, after = max(extra, before), max(extra, after)
+        if OPERATORS[op](before, value) == OPERATORS[op](after, value):
+            continue
+        searched = anchors_crossing(op, value, last, today)
+        if searched is None or not searched[0] <= anchor <= searched[1]:
+            missed.append((op, value, elapsed, offset, extra))
+    assert missed == []

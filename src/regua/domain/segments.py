@@ -10,10 +10,12 @@ rules over them, and exposes the parsed conditions so a store can translate them
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 from types import MappingProxyType
 
 from regua.errors import InputError, RuleViolation
@@ -201,3 +203,85 @@ def conditions_as_dict(rule: SegmentRule) -> dict[str, list[tuple[str, float | i
 def describe_rule(rule: SegmentRule) -> str:
     """A short text of the rule's conditions ("on_time_rate >= 0.9 e invoices_paid >= 3")."""
     return " e ".join(str(c) for c in rule.conditions) if rule.conditions else "todos os demais"
+
+
+# Features that move with the calendar alone, with no write to the customer's invoices: the
+# overdue ones as invoices pass their due dates, tenure as days go by. The rest (counts, rates,
+# the delay of paid invoices) change only when an invoice is written.
+OVERDUE_FEATURES = frozenset({"oldest_overdue_days", "max_days_late", "open_overdue_cents"})
+OVERDUE_DAY_FEATURES = frozenset({"oldest_overdue_days", "max_days_late"})
+TENURE_FEATURES = frozenset({"tenure_days"})
+# How far a due date on a weekend or bank holiday can move to its business day (CC art. 132
+# §1): four days at most (a Saturday before Carnival), a week to leave room for new holidays.
+MAX_DUE_DATE_SHIFT_DAYS = 7
+
+DayRange = tuple[date, date]
+
+
+@dataclass(frozen=True)
+class CalendarCrossings:
+    """Where to look for customers whose segment may have changed with the calendar alone.
+
+    Between a classification on `last` and one on `today`, a customer's calendar-driven
+    features can only change a rule's outcome through one of its invoices: an open one whose
+    business due date lies in `overdue_since` (it became overdue), whose due date lies in one
+    of `due_ranges` (its delay crossed a threshold of days), or whose first day (issue date,
+    else due date) lies in one of `first_day_ranges` (tenure crossed a threshold). Ranges are
+    inclusive.
+    """
+
+    overdue_since: DayRange | None
+    due_ranges: tuple[DayRange, ...]
+    first_day_ranges: tuple[DayRange, ...]
+
+
+def calendar_crossings(rules: Iterable[SegmentRule], last: date, today: date) -> CalendarCrossings:
+    """The date ranges to search for calendar-driven segment changes from `last` to `today`.
+
+    Args:
+        rules: the segment rules in force on both days.
+        last: the day of the previous classification (at most `today`).
+        today: the day being classified.
+    """
+    if last > today:
+        raise ValueError("the previous classification is after today")
+    overdue_since = None
+    due: set[DayRange] = set()
+    first: set[DayRange] = set()
+    for rule in rules:
+        for condition in rule.conditions:
+            if condition.feature in OVERDUE_FEATURES and last < today:
+                # overdue means `effective_due_date < day`: it flipped for these
+                overdue_since = (last, today - timedelta(days=1))
+            anchors = anchors_crossing(condition.op, condition.value, last, today)
+            if anchors is None:
+                continue
+            if condition.feature in OVERDUE_DAY_FEATURES:
+                due.add(anchors)
+            elif condition.feature in TENURE_FEATURES:
+                first.add(anchors)
+    return CalendarCrossings(overdue_since, tuple(sorted(due)), tuple(sorted(first)))
+
+
+def anchors_crossing(op: str, value: float, last: date, today: date) -> DayRange | None:
+    """The anchor days `a` for which ``(day - a) op value`` may differ between `last` and
+    `today` (None: none can).
+
+    Days since an anchor only grow, so a comparison with < or > flips at most once, for the
+    anchors whose count passed the threshold; `==` and `!=` (and a maximum with another
+    number, as `max_days_late` is) may change for any count that passed through the value.
+    """
+    if last == today:
+        return None
+    if op in (">", ">="):
+        first_true = math.floor(value) + 1 if op == ">" else math.ceil(value)
+        start, end = last - timedelta(days=first_true - 1), today - timedelta(days=first_true)
+    elif op in ("<", "<="):
+        last_true = math.ceil(value) - 1 if op == "<" else math.floor(value)
+        start, end = last - timedelta(days=last_true), today - timedelta(days=last_true + 1)
+    else:
+        start, end = (
+            last - timedelta(days=math.ceil(value)),
+            today - timedelta(days=math.floor(value)),
+        )
+    return (start, end) if start <= end else None

@@ -93,7 +93,7 @@ def plan(
     segments = None
     if refresh:
         segments = refresh_segments(
-            connection, creditor_id, segmentation_policy(policies).segment_rules, day
+            connection, creditor_id, segmentation_policy(policies).segment_rules, day, now
         )
     candidates, taken_over = _candidate_invoices(connection, creditor_id, day)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
@@ -204,35 +204,49 @@ def _candidate_invoices(
         .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
         .where(invoices.c.next_step_on <= day, *_examined_filter(creditor_id, day))
     )
-    remembered = (
-        select(
-            invoices.c.id,
-            invoices.c.customer_id,
-            invoices.c.due_date,
-            invoices.c.balance_cents,
-            invoice_steps.c.last_offset,
-            invoices.c.status,
-        )
-        .select_from(
-            invoice_steps.join(invoices, invoices.c.id == invoice_steps.c.invoice_id).join(
-                customers, customers.c.id == invoices.c.customer_id
-            )
-        )
-        # the closed ones too, in the same pass, so they leave the planner's range
-        .where(
-            invoice_steps.c.next_step_on <= day,
-            or_(invoices.c.status != "open", and_(*_examined_filter(creditor_id, day))),
-        )
-    )
     candidates = [OpenInvoice(*row) for row in _rows(connection, asked)]
     taken_over = [inv.id for inv in candidates]
     seen = set(taken_over)
+    # The planner's own days: the memories whose day has come by the narrow index, then their
+    # invoices by primary key. One join would be planned as a scan of every invoice (the
+    # filter below holds an OR), a hundred times the few thousand rows a day reads.
+    due = [
+        (invoice_id, last_offset)
+        for invoice_id, last_offset in _rows(
+            connection,
+            select(invoice_steps.c.invoice_id, invoice_steps.c.last_offset).where(
+                invoice_steps.c.next_step_on <= day
+            ),
+        )
+        if invoice_id not in seen
+    ]
     closed = []
-    for row in _rows(connection, remembered):
-        if row[5] != "open":
-            closed.append(row[0])
-        elif row[0] not in seen:
-            candidates.append(OpenInvoice(*row[:5]))
+    for batch in chunks(due, 100_000):
+        last_offsets = dict(batch)
+        remembered = (
+            select(
+                invoices.c.id,
+                invoices.c.customer_id,
+                invoices.c.due_date,
+                invoices.c.balance_cents,
+                invoices.c.status,
+            )
+            .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
+            # the closed ones too, in the same pass, so they leave the planner's range
+            .where(
+                one_of(connection, invoices.c.id, list(last_offsets)),
+                or_(invoices.c.status != "open", and_(*_examined_filter(creditor_id, day))),
+            )
+        )
+        for invoice_id, customer_id, due_date, balance, status in _rows(connection, remembered):
+            if status != "open":
+                closed.append(invoice_id)
+            else:
+                candidates.append(
+                    OpenInvoice(
+                        invoice_id, customer_id, due_date, balance, last_offsets[invoice_id]
+                    )
+                )
     forget_closed(connection, closed)
     return candidates, taken_over
 

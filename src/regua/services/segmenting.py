@@ -5,25 +5,44 @@ rules (`domain.segments`, first match wins) become one SQL CASE over them, so th
 travels to Python; only customers whose segment changed are read and written, each with a row in
 `segment_history` dated the day it changed, so reports can show movement. `customer_features`
 computes the same features in Python, for one customer's page and to check the SQL.
+
+The daily refresh is incremental: after a refresh under the same rules, a customer's segment
+can only have moved if one of its invoices was written since (`invoices.updated_at`) or if the
+calendar carried one of its invoices across a rule's threshold (`domain.segments.
+calendar_crossings`); only those customers are classified again. Anything else (first refresh,
+new rules, an earlier day, a clock that went back) classifies every customer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import operator
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Float, and_, case, cast, func, null, or_, select, true
 
-from regua.domain.segments import BehaviourFeatures, SegmentRule
+from regua.domain.segments import (
+    MAX_DUE_DATE_SHIFT_DAYS,
+    BehaviourFeatures,
+    SegmentRule,
+    calendar_crossings,
+)
 from regua.errors import RuleViolation
-from regua.store.bulk import insert_ignoring_conflicts, update_by_id
-from regua.store.sql import days_between
-from regua.store.tables import customers, invoices, segment_history
+from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
+from regua.store.sql import days_between, one_of
+from regua.store.tables import customers, invoices, segment_history, segment_refreshes
 
 OPEN = ("open", "disputed", "in_agreement")
+# A write committed after a refresh may carry an instant from before it (its transaction began
+# earlier): the next refresh looks this far before the last one, and reading a few customers
+# twice costs nothing.
+LATE_COMMIT_MARGIN = timedelta(days=1)
+# Past this share of the customers, one aggregate over all invoices is cheaper than lookups.
+FULL_REFRESH_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class SegmentRefresh:
     customers: int
     changed: int
     counts: dict[str, int]
+    examined: int = 0  # customers classified again (all of them on a full refresh)
 
 
 def customer_features(
@@ -76,11 +96,14 @@ def customer_features(
     return features
 
 
-def _features_sql(creditor_id: int, today: date) -> tuple[Any, dict[str, Any]]:
+def _features_sql(
+    creditor_id: int, today: date, only: Callable[[Any], Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
     """The behaviour features of every customer as SQL expressions over one aggregate.
 
     The same numbers `customer_features` computes, kept in the database so a million invoices
     never travel to Python: (customers outer-joined to the aggregate, feature name -> expression).
+    `only(column)`, when given, restricts the invoices to some customers.
     """
     inv = invoices.c
     paid = inv.status == "paid"
@@ -100,7 +123,11 @@ def _features_sql(creditor_id: int, today: date) -> tuple[Any, dict[str, Any]]:
             func.max(case((overdue, days_between(today, inv.due_date)), else_=0)).label("oldest"),
             func.min(func.coalesce(inv.issue_date, inv.due_date)).label("first"),
         )
-        .where(inv.creditor_id == creditor_id, inv.status != "cancelled")
+        .where(
+            inv.creditor_id == creditor_id,
+            inv.status != "cancelled",
+            *([only(inv.customer_id)] if only is not None else []),
+        )
         .group_by(inv.customer_id)
         .subquery()
     )
@@ -162,18 +189,50 @@ def refresh_segments(
     creditor_id: int,
     rules: tuple[SegmentRule, ...],
     today: date,
+    now: datetime,
 ) -> SegmentRefresh:
-    """Classify every customer in SQL; write only the customers whose segment changed."""
-    source, features = _features_sql(creditor_id, today)
-    new = segment_expression(rules, features)
-    changed = connection.execute(
-        select(customers.c.id, customers.c.segment, new.label("new"))
-        .select_from(source)
-        .where(
-            customers.c.creditor_id == creditor_id,
-            or_(customers.c.segment.is_(None), customers.c.segment != new),
-        )
-    ).all()
+    """Classify the customers in SQL; write only those whose segment changed.
+
+    Every customer on the first refresh; afterwards only those something could have moved.
+    """
+    new_digest = rules_digest(rules)
+    last = connection.execute(
+        select(
+            segment_refreshes.c.refreshed_on,
+            segment_refreshes.c.refreshed_at,
+            segment_refreshes.c.rules_digest,
+        ).where(segment_refreshes.c.creditor_id == creditor_id)
+    ).first()
+    scope: list[int] | None = None
+    if last is not None and last.rules_digest == new_digest and last.refreshed_on <= today:
+        # SQLite hands back naive instants: they were stored in UTC.
+        last_at = last.refreshed_at
+        if last_at.tzinfo is None:
+            last_at = last_at.replace(tzinfo=UTC)
+        if last_at <= now:
+            scope = _may_have_moved(
+                connection, creditor_id, rules, last.refreshed_on, last_at, today
+            )
+    counts = Counter(
+        {
+            str(segment): int(n)
+            for segment, n in connection.execute(
+                select(customers.c.segment, func.count())
+                .where(customers.c.creditor_id == creditor_id)
+                .group_by(customers.c.segment)
+            )
+        }
+    )
+    if scope is not None and len(scope) > FULL_REFRESH_SHARE * counts.total():
+        scope = None
+    if scope is None:
+        changed = _changed_segments(connection, creditor_id, rules, today, None)
+    else:
+        changed = [
+            row
+            for ids in chunks(scope, 50_000)
+            for row in _changed_segments(connection, creditor_id, rules, today, ids)
+        ]
     unclassified = [cid for cid, _old, segment in changed if segment is None]
     if unclassified:
         raise RuleViolation(
@@ -195,12 +254,112 @@ def refresh_segments(
         ],
         ("customer_id", "since"),
     )
-    counts = {
-        str(segment): int(n)
-        for segment, n in connection.execute(
-            select(customers.c.segment, func.count())
-            .where(customers.c.creditor_id == creditor_id)
-            .group_by(customers.c.segment)
+    upsert(
+        connection,
+        segment_refreshes,
+        [
+            {
+                "creditor_id": creditor_id,
+                "refreshed_on": today,
+                "refreshed_at": now,
+                "rules_digest": new_digest,
+            }
+        ],
+        ("creditor_id",),
+        ("refreshed_on", "refreshed_at", "rules_digest"),
+    )
+    for _cid, old, new in changed:
+        counts[str(old)] -= 1
+        counts[str(new)] += 1
+    total = counts.total()
+    return SegmentRefresh(
+        total,
+        len(changed),
+        {segment: n for segment, n in counts.items() if n},
+        total if scope is None else len(scope),
+    )
+
+
+def rules_digest(rules: tuple[SegmentRule, ...]) -> str:
+    """A fingerprint of the rules: a refresh under other rules classifies everyone again."""
+    return hashlib.sha256(repr(rules).encode()).hexdigest()[:32]
+
+
+def _changed_segments(
+    connection: Connection,
+    creditor_id: int,
+    rules: tuple[SegmentRule, ...],
+    today: date,
+    ids: Sequence[int] | None,
+) -> list[Any]:
+    """(customer id, old segment, new segment) of the customers (`ids`, or all) that moved."""
+    only = None if ids is None else (lambda column: one_of(connection, column, ids))
+    source, features = _features_sql(creditor_id, today, only)
+    new = segment_expression(rules, features)
+    return list(
+        connection.execute(
+            select(customers.c.id, customers.c.segment, new.label("new"))
+            .select_from(source)
+            .where(
+                customers.c.creditor_id == creditor_id,
+                *([only(customers.c.id)] if only is not None else []),
+                or_(customers.c.segment.is_(None), customers.c.segment != new),
+            )
+        ).all()
+    )
+
+
+def _may_have_moved(
+    connection: Connection,
+    creditor_id: int,
+    rules: tuple[SegmentRule, ...],
+    last_day: date,
+    last_at: datetime,
+    today: date,
+) -> list[int]:
+    """The customers whose segment may differ from the one classified on `last_day`.
+
+    Never classified yet; with an invoice written since the last refresh (inserted, paid,
+    reversed, changed by an import: every writer sets `updated_at`); or with an invoice the
+    calendar may have carried across a threshold. Each is an index range scan or a narrow
+    filter, not the aggregate over the portfolio.
+    """
+    inv = invoices.c
+    crossings = calendar_crossings(rules, last_day, today)
+    queries: list[Any] = [
+        select(customers.c.id).where(
+            customers.c.creditor_id == creditor_id, customers.c.segment.is_(None)
+        ),
+        select(inv.customer_id).where(
+            inv.creditor_id == creditor_id, inv.updated_at >= last_at - LATE_COMMIT_MARGIN
+        ),
+    ]
+    if crossings.overdue_since is not None:
+        start, end = crossings.overdue_since
+        queries.append(
+            select(inv.customer_id).where(
+                inv.status.in_(OPEN),
+                # the due date bounds the index range; the business day is what decides
+                inv.due_date.between(start - timedelta(days=MAX_DUE_DATE_SHIFT_DAYS), end),
+                inv.effective_due_date.between(start, end),
+                inv.creditor_id == creditor_id,
+            )
         )
-    }
-    return SegmentRefresh(sum(counts.values()), len(changed), counts)
+    queries.extend(
+        select(inv.customer_id).where(
+            inv.status.in_(OPEN), inv.due_date.between(start, end), inv.creditor_id == creditor_id
+        )
+        for start, end in crossings.due_ranges
+    )
+    queries.extend(
+        select(inv.customer_id).where(
+            inv.creditor_id == creditor_id,
+            inv.status != "cancelled",
+            func.coalesce(inv.issue_date, inv.due_date).between(start, end),
+        )
+        for start, end in crossings.first_day_ranges
+    )
+    found: set[int] = set()
+    for query in queries:
+        found.update(connection.execute(query).scalars())
+    return sorted(found)

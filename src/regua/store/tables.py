@@ -232,6 +232,18 @@ policies = Table(
     UniqueConstraint("creditor_id", "name", "version"),
 )
 
+# When each creditor's customers were last classified, and under which rules: the next
+# refresh under the same rules reclassifies only the customers something could have moved
+# since (`services.segmenting`), not the whole portfolio.
+segment_refreshes = Table(
+    "segment_refreshes",
+    metadata,
+    Column("creditor_id", Id, ForeignKey("creditors.id"), primary_key=True),
+    Column("refreshed_on", Date, nullable=False),
+    Column("refreshed_at", DateTime(timezone=True), nullable=False),
+    Column("rules_digest", String(64), nullable=False),
+)
+
 segment_history = Table(
     "segment_history",
     metadata,
