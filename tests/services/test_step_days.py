@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
+from regua.policies.loader import packaged_policy_text
+from regua.services import pausing
+from regua.services.importing import import_file
 from regua.services.planning import plan
+from regua.services.policies import apply_policy_text
 from regua.services.settling import IncomingPayment, IncomingReversal, reconcile
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine
 from regua.store.tables import (
-    NO_MORE_STEPS,
-    RECOMPUTE_STEP_DAY,
     actions,
     customers,
     invoice_steps,
@@ -38,22 +40,24 @@ def _portfolio(engine: Engine, creditor_id: int, tmp_path: Path) -> int:
     return int(invoice_row(engine, "X").id)
 
 
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12, 0), UTC)
+
+
 def _steps_planned(engine: Engine, creditor_id: int, day: date) -> list[str]:
+    # each day's run at noon of that day: the invoices written since the last run are known
+    # by the instant they were written
     with engine.begin() as connection:
-        result = plan(connection, creditor_id, day, NOW)
+        result = plan(connection, creditor_id, day, _noon(day))
     return [a.step.id for a in result.actions]
 
 
 def _memory(engine: Engine, invoice_id: int) -> tuple:
     with engine.connect() as connection:
         row = connection.execute(
-            select(
-                invoice_steps.c.next_step_on,
-                invoice_steps.c.last_step_id,
-                invoices.c.next_step_on,
+            select(invoice_steps.c.next_step_on, invoice_steps.c.last_step_id).where(
+                invoice_steps.c.invoice_id == invoice_id
             )
-            .join(invoices, invoices.c.id == invoice_steps.c.invoice_id)
-            .where(invoice_steps.c.invoice_id == invoice_id)
         ).one()
     return tuple(row)
 
@@ -64,8 +68,8 @@ def test_a_looked_at_invoice_waits_for_its_next_step_day(
     invoice_id = _portfolio(engine, creditor_id, tmp_path)
 
     assert _steps_planned(engine, creditor_id, MONDAY) == ["atraso-3"]
-    # The planner took the invoice over: its next look is kept in the step memory.
-    assert _memory(engine, invoice_id) == (D7, "atraso-3", NO_MORE_STEPS)
+    # Its next look is kept in the step memory.
+    assert _memory(engine, invoice_id) == (D7, "atraso-3")
     for offset in range(1, 7):
         assert _steps_planned(engine, creditor_id, MONDAY + timedelta(days=offset)) == []
         if MONDAY + timedelta(days=offset) == D7:  # looked at, no step of its régua: D+10 next
@@ -86,14 +90,14 @@ def test_a_paid_invoice_leaves_the_plan_and_a_reversal_brings_it_back(
             creditor_id,
             [IncomingPayment("pix:E1", 50000, paid_on, invoice_id=invoice_id)],
             source="pix",
-            now=NOW,
+            now=_noon(paid_on),
             day=paid_on,
         )
 
     # D+10 comes while it is paid: nothing is planned, and it leaves the planner's range with
     # its memory kept (the thank-you of 24/11 is the only other action).
     assert _steps_planned(engine, creditor_id, date(2026, 11, 30)) == []
-    assert _memory(engine, invoice_id) == (None, "atraso-3", NO_MORE_STEPS)
+    assert _memory(engine, invoice_id) == (None, "atraso-3")
 
     with engine.begin() as connection:
         reconcile(
@@ -101,13 +105,12 @@ def test_a_paid_invoice_leaves_the_plan_and_a_reversal_brings_it_back(
             creditor_id,
             [],
             source="pix",
-            now=NOW,
+            now=_noon(date(2026, 12, 1)),
             reversals=[
                 IncomingReversal("pix:E1:estorno", invoice_id, 50000, date(2026, 12, 1), "estorno")
             ],
             day=date(2026, 12, 1),
         )
-    assert invoice_row(engine, "X").next_step_on == RECOMPUTE_STEP_DAY
     # Reopened at D+12: the latest step not yet sent, once; never atraso-3 again.
     assert _steps_planned(engine, creditor_id, date(2026, 12, 2)) == ["atraso-10"]
     assert _steps_planned(engine, creditor_id, date(2026, 12, 3)) == []
@@ -126,12 +129,20 @@ def test_a_changed_due_date_is_looked_at_again(
 ) -> None:
     invoice_id = _portfolio(engine, creditor_id, tmp_path)
     assert _steps_planned(engine, creditor_id, MONDAY) == ["atraso-3"]
-    moved = INVOICES.replace("20/11/2026", "14/11/2026")  # now D+10 on Tuesday 24/11
-    run_import(engine, "invoices", write_csv(tmp_path / "t2.csv", moved), creditor_id)
-    assert invoice_row(engine, "X").next_step_on == RECOMPUTE_STEP_DAY
-
-    assert _steps_planned(engine, creditor_id, date(2026, 11, 24)) == ["atraso-10"]
-    assert _memory(engine, invoice_id)[2] == NO_MORE_STEPS
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 24)) == []
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 25)) == []
+    moved = INVOICES.replace("20/11/2026", "14/11/2026")  # D+11 on 25/11: atraso-10 is due
+    import_file(
+        engine,
+        "invoices",
+        write_csv(tmp_path / "t2.csv", moved),
+        creditor_id=creditor_id,
+        now=_noon(date(2026, 11, 25)) + timedelta(hours=3),  # after that day's run
+    )
+    # Its step day said 27/11; written since the last run, it is looked at the next day.
+    assert _memory(engine, invoice_id) == (D7, "atraso-3")
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 26)) == ["atraso-10"]
+    assert _memory(engine, invoice_id) == (date(2026, 11, 29), "atraso-10")
 
 
 def test_upgrade_keeps_the_step_memory_of_an_earlier_version(tmp_path: Path) -> None:
@@ -165,7 +176,6 @@ def test_upgrade_keeps_the_step_memory_of_an_earlier_version(tmp_path: Path) -> 
                 effective_due_date=FRIDAY_DUE,
                 amount_cents=100,
                 balance_cents=100,
-                next_step_on=D10,
                 created_at=NOW,
                 updated_at=NOW,
             )
@@ -179,7 +189,55 @@ def test_upgrade_keeps_the_step_memory_of_an_earlier_version(tmp_path: Path) -> 
 
     with engine.connect() as connection:
         row = connection.execute(select(invoice_steps)).one()
-        day = connection.execute(select(invoices.c.next_step_on)).scalar_one()
     assert tuple(row) == (1, None, 3, "atraso-3", date(2026, 11, 23))
-    assert day == D10  # still asked for by the invoice until the next look
+    # The first run after the upgrade looks at every open invoice and remembers atraso-3.
+    assert _steps_planned(engine, creditor_id, MONDAY + timedelta(days=1)) == []
+    assert _steps_planned(engine, creditor_id, D10) == ["atraso-10"]
     engine.dispose()
+
+
+def test_a_new_invoice_held_back_by_a_pause_is_looked_at_when_it_ends(
+    engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    _portfolio(engine, creditor_id, tmp_path)
+    with engine.begin() as connection:
+        pausing.pause(
+            connection,
+            creditor_id,
+            customer="C3",
+            invoice=None,
+            reason="negociando",
+            until=date(2026, 11, 25),
+            now=NOW,
+        )
+    for day in (MONDAY, date(2026, 11, 24), date(2026, 11, 25)):
+        assert _steps_planned(engine, creditor_id, day) == []
+    # Written before the last runs, it is no longer new to the planner; the pause kept its day.
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 26)) == ["atraso-3"]
+
+
+def test_a_new_regua_version_looks_at_every_open_invoice_again(
+    engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    invoice_id = _portfolio(engine, creditor_id, tmp_path)
+    assert _steps_planned(engine, creditor_id, MONDAY) == ["atraso-3"]
+    assert _memory(engine, invoice_id) == (D7, "atraso-3")
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 24)) == []
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 25)) == []
+    text = packaged_policy_text("padrao")
+    five_days = """  - id: atraso-5
+    offset: 5
+    channels: [email, whatsapp, sms]
+    template: atraso_lembrete
+  - id: atraso-10
+"""
+    with engine.begin() as connection:
+        apply_policy_text(
+            connection,
+            creditor_id,
+            text.replace("  - id: atraso-10\n", five_days),
+            "padrao.yaml",
+            _noon(date(2026, 11, 25)) + timedelta(hours=1),
+        )
+    # Its day said 27/11, from the steps it knew; run again, 25/11 has the new step at D+5.
+    assert _steps_planned(engine, creditor_id, date(2026, 11, 25)) == ["atraso-5"]

@@ -39,7 +39,6 @@ from regua.services.settling import apply_matched_payments
 from regua.services.tabular import Progress, open_table, resolve_columns
 from regua.store.bulk import insert_ignoring_conflicts, update_by_id
 from regua.store.tables import (
-    RECOMPUTE_STEP_DAY,
     contacts,
     creditors,
     customers,
@@ -824,9 +823,8 @@ def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: Import
                     "id": old.id,
                     **{n: invoice[n] for n in _INVOICE_COMPARED},
                     "balance_cents": balance,
-                    "updated_at": ctx.now,
                     # a new due date or status: the planner looks at it again on its next run
-                    "next_step_on": RECOMPUTE_STEP_DAY,
+                    "updated_at": ctx.now,
                 }
             )
         else:
@@ -839,7 +837,7 @@ def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: Import
             conn,
             invoices,
             updates,
-            (*_INVOICE_COMPARED, "balance_cents", "updated_at", "next_step_on"),
+            (*_INVOICE_COMPARED, "balance_cents", "updated_at"),
         )
         result.updated += len(updates)
 

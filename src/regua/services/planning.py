@@ -8,14 +8,15 @@ gets its next day there (`services.step_days`).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, case, exists, func, insert, or_, select, update
 
 from regua.domain.planning import (
     CustomerState,
@@ -24,6 +25,8 @@ from regua.domain.planning import (
     next_step_day,
     plan_day,
 )
+from regua.domain.policy import Policy
+from regua.services.changes import written_since
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
@@ -43,6 +46,7 @@ from regua.store.tables import (
     customers,
     invoice_steps,
     invoices,
+    plan_runs,
     promises,
 )
 
@@ -95,7 +99,9 @@ def plan(
         segments = refresh_segments(
             connection, creditor_id, segmentation_policy(policies).segment_rules, day, now
         )
-    candidates, taken_over = _candidate_invoices(connection, creditor_id, day)
+    versions = policies_digest(policies)
+    since = _written_since_last_run(connection, creditor_id, versions, now)
+    candidates, stopped = _candidate_invoices(connection, creditor_id, day, since)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
     # while the writes below run, which on a first run over a portfolio are the peak of memory.
     planned = plan_day(
@@ -111,7 +117,8 @@ def plan(
         return next_step_day(due_dates[invoice_id], offsets, day)
 
     inserted, remembered = _write(connection, creditor_id, planned, now, next_day)
-    # Deferred contacts keep today as their day, so the next run looks at them again.
+    # Deferred contacts keep today as their day, so the next run looks at them again; so do
+    # the new invoices a pause or a promise holds back, until it ends.
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
     advance(
         connection,
@@ -119,8 +126,8 @@ def plan(
             (inv.id, day if inv.id in deferred else next_day(inv.id))
             for inv in candidates
             if inv.id not in remembered
-        ],
-        taken_over,
+        ]
+        + [(invoice_id, day) for invoice_id in stopped],
     )
     if len(candidates) >= LARGE_CHANGE:
         refresh_statistics(connection, invoices, actions, action_invoices, invoice_steps)
@@ -129,6 +136,16 @@ def plan(
         .select_from(actions)
         .where(actions.c.creditor_id == creditor_id, actions.c.planned_for == day)
     ).scalar_one()
+    connection.execute(
+        insert(plan_runs).values(
+            creditor_id=creditor_id,
+            planned_for=day,
+            started_at=now,
+            policies_digest=versions,
+            examined=len(candidates),
+            inserted=inserted,
+        )
+    )
     result = PlanResult(day, planned, inserted, cancelled, segments, existing - inserted)
     result.by_status.update(action.status for action in planned)
     return result
@@ -155,11 +172,33 @@ def cancel_settled_actions(connection: Connection, creditor_id: int, now: dateti
     return int(result.rowcount or 0)
 
 
-def _examined_filter(creditor_id: int, day: date) -> list[Any]:
-    """Open invoices that nothing stops: status, pauses, promises not yet due.
+def policies_digest(policies: Sequence[Policy]) -> str:
+    """The active régua versions, as one text: other versions mean other steps and days."""
+    return hashlib.sha256(
+        ";".join(sorted(f"{p.name}@{p.version}" for p in policies)).encode()
+    ).hexdigest()[:32]
 
-    The stop conditions SQL can check; prescription is checked per invoice by the rules (each
-    policy has its own term), and an examined prescribed invoice gets no further step day.
+
+def _written_since_last_run(
+    connection: Connection, creditor_id: int, versions: str, now: datetime
+) -> datetime | None:
+    """From when invoices written count as new to the planner; None: every open invoice."""
+    last = connection.execute(
+        select(plan_runs.c.started_at, plan_runs.c.policies_digest)
+        .where(plan_runs.c.creditor_id == creditor_id)
+        .order_by(plan_runs.c.started_at.desc(), plan_runs.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.policies_digest != versions:
+        return None
+    return written_since(last.started_at, now)
+
+
+def _stopped(creditor_id: int, day: date) -> Any:
+    """Open invoices something holds back today: a pause, a promise not yet due, erased data.
+
+    Prescription is checked per invoice by the rules (each policy has its own term), and an
+    examined prescribed invoice gets no further step day.
     """
     promised = exists().where(
         promises.c.customer_id == invoices.c.customer_id,
@@ -167,46 +206,55 @@ def _examined_filter(creditor_id: int, day: date) -> list[Any]:
         promises.c.promised_for >= day,
         or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
     )
+    return or_(
+        _paused(invoices.c.paused, invoices.c.paused_until, day),
+        _paused(customers.c.paused, customers.c.paused_until, day),
+        customers.c.anonymised_at.is_not(None),
+        promised,
+    )
+
+
+def _open(creditor_id: int) -> list[Any]:
     return [
         invoices.c.creditor_id == creditor_id,
         invoices.c.status == "open",
         invoices.c.balance_cents > 0,
-        _not_paused(invoices.c.paused, invoices.c.paused_until, day),
-        _not_paused(customers.c.paused, customers.c.paused_until, day),
-        customers.c.anonymised_at.is_(None),
-        ~promised,
     ]
 
 
 def _candidate_invoices(
-    connection: Connection, creditor_id: int, day: date
+    connection: Connection, creditor_id: int, day: date, since: datetime | None
 ) -> tuple[list[OpenInvoice], list[int]]:
-    """The day's candidates, and which of them the planner takes over from the invoice.
+    """The day's candidates, and the new invoices held back today (paused, promised).
 
-    Those whose look has come by either of the two days `services.step_days` keeps, read by
-    two queries that are each an index range scan of a day column whatever the statistics say:
-    a union of both in one query was planned, on a portfolio loaded a moment before, as a
-    nested loop rescanning the union for each of a million invoices.
+    Those written since `since` (every open invoice when None), and those whose day in the
+    step memory has come; each read by an index range scan.
     """
-    asked = (
+    written = (
         select(
             invoices.c.id,
             invoices.c.customer_id,
             invoices.c.due_date,
             invoices.c.balance_cents,
-            # A lookup per candidate by primary key: the invoices that ask for a look are a
-            # small part of the portfolio, and an outer join would be planned as a scan of
+            # A lookup per invoice by primary key: the invoices written since the last run are
+            # a small part of the portfolio, and an outer join would be planned as a scan of
             # every memory.
             select(invoice_steps.c.last_offset)
             .where(invoice_steps.c.invoice_id == invoices.c.id)
             .scalar_subquery(),
+            case((_stopped(creditor_id, day), True), else_=False),
         )
         .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
-        .where(invoices.c.next_step_on <= day, *_examined_filter(creditor_id, day))
+        .where(*_open(creditor_id), *([invoices.c.updated_at >= since] if since else []))
     )
-    candidates = [OpenInvoice(*row) for row in _rows(connection, asked)]
-    taken_over = [inv.id for inv in candidates]
-    seen = set(taken_over)
+    candidates: list[OpenInvoice] = []
+    stopped: list[int] = []
+    for invoice_id, customer_id, due_date, balance, last_offset, held in _rows(connection, written):
+        if held:
+            stopped.append(invoice_id)
+        else:
+            candidates.append(OpenInvoice(invoice_id, customer_id, due_date, balance, last_offset))
+    seen = {inv.id for inv in candidates}.union(stopped)
     # The planner's own days: the memories whose day has come by the narrow index, then their
     # invoices by primary key. One join would be planned as a scan of every invoice (the
     # filter below holds an OR), a hundred times the few thousand rows a day reads.
@@ -232,23 +280,26 @@ def _candidate_invoices(
                 invoices.c.status,
             )
             .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
-            # the closed ones too, in the same pass, so they leave the planner's range
+            # the closed ones too, in the same pass, so they leave the planner's range; the
+            # held back ones keep their day and are read again tomorrow
             .where(
                 one_of(connection, invoices.c.id, list(last_offsets)),
-                or_(invoices.c.status != "open", and_(*_examined_filter(creditor_id, day))),
+                or_(
+                    invoices.c.status != "open",
+                    and_(*_open(creditor_id), ~_stopped(creditor_id, day)),
+                ),
             )
         )
         for invoice_id, customer_id, due_date, balance, status in _rows(connection, remembered):
             if status != "open":
                 closed.append(invoice_id)
             else:
+                last_offset = last_offsets[invoice_id]
                 candidates.append(
-                    OpenInvoice(
-                        invoice_id, customer_id, due_date, balance, last_offsets[invoice_id]
-                    )
+                    OpenInvoice(invoice_id, customer_id, due_date, balance, last_offset)
                 )
     forget_closed(connection, closed)
-    return candidates, taken_over
+    return candidates, stopped
 
 
 def _rows(connection: Connection, query: Any) -> Iterator[Any]:
@@ -257,9 +308,9 @@ def _rows(connection: Connection, query: Any) -> Iterator[Any]:
     return chain.from_iterable(connection.execute(query).partitions(20_000))
 
 
-def _not_paused(flag: Any, until: Any, day: date) -> Any:
+def _paused(flag: Any, until: Any, day: date) -> Any:
     # A pause without an end date holds until `regua resume`; with one, it ends after that day.
-    return or_(flag.is_(False), and_(until.is_not(None), until < day))
+    return and_(flag.is_(True), or_(until.is_(None), until >= day))
 
 
 def _customer_states(

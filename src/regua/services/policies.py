@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from regua.domain.policy import Policy
 from regua.policies.loader import load_policy_text, packaged_policy_names, packaged_policy_text
-from regua.store.tables import RECOMPUTE_STEP_DAY, invoices, policies
+from regua.store.tables import policies
 
 
 def active_policies(connection: Connection, creditor_id: int, now: datetime) -> list[Policy]:
@@ -41,27 +41,8 @@ def apply_policy_text(
 ) -> Policy:
     """Make this policy text the active version of its name; older versions stay for history."""
     policy = load_policy_text(text, source)
-    previous = (
-        connection.execute(
-            select(policies.c.version).where(
-                policies.c.creditor_id == creditor_id, policies.c.active.is_(True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if previous and policy.version not in previous:
-        # New offsets: every open invoice's next possible step day is computed again.
-        connection.execute(
-            update(invoices)
-            .where(
-                invoices.c.creditor_id == creditor_id,
-                invoices.c.status == "open",
-                # the earliest date: `>` reads the index range of the others only
-                invoices.c.next_step_on > RECOMPUTE_STEP_DAY,
-            )
-            .values(next_step_on=RECOMPUTE_STEP_DAY)
-        )
+    # New offsets are the planner's concern: its next run sees other active versions than its
+    # last one recorded, and looks at every open invoice again.
     connection.execute(
         update(policies)
         .where(policies.c.creditor_id == creditor_id, policies.c.name == policy.name)

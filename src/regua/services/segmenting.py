@@ -20,7 +20,7 @@ import operator
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Float, and_, case, cast, func, null, or_, select, true
@@ -32,15 +32,12 @@ from regua.domain.segments import (
     calendar_crossings,
 )
 from regua.errors import RuleViolation
+from regua.services.changes import written_since
 from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
 from regua.store.sql import days_between, one_of
 from regua.store.tables import customers, invoices, segment_history, segment_refreshes
 
 OPEN = ("open", "disputed", "in_agreement")
-# A write committed after a refresh may carry an instant from before it (its transaction began
-# earlier): the next refresh looks this far before the last one, and reading a few customers
-# twice costs nothing.
-LATE_COMMIT_MARGIN = timedelta(days=1)
 # Past this share of the customers, one aggregate over all invoices is cheaper than lookups.
 FULL_REFRESH_SHARE = 0.25
 
@@ -205,14 +202,9 @@ def refresh_segments(
     ).first()
     scope: list[int] | None = None
     if last is not None and last.rules_digest == new_digest and last.refreshed_on <= today:
-        # SQLite hands back naive instants: they were stored in UTC.
-        last_at = last.refreshed_at
-        if last_at.tzinfo is None:
-            last_at = last_at.replace(tzinfo=UTC)
-        if last_at <= now:
-            scope = _may_have_moved(
-                connection, creditor_id, rules, last.refreshed_on, last_at, today
-            )
+        since = written_since(last.refreshed_at, now)
+        if since is not None:
+            scope = _may_have_moved(connection, creditor_id, rules, last.refreshed_on, since, today)
     counts = Counter(
         {
             str(segment): int(n)
@@ -314,7 +306,7 @@ def _may_have_moved(
     creditor_id: int,
     rules: tuple[SegmentRule, ...],
     last_day: date,
-    last_at: datetime,
+    since: datetime,
     today: date,
 ) -> list[int]:
     """The customers whose segment may differ from the one classified on `last_day`.
@@ -330,9 +322,7 @@ def _may_have_moved(
         select(customers.c.id).where(
             customers.c.creditor_id == creditor_id, customers.c.segment.is_(None)
         ),
-        select(inv.customer_id).where(
-            inv.creditor_id == creditor_id, inv.updated_at >= last_at - LATE_COMMIT_MARGIN
-        ),
+        select(inv.customer_id).where(inv.creditor_id == creditor_id, inv.updated_at >= since),
     ]
     if crossings.overdue_since is not None:
         start, end = crossings.overdue_since

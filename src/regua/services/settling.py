@@ -39,7 +39,6 @@ from regua.domain.money import Cents
 from regua.domain.settlement import apply_payment
 from regua.errors import NotFound
 from regua.services.settled_actions import cancel_pending_actions, cancel_thank_you, plan_thank_you
-from regua.services.step_days import reopened_step_day
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
 from regua.store.staging import DATE, INT, TEXT, json_object, staged
@@ -724,8 +723,8 @@ def _store_balance(conn: Connection, invoice: _Invoice, now: datetime) -> None:
             balance_cents=invoice.balance_cents,
             status=invoice.status,
             settled_on=invoice.settled_on,
-            # a reversal that reopens a paid invoice puts it back in the régua at once
-            next_step_on=reopened_step_day(literal(invoice.status, String())),
+            # a reversal that reopens a paid invoice puts it back in the régua at once: the
+            # planner looks at every invoice written since its last run
             updated_at=now,
         )
     )

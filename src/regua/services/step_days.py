@@ -1,18 +1,17 @@
 """When the planner looks at each invoice again, kept where updating it every day is cheap.
 
-An invoice's next look lives in two places:
+The planner looks at two kinds of invoices on a day's run:
 
-- `invoices.next_step_on` is the invoice asking to be looked at: RECOMPUTE_STEP_DAY when it is
-  new or something about it changed (due date, amount, status, a reopening, a new régua);
-  NO_MORE_STEPS once the planner has taken it over.
-- `invoice_steps.next_step_on` is the planner's own day for the invoices it has looked at: the
-  first day a later step could fall, advanced at every look. Advancing a few percent of a large
-  portfolio every day rewrites rows of this narrow table with two indexes, not of `invoices`,
-  where each changed row costs an entry in every one of its seven indexes.
+- those written since its last run (`services.changes`): new, changed by an import, reopened by
+  a reversal; on the first run, or under other régua versions than the last run's, every open
+  invoice;
+- those whose day in `invoice_steps.next_step_on` has come: the first day a later step could
+  fall, set at every look. Advancing a few percent of a large portfolio every day rewrites rows
+  of this narrow table with two indexes, not of `invoices`, where each changed row costs an
+  entry in every one of its indexes.
 
-A day's candidates are the invoices whose day has come in either place. Invoices that closed
-(paid, cancelled...) leave the planner's range the first time it meets them (`forget_closed`);
-whatever reopens an invoice sets its `invoices.next_step_on` back (`reopened_step_day`).
+Invoices that closed (paid, cancelled...) leave the planner's range the first time it meets them
+(`forget_closed`); whatever reopens one writes it, so the next run looks at it.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, case, literal, update
+from sqlalchemy import Connection, update
 
 from regua.store.bulk import chunks, upsert
 from regua.store.sql import one_of
-from regua.store.tables import NO_MORE_STEPS, RECOMPUTE_STEP_DAY, invoice_steps, invoices
+from regua.store.tables import NO_MORE_STEPS, invoice_steps
 
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
 
@@ -46,13 +45,8 @@ def remember_steps(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
     upsert(connection, invoice_steps, rows, ("invoice_id",), ("next_step_on", *MEMORY))
 
 
-def advance(
-    connection: Connection,
-    next_days: Sequence[tuple[int, date | None]],
-    taken_over: Sequence[int],
-) -> None:
-    """Move looked-at invoices to their next day (None: no step left) and take over those that
-    asked through `invoices.next_step_on`, so that column is only written again on a change."""
+def advance(connection: Connection, next_days: Sequence[tuple[int, date | None]]) -> None:
+    """Move looked-at invoices to their next day (None: no step left)."""
     for batch in chunks(next_days, 100_000):
         upsert(
             connection,
@@ -64,22 +58,3 @@ def advance(
             ("invoice_id",),
             ("next_step_on",),
         )
-    # in slices: a million ids in one parameter is a few hundred megabytes on the way out
-    for ids in chunks(taken_over, 100_000):
-        connection.execute(
-            update(invoices)
-            .where(one_of(connection, invoices.c.id, ids))
-            .values(next_step_on=NO_MORE_STEPS)
-        )
-
-
-def reopened_step_day(new_status: Any) -> Any:
-    """`invoices.next_step_on` for an UPDATE that sets `new_status`: asks for a look at once
-    when a closed invoice becomes open again, and is left as it was otherwise."""
-    return case(
-        (
-            (invoices.c.status != "open") & (new_status == "open"),
-            literal(RECOMPUTE_STEP_DAY, invoices.c.next_step_on.type),
-        ),
-        else_=invoices.c.next_step_on,
-    )

@@ -44,7 +44,6 @@ metadata = MetaData(
 # SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere for million-row tables.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
-RECOMPUTE_STEP_DAY = date(1900, 1, 1)
 NO_MORE_STEPS = date(9999, 12, 31)
 
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "in_agreement", "written_off")
@@ -149,22 +148,18 @@ invoices = Table(
     Column("nosso_numero", String(20)),
     Column("pix_txid", String(35)),
     Column("agreement_id", Id),
-    # Whether the invoice itself asks the planner to look at it: RECOMPUTE_STEP_DAY means "on
-    # the next run" (new invoice, changed due date or status, reopened, changed régua). Once the
-    # planner has looked, the day moves to NO_MORE_STEPS and `invoice_steps.next_step_on` keeps
-    # the invoice's next step day: advancing it every day touches that narrow table, not this
-    # wide one with its many indexes.
-    Column("next_step_on", Date, nullable=False, server_default="1900-01-01"),
     Column("paused_until", Date),
     Column("paused", Boolean, nullable=False, server_default="0"),
     Column("pause_reason", String(400)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Every writer of an invoice sets it (import, payments, reversals): the planner and the
+    # segment refresh read the invoices written since their last run by its index.
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("creditor_id", "external_id"),
     CheckConstraint(f"status IN {INVOICE_STATUSES!r}", name="status"),
     CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
     Index("ix_invoices_open_due", "status", "due_date"),
-    Index("ix_invoices_next_step", "status", "next_step_on"),
+    Index("ix_invoices_updated_at", "updated_at"),
     Index("ix_invoices_customer", "customer_id"),
     Index("ix_invoices_nosso_numero", "nosso_numero"),
     Index("ix_invoices_pix_txid", "pix_txid"),
@@ -235,6 +230,22 @@ policies = Table(
 # When each creditor's customers were last classified, and under which rules: the next
 # refresh under the same rules reclassifies only the customers something could have moved
 # since (`services.segmenting`), not the whole portfolio.
+# Each run of the daily plan: what it planned for, when it started (the invoices written since
+# are looked at by the next run) and under which régua versions (other versions: every open
+# invoice is looked at again).
+plan_runs = Table(
+    "plan_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("planned_for", Date, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("policies_digest", String(64), nullable=False),
+    Column("examined", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Index("ix_plan_runs_creditor_started", "creditor_id", "started_at"),
+)
+
 segment_refreshes = Table(
     "segment_refreshes",
     metadata,
@@ -320,10 +331,11 @@ action_invoices = Table(
 )
 
 # What the planner remembers of each invoice it has looked at: the first day a later step could
-# fall (read by an index range scan, so a day's run reads only the invoices whose day has come)
-# and the most advanced step already planned (the catch-up memory: a skipped day sends only the
-# latest step and never repeats one; empty until a step was planned). A NULL day: the invoice
-# was found closed; reopening it sets `invoices.next_step_on` back to RECOMPUTE_STEP_DAY.
+# fall (read by an index range scan, so a day's run reads only the invoices whose day has come;
+# NO_MORE_STEPS when none is left, NULL once the invoice was found closed) and the most advanced
+# step already planned (the catch-up memory: a skipped day sends only the latest step and never
+# repeats one; empty until a step was planned). An invoice written since the planner's last run
+# (new, changed, reopened) is looked at whatever its day here.
 invoice_steps = Table(
     "invoice_steps",
     metadata,

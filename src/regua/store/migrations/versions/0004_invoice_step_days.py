@@ -1,4 +1,10 @@
-"""invoice_steps.next_step_on: the planner's next step day per invoice, off the invoices table
+"""The planner's state: each invoice's next step day in invoice_steps, the runs in plan_runs
+
+`invoice_steps.next_step_on` replaces `invoices.next_step_on`: advancing a few percent of a large
+portfolio every day rewrites rows of that narrow table, not of `invoices`, where each changed row
+costs an entry in every index. An invoice written since the last run (`invoices.updated_at`,
+now indexed) is looked at whatever its day, which is how a new, changed or reopened invoice
+reaches the planner.
 
 Revision ID: 0004
 Revises: 0003
@@ -15,24 +21,52 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
-    # Existing invoices keep their day on `invoices.next_step_on`; the planner moves each one
-    # over the first time it looks at it, so no data is copied here.
+    # No day is copied: with no run recorded, the next run looks at every open invoice once
+    # (the step memory stays, so no step is sent twice) and gives each its day here.
     with op.batch_alter_table("invoice_steps", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_step_on", sa.Date(), nullable=True))
         batch_op.alter_column("last_offset", existing_type=sa.Integer(), nullable=True)
         batch_op.alter_column("last_step_id", existing_type=sa.String(length=40), nullable=True)
         batch_op.alter_column("last_planned_for", existing_type=sa.Date(), nullable=True)
         batch_op.create_index("ix_invoice_steps_next_step", ["next_step_on"], unique=False)
+    # Not in batch mode: SQLite drops a column in place (3.35 and later), where rebuilding the
+    # table would trip over the foreign keys that point at it.
+    op.drop_index("ix_invoices_next_step", table_name="invoices")
+    op.drop_column("invoices", "next_step_on")
+    op.create_index("ix_invoices_updated_at", "invoices", ["updated_at"], unique=False)
+    op.create_table(
+        "plan_runs",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("creditor_id", Id, nullable=False),
+        sa.Column("planned_for", sa.Date(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("policies_digest", sa.String(length=64), nullable=False),
+        sa.Column("examined", sa.Integer(), nullable=False),
+        sa.Column("inserted", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["creditor_id"], ["creditors.id"], name=op.f("fk_plan_runs_creditor_id_creditors")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_runs")),
+    )
+    with op.batch_alter_table("plan_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_plan_runs_creditor_started", ["creditor_id", "started_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-    # Invoices whose day lives here get theirs computed again by the next run.
-    op.execute(
-        "UPDATE invoices SET next_step_on = '1900-01-01' WHERE id IN "
-        "(SELECT invoice_id FROM invoice_steps WHERE next_step_on IS NOT NULL)"
+    op.drop_table("plan_runs")
+    # Every open invoice asks for a look again, as the earlier planner read it.
+    op.drop_index("ix_invoices_updated_at", table_name="invoices")
+    op.add_column(
+        "invoices",
+        sa.Column("next_step_on", sa.Date(), server_default="1900-01-01", nullable=False),
     )
+    op.create_index("ix_invoices_next_step", "invoices", ["status", "next_step_on"], unique=False)
     op.execute("DELETE FROM invoice_steps WHERE last_offset IS NULL")
     with op.batch_alter_table("invoice_steps", schema=None) as batch_op:
         batch_op.drop_index("ix_invoice_steps_next_step")
