@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from regua.domain.calendar import (
     ContactWindow,
@@ -55,8 +55,9 @@ CHANNEL_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ContactPoint:
+# ContactPoint, OpenInvoice and InvoiceStep are NamedTuples, not dataclasses: a first run over
+# a portfolio builds millions of them, and a tuple is built several times faster.
+class ContactPoint(NamedTuple):
     value: str
     opted_out: bool = False
     invalid: bool = False
@@ -76,8 +77,7 @@ class CustomerState:
     contacts_last_7_days: int = 0  # actions planned or sent in the 6 days before today
 
 
-@dataclass(frozen=True, slots=True)
-class OpenInvoice:
+class OpenInvoice(NamedTuple):
     id: int
     customer_id: int
     due_date: date
@@ -85,8 +85,7 @@ class OpenInvoice:
     last_offset: int | None = None  # the most advanced step already planned for it
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceStep:
+class InvoiceStep(NamedTuple):
     invoice_id: int
     step_id: str
     offset: int
@@ -127,6 +126,11 @@ def plan_day(
     # millions of invoices: each choice is made once per pair.
     by_profile: dict[tuple[str, tuple[str, ...]], Policy] = {}
     ladders: dict[tuple[str, str], tuple[Step, ...]] = {}
+    # Due on or before this day: prescribed (CC art. 206 §5), no channel may collect it any more.
+    prescribed_by = {
+        policy.name: today - timedelta(days=365 * policy.prescription_years + 1)
+        for policy in policies
+    }
     for invoice in invoices:
         customer = customers[invoice.customer_id]
         policy = chosen_policy.get(customer.id)
@@ -138,8 +142,8 @@ def plan_day(
                     policies, customer.segment, customer.tags
                 )
             chosen_policy[customer.id] = policy
-        if invoice.due_date <= today - timedelta(days=365 * policy.prescription_years + 1):
-            continue  # prescribed (CC art. 206 §5): no channel may collect it any more
+        if invoice.due_date <= prescribed_by[policy.name]:
+            continue
         days = (today - invoice.due_date).days
         key = (policy.name, customer.segment)
         ladder = ladders.get(key)
@@ -269,10 +273,10 @@ def choose_channel(
     tried: dict[str, str] = {}
     for channel in channels:
         points = contacts.get(channel, ())
-        reachable = [p for p in points if p.reachable]
-        if reachable:
-            tried[channel] = "usado"
-            return channel, reachable[0].value, tried
+        for point in points:
+            if not point.opted_out and not point.invalid:
+                tried[channel] = "usado"
+                return channel, point.value, tried
         if not points:
             tried[channel] = "sem contato"
         elif all(p.opted_out for p in points):

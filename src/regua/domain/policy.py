@@ -156,7 +156,7 @@ class Policy:
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Short form of the digest, to show and to store beside planned actions."""
         return self.digest[:12]

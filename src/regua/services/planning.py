@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, insert, or_, select, update
 
 from regua.domain.planning import (
+    ContactPoint,
     CustomerState,
     OpenInvoice,
     PlannedAction,
@@ -30,7 +31,7 @@ from regua.services.changes import written_since
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
-from regua.services.step_days import advance, forget_closed, remember_steps
+from regua.services.step_days import forget_closed, remember
 from regua.store.bulk import (
     chunks,
     insert_new_returning,
@@ -40,7 +41,7 @@ from regua.store.bulk import (
 from regua.store.db import settings_for_batch_work
 from regua.store.sql import one_of
 from regua.store.tables import (
-    NO_MORE_STEPS,
+    ACTION_STATUSES,
     action_invoices,
     actions,
     customers,
@@ -104,37 +105,55 @@ def plan(
     candidates, stopped = _candidate_invoices(connection, creditor_id, day, since)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
     # while the writes below run, which on a first run over a portfolio are the peak of memory.
-    planned = plan_day(
-        policies,
-        _customer_states(connection, {inv.customer_id for inv in candidates}, day),
-        candidates,
-        day,
-    )
+    states, held = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
+    if held:
+        stopped.extend(inv.id for inv in candidates if inv.customer_id in held)
+        candidates = [inv for inv in candidates if inv.customer_id not in held]
+    planned = plan_day(policies, states, candidates, day)
+    del states
     offsets = sorted({step.offset for policy in policies for step in policy.steps})
     due_dates = {inv.id: inv.due_date for inv in candidates}
 
     def next_day(invoice_id: int) -> date | None:
         return next_step_day(due_dates[invoice_id], offsets, day)
 
-    inserted, remembered = _write(connection, creditor_id, planned, now, next_day)
+    fresh = _write(connection, creditor_id, planned, now)
+    # Only the steps of the actions actually inserted are remembered: a customer who already
+    # had one that day (an earlier run) was turned away by the unique key.
+    steps = {
+        item.invoice_id: (item.offset, item.step_id, action.planned_for)
+        for action in fresh
+        if action.consumes_steps
+        for item in action.invoices
+    }
     # Deferred contacts keep today as their day, so the next run looks at them again; so do
-    # the new invoices a pause or a promise holds back, until it ends.
+    # the invoices a pause or a promise holds back, until it ends.
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
-    advance(
+    remember(
         connection,
-        [
-            (inv.id, day if inv.id in deferred else next_day(inv.id))
-            for inv in candidates
-            if inv.id not in remembered
-        ]
-        + [(invoice_id, day) for invoice_id in stopped],
+        chain(
+            (
+                (
+                    inv.id,
+                    day if inv.id in deferred else next_day(inv.id),
+                    steps.get(inv.id),
+                )
+                for inv in candidates
+            ),
+            ((invoice_id, day, None) for invoice_id in stopped),
+        ),
     )
     if len(candidates) >= LARGE_CHANGE:
         refresh_statistics(connection, invoices, actions, action_invoices, invoice_steps)
     existing = connection.execute(
         select(func.count())
         .select_from(actions)
-        .where(actions.c.creditor_id == creditor_id, actions.c.planned_for == day)
+        .where(
+            actions.c.creditor_id == creditor_id,
+            actions.c.planned_for == day,
+            # every status: the count is read from the (status, day) index, not the table
+            actions.c.status.in_(ACTION_STATUSES),
+        )
     ).scalar_one()
     connection.execute(
         insert(plan_runs).values(
@@ -143,10 +162,10 @@ def plan(
             started_at=now,
             policies_digest=versions,
             examined=len(candidates),
-            inserted=inserted,
+            inserted=len(fresh),
         )
     )
-    result = PlanResult(day, planned, inserted, cancelled, segments, existing - inserted)
+    result = PlanResult(day, planned, len(fresh), cancelled, segments, existing - len(fresh))
     result.by_status.update(action.status for action in planned)
     return result
 
@@ -194,11 +213,12 @@ def _written_since_last_run(
     return written_since(last.started_at, now)
 
 
-def _stopped(creditor_id: int, day: date) -> Any:
-    """Open invoices something holds back today: a pause, a promise not yet due, erased data.
+def _stopped(day: date) -> Any:
+    """Open invoices something holds back today: a pause of the invoice, a promise not yet due.
 
-    Prescription is checked per invoice by the rules (each policy has its own term), and an
-    examined prescribed invoice gets no further step day.
+    A pause of the customer (or its erased data) is read with the customer's state; prescription
+    is checked per invoice by the rules (each policy has its own term), and an examined
+    prescribed invoice gets no further step day.
     """
     promised = exists().where(
         promises.c.customer_id == invoices.c.customer_id,
@@ -206,12 +226,7 @@ def _stopped(creditor_id: int, day: date) -> Any:
         promises.c.promised_for >= day,
         or_(promises.c.invoice_id.is_(None), promises.c.invoice_id == invoices.c.id),
     )
-    return or_(
-        _paused(invoices.c.paused, invoices.c.paused_until, day),
-        _paused(customers.c.paused, customers.c.paused_until, day),
-        customers.c.anonymised_at.is_not(None),
-        promised,
-    )
+    return or_(_paused(invoices.c.paused, invoices.c.paused_until, day), promised)
 
 
 def _open(creditor_id: int) -> list[Any]:
@@ -230,23 +245,19 @@ def _candidate_invoices(
     Those written since `since` (every open invoice when None), and those whose day in the
     step memory has come; each read by an index range scan.
     """
-    written = (
-        select(
-            invoices.c.id,
-            invoices.c.customer_id,
-            invoices.c.due_date,
-            invoices.c.balance_cents,
-            # A lookup per invoice by primary key: the invoices written since the last run are
-            # a small part of the portfolio, and an outer join would be planned as a scan of
-            # every memory.
-            select(invoice_steps.c.last_offset)
-            .where(invoice_steps.c.invoice_id == invoices.c.id)
-            .scalar_subquery(),
-            case((_stopped(creditor_id, day), True), else_=False),
-        )
-        .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
-        .where(*_open(creditor_id), *([invoices.c.updated_at >= since] if since else []))
-    )
+    written = select(
+        invoices.c.id,
+        invoices.c.customer_id,
+        invoices.c.due_date,
+        invoices.c.balance_cents,
+        # A lookup per invoice by primary key: the invoices written since the last run are
+        # a small part of the portfolio, and an outer join would be planned as a scan of
+        # every memory.
+        select(invoice_steps.c.last_offset)
+        .where(invoice_steps.c.invoice_id == invoices.c.id)
+        .scalar_subquery(),
+        case((_stopped(day), True), else_=False),
+    ).where(*_open(creditor_id), *([invoices.c.updated_at >= since] if since else []))
     candidates: list[OpenInvoice] = []
     stopped: list[int] = []
     for invoice_id, customer_id, due_date, balance, last_offset, held in _rows(connection, written):
@@ -279,15 +290,11 @@ def _candidate_invoices(
                 invoices.c.balance_cents,
                 invoices.c.status,
             )
-            .select_from(invoices.join(customers, customers.c.id == invoices.c.customer_id))
             # the closed ones too, in the same pass, so they leave the planner's range; the
             # held back ones keep their day and are read again tomorrow
             .where(
                 one_of(connection, invoices.c.id, list(last_offsets)),
-                or_(
-                    invoices.c.status != "open",
-                    and_(*_open(creditor_id), ~_stopped(creditor_id, day)),
-                ),
+                or_(invoices.c.status != "open", and_(*_open(creditor_id), ~_stopped(day))),
             )
         )
         for invoice_id, customer_id, due_date, balance, status in _rows(connection, remembered):
@@ -315,8 +322,10 @@ def _paused(flag: Any, until: Any, day: date) -> Any:
 
 def _customer_states(
     connection: Connection, customer_ids: set[int], day: date
-) -> dict[int, CustomerState]:
+) -> tuple[dict[int, CustomerState], set[int]]:
+    """The states the rules read, and which of the customers a pause (or erased data) holds."""
     states: dict[int, CustomerState] = {}
+    held: set[int] = set()
     week_start = day - timedelta(days=6)
     wanted = sorted(customer_ids)
     points = contact_points(connection, wanted)
@@ -333,36 +342,38 @@ def _customer_states(
             .group_by(actions.c.customer_id)
         ).all()
     )
-    for cid, segment, uf, tags in connection.execute(
-        select(customers.c.id, customers.c.segment, customers.c.uf, customers.c.tags).where(
-            one_of(connection, customers.c.id, wanted)
-        )
+    no_contacts: dict[str, tuple[ContactPoint, ...]] = {}
+    for cid, segment, uf, tags, stopped in connection.execute(
+        select(
+            customers.c.id,
+            customers.c.segment,
+            customers.c.uf,
+            customers.c.tags,
+            or_(
+                _paused(customers.c.paused, customers.c.paused_until, day),
+                customers.c.anonymised_at.is_not(None),
+            ),
+        ).where(one_of(connection, customers.c.id, wanted))
     ):
+        if stopped:
+            held.add(cid)
+            continue
         states[cid] = CustomerState(
             id=cid,
             segment=segment or "novo",
             uf=uf,
-            tags=tuple(t for t in (tags or "").split(",") if t),
-            contacts=points.get(cid, {}),
-            contacts_last_7_days=int(counts.get(cid, 0)),
+            tags=tuple(t for t in tags.split(",") if t) if tags else (),
+            contacts=points.get(cid, no_contacts),
+            contacts_last_7_days=counts.get(cid, 0),
         )
-    return states
+    return states, held
 
 
 def _write(
-    connection: Connection,
-    creditor_id: int,
-    planned: list[PlannedAction],
-    now: datetime,
-    next_day: Callable[[int], date | None],
-) -> tuple[int, set[int]]:
-    """Insert the actions new for the day, their invoices, and the steps they consume.
-
-    Returns how many actions were inserted and which invoices got their steps (and next day)
-    remembered.
-    """
-    inserted = 0
-    remembered: set[int] = set()
+    connection: Connection, creditor_id: int, planned: list[PlannedAction], now: datetime
+) -> list[PlannedAction]:
+    """Insert the actions new for the day and their invoices; returns the actions inserted."""
+    fresh: list[PlannedAction] = []
     for batch in chunks(planned, WRITE_BATCH):
         rows = [
             {
@@ -380,7 +391,7 @@ def _write(
                 "template": action.step.template or action.step.script,
                 "status": action.status,
                 "reason": action.reason or None,
-                "evidence": dict(action.evidence),
+                "evidence": action.evidence,
                 "cost_cents": action.cost_cents,
                 "created_at": now,
             }
@@ -397,32 +408,16 @@ def _write(
                 ("customer_id", "id"),
             )
         )
-        fresh = [a for a in batch if a.customer_id in ids]
-        if not fresh:
-            continue
+        inserted = [a for a in batch if a.customer_id in ids]
         links = [
             {
                 "action_id": ids[a.customer_id],
                 "invoice_id": item.invoice_id,
                 "step_id": item.step_id,
             }
-            for a in fresh
+            for a in inserted
             for item in a.invoices
         ]
         insert_rows(connection, action_invoices, links)  # new action ids: nothing to collide
-        memory = [
-            {
-                "invoice_id": item.invoice_id,
-                "next_step_on": next_day(item.invoice_id) or NO_MORE_STEPS,
-                "last_offset": item.offset,
-                "last_step_id": item.step_id,
-                "last_planned_for": a.planned_for,
-            }
-            for a in fresh
-            if a.consumes_steps
-            for item in a.invoices
-        ]
-        remember_steps(connection, memory)
-        remembered.update(row["invoice_id"] for row in memory)
-        inserted += len(fresh)
-    return inserted, remembered
+        fresh.extend(inserted)
+    return fresh

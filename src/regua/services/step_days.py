@@ -16,9 +16,9 @@ Invoices that closed (paid, cancelled...) leave the planner's range the first ti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from itertools import islice
 
 from sqlalchemy import Connection, update
 
@@ -27,6 +27,8 @@ from regua.store.sql import one_of
 from regua.store.tables import NO_MORE_STEPS, invoice_steps
 
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
+# (invoice id, next step day or None, the step just planned as (offset, step id, day) or None)
+StepDay = tuple[int, date | None, tuple[int, str, date] | None]
 
 
 def forget_closed(connection: Connection, invoice_ids: Sequence[int]) -> None:
@@ -39,22 +41,29 @@ def forget_closed(connection: Connection, invoice_ids: Sequence[int]) -> None:
         )
 
 
-def remember_steps(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Store the steps just planned with each invoice's next day (invoice_id, next_step_on,
-    last_offset, last_step_id, last_planned_for)."""
-    upsert(connection, invoice_steps, rows, ("invoice_id",), ("next_step_on", *MEMORY))
+def remember(connection: Connection, looked_at: Iterable[StepDay]) -> None:
+    """Store each looked-at invoice's next day and, where a step was just planned, that step.
 
-
-def advance(connection: Connection, next_days: Sequence[tuple[int, date | None]]) -> None:
-    """Move looked-at invoices to their next day (None: no step left)."""
-    for batch in chunks(next_days, 100_000):
+    `looked_at` holds (invoice_id, next day or None when no step is left, the planned step as
+    (offset, step id, day) or None). One statement per slice of invoices: the step memory of an
+    invoice without a new step is kept as it was.
+    """
+    source = iter(looked_at)
+    while batch := list(islice(source, 100_000)):
         upsert(
             connection,
             invoice_steps,
             [
-                {"invoice_id": invoice_id, "next_step_on": day or NO_MORE_STEPS}
-                for invoice_id, day in batch
+                {
+                    "invoice_id": invoice_id,
+                    "next_step_on": day or NO_MORE_STEPS,
+                    "last_offset": step[0] if step else None,
+                    "last_step_id": step[1] if step else None,
+                    "last_planned_for": step[2] if step else None,
+                }
+                for invoice_id, day, step in batch
             ],
             ("invoice_id",),
-            ("next_step_on",),
+            ("next_step_on", *MEMORY),
+            keep_when_null=MEMORY,
         )

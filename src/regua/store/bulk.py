@@ -9,6 +9,7 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
+    func,
     select,
     true,
     update,
@@ -81,10 +82,24 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     key_columns: Sequence[str],
     update_columns: Sequence[str],
+    *,
+    keep_when_null: Sequence[str] = (),
 ) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update_columns = excluded values."""
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update_columns = excluded values.
+
+    A column in `keep_when_null` keeps its stored value where the new row has NULL.
+    """
     if not rows:
         return
+
+    def new_values(excluded: Any) -> dict[str, Any]:
+        return {
+            name: func.coalesce(excluded[name], table.c[name])
+            if name in keep_when_null
+            else excluded[name]
+            for name in update_columns
+        }
+
     if connection.dialect.name == "postgresql" and len(rows) >= STAGE_FROM:
         # One INSERT ... SELECT may not touch a row twice: the last row per key wins, as it
         # would in the executemany below.
@@ -94,16 +109,14 @@ def upsert(
             staged_insert = postgresql.insert(table).from_select(names, select(*stage.c))
             connection.execute(
                 staged_insert.on_conflict_do_update(
-                    index_elements=list(key_columns),
-                    set_={name: staged_insert.excluded[name] for name in update_columns},
+                    index_elements=list(key_columns), set_=new_values(staged_insert.excluded)
                 )
             )
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=list(key_columns),
-        set_={name: statement.excluded[name] for name in update_columns},
+        index_elements=list(key_columns), set_=new_values(statement.excluded)
     )
     connection.execute(statement, list(rows))
 
