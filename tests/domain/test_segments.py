@@ -208,10 +208,16 @@ def test_calendar_crossings_search_the_invoices_that_crossed_a_threshold() -> No
     assert crossings.due_ranges == ((date(2026, 10, 21), date(2026, 10, 23)),)
     # 90 days since the first invoice on 21/11 to 23/11: first invoice 23/08 to 25/08
     assert crossings.first_day_ranges == ((date(2026, 8, 23), date(2026, 8, 25)),)
-    # became overdue: business due date from 20/11 (overdue on 21/11) to 22/11
-    assert crossings.overdue_since == (date(2026, 11, 20), date(2026, 11, 22))
+    # became overdue: none, as Friday 20/11 is a national holiday and the weekend follows; an
+    # invoice due then (or on Saturday or Sunday) may be paid on Monday 23/11
+    assert crossings.overdue_business is None
+    assert crossings.overdue_due is None
+    # Monday to Thursday: due on Monday 23/11 to Wednesday 25/11
+    crossings = calendar_crossings(rules, date(2026, 11, 23), date(2026, 11, 26))
+    assert crossings.overdue_business == (date(2026, 11, 23), date(2026, 11, 25))
+    assert crossings.overdue_due == (date(2026, 11, 20), date(2026, 11, 25))
     assert calendar_crossings(rules, date(2026, 11, 23), date(2026, 11, 23)) == CalendarCrossings(
-        None, (), ()
+        None, None, (), ()
     )
 
 
@@ -234,3 +240,15 @@ def test_every_anchor_whose_outcome_changes_is_searched() -> None:
         if searched is None or not searched[0] <= anchor <= searched[1]:
             missed.append((op, value, elapsed, offset, extra))
     assert missed == []
+
+
+def test_rules_without_days_need_no_calendar_search() -> None:
+    rules = (
+        SegmentRule("bom", "Bom", (parse_condition("on_time_rate", ">=0.9"),)),
+        SegmentRule("novo", "Novo"),
+    )
+    assert calendar_crossings(rules, date(2026, 11, 1), date(2026, 11, 23)) == CalendarCrossings(
+        None, None, (), ()
+    )
+    with pytest.raises(ValueError):
+        calendar_crossings(rules, date(2026, 11, 24), date(2026, 11, 23))

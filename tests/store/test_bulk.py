@@ -11,6 +11,7 @@ from regua.store.bulk import (
     STAGE_FROM,
     insert_ignoring_conflicts,
     insert_rows,
+    update_by_id,
     upsert,
 )
 from regua.store.tables import actions, customers, invoice_steps, invoices
@@ -140,3 +141,73 @@ def test_insert_ignoring_conflicts_keeps_the_first_row_and_json_survives(
     assert len(rows) == count
     assert {row.step_id for row in rows} == {"first"}
     assert rows[0].evidence == {"janela": "08:00-20:00", "contatos_semana": 1, "uf": "SP"}
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_upsert_keeps_what_a_null_would_erase(engine: Engine, creditor_id: int, count: int) -> None:
+    _portfolio(engine, creditor_id, count)
+    keys, updates = ("invoice_id",), ("next_step_on", "last_offset", "last_step_id")
+    with engine.begin() as connection:
+        upsert(
+            connection,
+            invoice_steps,
+            [
+                {"invoice_id": i, "next_step_on": date(2026, 11, 5), "last_offset": 3,
+                 "last_step_id": "d3"}
+                for i in range(1, count + 1)
+            ],
+            keys,
+            updates,
+        )  # fmt: skip
+        # a later look without a new step: the day moves, the step stays
+        upsert(
+            connection,
+            invoice_steps,
+            [
+                {"invoice_id": i, "next_step_on": date(2026, 11, 9), "last_offset": None,
+                 "last_step_id": None}
+                for i in range(1, count + 1)
+            ],
+            keys,
+            updates,
+            keep_when_null=("last_offset", "last_step_id"),
+        )  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                invoice_steps.c.next_step_on,
+                invoice_steps.c.last_offset,
+                invoice_steps.c.last_step_id,
+            )
+        ).all()
+    assert {tuple(row) for row in rows} == {(date(2026, 11, 9), 3, "d3")}
+    assert len(rows) == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_update_by_id_sets_each_row_its_own_values(
+    engine: Engine, creditor_id: int, count: int
+) -> None:
+    _portfolio(engine, creditor_id, count)
+    with engine.begin() as connection:
+        update_by_id(
+            connection,
+            customers,
+            [_segment(i) for i in range(1, count + 1)],
+            ("segment", "segment_since"),
+        )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(customers.c.id, customers.c.segment, customers.c.segment_since)
+        ).all()
+    assert sorted(tuple(row) for row in rows) == [
+        tuple(_segment(i).values()) for i in range(1, count + 1)
+    ]
+
+
+def _segment(i: int) -> dict[str, object]:
+    return {
+        "id": i,
+        "segment": "risco" if i % 2 else "novo",
+        "segment_since": date(2026, 11, i % 28 + 1),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,6 @@ from regua.config import Settings
 from regua.domain.money import format_brl
 from regua.errors import InputError
 from regua.services import setup
-from regua.services.cnab_returns import CnabImportResult, import_return_file
 from regua.services.payments_report import (
     DEFAULT_DAYS,
     DEFAULT_LIMIT,
@@ -25,6 +24,10 @@ from regua.services.payments_report import (
     StatusTotal,
     recent_payments,
 )
+
+if TYPE_CHECKING:
+    # Settling payments is imported by `regua cnab` alone: every other command starts without.
+    from regua.services.cnab_returns import CnabImportResult
 
 STATUS_LABELS = {
     "applied": "aplicado",
@@ -65,6 +68,8 @@ def cnab(
         nullcontext() if json_output else console.status(f"Importando {file.name}...")
     )
     with working:
+        from regua.services.cnab_returns import import_return_file
+
         result = import_return_file(ctx.engine, file, creditor_id, ctx.clock.now())
     if json_output:
         print_json(result.to_dict())

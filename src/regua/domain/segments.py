@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from types import MappingProxyType
 
+from regua.domain.calendar import effective_due_date
 from regua.errors import InputError, RuleViolation
 
 
@@ -223,14 +224,15 @@ class CalendarCrossings:
     """Where to look for customers whose segment may have changed with the calendar alone.
 
     Between a classification on `last` and one on `today`, a customer's calendar-driven
-    features can only change a rule's outcome through one of its invoices: an open one whose
-    business due date lies in `overdue_since` (it became overdue), whose due date lies in one
-    of `due_ranges` (its delay crossed a threshold of days), or whose first day (issue date,
-    else due date) lies in one of `first_day_ranges` (tenure crossed a threshold). Ranges are
-    inclusive.
+    features can only change a rule's outcome through one of its invoices: an open one that
+    became overdue (due in `overdue_due`, business due date in `overdue_business`), one whose
+    due date lies in one of `due_ranges` (its delay crossed a threshold of days), or one whose
+    first day (issue date, else due date) lies in one of `first_day_ranges` (tenure crossed a
+    threshold). Ranges are inclusive.
     """
 
-    overdue_since: DayRange | None
+    overdue_due: DayRange | None
+    overdue_business: DayRange | None
     due_ranges: tuple[DayRange, ...]
     first_day_ranges: tuple[DayRange, ...]
 
@@ -245,14 +247,18 @@ def calendar_crossings(rules: Iterable[SegmentRule], last: date, today: date) ->
     """
     if last > today:
         raise ValueError("the previous classification is after today")
-    overdue_since = None
+    overdue_due = overdue_business = None
     due: set[DayRange] = set()
     first: set[DayRange] = set()
     for rule in rules:
         for condition in rule.conditions:
             if condition.feature in OVERDUE_FEATURES and last < today:
-                # overdue means `effective_due_date < day`: it flipped for these
-                overdue_since = (last, today - timedelta(days=1))
+                # overdue means `effective_due_date < day`: it flipped for the business due
+                # dates from `last` to the day before today, and these are the due dates that
+                # move to them
+                business = (last, today - timedelta(days=1))
+                overdue_due = _due_dates_moving_to(business)
+                overdue_business = business if overdue_due else None
             anchors = anchors_crossing(condition.op, condition.value, last, today)
             if anchors is None:
                 continue
@@ -260,7 +266,22 @@ def calendar_crossings(rules: Iterable[SegmentRule], last: date, today: date) ->
                 due.add(anchors)
             elif condition.feature in TENURE_FEATURES:
                 first.add(anchors)
-    return CalendarCrossings(overdue_since, tuple(sorted(due)), tuple(sorted(first)))
+    return CalendarCrossings(
+        overdue_due, overdue_business, tuple(sorted(due)), tuple(sorted(first))
+    )
+
+
+def _due_dates_moving_to(business: DayRange) -> DayRange | None:
+    """The first and last due dates whose business due date lies in `business` (None: none,
+    as on a weekend after a Friday holiday)."""
+    start, end = business
+    day = start - timedelta(days=MAX_DUE_DATE_SHIFT_DAYS)
+    found = []
+    while day <= end:
+        if start <= effective_due_date(day) <= end:
+            found.append(day)
+        day += timedelta(days=1)
+    return (found[0], found[-1]) if found else None
 
 
 def anchors_crossing(op: str, value: float, last: date, today: date) -> DayRange | None:

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Float, and_, case, cast, func, null, or_, select, true
 
 from regua.domain.segments import (
-    MAX_DUE_DATE_SHIFT_DAYS,
     BehaviourFeatures,
     SegmentRule,
     calendar_crossings,
@@ -38,16 +36,16 @@ from regua.store.sql import days_between, one_of
 from regua.store.tables import customers, invoices, segment_history, segment_refreshes
 
 OPEN = ("open", "disputed", "in_agreement")
-# Past this share of the customers, one aggregate over all invoices is cheaper than lookups.
+# Past this share of the customers, one aggregate over all invoices is cheaper than lookups;
+# up to SMALL_SCOPE customers, lookups are cheaper whatever the portfolio.
 FULL_REFRESH_SHARE = 0.25
+SMALL_SCOPE = 10_000
 
 
 @dataclass(frozen=True)
 class SegmentRefresh:
-    customers: int
-    changed: int
-    counts: dict[str, int]
-    examined: int = 0  # customers classified again (all of them on a full refresh)
+    changed: int  # customers whose segment changed
+    examined: int | None  # customers classified again; None: all of them
 
 
 def customer_features(
@@ -205,18 +203,12 @@ def refresh_segments(
         since = written_since(last.refreshed_at, now)
         if since is not None:
             scope = _may_have_moved(connection, creditor_id, rules, last.refreshed_on, since, today)
-    counts = Counter(
-        {
-            str(segment): int(n)
-            for segment, n in connection.execute(
-                select(customers.c.segment, func.count())
-                .where(customers.c.creditor_id == creditor_id)
-                .group_by(customers.c.segment)
-            )
-        }
-    )
-    if scope is not None and len(scope) > FULL_REFRESH_SHARE * counts.total():
-        scope = None
+    if scope is not None and len(scope) > SMALL_SCOPE:
+        total = connection.execute(
+            select(func.count()).where(customers.c.creditor_id == creditor_id)
+        ).scalar_one()
+        if len(scope) > FULL_REFRESH_SHARE * total:
+            scope = None
     if scope is None:
         changed = _changed_segments(connection, creditor_id, rules, today, None)
     else:
@@ -260,16 +252,7 @@ def refresh_segments(
         ("creditor_id",),
         ("refreshed_on", "refreshed_at", "rules_digest"),
     )
-    for _cid, old, new in changed:
-        counts[str(old)] -= 1
-        counts[str(new)] += 1
-    total = counts.total()
-    return SegmentRefresh(
-        total,
-        len(changed),
-        {segment: n for segment, n in counts.items() if n},
-        total if scope is None else len(scope),
-    )
+    return SegmentRefresh(changed=len(changed), examined=None if scope is None else len(scope))
 
 
 def rules_digest(rules: tuple[SegmentRule, ...]) -> str:
@@ -324,14 +307,13 @@ def _may_have_moved(
         ),
         select(inv.customer_id).where(inv.creditor_id == creditor_id, inv.updated_at >= since),
     ]
-    if crossings.overdue_since is not None:
-        start, end = crossings.overdue_since
+    if crossings.overdue_due is not None and crossings.overdue_business is not None:
         queries.append(
             select(inv.customer_id).where(
                 inv.status.in_(OPEN),
                 # the due date bounds the index range; the business day is what decides
-                inv.due_date.between(start - timedelta(days=MAX_DUE_DATE_SHIFT_DAYS), end),
-                inv.effective_due_date.between(start, end),
+                inv.due_date.between(*crossings.overdue_due),
+                inv.effective_due_date.between(*crossings.overdue_business),
                 inv.creditor_id == creditor_id,
             )
         )

@@ -59,11 +59,21 @@ def update_by_id(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
 ) -> None:
-    """UPDATE table SET columns WHERE id = row["id"], executemany over `rows`.
+    """UPDATE table SET columns WHERE id = row["id"] for each of `rows`.
 
-    Bind names get a prefix because SQLAlchemy reserves the column names for its own SET clause.
+    From STAGE_FROM rows on, one UPDATE ... FROM a staged copy (classifying a new portfolio's
+    200,000 customers took seconds as an executemany). Bind names get a prefix because
+    SQLAlchemy reserves the column names for its own SET clause.
     """
     if not rows:
+        return
+    if len(rows) >= STAGE_FROM:
+        with staged_like(connection, table, ["id", *columns], rows) as stage:
+            connection.execute(
+                update(table)
+                .where(table.c.id == stage.c.id)
+                .values({name: stage.c[name] for name in columns})
+            )
         return
     statement = (
         update(table)

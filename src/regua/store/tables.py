@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # Deterministic constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
@@ -107,6 +108,13 @@ customers = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("creditor_id", "external_id"),
     Index("ix_customers_document", "creditor_id", "document"),
+    # The customers never classified: each daily segment refresh starts with them.
+    Index(
+        "ix_customers_unclassified",
+        "creditor_id",
+        postgresql_where=text("segment IS NULL"),
+        sqlite_where=text("segment IS NULL"),
+    ),
 )
 
 contacts = Table(
@@ -317,8 +325,14 @@ actions = Table(
     # Idempotency of the planner is this key, not a check in Python.
     UniqueConstraint("customer_id", "planned_for", "purpose", name="uq_actions_customer_day"),
     Index("ix_actions_status_day", "status", "planned_for"),
-    # Delivery receipts name our message by the provider's id.
-    Index("ix_actions_provider_message_id", "provider_message_id"),
+    # Delivery receipts name our message by the provider's id. Only sent messages have one:
+    # the day's plan writes its actions without an entry here.
+    Index(
+        "ix_actions_provider_message_id",
+        "provider_message_id",
+        postgresql_where=text("provider_message_id IS NOT NULL"),
+        sqlite_where=text("provider_message_id IS NOT NULL"),
+    ),
 )
 
 action_invoices = Table(

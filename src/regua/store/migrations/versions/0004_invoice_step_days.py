@@ -4,7 +4,8 @@
 portfolio every day rewrites rows of that narrow table, not of `invoices`, where each changed row
 costs an entry in every index. An invoice written since the last run (`invoices.updated_at`,
 now indexed) is looked at whatever its day, which is how a new, changed or reopened invoice
-reaches the planner.
+reaches the planner. The planned actions no longer enter the index of provider message ids,
+which only sent messages have.
 
 Revision ID: 0004
 Revises: 0003
@@ -38,6 +39,15 @@ def upgrade() -> None:
     op.drop_index("ix_invoices_next_step", table_name="invoices")
     op.drop_column("invoices", "next_step_on")
     op.create_index("ix_invoices_updated_at", "invoices", ["updated_at"], unique=False)
+    op.drop_index("ix_actions_provider_message_id", table_name="actions")
+    op.create_index(
+        "ix_actions_provider_message_id",
+        "actions",
+        ["provider_message_id"],
+        unique=False,
+        postgresql_where=sa.text("provider_message_id IS NOT NULL"),
+        sqlite_where=sa.text("provider_message_id IS NOT NULL"),
+    )
     op.create_table(
         "plan_runs",
         sa.Column("id", Id, nullable=False),
@@ -60,6 +70,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("plan_runs")
+    op.drop_index("ix_actions_provider_message_id", table_name="actions")
+    op.create_index(
+        "ix_actions_provider_message_id", "actions", ["provider_message_id"], unique=False
+    )
     # Every open invoice asks for a look again, as the earlier planner read it.
     op.drop_index("ix_invoices_updated_at", table_name="invoices")
     op.add_column(

@@ -1,5 +1,8 @@
 """segment_refreshes: when each creditor's customers were last classified, and by which rules
 
+With the customers never classified in an index of their own, a daily refresh reads only the
+customers something could have moved.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-05
@@ -33,7 +36,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("creditor_id", name=op.f("pk_segment_refreshes")),
     )
+    op.create_index(
+        "ix_customers_unclassified",
+        "customers",
+        ["creditor_id"],
+        unique=False,
+        postgresql_where=sa.text("segment IS NULL"),
+        sqlite_where=sa.text("segment IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_unclassified", table_name="customers")
     op.drop_table("segment_refreshes")
