@@ -39,7 +39,7 @@ from regua.store.bulk import (
     refresh_statistics,
 )
 from regua.store.db import settings_for_batch_work
-from regua.store.sql import one_of
+from regua.store.sql import one_of, unindexed
 from regua.store.tables import (
     ACTION_STATUSES,
     action_invoices,
@@ -257,7 +257,13 @@ def _candidate_invoices(
         .where(invoice_steps.c.invoice_id == invoices.c.id)
         .scalar_subquery(),
         case((_stopped(day), True), else_=False),
-    ).where(*_open(creditor_id), *([invoices.c.updated_at >= since] if since else []))
+    ).where(
+        # by the index of the writes since the last run; on a first run, a plain scan
+        unindexed(connection, invoices.c.creditor_id) == creditor_id,
+        unindexed(connection, invoices.c.status) == "open",
+        invoices.c.balance_cents > 0,
+        *([invoices.c.updated_at >= since] if since else []),
+    )
     candidates: list[OpenInvoice] = []
     stopped: list[int] = []
     for invoice_id, customer_id, due_date, balance, last_offset, held in _rows(connection, written):

@@ -32,7 +32,7 @@ from regua.domain.segments import (
 from regua.errors import RuleViolation
 from regua.services.changes import written_since
 from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
-from regua.store.sql import days_between, one_of
+from regua.store.sql import days_between, one_of, unindexed
 from regua.store.tables import customers, invoices, segment_history, segment_refreshes
 
 OPEN = ("open", "disputed", "in_agreement")
@@ -92,13 +92,17 @@ def customer_features(
 
 
 def _features_sql(
-    creditor_id: int, today: date, only: Callable[[Any], Any] | None = None
+    creditor_id: int,
+    today: date,
+    only: Callable[[Any], Any] | None = None,
+    creditor: Callable[[Any], Any] = lambda column: column,
 ) -> tuple[Any, dict[str, Any]]:
     """The behaviour features of every customer as SQL expressions over one aggregate.
 
     The same numbers `customer_features` computes, kept in the database so a million invoices
     never travel to Python: (customers outer-joined to the aggregate, feature name -> expression).
-    `only(column)`, when given, restricts the invoices to some customers.
+    `only(column)`, when given, restricts the invoices to some customers; `creditor(column)`
+    may keep the creditor's column off its index (`store.sql.unindexed`).
     """
     inv = invoices.c
     paid = inv.status == "paid"
@@ -119,7 +123,7 @@ def _features_sql(
             func.min(func.coalesce(inv.issue_date, inv.due_date)).label("first"),
         )
         .where(
-            inv.creditor_id == creditor_id,
+            creditor(inv.creditor_id) == creditor_id,
             inv.status != "cancelled",
             *([only(inv.customer_id)] if only is not None else []),
         )
@@ -269,7 +273,9 @@ def _changed_segments(
 ) -> list[Any]:
     """(customer id, old segment, new segment) of the customers (`ids`, or all) that moved."""
     only = None if ids is None else (lambda column: one_of(connection, column, ids))
-    source, features = _features_sql(creditor_id, today, only)
+    source, features = _features_sql(
+        creditor_id, today, only, lambda column: unindexed(connection, column)
+    )
     new = segment_expression(rules, features)
     return list(
         connection.execute(
@@ -305,7 +311,9 @@ def _may_have_moved(
         select(customers.c.id).where(
             customers.c.creditor_id == creditor_id, customers.c.segment.is_(None)
         ),
-        select(inv.customer_id).where(inv.creditor_id == creditor_id, inv.updated_at >= since),
+        select(inv.customer_id).where(
+            unindexed(connection, inv.creditor_id) == creditor_id, inv.updated_at >= since
+        ),
     ]
     if crossings.overdue_due is not None and crossings.overdue_business is not None:
         queries.append(
@@ -314,12 +322,14 @@ def _may_have_moved(
                 # the due date bounds the index range; the business day is what decides
                 inv.due_date.between(*crossings.overdue_due),
                 inv.effective_due_date.between(*crossings.overdue_business),
-                inv.creditor_id == creditor_id,
+                unindexed(connection, inv.creditor_id) == creditor_id,
             )
         )
     queries.extend(
         select(inv.customer_id).where(
-            inv.status.in_(OPEN), inv.due_date.between(start, end), inv.creditor_id == creditor_id
+            inv.status.in_(OPEN),
+            inv.due_date.between(start, end),
+            unindexed(connection, inv.creditor_id) == creditor_id,
         )
         for start, end in crossings.due_ranges
     )
