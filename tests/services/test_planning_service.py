@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from regua.domain.fees import FeeTerms
 from regua.services import pausing
 from regua.services.planning import plan
+from regua.services.settling import apply_matched_payments
 from regua.store.tables import actions, customers, invoices, promises
 from tests.builders import CUSTOMERS_CSV, NOW, run_import, write_csv
 
@@ -67,6 +69,29 @@ def test_plan_consolidates_and_is_idempotent(engine: Engine, portfolio: int) -> 
     again, _rows = _plan(engine, portfolio, MONDAY)
     assert again == 0
     assert len(_actions(engine)) == 2
+
+
+def test_a_payment_written_in_the_same_transaction_is_seen_by_the_plan(
+    engine: Engine, portfolio: int
+) -> None:
+    # The plan reads its candidates beside its own connection only while that has written
+    # nothing; here a payment comes first in the same transaction, as in `regua demo`.
+    with engine.begin() as connection:
+        invoice_c = connection.execute(
+            select(invoices.c.id).where(invoices.c.external_id == "C")
+        ).scalar_one()
+        apply_matched_payments(
+            connection,
+            portfolio,
+            [{"external_id": "P1", "invoice_id": invoice_c, "amount_cents": 45000,
+              "paid_on": MONDAY, "method": "pix"}],
+            source="import",
+            now=NOW,
+            terms=FeeTerms(),
+        )  # fmt: skip
+        result = plan(connection, portfolio, MONDAY, NOW)
+    assert [(a.customer_id, a.step.id) for a in result.actions] == [(1, "atraso-3")]
+    assert ("C3", MONDAY, "planned", "vence-hoje", "whatsapp") not in _actions(engine)
 
 
 def test_unique_key_forbids_a_second_action_for_the_same_day(

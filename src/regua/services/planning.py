@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -28,7 +30,7 @@ from regua.domain.planning import (
 )
 from regua.domain.policy import Policy
 from regua.services.changes import written_since
-from regua.services.contacts import contact_points
+from regua.services.contacts import Reach, contact_points
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
 from regua.services.step_days import forget_closed, remember
@@ -53,7 +55,7 @@ from regua.store.tables import (
 
 PENDING = ("planned", "sending")
 COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap
-WRITE_BATCH = 10_000  # actions per staged write (more only holds more rows in memory)
+WRITE_BATCH = 25_000  # actions per staged write (more only holds more rows in memory)
 LARGE_CHANGE = 50_000  # rows examined from which the tables' statistics are refreshed
 
 
@@ -94,18 +96,25 @@ def plan(
     """Plan `day`: cancel what settled, refresh segments, and write the day's actions."""
     settings_for_batch_work(connection)
     policies = active_policies(connection, creditor_id, now)
-    cancelled = cancel_settled_actions(connection, creditor_id, now)
-    segments = None
-    if refresh:
-        segments = refresh_segments(
-            connection, creditor_id, segmentation_policy(policies).segment_rules, day, now
-        )
     versions = policies_digest(policies)
     since = _written_since_last_run(connection, creditor_id, versions, now)
-    candidates, stopped = _candidate_invoices(connection, creditor_id, day, since)
+    with _reader(connection) as read:
+        # The candidates and their contacts are read on a second connection while this one
+        # cancels what settled and refreshes the segments: neither changes what they read,
+        # and the server works on both at once.
+        ahead = read(_candidates_and_reach, creditor_id, day, since)
+        cancelled = cancel_settled_actions(connection, creditor_id, now)
+        segments = None
+        if refresh:
+            segments = refresh_segments(
+                connection, creditor_id, segmentation_policy(policies).segment_rules, day, now
+            )
+        candidates, stopped, closed, reach = ahead.result()
+    forget_closed(connection, closed)
     # The customers' states (contacts, weekly counts) are only needed by the rules: not held
     # while the writes below run, which on a first run over a portfolio are the peak of memory.
-    states, held = _customer_states(connection, {inv.customer_id for inv in candidates}, day)
+    states, held = _customer_states(connection, {inv.customer_id for inv in candidates}, day, reach)
+    del reach
     if held:
         stopped.extend(inv.id for inv in candidates if inv.customer_id in held)
         candidates = [inv for inv in candidates if inv.customer_id not in held]
@@ -237,10 +246,46 @@ def _open(creditor_id: int) -> list[Any]:
     ]
 
 
+@contextmanager
+def _reader(connection: Connection) -> Iterator[Callable[..., Future[Any]]]:
+    """Run read-only work beside `connection`: in a thread with a connection of its own when
+    that one sees the same data, on PostgreSQL before the transaction wrote anything (its own
+    writes are invisible to others); otherwise, and on SQLite, right here."""
+    if (
+        connection.dialect.name != "postgresql"
+        or connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None
+    ):
+
+        def inline(work: Callable[..., Any], *args: Any) -> Future[Any]:
+            done: Future[Any] = Future()
+            done.set_result(work(connection, *args))
+            return done
+
+        yield inline
+        return
+
+    def beside(work: Callable[..., Any], *args: Any) -> Any:
+        with connection.engine.connect() as other:
+            return work(other, *args)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-read") as pool:
+        yield lambda work, *args: pool.submit(beside, work, *args)
+
+
+def _candidates_and_reach(
+    connection: Connection, creditor_id: int, day: date, since: datetime | None
+) -> tuple[list[OpenInvoice], list[int], list[int], dict[int, Reach]]:
+    """The candidates (with those held back and those found closed) and their contacts."""
+    candidates, stopped, closed = _candidate_invoices(connection, creditor_id, day, since)
+    reach = contact_points(connection, sorted({inv.customer_id for inv in candidates}))
+    return candidates, stopped, closed, reach
+
+
 def _candidate_invoices(
     connection: Connection, creditor_id: int, day: date, since: datetime | None
-) -> tuple[list[OpenInvoice], list[int]]:
-    """The day's candidates, and the new invoices held back today (paused, promised).
+) -> tuple[list[OpenInvoice], list[int], list[int]]:
+    """The day's candidates, the new invoices held back today (paused, promised), and the
+    invoices in the planner's range found closed.
 
     Those written since `since` (every open invoice when None), and those whose day in the
     step memory has come; each read by an index range scan.
@@ -311,8 +356,7 @@ def _candidate_invoices(
                 candidates.append(
                     OpenInvoice(invoice_id, customer_id, due_date, balance, last_offset)
                 )
-    forget_closed(connection, closed)
-    return candidates, stopped
+    return candidates, stopped, closed
 
 
 def _rows(connection: Connection, query: Any) -> Iterator[Any]:
@@ -327,14 +371,13 @@ def _paused(flag: Any, until: Any, day: date) -> Any:
 
 
 def _customer_states(
-    connection: Connection, customer_ids: set[int], day: date
+    connection: Connection, customer_ids: set[int], day: date, points: dict[int, Reach]
 ) -> tuple[dict[int, CustomerState], set[int]]:
     """The states the rules read, and which of the customers a pause (or erased data) holds."""
     states: dict[int, CustomerState] = {}
     held: set[int] = set()
     week_start = day - timedelta(days=6)
     wanted = sorted(customer_ids)
-    points = contact_points(connection, wanted)
     counts: dict[int, int] = dict(
         connection.execute(
             select(actions.c.customer_id, func.count())

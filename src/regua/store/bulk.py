@@ -68,7 +68,7 @@ def update_by_id(
     if not rows:
         return
     if len(rows) >= STAGE_FROM:
-        with staged_like(connection, table, ["id", *columns], rows) as stage:
+        with staged_like(connection, table, ["id", *columns], rows, joined=True) as stage:
             connection.execute(
                 update(table)
                 .where(table.c.id == stage.c.id)

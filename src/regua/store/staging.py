@@ -147,13 +147,19 @@ def analyse_if_large(conn: Connection, table: Table, rows: int) -> None:
 
 @contextmanager
 def staged_like(
-    conn: Connection, like: Table, names: Sequence[str], rows: Iterable[dict[str, Any]]
+    conn: Connection,
+    like: Table,
+    names: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    joined: bool = False,
 ) -> Iterator[Table]:
     """A temporary table with the named columns of `like`, holding `rows` given as dicts.
 
     For rows shaped like a real table's, with any of its column types: on SQLite SQLAlchemy
     turns the values into what the column stores (in slices, so a million rows never sit in
-    memory twice); on PostgreSQL they go by COPY, JSON values as their text.
+    memory twice); on PostgreSQL they go by COPY, JSON values as their text, and the table is
+    analysed when it is to be `joined` (an INSERT ... SELECT of all its rows needs no plan).
     """
     stage = Table(
         f"stage_{like.name}_{next(_names)}",
@@ -164,9 +170,9 @@ def staged_like(
     stage.create(conn)
     try:
         if conn.dialect.name == "postgresql":
-            analyse_if_large(
-                conn, stage, copy_rows(conn, stage, names, as_tuples(like, names, rows))
-            )
+            copied = copy_rows(conn, stage, names, as_tuples(like, names, rows))
+            if joined:
+                analyse_if_large(conn, stage, copied)
         else:
             source = iter(rows)
             while batch := list(islice(source, 10_000)):
