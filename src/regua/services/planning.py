@@ -130,7 +130,7 @@ def plan(
     # Only the steps of the actions actually inserted are remembered: a customer who already
     # had one that day (an earlier run) was turned away by the unique key.
     steps = {
-        item.invoice_id: (item.offset, item.step_id, action.planned_for)
+        item.invoice_id: item
         for action in fresh
         if action.consumes_steps
         for item in action.invoices
@@ -145,7 +145,7 @@ def plan(
                 (
                     inv.id,
                     day if inv.id in deferred else next_day(inv.id),
-                    steps.get(inv.id),
+                    (step.offset, step.step_id, day) if (step := steps.get(inv.id)) else None,
                 )
                 for inv in candidates
             ),
