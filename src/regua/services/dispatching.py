@@ -29,6 +29,7 @@ Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -91,6 +92,7 @@ from regua.services.messages import (
     prepare_messages,
     store_txids,
 )
+from regua.store.db import DriverStatement
 from regua.store.outbox import (
     SENDABLE_CHANNELS,
     OpenScope,
@@ -327,6 +329,7 @@ class Dispatcher:
         self._windows: dict[Scope, tuple[ContactWindow, str]] = {}
         self._lock = threading.Lock()
         self._store_ready = False
+        self._sent_statement: DriverStatement | None = None
 
     def _prepare_store(self) -> None:
         if not self._store_ready:
@@ -674,6 +677,11 @@ class Dispatcher:
         ).rowcount
         return bool(changed)
 
+    def _sent_on_driver(self) -> DriverStatement:
+        if self._sent_statement is None:
+            self._sent_statement = DriverStatement(_sent_statements().together, self.engine.dialect)
+        return self._sent_statement
+
     def _lost(self, action_id: int, result: DispatchResult) -> None:
         log.warning("claim on action %s was taken over after the lease", action_id)
         result.lost_claims += 1
@@ -709,9 +717,8 @@ class Dispatcher:
             # The hot path in one statement, its own transaction (one round trip): the action
             # moves to sent and its timeline entry is written only if this dispatcher still
             # holds the claim.
-            connection = senders.autocommit()
-            recorded = connection.execute(_sent_statements().together, params)
-            if recorded.first() is None:
+            params["p_data"] = json.dumps(params["p_data"])
+            if not self._sent_on_driver().execute(senders.autocommit(), params):
                 self._lost(item.action_id, result)
                 return
         else:
@@ -988,7 +995,7 @@ def _transition_statement(columns: tuple[str, ...]) -> Any:
 class _SentStatements:
     move: Any  # the claimed action -> sent
     timeline: Any  # its timeline entry
-    together: Any  # PostgreSQL: both in one statement
+    together: Any  # PostgreSQL: both in one statement, run on the driver (`DriverStatement`)
 
 
 @lru_cache(maxsize=1)
@@ -996,7 +1003,8 @@ def _sent_statements() -> _SentStatements:
     """The record of a sent message, built once (parameters ``p_*``, see `_record_sent`).
 
     ``together`` is ``WITH moved AS (UPDATE actions ... RETURNING) INSERT INTO interactions
-    SELECT ... FROM moved RETURNING id``: the transition and its timeline entry as one statement.
+    SELECT ... FROM moved``: the transition and its timeline entry as one statement, which
+    inserts one row while the dispatcher holds the claim and none after it lost it.
     """
     move = (
         update(actions)
@@ -1030,12 +1038,7 @@ def _sent_statements() -> _SentStatements:
     moved = move.returning(actions.c.id, actions.c.customer_id).cte("moved")
     columns = ("customer_id", "action_id", "at", "kind", "channel", "detail", "data")
     source = select(moved.c.customer_id, moved.c.id, *entry.values())
-    together = (
-        insert(interactions)
-        .from_select(list(columns), source)
-        .add_cte(moved)
-        .returning(interactions.c.id)
-    )
+    together = insert(interactions).from_select(list(columns), source).add_cte(moved)
     return _SentStatements(move, timeline, together)
 
 
