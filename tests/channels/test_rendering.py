@@ -171,6 +171,31 @@ def test_user_folder_overrides_one_file(tmp_path: Path) -> None:
     )
 
 
+def test_a_user_folder_file_edited_while_running_is_rendered_anew(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    sms = folder / "sms.j2"
+    sms.write_text("Oi, {{ customer.first_name }}.", "utf-8")
+    renderer = TemplateRenderer(tmp_path)
+    context = sample_context(TODAY, offset=0)
+    assert renderer.render("vence_hoje", "sms", context).text == "Oi, Maria."
+
+    sms.write_text("Olá de novo, {{ customer.first_name }}.", "utf-8")
+    stat = sms.stat()
+    os.utime(sms, (stat.st_atime, stat.st_mtime + 10))  # a later change, whatever the clock
+    assert renderer.render("vence_hoje", "sms", context).text == "Ola de novo, Maria."
+
+
+def test_a_context_key_named_like_a_dict_method_reads_the_key() -> None:
+    renderer = load_user_template_text(
+        "vence_hoje", {"sms.j2": "{{ extra.items }}, {{ extra.keys()|list|length }} chave"}
+    )
+    context = {**sample_context(TODAY), "extra": {"items": "3 itens"}}
+    assert renderer.render("vence_hoje", "sms", context).text == "3 itens, 1 chave"
+
+
 def test_user_texts_are_compiled_at_once_with_the_line_of_the_error() -> None:
     with pytest.raises(TemplateError, match=r"sms.j2, linha 2"):
         load_user_template_text("vence_hoje", {"sms.j2": "Olá\n{% if %}"})
