@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import regua
 from regua.channels.call_scripts import (
     lint_call_script,
     load_call_script,
@@ -368,3 +369,17 @@ def test_a_broken_file_is_reported_by_the_render_not_taken_for_missing() -> None
     )
     with pytest.raises(TemplateError, match=r"email.subject.j2, linha 1"):
         renderer.render("vence_hoje", "email", sample_context(TODAY))
+
+
+def test_compiling_every_message_ahead_leaves_a_broken_file_to_its_render(tmp_path: Path) -> None:
+    packaged = TemplateRenderer().compile_messages()
+    assert packaged == len(list((Path(regua.__file__).parent / "templates/messages").rglob("*.j2")))
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    (folder / "sms.j2").write_text("Olá {% if %}", "utf-8")
+    (folder / "whatsapp.j2").write_text("Olá, {{ customer.first_name }}.", "utf-8")
+    renderer = TemplateRenderer(tmp_path)
+
+    assert renderer.compile_messages() == packaged - 1  # sms.j2 replaced by a broken one
+    with pytest.raises(TemplateError, match=r"sms.j2, linha 1"):
+        renderer.render("vence_hoje", "sms", sample_context(TODAY))

@@ -427,6 +427,20 @@ class TemplateRenderer:
             raise _translate(exc, path) from None
         return text
 
+    def compile_messages(self) -> int:
+        """Compile every message template file now, as its first render would; returns how
+        many. A broken file is left for its render to report."""
+        compiled = 0
+        for path in self.env.list_templates(extensions=["j2"]):
+            if not path.startswith("messages/"):
+                continue
+            try:
+                self.env.get_template(path)
+            except jinja2.exceptions.TemplateError:
+                continue
+            compiled += 1
+        return compiled
+
     def template_names(self) -> list[str]:
         """Every message template name (packaged, user folder and user texts)."""
         names = set()

@@ -78,6 +78,7 @@ from regua.domain.calendar import (
     customer_timezone,
     effective_window,
     format_hours,
+    holidays_for,
     is_open_at,
     window_on,
 )
@@ -852,6 +853,19 @@ class Dispatcher:
                 )
             )
         result.cancelled[item.channel or "-"] += 1
+
+
+def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
+    """Load now what every dispatch loads on first use, the same in every process and holding
+    no connection: the message templates compiled, and the holiday calendars (national and of
+    each state) of this year and the next.
+
+    A Celery worker calls it before its pool forks: the processes inherit all of it instead of
+    each spending about a quarter of a second of CPU on its first task.
+    """
+    (renderer or default_renderer()).compile_messages()
+    for uf in (None, *UFS):
+        holidays_for(uf, (today.year, today.year + 1))
 
 
 def scope_window(connection: Connection, scope: Scope) -> tuple[ContactWindow, str]:
