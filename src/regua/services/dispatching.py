@@ -6,7 +6,8 @@ contact window at this instant (the régua's window narrowed by the customer's s
 state's time zone, closed on national and state holidays). Actions outside the window stay
 planned for a later run. Each channel runs in its own thread, paced by a token bucket at
 ``settings.rate_limits[channel]`` messages a second, with a few sender threads (each with its
-own SMTP connection) so that one message is rendered while another waits for the provider.
+own SMTP connection) so that one message is sent or recorded while another waits for the
+provider or the database.
 
 `Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's).
 
@@ -14,6 +15,7 @@ Every action goes through three short transactions, so a crash at any instant lo
 
 1. claim (`store.outbox.claim_due`): planned -> sending, one attempt counted;
 2. prepare (`services.messages`): the render context, and the PIX txid stored on the invoices;
+   then every message of the batch is rendered;
 3. send, then record in one transaction: sent (with the provider's id), back to planned with
    an exponential backoff plus jitter on a transient failure (timeout, HTTP 5xx/429, SMTP 4xx)
    until `max_attempts`, or failed on a permanent one; an invalid recipient flags the contact
@@ -63,6 +65,7 @@ from regua.channels.base import (
     Channel,
     ChannelPermanentError,
     ChannelTransientError,
+    OutgoingMessage,
     Receipt,
 )
 from regua.channels.registry import ChannelRegistry
@@ -228,6 +231,16 @@ class DispatchOptions:
 
 
 # --- the dispatcher ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Composed:
+    """A claimed action and what becomes of it: its rendered `message` to send, or the
+    `failure` to record (a broken template), or neither (`NotSendable`: cancelled)."""
+
+    item: PreparedMessage | NotSendable
+    message: OutgoingMessage | None = None
+    failure: str | None = None
 
 
 class _Senders:
@@ -551,42 +564,44 @@ class Dispatcher:
             if txids:
                 with self.engine.begin() as connection:
                     store_txids(connection, txids)
-            items = [prepared[i] for i in claimed if i in prepared]
-            if pool is None or len(items) < 2:
-                for item in items:
-                    self._send_one(senders, item, token, result)
+            # The whole batch is rendered before its first send: one after the other, renders
+            # cost about a third less CPU than between sends, whose network and database code
+            # pushes the templates' code out of the processor's caches.
+            ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
+            if pool is None or len(ready) < 2:
+                for one in ready:
+                    self._send_one(senders, one, token, result)
             else:
-                for partial in pool.map(self._send_pooled, repeat(senders), items, repeat(token)):
+                for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(token)):
                     result.merge(partial)
             if action_ids is not None:
                 return result
 
-    def _send_pooled(
-        self, senders: _Senders, item: PreparedMessage | NotSendable, token: str
-    ) -> DispatchResult:
-        result = DispatchResult()
-        self._send_one(senders, item, token, result)
-        return result
-
-    def _send_one(
-        self,
-        senders: _Senders,
-        item: PreparedMessage | NotSendable,
-        token: str,
-        result: DispatchResult,
-    ) -> None:
+    def _compose(self, item: PreparedMessage | NotSendable) -> _Composed:
         if isinstance(item, NotSendable):
-            self._record_cancelled(senders, item, token, result)
-            return
+            return _Composed(item)
         try:
             rendered = self.renderer.render(item.template, item.channel, item.context)
         except TemplateError as exc:
             # A broken template does not heal by waiting; a person fixes it and replans.
-            self._record_failed(
-                senders, item, token, f"modelo com erro: {exc.message}", False, result
-            )
+            return _Composed(item, failure=f"modelo com erro: {exc.message}")
+        return _Composed(item, message=item.outgoing(rendered))
+
+    def _send_pooled(self, senders: _Senders, ready: _Composed, token: str) -> DispatchResult:
+        result = DispatchResult()
+        self._send_one(senders, ready, token, result)
+        return result
+
+    def _send_one(
+        self, senders: _Senders, ready: _Composed, token: str, result: DispatchResult
+    ) -> None:
+        item, message = ready.item, ready.message
+        if isinstance(item, NotSendable):
+            self._record_cancelled(senders, item, token, result)
             return
-        message = item.outgoing(rendered)
+        if message is None:
+            self._record_failed(senders, item, token, ready.failure or "", False, result)
+            return
         self._pace(item.channel)
         try:
             receipt = senders.channel().send(message)
