@@ -9,6 +9,7 @@ the processes of a worker: each paces itself at ``rate / concurrency``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -77,8 +78,12 @@ def worker_context() -> WorkerContext:
 @worker_init.connect
 def _preload(**_kwargs: Any) -> None:
     # In the worker's main process, before the pool forks: what every process would load on
-    # its first task (templates, holiday calendars) is loaded once and shared.
+    # its first task (templates, holiday calendars) is loaded once and shared. Then everything
+    # loaded so far is set aside from the garbage collector: a full collection in a process
+    # would otherwise walk all these lasting objects (tens of milliseconds each time) and
+    # touch their memory, which the fork shares until it is written.
     preload(local_today(SystemClock().now(), WorkerSettings().timezone))
+    gc.freeze()
 
 
 @worker_process_init.connect
