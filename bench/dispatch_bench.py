@@ -336,7 +336,7 @@ def reset(url: str) -> None:
 
 def sent(url: str, engine: Engine | None = None) -> int:
     """Actions recorded as sent; with `engine`, on its pooled connection (the Celery run polls
-    this every 50 ms, and a new engine each time would open a new database connection)."""
+    this, and a new engine each time would open a new database connection)."""
     own = engine is None
     engine = engine or engine_for(url)
     with engine.connect() as connection:
@@ -526,7 +526,8 @@ def main() -> None:
             backends = partial(database_backends, watch)
             this = partial(list, [os.getpid()])
             sink_pid = partial(list, [sink.pid])
-            cpu_embedded = CpuMeter({"regua": this, "postgres": backends, "sink": sink_pid})
+            database = {"postgres": backends} if args.db == "postgresql" else {}
+            cpu_embedded = CpuMeter({"regua": this, **database, "sink": sink_pid})
             ours = embedded(url, port, cpu_embedded)
             assert sent(url) == count
             messages = prerendered(url)
@@ -547,7 +548,7 @@ def main() -> None:
                     lambda pid: CpuMeter(
                         {
                             "workers": partial(process_tree, pid),
-                            "postgres": backends,
+                            **database,
                             "sink": sink_pid,
                             "redis": redis_server,
                         }
