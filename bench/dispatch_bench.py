@@ -13,7 +13,11 @@ child process (accepts and discards), then in the same run measures:
 3. regua distributed: Celery workers with four processes on the local Redis, from the enqueue
    to the last record.
 
-Rates are messages per second; ratios are regua / plain loop.
+Rates are messages per second; ratios are regua / plain loop. On Linux each run also shows its
+CPU time per message by process group (read from /proc): regua (the bench process, or the Celery
+worker and its children), its PostgreSQL backends, the SMTP sink and Redis, and the whole
+machine's busy time (which includes anything else running). On a shared machine the rates move
+with the neighbours' load; the CPU figures much less.
 
     python bench/dispatch_bench.py --messages 10000 --db postgresql
     python bench/dispatch_bench.py --messages 2000 --db sqlite --no-celery
@@ -31,15 +35,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, text, update
 
 from bench.common import engine_for, fresh_database
 from regua.channels.base import OutgoingMessage
@@ -88,6 +94,101 @@ signal.sigwait({signal.SIGTERM})
 controller.stop()
 print(Sink.count, flush=True)
 """
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one live process (all its threads), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and its live descendants."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(parents.get(pid, []))
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time of every core not idle (nor waiting for I/O), since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(f) for f in fields[:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
+
+
+def database_backends(engine: Engine) -> list[int]:
+    """PostgreSQL backend pids connected to the bench database, but for the asker's own."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+        )
+
+
+class CpuMeter:
+    """CPU seconds per group of processes between `start` and `stop`; a group's pids are asked
+    again at `stop`, so processes started in between count from zero."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+        self.available = Path("/proc/stat").exists()
+        self._start: dict[int, float] = {}
+        self._machine = 0.0
+        self.seconds: dict[str, float] = {}
+
+    def start(self) -> None:
+        if not self.available:
+            return
+        self._start = {pid: cpu_seconds(pid) for find in self.groups.values() for pid in find()}
+        self._machine = machine_busy_seconds()
+
+    def stop(self) -> None:
+        if not self.available:
+            return
+        for name, find in self.groups.items():
+            self.seconds[name] = sum(
+                cpu_seconds(pid) - self._start.get(pid, 0.0) for pid in set(find())
+            )
+        self.seconds["machine"] = machine_busy_seconds() - self._machine
+
+    def line(self, count: int) -> str:
+        """``regua 1.21, PostgreSQL 0.50, ... ms a message``."""
+        if not self.seconds:
+            return "(no /proc: CPU not measured)"
+        own = sum(v for k, v in self.seconds.items() if k != "machine")
+        parts = [f"{k} {v / count * 1000:.2f}" for k, v in self.seconds.items() if k != "machine"]
+        return (
+            f"CPU ms/msg: {', '.join(parts)}; sum {own / count * 1000:.2f}; "
+            f"machine {self.seconds['machine'] / count * 1000:.2f}"
+        )
+
+
+def redis_server() -> list[int]:
+    pids = subprocess.run(["pidof", "redis-server"], capture_output=True, text=True).stdout
+    return [int(p) for p in pids.split()]
 
 
 def start_sink() -> tuple[subprocess.Popen[str], int]:
@@ -235,7 +336,7 @@ def reset(url: str) -> None:
 
 def sent(url: str, engine: Engine | None = None) -> int:
     """Actions recorded as sent; with `engine`, on its pooled connection (the Celery run polls
-    this every 50 ms, and a new engine each time would open a new database connection)."""
+    this, and a new engine each time would open a new database connection)."""
     own = engine is None
     engine = engine or engine_for(url)
     with engine.connect() as connection:
@@ -247,14 +348,16 @@ def sent(url: str, engine: Engine | None = None) -> int:
     return int(count)
 
 
-def embedded(url: str, port: int) -> float:
+def embedded(url: str, port: int, meter: CpuMeter) -> float:
     engine = engine_for(url)
     channel = SmtpChannel("127.0.0.1", port, security="none", sender=SENDER)
     with ChannelRegistry({"email": channel}) as registry:
         dispatcher = Dispatcher(engine, registry, clock=SystemClock())
+        meter.start()
         start = time.perf_counter()
         result = dispatcher.dispatch_due(channels=["email"])
         elapsed = time.perf_counter() - start
+        meter.stop()
     engine.dispose()
     if result.retrying or result.failed:
         raise SystemExit(f"embedded dispatch did not send everything: {result.to_dict()}")
@@ -277,9 +380,10 @@ def prerendered(url: str) -> list[OutgoingMessage]:
     return out
 
 
-def plain_send_message(port: int, messages: list[OutgoingMessage]) -> float:
+def plain_send_message(port: int, messages: list[OutgoingMessage], meter: CpuMeter) -> float:
     """What an application writes: an EmailMessage per rendered message, send_message."""
     with smtplib.SMTP("127.0.0.1", port) as smtp:
+        meter.start()
         start = time.perf_counter()
         for m in messages:
             email = EmailMessage()
@@ -290,10 +394,12 @@ def plain_send_message(port: int, messages: list[OutgoingMessage]) -> float:
             email.set_content(m.text)
             email.add_alternative(m.html or "", subtype="html")
             smtp.send_message(email)
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        meter.stop()
+        return elapsed
 
 
-def plain_sendmail(port: int, messages: list[OutgoingMessage]) -> float:
+def plain_sendmail(port: int, messages: list[OutgoingMessage], meter: CpuMeter) -> float:
     """The wire alone: the finished bytes of each message, sendmail."""
     payloads = [
         (
@@ -303,13 +409,26 @@ def plain_sendmail(port: int, messages: list[OutgoingMessage]) -> float:
         for m in messages
     ]
     with smtplib.SMTP("127.0.0.1", port) as smtp:
+        meter.start()
         start = time.perf_counter()
         for to, payload in payloads:
             smtp.sendmail(SENDER, [to], payload)
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        meter.stop()
+        return elapsed
 
 
-def distributed(url: str, port: int, count: int, processes: int, folder: Path) -> float:
+def distributed(
+    url: str,
+    port: int,
+    count: int,
+    processes: int,
+    folder: Path,
+    watch: Engine,
+    meter_for: Callable[[int], CpuMeter],
+) -> tuple[float, CpuMeter]:
+    """Seconds from the enqueue to the last record, and the CPU meter of that span
+    (`meter_for(worker_pid)`); `watch` polls the count (its backend is not measured)."""
     transport = {"global_keyprefix": f"regua-bench-{uuid.uuid4().hex[:8]}:"}
     env = {
         **os.environ,
@@ -356,17 +475,28 @@ def distributed(url: str, port: int, count: int, processes: int, folder: Path) -
         engine = engine_for(url)
         dispatcher = Dispatcher(engine, None, clock=SystemClock(), options=DispatchOptions())
         time.sleep(3)
+        meter = meter_for(worker.pid)
+        meter.start()
         start = time.perf_counter()
         queued = dispatcher.enqueue_due(publish).queued["email"]  # regua's default chunk
         if queued != count:
             raise SystemExit(f"queued {queued} of {count}")
-        while sent(url, engine) < count:
-            time.sleep(0.05)
-            if time.perf_counter() - start > 3_600:
+        # The count reads the status index and, for rows updated since the last vacuum, the
+        # table (several ms for 10,000 rows): polled every 50 ms it took a tenth of a core from
+        # the workers. Waiting a quarter of the time the rest should take keeps the polls few
+        # and the end seen within 50 ms.
+        done = sent(url, watch)
+        while done < count:
+            waited = time.perf_counter() - start
+            if waited > 3_600:
                 raise SystemExit(f"workers too slow; see {log_path}")
+            rest = waited * (count - done) / done if done else 1.0
+            time.sleep(min(1.0, max(0.05, rest / 4)))
+            done = sent(url, watch)
         elapsed = time.perf_counter() - start
+        meter.stop()
         engine.dispose()
-        return elapsed
+        return elapsed, meter
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
@@ -392,15 +522,39 @@ def main() -> None:
         build(url, count)
         sink, port = start_sink()
         try:
-            ours = embedded(url, port)
+            watch = engine_for(url)
+            backends = partial(database_backends, watch)
+            this = partial(list, [os.getpid()])
+            sink_pid = partial(list, [sink.pid])
+            database = {"postgres": backends} if args.db == "postgresql" else {}
+            cpu_embedded = CpuMeter({"regua": this, **database, "sink": sink_pid})
+            ours = embedded(url, port, cpu_embedded)
             assert sent(url) == count
             messages = prerendered(url)
-            loop_build = plain_send_message(port, messages)
-            loop_bytes = plain_sendmail(port, messages)
-            celery_seconds = None
+            cpu_build = CpuMeter({"loop": this, "sink": sink_pid})
+            loop_build = plain_send_message(port, messages, cpu_build)
+            cpu_bytes = CpuMeter({"loop": this, "sink": sink_pid})
+            loop_bytes = plain_sendmail(port, messages, cpu_bytes)
+            celery: tuple[float, CpuMeter] | None = None
             if not args.no_celery:
                 reset(url)
-                celery_seconds = distributed(url, port, count, args.processes, folder)
+                celery = distributed(
+                    url,
+                    port,
+                    count,
+                    args.processes,
+                    folder,
+                    watch,
+                    lambda pid: CpuMeter(
+                        {
+                            "workers": partial(process_tree, pid),
+                            **database,
+                            "sink": sink_pid,
+                            "redis": redis_server,
+                        }
+                    ),
+                )
+            watch.dispose()
         finally:
             received = stop_sink(sink)
 
@@ -409,20 +563,25 @@ def main() -> None:
     bytes_rate = count / loop_bytes
     print(f"Dispatch of {count} e-mails to a local SMTP sink ({args.db}); sink got {received}")
     print(f"  regua embedded:                        {rate:8.0f} msgs/s  ({ours:.2f} s)")
+    print(f"      {cpu_embedded.line(count)}")
     print(
         f"  plain smtplib loop, send_message:      {build_rate:8.0f} msgs/s  ({loop_build:.2f} s)"
     )
+    print(f"      {cpu_build.line(count)}")
     print(
         f"  plain smtplib loop, sendmail of bytes: {bytes_rate:8.0f} msgs/s  ({loop_bytes:.2f} s)"
     )
+    print(f"      {cpu_bytes.line(count)}")
     print(f"  ratio embedded / send_message loop:    {rate / build_rate:8.2f}  (goal >= 0.7)")
     print(f"  ratio embedded / sendmail loop:        {rate / bytes_rate:8.2f}")
-    if celery_seconds is not None:
+    if celery is not None:
+        celery_seconds, cpu_celery = celery
         celery_rate = count / celery_seconds
         print(
             f"  regua Celery, {args.processes} processes:            "
             f"{celery_rate:8.0f} msgs/s  ({celery_seconds:.2f} s)"
         )
+        print(f"      {cpu_celery.line(count)}")
         print(
             f"  ratio Celery / send_message loop:      {celery_rate / build_rate:8.2f}  (goal >= 2)"
         )

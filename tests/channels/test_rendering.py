@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import regua
 from regua.channels.call_scripts import (
     lint_call_script,
     load_call_script,
@@ -169,6 +170,31 @@ def test_user_folder_overrides_one_file(tmp_path: Path) -> None:
     assert renderer.render("vence_hoje", "email", context).subject == (
         "Sua fatura vence hoje (23/11/2026)"
     )
+
+
+def test_a_user_folder_file_edited_while_running_is_rendered_anew(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    sms = folder / "sms.j2"
+    sms.write_text("Oi, {{ customer.first_name }}.", "utf-8")
+    renderer = TemplateRenderer(tmp_path)
+    context = sample_context(TODAY, offset=0)
+    assert renderer.render("vence_hoje", "sms", context).text == "Oi, Maria."
+
+    sms.write_text("Olá de novo, {{ customer.first_name }}.", "utf-8")
+    stat = sms.stat()
+    os.utime(sms, (stat.st_atime, stat.st_mtime + 10))  # a later change, whatever the clock
+    assert renderer.render("vence_hoje", "sms", context).text == "Ola de novo, Maria."
+
+
+def test_a_context_key_named_like_a_dict_method_reads_the_key() -> None:
+    renderer = load_user_template_text(
+        "vence_hoje", {"sms.j2": "{{ extra.items }}, {{ extra.keys()|list|length }} chave"}
+    )
+    context = {**sample_context(TODAY), "extra": {"items": "3 itens"}}
+    assert renderer.render("vence_hoje", "sms", context).text == "3 itens, 1 chave"
 
 
 def test_user_texts_are_compiled_at_once_with_the_line_of_the_error() -> None:
@@ -343,3 +369,17 @@ def test_a_broken_file_is_reported_by_the_render_not_taken_for_missing() -> None
     )
     with pytest.raises(TemplateError, match=r"email.subject.j2, linha 1"):
         renderer.render("vence_hoje", "email", sample_context(TODAY))
+
+
+def test_compiling_every_message_ahead_leaves_a_broken_file_to_its_render(tmp_path: Path) -> None:
+    packaged = TemplateRenderer().compile_messages()
+    assert packaged == len(list((Path(regua.__file__).parent / "templates/messages").rglob("*.j2")))
+    folder = tmp_path / "messages" / "vence_hoje"
+    folder.mkdir(parents=True)
+    (folder / "sms.j2").write_text("Olá {% if %}", "utf-8")
+    (folder / "whatsapp.j2").write_text("Olá, {{ customer.first_name }}.", "utf-8")
+    renderer = TemplateRenderer(tmp_path)
+
+    assert renderer.compile_messages() == packaged - 1  # sms.j2 replaced by a broken one
+    with pytest.raises(TemplateError, match=r"sms.j2, linha 1"):
+        renderer.render("vence_hoje", "sms", sample_context(TODAY))

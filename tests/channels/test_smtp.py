@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -307,6 +308,38 @@ def test_untrusted_certificate_is_permanent(self_signed: tuple[Path, Path]) -> N
             )
     finally:
         server.controller.stop()
+
+
+@pytest.mark.parametrize(
+    "to", ["maria.silva+cobranca@example.com.br", '"maria silva"@example.com.br']
+)
+def test_the_envelope_carries_the_addresses_plain_or_quoted(
+    smtp_server: SmtpServer, to: str
+) -> None:
+    channel(smtp_server.port).send(message(to=to))
+
+    [mail] = smtp_server.handler.received
+    assert (mail.mail_from, mail.rcpt_tos) == ("cobranca@conectafibra.com.br", [to])
+    assert mail.message["To"].addresses[0].addr_spec == to
+
+
+_ATOM = st.text("abcXYZ019!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=8)
+_LABEL = st.text("abcXYZ019-", min_size=1, max_size=8)
+
+
+@given(
+    local=st.lists(_ATOM, min_size=1, max_size=3).map(".".join),
+    domain=st.lists(_LABEL, min_size=1, max_size=3).map(".".join),
+)
+def test_an_address_of_dot_atoms_is_written_as_the_email_package_writes_it(
+    local: str, domain: str
+) -> None:
+    address = f"{local}@{domain}"
+    wire = email_bytes(message(to=address, to_name=""), sender=SENDER, now=NOW)
+    assert message_from_bytes(wire, policy=default_policy)["To"].addresses[0].addr_spec == address
+    reference = build_email_message(message(to=address, to_name=""), sender=SENDER, now=NOW)
+    assert reference["To"].addresses[0].addr_spec == address
+    assert smtplib.quoteaddr(address) == f"<{address}>"  # what smtplib's rcpt() would send
 
 
 def test_invalid_address_is_refused_before_connecting() -> None:

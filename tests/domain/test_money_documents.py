@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,6 +53,13 @@ def test_format_then_parse_round_trip(cents: int) -> None:
 def test_format_brl_pt_br() -> None:
     assert format_brl(123456) == "R$ 1.234,56"
     assert format_brl(5) == "R$ 0,05"
+    assert format_brl(-100_000_000) == "-R$ 1.000.000,00"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_format_brl_writes_what_babel_writes_for_pt_br(cents: int) -> None:
+    babel = format_currency(Decimal(cents) / 100, "BRL", locale="pt_BR").replace("\u00a0", " ")
+    assert format_brl(cents) == babel
 
 
 @pytest.mark.parametrize(

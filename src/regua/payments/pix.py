@@ -13,6 +13,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from regua.domain.documents import DocumentError, normalize_email, normalize_phone, parse_tax_id
@@ -208,6 +209,7 @@ def _ascii_text(text: str, what: str) -> str:
     return stripped
 
 
+@lru_cache(maxsize=1024)  # the creditor's name and city, again in every message
 def _fit(text: str, limit: int, what: str, fit_text: bool) -> str:
     value = _ascii_text(text, what)
     if not value:

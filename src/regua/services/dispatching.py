@@ -6,7 +6,8 @@ contact window at this instant (the régua's window narrowed by the customer's s
 state's time zone, closed on national and state holidays). Actions outside the window stay
 planned for a later run. Each channel runs in its own thread, paced by a token bucket at
 ``settings.rate_limits[channel]`` messages a second, with a few sender threads (each with its
-own SMTP connection) so that one message is rendered while another waits for the provider.
+own SMTP connection) so that one message is sent or recorded while another waits for the
+provider or the database.
 
 `Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's).
 
@@ -14,6 +15,7 @@ Every action goes through three short transactions, so a crash at any instant lo
 
 1. claim (`store.outbox.claim_due`): planned -> sending, one attempt counted;
 2. prepare (`services.messages`): the render context, and the PIX txid stored on the invoices;
+   then every message of the batch is rendered;
 3. send, then record in one transaction: sent (with the provider's id), back to planned with
    an exponential backoff plus jitter on a transient failure (timeout, HTTP 5xx/429, SMTP 4xx)
    until `max_attempts`, or failed on a permanent one; an invalid recipient flags the contact
@@ -29,6 +31,7 @@ Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -62,6 +65,7 @@ from regua.channels.base import (
     Channel,
     ChannelPermanentError,
     ChannelTransientError,
+    OutgoingMessage,
     Receipt,
 )
 from regua.channels.registry import ChannelRegistry
@@ -77,6 +81,7 @@ from regua.domain.calendar import (
     customer_timezone,
     effective_window,
     format_hours,
+    holidays_for,
     is_open_at,
     window_on,
 )
@@ -91,6 +96,7 @@ from regua.services.messages import (
     prepare_messages,
     store_txids,
 )
+from regua.store.db import DriverStatement
 from regua.store.outbox import (
     SENDABLE_CHANNELS,
     OpenScope,
@@ -227,6 +233,16 @@ class DispatchOptions:
 # --- the dispatcher ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Composed:
+    """A claimed action and what becomes of it: its rendered `message` to send, or the
+    `failure` to record (a broken template), or neither (`NotSendable`: cancelled)."""
+
+    item: PreparedMessage | NotSendable
+    message: OutgoingMessage | None = None
+    failure: str | None = None
+
+
 class _Senders:
     """What the sender threads of one drain hold: a channel each (a new SMTP connection when
     there are several threads) and a database connection each for the records, so a record
@@ -327,6 +343,7 @@ class Dispatcher:
         self._windows: dict[Scope, tuple[ContactWindow, str]] = {}
         self._lock = threading.Lock()
         self._store_ready = False
+        self._sent_statement: DriverStatement | None = None
 
     def _prepare_store(self) -> None:
         if not self._store_ready:
@@ -547,42 +564,44 @@ class Dispatcher:
             if txids:
                 with self.engine.begin() as connection:
                     store_txids(connection, txids)
-            items = [prepared[i] for i in claimed if i in prepared]
-            if pool is None or len(items) < 2:
-                for item in items:
-                    self._send_one(senders, item, token, result)
+            # The whole batch is rendered before its first send: one after the other, renders
+            # cost about a third less CPU than between sends, whose network and database code
+            # pushes the templates' code out of the processor's caches.
+            ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
+            if pool is None or len(ready) < 2:
+                for one in ready:
+                    self._send_one(senders, one, token, result)
             else:
-                for partial in pool.map(self._send_pooled, repeat(senders), items, repeat(token)):
+                for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(token)):
                     result.merge(partial)
             if action_ids is not None:
                 return result
 
-    def _send_pooled(
-        self, senders: _Senders, item: PreparedMessage | NotSendable, token: str
-    ) -> DispatchResult:
-        result = DispatchResult()
-        self._send_one(senders, item, token, result)
-        return result
-
-    def _send_one(
-        self,
-        senders: _Senders,
-        item: PreparedMessage | NotSendable,
-        token: str,
-        result: DispatchResult,
-    ) -> None:
+    def _compose(self, item: PreparedMessage | NotSendable) -> _Composed:
         if isinstance(item, NotSendable):
-            self._record_cancelled(senders, item, token, result)
-            return
+            return _Composed(item)
         try:
             rendered = self.renderer.render(item.template, item.channel, item.context)
         except TemplateError as exc:
             # A broken template does not heal by waiting; a person fixes it and replans.
-            self._record_failed(
-                senders, item, token, f"modelo com erro: {exc.message}", False, result
-            )
+            return _Composed(item, failure=f"modelo com erro: {exc.message}")
+        return _Composed(item, message=item.outgoing(rendered))
+
+    def _send_pooled(self, senders: _Senders, ready: _Composed, token: str) -> DispatchResult:
+        result = DispatchResult()
+        self._send_one(senders, ready, token, result)
+        return result
+
+    def _send_one(
+        self, senders: _Senders, ready: _Composed, token: str, result: DispatchResult
+    ) -> None:
+        item, message = ready.item, ready.message
+        if isinstance(item, NotSendable):
+            self._record_cancelled(senders, item, token, result)
             return
-        message = item.outgoing(rendered)
+        if message is None:
+            self._record_failed(senders, item, token, ready.failure or "", False, result)
+            return
         self._pace(item.channel)
         try:
             receipt = senders.channel().send(message)
@@ -674,6 +693,11 @@ class Dispatcher:
         ).rowcount
         return bool(changed)
 
+    def _sent_on_driver(self) -> DriverStatement:
+        if self._sent_statement is None:
+            self._sent_statement = DriverStatement(_sent_statements().together, self.engine.dialect)
+        return self._sent_statement
+
     def _lost(self, action_id: int, result: DispatchResult) -> None:
         log.warning("claim on action %s was taken over after the lease", action_id)
         result.lost_claims += 1
@@ -709,9 +733,8 @@ class Dispatcher:
             # The hot path in one statement, its own transaction (one round trip): the action
             # moves to sent and its timeline entry is written only if this dispatcher still
             # holds the claim.
-            connection = senders.autocommit()
-            recorded = connection.execute(_sent_statements().together, params)
-            if recorded.first() is None:
+            params["p_data"] = json.dumps(params["p_data"])
+            if not self._sent_on_driver().execute(senders.autocommit(), params):
                 self._lost(item.action_id, result)
                 return
         else:
@@ -845,6 +868,19 @@ class Dispatcher:
                 )
             )
         result.cancelled[item.channel or "-"] += 1
+
+
+def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
+    """Load now what every dispatch loads on first use, the same in every process and holding
+    no connection: the message templates compiled, and the holiday calendars (national and of
+    each state) of this year and the next.
+
+    A Celery worker calls it before its pool forks: the processes inherit all of it instead of
+    each spending about a quarter of a second of CPU on its first task.
+    """
+    (renderer or default_renderer()).compile_messages()
+    for uf in (None, *UFS):
+        holidays_for(uf, (today.year, today.year + 1))
 
 
 def scope_window(connection: Connection, scope: Scope) -> tuple[ContactWindow, str]:
@@ -988,7 +1024,7 @@ def _transition_statement(columns: tuple[str, ...]) -> Any:
 class _SentStatements:
     move: Any  # the claimed action -> sent
     timeline: Any  # its timeline entry
-    together: Any  # PostgreSQL: both in one statement
+    together: Any  # PostgreSQL: both in one statement, run on the driver (`DriverStatement`)
 
 
 @lru_cache(maxsize=1)
@@ -996,7 +1032,8 @@ def _sent_statements() -> _SentStatements:
     """The record of a sent message, built once (parameters ``p_*``, see `_record_sent`).
 
     ``together`` is ``WITH moved AS (UPDATE actions ... RETURNING) INSERT INTO interactions
-    SELECT ... FROM moved RETURNING id``: the transition and its timeline entry as one statement.
+    SELECT ... FROM moved``: the transition and its timeline entry as one statement, which
+    inserts one row while the dispatcher holds the claim and none after it lost it.
     """
     move = (
         update(actions)
@@ -1030,12 +1067,7 @@ def _sent_statements() -> _SentStatements:
     moved = move.returning(actions.c.id, actions.c.customer_id).cte("moved")
     columns = ("customer_id", "action_id", "at", "kind", "channel", "detail", "data")
     source = select(moved.c.customer_id, moved.c.id, *entry.values())
-    together = (
-        insert(interactions)
-        .from_select(list(columns), source)
-        .add_cte(moved)
-        .returning(interactions.c.id)
-    )
+    together = insert(interactions).from_select(list(columns), source).add_cte(moved)
     return _SentStatements(move, timeline, together)
 
 

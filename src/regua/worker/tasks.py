@@ -1,24 +1,27 @@
 """Thin Celery tasks: action ids in, the dispatch service, counts out. Safe to run twice.
 
 Each worker process builds its context once (engine, channels with a kept SMTP connection,
-dispatcher) on its first task, after the fork, and closes it when the process ends. The
-provider rate limit of a channel is shared by the processes of a worker: each paces itself at
-``rate / concurrency``.
+dispatcher) on its first task, after the fork, and closes it when the process ends; what needs
+no connection and is the same everywhere (compiled templates, holiday calendars) is loaded by
+the worker's main process before the fork. The provider rate limit of a channel is shared by
+the processes of a worker: each paces itself at ``rate / concurrency``.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from sqlalchemy import Engine
 
 from regua.channels.registry import ChannelRegistry
 from regua.clock import Clock, SystemClock
-from regua.services.dispatching import Dispatcher, DispatchOptions
+from regua.services.dispatching import Dispatcher, DispatchOptions, preload
+from regua.services.messages import local_today
 from regua.store.db import make_engine
 from regua.worker.celery_app import ENQUEUE_TASK, SEND_TASK, WorkerSettings, app, publisher
 
@@ -70,6 +73,17 @@ def worker_context() -> WorkerContext:
         if _context is None:
             _context = build_worker_context()
         return _context
+
+
+@worker_init.connect
+def _preload(**_kwargs: Any) -> None:
+    # In the worker's main process, before the pool forks: what every process would load on
+    # its first task (templates, holiday calendars) is loaded once and shared. Then everything
+    # loaded so far is set aside from the garbage collector: a full collection in a process
+    # would otherwise walk all these lasting objects (tens of milliseconds each time) and
+    # touch their memory, which the fork shares until it is written.
+    preload(local_today(SystemClock().now(), WorkerSettings().timezone))
+    gc.freeze()
 
 
 @worker_process_init.connect
