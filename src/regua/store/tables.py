@@ -335,11 +335,16 @@ actions = Table(
     ),
 )
 
+# The planner writes a row here for every invoice of every action, and remembers a step per
+# invoice in `invoice_steps`: no foreign keys on these two. PostgreSQL checks a key by locking
+# the row it points at, which rewrites that invoice's page: the check cost eight times the
+# insert itself (22,000 links of a day: 0.59 s against 0.06 s). regua never deletes an action,
+# an invoice or a customer, and writes both tables only with ids it has just read or inserted.
 action_invoices = Table(
     "action_invoices",
     metadata,
-    Column("action_id", Id, ForeignKey("actions.id"), primary_key=True),
-    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("action_id", Id, primary_key=True),
+    Column("invoice_id", Id, primary_key=True),
     Column("step_id", String(40), nullable=False),
     Index("ix_action_invoices_invoice", "invoice_id"),
 )
@@ -353,7 +358,7 @@ action_invoices = Table(
 invoice_steps = Table(
     "invoice_steps",
     metadata,
-    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("invoice_id", Id, primary_key=True),
     Column("next_step_on", Date),
     Column("last_offset", Integer),
     Column("last_step_id", String(40)),

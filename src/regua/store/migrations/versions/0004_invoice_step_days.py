@@ -5,7 +5,8 @@ portfolio every day rewrites rows of that narrow table, not of `invoices`, where
 costs an entry in every index. An invoice written since the last run (`invoices.updated_at`,
 now indexed) is looked at whatever its day, which is how a new, changed or reopened invoice
 reaches the planner. The planned actions no longer enter the index of provider message ids,
-which only sent messages have.
+which only sent messages have, and the planner's link and memory tables (`action_invoices`,
+`invoice_steps`) drop their foreign keys, whose checks cost eight times the rows' inserts.
 
 Revision ID: 0004
 Revises: 0003
@@ -28,7 +29,12 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     # No day is copied: with no run recorded, the next run looks at every open invoice once
     # (the step memory stays, so no step is sent twice) and gives each its day here.
+    # The planner's link and memory tables lose their foreign keys (see `store.tables`).
+    with op.batch_alter_table("action_invoices", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_action_invoices_action_id_actions", type_="foreignkey")
+        batch_op.drop_constraint("fk_action_invoices_invoice_id_invoices", type_="foreignkey")
     with op.batch_alter_table("invoice_steps", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_invoice_steps_invoice_id_invoices", type_="foreignkey")
         batch_op.add_column(sa.Column("next_step_on", sa.Date(), nullable=True))
         batch_op.alter_column("last_offset", existing_type=sa.Integer(), nullable=True)
         batch_op.alter_column("last_step_id", existing_type=sa.String(length=40), nullable=True)
@@ -88,3 +94,13 @@ def downgrade() -> None:
         batch_op.alter_column("last_step_id", existing_type=sa.String(length=40), nullable=False)
         batch_op.alter_column("last_offset", existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column("next_step_on")
+        batch_op.create_foreign_key(
+            "fk_invoice_steps_invoice_id_invoices", "invoices", ["invoice_id"], ["id"]
+        )
+    with op.batch_alter_table("action_invoices", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            "fk_action_invoices_action_id_actions", "actions", ["action_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            "fk_action_invoices_invoice_id_invoices", "invoices", ["invoice_id"], ["id"]
+        )
