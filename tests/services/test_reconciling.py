@@ -195,6 +195,66 @@ def test_payment_date_decides_fees_partial_stays_open_and_overpayment_is_credit(
     ]
 
 
+def test_each_payment_is_stored_at_the_import_instant_with_its_figures_on_the_timeline(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    path = return_240(
+        tmp_path / "retorno.ret",
+        paid("00012345", 9990, date(2026, 11, 10)),
+        paid("777", 10000, MONDAY),
+    )
+    later = NOW + timedelta(hours=3)  # the invoices were imported at NOW
+
+    import_return_file(engine, path, portfolio, later)
+
+    with engine.connect() as connection:
+        entries = connection.execute(
+            select(customers.c.external_id, invoices.c.external_id, interactions.c.data)
+            .join(customers, customers.c.id == interactions.c.customer_id)
+            .join(invoices, invoices.c.id == interactions.c.invoice_id)
+            .where(interactions.c.kind == "paid")
+            .order_by(interactions.c.id)
+        ).all()
+        # Compared in SQL: an instant must be stored in the form every other writer uses.
+        at_now = [
+            connection.execute(select(func.count()).where(condition)).scalar_one()
+            for condition in (
+                interactions.c.at == later,
+                payments.c.received_at == later,
+                invoices.c.updated_at == later,
+            )
+        ]
+    assert [tuple(entry) for entry in entries] == [
+        (
+            "C1",
+            "T1",
+            {
+                "source": "cnab",
+                "external_id": "cnab:001:00012345:06:2026-11-10",
+                "amount_cents": 9990,
+                "fees_cents": 0,
+                "credit_cents": 0,
+                "balance_cents": 0,
+                "paid_on": "2026-11-10",
+            },
+        ),
+        (
+            "C1",
+            "T4",
+            {
+                "source": "cnab",
+                "external_id": "cnab:001:777:06:2026-11-23",
+                "amount_cents": 10000,
+                "fees_cents": 0,
+                "credit_cents": 0,
+                "balance_cents": 19900,
+                "paid_on": "2026-11-23",
+            },
+        ),
+    ]
+    assert at_now == [2, 2, 2]
+
+
 def test_importing_the_same_file_twice_creates_no_second_payment(
     engine: Engine, portfolio: int, tmp_path: Path
 ) -> None:

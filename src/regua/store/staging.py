@@ -11,6 +11,9 @@ Values are plain Python: int, str, bool, None, and dates as ISO text (``YYYY-MM-
 how SQLite stores a `Date` and what PostgreSQL reads for a ``date`` column. A `JSON` column takes
 the JSON text. `staged_like` takes dict rows shaped like a real table's instead, with any of its
 column types, for the generic bulk writes of `store.bulk`.
+
+New rows that need nothing computed in SQL skip the staging table: `insert_tuples` writes the
+same plain tuples straight into the real table, and `update_tuples` updates rows by key.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    DateTime,
     MetaData,
     Table,
     Text,
-    literal_column,
-    true,
+    bindparam,
+    insert,
+    update,
 )
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.sql.functions import Function
 from sqlalchemy.types import TypeEngine
 
 _names = count(1)
@@ -46,12 +49,14 @@ INT = "int"
 TEXT = "text"
 DATE = "date"
 JSON_TEXT = "json"
+INSTANT = "instant"  # a timezone-aware datetime, in the driver's form (`driver_value`)
 
 _TYPES: dict[str, TypeEngine[Any]] = {
     INT: BigInteger(),
     TEXT: Text(),
     DATE: Date(),
     JSON_TEXT: JSON(),
+    INSTANT: DateTime(timezone=True),
 }
 
 
@@ -137,6 +142,86 @@ def copy_rows(
     return count
 
 
+def insert_tuples(
+    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Plain tuples straight into a real table: COPY on PostgreSQL, a raw executemany on SQLite.
+
+    For new rows that need nothing computed in SQL: no staging table to fill, read and empty.
+    Values as `staged` takes them, except instants, which must already be in the form the
+    driver receives (`driver_value`).
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, names, rows)
+        return
+    statement = insert(table).values({name: bindparam(name) for name in names})
+    _executemany(conn, statement.compile(dialect=conn.dialect), names, rows)
+
+
+def update_tuples(
+    conn: Connection,
+    table: Table,
+    key: tuple[str, str],
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """``UPDATE table SET columns WHERE key`` for each row: (key value, column values...).
+
+    PostgreSQL stages the rows (COPY) for one ``UPDATE ... FROM``; SQLite runs a raw
+    executemany by key, which its ``UPDATE ... FROM`` (a join materialised first) is slower
+    than. `key` and `columns` are (name, kind) pairs as `staged` takes them.
+    """
+    if not rows:
+        return
+    key_name = key[0]
+    names = [name for name, _kind in columns]
+    if conn.dialect.name == "postgresql":
+        with staged(conn, table.name, (key, *columns), rows) as stage:
+            conn.execute(
+                update(table)
+                .where(table.c[key_name] == stage.c[key_name])
+                .values({name: stage.c[name] for name in names})
+            )
+        return
+    statement = (
+        update(table)
+        .where(table.c[key_name] == bindparam(f"p_{key_name}"))
+        .values({name: bindparam(f"p_{name}") for name in names})
+    )
+    # The SET values come before the key in the statement: rows are reordered once, here.
+    reordered = [(*row[1:], row[0]) for row in rows]
+    _executemany(
+        conn,
+        statement.compile(dialect=conn.dialect),
+        [f"p_{name}" for name in (*names, key_name)],
+        reordered,
+    )
+
+
+def _executemany(
+    conn: Connection, compiled: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    # SQLAlchemy compiled the statement (names quoted, positional marks); the driver takes the
+    # rows as they are, without a parameter dict per row.
+    order = list(compiled.positiontup)
+    if order != list(names):
+        # The statement lists the columns in the table's order: rows given in another follow.
+        where = [list(names).index(name) for name in order]
+        rows = [tuple(row[i] for i in where) for row in rows]
+    conn.exec_driver_sql(str(compiled), rows if isinstance(rows, list) else list(rows))
+
+
+def driver_value(conn: Connection, column: Column[Any], value: Any) -> Any:
+    """`value` as SQLAlchemy hands it to the driver for `column`, for rows that bypass it.
+
+    SQLite stores an instant as text in SQLAlchemy's own format; psycopg adapts Python values.
+    """
+    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return processor(value) if processor is not None else value
+
+
 def analyse_if_large(conn: Connection, table: Table, rows: int) -> None:
     if rows >= ANALYZE_FROM:
         # A temporary table has no statistics until analysed: without them the planner guesses
@@ -185,24 +270,3 @@ def as_tuples(
             json.dumps(row[name]) if is_json and row[name] is not None else row[name]
             for name, is_json in zip(names, encode, strict=True)
         )
-
-
-def json_object(conn: Connection, fields: dict[str, ColumnElement[Any]]) -> Function[Any]:
-    """A JSON object built in SQL from column expressions, keys in the given order.
-
-    The keys are written into the statement (they are this module's callers' constants, never
-    user input); the values are expressions over a staging table.
-    """
-    name = "json_build_object" if conn.dialect.name == "postgresql" else "json_object"
-    args: list[Any] = []
-    for key, value in fields.items():
-        if not key.replace("_", "").isalnum():
-            raise ValueError(f"not a plain JSON key: {key!r}")
-        args.append(literal_column(f"'{key}'"))
-        args.append(value)
-    return Function(name, *args, type_=JSON())
-
-
-def always() -> ColumnElement[bool]:
-    """``WHERE true``: SQLite needs a WHERE before ON CONFLICT in ``INSERT ... SELECT``."""
-    return true()
