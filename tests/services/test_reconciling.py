@@ -15,7 +15,14 @@ from regua.payments.cnab import CnabError, SettlementLine
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
 from regua.services.settling import IncomingPayment, brl, reconcile
-from regua.store.tables import actions, customers, interactions, invoices, payments
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    customers,
+    interactions,
+    invoices,
+    payments,
+)
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
 
 MONDAY = NOW.date()  # 23/11/2026
@@ -112,6 +119,24 @@ def stored_actions(engine: Engine) -> list[tuple[Any, ...]]:
                 .order_by(customers.c.external_id, actions.c.purpose)
             )
         ]
+
+
+def thanked_for(engine: Engine) -> dict[str, list[str]]:
+    """Customer -> the invoices each thank-you action thanks for."""
+    found: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        for customer, invoice in connection.execute(
+            select(customers.c.external_id, invoices.c.external_id)
+            .select_from(
+                actions.join(action_invoices, action_invoices.c.action_id == actions.c.id)
+                .join(invoices, invoices.c.id == action_invoices.c.invoice_id)
+                .join(customers, customers.c.id == actions.c.customer_id)
+            )
+            .where(actions.c.purpose == "thank_you")
+            .order_by(customers.c.external_id, invoices.c.external_id)
+        ):
+            found.setdefault(customer, []).append(invoice)
+    return found
 
 
 def timeline(engine: Engine, kind: str) -> list[tuple[str, str]]:
@@ -396,6 +421,7 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
     assert more.thank_you_actions == 0
     assert [a[1] for a in stored_actions(engine) if a[0] == "C1"] == ["collection", "thank_you"]
     assert stored_actions(engine)[0][3] == "cancelled"
+    assert thanked_for(engine) == {"C1": ["A", "B"], "C3": ["C", "D"]}
 
 
 def test_partial_payment_keeps_the_action_and_an_old_payment_gets_no_thank_you(
