@@ -609,11 +609,18 @@ class _Written:
         )
 
     def store(self, conn: Connection, invoice_rows: list[tuple[Any, ...]]) -> None:
-        """The payments, their timeline entries and the invoices' new balances."""
+        """The invoices' new balances, then the payments and their timeline entries.
+
+        In that order on purpose: the foreign-key checks of the rows inserted after the update
+        lock the invoices' new row versions. Inserted first, they locked the old ones, so
+        PostgreSQL logged every page of the table in full once for the locks and, past the
+        checkpoint that this much WAL starts, once more for the update: 1 GB of WAL for a
+        file of 100,000 lines instead of about half.
+        """
+        update_tuples(conn, invoices, _INVOICE_KEY, _INVOICE_CHANGES, invoice_rows)
         insert_tuples(conn, payments, _PAYMENT_COLUMNS, self.payments)
         update_tuples(conn, payments, _REMATCHED_KEY, _REMATCHED, self.rematched)
         insert_tuples(conn, interactions, _TIMELINE_COLUMNS, self.timeline_rows)
-        update_tuples(conn, invoices, _INVOICE_KEY, _INVOICE_CHANGES, invoice_rows)
 
 
 def brl(cents: Cents) -> str:
