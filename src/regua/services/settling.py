@@ -244,7 +244,7 @@ def reconcile(
             outcome = PaymentOutcome(payment.external_id, "unmatched", payment.amount_cents)
             outcomes[payment.external_id] = outcome
             if payment.external_id not in rematched:
-                written.payment(payment, outcome)
+                written.unmatched(payment, outcome)
             continue
         invoice_id = row.id
         balance = balances[invoice_id]
@@ -282,8 +282,7 @@ def reconcile(
             invoice_status="paid" if invoice_id in settled_on else row.status,
         )
         outcomes[payment.external_id] = outcome
-        written.payment(payment, outcome, rematched.get(payment.external_id))
-        written.timeline(payment, outcome, _paid_detail(payment, outcome, row.number, source))
+        written.applied(payment, outcome, row.number, rematched.get(payment.external_id))
 
     invoice_rows = [
         (
@@ -556,9 +555,55 @@ class _Written:
         self.payments: list[tuple[Any, ...]] = []
         self.rematched: list[tuple[Any, ...]] = []
         self.timeline_rows: list[tuple[Any, ...]] = []
+        # A file has a few payment dates and one or two methods: their texts are made once.
+        self.days: dict[date, tuple[str, str]] = {}
+        self.hows: dict[str | None, str] = {}
 
-    def payment(
-        self, payment: IncomingPayment, outcome: PaymentOutcome, stored_id: int | None = None
+    def unmatched(self, payment: IncomingPayment, outcome: PaymentOutcome) -> None:
+        self._payment(payment, outcome, None, payment.paid_on.isoformat())
+
+    def applied(
+        self,
+        payment: IncomingPayment,
+        outcome: PaymentOutcome,
+        number: str,
+        stored_id: int | None,
+    ) -> None:
+        """The payment's row and its timeline entry (text and figures)."""
+        day = self.days.get(payment.paid_on)
+        if day is None:
+            paid_on = payment.paid_on
+            day = self.days[paid_on] = (paid_on.isoformat(), f"{paid_on:%d/%m/%Y}")
+        how = self.hows.get(payment.method)
+        if how is None:
+            method = payment.method or self.source
+            how = self.hows[payment.method] = _METHOD_LABELS.get(method, method)
+        self._payment(payment, outcome, stored_id, day[0])
+        # The JSON the timeline keeps with the text, written out: json.dumps of a dict per row
+        # costs as much as the rest of the row.
+        data = (
+            f'{{"source": {self.source_json}, "external_id": {json.dumps(payment.external_id)}, '
+            f'"amount_cents": {payment.amount_cents}, "fees_cents": {outcome.fees_cents}, '
+            f'"credit_cents": {outcome.credit_cents}, '
+            f'"balance_cents": {outcome.balance_cents}, "paid_on": "{day[0]}"}}'
+        )
+        self.timeline_rows.append(
+            (
+                outcome.customer_id,
+                outcome.invoice_id,
+                self.received_at,
+                "paid",
+                _paid_detail(payment.amount_cents, outcome, number, how, day[1]),
+                data,
+            )
+        )
+
+    def _payment(
+        self,
+        payment: IncomingPayment,
+        outcome: PaymentOutcome,
+        stored_id: int | None,
+        paid_on: str,
     ) -> None:
         if stored_id is not None:
             self.rematched.append(
@@ -585,27 +630,13 @@ class _Written:
                 outcome.applied_cents,
                 outcome.credit_cents,
                 outcome.fees_cents,
-                payment.paid_on.isoformat(),
+                paid_on,
                 payment.method,
                 payment.reference,
                 outcome.status,
                 payment.note,
                 self.received_at,
             )
-        )
-
-    def timeline(self, payment: IncomingPayment, outcome: PaymentOutcome, detail: str) -> None:
-        # The JSON the timeline keeps with the text, written out: json.dumps of a dict per row
-        # costs as much as the rest of the row.
-        data = (
-            f'{{"source": {self.source_json}, "external_id": {json.dumps(payment.external_id)}, '
-            f'"amount_cents": {payment.amount_cents}, "fees_cents": {outcome.fees_cents}, '
-            f'"credit_cents": {outcome.credit_cents}, '
-            f'"balance_cents": {outcome.balance_cents}, '
-            f'"paid_on": "{payment.paid_on.isoformat()}"}}'
-        )
-        self.timeline_rows.append(
-            (outcome.customer_id, outcome.invoice_id, self.received_at, "paid", detail, data)
         )
 
     def store(self, conn: Connection, invoice_rows: list[tuple[Any, ...]]) -> None:
@@ -635,15 +666,10 @@ def brl(cents: Cents) -> str:
 
 
 def _paid_detail(
-    payment: IncomingPayment, outcome: PaymentOutcome, number: str, source: str
+    amount_cents: Cents, outcome: PaymentOutcome, number: str, how: str, paid_on: str
 ) -> str:
-    """The timeline text of an applied payment."""
-    how = _METHOD_LABELS.get(payment.method or source, payment.method or source)
-    paid_on = payment.paid_on
-    detail = (
-        f"Pagamento de {brl(payment.amount_cents)} ({how}) em "
-        f"{paid_on.day:02d}/{paid_on.month:02d}/{paid_on.year}, título {number}: "
-    )
+    """The timeline text of an applied payment (`paid_on` as DD/MM/AAAA)."""
+    detail = f"Pagamento de {brl(amount_cents)} ({how}) em {paid_on}, título {number}: "
     if outcome.settled:
         detail += "quitado"
     elif outcome.applied_cents == 0:
