@@ -67,11 +67,11 @@ def test_tuples_written_straight_read_back_as_sqlalchemy_writes_them(engine: Eng
             connection,
             creditors,
             ("id", INT),
-            [("name", TEXT), ("uf", TEXT)],
-            [(1, "Um", "SP"), (3, "Três", None)],
+            [("name", TEXT), ("uf", TEXT), ("late_fee_bp", INT)],
+            [(1, 'Um "1", {a}', "SP", 150), (3, "Três \\ NULL", None, 175)],
         )
         rows = connection.execute(
-            select(creditors.c.id, creditors.c.name, creditors.c.uf)
+            select(creditors.c.id, creditors.c.name, creditors.c.uf, creditors.c.late_fee_bp)
             .where(creditors.c.created_at == at)  # the instant compared in SQL
             .order_by(creditors.c.id)
         ).all()
@@ -79,8 +79,8 @@ def test_tuples_written_straight_read_back_as_sqlalchemy_writes_them(engine: Eng
             plain_rows(connection, select(literal(at.date(), Date()), literal(None, Date())))
         )
     assert [tuple(row) for row in rows] == [
-        (1, "Um", "SP"),
-        (2, "Credor 2", None),
-        (3, "Três", None),
+        (1, 'Um "1", {a}', "SP", 150),
+        (2, "Credor 2", None, 200),
+        (3, "Três \\ NULL", None, 175),
     ]
     assert [(day_of(day), day_of(none)) for day, none in days] == [(date(2026, 11, 23), None)]
