@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from regua.domain.money import format_brl
 from regua.payments import cnab240, cnab400
@@ -18,6 +18,7 @@ from regua.services.settling import IncomingPayment, brl, reconcile
 from regua.store.tables import (
     action_invoices,
     actions,
+    creditors,
     customers,
     interactions,
     invoices,
@@ -218,6 +219,28 @@ def test_payment_date_decides_fees_partial_stays_open_and_overpayment_is_credit(
             "aberto",
         ),
     ]
+
+
+def test_a_late_consumer_pays_the_capped_multa_and_a_late_company_the_agreed_one(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # The creditor charges 10 % of multa. C1 is a person (CDC art. 52 §1: at most 2 %), C2 a
+    # company (the contract's 10 %). Both pay their principal on 23/11, after the due date:
+    # the fees are paid first and stay open as principal. T4 (C1) is paid on time: no fees.
+    with engine.begin() as connection:
+        connection.execute(update(creditors).values(late_fee_bp=1000))
+    path = return_240(
+        tmp_path / "retorno.ret",
+        paid("00012345", 9990, MONDAY),  # T1, due 10/11: 13 days late
+        paid("0000123456", 123456, MONDAY),  # T2, due 05/11: 18 days late
+        paid("777", 29900, MONDAY),  # T4, due today
+    )
+
+    import_file(engine, path, portfolio)
+
+    # multa + juros (1 % a month, pro rata die), each rounded to the centavo
+    assert [row[4] for row in stored_payments(engine)] == [200 + 43, 12346 + 741, 0]
+    assert [invoice_row(engine, x).balance_cents for x in ("T1", "T2", "T4")] == [243, 13087, 0]
 
 
 def test_each_payment_is_stored_at_the_import_instant_with_its_figures_on_the_timeline(

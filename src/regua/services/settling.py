@@ -179,7 +179,6 @@ class InvoiceFacts(NamedTuple):
     balance_cents: Cents
     status: str
     settled_on: date | None
-    is_consumer: bool
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,17 @@ def reconcile(
     state.update(_invoice_state(conn, creditor_id, wanted - state.keys()))
     balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
     # The consumer cap (CDC art. 52 §1) depends on the customer: one set of terms per case.
+    # Fees are only due on a payment made after the due date, so only then is it read whether
+    # the customer is a consumer: most of a return file is paid on time.
     terms_for = {flag: replace(terms, is_consumer=flag) for flag in (False, True)}
+    consumers = _consumer_flags(
+        conn,
+        {
+            state[p.invoice_id].customer_id
+            for p in fresh
+            if p.invoice_id in state and p.paid_on > state[p.invoice_id].due_date
+        },
+    )
     settled_on: dict[int, date] = {}
     outcomes: dict[str, PaymentOutcome] = {}
     written = _Written(creditor_id, source, driver_value(conn, payments.c.received_at, now))
@@ -249,12 +258,13 @@ def reconcile(
         invoice_id = row.id
         balance = balances[invoice_id]
         if row.status in PAYABLE and balance > 0:
+            late = payment.paid_on > row.due_date
             split = apply_payment(
                 balance,
                 row.due_date,
                 payment.paid_on,
                 payment.amount_cents,
-                terms_for[row.is_consumer],
+                terms_for[consumers[row.customer_id]] if late else terms,  # on time: no fees
             )
             fees, principal, credit = (
                 split.fees_paid_cents,
@@ -457,10 +467,6 @@ def _facts_columns() -> tuple[ColumnElement[Any], ...]:
         invoices.c.balance_cents,
         invoices.c.status,
         invoices.c.settled_on,
-        # A lookup by primary key per invoice: as a join, SQLite could start from customers.
-        select(customers.c.is_consumer)
-        .where(customers.c.id == invoices.c.customer_id)
-        .scalar_subquery(),
     )
 
 
@@ -491,8 +497,23 @@ def _facts(row: Sequence[Any], at: int) -> InvoiceFacts:
         row[at + 4],
         row[at + 5],
         day_of(row[at + 6]),
-        bool(row[at + 7]),
     )
+
+
+def _consumer_flags(conn: Connection, customer_ids: Iterable[int]) -> dict[int, bool]:
+    """Customer id -> whether the customer is a consumer (CDC art. 52 §1 caps the multa)."""
+    flags: dict[int, bool] = {}
+    for batch in chunks(sorted(customer_ids), BATCH):
+        flags.update(
+            (customer_id, bool(is_consumer))
+            for customer_id, is_consumer in plain_rows(
+                conn,
+                select(customers.c.id, customers.c.is_consumer).where(
+                    one_of(conn, customers.c.id, batch)
+                ),
+            )
+        )
+    return flags
 
 
 # In the table's order, which is the order of the statement SQLite runs.
