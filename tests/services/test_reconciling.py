@@ -436,7 +436,23 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
         reason = connection.execute(
             select(actions.c.reason).where(actions.c.status == "cancelled")
         ).scalar_one()
+        evidence = dict(
+            connection.execute(
+                select(customers.c.external_id, actions.c.evidence)
+                .join(customers, customers.c.id == actions.c.customer_id)
+                .where(actions.c.purpose == "thank_you")
+            ).all()
+        )
+        ids = dict(connection.execute(select(invoices.c.external_id, invoices.c.id)).all())
     assert reason == "título pago antes do envio"
+    assert evidence == {
+        "C1": {"motivo": "título pago", "invoices": [ids["A"]], "channels": {"whatsapp": "usado"}},
+        "C3": {
+            "motivo": "título pago",
+            "invoices": [ids["C"], ids["D"]],
+            "channels": {"whatsapp": "usado"},
+        },
+    }
     # A second settlement the same day joins the same thank-you instead of a second message.
     more = import_file(
         engine, return_240(tmp_path / "r2.ret", paid("2", 29900, MONDAY)), creditor_id

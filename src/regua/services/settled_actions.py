@@ -23,7 +23,7 @@ from regua.services.contacts import contact_points
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
 from regua.store.sql import one_of, plain_rows
-from regua.store.staging import INT, JSON_TEXT, TEXT, insert_tuples, staged
+from regua.store.staging import INT, JSON_TEXT, TEXT, given_rows, insert_tuples, staged
 from regua.store.tables import action_invoices, actions, customers, invoices
 
 BATCH = 5_000
@@ -144,7 +144,7 @@ def plan_thank_you(
             links += [(customer_id, invoice_id) for invoice_id in invoice_ids]
     if not rows:
         return 0
-    with staged(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
+    with given_rows(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
         s = stage.c
         inserted = _on_conflict_do_nothing(
             conn,

@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.expression import FromClause
 from sqlalchemy.types import TypeEngine
 
 _names = count(1)
@@ -119,6 +120,39 @@ def staged(
     in_use.discard(name)
 
 
+@contextmanager
+def given_rows(
+    conn: Connection,
+    prefix: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+) -> Iterator[FromClause]:
+    """`rows` as something to select from, with the columns of `staged`, for an INSERT ... SELECT.
+
+    PostgreSQL reads them from array parameters (``unnest``): no table to fill, analyse and
+    empty. The planner takes an unnest for about a hundred rows, so join it only by key. SQLite
+    stages them (`staged`).
+    """
+    if conn.dialect.name == "postgresql":
+        yield _unnested(columns, rows)
+        return
+    with staged(conn, prefix, columns, rows) as stage:
+        yield stage
+
+
+def _unnested(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> FromClause:
+    """``unnest(array, array, ...) AS anon(name, name, ...)``: one array parameter per column."""
+    arrays = [
+        sql_cast(
+            bindparam(None, _array_text(kind, list(values)), type_=Text()), ARRAY(_TYPES[kind])
+        )
+        for (_name, kind), values in zip(
+            columns, zip(*rows, strict=True) if rows else [()] * len(columns), strict=True
+        )
+    ]
+    return func.unnest(*arrays).table_valued(*(name for name, _kind in columns)).render_derived()
+
+
 def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
     names = [column.name for column in table.columns]
     if conn.dialect.name == "postgresql":
@@ -184,12 +218,7 @@ def update_tuples(
     key_name = key[0]
     names = [name for name, _kind in columns]
     if conn.dialect.name == "postgresql":
-        kinds = [kind for _name, kind in (key, *columns)]
-        arrays = [
-            sql_cast(bindparam(None, _array_text(kind, values), type_=Text()), ARRAY(_TYPES[kind]))
-            for kind, values in zip(kinds, zip(*rows, strict=True), strict=True)
-        ]
-        given = func.unnest(*arrays).table_valued(key_name, *names).render_derived()
+        given = _unnested((key, *columns), rows)
         conn.execute(
             update(table)
             .where(table.c[key_name] == given.c[key_name])
@@ -215,7 +244,7 @@ def _array_text(kind: str, values: Sequence[Any]) -> str:
     """A PostgreSQL array literal of `values`, None as NULL: numbers bare, the rest quoted."""
     if kind == INT:
         items = ["NULL" if value is None else str(int(value)) for value in values]
-    elif kind in (TEXT, DATE, INSTANT):
+    elif kind in (TEXT, DATE, INSTANT, JSON_TEXT):
         items = [
             "NULL"
             if value is None
