@@ -245,12 +245,15 @@ def _array_text(kind: str, values: Sequence[Any]) -> str:
     if kind == INT:
         items = ["NULL" if value is None else str(int(value)) for value in values]
     elif kind in (TEXT, DATE, INSTANT, JSON_TEXT):
-        items = [
-            "NULL"
-            if value is None
-            else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for value in values
-        ]
+        # A column repeats a few values (a status, a day, the instant): each is quoted once.
+        quoted: dict[Any, str] = {None: "NULL"}
+        items = []
+        for value in values:
+            item = quoted.get(value)
+            if item is None:
+                text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+                item = quoted[value] = f'"{text}"'
+            items.append(item)
     else:
         raise ValueError(f"no array form for {kind!r} columns")
     return "{" + ",".join(items) + "}"
