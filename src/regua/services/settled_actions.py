@@ -54,8 +54,8 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
         .values(status="cancelled", reason=CANCEL_REASON)
     )
     if conn.dialect.name == "postgresql":
-        # One statement for the whole set, joined by hash: a return file's 90,000 settled
-        # invoices in batches took six times as long.
+        # One statement for the whole set: in batches of 5,000, the 90,000 invoices a return
+        # file settles took 36 statements, each planned and sent on its own.
         about_them = select(action_invoices.c.action_id).where(
             one_of(conn, action_invoices.c.invoice_id, sorted(invoice_ids))
         )
