@@ -99,8 +99,8 @@ def import_return_file(
     with _without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
         with engine.begin() as conn:
-            # A file of 100,000 lines sorts and joins staged rows larger than the default work
-            # memory, in statements that JIT compilation would slow down.
+            # A file of 100,000 lines sorts and hashes sets of keys larger than the default
+            # work memory, in statements that JIT compilation would slow down.
             settings_for_batch_work(conn)
             return import_return(conn, parsed, path.name, creditor_id, now, day=day)
 

@@ -14,8 +14,9 @@ One call of `reconcile` is one transaction and does, set-based, everything a pay
 - a reversal (CNAB 44, Bradesco 22/40, a Pix devolução) marks the payment `reversed`, stores the
   opposite amounts (status `reversal`) and reopens the principal it had paid.
 
-Payments, timeline entries and balances are written through staging tables (`store.staging`):
-a return file of 100,000 lines costs a handful of statements, not 100,000 round trips.
+Payments, timeline entries and balances are written set-based (`store.staging`): new rows
+straight into their tables (COPY on PostgreSQL, a raw executemany on SQLite), balances by key.
+A return file of 100,000 lines costs a handful of statements, not 100,000 round trips.
 
 Callers: `cnab_returns` (bank return files), `pix_receipts` (PIX webhooks) and the importer
 (`apply_matched_payments`, payments already matched to invoices).
