@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from regua.domain.money import format_brl
 from regua.payments import cnab240, cnab400
@@ -15,7 +15,15 @@ from regua.payments.cnab import CnabError, SettlementLine
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
 from regua.services.settling import IncomingPayment, brl, reconcile
-from regua.store.tables import actions, customers, interactions, invoices, payments
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    creditors,
+    customers,
+    interactions,
+    invoices,
+    payments,
+)
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
 
 MONDAY = NOW.date()  # 23/11/2026
@@ -114,6 +122,24 @@ def stored_actions(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
+def thanked_for(engine: Engine) -> dict[str, list[str]]:
+    """Customer -> the invoices each thank-you action thanks for."""
+    found: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        for customer, invoice in connection.execute(
+            select(customers.c.external_id, invoices.c.external_id)
+            .select_from(
+                actions.join(action_invoices, action_invoices.c.action_id == actions.c.id)
+                .join(invoices, invoices.c.id == action_invoices.c.invoice_id)
+                .join(customers, customers.c.id == actions.c.customer_id)
+            )
+            .where(actions.c.purpose == "thank_you")
+            .order_by(customers.c.external_id, invoices.c.external_id)
+        ):
+            found.setdefault(customer, []).append(invoice)
+    return found
+
+
 def timeline(engine: Engine, kind: str) -> list[tuple[str, str]]:
     with engine.connect() as connection:
         return [
@@ -193,6 +219,88 @@ def test_payment_date_decides_fees_partial_stays_open_and_overpayment_is_credit(
             "aberto",
         ),
     ]
+
+
+def test_a_late_consumer_pays_the_capped_multa_and_a_late_company_the_agreed_one(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # The creditor charges 10 % of multa. C1 is a person (CDC art. 52 §1: at most 2 %), C2 a
+    # company (the contract's 10 %). Both pay their principal on 23/11, after the due date:
+    # the fees are paid first and stay open as principal. T4 (C1) is paid on time: no fees.
+    with engine.begin() as connection:
+        connection.execute(update(creditors).values(late_fee_bp=1000))
+    path = return_240(
+        tmp_path / "retorno.ret",
+        paid("00012345", 9990, MONDAY),  # T1, due 10/11: 13 days late
+        paid("0000123456", 123456, MONDAY),  # T2, due 05/11: 18 days late
+        paid("777", 29900, MONDAY),  # T4, due today
+    )
+
+    import_file(engine, path, portfolio)
+
+    # multa + juros (1 % a month, pro rata die), each rounded to the centavo
+    assert [row[4] for row in stored_payments(engine)] == [200 + 43, 12346 + 741, 0]
+    assert [invoice_row(engine, x).balance_cents for x in ("T1", "T2", "T4")] == [243, 13087, 0]
+
+
+def test_each_payment_is_stored_at_the_import_instant_with_its_figures_on_the_timeline(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    path = return_240(
+        tmp_path / "retorno.ret",
+        paid("00012345", 9990, date(2026, 11, 10)),
+        paid("777", 10000, MONDAY),
+    )
+    later = NOW + timedelta(hours=3)  # the invoices were imported at NOW
+
+    import_return_file(engine, path, portfolio, later)
+
+    with engine.connect() as connection:
+        entries = connection.execute(
+            select(customers.c.external_id, invoices.c.external_id, interactions.c.data)
+            .join(customers, customers.c.id == interactions.c.customer_id)
+            .join(invoices, invoices.c.id == interactions.c.invoice_id)
+            .where(interactions.c.kind == "paid")
+            .order_by(interactions.c.id)
+        ).all()
+        # Compared in SQL: an instant must be stored in the form every other writer uses.
+        at_now = [
+            connection.execute(select(func.count()).where(condition)).scalar_one()
+            for condition in (
+                interactions.c.at == later,
+                payments.c.received_at == later,
+                invoices.c.updated_at == later,
+            )
+        ]
+    assert [tuple(entry) for entry in entries] == [
+        (
+            "C1",
+            "T1",
+            {
+                "source": "cnab",
+                "external_id": "cnab:001:00012345:06:2026-11-10",
+                "amount_cents": 9990,
+                "fees_cents": 0,
+                "credit_cents": 0,
+                "balance_cents": 0,
+                "paid_on": "2026-11-10",
+            },
+        ),
+        (
+            "C1",
+            "T4",
+            {
+                "source": "cnab",
+                "external_id": "cnab:001:777:06:2026-11-23",
+                "amount_cents": 10000,
+                "fees_cents": 0,
+                "credit_cents": 0,
+                "balance_cents": 19900,
+                "paid_on": "2026-11-23",
+            },
+        ),
+    ]
+    assert at_now == [2, 2, 2]
 
 
 def test_importing_the_same_file_twice_creates_no_second_payment(
@@ -328,7 +436,23 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
         reason = connection.execute(
             select(actions.c.reason).where(actions.c.status == "cancelled")
         ).scalar_one()
+        evidence = dict(
+            connection.execute(
+                select(customers.c.external_id, actions.c.evidence)
+                .join(customers, customers.c.id == actions.c.customer_id)
+                .where(actions.c.purpose == "thank_you")
+            ).all()
+        )
+        ids = dict(connection.execute(select(invoices.c.external_id, invoices.c.id)).all())
     assert reason == "título pago antes do envio"
+    assert evidence == {
+        "C1": {"motivo": "título pago", "invoices": [ids["A"]], "channels": {"whatsapp": "usado"}},
+        "C3": {
+            "motivo": "título pago",
+            "invoices": [ids["C"], ids["D"]],
+            "channels": {"whatsapp": "usado"},
+        },
+    }
     # A second settlement the same day joins the same thank-you instead of a second message.
     more = import_file(
         engine, return_240(tmp_path / "r2.ret", paid("2", 29900, MONDAY)), creditor_id
@@ -336,6 +460,7 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
     assert more.thank_you_actions == 0
     assert [a[1] for a in stored_actions(engine) if a[0] == "C1"] == ["collection", "thank_you"]
     assert stored_actions(engine)[0][3] == "cancelled"
+    assert thanked_for(engine) == {"C1": ["A", "B"], "C3": ["C", "D"]}
 
 
 def test_partial_payment_keeps_the_action_and_an_old_payment_gets_no_thank_you(

@@ -8,15 +8,14 @@ for the customer, never silently dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import Cents
 
 
-@dataclass(frozen=True)
-class Settlement:
+class Settlement(NamedTuple):  # one per payment: a tuple is quicker to build than a dataclass
     fees_paid_cents: Cents
     principal_paid_cents: Cents
     credit_cents: Cents  # overpayment, kept for the customer

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from regua.errors import InputError
 
@@ -33,12 +33,12 @@ class CnabError(InputError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class ReturnRecord:
+class ReturnRecord(NamedTuple):
     """One occurrence about one título, as the bank reported it.
 
     Amounts are centavos; ``paid_on`` is the data da ocorrência (the payment date for a
-    liquidação), ``credited_on`` the date the money reaches the account.
+    liquidação), ``credited_on`` the date the money reaches the account. A named tuple: a
+    return file holds 100,000 of them, built at a fraction of a frozen dataclass's cost.
     """
 
     line: int  # 1-based line of the first record of the title (segment T in CNAB 240)

@@ -16,6 +16,7 @@ from regua.payments.cnab import (
     FieldReader,
     LineBuilder,
     Occurrences,
+    RecordKind,
     ReturnFile,
     ReturnRecord,
     SettlementLine,
@@ -139,6 +140,7 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
 
     records: list[ReturnRecord] = []
     amount, date8 = r.amount, r.date8
+    described: dict[str, tuple[str, RecordKind]] = {}  # a file repeats a handful of codes
     in_lot = False
     lot_id = ""
     lot_records = 0
@@ -173,9 +175,26 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
                     raise r.error(n, "segmento U sem o segmento T anterior")
                 t = pending_t
                 occurrence = t[15:17]
-                if not (occurrence.isdigit() and occurrence.isascii()):
-                    raise r.error(pending_line, f"código de movimento inválido: {occurrence!r}")
-                text, record_kind = describe(OCCURRENCES, occurrence, bank)
+                found = described.get(occurrence)
+                if found is None:
+                    if not (occurrence.isdigit() and occurrence.isascii()):
+                        raise r.error(pending_line, f"código de movimento inválido: {occurrence!r}")
+                    found = described[occurrence] = describe(OCCURRENCES, occurrence, bank)
+                text, record_kind = found
+                values = line[17:107]  # juros/multa, desconto, abatimento, IOF, pago, líquido
+                if values.isdigit() and values.isascii():  # every amount filled: the usual case
+                    interest, discount, rebate = (
+                        int(line[17:32]),
+                        int(line[32:47]),
+                        int(line[47:62]),
+                    )
+                    paid, net = int(line[77:92]), int(line[92:107])
+                else:
+                    interest = amount(line[17:32], n, "valor de juros/multa")
+                    discount = amount(line[32:47], n, "valor do desconto")
+                    rebate = amount(line[47:62], n, "valor do abatimento")
+                    paid = amount(line[77:92], n, "valor pago")
+                    net = amount(line[92:107], n, "valor líquido")
                 records.append(
                     ReturnRecord(
                         line=pending_line,
@@ -189,11 +208,11 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
                         face_cents=amount(t[t_face], pending_line, "valor nominal do título"),
                         fee_cents=amount(t[t_fee], pending_line, "valor da tarifa"),
                         reasons=reasons_of(t[t_reasons]),
-                        interest_cents=amount(line[17:32], n, "valor de juros/multa"),
-                        discount_cents=amount(line[32:47], n, "valor do desconto"),
-                        rebate_cents=amount(line[47:62], n, "valor do abatimento"),
-                        paid_cents=amount(line[77:92], n, "valor pago"),
-                        net_cents=amount(line[92:107], n, "valor líquido"),
+                        interest_cents=interest,
+                        discount_cents=discount,
+                        rebate_cents=rebate,
+                        paid_cents=paid,
+                        net_cents=net,
                         paid_on=date8(line[137:145], n, "data da ocorrência"),
                         credited_on=date8(line[145:153], n, "data do crédito"),
                     )

@@ -9,9 +9,11 @@ numbers.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +28,8 @@ from regua.services.settling import (
     BATCH,
     IncomingPayment,
     IncomingReversal,
+    InvoiceFacts,
+    lock_creditor,
     lookup_invoices,
     reconcile,
 )
@@ -92,12 +96,31 @@ def import_return_file(
     anything is written. Settlements become payments matched by nosso número, then seu número,
     then the company's own reference; other occurrences go to the invoice's timeline.
     """
-    parsed = parse_return(path.read_bytes(), filename=path.name)
-    with engine.begin() as conn:
-        # A file of 100,000 lines sorts and joins staged rows larger than the default work
-        # memory, in statements that JIT compilation would slow down.
-        settings_for_batch_work(conn)
-        return import_return(conn, parsed, path.name, creditor_id, now, day=day)
+    with _without_cyclic_gc():
+        parsed = parse_return(path.read_bytes(), filename=path.name)
+        with engine.begin() as conn:
+            # A file of 100,000 lines sorts and hashes sets of keys larger than the default
+            # work memory, in statements that JIT compilation would slow down.
+            settings_for_batch_work(conn)
+            return import_return(conn, parsed, path.name, creditor_id, now, day=day)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for the length of one import.
+
+    A file of 100,000 lines keeps a few hundred thousand records alive at once (lines,
+    payments, outcomes, rows to write); the collector, started every few hundred allocations,
+    walked them all again and again: a sixth of the import's time. Reference counting still
+    frees what the import drops; cycles wait until the collector is back.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def import_return(
@@ -112,7 +135,10 @@ def import_return(
     """`import_return_file` on a file already parsed, in the caller's transaction."""
     result = CnabImportResult(filename, parsed.layout, parsed.bank_code, len(parsed.records))
     records = parsed.records
-    matches = match_titles(conn, creditor_id, records)
+    # Locked before the invoices are read: what matching reads, `reconcile` applies payments to.
+    lock_creditor(conn, creditor_id)
+    facts: dict[int, InvoiceFacts] = {}
+    matches = match_titles(conn, creditor_id, records, facts=facts)
     incoming: list[IncomingPayment] = []
     reversals: list[IncomingReversal] = []
     notes: list[tuple[ReturnRecord, int]] = []
@@ -142,7 +168,14 @@ def import_return(
             notes.append((record, invoice_id))
 
     outcome = reconcile(
-        conn, creditor_id, incoming, source="cnab", now=now, reversals=reversals, day=day
+        conn,
+        creditor_id,
+        incoming,
+        source="cnab",
+        now=now,
+        reversals=reversals,
+        day=day,
+        invoices_read=facts,
     )
     for done, record in zip(outcome.payments, paid_lines, strict=True):
         if done.status == "duplicate":
@@ -231,13 +264,18 @@ def _normalised_column(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def match_titles(
-    conn: Connection, creditor_id: int, records: Sequence[ReturnRecord]
+    conn: Connection,
+    creditor_id: int,
+    records: Sequence[ReturnRecord],
+    *,
+    facts: dict[int, InvoiceFacts] | None = None,
 ) -> list[int | None]:
     """The invoice of each record: by nosso número, then seu número, then the company's ref.
 
     Set-based: one indexed IN query per batch and per key. The nosso número is compared as
     digits without leading zeros; a stored form that is not found by its exact text (typed with
     a dash, or with zeros the bank left out) is looked for once more with the column normalised.
+    Given `facts`, what `reconcile` needs about each invoice found is read by the same queries.
     """
     found: list[int | None] = [None] * len(records)
     by_nosso: dict[str, list[int]] = defaultdict(list)
@@ -248,7 +286,12 @@ def match_titles(
     if by_nosso:
         texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
         candidates = lookup_invoices(
-            conn, creditor_id, invoices.c.nosso_numero, texts, key_of=normalise_nosso_numero
+            conn,
+            creditor_id,
+            invoices.c.nosso_numero,
+            texts,
+            key_of=normalise_nosso_numero,
+            facts=facts,
         )
         missing = set(by_nosso) - set(candidates)
         if missing:
@@ -261,6 +304,7 @@ def match_titles(
                     key_column=invoices.c.nosso_numero,
                     key_of=normalise_nosso_numero,
                     creditor_in_sql=True,
+                    facts=facts,
                 )
             )
         for key, indexes in by_nosso.items():
@@ -284,6 +328,7 @@ def match_titles(
                 column,
                 {text for pair in wanted.values() for text in pair},
                 creditor_in_sql=True,
+                facts=facts,
             )
             for index, (value, stripped) in list(wanted.items()):
                 match = candidates.get(value) or candidates.get(stripped)

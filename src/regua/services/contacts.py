@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import chain
 
 from sqlalchemy import Connection, and_, select, update
 
 from regua.domain.planning import ContactPoint
-from regua.store.sql import one_of
+from regua.store.sql import one_of, plain_rows
 from regua.store.tables import contacts, customers, interactions
 
 Reach = dict[str, tuple[ContactPoint, ...]]  # channel -> the customer's points, oldest first
@@ -18,7 +17,10 @@ Reach = dict[str, tuple[ContactPoint, ...]]  # channel -> the customer's points,
 def contact_points(connection: Connection, customer_ids: Sequence[int]) -> dict[int, Reach]:
     """Each customer's contact points by channel, as the channel choice reads them."""
     points: dict[int, Reach] = {}
-    rows = connection.execute(
+    # Plain rows: a return file thanks tens of thousands of customers, and a Row object per
+    # contact cost more than the query.
+    rows = plain_rows(
+        connection,
         select(
             contacts.c.customer_id,
             contacts.c.channel,
@@ -28,12 +30,9 @@ def contact_points(connection: Connection, customer_ids: Sequence[int]) -> dict[
             contacts.c.invalid_at.is_not(None),
         )
         .where(one_of(connection, contacts.c.customer_id, customer_ids))
-        .order_by(contacts.c.customer_id, contacts.c.id)
+        .order_by(contacts.c.customer_id, contacts.c.id),
     )
-    # many rows at a time: fetching one by one costs more than the query itself
-    for customer_id, channel, value, opted_out, invalid in chain.from_iterable(
-        rows.partitions(20_000)
-    ):
+    for customer_id, channel, value, opted_out, invalid in rows:
         point = ContactPoint(value, bool(opted_out), bool(invalid))
         reach = points.get(customer_id)
         if reach is None:

@@ -22,8 +22,8 @@ from regua.domain.policy import Policy, select_policy
 from regua.services.contacts import contact_points
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
-from regua.store.sql import one_of
-from regua.store.staging import INT, JSON_TEXT, TEXT, staged
+from regua.store.sql import one_of, plain_rows
+from regua.store.staging import INT, JSON_TEXT, TEXT, given_rows, insert_tuples, staged
 from regua.store.tables import action_invoices, actions, customers, invoices
 
 BATCH = 5_000
@@ -40,12 +40,26 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
     costs a few index lookups. An action that also covers another invoice still open stays: it
     goes on for that one.
     """
+    if not invoice_ids:
+        return 0
     still_open = exists().where(
         action_invoices.c.action_id == actions.c.id,
         action_invoices.c.invoice_id == invoices.c.id,
         invoices.c.status == "open",
         invoices.c.balance_cents > 0,
     )
+    pending = (
+        update(actions)
+        .where(actions.c.purpose == "collection", actions.c.status == "planned", ~still_open)
+        .values(status="cancelled", reason=CANCEL_REASON)
+    )
+    if conn.dialect.name == "postgresql":
+        # One statement for the whole set: in batches of 5,000, the 90,000 invoices a return
+        # file settles took 36 statements, each planned and sent on its own.
+        about_them = select(action_invoices.c.action_id).where(
+            one_of(conn, action_invoices.c.invoice_id, sorted(invoice_ids))
+        )
+        return int(conn.execute(pending.where(actions.c.id.in_(about_them))).rowcount or 0)
     cancelled = 0
     for batch in chunks(sorted(invoice_ids), BATCH):
         # Ids first, then the update by key: with a subquery SQLite walks every planned
@@ -59,19 +73,9 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
                 ).scalars()
             )
         )
-        if not about:
-            continue
-        outcome = conn.execute(
-            update(actions)
-            .where(
-                one_of(conn, actions.c.id, about, sized=True),
-                actions.c.purpose == "collection",
-                actions.c.status == "planned",
-                ~still_open,
-            )
-            .values(status="cancelled", reason=CANCEL_REASON)
-        )
-        cancelled += int(outcome.rowcount or 0)
+        if about:
+            outcome = conn.execute(pending.where(one_of(conn, actions.c.id, about, sized=True)))
+            cancelled += int(outcome.rowcount or 0)
     return cancelled
 
 
@@ -116,11 +120,12 @@ def plan_thank_you(
     rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, int]] = []
     for batch in chunks(sorted(by_customer), BATCH):
-        people = conn.execute(
+        people = plain_rows(
+            conn,
             select(customers.c.id, customers.c.segment, customers.c.tags).where(
                 one_of(conn, customers.c.id, batch), customers.c.anonymised_at.is_(None)
-            )
-        ).all()
+            ),
+        )
         points = contact_points(conn, batch)
         for customer_id, segment, tags in people:
             segment = segment or "novo"
@@ -139,59 +144,67 @@ def plan_thank_you(
             links += [(customer_id, invoice_id) for invoice_id in invoice_ids]
     if not rows:
         return 0
-    with staged(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
+    with given_rows(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
         s = stage.c
-        created = conn.execute(
-            _on_conflict_do_nothing(
-                conn,
-                actions,
-                [
-                    "creditor_id",
-                    "customer_id",
-                    "purpose",
-                    "planned_for",
-                    "policy_name",
-                    "policy_version",
-                    "step_id",
-                    "step_offset",
-                    "segment",
-                    "channel",
-                    "contact_value",
-                    "template",
-                    "status",
-                    "reason",
-                    "evidence",
-                    "cost_cents",
-                    "created_at",
-                ],
-                select(
-                    literal(creditor_id, actions.c.creditor_id.type),
-                    s.customer_id,
-                    literal("thank_you", actions.c.purpose.type),
-                    literal(day, actions.c.planned_for.type),
-                    s.policy_name,
-                    s.policy_version,
-                    literal(THANK_YOU_STEP, actions.c.step_id.type),
-                    literal(0, actions.c.step_offset.type),
-                    s.segment,
-                    s.channel,
-                    s.contact_value,
-                    s.template,
-                    s.status,
-                    s.reason,
-                    s.evidence,
-                    s.cost_cents,
-                    literal(now, actions.c.created_at.type),
-                )
-                .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
-                .order_by(s.customer_id),
-                ("customer_id", "planned_for", "purpose"),
-            ),
-            execution_options={"preserve_rowcount": True},
-        ).rowcount
+        inserted = _on_conflict_do_nothing(
+            conn,
+            actions,
+            [
+                "creditor_id",
+                "customer_id",
+                "purpose",
+                "planned_for",
+                "policy_name",
+                "policy_version",
+                "step_id",
+                "step_offset",
+                "segment",
+                "channel",
+                "contact_value",
+                "template",
+                "status",
+                "reason",
+                "evidence",
+                "cost_cents",
+                "created_at",
+            ],
+            select(
+                literal(creditor_id, actions.c.creditor_id.type),
+                s.customer_id,
+                literal("thank_you", actions.c.purpose.type),
+                literal(day, actions.c.planned_for.type),
+                s.policy_name,
+                s.policy_version,
+                literal(THANK_YOU_STEP, actions.c.step_id.type),
+                literal(0, actions.c.step_offset.type),
+                s.segment,
+                s.channel,
+                s.contact_value,
+                s.template,
+                s.status,
+                s.reason,
+                s.evidence,
+                s.cost_cents,
+                literal(now, actions.c.created_at.type),
+            )
+            .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+            .order_by(s.customer_id),
+            ("customer_id", "planned_for", "purpose"),
+        ).returning(actions.c.customer_id, actions.c.id)
+        created = dict(plain_rows(conn, inserted))
+    # The invoices of a thank-you just created are linked to it by its id, straight.
+    insert_tuples(
+        conn,
+        action_invoices,
+        ("action_id", "invoice_id", "step_id"),
+        [(created[c], invoice_id, THANK_YOU_STEP) for c, invoice_id in links if c in created],
+    )
     # A thank-you already planned today for the customer also thanks for these invoices; one
     # already sent is not edited.
-    with staged(conn, "thank_you_links", _STAGED_LINK, links) as stage:
+    earlier = [(c, invoice_id) for c, invoice_id in links if c not in created]
+    if not earlier:
+        return len(created)
+    with staged(conn, "thank_you_links", _STAGED_LINK, earlier) as stage:
         conn.execute(
             _on_conflict_do_nothing(
                 conn,
@@ -216,7 +229,7 @@ def plan_thank_you(
                 ("action_id", "invoice_id"),
             )
         )
-    return int(created or 0)
+    return len(created)
 
 
 def _on_conflict_do_nothing(
