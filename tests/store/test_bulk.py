@@ -10,7 +10,6 @@ from sqlalchemy import Engine, select
 from regua.store.bulk import (
     STAGE_FROM,
     insert_ignoring_conflicts,
-    insert_rows,
     update_by_id,
     upsert,
 )
@@ -22,9 +21,8 @@ SIZES = [3, STAGE_FROM + 7]
 
 def _portfolio(engine: Engine, creditor_id: int, count: int) -> None:
     with engine.begin() as connection:
-        insert_rows(
-            connection,
-            customers,
+        connection.execute(
+            customers.insert(),
             [
                 {
                     "id": i,
@@ -41,9 +39,8 @@ def _portfolio(engine: Engine, creditor_id: int, count: int) -> None:
                 for i in range(1, count + 1)
             ],
         )
-        insert_rows(
-            connection,
-            invoices,
+        connection.execute(
+            invoices.insert(),
             [
                 {
                     "id": i,
@@ -141,47 +138,6 @@ def test_insert_ignoring_conflicts_keeps_the_first_row_and_json_survives(
     assert len(rows) == count
     assert {row.step_id for row in rows} == {"first"}
     assert rows[0].evidence == {"janela": "08:00-20:00", "contatos_semana": 1, "uf": "SP"}
-
-
-@pytest.mark.parametrize("count", SIZES)
-def test_upsert_keeps_what_a_null_would_erase(engine: Engine, creditor_id: int, count: int) -> None:
-    _portfolio(engine, creditor_id, count)
-    keys, updates = ("invoice_id",), ("next_step_on", "last_offset", "last_step_id")
-    with engine.begin() as connection:
-        upsert(
-            connection,
-            invoice_steps,
-            [
-                {"invoice_id": i, "next_step_on": date(2026, 11, 5), "last_offset": 3,
-                 "last_step_id": "d3"}
-                for i in range(1, count + 1)
-            ],
-            keys,
-            updates,
-        )  # fmt: skip
-        # a later look without a new step: the day moves, the step stays
-        upsert(
-            connection,
-            invoice_steps,
-            [
-                {"invoice_id": i, "next_step_on": date(2026, 11, 9), "last_offset": None,
-                 "last_step_id": None}
-                for i in range(1, count + 1)
-            ],
-            keys,
-            updates,
-            keep_when_null=("last_offset", "last_step_id"),
-        )  # fmt: skip
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                invoice_steps.c.next_step_on,
-                invoice_steps.c.last_offset,
-                invoice_steps.c.last_step_id,
-            )
-        ).all()
-    assert {tuple(row) for row in rows} == {(date(2026, 11, 9), 3, "d3")}
-    assert len(rows) == count
 
 
 @pytest.mark.parametrize("count", SIZES)

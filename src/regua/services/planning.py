@@ -9,6 +9,7 @@ gets its next day there (`services.step_days`).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +19,20 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from regua.domain.planning import (
     ContactPoint,
@@ -36,12 +50,11 @@ from regua.services.segmenting import SegmentRefresh, refresh_segments
 from regua.services.step_days import forget_closed, remember
 from regua.store.bulk import (
     chunks,
-    insert_new_returning,
-    insert_rows,
     refresh_statistics,
 )
 from regua.store.db import settings_for_batch_work
-from regua.store.sql import one_of, unindexed
+from regua.store.sql import one_of, plain_rows, unindexed
+from regua.store.staging import INT, JSON_TEXT, TEXT, given_rows, insert_tuples
 from regua.store.tables import (
     ACTION_STATUSES,
     action_invoices,
@@ -126,7 +139,7 @@ def plan(
     def next_day(invoice_id: int) -> date | None:
         return next_step_day(due_dates[invoice_id], offsets, day)
 
-    fresh = _write(connection, creditor_id, planned, now)
+    fresh = _write(connection, creditor_id, planned, day, now)
     # Only the steps of the actions actually inserted are remembered: a customer who already
     # had one that day (an earlier run) was turned away by the unique key.
     steps = {
@@ -418,55 +431,84 @@ def _customer_states(
     return states, held
 
 
+# The columns of the day's actions as they travel to the database (see `store.staging`).
+_ACTION_ROW = (
+    ("customer_id", INT),
+    ("policy_name", TEXT),
+    ("policy_version", TEXT),
+    ("step_id", TEXT),
+    ("step_offset", INT),
+    ("segment", TEXT),
+    ("channel", TEXT),
+    ("contact_value", TEXT),
+    ("template", TEXT),
+    ("status", TEXT),
+    ("reason", TEXT),
+    ("evidence", JSON_TEXT),
+    ("cost_cents", INT),
+)
+
+
 def _write(
-    connection: Connection, creditor_id: int, planned: list[PlannedAction], now: datetime
+    connection: Connection,
+    creditor_id: int,
+    planned: list[PlannedAction],
+    day: date,
+    now: datetime,
 ) -> list[PlannedAction]:
     """Insert the actions new for the day and their invoices; returns the actions inserted."""
     fresh: list[PlannedAction] = []
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    names = [name for name, _kind in _ACTION_ROW]
     for batch in chunks(planned, WRITE_BATCH):
         rows = [
-            {
-                "creditor_id": creditor_id,
-                "customer_id": action.customer_id,
-                "purpose": "collection",
-                "planned_for": action.planned_for,
-                "policy_name": action.policy_name,
-                "policy_version": action.policy_version,
-                "step_id": action.step.id,
-                "step_offset": action.step.offset,
-                "segment": action.segment,
-                "channel": action.channel,
-                "contact_value": action.contact_value,
-                "template": action.step.template or action.step.script,
-                "status": action.status,
-                "reason": action.reason or None,
-                "evidence": action.evidence,
-                "cost_cents": action.cost_cents,
-                "created_at": now,
-            }
+            (
+                action.customer_id,
+                action.policy_name,
+                action.policy_version,
+                action.step.id,
+                action.step.offset,
+                action.segment,
+                action.channel,
+                action.contact_value,
+                action.step.template or action.step.script,
+                action.status,
+                action.reason or None,
+                json.dumps(action.evidence),
+                action.cost_cents,
+            )
             for action in batch
         ]
-        # Only the actions actually inserted: a customer who already had one that day (an
-        # earlier run) is turned away by the unique key, and nothing below may happen twice.
-        ids = dict(
-            insert_new_returning(
-                connection,
-                actions,
-                rows,
-                ("customer_id", "planned_for", "purpose"),
-                ("customer_id", "id"),
+        with given_rows(connection, "plan_actions", _ACTION_ROW, rows) as given:
+            # Only the actions actually inserted: a customer who already had one that day (an
+            # earlier run) is turned away by the unique key, and nothing below may happen twice.
+            statement = (
+                dialect.insert(actions)
+                .from_select(
+                    ["creditor_id", "purpose", "planned_for", "created_at", *names],
+                    select(
+                        literal(creditor_id, actions.c.creditor_id.type),
+                        literal("collection", actions.c.purpose.type),
+                        literal(day, actions.c.planned_for.type),
+                        literal(now, actions.c.created_at.type),
+                        *(given.c[name] for name in names),
+                    ).where(true()),  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+                )
+                .on_conflict_do_nothing(index_elements=["customer_id", "planned_for", "purpose"])
+                .returning(actions.c.customer_id, actions.c.id)
             )
-        )
+            ids = dict(plain_rows(connection, statement))
         inserted = [a for a in batch if a.customer_id in ids]
-        links = [
-            {
-                "action_id": ids[a.customer_id],
-                "invoice_id": item.invoice_id,
-                "step_id": item.step_id,
-            }
-            for a in inserted
-            for item in a.invoices
-        ]
-        insert_rows(connection, action_invoices, links)  # new action ids: nothing to collide
+        # new action ids: nothing to collide
+        insert_tuples(
+            connection,
+            action_invoices,
+            ("action_id", "invoice_id", "step_id"),
+            [
+                (ids[a.customer_id], item.invoice_id, item.step_id)
+                for a in inserted
+                for item in a.invoices
+            ],
+        )
         fresh.extend(inserted)
     return fresh

@@ -20,10 +20,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import islice
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from regua.store.bulk import chunks, upsert
+from regua.store.bulk import chunks
 from regua.store.sql import one_of
+from regua.store.staging import DATE, INT, TEXT, given_rows
 from regua.store.tables import NO_MORE_STEPS, invoice_steps
 
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
@@ -41,6 +43,15 @@ def forget_closed(connection: Connection, invoice_ids: Sequence[int]) -> None:
         )
 
 
+_STEP_DAY_ROW = (
+    ("invoice_id", INT),
+    ("next_step_on", DATE),
+    ("last_offset", INT),
+    ("last_step_id", TEXT),
+    ("last_planned_for", DATE),
+)
+
+
 def remember(connection: Connection, looked_at: Iterable[StepDay]) -> None:
     """Store each looked-at invoice's next day and, where a step was just planned, that step.
 
@@ -48,22 +59,34 @@ def remember(connection: Connection, looked_at: Iterable[StepDay]) -> None:
     (offset, step id, day) or None). One statement per slice of invoices: the step memory of an
     invoice without a new step is kept as it was.
     """
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    names = [name for name, _kind in _STEP_DAY_ROW]
     source = iter(looked_at)
     while batch := list(islice(source, 100_000)):
-        upsert(
-            connection,
-            invoice_steps,
-            [
-                {
-                    "invoice_id": invoice_id,
-                    "next_step_on": day or NO_MORE_STEPS,
-                    "last_offset": step[0] if step else None,
-                    "last_step_id": step[1] if step else None,
-                    "last_planned_for": step[2] if step else None,
-                }
-                for invoice_id, day, step in batch
-            ],
-            ("invoice_id",),
-            ("next_step_on", *MEMORY),
-            keep_when_null=MEMORY,
-        )
+        # one row per invoice: a statement may not update a row twice
+        rows = {
+            invoice_id: (
+                invoice_id,
+                (day or NO_MORE_STEPS).isoformat(),
+                *((step[0], step[1], step[2].isoformat()) if step else (None, None, None)),
+            )
+            for invoice_id, day, step in batch
+        }
+        with given_rows(connection, "step_days", _STEP_DAY_ROW, list(rows.values())) as given:
+            statement = dialect.insert(invoice_steps).from_select(
+                names,
+                # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+                select(*(given.c[name] for name in names)).where(true()),
+            )
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["invoice_id"],
+                    set_={
+                        "next_step_on": statement.excluded.next_step_on,
+                        **{
+                            name: func.coalesce(statement.excluded[name], invoice_steps.c[name])
+                            for name in MEMORY
+                        },
+                    },
+                )
+            )

@@ -9,14 +9,12 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
-    func,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from regua.store.staging import as_tuples, copy_rows, staged_like
+from regua.store.staging import staged_like
 
 # Below this many rows an executemany is as quick as staging and keeps the statement simple.
 STAGE_FROM = 500
@@ -92,23 +90,10 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     key_columns: Sequence[str],
     update_columns: Sequence[str],
-    *,
-    keep_when_null: Sequence[str] = (),
 ) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update_columns = excluded values.
-
-    A column in `keep_when_null` keeps its stored value where the new row has NULL.
-    """
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update_columns = excluded values."""
     if not rows:
         return
-
-    def new_values(excluded: Any) -> dict[str, Any]:
-        return {
-            name: func.coalesce(excluded[name], table.c[name])
-            if name in keep_when_null
-            else excluded[name]
-            for name in update_columns
-        }
 
     if connection.dialect.name == "postgresql" and len(rows) >= STAGE_FROM:
         # One INSERT ... SELECT may not touch a row twice: the last row per key wins, as it
@@ -119,54 +104,18 @@ def upsert(
             staged_insert = postgresql.insert(table).from_select(names, select(*stage.c))
             connection.execute(
                 staged_insert.on_conflict_do_update(
-                    index_elements=list(key_columns), set_=new_values(staged_insert.excluded)
+                    index_elements=list(key_columns),
+                    set_={name: staged_insert.excluded[name] for name in update_columns},
                 )
             )
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=list(key_columns), set_=new_values(statement.excluded)
+        index_elements=list(key_columns),
+        set_={name: statement.excluded[name] for name in update_columns},
     )
     connection.execute(statement, list(rows))
-
-
-def insert_new_returning(
-    connection: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    conflict_columns: Sequence[str],
-    returning: Sequence[str],
-) -> list[tuple[Any, ...]]:
-    """Insert the rows whose key is new; the `returning` columns of exactly those rows.
-
-    One INSERT ... SELECT from a staged copy: an executemany with RETURNING runs one statement
-    per row on psycopg, and a check before the insert would race with a concurrent run.
-    """
-    if not rows:
-        return []
-    names = list(rows[0])
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    with staged_like(connection, table, names, rows) as stage:
-        statement = (
-            dialect.insert(table)
-            # SQLite reads `SELECT ... FROM stage ON CONFLICT` as a join's ON without a WHERE.
-            .from_select(names, select(*stage.c).where(true()))
-            .on_conflict_do_nothing(index_elements=list(conflict_columns))
-            .returning(*(table.c[name] for name in returning))
-        )
-        return [tuple(row) for row in connection.execute(statement).all()]
-
-
-def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """A plain bulk INSERT of new rows: COPY on PostgreSQL, executemany on SQLite."""
-    if not rows:
-        return
-    if connection.dialect.name == "postgresql" and len(rows) >= STAGE_FROM:
-        names = list(rows[0])
-        copy_rows(connection, table, names, as_tuples(table, names, rows))
-    else:
-        connection.execute(table.insert(), list(rows))
 
 
 def refresh_statistics(connection: Connection, *tables: Table) -> None:
