@@ -53,8 +53,8 @@ from regua.store.bulk import (
     refresh_statistics,
 )
 from regua.store.db import settings_for_batch_work
-from regua.store.sql import one_of, plain_rows, unindexed
-from regua.store.staging import INT, JSON_TEXT, TEXT, given_rows, insert_tuples
+from regua.store.sql import day_of, one_of, plain_rows, unindexed
+from regua.store.staging import INT, JSON_TEXT, TEXT, insert_tuples, staged
 from regua.store.tables import (
     ACTION_STATUSES,
     action_invoices,
@@ -324,18 +324,22 @@ def _candidate_invoices(
     )
     candidates: list[OpenInvoice] = []
     stopped: list[int] = []
-    for invoice_id, customer_id, due_date, balance, last_offset, held in _rows(connection, written):
+    for invoice_id, customer_id, due_date, balance, last_offset, held in plain_rows(
+        connection, written
+    ):
         if held:
             stopped.append(invoice_id)
         else:
-            candidates.append(OpenInvoice(invoice_id, customer_id, due_date, balance, last_offset))
+            candidates.append(
+                OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
+            )
     seen = {inv.id for inv in candidates}.union(stopped)
     # The planner's own days: the memories whose day has come by the narrow index, then their
     # invoices by primary key. One join would be planned as a scan of every invoice (the
     # filter below holds an OR), a hundred times the few thousand rows a day reads.
     due = [
         (invoice_id, last_offset)
-        for invoice_id, last_offset in _rows(
+        for invoice_id, last_offset in plain_rows(
             connection,
             select(invoice_steps.c.invoice_id, invoice_steps.c.last_offset).where(
                 invoice_steps.c.next_step_on <= day
@@ -361,21 +365,23 @@ def _candidate_invoices(
                 or_(invoices.c.status != "open", and_(*_open(creditor_id), ~_stopped(day))),
             )
         )
-        for invoice_id, customer_id, due_date, balance, status in _rows(connection, remembered):
+        for invoice_id, customer_id, due_date, balance, status in plain_rows(
+            connection, remembered
+        ):
             if status != "open":
                 closed.append(invoice_id)
             else:
                 last_offset = last_offsets[invoice_id]
                 candidates.append(
-                    OpenInvoice(invoice_id, customer_id, due_date, balance, last_offset)
+                    OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
                 )
     return candidates, stopped, closed
 
 
-def _rows(connection: Connection, query: Any) -> Iterator[Any]:
-    # Rows fetched many at a time: one by one costs more than the query on a day's few
-    # thousand, and all at once holds a first run's million rows twice.
-    return chain.from_iterable(connection.execute(query).partitions(20_000))
+def _due(value: date | str) -> date:
+    due = day_of(value)  # a plain row's date: ISO text on SQLite
+    assert due is not None  # a due date is never NULL
+    return due
 
 
 def _paused(flag: Any, until: Any, day: date) -> Any:
@@ -479,7 +485,9 @@ def _write(
             )
             for action in batch
         ]
-        with given_rows(connection, "plan_actions", _ACTION_ROW, rows) as given:
+        # A staged copy, not array parameters: a day's evidence texts in one array literal
+        # cost the server more to parse than a COPY.
+        with staged(connection, "plan_actions", _ACTION_ROW, rows, joined=False) as given:
             # Only the actions actually inserted: a customer who already had one that day (an
             # earlier run) is turned away by the unique key, and nothing below may happen twice.
             statement = (

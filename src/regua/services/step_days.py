@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
-from regua.store.staging import DATE, INT, TEXT, given_rows
+from regua.store.staging import DATE, INT, TEXT, staged
 from regua.store.tables import NO_MORE_STEPS, invoice_steps
 
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
@@ -72,7 +72,9 @@ def remember(connection: Connection, looked_at: Iterable[StepDay]) -> None:
             )
             for invoice_id, day, step in batch
         }
-        with given_rows(connection, "step_days", _STEP_DAY_ROW, list(rows.values())) as given:
+        with staged(
+            connection, "step_days", _STEP_DAY_ROW, list(rows.values()), joined=False
+        ) as given:
             statement = dialect.insert(invoice_steps).from_select(
                 names,
                 # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE

@@ -71,12 +71,16 @@ def staged(
     prefix: str,
     columns: Sequence[tuple[str, str]],
     rows: Sequence[Sequence[Any]],
+    *,
+    joined: bool = True,
 ) -> Iterator[Table]:
     """A temporary table named after `prefix` holding `rows`, for the length of the block.
 
     Args:
         columns: (name, kind) pairs, kind one of INT, TEXT, DATE, JSON_TEXT; the rows are
             tuples in that order.
+        joined: whether the table is joined to others (then analysed on PostgreSQL, so the
+            planner knows its size); an INSERT ... SELECT of all its rows needs no plan.
 
     On PostgreSQL the table stays with the session, emptied after use, and the next block with
     the same prefix and columns reuses it: creating and dropping four temporary tables was most
@@ -106,14 +110,14 @@ def staged(
     if not reuse:
         try:
             if rows:
-                _load(conn, table, rows)
+                _load(conn, table, rows, analyse=joined)
             yield table
         finally:
             in_use.discard(name)
             table.drop(conn)
         return
     if rows:
-        _load(conn, table, rows)
+        _load(conn, table, rows, analyse=joined)
     yield table
     # Emptied for the next block. Had the block failed, the name stays taken on this
     # connection, so a caller that goes on in the same transaction never reads its rows.
@@ -154,10 +158,12 @@ def _unnested(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]])
     return func.unnest(*arrays).table_valued(*(name for name, _kind in columns)).render_derived()
 
 
-def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+def _load(conn: Connection, table: Table, rows: Sequence[Sequence[Any]], *, analyse: bool) -> None:
     names = [column.name for column in table.columns]
     if conn.dialect.name == "postgresql":
-        analyse_if_large(conn, table, copy_rows(conn, table, names, rows))
+        copied = copy_rows(conn, table, names, rows)
+        if analyse:
+            analyse_if_large(conn, table, copied)
         return
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(
