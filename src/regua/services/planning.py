@@ -54,7 +54,7 @@ from regua.store.bulk import (
 )
 from regua.store.db import settings_for_batch_work
 from regua.store.sql import day_of, one_of, plain_rows, unindexed
-from regua.store.staging import INT, JSON_TEXT, TEXT, insert_tuples, staged
+from regua.store.staging import columns_like, insert_tuples, staged
 from regua.store.tables import (
     ACTION_STATUSES,
     action_invoices,
@@ -438,20 +438,23 @@ def _customer_states(
 
 
 # The columns of the day's actions as they travel to the database (see `store.staging`).
-_ACTION_ROW = (
-    ("customer_id", INT),
-    ("policy_name", TEXT),
-    ("policy_version", TEXT),
-    ("step_id", TEXT),
-    ("step_offset", INT),
-    ("segment", TEXT),
-    ("channel", TEXT),
-    ("contact_value", TEXT),
-    ("template", TEXT),
-    ("status", TEXT),
-    ("reason", TEXT),
-    ("evidence", JSON_TEXT),
-    ("cost_cents", INT),
+_ACTION_ROW = columns_like(
+    actions,
+    (
+        "customer_id",
+        "policy_name",
+        "policy_version",
+        "step_id",
+        "step_offset",
+        "segment",
+        "channel",
+        "contact_value",
+        "template",
+        "status",
+        "reason",
+        "evidence",
+        "cost_cents",
+    ),
 )
 
 

@@ -23,7 +23,7 @@ from regua.services.contacts import contact_points
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
 from regua.store.sql import one_of, plain_rows
-from regua.store.staging import INT, JSON_TEXT, TEXT, given_rows, insert_tuples, staged
+from regua.store.staging import INT, columns_like, given_rows, insert_tuples, staged
 from regua.store.tables import action_invoices, actions, customers, invoices
 
 BATCH = 5_000
@@ -79,18 +79,21 @@ def cancel_pending_actions(conn: Connection, invoice_ids: Sequence[int]) -> int:
     return cancelled
 
 
-_STAGED_THANK_YOU = (
-    ("customer_id", INT),
-    ("policy_name", TEXT),
-    ("policy_version", TEXT),
-    ("segment", TEXT),
-    ("channel", TEXT),
-    ("contact_value", TEXT),
-    ("template", TEXT),
-    ("status", TEXT),
-    ("reason", TEXT),
-    ("evidence", JSON_TEXT),
-    ("cost_cents", INT),
+_STAGED_THANK_YOU = columns_like(
+    actions,
+    (
+        "customer_id",
+        "policy_name",
+        "policy_version",
+        "segment",
+        "channel",
+        "contact_value",
+        "template",
+        "status",
+        "reason",
+        "evidence",
+        "cost_cents",
+    ),
 )
 _STAGED_LINK = (("customer_id", INT), ("invoice_id", INT))
 

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
-from regua.store.staging import DATE, INT, TEXT, staged
+from regua.store.staging import columns_like, staged
 from regua.store.tables import NO_MORE_STEPS, invoice_steps
 
 MEMORY = ("last_offset", "last_step_id", "last_planned_for")
@@ -43,13 +43,7 @@ def forget_closed(connection: Connection, invoice_ids: Sequence[int]) -> None:
         )
 
 
-_STEP_DAY_ROW = (
-    ("invoice_id", INT),
-    ("next_step_on", DATE),
-    ("last_offset", INT),
-    ("last_step_id", TEXT),
-    ("last_planned_for", DATE),
-)
+_STEP_DAY_ROW = columns_like(invoice_steps, ("invoice_id", "next_step_on", *MEMORY))
 
 
 def remember(connection: Connection, looked_at: Iterable[StepDay]) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -63,6 +64,25 @@ _TYPES: dict[str, TypeEngine[Any]] = {
     JSON_TEXT: JSON(),
     INSTANT: DateTime(timezone=True),
 }
+
+
+def columns_like(table: Table, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(name, kind) pairs for the named columns of `table`, as `staged` takes them."""
+    kinds = []
+    for name in names:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            kind = JSON_TEXT
+        elif isinstance(column_type, DateTime):
+            kind = INSTANT
+        elif isinstance(column_type, Date):
+            kind = DATE
+        elif isinstance(column_type, Integer):
+            kind = INT
+        else:
+            kind = TEXT
+        kinds.append((name, kind))
+    return tuple(kinds)
 
 
 @contextmanager
