@@ -112,22 +112,26 @@ def plan(
     versions = policies_digest(policies)
     since = _written_since_last_run(connection, creditor_id, versions, now)
     with _reader(connection) as read:
-        # The candidates and their contacts are read on a second connection while this one
-        # cancels what settled and refreshes the segments: neither changes what they read,
-        # and the server works on both at once.
-        ahead = read(_candidates_and_reach, creditor_id, day, since)
+        # The candidates, then their contacts, are read on a second connection while this one
+        # cancels what settled, refreshes the segments, then reads the customers and their
+        # weekly counts: none of these changes what the other reads, and the server works on
+        # both at once.
+        found = read(_candidate_invoices, creditor_id, day, since)
         cancelled = cancel_settled_actions(connection, creditor_id, now)
         segments = None
         if refresh:
             segments = refresh_segments(
                 connection, creditor_id, segmentation_policy(policies).segment_rules, day, now
             )
-        candidates, stopped, closed, reach = ahead.result()
+        candidates, stopped, closed = found.result()
+        wanted = sorted({inv.customer_id for inv in candidates})
+        reached = read(contact_points, wanted)
+        # The customers' states are only needed by the rules: not held while the writes below
+        # run, which on a first run over a portfolio are the peak of memory.
+        facts = _customer_facts(connection, wanted, day)
+        states, held = _customer_states(facts, reached.result())
+        del facts
     forget_closed(connection, closed)
-    # The customers' states (contacts, weekly counts) are only needed by the rules: not held
-    # while the writes below run, which on a first run over a portfolio are the peak of memory.
-    states, held = _customer_states(connection, {inv.customer_id for inv in candidates}, day, reach)
-    del reach
     if held:
         stopped.extend(inv.id for inv in candidates if inv.customer_id in held)
         candidates = [inv for inv in candidates if inv.customer_id not in held]
@@ -285,15 +289,6 @@ def _reader(connection: Connection) -> Iterator[Callable[..., Future[Any]]]:
         yield lambda work, *args: pool.submit(beside, work, *args)
 
 
-def _candidates_and_reach(
-    connection: Connection, creditor_id: int, day: date, since: datetime | None
-) -> tuple[list[OpenInvoice], list[int], list[int], dict[int, Reach]]:
-    """The candidates (with those held back and those found closed) and their contacts."""
-    candidates, stopped, closed = _candidate_invoices(connection, creditor_id, day, since)
-    reach = contact_points(connection, sorted({inv.customer_id for inv in candidates}))
-    return candidates, stopped, closed, reach
-
-
 def _candidate_invoices(
     connection: Connection, creditor_id: int, day: date, since: datetime | None
 ) -> tuple[list[OpenInvoice], list[int], list[int]]:
@@ -389,20 +384,21 @@ def _paused(flag: Any, until: Any, day: date) -> Any:
     return and_(flag.is_(True), or_(until.is_(None), until >= day))
 
 
-def _customer_states(
-    connection: Connection, customer_ids: set[int], day: date, points: dict[int, Reach]
-) -> tuple[dict[int, CustomerState], set[int]]:
-    """The states the rules read, and which of the customers a pause (or erased data) holds."""
-    states: dict[int, CustomerState] = {}
-    held: set[int] = set()
-    week_start = day - timedelta(days=6)
-    wanted = sorted(customer_ids)
-    counts: dict[int, int] = dict(
+@dataclass(slots=True)
+class _CustomerFacts:
+    """What the store says of the day's customers, before their contacts are added."""
+
+    rows: list[tuple[Any, ...]]  # id, segment, uf, tags, whether a pause holds them today
+    weekly: dict[int, int]  # collection contacts in the 6 days before today
+
+
+def _customer_facts(connection: Connection, wanted: Sequence[int], day: date) -> _CustomerFacts:
+    weekly: dict[int, int] = dict(
         connection.execute(
             select(actions.c.customer_id, func.count())
             .where(
                 one_of(connection, actions.c.customer_id, wanted),
-                actions.c.planned_for >= week_start,
+                actions.c.planned_for >= day - timedelta(days=6),
                 actions.c.planned_for < day,
                 actions.c.purpose == "collection",
                 actions.c.status.in_(COUNTED),
@@ -410,19 +406,33 @@ def _customer_states(
             .group_by(actions.c.customer_id)
         ).all()
     )
+    rows = list(
+        plain_rows(
+            connection,
+            select(
+                customers.c.id,
+                customers.c.segment,
+                customers.c.uf,
+                customers.c.tags,
+                # a pause (or erased data) holds the customer's invoices back today
+                or_(
+                    _paused(customers.c.paused, customers.c.paused_until, day),
+                    customers.c.anonymised_at.is_not(None),
+                ),
+            ).where(one_of(connection, customers.c.id, wanted)),
+        )
+    )
+    return _CustomerFacts(rows, weekly)
+
+
+def _customer_states(
+    facts: _CustomerFacts, points: dict[int, Reach]
+) -> tuple[dict[int, CustomerState], set[int]]:
+    """The states the rules read, and which of the customers a pause (or erased data) holds."""
+    states: dict[int, CustomerState] = {}
+    held: set[int] = set()
     no_contacts: dict[str, tuple[ContactPoint, ...]] = {}
-    for cid, segment, uf, tags, stopped in connection.execute(
-        select(
-            customers.c.id,
-            customers.c.segment,
-            customers.c.uf,
-            customers.c.tags,
-            or_(
-                _paused(customers.c.paused, customers.c.paused_until, day),
-                customers.c.anonymised_at.is_not(None),
-            ),
-        ).where(one_of(connection, customers.c.id, wanted))
-    ):
+    for cid, segment, uf, tags, stopped in facts.rows:
         if stopped:
             held.add(cid)
             continue
@@ -432,7 +442,7 @@ def _customer_states(
             uf=uf,
             tags=tuple(t for t in tags.split(",") if t) if tags else (),
             contacts=points.get(cid, no_contacts),
-            contacts_last_7_days=counts.get(cid, 0),
+            contacts_last_7_days=facts.weekly.get(cid, 0),
         )
     return states, held
 
