@@ -16,6 +16,7 @@ from regua.services.settling import apply_matched_payments
 from regua.store.tables import (
     action_invoices,
     actions,
+    creditors,
     customers,
     invoice_steps,
     invoices,
@@ -80,8 +81,8 @@ def test_plan_consolidates_and_is_idempotent(engine: Engine, portfolio: int) -> 
 
 
 def _dangling_links(engine: Engine) -> list[tuple]:
-    """Links and step memories that point at no action or no invoice (no foreign key guards
-    these two tables: the planner must never write one)."""
+    """Links, step memories and actions that point at nothing (no foreign key guards these
+    tables: the planner must never write one)."""
     with engine.connect() as connection:
         links = connection.execute(
             select(action_invoices.c.action_id, action_invoices.c.invoice_id)
@@ -94,7 +95,13 @@ def _dangling_links(engine: Engine) -> list[tuple]:
             .outerjoin(invoices, invoices.c.id == invoice_steps.c.invoice_id)
             .where(invoices.c.id.is_(None))
         ).all()
-    return [tuple(row) for row in [*links, *memories]]
+        orphans = connection.execute(
+            select(actions.c.id)
+            .outerjoin(customers, customers.c.id == actions.c.customer_id)
+            .outerjoin(creditors, creditors.c.id == actions.c.creditor_id)
+            .where(or_(customers.c.id.is_(None), creditors.c.id.is_(None)))
+        ).all()
+    return [tuple(row) for row in [*links, *memories, *orphans]]
 
 
 def test_a_payment_written_in_the_same_transaction_is_seen_by_the_plan(

@@ -138,10 +138,14 @@ def plan(
     planned = plan_day(policies, states, candidates, day)
     del states
     offsets = sorted({step.offset for policy in policies for step in policy.steps})
-    due_dates = {inv.id: inv.due_date for inv in candidates}
+    # A portfolio has a few hundred due dates for up to millions of invoices: each date's next
+    # step day is found once.
+    next_days: dict[date, date | None] = {}
 
-    def next_day(invoice_id: int) -> date | None:
-        return next_step_day(due_dates[invoice_id], offsets, day)
+    def next_day(due_date: date) -> date | None:
+        if due_date not in next_days:
+            next_days[due_date] = next_step_day(due_date, offsets, day)
+        return next_days[due_date]
 
     fresh = _write(connection, creditor_id, planned, day, now)
     # Only the steps of the actions actually inserted are remembered: a customer who already
@@ -161,7 +165,7 @@ def plan(
             (
                 (
                     inv.id,
-                    day if inv.id in deferred else next_day(inv.id),
+                    day if inv.id in deferred else next_day(inv.due_date),
                     (step.offset, step.step_id, day) if (step := steps.get(inv.id)) else None,
                 )
                 for inv in candidates

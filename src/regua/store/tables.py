@@ -292,8 +292,10 @@ actions = Table(
     "actions",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
-    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    # No foreign keys (like the planner's tables below): checking them cost as much as the
+    # inserts of a day's plan, and regua never deletes a creditor or a customer.
+    Column("creditor_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
     # collection | thank_you: a customer gets at most one of each per day.
     Column("purpose", String(12), nullable=False, server_default="collection"),
     Column("planned_for", Date, nullable=False),
@@ -363,5 +365,7 @@ invoice_steps = Table(
     Column("last_offset", Integer),
     Column("last_step_id", String(40)),
     Column("last_planned_for", Date),
-    Index("ix_invoice_steps_next_step", "next_step_on"),
+    # With the invoice and its last step in the index, the day's reading of this table is an
+    # index-only scan.
+    Index("ix_invoice_steps_next_step", "next_step_on", "invoice_id", "last_offset"),
 )
