@@ -21,6 +21,7 @@ contact was lawful.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -121,46 +122,97 @@ def plan_day(
 ) -> list[PlannedAction]:
     """One action per customer with a step due today; see the module docstring for the rules."""
     due: dict[int, list[tuple[OpenInvoice, Step]]] = {}
-    chosen_policy: dict[int, Policy] = {}
+    chosen: dict[int, tuple[Policy, _Ladder]] = {}
     # A portfolio has a handful of (segment, tags) and (policy, segment) pairs and up to
     # millions of invoices: each choice is made once per pair.
     by_profile: dict[tuple[str, tuple[str, ...]], Policy] = {}
-    ladders: dict[tuple[str, str], tuple[Step, ...]] = {}
+    ladders: dict[tuple[str, str], _Ladder] = {}
     # Due on or before this day: prescribed (CC art. 206 §5), no channel may collect it any more.
     prescribed_by = {
         policy.name: today - timedelta(days=365 * policy.prescription_years + 1)
         for policy in policies
     }
     for invoice in invoices:
-        customer = customers[invoice.customer_id]
-        policy = chosen_policy.get(customer.id)
-        if policy is None:
+        customer_id = invoice.customer_id
+        found = chosen.get(customer_id)
+        if found is None:
+            customer = customers[customer_id]
             profile = (customer.segment, customer.tags)
             policy = by_profile.get(profile)
             if policy is None:
                 policy = by_profile[profile] = select_policy(
                     policies, customer.segment, customer.tags
                 )
-            chosen_policy[customer.id] = policy
+            key = (policy.name, customer.segment)
+            ladder = ladders.get(key)
+            if ladder is None:
+                ladder = ladders[key] = _Ladder(steps_for_segment(policy, customer.segment))
+            found = chosen[customer_id] = (policy, ladder)
+        policy, ladder = found
         if invoice.due_date <= prescribed_by[policy.name]:
             continue
-        days = (today - invoice.due_date).days
-        key = (policy.name, customer.segment)
-        ladder = ladders.get(key)
-        if ladder is None:
-            ladder = ladders[key] = steps_for_segment(policy, customer.segment)
-        step = latest_step_in(ladder, days, invoice.last_offset, invoice.balance_cents)
+        step = ladder.latest(
+            (today - invoice.due_date).days, invoice.last_offset, invoice.balance_cents
+        )
         if step is not None:
-            due.setdefault(customer.id, []).append((invoice, step))
+            items = due.get(customer_id)
+            if items is None:
+                due[customer_id] = [(invoice, step)]
+            else:
+                items.append((invoice, step))
     actions = []
     days_by_place: dict[tuple[str, str | None], _DayWindow] = {}
+    dates = _DateTexts(today)
     for customer_id in sorted(due):
-        policy, customer = chosen_policy[customer_id], customers[customer_id]
+        policy, customer = chosen[customer_id][0], customers[customer_id]
         place = (policy.name, customer.uf)
         if place not in days_by_place:
             days_by_place[place] = _day_window(policy, customer.uf, today)
-        actions.append(_action_for(policy, customer, due[customer_id], today, days_by_place[place]))
+        actions.append(
+            _action_for(policy, customer, due[customer_id], today, days_by_place[place], dates)
+        )
     return actions
+
+
+class _Ladder:
+    """One segment's steps under one policy, and the step each (delay, last step, amount) gets.
+
+    A first run over a portfolio asks for the latest step of every invoice, up to millions of
+    times, with a few hundred distinct delays: each answer is found once. The amount matters
+    only through which steps' minimums it reaches, so the answers are kept by that level.
+    """
+
+    __slots__ = ("_answers", "_minimums", "steps")
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.steps = steps
+        self._minimums = sorted({step.min_amount_cents for step in steps} - {0})
+        self._answers: dict[tuple[int, int | None, int], Step | None] = {}
+
+    def latest(self, days: int, last_offset: int | None, amount_cents: int) -> Step | None:
+        level = bisect_right(self._minimums, amount_cents) if self._minimums else 0
+        key = (days, last_offset, level)
+        try:
+            return self._answers[key]
+        except KeyError:
+            step = self._answers[key] = latest_step_in(self.steps, days, last_offset, amount_cents)
+            return step
+
+
+class _DateTexts:
+    """The evidence's ISO dates and day counts, made once per due date of the day's plan."""
+
+    __slots__ = ("_known", "today")
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self._known: dict[date, tuple[str, int]] = {}
+
+    def of(self, due_date: date) -> tuple[str, int]:
+        known = self._known.get(due_date)
+        if known is None:
+            known = self._known[due_date] = (due_date.isoformat(), (self.today - due_date).days)
+        return known
 
 
 @dataclass(frozen=True)
@@ -189,25 +241,30 @@ def _action_for(
     items: list[tuple[OpenInvoice, Step]],
     today: date,
     day: _DayWindow,
+    dates: _DateTexts,
 ) -> PlannedAction:
-    items.sort(key=lambda item: (item[1].offset, item[0].due_date, item[0].id))
+    if len(items) > 1:
+        items.sort(key=_by_step_then_due)
     step = items[-1][1]  # the most advanced step speaks for all the invoices
+    listed = []
+    for inv, st in items:
+        due_text, days = dates.of(inv.due_date)
+        listed.append(
+            {
+                "id": inv.id,
+                "due_date": due_text,
+                "days": days,
+                "step": st.id,
+                "balance_cents": inv.balance_cents,
+            }
+        )
     evidence: dict[str, Any] = {
         "policy": policy.name,
         "policy_version": policy.version,
         "step": step.id,
         "step_offset": step.offset,
         "segment": customer.segment,
-        "invoices": [
-            {
-                "id": inv.id,
-                "due_date": inv.due_date.isoformat(),
-                "days": (today - inv.due_date).days,
-                "step": st.id,
-                "balance_cents": inv.balance_cents,
-            }
-            for inv, st in items
-        ],
+        "invoices": listed,
         "window": dict(day.evidence),
         "weekly_count": customer.contacts_last_7_days,
         "weekly_cap": policy.limits.per_customer_per_week,
@@ -244,13 +301,17 @@ def _action_for(
         policy_version=policy.version,
         step=step,
         segment=customer.segment,
-        invoices=tuple(InvoiceStep(inv.id, st.id, st.offset) for inv, st in items),
+        invoices=tuple([InvoiceStep(inv.id, st.id, st.offset) for inv, st in items]),
         channel=channel,
         contact_value=value,
         reason=reason,
         cost_cents=int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
         evidence=evidence,
     )
+
+
+def _by_step_then_due(item: tuple[OpenInvoice, Step]) -> tuple[int, date, int]:
+    return (item[1].offset, item[0].due_date, item[0].id)
 
 
 def next_step_day(due_date: date, offsets: Sequence[int], today: date) -> date | None:

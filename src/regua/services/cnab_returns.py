@@ -9,11 +9,9 @@ numbers.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.money import Cents
 from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
+from regua.services.gc_paused import without_cyclic_gc
 from regua.services.settling import (
     BATCH,
     IncomingPayment,
@@ -96,31 +95,13 @@ def import_return_file(
     anything is written. Settlements become payments matched by nosso número, then seu número,
     then the company's own reference; other occurrences go to the invoice's timeline.
     """
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
         with engine.begin() as conn:
             # A file of 100,000 lines sorts and hashes sets of keys larger than the default
             # work memory, in statements that JIT compilation would slow down.
             settings_for_batch_work(conn)
             return import_return(conn, parsed, path.name, creditor_id, now, day=day)
-
-
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused for the length of one import.
-
-    A file of 100,000 lines keeps a few hundred thousand records alive at once (lines,
-    payments, outcomes, rows to write); the collector, started every few hundred allocations,
-    walked them all again and again: a sixth of the import's time. Reference counting still
-    frees what the import drops; cycles wait until the collector is back.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def import_return(

@@ -45,6 +45,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.changes import written_since
 from regua.services.contacts import Reach, contact_points
+from regua.services.gc_paused import without_cyclic_gc
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
 from regua.services.step_days import forget_closed, remember
@@ -107,6 +108,18 @@ def plan(
     refresh: bool = True,
 ) -> PlanResult:
     """Plan `day`: cancel what settled, refresh segments, and write the day's actions."""
+    with without_cyclic_gc():
+        return _plan(connection, creditor_id, day, now, refresh=refresh)
+
+
+def _plan(
+    connection: Connection,
+    creditor_id: int,
+    day: date,
+    now: datetime,
+    *,
+    refresh: bool,
+) -> PlanResult:
     settings_for_batch_work(connection)
     policies = active_policies(connection, creditor_id, now)
     versions = policies_digest(policies)
