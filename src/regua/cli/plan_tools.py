@@ -20,6 +20,7 @@ from regua.domain.policy import format_offset
 from regua.errors import InputError
 from regua.services import pausing, reporting, setup
 from regua.services.planning import PlanResult, plan
+from regua.services.policies import active_policies
 
 if TYPE_CHECKING:
     from regua.services.dispatching import DispatchResult
@@ -58,6 +59,10 @@ def run(
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
     target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
+    # On first use the packaged régua becomes active in a transaction of its own: the plan's
+    # then starts without a write, so on PostgreSQL it reads its candidates beside itself.
+    with ctx.engine.begin() as connection:
+        active_policies(connection, creditor_id, ctx.clock.now())
     with ctx.engine.begin() as connection:
         result = plan(connection, creditor_id, target, ctx.clock.now())
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
