@@ -365,7 +365,5 @@ invoice_steps = Table(
     Column("last_offset", Integer),
     Column("last_step_id", String(40)),
     Column("last_planned_for", Date),
-    # With the invoice and its last step in the index, the day's reading of this table is an
-    # index-only scan.
-    Index("ix_invoice_steps_next_step", "next_step_on", "invoice_id", "last_offset"),
+    Index("ix_invoice_steps_next_step", "next_step_on"),
 )
