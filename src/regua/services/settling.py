@@ -40,7 +40,7 @@ from regua.domain.money import Cents
 from regua.domain.settlement import apply_payment
 from regua.errors import NotFound
 from regua.services.settled_actions import cancel_pending_actions, cancel_thank_you, plan_thank_you
-from regua.store.bulk import chunks
+from regua.store.bulk import chunks, refresh_stale_statistics
 from regua.store.sql import day_of, one_of, plain_rows
 from regua.store.staging import (
     DATE,
@@ -54,6 +54,9 @@ from regua.store.staging import (
 from regua.store.tables import creditors, customers, interactions, invoices, payments
 
 BATCH = 5_000
+# Payments looked up from which the table's statistics are checked first: planned for a table
+# it takes for empty, a few keys still cost little.
+STATISTICS_CHECKED_FROM = 1_000
 # Statuses whose balance a payment still reduces.
 PAYABLE = ("open", "disputed", "in_agreement")
 # A thank-you is for money that just arrived. A payment found in an old export (an ERP history
@@ -442,6 +445,8 @@ def known_payments(
 ) -> dict[str, tuple[int, str, int | None]]:
     """external id -> (payment id, status, invoice id) of payments already stored."""
     wanted = sorted(set(external_ids))
+    if len(wanted) >= STATISTICS_CHECKED_FROM:
+        refresh_stale_statistics(conn, payments)
     found: dict[str, tuple[int, str, int | None]] = {}
     for batch in chunks(wanted, BATCH):
         for external_id, payment_id, status, invoice_id in conn.execute(
