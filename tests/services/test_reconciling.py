@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select, update
 from regua.domain.money import format_brl
 from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
+from regua.services import settling
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
 from regua.services.settling import IncomingPayment, brl, reconcile
@@ -34,6 +35,15 @@ T2;1002;C2;Material de escritório;05/11/2026;1.234,56;12345-6
 T3;1003;C3;Parcela de móveis planejados;19/11/2026;500,00;
 T4;1004;C1;Instalação;23/11/2026;299,00;777
 """
+
+
+@pytest.fixture(params=["few", "many"])
+def balances_beside(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test as for a few payments, then as for many: from `OVERLAP_FROM` balances on,
+    PostgreSQL updates them in a thread while the rows of the payments and thank-yous are made.
+    """
+    if request.param == "many":
+        monkeypatch.setattr(settling, "OVERLAP_FROM", 1)
 
 
 @pytest.fixture
@@ -243,6 +253,7 @@ def test_a_late_consumer_pays_the_capped_multa_and_a_late_company_the_agreed_one
     assert [invoice_row(engine, x).balance_cents for x in ("T1", "T2", "T4")] == [243, 13087, 0]
 
 
+@pytest.mark.usefixtures("balances_beside")
 def test_each_payment_is_stored_at_the_import_instant_with_its_figures_on_the_timeline(
     engine: Engine, portfolio: int, tmp_path: Path
 ) -> None:
@@ -397,6 +408,7 @@ def test_other_occurrences_go_to_the_invoice_timeline_once(
     assert invoice_row(engine, "T4").status == "open"
 
 
+@pytest.mark.usefixtures("balances_beside")
 def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
     engine: Engine, creditor_id: int, tmp_path: Path
 ) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from regua.store.bulk import (
     STAGE_FROM,
     insert_ignoring_conflicts,
+    refresh_stale_statistics,
+    refresh_statistics,
     update_by_id,
     upsert,
 )
@@ -167,3 +170,43 @@ def _segment(i: int) -> dict[str, object]:
         "segment": "risco" if i % 2 else "novo",
         "segment_since": date(2026, 11, i % 28 + 1),
     }
+
+
+def _analysed_rows(engine: Engine) -> float:
+    with engine.connect() as connection:
+        return float(
+            connection.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'invoices'::regclass")
+            ).scalar_one()
+        )
+
+
+def test_a_table_grown_past_its_last_analysis_is_analysed_again(
+    engine: Engine, creditor_id: int
+) -> None:
+    with engine.begin() as connection:
+        refresh_statistics(connection, invoices)  # analysed empty
+    _portfolio(engine, creditor_id, 40)
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
+            refresh_stale_statistics(connection, invoices)  # nothing to do on SQLite
+        return
+    with engine.connect() as connection:
+        # The writer's counts reach the statistics when its session is idle: wait for them.
+        for _ in range(50):
+            changed = connection.execute(
+                text(
+                    "SELECT n_mod_since_analyze FROM pg_stat_user_tables "
+                    "WHERE relid = 'invoices'::regclass"
+                )
+            ).scalar_one()
+            if changed >= 40:
+                break
+            connection.rollback()
+            time.sleep(0.1)
+    assert _analysed_rows(engine) == 0
+
+    with engine.begin() as connection:
+        refresh_stale_statistics(connection, invoices)
+
+    assert _analysed_rows(engine) == 40
