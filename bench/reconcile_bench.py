@@ -6,6 +6,9 @@ writes a CNAB 240 return file of M settlements with the codec's writer, and time
 cancel their planned actions, plan the thank-you messages. In the same run, on a copy of the
 same data, it applies the same settlements with one plain executemany UPDATE of the balances
 (reading the file with bare slicing). Both times and their ratio are printed (goal <= 3).
+On SQLite it also times, on a third copy, the writes any such import must make as bare driver
+statements (settled balances, payments, timeline entries, thank-yous), to read the import's
+ratio against.
 
 Then it starts uvicorn on 127.0.0.1 in a child process and posts K signed PIX webhook calls,
 one after another, each settling one invoice that has a planned collection action. The answer
@@ -32,6 +35,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -261,21 +265,21 @@ def analyze(url: str) -> None:
     engine.dispose()
 
 
-def copy_database(kind: str, url: str, folder: Path) -> str:
+def copy_database(
+    kind: str, url: str, folder: Path, name: str = "regua_bench_reconcile_plain"
+) -> str:
     """A copy of the populated database, for the baseline to run on the same data."""
     if kind == "sqlite":
         source = Path(url.removeprefix("sqlite:///"))
-        target = folder / "regua_bench_reconcile_plain.db"
+        target = folder / f"{name}.db"
         shutil.copy(source, target)
         return f"sqlite:///{target}"
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "regua_bench_reconcile_plain"'))
-        connection.execute(
-            text('CREATE DATABASE "regua_bench_reconcile_plain" TEMPLATE "regua_bench_reconcile"')
-        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "regua_bench_reconcile"'))
     admin.dispose()
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/regua_bench_reconcile_plain"
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
 
 def settle_io(url: str) -> None:
@@ -315,6 +319,94 @@ def plain_update(url: str, path: Path) -> float:
             rows,
         )
     elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def sqlite_writes_alone(url: str, path: Path, creditor_id: int) -> float:
+    """SQLite only: the writes an import must make, as bare driver statements, and nothing else.
+
+    Reads the file as the baseline does, finds each invoice by nosso número, then settles the
+    invoices (balance, status, settled_on, updated_at, in key order), inserts a payment and a
+    timeline entry per settlement and one thank-you action per customer paid in full with its
+    links, and commits. No checks, no fees, no text worth reading: a floor under any import that
+    keeps a payment, a timeline and thank-yous, against which to read the import's own time.
+    """
+    engine = engine_for(url)  # regua's connection settings (pragmas)
+    with engine.connect() as connection:
+        raw: Any = connection.connection.dbapi_connection
+        start = time.perf_counter()
+        lines = path.read_bytes().decode("latin-1").split("\r\n")
+        paid: dict[str, int] = {}
+        nosso = ""
+        for line in lines:
+            if len(line) < 240 or line[7] != "3":
+                continue
+            if line[13] == "T":
+                nosso = line[37:57].strip()
+            elif line[13] == "U":
+                paid[nosso] = int(line[77:92])
+        cursor = raw.cursor()
+        found = sorted(
+            (invoice_id, customer_id, number, balance)
+            for number, invoice_id, customer_id, balance in cursor.execute(
+                "SELECT nosso_numero, id, customer_id, balance_cents FROM invoices "
+                "WHERE nosso_numero IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(paid)),),
+            )
+        )
+        now = NOW.isoformat(sep=" ")
+        today = TODAY.isoformat()
+        settled = [(i, c, n, b - paid[n]) for i, c, n, b in found]
+        cursor.executemany(
+            "UPDATE invoices SET balance_cents = ?, status = ?, settled_on = ?, updated_at = ? "
+            "WHERE id = ?",
+            [
+                (max(left, 0), "paid" if left <= 0 else "open", today, now, i)
+                for i, _c, _n, left in settled
+            ],
+        )
+        cursor.executemany(
+            "INSERT INTO payments (creditor_id, external_id, source, invoice_id, customer_id, "
+            "amount_cents, applied_cents, paid_on, status, received_at) "
+            "VALUES (?, ?, 'cnab', ?, ?, ?, ?, ?, 'applied', ?)",
+            [(creditor_id, n, i, c, paid[n], paid[n], today, now) for i, c, n, _left in settled],
+        )
+        cursor.executemany(
+            "INSERT INTO interactions (customer_id, invoice_id, at, kind, detail, data) "
+            "VALUES (?, ?, ?, 'paid', ?, ?)",
+            [
+                (
+                    c,
+                    i,
+                    now,
+                    f"Pagamento de {paid[n]} centavos, título {n}",
+                    f'{{"paid": {paid[n]}}}',
+                )
+                for i, c, n, _left in settled
+            ],
+        )
+        thanked = sorted({c for _i, c, _n, left in settled if left <= 0})
+        cursor.executemany(
+            "INSERT INTO actions (creditor_id, customer_id, purpose, planned_for, policy_name, "
+            "policy_version, step_id, step_offset, status, created_at) "
+            "VALUES (?, ?, 'thank_you', ?, 'padrao', '1', 'agradecimento', 0, 'planned', ?)",
+            [(creditor_id, c, today, now) for c in thanked],
+        )
+        action_of = dict(
+            cursor.execute(
+                "SELECT customer_id, id FROM actions "
+                "WHERE purpose = 'thank_you' AND planned_for = ?",
+                (today,),
+            )
+        )
+        cursor.executemany(
+            "INSERT INTO action_invoices (action_id, invoice_id, step_id) "
+            "VALUES (?, ?, 'agradecimento')",
+            [(action_of[c], i) for i, c, _n, left in settled if left <= 0],
+        )
+        raw.commit()
+        elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed
 
@@ -463,6 +555,11 @@ def main() -> None:
             flush=True,
         )
         plain_url = copy_database(args.db, ours_url, folder)
+        floor_url = (
+            copy_database(args.db, ours_url, folder, "regua_bench_reconcile_floor")
+            if args.db == "sqlite"
+            else None
+        )
 
         settle_io(ours_url)
         ours = run_cli(["cnab", str(return_path), "--db", ours_url, "--json"])
@@ -477,6 +574,13 @@ def main() -> None:
             ours.peak_rss_mb,
             goal=3,
         )
+        if floor_url is not None:
+            settle_io(floor_url)
+            floor = sqlite_writes_alone(floor_url, return_path, creditor_id)
+            print(
+                f"  the writes alone: {floor:8.2f} s = {floor / baseline:.2f} x baseline "
+                "(bare statements: no checks, fees or texts; see sqlite_writes_alone)"
+            )
         print(
             f"  applied {outcome['applied']:,}, settled {outcome['settled']:,}, partial "
             f"{outcome['partial']:,}, unmatched {len(outcome['unmatched']):,}, actions cancelled "
