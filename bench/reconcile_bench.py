@@ -297,20 +297,25 @@ def settle_io(url: str) -> None:
     engine.dispose()
 
 
-def plain_update(url: str, path: Path) -> float:
-    """Lower bound: slice nosso número and valor pago out of each T/U pair, one executemany."""
-    engine = engine_for(url)
-    start = time.perf_counter()
-    lines = path.read_bytes().decode("latin-1").split("\r\n")
-    rows = []
+def sliced_settlements(path: Path) -> list[tuple[str, int]]:
+    """(nosso número, valor pago) of each T/U pair, sliced out of the lines, nothing checked."""
+    settlements = []
     nosso = ""
-    for line in lines:
+    for line in path.read_bytes().decode("latin-1").split("\r\n"):
         if len(line) < 240 or line[7] != "3":
             continue
         if line[13] == "T":
             nosso = line[37:57].strip()
         elif line[13] == "U":
-            rows.append({"nn": nosso, "paid": int(line[77:92])})
+            settlements.append((nosso, int(line[77:92])))
+    return settlements
+
+
+def plain_update(url: str, path: Path) -> float:
+    """Lower bound: slice nosso número and valor pago out of each T/U pair, one executemany."""
+    engine = engine_for(url)
+    start = time.perf_counter()
+    rows = [{"nn": nosso, "paid": paid} for nosso, paid in sliced_settlements(path)]
     with engine.begin() as connection:
         connection.execute(
             update(invoices)
@@ -336,16 +341,7 @@ def sqlite_writes_alone(url: str, path: Path, creditor_id: int) -> float:
     with engine.connect() as connection:
         raw: Any = connection.connection.dbapi_connection
         start = time.perf_counter()
-        lines = path.read_bytes().decode("latin-1").split("\r\n")
-        paid: dict[str, int] = {}
-        nosso = ""
-        for line in lines:
-            if len(line) < 240 or line[7] != "3":
-                continue
-            if line[13] == "T":
-                nosso = line[37:57].strip()
-            elif line[13] == "U":
-                paid[nosso] = int(line[77:92])
+        paid = dict(sliced_settlements(path))
         cursor = raw.cursor()
         found = sorted(
             (invoice_id, customer_id, number, balance)
