@@ -178,8 +178,8 @@ payments = Table(
     metadata,
     Column("id", Id, primary_key=True),
     # The invoice paid keeps its foreign key; the creditor and the customer, copies of the
-    # invoice's, have none: checking them doubled the time a return file's payments take to
-    # write (see `actions`).
+    # invoice's, have none: their checks cost more than the copy of a return file's payments
+    # (see `actions` and migration 0006).
     Column("creditor_id", Id, nullable=False),
     # A unique key per source makes every import idempotent: ERP id, CNAB line key, PIX e2e id.
     Column("external_id", String(80), nullable=False),

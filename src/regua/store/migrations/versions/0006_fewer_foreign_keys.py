@@ -4,8 +4,9 @@ PostgreSQL checks a foreign key by locking the row it points at, for every row i
 two bulk paths that cost as much as the inserts themselves:
 
 - the day's plan: 0.2 s of the 0.44 s that 17,000 actions took to insert;
-- a return file of 100,000 settlements: its payments took 2.9 s to copy with their keys and
-  1.0 s without, its timeline rows 1.9 s against 0.7 s.
+- a return file of 100,000 settlements: its payments took 2.9 s to copy with their three keys
+  and 1.0 s with none, its timeline rows 1.9 s against 0.7 s; with the payments' key to the
+  invoice kept, the whole file went from 11.2 s to 9.4 s.
 
 So `actions` and `interactions` (the timeline) lose theirs, and `payments` keeps the one that
 matters, to the invoice it paid: its creditor and customer are copies of the invoice's. regua
