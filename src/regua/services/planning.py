@@ -26,13 +26,10 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
-    true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from regua.domain.planning import (
     ContactPoint,
@@ -46,6 +43,7 @@ from regua.domain.policy import Policy
 from regua.services.changes import written_since
 from regua.services.contacts import Reach, contact_points
 from regua.services.gc_paused import without_cyclic_gc
+from regua.services.new_actions import insert_new_actions
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.segmenting import SegmentRefresh, refresh_segments
 from regua.services.step_days import forget_closed, remember
@@ -494,8 +492,13 @@ def _write(
 ) -> list[PlannedAction]:
     """Insert the actions new for the day and their invoices; returns the actions inserted."""
     fresh: list[PlannedAction] = []
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     names = [name for name, _kind in _ACTION_ROW]
+    fixed = {
+        "creditor_id": creditor_id,
+        "purpose": "collection",
+        "planned_for": day,
+        "created_at": now,
+    }
     for batch in chunks(planned, WRITE_BATCH):
         rows = [
             (
@@ -520,22 +523,7 @@ def _write(
         with staged(connection, "plan_actions", _ACTION_ROW, rows, joined=False) as given:
             # Only the actions actually inserted: a customer who already had one that day (an
             # earlier run) is turned away by the unique key, and nothing below may happen twice.
-            statement = (
-                dialect.insert(actions)
-                .from_select(
-                    ["creditor_id", "purpose", "planned_for", "created_at", *names],
-                    select(
-                        literal(creditor_id, actions.c.creditor_id.type),
-                        literal("collection", actions.c.purpose.type),
-                        literal(day, actions.c.planned_for.type),
-                        literal(now, actions.c.created_at.type),
-                        *(given.c[name] for name in names),
-                    ).where(true()),  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
-                )
-                .on_conflict_do_nothing(index_elements=["customer_id", "planned_for", "purpose"])
-                .returning(actions.c.customer_id, actions.c.id)
-            )
-            ids = dict(plain_rows(connection, statement))
+            ids = insert_new_actions(connection, given, names, fixed)
         inserted = [a for a in batch if a.customer_id in ids]
         # new action ids: nothing to collide
         insert_tuples(

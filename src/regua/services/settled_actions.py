@@ -21,6 +21,7 @@ from sqlalchemy.sql.expression import Select
 from regua.domain.planning import ContactPoint, choose_channel
 from regua.domain.policy import Policy, select_policy
 from regua.services.contacts import Reach, contact_points
+from regua.services.new_actions import insert_new_actions
 from regua.services.policies import active_policies
 from regua.store.bulk import chunks
 from regua.store.sql import one_of, plain_rows
@@ -96,6 +97,7 @@ _STAGED_THANK_YOU = columns_like(
         "cost_cents",
     ),
 )
+_STAGED_NAMES = [name for name, _kind in _STAGED_THANK_YOU]
 _STAGED_LINK = (("customer_id", INT), ("invoice_id", INT))
 
 
@@ -184,54 +186,16 @@ def write_thank_you(
     rows, links = thank_yous
     if not rows:
         return 0
+    fixed = {
+        "creditor_id": creditor_id,
+        "purpose": "thank_you",
+        "planned_for": day,
+        "step_id": THANK_YOU_STEP,
+        "step_offset": 0,
+        "created_at": now,
+    }
     with given_rows(conn, "thank_you", _STAGED_THANK_YOU, rows) as stage:
-        s = stage.c
-        inserted = _on_conflict_do_nothing(
-            conn,
-            actions,
-            [
-                "creditor_id",
-                "customer_id",
-                "purpose",
-                "planned_for",
-                "policy_name",
-                "policy_version",
-                "step_id",
-                "step_offset",
-                "segment",
-                "channel",
-                "contact_value",
-                "template",
-                "status",
-                "reason",
-                "evidence",
-                "cost_cents",
-                "created_at",
-            ],
-            select(
-                literal(creditor_id, actions.c.creditor_id.type),
-                s.customer_id,
-                literal("thank_you", actions.c.purpose.type),
-                literal(day, actions.c.planned_for.type),
-                s.policy_name,
-                s.policy_version,
-                literal(THANK_YOU_STEP, actions.c.step_id.type),
-                literal(0, actions.c.step_offset.type),
-                s.segment,
-                s.channel,
-                s.contact_value,
-                s.template,
-                s.status,
-                s.reason,
-                s.evidence,
-                s.cost_cents,
-                literal(now, actions.c.created_at.type),
-            )
-            .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
-            .order_by(s.customer_id),
-            ("customer_id", "planned_for", "purpose"),
-        ).returning(actions.c.customer_id, actions.c.id)
-        created = dict(plain_rows(conn, inserted))
+        created = insert_new_actions(conn, stage, _STAGED_NAMES, fixed)
     # The invoices of a thank-you just created are linked to it by its id, straight.
     insert_tuples(
         conn,
