@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from regua.services.importing import ImportKind, ImportResult, import_file
-from regua.store.tables import invoices
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    creditors,
+    customers,
+    interactions,
+    invoice_steps,
+    invoices,
+    payments,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -53,3 +62,41 @@ C1;José da Conceição;529.982.247-25;jose@exemplo.com.br;(11) 98765-4321;SP;S�
 C2;Padaria Pão Quente Ltda;11.444.777/0001-61;financeiro@paoquente.com.br;(21) 3222-1111;RJ;Niterói
 C3;Maria Antônia;39053344705;;011 99876-5432;MG;Belo Horizonte
 """
+
+
+def pointing_at_nothing(engine: Engine) -> list[tuple[str, int]]:
+    """Rows whose creditor, customer, invoice or action does not exist, and payments whose
+    customer is not their invoice's: no foreign key guards these columns (migrations 0004 and
+    0006), so no writer may leave one. (what, the id that names nothing) for each, and (what,
+    payment id) for a payment of another customer."""
+    checks = [
+        ("link's action", action_invoices.c.action_id, actions.c.id),
+        ("link's invoice", action_invoices.c.invoice_id, invoices.c.id),
+        ("step memory", invoice_steps.c.invoice_id, invoices.c.id),
+        ("action's creditor", actions.c.creditor_id, creditors.c.id),
+        ("action's customer", actions.c.customer_id, customers.c.id),
+        ("payment's creditor", payments.c.creditor_id, creditors.c.id),
+        ("payment's customer", payments.c.customer_id, customers.c.id),
+        ("timeline's customer", interactions.c.customer_id, customers.c.id),
+        ("timeline's invoice", interactions.c.invoice_id, invoices.c.id),
+    ]
+    found: list[tuple[str, int]] = []
+    with engine.connect() as connection:
+        for label, column, key in checks:
+            found += [
+                (label, value)
+                for value in connection.execute(
+                    select(column)
+                    .outerjoin(key.table, key == column)
+                    .where(column.is_not(None), key.is_(None))
+                ).scalars()
+            ]
+        found += [
+            ("payment of another customer", row_id)
+            for row_id in connection.execute(
+                select(payments.c.id)
+                .join(invoices, invoices.c.id == payments.c.invoice_id)
+                .where(payments.c.customer_id != invoices.c.customer_id)
+            ).scalars()
+        ]
+    return found

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regua.domain.fees import FeeTerms
@@ -14,15 +14,12 @@ from regua.services import pausing
 from regua.services.planning import plan
 from regua.services.settling import apply_matched_payments
 from regua.store.tables import (
-    action_invoices,
     actions,
-    creditors,
     customers,
-    invoice_steps,
     invoices,
     promises,
 )
-from tests.builders import CUSTOMERS_CSV, NOW, run_import, write_csv
+from tests.builders import CUSTOMERS_CSV, NOW, pointing_at_nothing, run_import, write_csv
 
 MONDAY = date(2026, 11, 23)
 INVOICES = """
@@ -77,31 +74,7 @@ def test_plan_consolidates_and_is_idempotent(engine: Engine, portfolio: int) -> 
     again, _rows = _plan(engine, portfolio, MONDAY)
     assert again == 0
     assert len(_actions(engine)) == 2
-    assert _dangling_links(engine) == []
-
-
-def _dangling_links(engine: Engine) -> list[tuple]:
-    """Links, step memories and actions that point at nothing (no foreign key guards these
-    tables: the planner must never write one)."""
-    with engine.connect() as connection:
-        links = connection.execute(
-            select(action_invoices.c.action_id, action_invoices.c.invoice_id)
-            .outerjoin(actions, actions.c.id == action_invoices.c.action_id)
-            .outerjoin(invoices, invoices.c.id == action_invoices.c.invoice_id)
-            .where(or_(actions.c.id.is_(None), invoices.c.id.is_(None)))
-        ).all()
-        memories = connection.execute(
-            select(invoice_steps.c.invoice_id)
-            .outerjoin(invoices, invoices.c.id == invoice_steps.c.invoice_id)
-            .where(invoices.c.id.is_(None))
-        ).all()
-        orphans = connection.execute(
-            select(actions.c.id)
-            .outerjoin(customers, customers.c.id == actions.c.customer_id)
-            .outerjoin(creditors, creditors.c.id == actions.c.creditor_id)
-            .where(or_(customers.c.id.is_(None), creditors.c.id.is_(None)))
-        ).all()
-    return [tuple(row) for row in [*links, *memories, *orphans]]
+    assert pointing_at_nothing(engine) == []
 
 
 def test_a_payment_written_in_the_same_transaction_is_seen_by_the_plan(
@@ -125,7 +98,7 @@ def test_a_payment_written_in_the_same_transaction_is_seen_by_the_plan(
         result = plan(connection, portfolio, MONDAY, NOW)
     assert [(a.customer_id, a.step.id) for a in result.actions] == [(1, "atraso-3")]
     assert ("C3", MONDAY, "planned", "vence-hoje", "whatsapp") not in _actions(engine)
-    assert _dangling_links(engine) == []  # the thank-you's link too
+    assert pointing_at_nothing(engine) == []  # the thank-you's link too
 
 
 def test_unique_key_forbids_a_second_action_for_the_same_day(

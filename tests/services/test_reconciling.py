@@ -25,7 +25,14 @@ from regua.store.tables import (
     invoices,
     payments,
 )
-from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
+from tests.builders import (
+    CUSTOMERS_CSV,
+    NOW,
+    invoice_row,
+    pointing_at_nothing,
+    run_import,
+    write_csv,
+)
 
 MONDAY = NOW.date()  # 23/11/2026
 INVOICES = """
@@ -475,39 +482,6 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
     assert stored_actions(engine)[0][3] == "cancelled"
     assert thanked_for(engine) == {"C1": ["A", "B"], "C3": ["C", "D"]}
     assert pointing_at_nothing(engine) == []
-
-
-def pointing_at_nothing(engine: Engine) -> list[tuple[str, int]]:
-    """Rows whose creditor, customer or invoice does not exist, and payments whose customer is
-    not their invoice's: no foreign key guards these columns, so no writer may leave one."""
-    checks = [
-        ("payment", payments, payments.c.creditor_id, creditors.c.id),
-        ("payment", payments, payments.c.customer_id, customers.c.id),
-        ("timeline", interactions, interactions.c.customer_id, customers.c.id),
-        ("timeline", interactions, interactions.c.invoice_id, invoices.c.id),
-        ("action", actions, actions.c.creditor_id, creditors.c.id),
-        ("action", actions, actions.c.customer_id, customers.c.id),
-    ]
-    found: list[tuple[str, int]] = []
-    with engine.connect() as connection:
-        for label, table, column, key in checks:
-            found += [
-                (label, row_id)
-                for row_id in connection.execute(
-                    select(table.c.id)
-                    .outerjoin(key.table, key == column)
-                    .where(column.is_not(None), key.is_(None))
-                ).scalars()
-            ]
-        found += [
-            ("payment of another customer", row_id)
-            for row_id in connection.execute(
-                select(payments.c.id)
-                .join(invoices, invoices.c.id == payments.c.invoice_id)
-                .where(payments.c.customer_id != invoices.c.customer_id)
-            ).scalars()
-        ]
-    return found
 
 
 def test_partial_payment_keeps_the_action_and_an_old_payment_gets_no_thank_you(
