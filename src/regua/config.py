@@ -11,8 +11,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regua.domain.calendar import DEFAULT_TIMEZONE
+
 DEFAULT_DATABASE_URL = "sqlite:///regua.db"
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
 
 class Settings(BaseSettings):

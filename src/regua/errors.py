@@ -75,6 +75,13 @@ class RuleViolation(ReguaError):
     http_status = 422
 
 
+class WebhookNotConfigured(ReguaError):
+    """No secret is configured: the endpoint refuses every call rather than trust anyone."""
+
+    code = "webhook_not_configured"
+    http_status = 503
+
+
 class Unauthorized(ReguaError):
     code = "unauthorized"
     http_status = 401

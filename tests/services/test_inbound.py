@@ -13,9 +13,9 @@ from sqlalchemy import Engine, select
 
 from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
-from regua.errors import Unauthorized
+from regua.errors import Unauthorized, WebhookNotConfigured
 from regua.payments.webhooks import sign
-from regua.services.inbound import WebhookNotConfigured, opt_out_word, receive_webhook
+from regua.services.inbound import opt_out_word, receive_webhook
 from regua.services.planning import plan
 from regua.store.tables import actions, contacts
 from tests.servers import HttpProvider, Reply, http_provider

@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from regua.domain.money import format_brl
 from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
 from regua.services import settling
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
-from regua.services.settling import IncomingPayment, brl, reconcile
+from regua.services.settling import IncomingPayment, reconcile
 from regua.store.tables import (
     action_invoices,
     actions,
@@ -652,8 +651,3 @@ def test_two_payments_to_one_invoice_apply_in_payment_date_order(
         ("early", "duplicate", 0, 0),
     ]
     assert invoice_row(engine, "T4").settled_on == date(2026, 11, 22)
-
-
-@pytest.mark.parametrize("cents", [0, 1, 99, 100, 123456, 100000000, 987654321, -4200])
-def test_brl_reads_like_babel(cents: int) -> None:
-    assert brl(cents) == format_brl(cents)

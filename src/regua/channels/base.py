@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
+from regua.domain.channels import Channel as ChannelName
 from regua.errors import ReguaError
 
 
@@ -43,10 +44,6 @@ class Connected:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-ChannelName = Literal["email", "sms", "whatsapp", "letter", "phone"]
-CHANNEL_NAMES: tuple[ChannelName, ...] = ("email", "sms", "whatsapp", "letter", "phone")
 
 
 @dataclass(frozen=True)

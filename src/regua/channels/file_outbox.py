@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from regua.channels.base import (
-    CHANNEL_NAMES,
     ChannelPermanentError,
     ChannelTransientError,
     OutgoingMessage,
@@ -29,6 +28,7 @@ from regua.channels.base import (
 from regua.channels.letter import letter_pdf_from_message
 from regua.channels.smtp import build_email_message
 from regua.clock import Clock, SystemClock
+from regua.domain.channels import CHANNELS
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -66,7 +66,7 @@ class FileOutboxChannel:
         unsubscribe_mailto: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if channel not in CHANNEL_NAMES:
+        if channel not in CHANNELS:
             raise ValueError(f"unknown channel: {channel}")
         self.folder = Path(folder)
         self.name = channel

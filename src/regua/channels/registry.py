@@ -30,8 +30,6 @@ from regua.config import Settings
 
 log = logging.getLogger(__name__)
 
-MESSAGE_CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "letter")
-
 
 class ChannelRegistry(Connected):
     """The channels one dispatcher uses. Built from settings (`from_settings`) or given."""

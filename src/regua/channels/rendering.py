@@ -64,12 +64,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from regua.channels.base import Attachment, ChannelName, OutgoingMessage
 from regua.channels.sms_length import sms_length, to_gsm7
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.documents import DocumentError, format_phone, normalize_phone, parse_tax_id
 from regua.domain.money import format_brl, round_half_up
 from regua.domain.tone import LintIssue, lint_text
 from regua.errors import ReguaError
 
-MESSAGE_CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "letter")
 CHANNEL_FILES: dict[str, tuple[str, ...]] = {
     "email": ("email.subject.j2", "email.html.j2", "email.txt.j2"),
     "sms": ("sms.j2",),

@@ -20,11 +20,10 @@ from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_js
 from regua.cli.template_tools import templates_app
 from regua.clock import today_in
 from regua.config import Settings
+from regua.domain.channels import CHANNEL_LABELS, MESSAGE_CHANNELS
 from regua.domain.money import format_brl, to_decimal_str
-from regua.domain.planning import CHANNEL_LABELS
 from regua.errors import InputError
 from regua.services import setup
-from regua.store.outbox import SENDABLE_CHANNELS
 
 if TYPE_CHECKING:
     # Channels, templates and the dispatcher are imported by the commands that use them:
@@ -57,10 +56,10 @@ def _channels(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     names = [v.strip() for value in values for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in SENDABLE_CHANNELS]
+    unknown = [n for n in names if n not in MESSAGE_CHANNELS]
     if unknown:
         raise InputError(
-            f"canal desconhecido: {', '.join(unknown)} (use {', '.join(SENDABLE_CHANNELS)})",
+            f"canal desconhecido: {', '.join(unknown)} (use {', '.join(MESSAGE_CHANNELS)})",
             field="--channel",
         )
     return names
@@ -174,7 +173,7 @@ def worker(
     queues: Annotated[
         str,
         typer.Option("--queues", help="Canais atendidos, separados por vírgula."),
-    ] = ",".join(SENDABLE_CHANNELS),
+    ] = ",".join(MESSAGE_CHANNELS),
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Processos de envio.")
     ] = 2,
@@ -186,7 +185,7 @@ def worker(
     db: DbOption = None,
 ) -> None:
     """Roda um worker do Celery (REGUA_BROKER_URL): envia as ações das filas dos canais."""
-    channels = _channels([queues]) or list(SENDABLE_CHANNELS)
+    channels = _channels([queues]) or list(MESSAGE_CHANNELS)
     if db:
         os.environ["REGUA_DATABASE_URL"] = db
     # Worker processes read their settings from the environment after the fork.

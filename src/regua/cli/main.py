@@ -22,6 +22,7 @@ from regua.cli import (
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.clock import today_in
 from regua.config import Settings
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
@@ -193,7 +194,7 @@ def fees(
         raise InputError(str(exc), field="--amount") from None
     try:
         due_date = parse_date(due)
-        on_date = parse_date(on) if on else today_in(build_context().clock, "America/Sao_Paulo")
+        on_date = parse_date(on) if on else today_in(build_context().clock, DEFAULT_TIMEZONE)
     except CellError as exc:
         raise InputError(str(exc), field="--due/--on") from None
     terms = FeeTerms(
@@ -263,7 +264,7 @@ def demo(
     from regua.services.demo import build_demo
 
     ctx = build_context()
-    reference = date.fromisoformat(today) if today else today_in(ctx.clock, "America/Sao_Paulo")
+    reference = date.fromisoformat(today) if today else today_in(ctx.clock, DEFAULT_TIMEZONE)
     with console.status("Gerando a carteira de demonstração...", spinner="dots"):
         result = build_demo(
             folder,
@@ -317,7 +318,7 @@ def _day_dict(day: SimulatedDay) -> dict[str, object]:
 def print_simulation(days: list[SimulatedDay]) -> None:
     from collections import Counter
 
-    from regua.domain.planning import CHANNEL_LABELS
+    from regua.domain.channels import CHANNEL_LABELS
 
     table = Table(title=f"Régua simulada: {len(days)} dias")
     for column in ("Dia", "Pagamentos", "Ações", "Por etapa", "Não enviadas"):

@@ -10,6 +10,7 @@ import typer
 
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.clock import SystemClock, today_in
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
 from regua.payments import boleto as boleto_codec
@@ -20,7 +21,6 @@ pix_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TIMEZONE = "America/Sao_Paulo"
 _KEY_LABELS = {
     "cpf": "CPF",
     "cnpj": "CNPJ",
@@ -204,7 +204,7 @@ def boleto(
     json_output: JsonOption = False,
 ) -> None:
     """Confere um boleto (dígitos verificadores) e mostra banco, vencimento e valor."""
-    on: date = reference.date() if reference else today_in(SystemClock(), _TIMEZONE)
+    on: date = reference.date() if reference else today_in(SystemClock(), DEFAULT_TIMEZONE)
     result = boleto_codec.parse(" ".join(line), reference=on)
     if json_output:
         print_json(

@@ -14,8 +14,8 @@ from regua.cli import dispatch_tools
 from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
 from regua.clock import today_in
 from regua.config import Settings
+from regua.domain.channels import CHANNEL_LABELS
 from regua.domain.money import format_brl
-from regua.domain.planning import CHANNEL_LABELS
 from regua.domain.policy import format_offset
 from regua.errors import InputError
 from regua.services import pausing, reporting, setup

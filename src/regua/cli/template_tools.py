@@ -15,6 +15,7 @@ from rich.table import Table
 
 from regua.cli.output import JsonOption, cli_errors, console, fail, print_json
 from regua.clock import SystemClock, today_in
+from regua.domain.calendar import DEFAULT_TIMEZONE
 
 if TYPE_CHECKING:
     # Templates and call scripts (Jinja) are imported by the commands that render them.
@@ -131,10 +132,11 @@ def show_command(
 ) -> None:
     """Mostra um modelo montado com dados de exemplo."""
     from regua.channels.call_scripts import load_call_script, render_call_script
-    from regua.channels.rendering import MESSAGE_CHANNELS, TemplateRenderer, sample_context
+    from regua.channels.rendering import TemplateRenderer, sample_context
+    from regua.domain.channels import MESSAGE_CHANNELS
 
     renderer = TemplateRenderer(dir)
-    today = today_in(SystemClock(), "America/Sao_Paulo")
+    today = today_in(SystemClock(), DEFAULT_TIMEZONE)
     if channel == "phone":
         script = load_call_script(name, renderer=renderer)
         context = sample_context(today, offset=10 if offset is None else offset, invoices=invoices)

@@ -47,14 +47,6 @@ from regua.domain.policy import (
 
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
 
-CHANNEL_LABELS = {
-    "email": "e-mail",
-    "sms": "SMS",
-    "whatsapp": "WhatsApp",
-    "phone": "ligação",
-    "letter": "carta",
-}
-
 
 # ContactPoint, OpenInvoice and InvoiceStep are NamedTuples, not dataclasses: a first run over
 # a portfolio builds millions of them, and a tuple is built several times faster.

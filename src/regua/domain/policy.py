@@ -26,15 +26,10 @@ from regua.domain.calendar import (
     describe_window,
     format_hours,
 )
+from regua.domain.channels import CHANNELS, MESSAGE_CHANNELS, WRITTEN_CHANNELS
 from regua.domain.money import Cents, format_brl
 from regua.domain.segments import SegmentRule, describe_rule
 from regua.errors import NotFound
-
-Channel = Literal["email", "sms", "whatsapp", "phone", "letter"]
-CHANNELS: tuple[str, ...] = get_args(Channel)
-MESSAGE_CHANNELS = frozenset({"email", "sms", "whatsapp", "letter"})
-# CDC art. 43 §2: the consumer must be told *in writing* before a credit-bureau registration.
-WRITTEN_CHANNELS = frozenset({"letter", "email"})
 
 StepKind = Literal["reminder", "notice", "collection", "call", "bureau_notice"]
 STEP_KINDS: tuple[str, ...] = get_args(StepKind)
@@ -303,7 +298,7 @@ def _check_steps(policy: Policy) -> list[PolicyProblem]:
             elif channel in step.channels[:k]:
                 problems.append(PolicyProblem((*at, "channels", k), f"canal {channel!r} repetido"))
         phones = "phone" in step.channels
-        messages = bool(MESSAGE_CHANNELS & set(step.channels))
+        messages = bool(set(MESSAGE_CHANNELS) & set(step.channels))
         if phones and not step.script:
             problems.append(
                 PolicyProblem(

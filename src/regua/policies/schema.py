@@ -20,7 +20,8 @@ from pydantic import StrictStr as Str
 from pydantic_core import PydanticCustomError
 
 from regua.domain.calendar import DEFAULT_TIMEZONE, parse_hours
-from regua.domain.policy import CHANNELS, DEFAULT_PRESCRIPTION_YEARS, StepKind
+from regua.domain.channels import CHANNELS
+from regua.domain.policy import DEFAULT_PRESCRIPTION_YEARS, StepKind
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")

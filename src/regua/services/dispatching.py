@@ -85,7 +85,7 @@ from regua.domain.calendar import (
     is_open_at,
     window_on,
 )
-from regua.domain.planning import CHANNEL_LABELS
+from regua.domain.channels import CHANNEL_LABELS, MESSAGE_CHANNELS
 from regua.errors import ReguaError
 from regua.policies.loader import load_policy_text
 from regua.services.messages import (
@@ -98,7 +98,6 @@ from regua.services.messages import (
 )
 from regua.store.db import DriverStatement
 from regua.store.outbox import (
-    SENDABLE_CHANNELS,
     OpenScope,
     Scope,
     claim_due,
@@ -389,7 +388,7 @@ class Dispatcher:
         self._prepare_store()
         now = self.clock.now()
         day = today or local_today(now, self.timezone)
-        wanted = [c for c in (channels or SENDABLE_CHANNELS) if c in SENDABLE_CHANNELS]
+        wanted = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
         result = DispatchResult()
         with self.engine.begin() as connection:
             result.superseded = supersede_stale_actions(connection, day, now)
@@ -431,7 +430,7 @@ class Dispatcher:
                 by_channel.setdefault(str(channel), []).append(int(action_id))
         result = DispatchResult()
         for channel, ids in sorted(by_channel.items()):
-            if channel in SENDABLE_CHANNELS:
+            if channel in MESSAGE_CHANNELS:
                 # A worker killed mid-batch leaves these claimed; after the lease they are
                 # claimed again (by the task given back to the broker, or the next enqueue) and
                 # only the message that was inside the provider call can go out twice.
@@ -453,7 +452,7 @@ class Dispatcher:
         """
         now = self.clock.now()
         day = today or local_today(now, self.timezone)
-        wanted = [c for c in (channels or SENDABLE_CHANNELS) if c in SENDABLE_CHANNELS]
+        wanted = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
         result = DispatchResult()
         with self.engine.begin() as connection:
             result.superseded = supersede_stale_actions(connection, day, now)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, select
 
-from regua.domain.calendar import effective_due_date
+from regua.domain.calendar import UFS, effective_due_date
 from regua.domain.documents import (
     DocumentError,
     TaxId,
@@ -227,10 +227,6 @@ FIELD_LABELS = {  # pt-BR names used in messages
     "paid_on": "data_pagamento",
     "method": "forma",
 }
-
-UFS = frozenset(
-    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()  # noqa: SIM905
-)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from regua.channels.http_whatsapp import (
     INVALID_RECIPIENT_CODES,
     parse_whatsapp_webhook,
 )
-from regua.domain.planning import CHANNEL_LABELS
-from regua.errors import InputError, ReguaError
+from regua.domain.channels import CHANNEL_LABELS
+from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
 from regua.services.contacts import opt_out
 from regua.services.dispatching import flag_invalid_contact
@@ -49,13 +49,6 @@ log = logging.getLogger(__name__)
 InboundChannel = Literal["sms", "whatsapp"]
 OPT_OUT_WORDS = frozenset({"SAIR", "PARE", "STOP", "CANCELAR"})
 _NOT_LETTERS = re.compile(r"[^A-Z]")
-
-
-class WebhookNotConfigured(ReguaError):
-    """No secret is configured: the endpoint refuses every call rather than trust anyone."""
-
-    code = "webhook_not_configured"
-    http_status = 503
 
 
 def opt_out_word(text: str) -> str | None:

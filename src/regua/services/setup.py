@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.errors import InputError, NotFound
 from regua.store.tables import creditors
@@ -23,7 +24,7 @@ class CreditorIn:
     city: str | None = "São Paulo"
     uf: str | None = "SP"
     website: str | None = "https://www.exemplo.com.br"
-    timezone: str = "America/Sao_Paulo"
+    timezone: str = DEFAULT_TIMEZONE
     pix_key: str | None = "11222333000181"
     late_fee_bp: int = 200
     interest_monthly_bp: int = 100

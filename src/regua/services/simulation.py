@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
 from regua.config import Settings
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.fees import FeeTerms
 from regua.services.cells import parse_amount, parse_date
 from regua.services.dispatching import Dispatcher
@@ -29,7 +30,7 @@ from regua.services.importing import apply_matched_payments
 from regua.services.planning import cancel_settled_actions, plan
 from regua.store.tables import invoices
 
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+SAO_PAULO = ZoneInfo(DEFAULT_TIMEZONE)
 DISPATCH_TIME = time(10, 0)  # 09:00 in Manaus, 08:00 in Rio Branco: every state's window opened
 
 

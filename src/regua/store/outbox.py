@@ -43,10 +43,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.store.tables import actions, customers
 
 # Channels a dispatcher sends; phone actions are the operators' call list, never claimed.
-SENDABLE_CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "letter")
 IDEMPOTENCY_PREFIX = "regua-act-"
 # `claimed_by` of a planned action already published to a worker queue (distributed mode), so
 # the next enqueue does not publish it again while it waits in the queue.
@@ -160,7 +160,7 @@ def due_scopes(
     today: date,
     now: datetime,
     lease: timedelta,
-    channels: Sequence[str] = SENDABLE_CHANNELS,
+    channels: Sequence[str] = MESSAGE_CHANNELS,
     action_ids: Sequence[int] | None = None,
 ) -> list[Scope]:
     """The régua versions that have actions due now on `channels` (to compute their windows),
@@ -270,7 +270,7 @@ def count_due(
     today: date,
     now: datetime,
     lease: timedelta,
-    channels: Sequence[str] = SENDABLE_CHANNELS,
+    channels: Sequence[str] = MESSAGE_CHANNELS,
 ) -> int:
     """Actions due now on `channels`, whether or not their window is open."""
     return int(

@@ -31,6 +31,8 @@ from sqlalchemy import (
     text,
 )
 
+from regua.domain.channels import CHANNELS
+
 # Deterministic constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
 metadata = MetaData(
     naming_convention={
@@ -48,7 +50,6 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 NO_MORE_STEPS = date(9999, 12, 31)
 
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "in_agreement", "written_off")
-CHANNELS = ("email", "sms", "whatsapp", "phone", "letter")
 ACTION_STATUSES = (
     "planned",  # waiting for dispatch on its date
     "deferred",  # moved to a later day (closed day or weekly cap); a new row holds the new date

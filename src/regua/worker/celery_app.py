@@ -25,8 +25,8 @@ from celery import Celery
 from pydantic import Field
 
 from regua.config import Settings
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.services.dispatching import DEFAULT_LEASE
-from regua.store.outbox import SENDABLE_CHANNELS
 
 SEND_TASK = "regua.send_actions"
 ENQUEUE_TASK = "regua.enqueue_due"
@@ -63,7 +63,7 @@ def queue_for(channel: str) -> str:
 
 
 def celery_config(settings: WorkerSettings) -> dict[str, Any]:
-    names = [queue_for(channel) for channel in SENDABLE_CHANNELS] + [CONTROL_QUEUE]
+    names = [queue_for(channel) for channel in MESSAGE_CHANNELS] + [CONTROL_QUEUE]
     queues = {name: {"exchange": name, "routing_key": name} for name in names}
     return {
         "broker_url": settings.broker_url,

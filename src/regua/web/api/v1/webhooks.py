@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header
 from pydantic import BaseModel
 
-from regua.errors import ReguaError
+from regua.errors import WebhookNotConfigured
 from regua.payments.webhooks import parse_pix_webhook, verify_signature
 from regua.services import setup
 from regua.services.pix_receipts import PixOutcome, PixResult, receive_pix
@@ -24,13 +24,6 @@ from regua.web.deps import ContextDep, RawBody
 SIGNATURE_HEADER = "X-Regua-Signature"
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
-
-class WebhookNotConfigured(ReguaError):
-    """No secret configured: refusing is safer than accepting unsigned money notices."""
-
-    code = "webhook_not_configured"
-    http_status = 503
 
 
 class PixItemOut(BaseModel):
