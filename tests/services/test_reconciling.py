@@ -11,10 +11,10 @@ from sqlalchemy import Engine, func, select, update
 
 from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
-from regua.services import settling
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.planning import plan
-from regua.services.settling import IncomingPayment, reconcile
+from regua.services.reconciling import IncomingPayment, reconcile
+from regua.store import payments as payment_store
 from regua.store.tables import (
     action_invoices,
     actions,
@@ -49,7 +49,7 @@ def balances_beside(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     PostgreSQL updates them in a thread while the rows of the payments and thank-yous are made.
     """
     if request.param == "many":
-        monkeypatch.setattr(settling, "OVERLAP_FROM", 1)
+        monkeypatch.setattr(payment_store, "OVERLAP_FROM", 1)
 
 
 @pytest.fixture

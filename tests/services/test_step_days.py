@@ -12,7 +12,7 @@ from regua.services import pausing
 from regua.services.importing import import_file
 from regua.services.planning import plan
 from regua.services.policies import apply_policy_text
-from regua.services.settling import IncomingPayment, IncomingReversal, reconcile
+from regua.services.reconciling import IncomingPayment, IncomingReversal, reconcile
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine

@@ -1,7 +1,7 @@
 """CNAB 240/400 return files: parse, match each line to its invoice, apply the settlements.
 
 A line that cannot be read refuses the whole file before anything is written. Settlements are
-applied by `settling.reconcile` (idempotent by a key per line); reversals (CNAB 44, Bradesco
+applied by `reconciling.reconcile` (idempotent by a key per line); reversals (CNAB 44, Bradesco
 22/40) undo the payment they name; other occurrences (entry confirmed, rejected, written off,
 protest) go to the invoice's timeline once. Lines nobody could match are listed with their line
 numbers.
@@ -17,25 +17,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, func, select
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import Connection, Engine
 
 from regua.domain.money import Cents
+from regua.domain.payment_texts import bank_occurrence_detail
+from regua.domain.settlement import IncomingPayment, InvoiceFacts
 from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
 from regua.services.gc_paused import without_cyclic_gc
-from regua.services.settling import (
-    BATCH,
-    IncomingPayment,
-    IncomingReversal,
-    InvoiceFacts,
-    lock_creditor,
-    lookup_invoices,
-    reconcile,
-)
-from regua.store.bulk import chunks
-from regua.store.db import settings_for_batch_work
-from regua.store.sql import one_of
-from regua.store.tables import interactions, invoices
+from regua.services.reconciling import IncomingReversal, reconcile
+from regua.store import invoices as invoice_store
+from regua.store import timeline
+from regua.store.invoices import ReferenceField
+from regua.store.payments import lock_for_payments, return_file_transaction
 
 NOT_FOUND = "título não encontrado"
 NOTHING_TO_REVERSE = "nenhum pagamento deste título a estornar"
@@ -97,10 +90,7 @@ def import_return_file(
     """
     with without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
-        with engine.begin() as conn:
-            # A file of 100,000 lines sorts and hashes sets of keys larger than the default
-            # work memory, in statements that JIT compilation would slow down.
-            settings_for_batch_work(conn)
+        with return_file_transaction(engine) as conn:
             return import_return(conn, parsed, path.name, creditor_id, now, day=day)
 
 
@@ -117,7 +107,7 @@ def import_return(
     result = CnabImportResult(filename, parsed.layout, parsed.bank_code, len(parsed.records))
     records = parsed.records
     # Locked before the invoices are read: what matching reads, `reconcile` applies payments to.
-    lock_creditor(conn, creditor_id)
+    lock_for_payments(conn, creditor_id)
     facts: dict[int, InvoiceFacts] = {}
     matches = match_titles(conn, creditor_id, records, facts=facts)
     incoming: list[IncomingPayment] = []
@@ -236,14 +226,6 @@ def normalise_nosso_numero(value: str) -> str:
     return _NOT_DIGITS.sub("", value).lstrip("0")
 
 
-def _normalised_column(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    # The separators people type in a nosso número, then the leading zeros; both databases
-    # spell replace() and ltrim(text, characters) the same way.
-    for separator in ("-", ".", "/", " "):
-        column = func.replace(column, separator, "")
-    return func.ltrim(column, "0", type_=String())
-
-
 def match_titles(
     conn: Connection,
     creditor_id: int,
@@ -266,35 +248,30 @@ def match_titles(
             by_nosso[key].append(index)
     if by_nosso:
         texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
-        candidates = lookup_invoices(
-            conn,
-            creditor_id,
-            invoices.c.nosso_numero,
-            texts,
-            key_of=normalise_nosso_numero,
-            facts=facts,
+        candidates = invoice_store.find_by_reference(
+            conn, creditor_id, "nosso_numero", texts, key_of=normalise_nosso_numero, facts=facts
         )
         missing = set(by_nosso) - set(candidates)
         if missing:
             candidates.update(
-                lookup_invoices(
+                invoice_store.find_by_reference(
                     conn,
                     creditor_id,
-                    _normalised_column(invoices.c.nosso_numero),
+                    "nosso_numero",
                     missing,
-                    key_column=invoices.c.nosso_numero,
                     key_of=normalise_nosso_numero,
-                    creditor_in_sql=True,
+                    as_digits=True,
                     facts=facts,
                 )
             )
         for key, indexes in by_nosso.items():
             for index in indexes:
                 found[index] = candidates.get(key)
-    for attribute, columns in (
-        ("seu_numero", (invoices.c.number, invoices.c.external_id)),
-        ("company_ref", (invoices.c.external_id,)),
-    ):
+    fields: tuple[tuple[str, tuple[ReferenceField, ...]], ...] = (
+        ("seu_numero", ("number", "external_id")),
+        ("company_ref", ("external_id",)),
+    )
+    for attribute, columns in fields:
         wanted: dict[int, tuple[str, str]] = {}
         for index, record in enumerate(records):
             value = getattr(record, attribute).strip()
@@ -303,12 +280,11 @@ def match_titles(
         for column in columns:
             if not wanted:
                 break
-            candidates = lookup_invoices(
+            candidates = invoice_store.find_by_reference(
                 conn,
                 creditor_id,
                 column,
                 {text for pair in wanted.values() for text in pair},
-                creditor_in_sql=True,
                 facts=facts,
             )
             for index, (value, stripped) in list(wanted.items()):
@@ -333,21 +309,16 @@ def _record_occurrences(
     counts: Counter[str] = Counter()
     if not notes:
         return counts
-    owners = dict(
-        (invoice_id, customer_id)
-        for batch in chunks(sorted({invoice_id for _r, invoice_id in notes}), BATCH)
-        for invoice_id, customer_id in conn.execute(
-            select(invoices.c.id, invoices.c.customer_id).where(one_of(conn, invoices.c.id, batch))
-        )
-    )
+    owners = invoice_store.customers_of(conn, {invoice_id for _r, invoice_id in notes})
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for record, invoice_id in notes:
-        when = record.paid_on or record.credited_on
-        detail = f"Banco {bank_code}, ocorrência {record.occurrence}: {record.occurrence_text}"
-        if when:
-            detail += f" em {when:%d/%m/%Y}"
-        if record.reasons:
-            detail += f" (motivos: {', '.join(record.reasons)})"
+        detail = bank_occurrence_detail(
+            bank_code,
+            record.occurrence,
+            record.occurrence_text,
+            record.paid_on or record.credited_on,
+            record.reasons,
+        )
         rows.setdefault(
             (invoice_id, detail),
             {
@@ -366,18 +337,8 @@ def _record_occurrences(
                 },
             },
         )
-    existing: set[tuple[int, str]] = set()
-    for batch in chunks(sorted(owners), BATCH):
-        existing.update(
-            (invoice_id, detail)
-            for invoice_id, detail in conn.execute(
-                select(interactions.c.invoice_id, interactions.c.detail).where(
-                    one_of(conn, interactions.c.invoice_id, batch), interactions.c.kind == "bank"
-                )
-            )
-        )
+    existing = timeline.bank_entries_of(conn, owners)
     todo = [row for key, row in rows.items() if key not in existing]
-    for batch in chunks(todo, BATCH):
-        conn.execute(interactions.insert(), list(batch))
+    timeline.add_entries(conn, todo)
     counts.update(row["data"]["kind"] for row in todo)
     return counts

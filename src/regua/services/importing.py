@@ -1,4 +1,4 @@
-"""Import customers, invoices and payments from CSV/XLSX exports.
+"""Import customers, invoices and payments from CSV/XLSX exports: the use case.
 
 Idempotent: every row carries an external id from the ERP; importing the same file twice changes
 nothing, an updated file updates what changed. Bad rows are collected as values (`RowError`) and
@@ -6,240 +6,61 @@ either written to a reject file next to the input (default) or, with `strict`, r
 file inside a transaction that is rolled back, leaving the database exactly as it was.
 
 Rows are streamed and written in batches with set-based statements: one SELECT per batch to find
-what exists, one executemany for inserts, one for updates.
+what exists, one executemany for inserts, one for updates. Which columns a file has is
+`import_columns`; how a row's cells become a record is `import_rows`; payments are matched to
+their invoices by `store.invoices.find_by_reference` and applied by `reconciling`.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
-from regua.domain.calendar import UFS, effective_due_date
-from regua.domain.documents import (
-    DocumentError,
-    TaxId,
-    is_mobile,
-    normalize_email,
-    normalize_phone,
-    parse_tax_id,
-)
+from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
-from regua.errors import InputError, NotFound
-from regua.payments.boleto import BoletoError
-from regua.payments.boleto import parse as parse_boleto
+from regua.errors import InputError
 from regua.services import cells
-from regua.services.cells import CellError
-from regua.services.settling import apply_matched_payments
-from regua.services.tabular import Progress, open_table, resolve_columns
-from regua.store.bulk import insert_ignoring_conflicts, update_by_id
-from regua.store.tables import (
-    contacts,
-    creditors,
-    customers,
-    invoices,
-    payments,
+from regua.services.import_columns import FIELD_LABELS, ImportKind, find_columns
+from regua.services.import_rows import (
+    PAYMENT_REFERENCES,
+    CustomerIn,
+    ImportRow,
+    RowError,
+    RowInvalid,
+    batches,
+    parse_customer,
+    parse_invoice,
+    parse_payment,
+    write_reject_file,
 )
+from regua.services.reconciling import apply_matched_payments
+from regua.services.tabular import Progress, open_table
+from regua.store import customers as customer_store
+from regua.store import invoices as invoice_store
+from regua.store import payments as payment_store
 
-ImportKind = Literal["customers", "invoices", "payments"]
-BATCH_SIZE = 5_000
+__all__ = [
+    "ImportKind",
+    "ImportResult",
+    "RowError",
+    "StrictImportRefused",
+    "apply_matched_payments",
+    "import_file",
+    "write_reject_file",
+]
 
-CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "external_id": (
-        "codigo_cliente",
-        "cod_cliente",
-        "id_cliente",
-        "cliente_id",
-        "customer_id",
-        "customer_external_id",
-        "codigo",
-        "id",
-    ),
-    "name": (
-        "nome",
-        "nome_cliente",
-        "cliente",
-        "razao_social",
-        "sacado",
-        "pagador",
-        "customer_name",
-        "customer",
-    ),
-    "document": ("cpf_cnpj", "cnpj_cpf", "documento", "cpf", "cnpj", "doc", "tax_id"),
-    "email": ("e_mail", "email_cliente", "mail"),
-    "phone": (
-        "telefone",
-        "celular",
-        "fone",
-        "whatsapp",
-        "tel",
-        "phone",
-        "mobile",
-        "telefone_celular",
-    ),
-    "phone2": ("telefone_2", "telefone2", "fone_2", "fone2", "outro_telefone", "phone_2"),
-    "uf": ("estado", "state", "uf_cliente"),
-    "city": ("cidade", "municipio", "city"),
-    "address": ("endereco", "logradouro", "endereco_completo", "address"),
-    "tags": ("etiquetas", "grupo", "carteira"),
-    "consumer": ("consumidor", "pessoa_fisica", "is_consumer"),
-}
-
-# In an invoice file the customer columns are the same, but "id"/"codigo" name the invoice.
-_INVOICE_CUSTOMER_COLUMNS = {
-    f"customer_{name}" if name != "external_id" else "customer_external_id": tuple(
-        s for s in synonyms if s not in ("id", "codigo")
-    )
-    for name, synonyms in CUSTOMER_COLUMNS.items()
-}
-_INVOICE_CUSTOMER_COLUMNS["customer_name"] = (
-    "customer_name",
-    *CUSTOMER_COLUMNS["name"],
+# Which of the invoice's fields a payment row names it by, in the order they are tried.
+_REFERENCE_FIELDS: tuple[tuple[str, invoice_store.ReferenceField], ...] = (
+    ("invoice_external_id", "external_id"),
+    ("invoice_number", "number"),
+    ("nosso_numero", "nosso_numero"),
 )
-
-INVOICE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "external_id": (
-        "id",
-        "id_titulo",
-        "codigo_titulo",
-        "titulo",
-        "id_fatura",
-        "fatura_id",
-        "invoice_id",
-        "id_externo",
-        "chave",
-    ),
-    "number": (
-        "numero",
-        "numero_documento",
-        "num_doc",
-        "nf",
-        "nota_fiscal",
-        "numero_titulo",
-        "numero_nf",
-        "invoice_number",
-        "fatura",
-    ),
-    "description": ("descricao", "historico", "produto", "servico", "referente", "description"),
-    "issue_date": ("emissao", "data_emissao", "data_de_emissao", "dt_emissao", "issue_date"),
-    "due_date": (
-        "vencimento",
-        "data_vencimento",
-        "data_de_vencimento",
-        "dt_vencimento",
-        "due_date",
-        "due",
-    ),
-    "amount": ("valor", "valor_original", "valor_titulo", "valor_documento", "amount", "total"),
-    "balance": (
-        "saldo",
-        "valor_aberto",
-        "valor_em_aberto",
-        "saldo_devedor",
-        "balance",
-        "open_amount",
-    ),
-    "status": ("situacao", "status", "situacao_titulo"),
-    "boleto_line": (
-        "linha_digitavel",
-        "boleto",
-        "linha",
-        "codigo_de_barras",
-        "codigo_barras",
-        "barcode",
-    ),
-    "nosso_numero": ("nossonumero",),
-    "pix_txid": ("txid",),
-    **_INVOICE_CUSTOMER_COLUMNS,
-}
-
-PAYMENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "external_id": (
-        "id",
-        "id_pagamento",
-        "codigo_pagamento",
-        "payment_id",
-        "autenticacao",
-        "id_externo",
-    ),
-    "invoice_external_id": (
-        "titulo",
-        "id_titulo",
-        "codigo_titulo",
-        "id_fatura",
-        "fatura_id",
-        "invoice_id",
-        "invoice_external_id",
-    ),
-    "invoice_number": ("numero", "numero_documento", "nf", "numero_titulo", "invoice_number"),
-    "nosso_numero": ("nossonumero",),
-    "amount": ("valor", "valor_pago", "amount", "paid_amount"),
-    "paid_on": ("data_pagamento", "data", "pago_em", "data_credito", "payment_date", "paid_at"),
-    "method": ("forma", "forma_pagamento", "meio", "meio_pagamento", "payment_method"),
-}
-
-COLUMNS: dict[ImportKind, dict[str, tuple[str, ...]]] = {
-    "customers": CUSTOMER_COLUMNS,
-    "invoices": INVOICE_COLUMNS,
-    "payments": PAYMENT_COLUMNS,
-}
-
-FIELD_LABELS = {  # pt-BR names used in messages
-    "external_id": "id",
-    "name": "nome",
-    "document": "cpf_cnpj",
-    "email": "email",
-    "phone": "telefone",
-    "phone2": "telefone_2",
-    "uf": "uf",
-    "city": "cidade",
-    "address": "endereco",
-    "tags": "tags",
-    "consumer": "consumidor",
-    "number": "numero",
-    "description": "descricao",
-    "issue_date": "emissao",
-    "due_date": "vencimento",
-    "amount": "valor",
-    "balance": "saldo",
-    "status": "situacao",
-    "boleto_line": "linha_digitavel",
-    "nosso_numero": "nosso_numero",
-    "pix_txid": "txid",
-    "customer_external_id": "codigo_cliente",
-    "customer_name": "nome",
-    "customer_document": "cpf_cnpj",
-    "customer_email": "email",
-    "customer_phone": "telefone",
-    "customer_phone2": "telefone_2",
-    "customer_uf": "uf",
-    "customer_city": "cidade",
-    "customer_address": "endereco",
-    "customer_tags": "tags",
-    "customer_consumer": "consumidor",
-    "invoice_external_id": "titulo",
-    "invoice_number": "numero",
-    "paid_on": "data_pagamento",
-    "method": "forma",
-}
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str
-    row: int
-    field: str | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.row}: "
-        return where + (f"{self.field}: " if self.field else "") + self.message
 
 
 @dataclass
@@ -278,21 +99,6 @@ class StrictImportRefused(InputError):
     """Strict mode: at least one bad row, so nothing was imported."""
 
 
-@dataclass
-class _Row:
-    line: int
-    raw: list[Any]
-    values: dict[str, Any]
-
-
-class _RowInvalid(Exception):
-    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
-
-
 def import_file(
     engine: Engine,
     kind: ImportKind,
@@ -307,14 +113,15 @@ def import_file(
 ) -> ImportResult:
     """Import one file of `kind` for `creditor_id`; see the module docstring for the rules."""
     table = open_table(path, progress)
-    columns = resolve_columns(table.header, COLUMNS[kind], mapping or {}, table.file)
-    _require_columns(kind, columns, table.file)
+    columns = find_columns(kind, table.header, mapping or {}, table.file)
     result = ImportResult(kind=kind, file=table.file, strict=strict)
     importer = _IMPORTERS[kind]
     with engine.connect() as connection, connection.begin() as transaction:
-        terms = _creditor_terms(connection, creditor_id)
-        context = _Context(connection, creditor_id, now, table.file, terms)
-        for batch in _batches(table.rows, columns, table.file, result):
+        creditor = payment_store.payment_settings(connection, creditor_id)
+        # Business dates (a payment's date) are the creditor's, not UTC's.
+        today = now.astimezone(ZoneInfo(creditor.timezone)).date()
+        context = _Context(connection, creditor_id, now, today, table.file, creditor.terms)
+        for batch in batches(table.rows, columns):
             importer(context, batch, result)
         if strict and result.errors:
             transaction.rollback()
@@ -337,67 +144,12 @@ def import_file(
     return result
 
 
-def write_reject_file(
-    path: Path,
-    header: Sequence[str],
-    errors: Sequence[RowError],
-    raw_rows: Mapping[int, list[Any]],
-) -> None:
-    """`linha;campo;motivo;<original columns>`, UTF-8 with BOM so Excel pt-BR opens it right."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(["linha", "campo", "motivo", *header])
-        for error in errors:
-            raw = raw_rows.get(error.row, [])
-            writer.writerow([error.row, error.field or "", error.message, *map(cells.text, raw)])
-
-
-def _require_columns(kind: ImportKind, found: Mapping[str, int], file: str) -> None:
-    required: dict[ImportKind, list[tuple[str, ...]]] = {
-        "customers": [("name",), ("document",)],
-        "invoices": [
-            ("due_date",),
-            ("amount",),
-            ("external_id", "number"),
-            ("customer_external_id", "customer_document"),
-        ],
-        "payments": [
-            ("amount",),
-            ("paid_on",),
-            ("invoice_external_id", "invoice_number", "nosso_numero"),
-        ],
-    }
-    for options in required[kind]:
-        if not any(option in found for option in options):
-            names = " ou ".join(FIELD_LABELS.get(o, o) for o in options)
-            raise InputError(
-                f"falta a coluna {names} (use --map campo=coluna se ela tem outro nome)",
-                file=file,
-            )
-
-
-def _batches(
-    rows: Iterator[tuple[int, list[Any]]],
-    columns: Mapping[str, int],
-    file: str,
-    result: ImportResult,
-) -> Iterator[list[_Row]]:
-    batch: list[_Row] = []
-    for line, raw in rows:
-        values = {name: raw[index] if index < len(raw) else "" for name, index in columns.items()}
-        batch.append(_Row(line, raw, values))
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @dataclass
 class _Context:
     connection: Connection
     creditor_id: int
     now: datetime
+    today: date  # in the creditor's time zone
     file: str
     terms: FeeTerms
     customer_ids: dict[str, int] | None = None  # external id -> id, loaded on first use
@@ -406,7 +158,7 @@ class _Context:
     # Raw cells of rejected rows, kept until the reject file is written.
     rejected_rows: dict[int, list[Any]] = field(default_factory=dict)
 
-    def reject(self, result: ImportResult, row: _Row, error: _RowInvalid) -> None:
+    def reject(self, result: ImportResult, row: ImportRow, error: RowInvalid) -> None:
         label = FIELD_LABELS.get(error.field, error.field) if error.field else None
         result.errors.append(RowError(self.file, row.line, label, error.code, error.message))
         self.rejected_rows[row.line] = row.raw
@@ -414,102 +166,14 @@ class _Context:
     def load_customers(self) -> None:
         if self.customer_ids is not None:
             return
-        rows = self.connection.execute(
-            select(customers.c.external_id, customers.c.document, customers.c.id).where(
-                customers.c.creditor_id == self.creditor_id
-            )
-        ).all()
+        rows = customer_store.customer_keys(self.connection, self.creditor_id)
         self.customer_ids = {external: cid for external, _doc, cid in rows}
         self.customer_by_document = {}
         for _external, document, cid in rows:
             self.customer_by_document.setdefault(document, cid)
 
 
-def _creditor_terms(connection: Connection, creditor_id: int) -> FeeTerms:
-    row = connection.execute(
-        select(creditors.c.late_fee_bp, creditors.c.interest_monthly_bp).where(
-            creditors.c.id == creditor_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"credor {creditor_id} não existe: rode `regua init` primeiro")
-    return FeeTerms(late_fee_bp=row.late_fee_bp, interest_monthly_bp=row.interest_monthly_bp)
-
-
-# --- customers -------------------------------------------------------------------------------
-
-
-@dataclass
-class _CustomerIn:
-    external_id: str
-    name: str
-    document: TaxId
-    is_consumer: bool
-    uf: str | None
-    city: str | None
-    address: str | None
-    tags: str
-    contacts: list[tuple[str, str]]  # (channel, value)
-
-
-def _parse_customer(values: Mapping[str, Any], prefix: str = "") -> _CustomerIn:
-    def get(name: str) -> str:
-        return cells.text(values.get(prefix + name, ""))
-
-    name = get("name")
-    if not name:
-        raise _RowInvalid(prefix + "name", "nome vazio", "required")
-    raw_document = get("document")
-    try:
-        document = parse_tax_id(raw_document)
-    except DocumentError as exc:
-        raise _RowInvalid(prefix + "document", str(exc), "invalid_document") from None
-    external_id = get("external_id") or document.number
-    uf = get("uf").upper() or None
-    if uf is not None and uf not in UFS:
-        raise _RowInvalid(prefix + "uf", f"UF desconhecida: {uf}", "invalid_uf")
-    consumer_text = get("consumer")
-    try:
-        is_consumer = cells.parse_yes_no(consumer_text) if consumer_text else document.kind == "cpf"
-    except CellError as exc:
-        raise _RowInvalid(prefix + "consumer", str(exc)) from None
-    found: list[tuple[str, str]] = []
-    email = get("email")
-    if email:
-        try:
-            found.append(("email", normalize_email(email)))
-        except DocumentError as exc:
-            raise _RowInvalid(prefix + "email", str(exc), "invalid_email") from None
-    for phone_field in ("phone", "phone2"):
-        raw_phone = get(phone_field)
-        if not raw_phone:
-            continue
-        try:
-            e164 = normalize_phone(raw_phone)
-        except DocumentError as exc:
-            raise _RowInvalid(prefix + phone_field, str(exc), "invalid_phone") from None
-        channels = ("whatsapp", "sms", "phone") if is_mobile(e164) else ("phone",)
-        found.extend((channel, e164) for channel in channels)
-    address = get("address") or None
-    if address:
-        found.append(("letter", address))
-    tags = ",".join(
-        t.strip().lower() for t in get("tags").replace(";", ",").split(",") if t.strip()
-    )
-    return _CustomerIn(
-        external_id=external_id,
-        name=name,
-        document=document,
-        is_consumer=is_consumer,
-        uf=uf,
-        city=get("city") or None,
-        address=address,
-        tags=f",{tags}," if tags else "",
-        contacts=found,
-    )
-
-
-def _customer_row(ctx: _Context, customer: _CustomerIn) -> dict[str, Any]:
+def _customer_row(ctx: _Context, customer: CustomerIn) -> dict[str, Any]:
     return {
         "creditor_id": ctx.creditor_id,
         "external_id": customer.external_id,
@@ -538,16 +202,16 @@ _CUSTOMER_COMPARED = (
 )
 
 
-def _import_customers(ctx: _Context, batch: list[_Row], result: ImportResult) -> None:
-    parsed: list[_CustomerIn] = []
+def _import_customers(ctx: _Context, batch: list[ImportRow], result: ImportResult) -> None:
+    parsed: list[CustomerIn] = []
     for row in batch:
         try:
-            customer = _parse_customer(row.values)
+            customer = parse_customer(row.values)
             if customer.external_id in ctx.seen_external_ids:
-                raise _RowInvalid(
+                raise RowInvalid(
                     "external_id", f"id repetido no arquivo: {customer.external_id}", "duplicate"
                 )
-        except _RowInvalid as error:
+        except RowInvalid as error:
             ctx.reject(result, row, error)
             continue
         ctx.seen_external_ids.add(customer.external_id)
@@ -560,22 +224,12 @@ def _import_customers(ctx: _Context, batch: list[_Row], result: ImportResult) ->
     result.unchanged += len(parsed) - created - changed
 
 
-def _upsert_customers(ctx: _Context, parsed: Sequence[_CustomerIn]) -> tuple[int, int]:
+def _upsert_customers(ctx: _Context, parsed: Sequence[CustomerIn]) -> tuple[int, int]:
     """Insert new customers, update changed ones, add their contacts. Returns (created, changed)."""
     conn = ctx.connection
-    existing = {
-        row.external_id: row
-        for row in conn.execute(
-            select(
-                customers.c.id,
-                customers.c.external_id,
-                *(customers.c[name] for name in _CUSTOMER_COMPARED),
-            ).where(
-                customers.c.creditor_id == ctx.creditor_id,
-                customers.c.external_id.in_([c.external_id for c in parsed]),
-            )
-        )
-    }
+    existing = customer_store.imported_customers(
+        conn, ctx.creditor_id, [c.external_id for c in parsed], _CUSTOMER_COMPARED
+    )
     new_rows = [_customer_row(ctx, c) for c in parsed if c.external_id not in existing]
     updates = []
     for customer in parsed:
@@ -588,18 +242,10 @@ def _upsert_customers(ctx: _Context, parsed: Sequence[_CustomerIn]) -> tuple[int
                 {"id": old.id, **{n: fresh[n] for n in _CUSTOMER_COMPARED}, "updated_at": ctx.now}
             )
     if new_rows:
-        conn.execute(customers.insert(), new_rows)
+        customer_store.insert_customers(conn, new_rows)
     if updates:
-        update_by_id(conn, customers, updates, (*_CUSTOMER_COMPARED, "updated_at"))
-    ids: dict[str, int] = {
-        external_id: customer_id
-        for external_id, customer_id in conn.execute(
-            select(customers.c.external_id, customers.c.id).where(
-                customers.c.creditor_id == ctx.creditor_id,
-                customers.c.external_id.in_([c.external_id for c in parsed]),
-            )
-        )
-    }
+        customer_store.update_customers(conn, updates, (*_CUSTOMER_COMPARED, "updated_at"))
+    ids = customer_store.ids_by_external_id(conn, ctx.creditor_id, [c.external_id for c in parsed])
     if ctx.customer_ids is not None:
         ctx.customer_ids.update(ids)
         assert ctx.customer_by_document is not None
@@ -615,7 +261,7 @@ def _upsert_customers(ctx: _Context, parsed: Sequence[_CustomerIn]) -> tuple[int
         for c in parsed
         for channel, value in c.contacts
     ]
-    insert_ignoring_conflicts(conn, contacts, contact_rows, ("customer_id", "channel", "value"))
+    customer_store.add_contacts(conn, contact_rows)
     # A contact row added to an existing customer counts as a change only through its fields;
     # contacts are additive (a new phone never deletes an old one, which may carry an opt-out).
     return len(new_rows), len(updates)
@@ -638,91 +284,18 @@ _INVOICE_COMPARED = (
 )
 
 
-def _parse_invoice(ctx: _Context, values: Mapping[str, Any]) -> dict[str, Any]:
-    def get(name: str) -> str:
-        return cells.text(values.get(name, ""))
-
-    number = get("number")
-    external_id = get("external_id") or number
-    if not external_id:
-        raise _RowInvalid("external_id", "id do título vazio", "required")
-    try:
-        due_date = cells.parse_date(values.get("due_date", ""))
-    except CellError as exc:
-        raise _RowInvalid("due_date", str(exc), "invalid_date") from None
-    issue_date = None
-    if get("issue_date"):
-        try:
-            issue_date = cells.parse_date(values["issue_date"])
-        except CellError as exc:
-            raise _RowInvalid("issue_date", str(exc), "invalid_date") from None
-        if issue_date > due_date:
-            raise _RowInvalid("issue_date", "emissão depois do vencimento", "invalid_date")
-    try:
-        amount = cells.parse_amount(values.get("amount", ""))
-    except CellError as exc:
-        raise _RowInvalid("amount", str(exc), "invalid_amount") from None
-    balance = None
-    if get("balance"):
-        try:
-            balance = cells.parse_amount(values["balance"], allow_zero=True)
-        except CellError as exc:
-            raise _RowInvalid("balance", str(exc), "invalid_amount") from None
-        if balance > amount:
-            raise _RowInvalid("balance", "saldo maior que o valor do título", "invalid_amount")
-    try:
-        status = cells.parse_invoice_status(values.get("status", ""))
-    except CellError as exc:
-        raise _RowInvalid("status", str(exc), "invalid_status") from None
-    boleto_line = None
-    if get("boleto_line"):
-        try:
-            boleto = parse_boleto(get("boleto_line"), reference=due_date)
-        except BoletoError as exc:
-            raise _RowInvalid("boleto_line", exc.reason, "invalid_boleto") from None
-        if boleto.amount_cents is not None and boleto.amount_cents != amount:
-            raise _RowInvalid(
-                "boleto_line",
-                f"valor do boleto ({boleto.amount_cents / 100:.2f}) difere do valor do título "
-                f"({amount / 100:.2f})".replace(".", ","),
-                "boleto_mismatch",
-            )
-        if boleto.due_date is not None and boleto.due_date != due_date:
-            raise _RowInvalid(
-                "boleto_line",
-                f"vencimento do boleto ({boleto.due_date:%d/%m/%Y}) difere do vencimento do "
-                f"título ({due_date:%d/%m/%Y})",
-                "boleto_mismatch",
-            )
-        boleto_line = boleto.line
-    return {
-        "external_id": external_id,
-        "number": number or external_id,
-        "description": get("description"),
-        "issue_date": issue_date,
-        "due_date": due_date,
-        "effective_due_date": effective_due_date(due_date),
-        "amount_cents": amount,
-        "balance": balance,
-        "status": status,
-        "boleto_line": boleto_line,
-        "nosso_numero": get("nosso_numero") or None,
-        "pix_txid": get("pix_txid") or None,
-    }
-
-
-def _import_invoices(ctx: _Context, batch: list[_Row], result: ImportResult) -> None:
+def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult) -> None:
     ctx.load_customers()
     assert ctx.customer_ids is not None and ctx.customer_by_document is not None
-    parsed: list[tuple[_Row, dict[str, Any]]] = []
-    new_customers: dict[str, _CustomerIn] = {}
-    waiting: list[tuple[_Row, dict[str, Any], str]] = []
+    parsed: list[tuple[ImportRow, dict[str, Any]]] = []
+    new_customers: dict[str, CustomerIn] = {}
+    waiting: list[tuple[ImportRow, dict[str, Any], str]] = []
     has_customer_columns = False
     for row in batch:
         try:
-            invoice = _parse_invoice(ctx, row.values)
+            invoice = parse_invoice(row.values)
             if invoice["external_id"] in ctx.seen_external_ids:
-                raise _RowInvalid(
+                raise RowInvalid(
                     "external_id", f"id repetido no arquivo: {invoice['external_id']}", "duplicate"
                 )
             customer_key = cells.text(row.values.get("customer_external_id", ""))
@@ -732,7 +305,7 @@ def _import_invoices(ctx: _Context, batch: list[_Row], result: ImportResult) -> 
                 try:
                     document = parse_tax_id(document_text)
                 except DocumentError as exc:
-                    raise _RowInvalid("customer_document", str(exc), "invalid_document") from None
+                    raise RowInvalid("customer_document", str(exc), "invalid_document") from None
                 customer_id = ctx.customer_by_document.get(document.number)
                 if customer_id is None and not customer_key:
                     customer_key = document.number
@@ -740,17 +313,17 @@ def _import_invoices(ctx: _Context, batch: list[_Row], result: ImportResult) -> 
                 if cells.text(row.values.get("customer_name", "")) and document_text:
                     has_customer_columns = True
                     if customer_key not in new_customers:
-                        new_customer = _parse_customer(row.values, prefix="customer_")
+                        new_customer = parse_customer(row.values, prefix="customer_")
                         new_customer.external_id = customer_key
                         new_customers[customer_key] = new_customer
                     waiting.append((row, invoice, customer_key))
                     ctx.seen_external_ids.add(invoice["external_id"])
                     continue
                 shown = customer_key or document_text or "(vazio)"
-                raise _RowInvalid(
+                raise RowInvalid(
                     "customer_external_id", f"cliente desconhecido: {shown}", "unknown_customer"
                 )
-        except _RowInvalid as error:
+        except RowInvalid as error:
             ctx.reject(result, row, error)
             continue
         ctx.seen_external_ids.add(invoice["external_id"])
@@ -768,20 +341,9 @@ def _import_invoices(ctx: _Context, batch: list[_Row], result: ImportResult) -> 
 
 def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: ImportResult) -> None:
     conn = ctx.connection
-    existing = {
-        row.external_id: row
-        for row in conn.execute(
-            select(
-                invoices.c.id,
-                invoices.c.external_id,
-                invoices.c.balance_cents,
-                *(invoices.c[name] for name in _INVOICE_COMPARED),
-            ).where(
-                invoices.c.creditor_id == ctx.creditor_id,
-                invoices.c.external_id.in_([i["external_id"] for i in parsed]),
-            )
-        )
-    }
+    existing = invoice_store.imported_invoices(
+        conn, ctx.creditor_id, [i["external_id"] for i in parsed], _INVOICE_COMPARED
+    )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for invoice in parsed:
@@ -826,76 +388,38 @@ def _upsert_invoices(ctx: _Context, parsed: list[dict[str, Any]], result: Import
         else:
             result.unchanged += 1
     if inserts:
-        conn.execute(invoices.insert(), inserts)
+        invoice_store.insert_invoices(conn, inserts)
         result.inserted += len(inserts)
     if updates:
-        update_by_id(
-            conn,
-            invoices,
-            updates,
-            (*_INVOICE_COMPARED, "balance_cents", "updated_at"),
+        invoice_store.update_invoices(
+            conn, updates, (*_INVOICE_COMPARED, "balance_cents", "updated_at")
         )
         result.updated += len(updates)
 
 
-# --- payments --------------------------------------------------------------------------------
+# --- payments
 
 
-def _import_payments(ctx: _Context, batch: list[_Row], result: ImportResult) -> None:
+def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult) -> None:
     conn = ctx.connection
-    parsed: list[tuple[_Row, dict[str, Any]]] = []
+    parsed: list[tuple[ImportRow, dict[str, Any]]] = []
     for row in batch:
-        values = row.values
         try:
-            try:
-                amount = cells.parse_amount(values.get("amount", ""))
-            except CellError as exc:
-                raise _RowInvalid("amount", str(exc), "invalid_amount") from None
-            try:
-                paid_on = cells.parse_date(values.get("paid_on", ""))
-            except CellError as exc:
-                raise _RowInvalid("paid_on", str(exc), "invalid_date") from None
-            if paid_on > ctx.now.date():
-                raise _RowInvalid(
-                    "paid_on", f"data de pagamento no futuro: {paid_on:%d/%m/%Y}", "invalid_date"
-                )
-            reference = {
-                name: cells.text(values.get(name, ""))
-                for name in ("invoice_external_id", "invoice_number", "nosso_numero")
-            }
-            external_id = cells.text(values.get("external_id", "")) or (
-                f"{next(v for v in reference.values() if v)}:{paid_on.isoformat()}:{amount}"
-            )
+            payment = parse_payment(row.values, ctx.today)
+            external_id = payment["external_id"]
             if external_id in ctx.seen_external_ids:
-                raise _RowInvalid(
+                raise RowInvalid(
                     "external_id", f"pagamento repetido no arquivo: {external_id}", "duplicate"
                 )
-        except _RowInvalid as error:
+        except RowInvalid as error:
             ctx.reject(result, row, error)
             continue
         ctx.seen_external_ids.add(external_id)
-        parsed.append(
-            (
-                row,
-                {
-                    "external_id": external_id,
-                    "amount_cents": amount,
-                    "paid_on": paid_on,
-                    "reference": reference,
-                    "method": cells.text(values.get("method", "")) or None,
-                },
-            )
-        )
+        parsed.append((row, payment))
     if not parsed:
         return
-    known = set(
-        conn.execute(
-            select(payments.c.external_id).where(
-                payments.c.creditor_id == ctx.creditor_id,
-                payments.c.source == "import",
-                payments.c.external_id.in_([p["external_id"] for _r, p in parsed]),
-            )
-        ).scalars()
+    known = payment_store.stored_external_ids(
+        conn, ctx.creditor_id, "import", [p["external_id"] for _r, p in parsed]
     )
     todo = [(row, p) for row, p in parsed if p["external_id"] not in known]
     result.unchanged += len(parsed) - len(todo)
@@ -909,7 +433,7 @@ def _import_payments(ctx: _Context, batch: list[_Row], result: ImportResult) -> 
             ctx.reject(
                 result,
                 row,
-                _RowInvalid(
+                RowInvalid(
                     "invoice_external_id", f"título desconhecido: {shown}", "unknown_invoice"
                 ),
             )
@@ -923,35 +447,27 @@ def _import_payments(ctx: _Context, batch: list[_Row], result: ImportResult) -> 
 
 
 def _match_invoices(ctx: _Context, references: list[dict[str, str]]) -> list[int | None]:
-    conn = ctx.connection
-    found: dict[tuple[str, str], int] = {}
-    for field_name, column in (
-        ("invoice_external_id", invoices.c.external_id),
-        ("invoice_number", invoices.c.number),
-        ("nosso_numero", invoices.c.nosso_numero),
-    ):
-        wanted = {r[field_name] for r in references if r[field_name]}
-        if not wanted:
-            continue
-        for value, invoice_id in conn.execute(
-            select(column, invoices.c.id).where(
-                invoices.c.creditor_id == ctx.creditor_id, column.in_(wanted)
-            )
-        ):
-            found.setdefault((field_name, value), invoice_id)
+    """The invoice each payment row names: by the invoice's id, then its number, then its nosso
+    número; where one names several, as `store.invoices.find_by_reference` chooses."""
+    found: dict[str, dict[str, int]] = {
+        name: invoice_store.find_by_reference(ctx.connection, ctx.creditor_id, field_name, wanted)
+        if (wanted := {r[name] for r in references if r[name]})
+        else {}
+        for name, field_name in _REFERENCE_FIELDS
+    }
     out: list[int | None] = []
     for reference in references:
         match = None
-        for field_name in ("invoice_external_id", "invoice_number", "nosso_numero"):
-            value = reference[field_name]
-            if value and (field_name, value) in found:
-                match = found[(field_name, value)]
+        for name in PAYMENT_REFERENCES:
+            value = reference[name]
+            if value and value in found[name]:
+                match = found[name][value]
                 break
         out.append(match)
     return out
 
 
-_IMPORTERS: dict[ImportKind, Callable[[_Context, list[_Row], ImportResult], None]] = {
+_IMPORTERS: dict[ImportKind, Callable[[_Context, list[ImportRow], ImportResult], None]] = {
     "customers": _import_customers,
     "invoices": _import_invoices,
     "payments": _import_payments,

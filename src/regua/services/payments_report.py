@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import Connection
 
 from regua.domain.money import Cents
-from regua.errors import NotFound
-from regua.store.tables import creditors, customers, invoices, payments
+from regua.store import invoices as invoice_store
+from regua.store import payments as payment_store
 
 DEFAULT_DAYS = 7
 DEFAULT_LIMIT = 200
@@ -96,93 +93,26 @@ def recent_payments(
     limit: int = DEFAULT_LIMIT,
 ) -> PaymentsReport:
     """Payments dated in the last `days` days (today included, creditor's time zone)."""
-    zone = conn.execute(
-        select(creditors.c.timezone).where(creditors.c.id == creditor_id)
-    ).scalar_one_or_none()
-    if zone is None:
-        raise NotFound(f"credor {creditor_id} não existe: rode `regua init` primeiro")
+    zone = payment_store.payment_settings(conn, creditor_id).timezone
     today = now.astimezone(ZoneInfo(zone)).date()
     since = today - timedelta(days=max(days, 1) - 1)
-    where: list[ColumnElement[bool]] = [
-        payments.c.creditor_id == creditor_id,
-        payments.c.paid_on >= since,
+    lines = [
+        PaymentLine(**row)
+        for row in payment_store.recent_lines(
+            conn, creditor_id, since, unmatched_only=unmatched_only, limit=limit
+        )
     ]
-    if unmatched_only:
-        where.append(payments.c.status == "unmatched")
-    query = (
-        select(
-            payments.c.id,
-            payments.c.paid_on,
-            payments.c.received_at,
-            payments.c.source,
-            payments.c.external_id,
-            payments.c.reference,
-            payments.c.status,
-            payments.c.amount_cents,
-            payments.c.applied_cents,
-            payments.c.fees_cents,
-            payments.c.credit_cents,
-            payments.c.note,
-            invoices.c.external_id.label("invoice_external_id"),
-            invoices.c.number.label("invoice_number"),
-            invoices.c.status.label("invoice_status"),
-            invoices.c.balance_cents.label("invoice_balance_cents"),
-            customers.c.external_id.label("customer_external_id"),
-            customers.c.name.label("customer_name"),
-        )
-        .select_from(
-            payments.outerjoin(invoices, invoices.c.id == payments.c.invoice_id).outerjoin(
-                customers, customers.c.id == payments.c.customer_id
-            )
-        )
-        .where(*where)
-        .order_by(payments.c.paid_on.desc(), payments.c.id.desc())
-        .limit(limit)
-    )
-    lines = [PaymentLine(**row) for row in conn.execute(query).mappings()]
     report = PaymentsReport(since, today, unmatched_only, lines)
-    report.by_status = _totals(conn, where, by_status=True)
-    report.unmatched_open = _totals(
-        conn,
-        [payments.c.creditor_id == creditor_id, payments.c.status == "unmatched"],
-        by_status=False,
-    ).get("all", StatusTotal())
-    if not unmatched_only:
-        report.settled_invoices = conn.execute(
-            select(func.count())
-            .select_from(invoices)
-            .where(
-                invoices.c.creditor_id == creditor_id,
-                invoices.c.status == "paid",
-                invoices.c.settled_on >= since,
-            )
-        ).scalar_one()
-    return report
-
-
-def _totals(
-    conn: Connection, where: Sequence[ColumnElement[bool]], *, by_status: bool
-) -> dict[str, StatusTotal]:
-    """Sums of the payments matching `where`, per status or (key "all") over them all."""
-    sums = (
-        func.count(),
-        func.coalesce(func.sum(payments.c.amount_cents), 0),
-        func.coalesce(func.sum(payments.c.applied_cents), 0),
-        func.coalesce(func.sum(payments.c.fees_cents), 0),
-        func.coalesce(func.sum(payments.c.credit_cents), 0),
-    )
-    rows: list[tuple[Any, ...]]
-    if by_status:
-        rows = [
-            tuple(row)
-            for row in conn.execute(
-                select(payments.c.status, *sums).where(*where).group_by(payments.c.status)
-            )
-        ]
-    else:
-        rows = [("all", *conn.execute(select(*sums).where(*where)).one())]
-    return {
-        str(status): StatusTotal(int(count), int(amount), int(applied), int(fees), int(credit))
-        for status, count, amount, applied, fees, credit in rows
-        if count
+    report.by_status = {
+        status: StatusTotal(*sums)
+        for status, sums in payment_store.payment_sums(
+            conn, creditor_id, since=since, unmatched_only=unmatched_only, by_status=True
+        ).items()
     }
+    unmatched = payment_store.payment_sums(
+        conn, creditor_id, since=None, unmatched_only=True, by_status=False
+    )
+    report.unmatched_open = StatusTotal(*unmatched["all"]) if "all" in unmatched else StatusTotal()
+    if not unmatched_only:
+        report.settled_invoices = invoice_store.count_settled_since(conn, creditor_id, since)
+    return report

@@ -2,7 +2,7 @@
 
 Idempotent by endToEndId. A devolução (refund) the PSP reports for a Pix already applied is
 reversed once per refund id: the principal the Pix had paid is reopened and the timeline says
-so (`settling.reconcile` with reversals).
+so (`reconciling.reconcile` with refunds).
 """
 
 from __future__ import annotations
@@ -14,21 +14,14 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from regua.domain.money import Cents
-from regua.errors import NotFound
+from regua.domain.settlement import IncomingPayment
 from regua.payments.webhooks import PixReceived
-from regua.services.settling import (
-    IncomingPayment,
-    IncomingRefund,
-    RefundOutcome,
-    known_payments,
-    lookup_invoices,
-    reconcile,
-    refund_key,
-)
-from regua.store.tables import creditors, invoices
+from regua.services.reconciling import IncomingRefund, RefundOutcome, reconcile, refund_key
+from regua.store import invoices as invoice_store
+from regua.store import payments as payment_store
 
 SOURCE = "pix"
 
@@ -69,7 +62,7 @@ def receive_pix(
 
     Settled devoluções (status DEVOLVIDO) give money back, once per devolução id: a Pix given
     back whole before regua ever applied it is not stored ("refunded"); otherwise the Pix is
-    applied and each devolução reverses its part (`settling.reconcile` with refunds), also when
+    applied and each devolução reverses its part (`reconciling.reconcile` with refunds), also when
     it is reported after the Pix was applied.
     """
     with engine.begin() as conn:
@@ -79,12 +72,14 @@ def receive_pix(
 def _receive_pix(
     conn: Connection, creditor_id: int, received: Sequence[PixReceived], now: datetime
 ) -> PixResult:
-    zone = ZoneInfo(_creditor_timezone(conn, creditor_id))
+    zone = ZoneInfo(payment_store.payment_settings(conn, creditor_id).timezone)
     txids = sorted({item.txid for item in received if item.txid})
     by_txid: dict[str, int] = {}
     if txids:
-        by_txid = lookup_invoices(conn, creditor_id, invoices.c.pix_txid, txids)
-    stored = known_payments(conn, creditor_id, SOURCE, [item.end_to_end_id for item in received])
+        by_txid = invoice_store.find_by_reference(conn, creditor_id, "pix_txid", txids)
+    stored = payment_store.known_payments(
+        conn, creditor_id, SOURCE, [item.end_to_end_id for item in received]
+    )
     given_back: set[str] = set()  # given back whole before it was ever applied
     incoming: list[IncomingPayment] = []
     refunds: list[IncomingRefund] = []
@@ -120,14 +115,7 @@ def _receive_pix(
         if done.status == "refunded":
             refunded[done.payment_external_id].append(done)
     invoice_ids = {p.invoice_id for p in outcome.payments if p.invoice_id}
-    numbers = {
-        row.id: row
-        for row in conn.execute(
-            select(invoices.c.id, invoices.c.external_id, invoices.c.number).where(
-                invoices.c.id.in_(sorted(invoice_ids))
-            )
-        )
-    }
+    numbers = invoice_store.names_of(conn, invoice_ids)
     by_e2e = {p.external_id: p for p in outcome.payments}
     items = []
     for item in received:
@@ -141,8 +129,8 @@ def _receive_pix(
             txid=item.txid,
             status=payment.status,
             amount_cents=payment.amount_cents,
-            invoice_external_id=invoice.external_id if invoice else None,
-            invoice_number=invoice.number if invoice else None,
+            invoice_external_id=invoice[0] if invoice else None,
+            invoice_number=invoice[1] if invoice else None,
             applied_cents=payment.applied_cents,
             fees_cents=payment.fees_cents,
             credit_cents=payment.credit_cents,
@@ -172,23 +160,7 @@ def _receive_pix(
                 found, balance_cents=last.balance_cents, invoice_status=last.invoice_status
             )
             if found.invoice_number is None and last.invoice_id is not None:
-                row = _invoice_names(conn, last.invoice_id)
-                found = replace(found, invoice_external_id=row[0], invoice_number=row[1])
+                names = invoice_store.names_of(conn, [last.invoice_id])[last.invoice_id]
+                found = replace(found, invoice_external_id=names[0], invoice_number=names[1])
         items.append(found)
     return PixResult(items, outcome.cancelled_actions, outcome.thank_you_actions)
-
-
-def _invoice_names(conn: Connection, invoice_id: int) -> tuple[str, str]:
-    row = conn.execute(
-        select(invoices.c.external_id, invoices.c.number).where(invoices.c.id == invoice_id)
-    ).one()
-    return str(row.external_id), str(row.number)
-
-
-def _creditor_timezone(conn: Connection, creditor_id: int) -> str:
-    zone = conn.execute(
-        select(creditors.c.timezone).where(creditors.c.id == creditor_id)
-    ).scalar_one_or_none()
-    if zone is None:
-        raise NotFound(f"credor {creditor_id} não existe: rode `regua init` primeiro")
-    return str(zone)

@@ -1,0 +1,263 @@
+"""Spreadsheet rows as records: each row's cells read into a customer, an invoice or a payment,
+or refused with a `RowError` naming the row, the field and the reason (pt-BR); the batches rows
+are read in, and the reject file that lists the refused ones."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from regua.domain.calendar import UFS, effective_due_date
+from regua.domain.documents import (
+    DocumentError,
+    TaxId,
+    is_mobile,
+    normalize_email,
+    normalize_phone,
+    parse_tax_id,
+)
+from regua.payments.boleto import BoletoError
+from regua.payments.boleto import parse as parse_boleto
+from regua.services import cells
+from regua.services.cells import CellError
+
+BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.row}: "
+        return where + (f"{self.field}: " if self.field else "") + self.message
+
+
+@dataclass
+class ImportRow:
+    line: int
+    raw: list[Any]
+    values: dict[str, Any]
+
+
+class RowInvalid(Exception):
+    """A row refused: the field (None for the row) and the reason, in pt-BR."""
+
+    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+def batches(
+    rows: Iterator[tuple[int, list[Any]]], columns: Mapping[str, int]
+) -> Iterator[list[ImportRow]]:
+    """The rows in lists of `BATCH_SIZE`, each row's cells by field (`columns`)."""
+    batch: list[ImportRow] = []
+    for line, raw in rows:
+        values = {name: raw[index] if index < len(raw) else "" for name, index in columns.items()}
+        batch.append(ImportRow(line, raw, values))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_reject_file(
+    path: Path,
+    header: Sequence[str],
+    errors: Sequence[RowError],
+    raw_rows: Mapping[int, list[Any]],
+) -> None:
+    """`linha;campo;motivo;<original columns>`, UTF-8 with BOM so Excel pt-BR opens it right."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["linha", "campo", "motivo", *header])
+        for error in errors:
+            raw = raw_rows.get(error.row, [])
+            writer.writerow([error.row, error.field or "", error.message, *map(cells.text, raw)])
+
+
+@dataclass
+class CustomerIn:
+    external_id: str
+    name: str
+    document: TaxId
+    is_consumer: bool
+    uf: str | None
+    city: str | None
+    address: str | None
+    tags: str
+    contacts: list[tuple[str, str]]  # (channel, value)
+
+
+def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
+    def get(name: str) -> str:
+        return cells.text(values.get(prefix + name, ""))
+
+    name = get("name")
+    if not name:
+        raise RowInvalid(prefix + "name", "nome vazio", "required")
+    raw_document = get("document")
+    try:
+        document = parse_tax_id(raw_document)
+    except DocumentError as exc:
+        raise RowInvalid(prefix + "document", str(exc), "invalid_document") from None
+    external_id = get("external_id") or document.number
+    uf = get("uf").upper() or None
+    if uf is not None and uf not in UFS:
+        raise RowInvalid(prefix + "uf", f"UF desconhecida: {uf}", "invalid_uf")
+    consumer_text = get("consumer")
+    try:
+        is_consumer = cells.parse_yes_no(consumer_text) if consumer_text else document.kind == "cpf"
+    except CellError as exc:
+        raise RowInvalid(prefix + "consumer", str(exc)) from None
+    found: list[tuple[str, str]] = []
+    email = get("email")
+    if email:
+        try:
+            found.append(("email", normalize_email(email)))
+        except DocumentError as exc:
+            raise RowInvalid(prefix + "email", str(exc), "invalid_email") from None
+    for phone_field in ("phone", "phone2"):
+        raw_phone = get(phone_field)
+        if not raw_phone:
+            continue
+        try:
+            e164 = normalize_phone(raw_phone)
+        except DocumentError as exc:
+            raise RowInvalid(prefix + phone_field, str(exc), "invalid_phone") from None
+        channels = ("whatsapp", "sms", "phone") if is_mobile(e164) else ("phone",)
+        found.extend((channel, e164) for channel in channels)
+    address = get("address") or None
+    if address:
+        found.append(("letter", address))
+    tags = ",".join(
+        t.strip().lower() for t in get("tags").replace(";", ",").split(",") if t.strip()
+    )
+    return CustomerIn(
+        external_id=external_id,
+        name=name,
+        document=document,
+        is_consumer=is_consumer,
+        uf=uf,
+        city=get("city") or None,
+        address=address,
+        tags=f",{tags}," if tags else "",
+        contacts=found,
+    )
+
+
+def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
+    def get(name: str) -> str:
+        return cells.text(values.get(name, ""))
+
+    number = get("number")
+    external_id = get("external_id") or number
+    if not external_id:
+        raise RowInvalid("external_id", "id do título vazio", "required")
+    try:
+        due_date = cells.parse_date(values.get("due_date", ""))
+    except CellError as exc:
+        raise RowInvalid("due_date", str(exc), "invalid_date") from None
+    issue_date = None
+    if get("issue_date"):
+        try:
+            issue_date = cells.parse_date(values["issue_date"])
+        except CellError as exc:
+            raise RowInvalid("issue_date", str(exc), "invalid_date") from None
+        if issue_date > due_date:
+            raise RowInvalid("issue_date", "emissão depois do vencimento", "invalid_date")
+    try:
+        amount = cells.parse_amount(values.get("amount", ""))
+    except CellError as exc:
+        raise RowInvalid("amount", str(exc), "invalid_amount") from None
+    balance = None
+    if get("balance"):
+        try:
+            balance = cells.parse_amount(values["balance"], allow_zero=True)
+        except CellError as exc:
+            raise RowInvalid("balance", str(exc), "invalid_amount") from None
+        if balance > amount:
+            raise RowInvalid("balance", "saldo maior que o valor do título", "invalid_amount")
+    try:
+        status = cells.parse_invoice_status(values.get("status", ""))
+    except CellError as exc:
+        raise RowInvalid("status", str(exc), "invalid_status") from None
+    boleto_line = None
+    if get("boleto_line"):
+        try:
+            boleto = parse_boleto(get("boleto_line"), reference=due_date)
+        except BoletoError as exc:
+            raise RowInvalid("boleto_line", exc.reason, "invalid_boleto") from None
+        if boleto.amount_cents is not None and boleto.amount_cents != amount:
+            raise RowInvalid(
+                "boleto_line",
+                f"valor do boleto ({boleto.amount_cents / 100:.2f}) difere do valor do título "
+                f"({amount / 100:.2f})".replace(".", ","),
+                "boleto_mismatch",
+            )
+        if boleto.due_date is not None and boleto.due_date != due_date:
+            raise RowInvalid(
+                "boleto_line",
+                f"vencimento do boleto ({boleto.due_date:%d/%m/%Y}) difere do vencimento do "
+                f"título ({due_date:%d/%m/%Y})",
+                "boleto_mismatch",
+            )
+        boleto_line = boleto.line
+    return {
+        "external_id": external_id,
+        "number": number or external_id,
+        "description": get("description"),
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "effective_due_date": effective_due_date(due_date),
+        "amount_cents": amount,
+        "balance": balance,
+        "status": status,
+        "boleto_line": boleto_line,
+        "nosso_numero": get("nosso_numero") or None,
+        "pix_txid": get("pix_txid") or None,
+    }
+
+
+PAYMENT_REFERENCES = ("invoice_external_id", "invoice_number", "nosso_numero")
+
+
+def parse_payment(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """A payment row: external id (made from its reference, date and amount when the file has
+    none), amount, date (not after `today`, the creditor's business date), the references it
+    names its invoice by and the method."""
+    try:
+        amount = cells.parse_amount(values.get("amount", ""))
+    except CellError as exc:
+        raise RowInvalid("amount", str(exc), "invalid_amount") from None
+    try:
+        paid_on = cells.parse_date(values.get("paid_on", ""))
+    except CellError as exc:
+        raise RowInvalid("paid_on", str(exc), "invalid_date") from None
+    if paid_on > today:
+        raise RowInvalid(
+            "paid_on", f"data de pagamento no futuro: {paid_on:%d/%m/%Y}", "invalid_date"
+        )
+    reference = {name: cells.text(values.get(name, "")) for name in PAYMENT_REFERENCES}
+    external_id = cells.text(values.get("external_id", "")) or (
+        f"{next(v for v in reference.values() if v)}:{paid_on.isoformat()}:{amount}"
+    )
+    return {
+        "external_id": external_id,
+        "amount_cents": amount,
+        "paid_on": paid_on,
+        "reference": reference,
+        "method": cells.text(values.get("method", "")) or None,
+    }

@@ -1,0 +1,300 @@
+"""Money taken back: reversals the bank reports (CNAB 44, Bradesco 22/40) and refunds a PSP
+reports (Pix devoluções), each undoing what a stored payment had done to its invoice.
+
+Both run inside `reconciling.reconcile`, after the payments of the same call are applied, and
+are idempotent by their own external ids. Each is stored as a `reversal` row with the opposite
+amounts; the principal it takes back is reopened on the invoice (a paid invoice becomes open
+again and its unsent thank-you is cancelled); the invoice's timeline says what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import Connection
+
+from regua.domain.money import Cents
+from regua.domain.payment_texts import method_label, refund_detail, reversal_detail
+from regua.domain.settlement import given_back
+from regua.services.settled_actions import cancel_thank_you
+from regua.store import invoices as invoice_store
+from regua.store import payments as payment_store
+from regua.store import timeline
+
+REFUND_MARK = ":devolucao:"
+
+
+@dataclass(frozen=True)
+class IncomingReversal:
+    """The bank undid a payment (cheque returned, payment cancelled)."""
+
+    external_id: str
+    invoice_id: int
+    amount_cents: Cents  # as the bank reports it; picks the payment when there are several
+    reversed_on: date
+    reason: str  # pt-BR, for the timeline: "ocorrência 44: título pago com cheque devolvido"
+
+
+@dataclass(frozen=True)
+class ReversalOutcome:
+    external_id: str
+    invoice_id: int
+    status: Literal["reversed", "duplicate", "nothing_to_reverse"]
+    reversed_external_id: str | None = None
+    principal_cents: Cents = 0  # reopened on the invoice
+
+
+@dataclass(frozen=True)
+class IncomingRefund:
+    """Money given back to the payer (a Pix devolução): part or all of a stored payment."""
+
+    external_id: str  # unique per refund: see `refund_key`
+    payment_external_id: str  # the payment (same source) the money was given back from
+    amount_cents: Cents
+    refunded_on: date
+    reason: str  # pt-BR, for the timeline: "devolução D123 pelo PSP"
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    external_id: str
+    payment_external_id: str
+    status: Literal["refunded", "duplicate", "nothing_to_refund"]
+    invoice_id: int | None = None
+    amount_cents: Cents = 0  # given back out of the payment
+    principal_cents: Cents = 0  # reopened on the invoice
+    balance_cents: Cents | None = None  # invoice balance after the refund
+    invoice_status: str | None = None
+    fees_cents: Cents = 0  # of the multa and juros the payment had paid
+    credit_cents: Cents = 0  # of the credit the payment had left
+
+
+def refund_key(payment_external_id: str, refund_id: str) -> str:
+    """External id of one refund of one payment: ``<endToEndId>:devolucao:<id>``."""
+    return f"{payment_external_id}{REFUND_MARK}{refund_id}"
+
+
+def reverse(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
+    reversals: Sequence[IncomingReversal],
+    now: datetime,
+) -> tuple[list[ReversalOutcome], list[int]]:
+    """Undo the payments the bank reversed; returns the outcomes and the invoices reopened."""
+    outcomes: list[ReversalOutcome] = []
+    reopened_ids: list[int] = []
+    known = payment_store.known_payments(
+        conn, creditor_id, source, [r.external_id for r in reversals]
+    )
+    todo: list[IncomingReversal] = []
+    for reversal in reversals:
+        if reversal.external_id in known or any(
+            t.external_id == reversal.external_id for t in todo
+        ):
+            outcomes.append(ReversalOutcome(reversal.external_id, reversal.invoice_id, "duplicate"))
+        else:
+            todo.append(reversal)
+    if not todo:
+        return outcomes, reopened_ids
+    candidates = payment_store.reversible_payments(
+        conn, creditor_id, source, (r.invoice_id for r in todo)
+    )
+    state = invoice_store.payment_facts(conn, creditor_id, {r.invoice_id for r in todo})
+    for reversal in todo:
+        pool = candidates.get(reversal.invoice_id, [])
+        original = next((p for p in pool if p.amount_cents == reversal.amount_cents), None)
+        original = original or (pool[0] if pool else None)
+        invoice = state.get(reversal.invoice_id)
+        if original is None or invoice is None:
+            outcomes.append(
+                ReversalOutcome(reversal.external_id, reversal.invoice_id, "nothing_to_reverse")
+            )
+            continue
+        pool.remove(original)
+        principal = original.applied_cents - original.fees_cents
+        invoice, reopened = given_back(invoice, principal)
+        state[invoice.id] = invoice  # a second reversal of the same invoice starts from here
+        if reopened:
+            reopened_ids.append(invoice.id)
+        payment_store.mark_reversed(conn, original.id, f"estornado: {reversal.reason}")
+        payment_store.insert_reversal(
+            conn,
+            original,
+            reversal.external_id,
+            (
+                original.amount_cents,
+                original.applied_cents,
+                original.fees_cents,
+                original.credit_cents,
+            ),
+            reversal.reversed_on,
+            f"estorno de {original.external_id}",
+            now,
+        )
+        invoice_store.write_balance(conn, invoice, now)
+        timeline.add_entry(
+            conn,
+            customer_id=invoice.customer_id,
+            invoice_id=invoice.id,
+            at=now,
+            kind="payment_reversed",
+            detail=reversal_detail(
+                original.amount_cents,
+                original.paid_on,
+                reversal.reason,
+                invoice.balance_cents,
+                reopened,
+            ),
+            data={
+                "external_id": reversal.external_id,
+                "reversed": original.external_id,
+                "principal_cents": principal,
+            },
+        )
+        outcomes.append(
+            ReversalOutcome(
+                reversal.external_id,
+                reversal.invoice_id,
+                "reversed",
+                original.external_id,
+                principal,
+            )
+        )
+    if reopened_ids:
+        cancel_thank_you(conn, reopened_ids)
+    return outcomes, reopened_ids
+
+
+def refund(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
+    refunds: Sequence[IncomingRefund],
+    now: datetime,
+) -> tuple[list[RefundOutcome], list[int]]:
+    """Give back part or all of stored payments, once per refund id.
+
+    A refund is taken first from what the payment left as credit (an overpayment given back
+    changes no invoice), then from the principal it paid, then from the fees it paid. A payment
+    given back whole becomes `reversed`. Returns the outcomes and the invoices reopened.
+    """
+    outcomes: list[RefundOutcome] = []
+    known = payment_store.known_payments(
+        conn, creditor_id, source, [r.external_id for r in refunds]
+    )
+    seen: set[str] = set()
+    todo: list[IncomingRefund] = []
+    for incoming in refunds:
+        if incoming.external_id in known or incoming.external_id in seen:
+            outcomes.append(
+                RefundOutcome(incoming.external_id, incoming.payment_external_id, "duplicate")
+            )
+        else:
+            seen.add(incoming.external_id)
+            todo.append(incoming)
+    if not todo:
+        return outcomes, []
+    originals = payment_store.refundable_payments(
+        conn, creditor_id, source, (r.payment_external_id for r in todo)
+    )
+    # What earlier refunds already gave back, per payment: amount, principal, fees, credit.
+    given = payment_store.given_back_so_far(conn, creditor_id, source, originals, REFUND_MARK)
+    state = invoice_store.payment_facts(
+        conn, creditor_id, {row.invoice_id for row in originals.values() if row.invoice_id}
+    )
+    reopened: list[int] = []
+    for incoming in todo:
+        original = originals.get(incoming.payment_external_id)
+        back = given.get(incoming.payment_external_id)
+        left = original.amount_cents - back[0] if original is not None and back else 0
+        give = min(incoming.amount_cents, left)
+        if original is None or back is None or give <= 0:
+            outcomes.append(
+                RefundOutcome(
+                    incoming.external_id, incoming.payment_external_id, "nothing_to_refund"
+                )
+            )
+            continue
+        from_credit = min(give, original.credit_cents - back[3])
+        from_principal = min(
+            give - from_credit, original.applied_cents - original.fees_cents - back[1]
+        )
+        from_fees = min(give - from_credit - from_principal, original.fees_cents - back[2])
+        back[0] += give
+        back[1] += from_principal
+        back[2] += from_fees
+        back[3] += from_credit
+        payment_store.insert_reversal(
+            conn,
+            original,
+            incoming.external_id,
+            (give, from_principal + from_fees, from_fees, from_credit),
+            incoming.refunded_on,
+            f"devolução de {original.external_id}",
+            now,
+        )
+        if back[0] >= original.amount_cents:
+            payment_store.mark_reversed(conn, original.id, f"devolvido: {incoming.reason}")
+        invoice = state.get(original.invoice_id) if original.invoice_id else None
+        if invoice is None:
+            outcomes.append(
+                RefundOutcome(
+                    incoming.external_id, original.external_id, "refunded", amount_cents=give
+                )
+            )
+            continue
+        invoice, reopen = given_back(invoice, from_principal)
+        balance = invoice.balance_cents
+        state[invoice.id] = invoice  # a second refund of the same invoice starts from here
+        if reopen:
+            reopened.append(invoice.id)
+        if from_principal:
+            invoice_store.write_balance(conn, invoice, now)
+        timeline.add_entry(
+            conn,
+            customer_id=invoice.customer_id,
+            invoice_id=invoice.id,
+            at=now,
+            kind="payment_reversed",
+            detail=refund_detail(
+                give,
+                original.amount_cents,
+                method_label(original.method or source),
+                original.paid_on,
+                invoice.number,
+                incoming.reason,
+                balance_cents=balance,
+                reopened=reopen,
+                principal_cents=from_principal,
+                credit_cents=from_credit,
+            ),
+            data={
+                "external_id": incoming.external_id,
+                "refunded": original.external_id,
+                "amount_cents": give,
+                "principal_cents": from_principal,
+                "fees_cents": from_fees,
+                "credit_cents": from_credit,
+            },
+        )
+        outcomes.append(
+            RefundOutcome(
+                incoming.external_id,
+                original.external_id,
+                "refunded",
+                invoice.id,
+                give,
+                from_principal,
+                balance,
+                invoice.status,
+                from_fees,
+                from_credit,
+            )
+        )
+    if reopened:
+        cancel_thank_you(conn, reopened)
+    return outcomes, reopened

@@ -1,0 +1,255 @@
+"""Invoice queries for receiving money and importing: the one matcher of a payment's reference
+to its invoice (`find_by_reference`), what applying a payment reads (`payment_facts`) and
+writes (`write_balances`, `write_balance`), and the import's reads and writes by external id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Row, String, and_, func, select, update
+from sqlalchemy.sql.expression import ColumnElement
+
+from regua.domain.settlement import PAYABLE, InvoiceFacts
+from regua.store.bulk import chunks, update_by_id
+from regua.store.sql import day_of, one_of, plain_rows
+from regua.store.staging import DATE, INSTANT, INT, TEXT, update_tuples
+from regua.store.tables import invoices
+
+BATCH = 5_000
+
+# What a payer can name an invoice by.
+ReferenceField = Literal["external_id", "number", "nosso_numero", "pix_txid"]
+_REFERENCE_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "external_id": invoices.c.external_id,
+    "number": invoices.c.number,
+    "nosso_numero": invoices.c.nosso_numero,
+    "pix_txid": invoices.c.pix_txid,
+}
+# Columns with an index of their own. Their creditor is checked in Python, not in SQL: given
+# both, SQLite, without table statistics, walks the (creditor_id, external_id) index and reads
+# every invoice of the creditor for each batch instead of the few the index finds.
+_OWN_INDEX = ("nosso_numero", "pix_txid")
+
+
+def _same(value: str) -> str:
+    return value
+
+
+def _digits(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column without the separators people type in a nosso número, nor leading zeros.
+
+    Both databases spell replace() and ltrim(text, characters) the same way.
+    """
+    for separator in ("-", ".", "/", " "):
+        column = func.replace(column, separator, "")
+    return func.ltrim(column, "0", type_=String())
+
+
+def _facts_columns() -> tuple[ColumnElement[Any], ...]:
+    """The columns of `InvoiceFacts`, in its order."""
+    return (
+        invoices.c.id,
+        invoices.c.customer_id,
+        invoices.c.number,
+        invoices.c.due_date,
+        invoices.c.balance_cents,
+        invoices.c.status,
+        invoices.c.settled_on,
+    )
+
+
+def _facts(row: Sequence[Any], at: int) -> InvoiceFacts:
+    """`InvoiceFacts` from a `plain_rows` row whose `_facts_columns` start at `at`."""
+    return InvoiceFacts(
+        row[at],
+        row[at + 1],
+        row[at + 2],
+        day_of(row[at + 3]),  # type: ignore[arg-type]  # never NULL
+        row[at + 4],
+        row[at + 5],
+        day_of(row[at + 6]),
+    )
+
+
+def find_by_reference(
+    conn: Connection,
+    creditor_id: int,
+    field: ReferenceField,
+    references: Iterable[str],
+    *,
+    key_of: Callable[[str], str] = _same,
+    as_digits: bool = False,
+    facts: dict[int, InvoiceFacts] | None = None,
+) -> dict[str, int]:
+    """key_of(stored `field`) -> id of the creditor's invoice named by one of `references`.
+
+    When a reference names several invoices, an open one (a payable status) wins over a settled
+    one, then the one due first, then the first written. With `as_digits` the stored values are
+    compared without separators and leading zeros (a nosso número typed ``12345-6``); give the
+    references in that form. Given `facts`, the same query also fills it with what applying a
+    payment needs to know about each invoice found (`payment_facts`).
+    """
+    stored = _REFERENCE_COLUMNS[field]
+    column = _digits(stored) if as_digits else stored
+    creditor_in_sql = as_digits or field not in _OWN_INDEX
+    best: dict[str, tuple[bool, Any, int]] = {}
+    wanted = (stored, invoices.c.creditor_id)
+    read = wanted + (
+        _facts_columns()
+        if facts is not None
+        else (invoices.c.id, invoices.c.status, invoices.c.due_date)
+    )
+    for batch in chunks(sorted(set(references)), BATCH):
+        condition = one_of(conn, column, batch)
+        if creditor_in_sql:
+            condition = and_(condition, invoices.c.creditor_id == creditor_id)
+        for row in plain_rows(conn, select(*read).where(condition)):
+            value, owner, invoice_id = row[0], row[1], row[2]
+            if owner != creditor_id or value is None:
+                continue
+            if facts is not None:
+                status, due = row[7], row[5]
+                facts[invoice_id] = _facts(row, 2)
+            else:
+                status, due = row[3], row[4]
+            key = key_of(value)
+            # The due date as the driver gives it: a date, or ISO text on SQLite; both sort by day.
+            rank = (status not in PAYABLE, due, invoice_id)
+            if key not in best or rank < best[key]:
+                best[key] = rank
+    return {key: rank[2] for key, rank in best.items()}
+
+
+def payment_facts(
+    conn: Connection, creditor_id: int, invoice_ids: Iterable[int]
+) -> dict[int, InvoiceFacts]:
+    """Invoice id -> what applying a payment needs, for the creditor's invoices among the ids."""
+    state: dict[int, InvoiceFacts] = {}
+    for batch in chunks(sorted(invoice_ids), BATCH):
+        for row in plain_rows(
+            conn,
+            select(invoices.c.creditor_id, *_facts_columns())
+            # The creditor is checked below, not here: given both, SQLite walks the
+            # (creditor_id, external_id) index through every invoice instead of the key.
+            .where(one_of(conn, invoices.c.id, batch)),
+        ):
+            if row[0] == creditor_id:
+                state[row[1]] = _facts(row, 1)
+    return state
+
+
+_BALANCE_KEY = ("id", INT)
+_BALANCE_CHANGES = (
+    ("balance_cents", INT),
+    ("status", TEXT),
+    ("settled_on", DATE),
+    ("updated_at", INSTANT),
+)
+
+
+def write_balances(
+    conn: Connection, changes: Sequence[tuple[int, int, str, date | None]], updated_at: Any
+) -> None:
+    """(id, balance, status, settled_on) of many invoices, in one set-based statement.
+
+    `updated_at` in the driver's form (`staging.driver_value`). Give the rows in id order: the
+    table's pages are then visited once each, not at random.
+    """
+    update_tuples(
+        conn,
+        invoices,
+        _BALANCE_KEY,
+        _BALANCE_CHANGES,
+        [
+            (invoice_id, balance, status, None if day is None else day.isoformat(), updated_at)
+            for invoice_id, balance, status, day in changes
+        ],
+    )
+
+
+def write_balance(conn: Connection, invoice: InvoiceFacts, now: datetime) -> None:
+    """One invoice's balance, status and settlement day, as `invoice` has them."""
+    conn.execute(
+        update(invoices)
+        .where(invoices.c.id == invoice.id)
+        .values(
+            balance_cents=invoice.balance_cents,
+            status=invoice.status,
+            settled_on=invoice.settled_on,
+            # a reversal that reopens a paid invoice puts it back in the régua at once: the
+            # planner looks at every invoice written since its last run
+            updated_at=now,
+        )
+    )
+
+
+def names_of(conn: Connection, invoice_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Invoice id -> (external id, number), for what a payer or a PSP is shown."""
+    return {
+        row.id: (row.external_id, row.number)
+        for row in conn.execute(
+            select(invoices.c.id, invoices.c.external_id, invoices.c.number).where(
+                invoices.c.id.in_(sorted(invoice_ids))
+            )
+        )
+    }
+
+
+def customers_of(conn: Connection, invoice_ids: Iterable[int]) -> dict[int, int]:
+    """Invoice id -> customer id."""
+    return dict(
+        (invoice_id, customer_id)
+        for batch in chunks(sorted(invoice_ids), BATCH)
+        for invoice_id, customer_id in conn.execute(
+            select(invoices.c.id, invoices.c.customer_id).where(one_of(conn, invoices.c.id, batch))
+        )
+    )
+
+
+def count_settled_since(conn: Connection, creditor_id: int, since: date) -> int:
+    """How many of the creditor's invoices became paid on or after `since`."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(invoices)
+            .where(
+                invoices.c.creditor_id == creditor_id,
+                invoices.c.status == "paid",
+                invoices.c.settled_on >= since,
+            )
+        ).scalar_one()
+    )
+
+
+def imported_invoices(
+    conn: Connection, creditor_id: int, external_ids: Sequence[str], compared: Sequence[str]
+) -> dict[str, Row[Any]]:
+    """External id -> (id, external_id, balance_cents, *compared) of the invoices already stored."""
+    return {
+        row.external_id: row
+        for row in conn.execute(
+            select(
+                invoices.c.id,
+                invoices.c.external_id,
+                invoices.c.balance_cents,
+                *(invoices.c[name] for name in compared),
+            ).where(
+                invoices.c.creditor_id == creditor_id,
+                invoices.c.external_id.in_(list(external_ids)),
+            )
+        )
+    }
+
+
+def insert_invoices(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """New invoices, given as dicts of their columns."""
+    conn.execute(invoices.insert(), list(rows))
+
+
+def update_invoices(
+    conn: Connection, rows: Sequence[dict[str, Any]], columns: Sequence[str]
+) -> None:
+    """The named columns of invoices by id (``row["id"]``)."""
+    update_by_id(conn, invoices, rows, columns)
