@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from regua.errors import InputError
-from regua.services.importing import StrictImportRefused
+from regua.services.importing import StrictImportRefused, import_file
 from regua.store.tables import contacts, customers, payments
 from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv, write_xlsx
 
@@ -366,3 +367,29 @@ def test_decimal_cells_round_half_up_to_the_centavo() -> None:
     assert parse_amount(Decimal("10.005")) == 1001
     assert parse_amount("1.234.567,89") == 123456789
     assert parse_amount("R$ 0,01") == 1
+
+
+def test_a_payment_dated_tomorrow_in_sao_paulo_is_refused_at_half_past_ten_at_night(
+    engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
+    run_import(engine, "invoices", write_csv(tmp_path / "t.csv", INVOICES_CSV), creditor_id)
+    # 22:30 on Monday 23/11/2026 in São Paulo is already Tuesday 24/11 in UTC.
+    late_evening = datetime(2026, 11, 23, 22, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    text = """
+    id_pagamento;titulo;data_pagamento;valor
+    P1;T1;24/11/2026;10,00
+    P2;T2;23/11/2026;10,00
+    """
+    path = write_csv(tmp_path / "p.csv", text)
+
+    result = import_file(
+        engine, "payments", path, creditor_id=creditor_id, now=late_evening.astimezone(UTC)
+    )
+
+    assert result.inserted == 1
+    assert [str(e) for e in result.errors] == [
+        "p.csv:2: data_pagamento: data de pagamento no futuro: 24/11/2026"
+    ]
+    with engine.connect() as connection:
+        assert connection.execute(select(payments.c.external_id)).scalars().all() == ["P2"]

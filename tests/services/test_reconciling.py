@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,9 @@ from sqlalchemy import Engine, func, select, update
 
 from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
+from regua.payments.webhooks import PixReceived
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
+from regua.services.pix_receipts import receive_pix
 from regua.services.planning import plan
 from regua.services.reconciling import IncomingPayment, reconcile
 from regua.store import payments as payment_store
@@ -651,3 +653,59 @@ def test_two_payments_to_one_invoice_apply_in_payment_date_order(
         ("early", "duplicate", 0, 0),
     ]
     assert invoice_row(engine, "T4").settled_on == date(2026, 11, 22)
+
+
+# One reference, two invoices: A1 paid and A2 open; B1 and B2 open, B2 written later but due
+# first. Every way money arrives picks A2 and B2.
+SHARED_REFERENCES = """
+id;numero;codigo_cliente;vencimento;valor;situacao;nosso_numero;txid
+A1;5001;C1;01/10/2026;100,00;pago;900;TXA
+A2;5001;C1;01/11/2026;100,00;aberto;900;TXA
+B1;6001;C2;20/11/2026;100,00;aberto;901;TXB
+B2;6001;C2;05/11/2026;100,00;aberto;901;TXB
+"""
+
+
+def _pay_by_spreadsheet(engine: Engine, creditor_id: int, tmp_path: Path) -> None:
+    text = """
+    id;numero;data_pagamento;valor
+    PA;5001;01/11/2026;100,00
+    PB;6001;01/11/2026;100,00
+    """
+    result = run_import(engine, "payments", write_csv(tmp_path / "p.csv", text), creditor_id)
+    assert (result.inserted, result.rejected) == (2, 0)
+
+
+def _pay_by_return_file(engine: Engine, creditor_id: int, tmp_path: Path) -> None:
+    on = date(2026, 11, 1)
+    path = return_240(tmp_path / "r.ret", paid("900", 10000, on), paid("901", 10000, on))
+    assert import_file(engine, path, creditor_id).applied == 2
+
+
+def _pay_by_pix(engine: Engine, creditor_id: int, tmp_path: Path) -> None:
+    at = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
+    received = [PixReceived(f"E{txid}", txid, 10000, at, None) for txid in ("TXA", "TXB")]
+    result = receive_pix(engine, creditor_id, received, now=NOW)
+    assert [item.status for item in result.items] == ["applied", "applied"]
+
+
+@pytest.mark.parametrize(
+    "pay",
+    [_pay_by_spreadsheet, _pay_by_return_file, _pay_by_pix],
+    ids=["spreadsheet", "cnab", "pix"],
+)
+def test_a_reference_shared_by_two_invoices_pays_the_open_one_then_the_one_due_first(
+    engine: Engine, creditor_id: int, tmp_path: Path, pay: Any
+) -> None:
+    run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
+    invoices_csv = write_csv(tmp_path / "t.csv", SHARED_REFERENCES)
+    assert run_import(engine, "invoices", invoices_csv, creditor_id).inserted == 4
+
+    pay(engine, creditor_id, tmp_path)
+
+    assert sorted(invoice for _payment, invoice, *_rest in stored_payments(engine)) == [
+        "A2",
+        "B2",
+    ]
+    statuses = {x: invoice_row(engine, x).status for x in ("A1", "A2", "B1", "B2")}
+    assert statuses == {"A1": "paid", "A2": "paid", "B1": "open", "B2": "paid"}

@@ -12,7 +12,7 @@ from regua.store.bulk import insert_ignoring_conflicts, update_by_id
 from regua.store.tables import contacts, customers
 
 
-def customer_keys(conn: Connection, creditor_id: int) -> Sequence[Row[Any]]:
+def customer_keys(conn: Connection, creditor_id: int) -> Sequence[Row[str, str, int]]:
     """(external id, document, id) of every customer of the creditor."""
     return conn.execute(
         select(customers.c.external_id, customers.c.document, customers.c.id).where(
