@@ -45,14 +45,14 @@ from regua.store import customers as customer_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 
+# ImportKind names what `import_file` takes; apply_matched_payments is what a payment import
+# applies, for callers that already matched their payments (the demo's simulation).
 __all__ = [
     "ImportKind",
     "ImportResult",
-    "RowError",
     "StrictImportRefused",
     "apply_matched_payments",
     "import_file",
-    "write_reject_file",
 ]
 
 # Which of the invoice's fields a payment row names it by, in the order they are tried.
