@@ -53,6 +53,7 @@ from regua.channels.registry import ChannelRegistry
 from regua.channels.rendering import default_renderer
 from regua.channels.smtp import SmtpChannel, build_email_message
 from regua.clock import SystemClock, today_in
+from regua.config import Settings
 from regua.domain.calendar import effective_due_date
 from regua.policies.loader import packaged_policy_text
 from regua.services.dispatching import Dispatcher, DispatchOptions
@@ -60,7 +61,7 @@ from regua.services.messages import PreparedMessage, prepare_messages
 from regua.services.policies import apply_policy_text
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
-from regua.worker.celery_app import WorkerSettings, create_celery, publisher
+from regua.worker.celery_app import create_celery, publisher
 
 SENDER = "cobranca@exemplo.com.br"
 SENDER_NAME = "Empresa Exemplo Ltda"
@@ -469,7 +470,7 @@ def distributed(
         )
     try:
         publish = publisher(
-            create_celery(WorkerSettings(broker_url=REDIS_URL, broker_transport_options=transport))
+            create_celery(Settings(broker_url=REDIS_URL, broker_transport_options=transport))
         )
         # Warm up: each process builds its context (engine, SMTP connection) on its first task.
         engine = engine_for(url)

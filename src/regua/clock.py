@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,12 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.instant
+
+    @classmethod
+    def on(cls, day: date, timezone: str) -> FixedClock:
+        """Noon of `day` in `timezone`: inside every Brazilian time zone's same calendar day,
+        and inside the usual contact windows, for a run "as if it were" that day."""
+        return cls(datetime.combine(day, time(12), ZoneInfo(timezone)).astimezone(UTC))
 
 
 def today_in(clock: Clock, timezone: str) -> date:

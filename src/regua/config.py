@@ -1,12 +1,14 @@
 """Settings: read once from the environment (REGUA_ prefix) or arguments, validated, passed down.
 
-Nothing imports a global settings object; `bootstrap.build_context` builds one and hands it to
-whoever needs it.
+Nothing imports a global settings object; `bootstrap.build_app` builds the one `Settings` of a
+process and hands it to whoever needs it (the CLI, the web app, the Celery workers).
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,10 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from regua.domain.calendar import DEFAULT_TIMEZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///regua.db"
+# Seconds after which Redis gives an unacknowledged task to another worker; keep it at least the
+# claim lease, or a slow send would be given to a second worker while the first still holds it.
+DEFAULT_VISIBILITY_TIMEOUT = 3600
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REGUA_", extra="ignore")
+    # An empty variable (REGUA_TODAY= in a crontab) means "not set", not an invalid value.
+    model_config = SettingsConfigDict(env_prefix="REGUA_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = DEFAULT_TIMEZONE
@@ -45,6 +51,22 @@ class Settings(BaseSettings):
     rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"email": 50.0, "sms": 20.0, "whatsapp": 20.0}
     )
+    # REGUA_TODAY: run as if it were this date (a clock fixed at noon there), to rerun a missed
+    # day or rehearse a future one. Empty: the system clock.
+    today: date | None = None
+
+    # Distributed mode (Celery workers). `claim_lease_seconds`: after how long a "sending" claim
+    # of a dead worker may be taken over (longer than any provider call; empty: the
+    # dispatcher's default). `broker_visibility_timeout`: after how long Redis gives an
+    # unacknowledged task to another worker. `enqueue_every_seconds`: how often the beat
+    # schedule publishes due actions and retries.
+    claim_lease_seconds: float | None = None
+    broker_visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    enqueue_every_seconds: float = 60.0
+    # More kombu transport options, as JSON in REGUA_BROKER_TRANSPORT_OPTIONS (for example
+    # {"global_keyprefix": "loja1:"} to share one Redis between installations).
+    broker_transport_options: dict[str, Any] = Field(default_factory=dict)
+    worker_concurrency: int = 0  # 0: Celery's default (one process per CPU)
 
     @field_validator("smtp_security")
     @classmethod
@@ -52,3 +74,10 @@ class Settings(BaseSettings):
         if value not in ("none", "starttls", "ssl"):
             raise ValueError("smtp_security must be none, starttls or ssl")
         return value
+
+    @property
+    def lease(self) -> timedelta | None:
+        """The claim lease of distributed mode; None leaves the dispatcher's default."""
+        if self.claim_lease_seconds is None:
+            return None
+        return timedelta(seconds=self.claim_lease_seconds)

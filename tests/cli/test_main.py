@@ -120,6 +120,37 @@ def test_fees_json_and_consumer_cap() -> None:
     )
 
 
+def test_today_runs_every_command_as_if_it_were_that_date() -> None:
+    args = ["fees", "--amount", "1500,00", "--due", "2026-10-05", "--json"]
+
+    by_option = runner.invoke(app, ["--today", "2026-11-23", *args])
+    by_variable = runner.invoke(app, args, env={"REGUA_TODAY": "2026-11-23"})
+
+    assert by_option.exit_code == 0, by_option.output
+    assert json.loads(by_option.output)["on"] == "2026-11-23"
+    assert json.loads(by_option.output)["total_cents"] == 155450
+    assert json.loads(by_variable.output) == json.loads(by_option.output)
+
+
+def test_bad_today_is_one_line() -> None:
+    result = runner.invoke(
+        app, ["--today", "amanhã", "fees", "--amount", "1,00", "--due", "1/1/26"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "erro: --today: data inválida: amanhã (use AAAA-MM-DD)"
+
+
+def test_db_before_the_command_is_the_commands_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'raiz.db'}"
+    result = runner.invoke(app, ["--db", url, "init", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["database_url"] == url
+
+    other = f"sqlite:///{tmp_path / 'outro.db'}"
+    result = runner.invoke(app, ["--db", url, "init", "--db", other, "--json"])
+    assert json.loads(result.output)["database_url"] == other
+
+
 def test_fees_bad_amount_is_one_line() -> None:
     result = runner.invoke(app, ["fees", "--amount", "mil", "--due", "2026-10-05"])
     assert result.exit_code == 2

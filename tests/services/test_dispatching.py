@@ -796,6 +796,7 @@ def test_dispatch_result_is_plain_data() -> None:
 def test_the_demo_leaves_its_simulated_days_messages_in_the_outbox(tmp_path: Path) -> None:
     result = build_demo(
         tmp_path / "demo",
+        settings=Settings(),
         customers=40,
         seed=3,
         today=date(2026, 11, 23),

@@ -21,13 +21,14 @@ import redis
 from sqlalchemy import Engine, func, select, text
 
 from regua.clock import SystemClock, today_in
+from regua.config import Settings
 from regua.policies.loader import packaged_policy_text
 from regua.services.dispatching import Dispatcher, DispatchOptions
 from regua.services.planning import plan
 from regua.services.policies import apply_policy_text
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import actions, interactions, metadata
-from regua.worker.celery_app import WorkerSettings, create_celery, publisher
+from regua.worker.celery_app import create_celery, publisher
 from tests.builders import run_import, write_csv
 from tests.servers import SmtpHandler, SmtpServer, start_smtp
 
@@ -147,7 +148,7 @@ class Workers:
         return process
 
     def publish(self) -> Callable[[str, list[int]], None]:
-        settings = WorkerSettings(
+        settings = Settings(
             broker_url=REDIS_URL,
             broker_visibility_timeout=VISIBILITY_TIMEOUT,
             broker_transport_options=self.transport,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,19 +9,16 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from regua.bootstrap import build_context
 from regua.cli import (
-    dispatch_tools,
-    payment_tools,
-    payments_tools,
-    plan_tools,
-    policy_tools,
-    template_tools,
+    dispatch_commands,
+    payments_commands,
+    pix_boleto_commands,
+    plan_commands,
+    policy_commands,
+    templates_commands,
 )
-from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
-from regua.clock import today_in
-from regua.config import Settings
-from regua.domain.calendar import DEFAULT_TIMEZONE
+from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app
+from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
@@ -42,60 +38,62 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manutenção do banco de dados.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-payment_tools.register(app)
-payments_tools.register(app)
-policy_tools.register(app)
-template_tools.register(app)
-plan_tools.register(app)
-dispatch_tools.register(app)
+pix_boleto_commands.register(app)
+payments_commands.register(app)
+policy_commands.register(app)
+templates_commands.register(app)
+plan_commands.register(app)
+dispatch_commands.register(app)
 
 
-def _settings(db: str | None) -> Settings:
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    return settings
+@app.callback()
+@cli_errors
+def main(ctx: typer.Context, db: DbOption = None, today: TodayOption = None) -> None:
+    """regua: régua de cobrança para empresas brasileiras."""
+    # The one App of this process: every command takes it from the context.
+    root_app(ctx, db, today)
 
 
 @app.command()
 @cli_errors
 def init(
+    ctx: typer.Context,
     db: DbOption = None,
     nome: Annotated[str, typer.Option(help="Razão social do credor.")] = setup.CreditorIn.name,
     cnpj: Annotated[str, typer.Option(help="CNPJ (ou CPF) do credor.")] = setup.CreditorIn.document,
     json_output: JsonOption = False,
 ) -> None:
     """Cria o banco (SQLite por padrão) com o esquema atual e um credor padrão."""
-    ctx = build_context(_settings(db))
+    regua = command_app(ctx, db)
     creditor_id = setup.init_database(
-        ctx.engine, setup.CreditorIn(name=nome, document=cnpj), ctx.clock.now()
+        regua.engine, setup.CreditorIn(name=nome, document=cnpj), regua.now()
     )
     from regua.store import migrate
 
-    revision = migrate.current_revision(ctx.engine)
+    revision = migrate.current_revision(regua.engine)
     if json_output:
         print_json(
             {
-                "database_url": ctx.settings.database_url,
+                "database_url": regua.settings.database_url,
                 "creditor_id": creditor_id,
                 "schema_revision": revision,
             }
         )
         return
-    console.print(f"Banco pronto: {ctx.settings.database_url} (esquema {revision})")
+    console.print(f"Banco pronto: {regua.settings.database_url} (esquema {revision})")
     console.print(f"Credor padrão: #{creditor_id}")
 
 
 @db_app.command("upgrade")
 @cli_errors
-def db_upgrade(db: DbOption = None) -> None:
+def db_upgrade(ctx: typer.Context, db: DbOption = None) -> None:
     """Atualiza o esquema de um banco existente para a versão desta instalação."""
-    ctx = build_context(_settings(db))
+    regua = command_app(ctx, db)
     from regua.store import migrate
 
-    before = migrate.current_revision(ctx.engine)
-    migrate.upgrade(ctx.engine)
-    after = migrate.current_revision(ctx.engine)
+    before = migrate.current_revision(regua.engine)
+    migrate.upgrade(regua.engine)
+    after = migrate.current_revision(regua.engine)
     if before == after:
         console.print(f"Esquema já está na versão atual ({after}).")
     else:
@@ -115,6 +113,7 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
 @app.command("import")
 @cli_errors
 def import_command(
+    ctx: typer.Context,
     kind: Annotated[ImportKind, typer.Argument(help="customers, invoices ou payments")],
     file: Annotated[Path, typer.Argument(help="Arquivo CSV ou XLSX.")],
     db: DbOption = None,
@@ -128,8 +127,8 @@ def import_command(
     json_output: JsonOption = False,
 ) -> None:
     """Importa clientes, títulos ou pagamentos de uma planilha (idempotente)."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
     size = file.stat().st_size if file.exists() else 0
     show_progress = not json_output and size > 2_000_000
     with Progress(
@@ -142,12 +141,14 @@ def import_command(
         transient=True,
     ) as progress:
         task = progress.add_task(f"Importando {file.name}", total=size)
+        # The import is one transaction of its own, committed batch by batch into one file's
+        # worth of rows, or rolled back whole under --strict.
         result = import_file(
-            ctx.engine,
+            regua.engine,
             kind,
             file,
             creditor_id=creditor_id,
-            now=ctx.clock.now(),
+            now=regua.now(),
             strict=strict,
             mapping=_parse_mapping(mapping or []),
             progress=lambda n: progress.advance(task, n),
@@ -175,6 +176,7 @@ def _print_import(result: ImportResult) -> None:
 @app.command()
 @cli_errors
 def fees(
+    ctx: typer.Context,
     amount: Annotated[str, typer.Option("--amount", help="Valor do título: 1500,00")],
     due: Annotated[str, typer.Option("--due", help="Vencimento (AAAA-MM-DD ou dd/mm/aaaa).")],
     on: Annotated[str | None, typer.Option("--on", help="Data do pagamento. Padrão: hoje.")] = None,
@@ -194,7 +196,7 @@ def fees(
         raise InputError(str(exc), field="--amount") from None
     try:
         due_date = parse_date(due)
-        on_date = parse_date(on) if on else today_in(build_context().clock, DEFAULT_TIMEZONE)
+        on_date = parse_date(on) if on else command_app(ctx).today()
     except CellError as exc:
         raise InputError(str(exc), field="--due/--on") from None
     terms = FeeTerms(
@@ -249,6 +251,7 @@ def fees(
 @app.command()
 @cli_errors
 def demo(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Option("--dir", help="Pasta da demonstração.")] = Path(
         "regua-demo"
     ),
@@ -263,15 +266,16 @@ def demo(
     """Cria uma carteira de demonstração realista e mostra o resumo."""
     from regua.services.demo import build_demo
 
-    ctx = build_context()
-    reference = date.fromisoformat(today) if today else today_in(ctx.clock, DEFAULT_TIMEZONE)
+    regua = command_app(ctx)
+    reference = parse_day(today, "--today") if today else regua.today()
     with console.status("Gerando a carteira de demonstração...", spinner="dots"):
         result = build_demo(
             folder,
+            settings=regua.settings,
             customers=customers,
             seed=seed,
             today=reference,
-            now=ctx.clock.now(),
+            now=regua.now(),
             days=days,
         )
     if json_output:

@@ -1,4 +1,4 @@
-"""What every command shares: the console, JSON output, one-line errors, the --db option."""
+"""What every command shares: the console, JSON output and one-line errors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -23,15 +24,6 @@ error_console = Console(stderr=True, highlight=False)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="REGUA_DATABASE_URL",
-        help="URL do banco (SQLAlchemy). Padrão: sqlite:///regua.db",
-        show_default=False,
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Saída em JSON, para programas.")]
 
 
@@ -61,6 +53,13 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except ReguaError as exc:
             raise fail(exc.message) from None
+        except ValidationError as exc:
+            # A REGUA_* variable that does not parse (REGUA_TODAY=amanhã, a bad port...).
+            problems = "; ".join(
+                f"REGUA_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise fail(f"configuração inválida: {problems}") from None
         except (OperationalError, ProgrammingError) as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             if "no such table" in reason or "does not exist" in reason:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from regua.config import Settings
 from regua.services import demo_data
 from regua.services.contacts import customer_id_by_external, opt_out
 from regua.services.importing import ImportKind, ImportResult, import_file
@@ -35,8 +36,17 @@ class DemoResult:
 
 
 def build_demo(
-    folder: Path, *, customers: int, seed: int, today: date, now: datetime, days: int = 30
+    folder: Path,
+    *,
+    settings: Settings,
+    customers: int,
+    seed: int,
+    today: date,
+    now: datetime,
+    days: int = 30,
 ) -> DemoResult:
+    """The demo in `folder`; the simulated days' messages go through the channels of
+    `settings`, with the folder's own outbox."""
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "regua.db"
     outbox = folder / "outbox"
@@ -72,7 +82,10 @@ def build_demo(
                         at=now,
                     )
             summary = portfolio_summary(connection, creditor_id, today)
-        simulated = simulate(engine, creditor_id, today, days, files.future_payments, outbox=outbox)
+        channels = settings.model_copy(update={"outbox_dir": outbox})
+        simulated = simulate(
+            engine, creditor_id, today, days, files.future_payments, channels=channels
+        )
     finally:
         engine.dispose()
     return DemoResult(folder, url, results, summary, simulated, outbox)

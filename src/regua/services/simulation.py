@@ -66,8 +66,10 @@ def simulate(
     days: int,
     future_payments: Path,
     *,
-    outbox: Path | None = None,
+    channels: Settings | None = None,
 ) -> list[SimulatedDay]:
+    """`days` simulated days from `start`; with `channels` (settings whose outbox folder is the
+    demo's), each day's due messages are dispatched through them."""
     arriving = _future_payments(future_payments)
     results = []
     for offset in range(days):
@@ -110,16 +112,17 @@ def simulate(
                 outcome.cost_cents += action.cost_cents
             else:
                 outcome.not_sent[action.reason.split(":")[0].split(";")[0]] += 1
-        if outbox is not None:
-            outcome.sent = _dispatch_day(engine, outbox, day)
+        if channels is not None:
+            outcome.sent = _dispatch_day(engine, channels, day)
         results.append(outcome)
     return results
 
 
-def _dispatch_day(engine: Engine, outbox: Path, day: date) -> Counter[str]:
-    """Send the day's due messages into `outbox`, on a clock standing at 10:00 in São Paulo."""
+def _dispatch_day(engine: Engine, channels: Settings, day: date) -> Counter[str]:
+    """Send the day's due messages through `channels`, on a clock standing at 10:00 in São
+    Paulo."""
     clock = FixedClock(datetime.combine(day, DISPATCH_TIME, SAO_PAULO).astimezone(UTC))
-    with ChannelRegistry.from_settings(Settings(outbox_dir=outbox), clock=clock) as registry:
+    with ChannelRegistry.from_settings(channels, clock=clock) as registry:
         # No rate limit: the outbox is a folder, and simulated time does not wait.
         result = Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)
     return result.sent

@@ -1,22 +1,24 @@
 """Unit of work: one connection, one transaction; rollback unless `commit()` was called.
 
-Side effects that must not happen for a rolled-back change (sending a message, a webhook out)
-are registered with `on_commit` and run only after the commit succeeded.
+Entry points get one from `App.uow()` (see `regua.bootstrap`) and hand `uow.connection` to the
+services: ``with app.uow() as uow: ...; uow.commit()``. A preview is a unit of work that is
+never committed. Side effects that must not happen for a rolled-back change (sending a message,
+publishing to the broker, a webhook out) are registered with `on_commit` and run only after the
+commit succeeded.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-log = logging.getLogger(__name__)
-
 
 class UnitOfWork:
+    """One transaction on `engine`, rolled back at the end of ``with`` unless committed."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._after_commit: list[Callable[[], None]] = []

@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` wires the API and maps errors to HTTP once.
 
-Nothing is built at import time: the engine is made when the app is created, from the settings
-given. `uvicorn --factory regua.web.app:app_from_env` builds one from REGUA_* variables.
+Nothing is built at import time: `bootstrap.build_app` makes the App (engine on first use) when
+the web app is created, from the settings given. `uvicorn --factory regua.web.app:app_from_env`
+builds one from REGUA_* variables.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from regua import __version__
-from regua.bootstrap import build_context
+from regua.bootstrap import App, build_app
 from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
@@ -24,14 +25,18 @@ from regua.web.api.v1 import inbound
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """A regua web application over the database of `settings` (and `clock`, for tests)."""
-    context = build_context(settings, clock=clock)
+    return web_app(build_app(settings, clock=clock))
+
+
+def web_app(regua: App) -> FastAPI:
+    """The FastAPI application of `regua` (its settings, database and clock)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        context.engine.dispose()
+        regua.close()
 
     app = FastAPI(
         title="regua",
@@ -39,7 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         description="API da régua de cobrança: webhooks de pagamento (PIX) e consultas.",
         lifespan=lifespan,
     )
-    app.state.context = context
+    app.state.regua = regua
     app.include_router(api_router)
     app.include_router(inbound.router)
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
@@ -57,4 +62,4 @@ async def _regua_error(_request: Request, exc: ReguaError) -> JSONResponse:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory regua.web.app:app_from_env`` (settings from REGUA_*)."""
-    return create_app(Settings())
+    return create_app()

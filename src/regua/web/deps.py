@@ -1,4 +1,4 @@
-"""Typed dependencies of the routes: the application context and the raw request body."""
+"""Typed dependencies of the routes: the regua App and the raw request body."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from regua.bootstrap import AppContext
+from regua.bootstrap import App
 
 
-def get_context(request: Request) -> AppContext:
-    context: AppContext = request.app.state.context
-    return context
+def get_app(request: Request) -> App:
+    regua: App = request.app.state.regua
+    return regua
 
 
 async def raw_body(request: Request) -> bytes:
@@ -19,5 +19,5 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
+AppDep = Annotated[App, Depends(get_app)]
 RawBody = Annotated[bytes, Depends(raw_body)]

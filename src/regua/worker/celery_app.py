@@ -12,49 +12,55 @@ process died is given back to the broker (``reject_on_worker_lost``), and each p
 reserves one message at a time (prefetch 1), so a killed worker strands at most the message it
 was sending, which goes out again, with the same idempotency key, once its claim's lease ends.
 
-Configuration is read when Celery first needs it, never at import.
+Configuration is read when Celery first needs it, never at import: `worker_app` is the
+process's `App` (from `bootstrap.build_app`), built on first use and again in each forked
+process.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from pydantic import Field
 
+from regua.bootstrap import App, build_app
 from regua.config import Settings
 from regua.domain.channels import MESSAGE_CHANNELS
-from regua.services.dispatching import DEFAULT_LEASE
+from regua.services.dispatching import DispatchOptions
 
 SEND_TASK = "regua.send_actions"
 ENQUEUE_TASK = "regua.enqueue_due"
 QUEUE_PREFIX = "regua."
 CONTROL_QUEUE = "regua.dispatch"  # the periodic enqueue task; every `regua worker` consumes it
-DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds; Redis gives an unacknowledged task back after it
+
+_process_app: App | None = None
+_app_lock = threading.Lock()
 
 
-class WorkerSettings(Settings):
-    """Settings of distributed mode, beside the common ones (same REGUA_ prefix).
+def worker_app() -> App:
+    """This process's App, built from the environment on first use."""
+    global _process_app
+    with _app_lock:
+        if _process_app is None:
+            _process_app = build_app()
+        return _process_app
 
-    `claim_lease_seconds`: after how long a "sending" claim of a dead worker may be taken over
-    (longer than any provider call). `broker_visibility_timeout`: after how long Redis gives an
-    unacknowledged task to another worker (keep it at least the lease). `enqueue_every_seconds`:
-    how often the beat schedule publishes due actions and retries.
-    """
 
-    claim_lease_seconds: float = DEFAULT_LEASE.total_seconds()
-    broker_visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
-    enqueue_every_seconds: float = 60.0
-    # More kombu transport options, as JSON in REGUA_BROKER_TRANSPORT_OPTIONS (for example
-    # {"global_keyprefix": "loja1:"} to share one Redis between installations).
-    broker_transport_options: dict[str, Any] = Field(default_factory=dict)
-    worker_concurrency: int = 0  # 0: Celery's default (one process per CPU)
+def forget_worker_app() -> App | None:
+    """Drop this process's App (a forked child must build its own); returns the dropped one."""
+    global _process_app
+    with _app_lock:
+        dropped, _process_app = _process_app, None
+        return dropped
 
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.claim_lease_seconds)
+
+def dispatch_options(settings: Settings, **overrides: Any) -> DispatchOptions:
+    """The dispatcher's options in distributed mode: the claim lease of the settings, if set."""
+    if settings.lease is not None:
+        overrides.setdefault("lease", settings.lease)
+    return DispatchOptions(**overrides)
 
 
 def queue_for(channel: str) -> str:
@@ -62,7 +68,7 @@ def queue_for(channel: str) -> str:
     return f"{QUEUE_PREFIX}{channel}"
 
 
-def celery_config(settings: WorkerSettings) -> dict[str, Any]:
+def celery_config(settings: Settings) -> dict[str, Any]:
     names = [queue_for(channel) for channel in MESSAGE_CHANNELS] + [CONTROL_QUEUE]
     queues = {name: {"exchange": name, "routing_key": name} for name in names}
     return {
@@ -102,13 +108,13 @@ def publisher(celery: Celery) -> Callable[[str, list[int]], None]:
     return publish
 
 
-def create_celery(settings: WorkerSettings | None = None) -> Celery:
-    """A Celery app for `settings` (default: read from the environment on first use)."""
+def create_celery(settings: Settings | None = None) -> Celery:
+    """A Celery app for `settings` (default: the worker App's, read on first use)."""
     celery = Celery("regua", include=["regua.worker.tasks"])
     if settings is not None:
         celery.conf.update(celery_config(settings))
     else:
-        celery.add_defaults(lambda: celery_config(WorkerSettings()))
+        celery.add_defaults(lambda: celery_config(worker_app().settings))
     return celery
 
 

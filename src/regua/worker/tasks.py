@@ -1,10 +1,12 @@
 """Thin Celery tasks: action ids in, the dispatch service, counts out. Safe to run twice.
 
-Each worker process builds its context once (engine, channels with a kept SMTP connection,
-dispatcher) on its first task, after the fork, and closes it when the process ends; what needs
-no connection and is the same everywhere (compiled templates, holiday calendars) is loaded by
-the worker's main process before the fork. The provider rate limit of a channel is shared by
-the processes of a worker: each paces itself at ``rate / concurrency``.
+Each worker process takes its `App` from `bootstrap.build_app` (through
+`celery_app.worker_app`) and builds on it, once, on its first task and after the fork, what
+sending keeps open (channels with a kept SMTP connection, the dispatcher); it closes them when
+the process ends. What needs no connection and is the same everywhere (compiled templates,
+holiday calendars) is loaded by the worker's main process before the fork. The provider rate
+limit of a channel is shared by the processes of a worker: each paces itself at
+``rate / concurrency``.
 """
 
 from __future__ import annotations
@@ -16,54 +18,56 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
-from sqlalchemy import Engine
 
+from regua.bootstrap import App
 from regua.channels.registry import ChannelRegistry
-from regua.clock import Clock, SystemClock
-from regua.services.dispatching import Dispatcher, DispatchOptions, preload
-from regua.services.messages import local_today
-from regua.store.db import make_engine
-from regua.worker.celery_app import ENQUEUE_TASK, SEND_TASK, WorkerSettings, app, publisher
+from regua.services.dispatching import Dispatcher, preload
+from regua.worker.celery_app import (
+    ENQUEUE_TASK,
+    SEND_TASK,
+    app,
+    dispatch_options,
+    forget_worker_app,
+    publisher,
+    worker_app,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class WorkerContext:
-    settings: WorkerSettings
-    engine: Engine
+    """What a worker process keeps between tasks: its App, open channels and dispatcher."""
+
+    app: App
     registry: ChannelRegistry
     dispatcher: Dispatcher
 
     def close(self) -> None:
         self.registry.close()
-        self.engine.dispose()
+        self.app.close()
 
 
 _context: WorkerContext | None = None
 _context_lock = threading.Lock()
 
 
-def build_worker_context(
-    settings: WorkerSettings | None = None, *, clock: Clock | None = None
-) -> WorkerContext:
-    settings = settings or WorkerSettings()
-    clock = clock or SystemClock()
-    engine = make_engine(settings.database_url)
-    registry = ChannelRegistry.from_settings(settings, clock=clock)
+def build_worker_context(regua: App) -> WorkerContext:
+    settings = regua.settings
+    registry = regua.channels()
     registry.open()
     share = max(1, settings.worker_concurrency)
     dispatcher = Dispatcher.from_settings(
-        engine,
+        regua.engine,
         settings,
-        clock=clock,
+        clock=regua.clock,
         registry=registry,
         # One send at a time per process: the worker's processes are the concurrency, and a
         # killed process has at most one message inside a provider call.
-        options=DispatchOptions(lease=settings.lease, senders=1),
+        options=dispatch_options(settings, senders=1),
     )
     dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
-    return WorkerContext(settings, engine, registry, dispatcher)
+    return WorkerContext(regua, registry, dispatcher)
 
 
 def worker_context() -> WorkerContext:
@@ -71,7 +75,7 @@ def worker_context() -> WorkerContext:
     global _context
     with _context_lock:
         if _context is None:
-            _context = build_worker_context()
+            _context = build_worker_context(worker_app())
         return _context
 
 
@@ -82,7 +86,8 @@ def _preload(**_kwargs: Any) -> None:
     # loaded so far is set aside from the garbage collector: a full collection in a process
     # would otherwise walk all these lasting objects (tens of milliseconds each time) and
     # touch their memory, which the fork shares until it is written.
-    preload(local_today(SystemClock().now(), WorkerSettings().timezone))
+    regua = worker_app()
+    preload(regua.today(), regua.renderer)
     gc.freeze()
 
 
@@ -91,6 +96,7 @@ def _forget_parent_context(**_kwargs: Any) -> None:
     # A forked child must not reuse the parent's sockets (database pool, SMTP connection).
     global _context
     _context = None
+    forget_worker_app()
 
 
 @worker_process_shutdown.connect

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from regua.errors import Unauthorized
 from regua.services.inbound import InboundChannel, InboundResult, receive_webhook
-from regua.web.deps import ContextDep, RawBody
+from regua.web.deps import AppDep, RawBody
 
 SIGNATURE_HEADER = "X-Regua-Signature"
 META_SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -44,16 +44,17 @@ class InboundOut(BaseModel):
 
 
 async def _receive(
-    channel: InboundChannel, context: ContextDep, body: bytes, signature: str | None
+    channel: InboundChannel, regua: AppDep, body: bytes, signature: str | None
 ) -> InboundOut:
+    # The service verifies the signature before it opens its one transaction.
     result: InboundResult = await run_in_threadpool(
         receive_webhook,
-        context.engine,
+        regua.engine,
         channel,
         body,
         signature,
-        secret=context.settings.webhook_secret,
-        now=context.clock.now(),
+        secret=regua.settings.webhook_secret,
+        now=regua.now(),
     )
     return InboundOut(**result.to_dict())
 
@@ -61,23 +62,23 @@ async def _receive(
 @router.post("/whatsapp", response_model=InboundOut)
 async def whatsapp_webhook(
     body: RawBody,
-    context: ContextDep,
+    regua: AppDep,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
     meta_signature: Annotated[str | None, Header(alias=META_SIGNATURE_HEADER)] = None,
 ) -> InboundOut:
     """WhatsApp Cloud API webhook: message statuses and incoming messages."""
-    return await _receive("whatsapp", context, body, signature or meta_signature)
+    return await _receive("whatsapp", regua, body, signature or meta_signature)
 
 
 @router.get("/whatsapp", response_class=PlainTextResponse)
 def whatsapp_subscription(
-    context: ContextDep,
+    regua: AppDep,
     mode: Annotated[str, Query(alias="hub.mode")] = "",
     token: Annotated[str, Query(alias="hub.verify_token")] = "",
     challenge: Annotated[str, Query(alias="hub.challenge")] = "",
 ) -> str:
     """Meta's subscription check: echo the challenge when the token is the webhook secret."""
-    secret = context.settings.webhook_secret
+    secret = regua.settings.webhook_secret
     if (
         mode != "subscribe"
         or not secret
@@ -90,8 +91,8 @@ def whatsapp_subscription(
 @router.post("/sms", response_model=InboundOut)
 async def sms_webhook(
     body: RawBody,
-    context: ContextDep,
+    regua: AppDep,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> InboundOut:
     """SMS provider webhook: delivery receipts and replies."""
-    return await _receive("sms", context, body, signature)
+    return await _receive("sms", regua, body, signature)

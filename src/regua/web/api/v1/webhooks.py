@@ -19,7 +19,7 @@ from regua.errors import WebhookNotConfigured
 from regua.payments.webhooks import parse_pix_webhook, verify_signature
 from regua.services import setup
 from regua.services.pix_receipts import PixOutcome, PixResult, receive_pix
-from regua.web.deps import ContextDep, RawBody
+from regua.web.deps import AppDep, RawBody
 
 SIGNATURE_HEADER = "X-Regua-Signature"
 
@@ -54,19 +54,20 @@ class PixWebhookOut(BaseModel):
 @router.post("/pix/pix", response_model=PixWebhookOut, include_in_schema=False)
 def pix_webhook(
     body: RawBody,
-    context: ContextDep,
+    regua: AppDep,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> PixWebhookOut:
     """Pix received (BCB API Pix webhook): each item is applied to the invoice of its txid."""
-    secret = context.settings.pix_webhook_secret
+    secret = regua.settings.pix_webhook_secret
     if not secret:
         raise WebhookNotConfigured(
             "webhook PIX desativado: defina REGUA_PIX_WEBHOOK_SECRET para aceitar chamadas"
         )
     verify_signature(body, signature, secret)
     received = parse_pix_webhook(body)
-    creditor_id = setup.default_creditor_id(context.engine)
-    result = receive_pix(context.engine, creditor_id, received, now=context.clock.now())
+    creditor_id = setup.default_creditor_id(regua.engine)
+    # One transaction, owned by the service: the answer comes after its commit.
+    result = receive_pix(regua.engine, creditor_id, received, now=regua.now())
     return _present(result)
 
 

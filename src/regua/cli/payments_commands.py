@@ -11,9 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from regua.bootstrap import build_context
-from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
-from regua.config import Settings
+from regua.cli.context import DbOption, command_app
+from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.money import format_brl
 from regua.errors import InputError
 from regua.services import setup
@@ -47,14 +46,8 @@ LAYOUT_LABELS = {"cnab240": "CNAB 240", "cnab400": "CNAB 400"}
 SHOWN_UNMATCHED = 50
 
 
-def _settings(db: str | None) -> Settings:
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    return settings
-
-
 def cnab(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Arquivo retorno do banco (CNAB 240 ou 400).")],
     db: DbOption = None,
     json_output: JsonOption = False,
@@ -62,15 +55,16 @@ def cnab(
     """Importa um arquivo retorno: baixa os títulos pagos (importar de novo não duplica nada)."""
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
     working: AbstractContextManager[Any] = (
         nullcontext() if json_output else console.status(f"Importando {file.name}...")
     )
     with working:
         from regua.services.cnab_returns import import_return_file
 
-        result = import_return_file(ctx.engine, file, creditor_id, ctx.clock.now())
+        # One transaction of its own, with the session settings and GC pause of a batch.
+        result = import_return_file(regua.engine, file, creditor_id, regua.now())
     if json_output:
         print_json(result.to_dict())
         return
@@ -138,6 +132,7 @@ def _print_cnab(result: CnabImportResult) -> None:
 
 
 def payments(
+    ctx: typer.Context,
     days: Annotated[
         int, typer.Option("--days", min=1, max=3660, help="Pagamentos dos últimos N dias.")
     ] = DEFAULT_DAYS,
@@ -151,13 +146,13 @@ def payments(
     json_output: JsonOption = False,
 ) -> None:
     """Lista os pagamentos recentes e o que cada um baixou; mostra o dinheiro sem título."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    with ctx.engine.connect() as connection:
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    with regua.uow() as uow:  # read only: nothing to commit
         report = recent_payments(
-            connection,
+            uow.connection,
             creditor_id,
-            ctx.clock.now(),
+            regua.now(),
             days=days,
             unmatched_only=unmatched,
             limit=limit,

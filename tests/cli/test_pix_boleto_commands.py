@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from regua.cli.payment_tools import register
+from regua.cli.pix_boleto_commands import register
 from regua.payments import pix
 
 runner = CliRunner()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -16,9 +15,9 @@ from regua.payments import cnab240
 from regua.payments.cnab import SettlementLine
 from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv
 
-runner = CliRunner()
-# The commands use the real clock: the scenario is dated from today, in São Paulo.
-TODAY = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+# The commands run on a clock fixed on TODAY (REGUA_TODAY), whatever day the tests run.
+TODAY = date(2026, 11, 23)
+runner = CliRunner(env={"REGUA_TODAY": TODAY.isoformat()})
 
 
 def title(nosso: str, cents: int, *, occurrence: str = "06") -> SettlementLine:

@@ -10,7 +10,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
+from regua.cli.context import DbOption, command_app
+from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.calendar import describe_window
 from regua.domain.money import format_brl
 from regua.domain.policy import (
@@ -187,21 +188,17 @@ def diff_command(old: FileArgument, new: FileArgument, json_output: JsonOption =
 
 @policy_app.command("apply")
 @cli_errors
-def apply_command(file: FileArgument, db: DbOption = None) -> None:
+def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -> None:
     """Ativa a régua do arquivo para o credor; as versões anteriores ficam no histórico."""
-    from regua.bootstrap import build_context
-    from regua.config import Settings
     from regua.services import setup
     from regua.services.policies import active_policies, apply_policy_file
 
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    ctx = build_context(settings)
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    with ctx.engine.begin() as connection:
-        before = {p.name: p for p in active_policies(connection, creditor_id, ctx.clock.now())}
-        policy = apply_policy_file(connection, creditor_id, file, ctx.clock.now())
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    with regua.uow() as uow:
+        before = {p.name: p for p in active_policies(uow.connection, creditor_id, regua.now())}
+        policy = apply_policy_file(uow.connection, creditor_id, file, regua.now())
+        uow.commit()
     old = before.get(policy.name)
     if old is not None and old.version == policy.version:
         console.print(f"Régua {policy.name} já estava ativa nesta versão ({policy.version}).")
@@ -215,22 +212,17 @@ def apply_command(file: FileArgument, db: DbOption = None) -> None:
 
 @policy_app.command("list")
 @cli_errors
-def list_command(db: DbOption = None, json_output: JsonOption = False) -> None:
+def list_command(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Lista as réguas do credor e suas versões (a ativa e as anteriores)."""
     from sqlalchemy import select
 
-    from regua.bootstrap import build_context
-    from regua.config import Settings
     from regua.services import setup
     from regua.store.tables import policies
 
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    ctx = build_context(settings)
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    with ctx.engine.connect() as connection:
-        rows = connection.execute(
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    with regua.uow() as uow:  # read only: nothing to commit
+        rows = uow.connection.execute(
             select(policies.c.name, policies.c.version, policies.c.active, policies.c.loaded_at)
             .where(policies.c.creditor_id == creditor_id)
             .order_by(policies.c.name, policies.c.loaded_at)

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from regua.bootstrap import AppContext, build_context
-from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
-from regua.cli.template_tools import templates_app
-from regua.clock import today_in
-from regua.config import Settings
+from regua.bootstrap import App
+from regua.cli.context import DateOption, DbOption, command_app, command_day
+from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.templates_commands import templates_app
 from regua.domain.channels import CHANNEL_LABELS, MESSAGE_CHANNELS
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
@@ -30,26 +29,6 @@ if TYPE_CHECKING:
     # every other command starts without them.
     from regua.channels.rendering import TemplateRenderer
     from regua.services.dispatching import CallEntry, DispatchResult
-
-DateOption = Annotated[
-    str | None, typer.Option("--date", help="Dia (AAAA-MM-DD). Padrão: hoje.", show_default=False)
-]
-
-
-def _settings(db: str | None) -> Settings:
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    return settings
-
-
-def _day(value: str | None, ctx: AppContext) -> date:
-    if value is None:
-        return today_in(ctx.clock, ctx.settings.timezone)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field="--date") from None
 
 
 def _channels(values: list[str] | None) -> list[str] | None:
@@ -65,14 +44,15 @@ def _channels(values: list[str] | None) -> list[str] | None:
     return names
 
 
-def dispatch_embedded(ctx: AppContext, *, today: date | None = None) -> DispatchResult:
-    from regua.channels.registry import ChannelRegistry
+def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
+    """Send what is due now, inline, with the channels of the settings."""
     from regua.services.dispatching import Dispatcher
 
-    """Send what is due now, inline, with the channels of the settings."""
-    with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
+    # The dispatcher commits each claim and each record itself: a message sent is recorded
+    # even when a later one fails, so it owns its transactions rather than one unit of work.
+    with app.channels() as registry:
         dispatcher = Dispatcher.from_settings(
-            ctx.engine, ctx.settings, clock=ctx.clock, registry=registry
+            app.engine, app.settings, clock=app.clock, registry=registry
         )
         return dispatcher.dispatch_due(today=today)
 
@@ -123,6 +103,7 @@ def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
 
 
 def dispatch(
+    ctx: typer.Context,
     db: DbOption = None,
     day: DateOption = None,
     distributed: Annotated[
@@ -138,29 +119,27 @@ def dispatch(
     json_output: JsonOption = False,
 ) -> None:
     """Envia as ações do dia que estão na janela de contato (idempotente)."""
-    from regua.channels.registry import ChannelRegistry
-    from regua.services.dispatching import Dispatcher, DispatchOptions
+    from regua.services.dispatching import Dispatcher
 
-    ctx = build_context(_settings(db))
-    target = _day(day, ctx)
+    regua = command_app(ctx, db)
+    target = command_day(regua, day)
     channels = _channels(channel)
     if distributed:
-        from regua.worker.celery_app import WorkerSettings, create_celery, publisher
+        from regua.worker.celery_app import create_celery, dispatch_options, publisher
 
-        settings = WorkerSettings(**ctx.settings.model_dump())
         dispatcher = Dispatcher(
-            ctx.engine,
+            regua.engine,
             None,  # publishing only: the workers hold the channels
-            clock=ctx.clock,
-            options=DispatchOptions(lease=settings.lease),
-            timezone=settings.timezone,
+            clock=regua.clock,
+            options=dispatch_options(regua.settings),
+            timezone=regua.settings.timezone,
         )
-        celery = create_celery(settings)
+        celery = create_celery(regua.settings)
         result = dispatcher.enqueue_due(publisher(celery), today=target, channels=channels)
     else:
-        with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
+        with regua.channels() as registry:
             dispatcher = Dispatcher.from_settings(
-                ctx.engine, ctx.settings, clock=ctx.clock, registry=registry
+                regua.engine, regua.settings, clock=regua.clock, registry=registry
             )
             result = dispatcher.dispatch_due(today=target, channels=channels)
     if json_output:
@@ -170,6 +149,7 @@ def dispatch(
 
 
 def worker(
+    ctx: typer.Context,
     queues: Annotated[
         str,
         typer.Option("--queues", help="Canais atendidos, separados por vírgula."),
@@ -186,9 +166,12 @@ def worker(
 ) -> None:
     """Roda um worker do Celery (REGUA_BROKER_URL): envia as ações das filas dos canais."""
     channels = _channels([queues]) or list(MESSAGE_CHANNELS)
-    if db:
-        os.environ["REGUA_DATABASE_URL"] = db
-    # Worker processes read their settings from the environment after the fork.
+    settings = command_app(ctx, db).settings
+    # Worker processes build their own App from the environment after the fork: what this
+    # command was told on its command line goes there.
+    os.environ["REGUA_DATABASE_URL"] = settings.database_url
+    if settings.today is not None:
+        os.environ["REGUA_TODAY"] = settings.today.isoformat()
     os.environ["REGUA_WORKER_CONCURRENCY"] = str(concurrency)
     from regua.worker.celery_app import CONTROL_QUEUE, app, queue_for
 
@@ -273,6 +256,7 @@ def write_call_list(path: Path, entries: list[CallEntry]) -> None:
 
 
 def calls(
+    ctx: typer.Context,
     db: DbOption = None,
     day: DateOption = None,
     csv_file: Annotated[
@@ -281,12 +265,12 @@ def calls(
     json_output: JsonOption = False,
 ) -> None:
     """Lista de ligações do dia para os operadores: quem, quanto, roteiro e horário."""
-    ctx = build_context(_settings(db))
-    target = _day(day, ctx)
-    with ctx.engine.connect() as connection:
+    regua = command_app(ctx, db)
+    target = command_day(regua, day)
+    with regua.uow() as uow:  # read only: nothing to commit
         from regua.services.dispatching import call_list
 
-        entries = call_list(connection, target, ctx.clock.now())
+        entries = call_list(uow.connection, target, regua.now())
     if csv_file is not None:
         write_call_list(csv_file, entries)
     if json_output:
@@ -312,6 +296,7 @@ def calls(
 
 
 def render_command(
+    ctx: typer.Context,
     step: Annotated[str, typer.Argument(help="Etapa da régua (ex.: atraso-3) ou modelo.")],
     customer: Annotated[str, typer.Option("--customer", help="Código do cliente.")],
     channel: Annotated[
@@ -326,31 +311,26 @@ def render_command(
     json_output: JsonOption = False,
 ) -> None:
     """Mostra a mensagem de uma etapa montada com os dados reais de um cliente."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    target = _day(day, ctx)
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
-    from regua.channels.rendering import default_renderer
     from regua.services.messages import PortalLinks, customer_preview
 
-    renderer: TemplateRenderer = default_renderer()
-    portal = PortalLinks(ctx.settings.portal_base_url, ctx.settings.webhook_secret)
-    with ctx.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            preview = customer_preview(
-                connection,
-                creditor_id,
-                customer,
-                step,
-                day=target,
-                now=ctx.clock.now(),
-                channel=channel,
-                portal=portal,
-                renderer=renderer,
-            )
-        finally:
-            transaction.rollback()  # a preview never writes
+    renderer: TemplateRenderer = regua.renderer
+    portal = PortalLinks(regua.settings.portal_base_url, regua.settings.webhook_secret)
+    with regua.uow() as uow:  # never committed: a preview writes nothing
+        preview = customer_preview(
+            uow.connection,
+            creditor_id,
+            customer,
+            step,
+            day=target,
+            now=regua.now(),
+            channel=channel,
+            portal=portal,
+            renderer=renderer,
+        )
     head = {
         "customer": preview.customer_external_id,
         "name": preview.customer_name,

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from regua.cli.template_tools import register
+from regua.cli.templates_commands import register
 
 runner = CliRunner()
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "regua" / "templates"

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from regua.cli.policy_tools import register
+from regua.cli.policy_commands import register
 from regua.policies.loader import packaged_policy_text
 
 runner = CliRunner()

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from regua.bootstrap import build_context
-from regua.cli import dispatch_tools
-from regua.cli.output import DbOption, JsonOption, cli_errors, console, print_json
-from regua.clock import today_in
-from regua.config import Settings
+from regua.cli import dispatch_commands
+from regua.cli.context import DbOption, command_app, command_day, parse_day
+from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.channels import CHANNEL_LABELS
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
@@ -30,23 +27,8 @@ DateOption = Annotated[
 ]
 
 
-def _settings(db: str | None) -> Settings:
-    settings = Settings()
-    if db:
-        settings.database_url = db
-    return settings
-
-
-def _day(value: str | None, timezone: str) -> date:
-    if value is None:
-        return today_in(build_context().clock, timezone)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field="--date") from None
-
-
 def run(
+    ctx: typer.Context,
     db: DbOption = None,
     day: DateOption = None,
     json_output: JsonOption = False,
@@ -56,31 +38,31 @@ def run(
 ) -> None:
     """Planeja as ações do dia e envia as que estão na janela de contato (idempotente: rodar de
     novo não duplica nada)."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
     # On first use the packaged régua becomes active in a transaction of its own: the plan's
     # then starts without a write, so on PostgreSQL it reads its candidates beside itself.
-    with ctx.engine.begin() as connection:
-        active_policies(connection, creditor_id, ctx.clock.now())
-    with ctx.engine.begin() as connection:
-        result = plan(connection, creditor_id, target, ctx.clock.now())
+    with regua.uow() as uow:
+        active_policies(uow.connection, creditor_id, regua.now())
+        uow.commit()
+    with regua.uow() as uow:
+        result = plan(uow.connection, creditor_id, target, regua.now())
+        uow.commit()
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
-    sent = None if no_dispatch else dispatch_tools.dispatch_embedded(ctx)
+    sent = None if no_dispatch else dispatch_commands.dispatch_embedded(regua)
     _present(result, json_output, wrote=True, dispatched=sent)
 
 
-def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
+def preview(
+    ctx: typer.Context, db: DbOption = None, day: DateOption = None, json_output: JsonOption = False
+) -> None:
     """Mostra o plano do dia sem gravar nada."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
-    with ctx.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            result = plan(connection, creditor_id, target, ctx.clock.now())
-        finally:
-            transaction.rollback()  # a preview never writes
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
+    with regua.uow() as uow:  # never committed: a preview writes nothing
+        result = plan(uow.connection, creditor_id, target, regua.now())
     _present(result, json_output, wrote=False)
 
 
@@ -155,15 +137,15 @@ def _present(
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
     if dispatched is not None:
-        dispatch_tools.present_dispatch(dispatched)
+        dispatch_commands.present_dispatch(dispatched)
 
 
-def segments(db: DbOption = None, json_output: JsonOption = False) -> None:
+def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Quantos clientes e quanto dinheiro cada segmento tem."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    with ctx.engine.connect() as connection:
-        rows = reporting.segment_totals(connection, creditor_id)
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    with regua.uow() as uow:  # read only: nothing to commit
+        rows = reporting.segment_totals(uow.connection, creditor_id)
     if json_output:
         print_json([row.__dict__ for row in rows])
         return
@@ -181,6 +163,7 @@ def segments(db: DbOption = None, json_output: JsonOption = False) -> None:
 
 
 def pause(
+    ctx: typer.Context,
     customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
     invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Motivo (fica no histórico).")] = "",
@@ -190,34 +173,37 @@ def pause(
     """Pausa a cobrança de um cliente ou de um título."""
     if not reason:
         raise InputError("informe o motivo da pausa", field="--reason")
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    end = date.fromisoformat(until) if until else None
-    with ctx.engine.begin() as connection:
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    end = parse_day(until, "--until") if until else None
+    with regua.uow() as uow:
         what = pausing.pause(
-            connection,
+            uow.connection,
             creditor_id,
             customer=customer,
             invoice=invoice,
             reason=reason,
             until=end,
-            now=ctx.clock.now(),
+            now=regua.now(),
         )
+        uow.commit()
     console.print(f"Pausado: {what}" + (f" até {end:%d/%m/%Y}" if end else ""))
 
 
 def resume(
+    ctx: typer.Context,
     customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
     invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
     db: DbOption = None,
 ) -> None:
     """Retoma a cobrança pausada."""
-    ctx = build_context(_settings(db))
-    creditor_id = setup.default_creditor_id(ctx.engine)
-    with ctx.engine.begin() as connection:
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.engine)
+    with regua.uow() as uow:
         what = pausing.resume(
-            connection, creditor_id, customer=customer, invoice=invoice, now=ctx.clock.now()
+            uow.connection, creditor_id, customer=customer, invoice=invoice, now=regua.now()
         )
+        uow.commit()
     console.print(f"Retomado: {what}")
 
 

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from regua.cli.context import command_app
 from regua.cli.output import JsonOption, cli_errors, console, print_json
-from regua.clock import SystemClock, today_in
-from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
 from regua.payments import boleto as boleto_codec
@@ -183,6 +182,7 @@ def decode(
 
 @cli_errors
 def boleto(
+    ctx: typer.Context,
     line: Annotated[
         list[str],
         typer.Argument(
@@ -204,7 +204,7 @@ def boleto(
     json_output: JsonOption = False,
 ) -> None:
     """Confere um boleto (dígitos verificadores) e mostra banco, vencimento e valor."""
-    on: date = reference.date() if reference else today_in(SystemClock(), DEFAULT_TIMEZONE)
+    on: date = reference.date() if reference else command_app(ctx).today()
     result = boleto_codec.parse(" ".join(line), reference=on)
     if json_output:
         print_json(

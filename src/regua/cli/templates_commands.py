@@ -13,9 +13,8 @@ import typer
 from rich import box
 from rich.table import Table
 
+from regua.cli.context import command_app
 from regua.cli.output import JsonOption, cli_errors, console, fail, print_json
-from regua.clock import SystemClock, today_in
-from regua.domain.calendar import DEFAULT_TIMEZONE
 
 if TYPE_CHECKING:
     # Templates and call scripts (Jinja) are imported by the commands that render them.
@@ -115,6 +114,7 @@ def lint_command(dir: DirOption = None, json_output: JsonOption = False) -> None
 @templates_app.command("show")
 @cli_errors
 def show_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Nome do modelo ou do roteiro.", show_default=False)],
     channel: Annotated[
         str, typer.Option("--channel", help="email, sms, whatsapp, letter ou phone (roteiro).")
@@ -136,7 +136,7 @@ def show_command(
     from regua.domain.channels import MESSAGE_CHANNELS
 
     renderer = TemplateRenderer(dir)
-    today = today_in(SystemClock(), DEFAULT_TIMEZONE)
+    today = command_app(ctx).today()
     if channel == "phone":
         script = load_call_script(name, renderer=renderer)
         context = sample_context(today, offset=10 if offset is None else offset, invoices=invoices)
