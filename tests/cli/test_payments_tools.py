@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from regua.cli.main import app
-from regua.payments import cnab240
+from regua.payments.cnab import cnab240
 from regua.payments.cnab import SettlementLine
 from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv
 
