@@ -12,8 +12,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from regua.cli.main import app
-from regua.payments.cnab import cnab240
-from regua.payments.cnab import SettlementLine
+from regua.payments.cnab import SettlementLine, cnab240
 from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv
 
 runner = CliRunner()
