@@ -45,8 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PG_ADMIN_URL, engine_for, fresh_database, report, run_cli
 from regua.domain.fees import FeeTerms, charges
-from regua.payments import cnab240
-from regua.payments.cnab import SettlementLine
+from regua.payments.cnab import SettlementLine, cnab240
 from regua.payments.webhooks import sign
 from regua.services.policies import active_policies
 from regua.services.setup import CreditorIn, create_creditor

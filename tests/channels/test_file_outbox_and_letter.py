@@ -20,7 +20,8 @@ from regua.channels.letter import (
     letter_pdf_from_message,
     render_letter_pdf,
 )
-from regua.channels.rendering import render, sample_context
+from regua.channels.rendering import render
+from regua.channels.template_samples import sample_context
 from regua.clock import FixedClock
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)

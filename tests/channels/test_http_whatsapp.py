@@ -9,7 +9,8 @@ import pytest
 
 from regua.channels.base import ChannelPermanentError, ChannelTransientError, InboundEvent, Receipt
 from regua.channels.http_whatsapp import WhatsAppCloudChannel, parse_whatsapp_webhook
-from regua.channels.rendering import render, sample_context
+from regua.channels.rendering import render
+from regua.channels.template_samples import sample_context
 from regua.clock import FixedClock
 from tests.servers import HttpProvider, Reply
 

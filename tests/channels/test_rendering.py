@@ -20,9 +20,9 @@ from regua.channels.rendering import (
     compile_template_text,
     load_user_template_text,
     render,
-    sample_context,
 )
 from regua.channels.sms_length import sms_length, to_gsm7
+from regua.channels.template_samples import sample_context
 from regua.errors import InputError
 
 TODAY = date(2026, 11, 23)

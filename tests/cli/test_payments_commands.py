@@ -11,8 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from regua.cli.main import app
-from regua.payments import cnab240
-from regua.payments.cnab import SettlementLine
+from regua.payments.cnab import SettlementLine, cnab240
 from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv
 
 # The commands run on a clock fixed on TODAY (REGUA_TODAY), whatever day the tests run.

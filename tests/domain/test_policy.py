@@ -14,21 +14,18 @@ from regua.domain.policy import (
     Assignment,
     Limits,
     Policy,
-    PolicyProblem,
     Step,
-    StepChange,
     ThankYou,
-    check_policy,
     derive_kind,
-    diff,
     format_offset,
     latest_step_due,
     policy_as_dict,
     select_policy,
-    settings_changes,
     step_for_days_late,
     steps_for_segment,
 )
+from regua.domain.policy_checks import PolicyProblem, check_policy
+from regua.domain.policy_diff import StepChange, diff, settings_changes
 from regua.domain.segments import SegmentRule, parse_condition
 from regua.errors import NotFound
 
@@ -262,7 +259,7 @@ def test_segment_after_a_catch_all_is_unreachable() -> None:
 def test_other_rules() -> None:
     policy = replace(
         POLICY,
-        limits=Limits(per_customer_per_week=1, per_customer_per_day=2),
+        limits=Limits(per_customer_per_week=0),
         thank_you=ThankYou("obrigado", ("phone",)),
         channel_prices_cents={"pombo": 1, "sms": -1},
         prescription_years=0,
@@ -273,10 +270,7 @@ def test_other_rules() -> None:
             ("thank_you", "channels", 0),
             "canal 'phone' não serve para o agradecimento; use um de: email, letter, sms, whatsapp",
         ),
-        (
-            ("limits", "per_customer_per_day"),
-            "o limite por dia não pode passar do limite por semana",
-        ),
+        (("limits", "per_customer_per_week"), "deve ser pelo menos 1"),
         (("prescription_years",), "deve estar entre 1 e 20 anos"),
         (
             ("prices", "pombo"),
@@ -301,6 +295,15 @@ def test_digest_depends_on_content_only() -> None:
         contact_window=ContactWindow(weekdays=(time(9), time(18)), saturday=None, sunday=None),
     )
     assert narrower.digest != POLICY.digest
+
+
+def test_digest_of_a_version_stored_before_the_daily_cap_was_dropped() -> None:
+    # Digests from before `per_customer_per_day` left the domain: stored versions and the
+    # actions planned under them name these.
+    assert Policy(name="x").digest == (
+        "bf3fa335754d877080f8ba4a6e651f787e915f6d3e31fde9430f1d7477bcf77e"
+    )
+    assert "per_customer_per_day" not in policy_as_dict(POLICY)["limits"]
 
 
 def test_policy_as_dict_is_json_ready() -> None:

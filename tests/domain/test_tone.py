@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from regua.channels.call_scripts import lint_call_script
-from regua.channels.rendering import default_renderer, lint_template
+from regua.channels.rendering import default_renderer
 from regua.channels.sms_length import sms_length
+from regua.channels.template_lint import lint_template
 from regua.domain.tone import LintIssue, lint_text
 
 CREDITOR = "Conecta Fibra Ltda, CNPJ 11.222.333/0001-81."
 OPT_OUT = "Para não receber mais mensagens, responda SAIR."
+TODAY = date(2026, 11, 23)
 
 
 def codes(issues: list[LintIssue]) -> list[tuple[str, str]]:
@@ -129,5 +133,5 @@ def test_default_library_lints_clean() -> None:
     ]
     for name in names:
         assert renderer.channels_of(name) == ["email", "sms", "whatsapp", "letter"]
-        assert lint_template(name) == [], name
+        assert lint_template(name, today=TODAY) == [], name
     assert lint_call_script("roteiro_negociacao") == []

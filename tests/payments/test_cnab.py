@@ -9,8 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regua.errors import InputError
-from regua.payments import cnab, cnab240, cnab400
-from regua.payments.cnab import CnabError, ReturnFile, ReturnRecord, SettlementLine
+from regua.payments import cnab
+from regua.payments.cnab import (
+    CnabError,
+    ReturnFile,
+    ReturnRecord,
+    SettlementLine,
+    cnab240,
+    cnab400,
+)
 
 
 def place(width: int, fields: dict[int, str]) -> str:

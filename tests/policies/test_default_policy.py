@@ -10,11 +10,11 @@ from regua.domain.calendar import DEFAULT_CONTACT_WINDOW
 from regua.domain.policy import (
     Limits,
     ThankYou,
-    check_policy,
     latest_step_due,
     select_policy,
     steps_for_segment,
 )
+from regua.domain.policy_checks import check_policy
 from regua.domain.segments import BehaviourFeatures, classify
 from regua.policies.loader import (
     PolicyError,
@@ -97,7 +97,7 @@ def test_default_segmentation(features: BehaviourFeatures, segment: str) -> None
 def test_window_limits_thanks_and_prices() -> None:
     assert POLICY.contact_window == DEFAULT_CONTACT_WINDOW
     assert POLICY.contact_window.weekdays == (time(8), time(20))
-    assert POLICY.limits == Limits(per_customer_per_week=3, per_customer_per_day=1)
+    assert POLICY.limits == Limits(per_customer_per_week=3)
     assert POLICY.thank_you == ThankYou("agradecimento", ("whatsapp", "email", "sms"))
     assert dict(POLICY.channel_prices_cents) == {
         "email": 0,
@@ -117,6 +117,13 @@ def test_default_policy_passes_its_own_checks() -> None:
 def test_a_month_late_good_payer_gets_only_the_bureau_notice() -> None:
     step = latest_step_due(POLICY, "bom_pagador", 31, 3)
     assert step is not None and step.id == "aviso-negativacao"
+
+
+def test_packaged_policies_keep_their_versions() -> None:
+    # The digests the packaged files had when they still set `per_customer_per_day: 1`:
+    # dropping the line must not make stored versions unknown.
+    assert packaged_policy("padrao").digest.startswith("c9ff24f26dbdec6b")
+    assert packaged_policy("empresas").digest.startswith("7ec9b2cdfae7d367")
 
 
 def test_packaged_policies() -> None:

@@ -37,6 +37,12 @@ def test_minimal_policy_gets_the_defaults() -> None:
     assert policy.timezone == "America/Sao_Paulo"
 
 
+def test_a_daily_cap_of_one_is_still_accepted_and_changes_nothing() -> None:
+    # Files written when the cap could be set keep loading, and keep their version.
+    with_cap = GOOD + "limits:\n  per_customer_per_week: 3\n  per_customer_per_day: 1\n"
+    assert load_policy_text(with_cap, "a.yaml").digest == load_policy_text(GOOD, "b.yaml").digest
+
+
 def test_comments_and_layout_do_not_change_the_version() -> None:
     reformatted = (
         "# régua de teste\nname: teste\nsteps:\n"
@@ -174,6 +180,13 @@ MISTAKES = [
         "limit below one",
         ONE_STEP + "limits:\n  per_customer_per_week: 0\n",
         "teste.yaml:5: limits.per_customer_per_week: deve ser maior ou igual a 1",
+    ),
+    (
+        "a daily cap other than one",
+        ONE_STEP + "limits:\n  per_customer_per_day: 2\n",
+        "teste.yaml:5: limits.per_customer_per_day: o limite por dia não é configurável: cada "
+        "cliente recebe no máximo um contato de cobrança por dia; remova per_customer_per_day "
+        "da régua (ou use 1)",
     ),
     (
         "unknown price channel",

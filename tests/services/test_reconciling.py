@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from regua.payments import cnab240, cnab400
-from regua.payments.cnab import CnabError, SettlementLine
+from regua.payments.cnab import CnabError, SettlementLine, cnab240, cnab400
 from regua.payments.webhooks import PixReceived
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
 from regua.services.pix_receipts import receive_pix

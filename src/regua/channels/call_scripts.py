@@ -21,13 +21,9 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from regua.channels.rendering import (
-    TemplateError,
-    TemplateLintIssue,
-    TemplateRenderer,
-    default_renderer,
-    sample_context,
-)
+from regua.channels.rendering import TemplateError, TemplateRenderer, default_renderer
+from regua.channels.template_lint import TemplateLintIssue
+from regua.channels.template_samples import sample_context
 from regua.domain.tone import LintIssue, lint_text
 from regua.errors import InputError, ReguaError
 

@@ -1,4 +1,4 @@
-"""Message rendering: a sandboxed Jinja2 environment with pt-BR filters, and template lint.
+"""Message rendering: a sandboxed Jinja2 environment with pt-BR filters, and the renderer.
 
 Templates live in the packaged ``regua/templates`` folder; a user folder with the same layout
 overrides any file, and texts supplied as strings (edited in the web UI) override both:
@@ -19,8 +19,9 @@ to ``_``-prefixed attributes, no mutation of the context, and any attempt raises
 `TemplateSecurityError`. Undefined names fail loudly (StrictUndefined) instead of sending a
 message with a hole in it.
 
-The render CONTEXT (built by the dispatch service from the store; `sample_context` builds a
-realistic one for tests, lint and previews):
+The render CONTEXT (built by the dispatch service from the store;
+`regua.channels.template_samples.sample_context` builds a realistic one for tests, lint and
+previews; `regua.channels.template_lint` lints what a template renders):
 
     today: date                      the creditor's local date of the send
     customer: {id, name, first_name, document (formatted), kind: "cpf" | "cnpj"}
@@ -50,14 +51,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import segno
 import yaml
 from babel.dates import format_date, format_timedelta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -66,8 +64,7 @@ from regua.channels.base import Attachment, ChannelName, OutgoingMessage
 from regua.channels.sms_length import sms_length, to_gsm7
 from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.documents import DocumentError, format_phone, normalize_phone, parse_tax_id
-from regua.domain.money import format_brl, round_half_up
-from regua.domain.tone import LintIssue, lint_text
+from regua.domain.money import format_brl
 from regua.errors import ReguaError
 
 CHANNEL_FILES: dict[str, tuple[str, ...]] = {
@@ -669,255 +666,3 @@ def render(
     """Render with the packaged library, or with `user_dir` overriding it."""
     renderer = default_renderer() if user_dir is None else TemplateRenderer(user_dir)
     return renderer.render(template_name, channel, context)
-
-
-# --- sample context ------------------------------------------------------------------------
-
-SAMPLE_PIX_CODE = (
-    # The static example of the BCB BR Code manual (see BRAZIL.md §1.3), CRC included.
-    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
-    "5913Fulano de Tal6008BRASILIA62070503***63041D3D"
-)
-
-
-def _sample_invoice(
-    today: date, days_late: int, number: str, description: str, principal: int
-) -> dict[str, Any]:
-    due = today - timedelta(days=days_late)
-    late = days_late > 0
-    # Sample figures only (domain.fees computes real ones): multa 2% (CDC art. 52 §1) and
-    # juros de mora 1% a.m. pro rata die, simple, on the principal.
-    late_fee = round_half_up(Fraction(principal * 2, 100)) if late else 0
-    interest = round_half_up(Fraction(principal * days_late, 100 * 30)) if late else 0
-    return {
-        "number": number,
-        "description": description,
-        "issue_date": due - timedelta(days=20),
-        "due_date": due,
-        "days_late": days_late,
-        "amount_cents": principal,
-        "balance_cents": principal,
-        "principal_cents": principal,
-        "late_fee_cents": late_fee,
-        "interest_cents": interest,
-        "total_cents": principal + late_fee + interest,
-    }
-
-
-def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[str, Any]:
-    """A realistic context for tests, lint and previews.
-
-    Args:
-        today: the send date.
-        offset: the step offset in days from the due date (-3 = three days before it).
-        invoices: how many open invoices the action covers (1 or more).
-    """
-    items = [
-        # Invoices of one action share the step's offset (several invoices due the same day).
-        _sample_invoice(today, offset, "NF-1042", "Plano Internet Fibra 300 Mega", 14990),
-        _sample_invoice(today, offset, "NF-1043", "Instalação do roteador Wi-Fi", 8000),
-        _sample_invoice(today, offset, "NF-1044", "Ponto adicional de Wi-Fi", 2990),
-    ][: max(1, invoices)]
-    pix_code = SAMPLE_PIX_CODE
-    return {
-        "today": today,
-        "customer": {
-            "id": "c-1001",
-            "name": "Maria da Conceição Souza",
-            "first_name": "Maria",
-            "document": parse_tax_id("52998224725").formatted,
-            "kind": "cpf",
-        },
-        "creditor": {
-            "name": "Conecta Fibra Ltda",
-            "document": parse_tax_id("11222333000181").formatted,
-            "phone": "(11) 4002-8922",
-            "email": "atendimento@conectafibra.com.br",
-            "address": "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000",
-            "website": "www.conectafibra.com.br",
-        },
-        "invoices": items,
-        "totals": {
-            "balance_cents": sum(i["balance_cents"] for i in items),
-            "late_fee_cents": sum(i["late_fee_cents"] for i in items),
-            "interest_cents": sum(i["interest_cents"] for i in items),
-            "total_cents": sum(i["total_cents"] for i in items),
-            "count": len(items),
-        },
-        "payment": {
-            "pix_code": pix_code,
-            "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
-            "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
-            "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
-        },
-        "step": {"id": f"etapa{offset:+d}", "offset": offset},
-        "contact": {
-            "phone": "(11) 4002-8922",
-            "whatsapp": "(11) 98765-4321",
-            "email": "atendimento@conectafibra.com.br",
-            "hours": "de segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h",
-        },
-        "opt_out": {"keyword": "SAIR"},
-        "operator": {"name": "Ana"},
-        "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
-    }
-
-
-# --- lint ----------------------------------------------------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    """HTML -> the text a reader sees, for linting the HTML part (stdlib parser, no new dep)."""
-
-    _BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "table", "td"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "script", "head", "title"):
-            self._skip += 1
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script", "head", "title"):
-            self._skip = max(0, self._skip - 1)
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    return "\n".join(line for line in lines if line)
-
-
-@dataclass(frozen=True)
-class TemplateLintIssue:
-    """A lint finding located in the library: which template, channel and file."""
-
-    template: str
-    channel: str
-    file: str
-    issue: LintIssue
-
-    @property
-    def severity(self) -> str:
-        return self.issue.severity
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "template": self.template,
-            "channel": self.channel,
-            "file": self.file,
-            "code": self.issue.code,
-            "severity": self.issue.severity,
-            "line": self.issue.line,
-            "part": self.issue.part,
-            "message": self.issue.message_pt,
-        }
-
-
-def lint_rendered(rendered: RenderedMessage, context: Mapping[str, Any]) -> list[TemplateLintIssue]:
-    """Lint every part of a rendered message against the creditor in `context`."""
-    creditor = context.get("creditor") or {}
-    name, document = creditor.get("name"), creditor.get("document")
-
-    def lint(channel: str, text: str, **options: Any) -> list[LintIssue]:
-        return lint_text(channel, text, creditor_name=name, creditor_document=document, **options)
-
-    base = f"messages/{rendered.template}/"
-    found: list[TemplateLintIssue] = []
-
-    def add(file: str, issues: list[LintIssue]) -> None:
-        found.extend(
-            TemplateLintIssue(rendered.template, rendered.channel, file, i) for i in issues
-        )
-
-    if rendered.channel == "email":
-        add(
-            base + "email.txt.j2",
-            lint("email", rendered.text, subject=rendered.subject),
-        )
-        add(base + "email.html.j2", lint("email", html_to_text(rendered.html or "")))
-    elif rendered.channel == "sms":
-        length = sms_length(rendered.text)
-        add(
-            base + "sms.j2",
-            lint(
-                "sms",
-                rendered.text,
-                sms_segments=length.segments,
-                sms_unicode=length.encoding == "ucs2",
-            ),
-        )
-    elif rendered.channel == "whatsapp":
-        add(
-            base + "whatsapp.yaml",
-            lint("whatsapp", rendered.whatsapp_template_text or ""),
-        )
-        add(
-            base + "whatsapp.j2",
-            lint("whatsapp", rendered.text, whatsapp_free_text=True),
-        )
-    else:
-        add(base + "letter.txt.j2", lint("letter", rendered.text))
-    return found
-
-
-def _failure_issue(template: str, channel: str, file: str, exc: ReguaError) -> TemplateLintIssue:
-    return TemplateLintIssue(
-        template, channel, file, LintIssue("erro_de_modelo", exc.message, None, "error")
-    )
-
-
-def lint_template(
-    name: str, *, renderer: TemplateRenderer | None = None, today: date | None = None
-) -> list[TemplateLintIssue]:
-    """Render every channel of a template with `sample_context` and lint the output.
-
-    The template is rendered for one invoice and for three (an action may cover several), at the
-    offset in its meta.yaml; a template that fails to render is reported, not raised.
-    """
-    renderer = renderer or default_renderer()
-    today = today or date(2026, 11, 23)
-    try:
-        offset = int(renderer.meta(name).get("offset", 3))
-    except ReguaError as exc:
-        return [_failure_issue(name, "-", f"messages/{name}/meta.yaml", exc)]
-    channels = renderer.channels_of(name)
-    if not channels:
-        missing = TemplateError(f"O modelo {name} não tem nenhum arquivo de canal.")
-        return [_failure_issue(name, "-", f"messages/{name}/", missing)]
-    seen: set[tuple[str, str, str, str, int | None]] = set()
-    issues: list[TemplateLintIssue] = []
-    for channel in channels:
-        for count in (1, 3):
-            context = sample_context(today, offset=offset, invoices=count)
-            try:
-                rendered = renderer.render(name, channel, context)
-            except ReguaError as exc:
-                found = [_failure_issue(name, channel, f"messages/{name}/", exc)]
-            else:
-                found = lint_rendered(rendered, context)
-            for item in found:
-                key = (
-                    item.channel,
-                    item.file,
-                    item.issue.code,
-                    item.issue.message_pt,
-                    item.issue.line,
-                )
-                if key not in seen:
-                    seen.add(key)
-                    issues.append(item)
-    return issues

@@ -14,13 +14,8 @@ from regua.cli.context import DbOption, command_app
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.calendar import describe_window
 from regua.domain.money import format_brl
-from regua.domain.policy import (
-    Policy,
-    diff,
-    format_offset,
-    policy_as_dict,
-    settings_changes,
-)
+from regua.domain.policy import Policy, format_offset, policy_as_dict
+from regua.domain.policy_diff import diff, settings_changes
 from regua.domain.segments import describe_rule
 from regua.policies.loader import load_policy
 
@@ -113,7 +108,8 @@ def check(file: FileArgument, json_output: JsonOption = False) -> None:
         console.print(f"  {line}", markup=False)
     limits = policy.limits
     console.print(
-        f"Limites por cliente: {limits.per_customer_per_day} por dia, "
+        # One collection contact a day at most: an action is unique per customer, day and purpose.
+        "Limites por cliente: 1 por dia, "
         f"{limits.per_customer_per_week} por semana; acima do limite: "
         + ("adiar" if limits.over_limit == "defer" else "descartar"),
         markup=False,

@@ -18,7 +18,7 @@ from regua.cli.output import JsonOption, cli_errors, console, fail, print_json
 
 if TYPE_CHECKING:
     # Templates and call scripts (Jinja) are imported by the commands that render them.
-    from regua.channels.rendering import TemplateLintIssue
+    from regua.channels.template_lint import TemplateLintIssue
 
 templates_app = typer.Typer(
     help="Conferir o tom e visualizar os modelos de mensagem e roteiros de ligação.",
@@ -72,19 +72,23 @@ def _issues_table(issues: list[TemplateLintIssue]) -> Table:
 
 @templates_app.command("lint")
 @cli_errors
-def lint_command(dir: DirOption = None, json_output: JsonOption = False) -> None:
+def lint_command(
+    ctx: typer.Context, dir: DirOption = None, json_output: JsonOption = False
+) -> None:
     """Confere todos os modelos e roteiros: ameaças, constrangimento, terceiros, caixa alta,
     identificação do credor (CDC art. 42-A), opção de saída e tamanho. Sai com 1 se houver erro."""
     from regua.channels.call_scripts import lint_call_script
-    from regua.channels.rendering import TemplateRenderer, lint_template
+    from regua.channels.rendering import TemplateRenderer
+    from regua.channels.template_lint import lint_template
 
     renderer = TemplateRenderer(dir)
+    today = command_app(ctx).today()
     templates, scripts = renderer.template_names(), renderer.script_names()
     issues: list[TemplateLintIssue] = []
     for name in templates:
-        issues += lint_template(name, renderer=renderer)
+        issues += lint_template(name, renderer=renderer, today=today)
     for name in scripts:
-        issues += lint_call_script(name, renderer=renderer)
+        issues += lint_call_script(name, renderer=renderer, today=today)
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     if json_output:
@@ -132,7 +136,8 @@ def show_command(
 ) -> None:
     """Mostra um modelo montado com dados de exemplo."""
     from regua.channels.call_scripts import load_call_script, render_call_script
-    from regua.channels.rendering import TemplateRenderer, sample_context
+    from regua.channels.rendering import TemplateRenderer
+    from regua.channels.template_samples import sample_context
     from regua.domain.channels import MESSAGE_CHANNELS
 
     renderer = TemplateRenderer(dir)

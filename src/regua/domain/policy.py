@@ -1,12 +1,12 @@
-"""The régua (collection policy) as immutable data, and the pure rules over it.
+"""The régua (collection policy) as immutable data, and the questions a planner asks of it.
 
 A ``Policy`` holds the cadence (``Step``s at day offsets from the due date, per segment), the
 contact window, the contact limits, the segment rules, the thank-you message, channel prices and
-which customers it is assigned to. Here live the questions a planner asks of a policy (which
-step applies to a segment on a given day of delay, with catch-up that never bursts), the
-consistency rules a policy must satisfy (``check_policy``), the comparison of two versions
-(``diff``) and the content digest that lets history say under which version an action was
-planned. Reading policies from YAML is ``regua.policies``' job.
+which customers it is assigned to. Here live the selection rules (which step applies to a segment
+on a given day of delay, with catch-up that never bursts; which policy a customer gets), the
+policy as JSON-ready data and the content digest that lets history say under which version an
+action was planned. The consistency rules are ``regua.domain.policy_checks``, the comparison of
+two versions ``regua.domain.policy_diff``; reading policies from YAML is ``regua.policies``' job.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from typing import Any, Literal, get_args
 
@@ -23,12 +22,10 @@ from regua.domain.calendar import (
     DEFAULT_CONTACT_WINDOW,
     DEFAULT_TIMEZONE,
     ContactWindow,
-    describe_window,
     format_hours,
 )
-from regua.domain.channels import CHANNELS, MESSAGE_CHANNELS, WRITTEN_CHANNELS
-from regua.domain.money import Cents, format_brl
-from regua.domain.segments import SegmentRule, describe_rule
+from regua.domain.money import Cents
+from regua.domain.segments import SegmentRule
 from regua.errors import NotFound
 
 StepKind = Literal["reminder", "notice", "collection", "call", "bureau_notice"]
@@ -90,10 +87,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Limits:
-    """Contact caps per customer; ``over_limit`` says whether an extra contact waits or is lost."""
+    """Contact caps per customer; ``over_limit`` says whether an extra contact waits or is lost.
+
+    There is no daily cap to set: an action is unique per customer, day and purpose, so a
+    customer gets at most one collection contact a day.
+    """
 
     per_customer_per_week: int = 3
-    per_customer_per_day: int = 1
     over_limit: Literal["defer", "drop"] = "defer"
 
 
@@ -146,9 +146,12 @@ class Policy:
     def digest(self) -> str:
         """SHA-256 of the policy's content: equal policies have equal digests, whatever the
         YAML formatting or comments were."""
-        canonical = json.dumps(
-            policy_as_dict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        content = policy_as_dict(self)
+        # Policies once had a daily cap, always 1 in effect; it stays in what is hashed so that
+        # a version stored before the cap was dropped keeps its digest, and the actions planned
+        # under it keep finding it.
+        content["limits"]["per_customer_per_day"] = 1
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @cached_property
@@ -258,233 +261,7 @@ def select_policy(policies: Iterable[Policy], segment: str, customer_tags: Itera
     return chosen
 
 
-# --- consistency rules --------------------------------------------------------------------------
-
-Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class PolicyProblem:
-    """A broken rule, located by its path in the policy file (``("steps", 2, "script")``)."""
-
-    path: Path
-    message: str
-
-
-def _check_steps(policy: Policy) -> list[PolicyProblem]:
-    problems: list[PolicyProblem] = []
-    segment_names = policy.segment_names
-    first_index: dict[str, int] = {}
-    for i, step in enumerate(policy.steps):
-        at: Path = ("steps", i)
-        if step.id in first_index:
-            problems.append(
-                PolicyProblem(
-                    (*at, "id"),
-                    f"etapa {step.id!r} repetida (já definida em steps[{first_index[step.id]}])",
-                )
-            )
-        first_index.setdefault(step.id, i)
-        if not step.channels:
-            problems.append(PolicyProblem((*at, "channels"), "informe ao menos um canal"))
-        for k, channel in enumerate(step.channels):
-            if channel not in CHANNELS:
-                problems.append(
-                    PolicyProblem(
-                        (*at, "channels", k),
-                        f"canal desconhecido {channel!r}; use um de: {', '.join(CHANNELS)}",
-                    )
-                )
-            elif channel in step.channels[:k]:
-                problems.append(PolicyProblem((*at, "channels", k), f"canal {channel!r} repetido"))
-        phones = "phone" in step.channels
-        messages = bool(set(MESSAGE_CHANNELS) & set(step.channels))
-        if phones and not step.script:
-            problems.append(
-                PolicyProblem(
-                    (*at, "script"), "uma etapa com o canal phone precisa de um roteiro (script)"
-                )
-            )
-        if not phones and step.script:
-            problems.append(
-                PolicyProblem(
-                    (*at, "script"), "roteiro (script) só vale para etapas com o canal phone"
-                )
-            )
-        if messages and not step.template:
-            problems.append(
-                PolicyProblem(
-                    (*at, "template"),
-                    "uma etapa com mensagem (email, sms, whatsapp, letter) precisa de um "
-                    "modelo (template)",
-                )
-            )
-        if set(step.channels) == {"phone"} and step.template:
-            problems.append(
-                PolicyProblem(
-                    (*at, "template"),
-                    "modelo (template) sem uso: a etapa só tem o canal phone (use script)",
-                )
-            )
-        if step.kind not in STEP_KINDS:
-            problems.append(
-                PolicyProblem(
-                    (*at, "kind"),
-                    f"tipo desconhecido {step.kind!r}; use um de: {', '.join(STEP_KINDS)}",
-                )
-            )
-        if step.kind == "call" and not phones:
-            problems.append(
-                PolicyProblem((*at, "kind"), "uma etapa do tipo call precisa do canal phone")
-            )
-        if step.kind == "bureau_notice":
-            if not WRITTEN_CHANNELS & set(step.channels):
-                problems.append(
-                    PolicyProblem(
-                        (*at, "channels"),
-                        "o aviso de negativação deve ser por escrito (CDC art. 43 §2): "
-                        "inclua letter ou email",
-                    )
-                )
-            if step.offset <= 0:
-                problems.append(
-                    PolicyProblem(
-                        (*at, "offset"), "o aviso de negativação só cabe depois do vencimento"
-                    )
-                )
-        if step.min_amount_cents < 0:
-            problems.append(
-                PolicyProblem((*at, "min_amount_cents"), "o valor mínimo não pode ser negativo")
-            )
-        if step.segments is not None:
-            if not step.segments:
-                problems.append(
-                    PolicyProblem(
-                        (*at, "segments"),
-                        "lista vazia: a etapa não valeria para ninguém (omita o campo para "
-                        "valer para todos)",
-                    )
-                )
-            for k, name in enumerate(step.segments):
-                if name not in segment_names:
-                    problems.append(
-                        PolicyProblem(
-                            (*at, "segments", k),
-                            f"segmento desconhecido {name!r}; segmentos da régua: "
-                            f"{', '.join(segment_names)}",
-                        )
-                    )
-        for j, earlier in enumerate(policy.steps[:i]):
-            if earlier.offset != step.offset:
-                continue
-            shared = _shared_segments(earlier, step, segment_names)
-            if shared:
-                problems.append(
-                    PolicyProblem(
-                        (*at, "offset"),
-                        f"a etapa {earlier.id!r} (steps[{j}]) já está em "
-                        f"{format_offset(step.offset)} para {', '.join(shared)}: "
-                        "separe os segmentos ou mude o dia",
-                    )
-                )
-                break
-    return problems
-
-
-def _shared_segments(a: Step, b: Step, all_segments: tuple[str, ...]) -> list[str]:
-    a_set = set(all_segments if a.segments is None else a.segments)
-    b_set = set(all_segments if b.segments is None else b.segments)
-    return [name for name in all_segments if name in a_set & b_set]
-
-
-def _check_segments(policy: Policy) -> list[PolicyProblem]:
-    problems: list[PolicyProblem] = []
-    rules = policy.segment_rules
-    if not rules:
-        return [PolicyProblem(("segments",), "defina ao menos um segmento")]
-    seen: dict[str, int] = {}
-    for i, rule in enumerate(rules):
-        if rule.name in seen:
-            problems.append(
-                PolicyProblem(
-                    ("segments", i, "name"),
-                    f"segmento {rule.name!r} repetido (já definido em segments[{seen[rule.name]}])",
-                )
-            )
-        seen.setdefault(rule.name, i)
-        if rule.is_catch_all and i < len(rules) - 1:
-            problems.append(
-                PolicyProblem(
-                    ("segments", i + 1),
-                    f"segmento {rules[i + 1].name!r} nunca será usado: {rule.name!r}, antes "
-                    "dele, vale para todos (a ordem importa: o primeiro que casar vence)",
-                )
-            )
-            break
-    if not rules[-1].is_catch_all:
-        problems.append(
-            PolicyProblem(
-                ("segments", len(rules) - 1),
-                "o último segmento deve valer para todos os clientes (sem condições em "
-                "'when'), para que todo cliente tenha um segmento",
-            )
-        )
-    return problems
-
-
-def check_policy(policy: Policy) -> list[PolicyProblem]:
-    """Every consistency rule the policy breaks, in file order (empty = valid)."""
-    problems = _check_segments(policy) + _check_steps(policy)
-    segment_names = policy.segment_names
-    if policy.thank_you is not None:
-        if not policy.thank_you.channels:
-            problems.append(PolicyProblem(("thank_you", "channels"), "informe ao menos um canal"))
-        for k, channel in enumerate(policy.thank_you.channels):
-            if channel not in MESSAGE_CHANNELS:
-                problems.append(
-                    PolicyProblem(
-                        ("thank_you", "channels", k),
-                        f"canal {channel!r} não serve para o agradecimento; use um de: "
-                        f"{', '.join(sorted(MESSAGE_CHANNELS))}",
-                    )
-                )
-    limits = policy.limits
-    if limits.per_customer_per_week < 1:
-        problems.append(PolicyProblem(("limits", "per_customer_per_week"), "deve ser pelo menos 1"))
-    if limits.per_customer_per_day < 1:
-        problems.append(PolicyProblem(("limits", "per_customer_per_day"), "deve ser pelo menos 1"))
-    elif limits.per_customer_per_day > limits.per_customer_per_week:
-        problems.append(
-            PolicyProblem(
-                ("limits", "per_customer_per_day"),
-                "o limite por dia não pode passar do limite por semana",
-            )
-        )
-    if not 1 <= policy.prescription_years <= 20:
-        problems.append(PolicyProblem(("prescription_years",), "deve estar entre 1 e 20 anos"))
-    for channel, price in policy.channel_prices_cents.items():
-        if channel not in CHANNELS:
-            problems.append(
-                PolicyProblem(
-                    ("prices", channel),
-                    f"canal desconhecido {channel!r}; use um de: {', '.join(CHANNELS)}",
-                )
-            )
-        elif price < 0:
-            problems.append(PolicyProblem(("prices", channel), "o preço não pode ser negativo"))
-    for k, name in enumerate(policy.assign.segments):
-        if name not in segment_names:
-            problems.append(
-                PolicyProblem(
-                    ("assign", "segments", k),
-                    f"segmento desconhecido {name!r}; segmentos da régua: "
-                    f"{', '.join(segment_names)}",
-                )
-            )
-    return problems
-
-
-# --- as data, and comparison --------------------------------------------------------------------
+# --- as data ----------------------------------------------------------------------------------
 
 
 def _window_as_dict(window: ContactWindow) -> dict[str, Any]:
@@ -521,7 +298,6 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         "contact_window": _window_as_dict(policy.contact_window),
         "limits": {
             "per_customer_per_week": policy.limits.per_customer_per_week,
-            "per_customer_per_day": policy.limits.per_customer_per_day,
             "over_limit": policy.limits.over_limit,
         },
         "segments": [
@@ -547,164 +323,3 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             "priority": policy.assign.priority,
         },
     }
-
-
-ChangeKind = Literal["added", "removed", "moved", "changed"]
-
-
-@dataclass(frozen=True)
-class StepChange:
-    """One difference between two versions of a policy's steps (matched by id)."""
-
-    kind: ChangeKind
-    step_id: str
-    old_offset: int | None
-    new_offset: int | None
-    details: str
-
-
-def _list_pt(values: Iterable[str] | None) -> str:
-    return "todos" if values is None else ", ".join(values) or "nenhum"
-
-
-def _field_changes(old: Step, new: Step) -> list[str]:
-    changes: list[str] = []
-    if old.channels != new.channels:
-        changes.append(f"canais: {_list_pt(old.channels)} → {_list_pt(new.channels)}")
-    if old.template != new.template:
-        changes.append(f"modelo: {old.template or '—'} → {new.template or '—'}")
-    if old.script != new.script:
-        changes.append(f"roteiro: {old.script or '—'} → {new.script or '—'}")
-    if old.segments != new.segments:
-        changes.append(f"segmentos: {_list_pt(old.segments)} → {_list_pt(new.segments)}")
-    if old.kind != new.kind:
-        changes.append(f"tipo: {KIND_LABELS_PT[old.kind]} → {KIND_LABELS_PT[new.kind]}")
-    if old.min_amount_cents != new.min_amount_cents:
-        changes.append(
-            f"valor mínimo: {format_brl(old.min_amount_cents)} → {format_brl(new.min_amount_cents)}"
-        )
-    return changes
-
-
-def _describe_step(step: Step) -> str:
-    what = f"modelo {step.template}" if step.template else f"roteiro {step.script}"
-    if step.template and step.script:
-        what += f", roteiro {step.script}"
-    return (
-        f"{format_offset(step.offset)} por {_list_pt(step.channels)}; {what}; "
-        f"segmentos: {_list_pt(step.segments)}"
-    )
-
-
-def diff(old: Policy, new: Policy) -> list[StepChange]:
-    """What changing ``old`` into ``new`` does to the steps, matched by id, in day order."""
-    old_steps = {s.id: s for s in old.steps}
-    new_steps = {s.id: s for s in new.steps}
-    changes: list[StepChange] = []
-    for step_id, before in old_steps.items():
-        after = new_steps.get(step_id)
-        if after is None:
-            changes.append(
-                StepChange(
-                    "removed",
-                    step_id,
-                    before.offset,
-                    None,
-                    f"etapa removida (era {_describe_step(before)})",
-                )
-            )
-            continue
-        details = _field_changes(before, after)
-        if before.offset != after.offset:
-            move = f"movida de {format_offset(before.offset)} para {format_offset(after.offset)}"
-            changes.append(
-                StepChange(
-                    "moved", step_id, before.offset, after.offset, "; ".join([move, *details])
-                )
-            )
-        elif details:
-            changes.append(
-                StepChange("changed", step_id, before.offset, after.offset, "; ".join(details))
-            )
-    for step_id, after in new_steps.items():
-        if step_id not in old_steps:
-            changes.append(
-                StepChange(
-                    "added", step_id, None, after.offset, f"nova etapa em {_describe_step(after)}"
-                )
-            )
-
-    def day(change: StepChange) -> tuple[int, str]:
-        offset = change.new_offset if change.new_offset is not None else change.old_offset
-        return (offset if offset is not None else 0, change.step_id)
-
-    return sorted(changes, key=day)
-
-
-def settings_changes(old: Policy, new: Policy) -> list[str]:
-    """pt-BR lines for what changes outside the steps (window, limits, segments, ...)."""
-    lines: list[str] = []
-    if old.timezone != new.timezone:
-        lines.append(f"fuso horário: {old.timezone} → {new.timezone}")
-    old_window = describe_window(old.contact_window)
-    new_window = describe_window(new.contact_window)
-    # The first five lines (weekdays, Saturday, Sunday, holidays, Carnival) always exist.
-    for was, now in zip(old_window[:5], new_window[:5], strict=True):
-        if was != now:
-            lines.append(f"janela de contato: {was} → {now.split(': ', 1)[1]}")
-    old_days = old.contact_window.extra_closed_days
-    new_days = new.contact_window.extra_closed_days
-    if old_days != new_days:
-
-        def days(values: frozenset[date]) -> str:
-            return ", ".join(f"{d:%d/%m/%Y}" for d in sorted(values)) or "nenhum"
-
-        lines.append(
-            f"janela de contato: outros dias fechados: {days(old_days)} → {days(new_days)}"
-        )
-    if old.limits != new.limits:
-        a, b = old.limits, new.limits
-        if a.per_customer_per_week != b.per_customer_per_week:
-            lines.append(
-                f"limite por semana: {a.per_customer_per_week} → {b.per_customer_per_week}"
-            )
-        if a.per_customer_per_day != b.per_customer_per_day:
-            lines.append(f"limite por dia: {a.per_customer_per_day} → {b.per_customer_per_day}")
-        if a.over_limit != b.over_limit:
-            lines.append(f"acima do limite: {a.over_limit} → {b.over_limit}")
-    old_rules = {r.name: r for r in old.segment_rules}
-    new_rules = {r.name: r for r in new.segment_rules}
-    for name in old_rules.keys() - new_rules.keys():
-        lines.append(f"segmento removido: {name}")
-    for rule in new.segment_rules:
-        before = old_rules.get(rule.name)
-        if before is None:
-            lines.append(f"segmento novo: {rule.name} ({describe_rule(rule)})")
-        elif before.conditions != rule.conditions:
-            lines.append(f"segmento {rule.name}: {describe_rule(before)} → {describe_rule(rule)}")
-    shared_old = [n for n in old.segment_names if n in new_rules]
-    shared_new = [n for n in new.segment_names if n in old_rules]
-    if shared_old != shared_new:
-        lines.append(f"ordem dos segmentos: {', '.join(shared_old)} → {', '.join(shared_new)}")
-    if old.thank_you != new.thank_you:
-
-        def show(thanks: ThankYou | None) -> str:
-            if thanks is None:
-                return "nenhum"
-            return f"{thanks.template} por {_list_pt(thanks.channels)}"
-
-        lines.append(f"agradecimento: {show(old.thank_you)} → {show(new.thank_you)}")
-    for channel in sorted(set(old.channel_prices_cents) | set(new.channel_prices_cents)):
-        a_price = old.channel_prices_cents.get(channel)
-        b_price = new.channel_prices_cents.get(channel)
-        if a_price != b_price:
-
-            def price(value: Cents | None) -> str:
-                return "—" if value is None else format_brl(value)
-
-            lines.append(f"preço de {channel}: {price(a_price)} → {price(b_price)}")
-    if old.prescription_years != new.prescription_years:
-        lines.append(f"prescrição: {old.prescription_years} → {new.prescription_years} anos")
-    if old.assign != new.assign:
-        lines.append("atribuição da régua (assign) mudou")
-    return lines

@@ -392,7 +392,3 @@ def lint_text(
         )
     issues += _length_issues(channel, text, subject, sms_segments, sms_unicode, whatsapp_free_text)
     return issues
-
-
-def has_errors(issues: list[LintIssue]) -> bool:
-    return any(issue.severity == "error" for issue in issues)

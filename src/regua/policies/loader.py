@@ -25,15 +25,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from regua.domain.calendar import ContactWindow, parse_hours
-from regua.domain.policy import (
-    Assignment,
-    Limits,
-    Policy,
-    PolicyProblem,
-    Step,
-    ThankYou,
-    check_policy,
-)
+from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
+from regua.domain.policy_checks import PolicyProblem, check_policy
 from regua.domain.segments import Condition, SegmentRule, default_label, parse_condition
 from regua.errors import InputError
 from regua.policies import schema
@@ -334,7 +327,6 @@ def _to_policy(spec: schema.PolicySpec) -> Policy:
         ),
         limits=Limits(
             per_customer_per_week=spec.limits.per_customer_per_week,
-            per_customer_per_day=spec.limits.per_customer_per_day,
             over_limit=spec.limits.over_limit,
         ),
         segment_rules=_segment_rules(spec),

@@ -3,8 +3,8 @@
 The models mirror the file key by key (no aliases), so a validation error's location is also
 the path of the offending key in the file, which ``regua.policies.loader`` turns into a line
 number. Cross-field rules (a phone step needs a script, segments must exist, ...) are the
-domain's (``regua.domain.policy.check_policy``); conditions are parsed by the loader, where the
-feature name (a mapping key) is known. The documented example of the format is
+domain's (``regua.domain.policy_checks.check_policy``); conditions are parsed by the loader,
+where the feature name (a mapping key) is known. The documented example of the format is
 ``policies/defaults/padrao.yaml``.
 """
 
@@ -114,11 +114,25 @@ class WindowSpec(_Spec):
     closed_days: list[date] = []
 
 
+def _one_a_day(value: int) -> int:
+    if value != 1:
+        raise PydanticCustomError(
+            "per_customer_per_day",
+            "o limite por dia não é configurável: cada cliente recebe no máximo um contato de "
+            "cobrança por dia; remova per_customer_per_day da régua (ou use 1)",
+        )
+    return value
+
+
 class LimitsSpec(_Spec):
-    """``limits``: contacts per customer."""
+    """``limits``: contacts per customer.
+
+    ``per_customer_per_day`` is accepted, for files written when it could be set, only as 1:
+    an action is unique per customer, day and purpose, so no other value could be honoured.
+    """
 
     per_customer_per_week: Annotated[StrictInt, Field(ge=1)] = 3
-    per_customer_per_day: Annotated[StrictInt, Field(ge=1)] = 1
+    per_customer_per_day: Annotated[StrictInt, AfterValidator(_one_a_day)] | None = None
     over_limit: Literal["defer", "drop"] = "defer"
 
 

@@ -14,17 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from regua.payments.cnab import (
-    FieldReader,
-    LineBuilder,
+from regua.payments.cnab.fields import FieldReader, LineBuilder, document_of, join_lines, reasons_of
+from regua.payments.cnab.records import (
     Occurrences,
     ReturnFile,
     ReturnRecord,
     SettlementLine,
     describe,
-    document_of,
-    join_lines,
-    reasons_of,
 )
 
 WIDTH = 400

@@ -1,0 +1,105 @@
+"""A realistic render context with sample data, for tests, template lint and previews.
+
+Its shape is the one the dispatch service builds from the store (see ``regua.channels.rendering``);
+the figures are examples, not the fee rules of ``regua.domain.fees``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+import segno
+
+from regua.domain.documents import parse_tax_id
+from regua.domain.money import round_half_up
+
+SAMPLE_PIX_CODE = (
+    # The static example of the BCB BR Code manual (see BRAZIL.md §1.3), CRC included.
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
+    "5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+)
+
+
+def _sample_invoice(
+    today: date, days_late: int, number: str, description: str, principal: int
+) -> dict[str, Any]:
+    due = today - timedelta(days=days_late)
+    late = days_late > 0
+    # Sample figures only (domain.fees computes real ones): multa 2% (CDC art. 52 §1) and
+    # juros de mora 1% a.m. pro rata die, simple, on the principal.
+    late_fee = round_half_up(Fraction(principal * 2, 100)) if late else 0
+    interest = round_half_up(Fraction(principal * days_late, 100 * 30)) if late else 0
+    return {
+        "number": number,
+        "description": description,
+        "issue_date": due - timedelta(days=20),
+        "due_date": due,
+        "days_late": days_late,
+        "amount_cents": principal,
+        "balance_cents": principal,
+        "principal_cents": principal,
+        "late_fee_cents": late_fee,
+        "interest_cents": interest,
+        "total_cents": principal + late_fee + interest,
+    }
+
+
+def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[str, Any]:
+    """A realistic context for tests, lint and previews.
+
+    Args:
+        today: the send date.
+        offset: the step offset in days from the due date (-3 = three days before it).
+        invoices: how many open invoices the action covers (1 or more).
+    """
+    items = [
+        # Invoices of one action share the step's offset (several invoices due the same day).
+        _sample_invoice(today, offset, "NF-1042", "Plano Internet Fibra 300 Mega", 14990),
+        _sample_invoice(today, offset, "NF-1043", "Instalação do roteador Wi-Fi", 8000),
+        _sample_invoice(today, offset, "NF-1044", "Ponto adicional de Wi-Fi", 2990),
+    ][: max(1, invoices)]
+    pix_code = SAMPLE_PIX_CODE
+    return {
+        "today": today,
+        "customer": {
+            "id": "c-1001",
+            "name": "Maria da Conceição Souza",
+            "first_name": "Maria",
+            "document": parse_tax_id("52998224725").formatted,
+            "kind": "cpf",
+        },
+        "creditor": {
+            "name": "Conecta Fibra Ltda",
+            "document": parse_tax_id("11222333000181").formatted,
+            "phone": "(11) 4002-8922",
+            "email": "atendimento@conectafibra.com.br",
+            "address": "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000",
+            "website": "www.conectafibra.com.br",
+        },
+        "invoices": items,
+        "totals": {
+            "balance_cents": sum(i["balance_cents"] for i in items),
+            "late_fee_cents": sum(i["late_fee_cents"] for i in items),
+            "interest_cents": sum(i["interest_cents"] for i in items),
+            "total_cents": sum(i["total_cents"] for i in items),
+            "count": len(items),
+        },
+        "payment": {
+            "pix_code": pix_code,
+            "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
+            "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
+            "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
+        },
+        "step": {"id": f"etapa{offset:+d}", "offset": offset},
+        "contact": {
+            "phone": "(11) 4002-8922",
+            "whatsapp": "(11) 98765-4321",
+            "email": "atendimento@conectafibra.com.br",
+            "hours": "de segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h",
+        },
+        "opt_out": {"keyword": "SAIR"},
+        "operator": {"name": "Ana"},
+        "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
+    }
