@@ -13,7 +13,7 @@ from regua.payments import cnab240, cnab400
 from regua.payments.cnab import CnabError, SettlementLine
 from regua.services import settling
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
-from regua.services.planning import plan
+from regua.services.daily_cycle import plan
 from regua.services.settling import IncomingPayment, reconcile
 from regua.store.tables import (
     action_invoices,

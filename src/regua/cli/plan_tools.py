@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,9 +19,8 @@ from regua.domain.channels import CHANNEL_LABELS
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
 from regua.errors import InputError
-from regua.services import pausing, reporting, setup
-from regua.services.planning import PlanResult, plan
-from regua.services.policies import active_policies
+from regua.services import daily_cycle, pausing, reporting, setup
+from regua.services.planning import PlanResult
 
 if TYPE_CHECKING:
     from regua.services.dispatching import DispatchResult
@@ -59,15 +59,10 @@ def run(
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
     target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
-    # On first use the packaged régua becomes active in a transaction of its own: the plan's
-    # then starts without a write, so on PostgreSQL it reads its candidates beside itself.
-    with ctx.engine.begin() as connection:
-        active_policies(connection, creditor_id, ctx.clock.now())
-    with ctx.engine.begin() as connection:
-        result = plan(connection, creditor_id, target, ctx.clock.now())
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
-    sent = None if no_dispatch else dispatch_tools.dispatch_embedded(ctx)
-    _present(result, json_output, wrote=True, dispatched=sent)
+    dispatch = None if no_dispatch else partial(dispatch_tools.dispatch_embedded, ctx)
+    ran = daily_cycle.run_day(ctx.engine, creditor_id, target, ctx.clock.now(), dispatch=dispatch)
+    _present(ran.plan, json_output, wrote=True, dispatched=ran.dispatched)
 
 
 def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption = False) -> None:
@@ -75,12 +70,7 @@ def preview(db: DbOption = None, day: DateOption = None, json_output: JsonOption
     ctx = build_context(_settings(db))
     creditor_id = setup.default_creditor_id(ctx.engine)
     target = _day(day, setup.creditor_timezone(ctx.engine, creditor_id))
-    with ctx.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            result = plan(connection, creditor_id, target, ctx.clock.now())
-        finally:
-            transaction.rollback()  # a preview never writes
+    result = daily_cycle.preview_day(ctx.engine, creditor_id, target, ctx.clock.now())
     _present(result, json_output, wrote=False)
 
 

@@ -22,7 +22,6 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.money import Cents
 from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
-from regua.services.gc_paused import without_cyclic_gc
 from regua.services.settling import (
     BATCH,
     IncomingPayment,
@@ -32,6 +31,7 @@ from regua.services.settling import (
     lookup_invoices,
     reconcile,
 )
+from regua.store.batch import without_cyclic_gc
 from regua.store.bulk import chunks
 from regua.store.db import settings_for_batch_work
 from regua.store.sql import one_of

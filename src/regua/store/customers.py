@@ -1,0 +1,74 @@
+"""Customers as the planner and the thank-yous read them, and lookups by the ERP's id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from regua.domain.planning import Reach
+from regua.domain.thank_yous import Payer
+from regua.store.bulk import chunks
+from regua.store.contacts import contact_points
+from regua.store.invoices import paused_on
+from regua.store.sql import one_of, plain_rows
+from regua.store.tables import customers
+
+BATCH = 5_000  # customers per read of those to thank
+# (id, segment, uf, tags, whether a pause or erased data holds the customer back today)
+PlanningFacts = tuple[int, str | None, str | None, str | None, Any]
+
+
+def planning_facts(
+    connection: Connection, customer_ids: Sequence[int], day: date
+) -> list[PlanningFacts]:
+    """What the rules read of each of the day's customers, besides contacts and weekly counts."""
+    return list(
+        plain_rows(
+            connection,
+            select(
+                customers.c.id,
+                customers.c.segment,
+                customers.c.uf,
+                customers.c.tags,
+                # a pause (or erased data) holds the customer's invoices back today
+                or_(
+                    paused_on(customers.c.paused, customers.c.paused_until, day),
+                    customers.c.anonymised_at.is_not(None),
+                ),
+            ).where(one_of(connection, customers.c.id, customer_ids)),
+        )
+    )
+
+
+def payers_and_points(
+    connection: Connection, customer_ids: Sequence[int]
+) -> tuple[list[Payer], dict[int, Reach]]:
+    """The customers to thank among `customer_ids` (not those whose data was erased), and the
+    contact points of each of `customer_ids`."""
+    payers: list[Payer] = []
+    points: dict[int, Reach] = {}
+    for batch in chunks(sorted(customer_ids), BATCH):
+        points.update(contact_points(connection, batch))
+        payers += [
+            Payer(*row)
+            for row in plain_rows(
+                connection,
+                select(customers.c.id, customers.c.segment, customers.c.tags).where(
+                    one_of(connection, customers.c.id, batch),
+                    customers.c.anonymised_at.is_(None),
+                ),
+            )
+        ]
+    return payers, points
+
+
+def id_by_external(connection: Connection, creditor_id: int, external_id: str) -> int | None:
+    """regua's id of the creditor's customer with the ERP's id `external_id`, if any."""
+    return connection.execute(
+        select(customers.c.id).where(
+            customers.c.creditor_id == creditor_id, customers.c.external_id == external_id
+        )
+    ).scalar()
