@@ -18,9 +18,10 @@ MOBILE = ContactPoint("+5511987654321")
 
 def test_each_payer_gets_one_thank_you_on_the_first_reachable_channel() -> None:
     contacts = {
-        1: {"whatsapp": (ContactPoint("+5511900000000", opted_out=True),), "email": (
-            ContactPoint("ana@ex.com"),
-        )},
+        1: {
+            "whatsapp": (ContactPoint("+5511900000000", opted_out=True),),
+            "email": (ContactPoint("ana@ex.com"),),
+        },
         2: {},
     }
     planned = plan_thank_yous(

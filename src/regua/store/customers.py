@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, or_, select, update
 
 from regua.domain.planning import Reach
 from regua.domain.thank_yous import Payer
@@ -14,7 +14,9 @@ from regua.store.bulk import chunks
 from regua.store.contacts import contact_points
 from regua.store.invoices import paused_on
 from regua.store.sql import one_of, plain_rows
-from regua.store.tables import customers
+from regua.store.tables import customers, interactions, invoices
+
+PauseTarget = Literal["customer", "invoice"]
 
 BATCH = 5_000  # customers per read of those to thank
 # (id, segment, uf, tags, whether a pause or erased data holds the customer back today)
@@ -72,3 +74,29 @@ def id_by_external(connection: Connection, creditor_id: int, external_id: str) -
             customers.c.creditor_id == creditor_id, customers.c.external_id == external_id
         )
     ).scalar()
+
+
+def set_pause(
+    connection: Connection,
+    target: PauseTarget,
+    row_id: int,
+    values: dict[str, object],
+    *,
+    customer_id: int,
+    at: datetime,
+    kind: str,
+    detail: str,
+) -> None:
+    """Set the pause `values` on a customer or an invoice, and say so on the customer's
+    timeline (an interaction of `kind` with `detail`)."""
+    table = customers if target == "customer" else invoices
+    connection.execute(update(table).where(table.c.id == row_id).values(values))
+    connection.execute(
+        interactions.insert().values(
+            customer_id=customer_id,
+            invoice_id=row_id if target == "invoice" else None,
+            at=at,
+            kind=kind,
+            detail=detail,
+        )
+    )

@@ -155,3 +155,15 @@ def ids_by_external(
             )
         )
     }
+
+
+def id_and_customer_by_external(
+    connection: Connection, creditor_id: int, external_id: str
+) -> tuple[int, int] | None:
+    """(regua's id, customer id) of the creditor's invoice with the ERP's id `external_id`."""
+    row = connection.execute(
+        select(invoices.c.id, invoices.c.customer_id).where(
+            invoices.c.creditor_id == creditor_id, invoices.c.external_id == external_id
+        )
+    ).first()
+    return None if row is None else (row.id, row.customer_id)
