@@ -239,21 +239,9 @@ def cancel_unbacked(
 
 # --- thank-yous --------------------------------------------------------------------------------
 
-_STAGED_THANK_YOU = columns_like(
-    actions,
-    (
-        "customer_id",
-        "policy_name",
-        "policy_version",
-        "segment",
-        "channel",
-        "contact_value",
-        "template",
-        "status",
-        "reason",
-        "evidence",
-        "cost_cents",
-    ),
+# The plan's columns but the step, the same for every thank-you (a fixed value).
+_STAGED_THANK_YOU = tuple(
+    column for column in _ACTION_ROW if column[0] not in ("step_id", "step_offset")
 )
 _STAGED_NAMES = [name for name, _kind in _STAGED_THANK_YOU]
 _STAGED_LINK = (("customer_id", INT), ("invoice_id", INT))
