@@ -196,13 +196,29 @@ def changed_segments(
     scope: Sequence[int] | None,
 ) -> list[Change]:
     """(customer id, old segment, new segment) of the customers (`scope`, or all) that moved."""
+
+    def changed_in(ids: Sequence[int] | None) -> list[Change]:
+        only = None if ids is None else (lambda column: one_of(connection, column, ids))
+        source, features = features_sql(
+            creditor_id, today, only, lambda column: unindexed(connection, column)
+        )
+        new = segment_expression(rules, features)
+        return cast(
+            list[Change],
+            connection.execute(
+                select(customers.c.id, customers.c.segment, new.label("new"))
+                .select_from(source)
+                .where(
+                    customers.c.creditor_id == creditor_id,
+                    *([only(customers.c.id)] if only is not None else []),
+                    or_(customers.c.segment.is_(None), customers.c.segment != new),
+                )
+            ).all(),
+        )
+
     if scope is None:
-        return _changed_in(connection, creditor_id, rules, today, None)
-    return [
-        row
-        for ids in chunks(scope, SCOPE_BATCH)
-        for row in _changed_in(connection, creditor_id, rules, today, ids)
-    ]
+        return changed_in(None)
+    return [row for ids in chunks(scope, SCOPE_BATCH) for row in changed_in(ids)]
 
 
 def record_changes(connection: Connection, changed: Sequence[Change], today: date) -> None:
@@ -241,33 +257,6 @@ def record_refresh(
         ],
         ("creditor_id",),
         ("refreshed_on", "refreshed_at", "rules_digest"),
-    )
-
-
-def _changed_in(
-    connection: Connection,
-    creditor_id: int,
-    rules: tuple[SegmentRule, ...],
-    today: date,
-    ids: Sequence[int] | None,
-) -> list[Change]:
-    """(customer id, old segment, new segment) of the customers (`ids`, or all) that moved."""
-    only = None if ids is None else (lambda column: one_of(connection, column, ids))
-    source, features = features_sql(
-        creditor_id, today, only, lambda column: unindexed(connection, column)
-    )
-    new = segment_expression(rules, features)
-    return cast(
-        list[Change],
-        connection.execute(
-            select(customers.c.id, customers.c.segment, new.label("new"))
-            .select_from(source)
-            .where(
-                customers.c.creditor_id == creditor_id,
-                *([only(customers.c.id)] if only is not None else []),
-                or_(customers.c.segment.is_(None), customers.c.segment != new),
-            )
-        ).all(),
     )
 
 
