@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,8 +10,11 @@ from regua.domain.planning import (
     ContactPoint,
     CustomerState,
     OpenInvoice,
+    add_years,
+    choose_channel,
     next_step_day,
     plan_day,
+    prescribed_through,
 )
 from regua.policies.loader import load_policy_text
 
@@ -299,3 +302,44 @@ def test_next_step_day_is_the_first_offset_after_today(
     due: date, today: date, expected: date | None
 ) -> None:
     assert next_step_day(due, [-3, 0, 3, 10, 30], today) == expected
+
+
+def test_prescription_counts_calendar_years_across_two_leap_days() -> None:
+    # Due 15/01/2024: 29/02/2024 and 29/02/2028 lie in the five years. The term ends on
+    # 15/01/2029 (CC art. 132 §3), which may still be collected; 1,826 days ended it on the 14th.
+    due = date(2024, 1, 15)
+    old = invoice(1, due, last=10)
+    last_day, first_prescribed = date(2029, 1, 15), date(2029, 1, 16)
+    assert [a.step.id for a in plan_day([POLICY], {1: customer()}, [old], last_day)] == [
+        "atraso-20"
+    ]
+    assert plan_day([POLICY], {1: customer()}, [old], first_prescribed) == []
+
+
+def test_a_term_begun_on_29_february_ends_on_1_march_of_a_common_year() -> None:
+    assert add_years(date(2024, 2, 29), 5) == date(2029, 3, 1)
+    assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert prescribed_through(date(2029, 3, 1), 5) == date(2024, 2, 28)
+    assert prescribed_through(date(2029, 3, 2), 5) == date(2024, 3, 1)
+
+
+@pytest.mark.parametrize("years", [1, 4, 5])
+def test_prescribed_through_is_the_last_due_date_whose_term_ended_before_today(
+    years: int,
+) -> None:
+    dues = [date(2019, 12, 1) + timedelta(days=n) for n in range(3 * 366)]
+    for today in (date(2024, 2, 1) + timedelta(days=n) for n in range(2 * 366 + 60)):
+        cutoff = prescribed_through(today, years)
+        for due in dues:
+            assert (due <= cutoff) == (add_years(due, years) < today), (today, due)
+
+
+def test_a_plan_step_and_a_thank_you_are_skipped_with_the_same_reason() -> None:
+    today = date(2026, 11, 23)
+    unreachable = customer(email=(), whatsapp=(), sms=(), phone=())
+    action = plan_day([POLICY], {1: unreachable}, [invoice(1, today)], today)[0]
+    choice = choose_channel(("whatsapp", "sms", "email"), unreachable.contacts)
+    assert (action.status, action.reason) == (choice.status, choice.reason)
+    assert action.reason == (
+        "sem canal disponível: whatsapp: sem contato; sms: sem contato; email: sem contato"
+    )

@@ -24,6 +24,7 @@ from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.pix import decode
 from regua.services.contacts import opt_out
+from regua.services.daily_cycle import plan
 from regua.services.demo import build_demo
 from regua.services.dispatching import (
     Dispatcher,
@@ -32,7 +33,6 @@ from regua.services.dispatching import (
     TokenBucket,
     backoff_delay,
 )
-from regua.services.planning import plan
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from tests.builders import run_import, write_csv
 from tests.servers import HttpProvider, Reply, SmtpServer, http_provider, smtp_server

@@ -15,8 +15,8 @@ from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
 from regua.errors import Unauthorized, WebhookNotConfigured
 from regua.payments.webhooks import sign
+from regua.services.daily_cycle import plan
 from regua.services.inbound import opt_out_word, receive_webhook
-from regua.services.planning import plan
 from regua.store.tables import actions, contacts
 from tests.servers import HttpProvider, Reply, http_provider
 from tests.services.test_dispatching import (

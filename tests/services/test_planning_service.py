@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from regua.domain.fees import FeeTerms
 from regua.services import pausing
-from regua.services.planning import plan
+from regua.services.daily_cycle import plan
 from regua.services.reconciling import apply_matched_payments
 from regua.store.tables import (
     actions,

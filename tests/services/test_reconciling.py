@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select, update
 from regua.payments.cnab import CnabError, SettlementLine, cnab240, cnab400
 from regua.payments.webhooks import PixReceived
 from regua.services.cnab_returns import CnabImportResult, UnmatchedLine, import_return_file
+from regua.services.daily_cycle import plan
 from regua.services.pix_receipts import receive_pix
-from regua.services.planning import plan
 from regua.services.reconciling import IncomingPayment, reconcile
 from regua.store import payments as payment_store
 from regua.store.tables import (
@@ -456,22 +456,32 @@ def test_settlement_cancels_pending_actions_and_plans_one_thank_you(
         reason = connection.execute(
             select(actions.c.reason).where(actions.c.status == "cancelled")
         ).scalar_one()
-        evidence = dict(
-            connection.execute(
-                select(customers.c.external_id, actions.c.evidence)
-                .join(customers, customers.c.id == actions.c.customer_id)
-                .where(actions.c.purpose == "thank_you")
-            ).all()
-        )
+        thank_yous = connection.execute(
+            select(customers.c.external_id, actions.c.evidence, actions.c.policy_version)
+            .join(customers, customers.c.id == actions.c.customer_id)
+            .where(actions.c.purpose == "thank_you")
+            .order_by(customers.c.external_id)
+        ).all()
         ids = dict(connection.execute(select(invoices.c.external_id, invoices.c.id)).all())
     assert reason == "título pago antes do envio"
-    assert evidence == {
-        "C1": {"motivo": "título pago", "invoices": [ids["A"]], "channels": {"whatsapp": "usado"}},
-        "C3": {
-            "motivo": "título pago",
-            "invoices": [ids["C"], ids["D"]],
-            "channels": {"whatsapp": "usado"},
-        },
+
+    def thanks(version: str, *invoice_ids: int) -> dict[str, object]:
+        # the shape of the plan's evidence: the régua, the step, the invoices, the channels
+        return {
+            "policy": "padrao",
+            "policy_version": version,
+            "step": "agradecimento",
+            "step_offset": 0,
+            "segment": "novo",
+            "invoices": [{"id": i, "step": "agradecimento"} for i in invoice_ids],
+            "channels_tried": {"whatsapp": "usado"},
+        }
+
+    assert {external: evidence for external, evidence, _v in thank_yous} == {
+        external: thanks(version, *invoice_ids)
+        for (external, _e, version), invoice_ids in zip(
+            thank_yous, ([ids["A"]], [ids["C"], ids["D"]]), strict=True
+        )
     }
     # A second settlement the same day joins the same thank-you instead of a second message.
     more = import_file(

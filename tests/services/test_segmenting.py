@@ -14,7 +14,8 @@ from regua.domain.segments import BehaviourFeatures, SegmentRule, classify, pars
 from regua.policies.loader import default_policy
 from regua.services import segmenting
 from regua.services.reconciling import apply_matched_payments
-from regua.services.segmenting import FULL_REFRESH_SHARE, customer_features, refresh_segments
+from regua.services.segmenting import FULL_REFRESH_SHARE, refresh_segments
+from regua.store.segments import customer_features
 from regua.store.tables import customers, invoices, segment_history
 from tests.builders import NOW, run_import, write_csv
 

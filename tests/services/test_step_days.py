@@ -9,8 +9,8 @@ from sqlalchemy import Engine, insert, select
 
 from regua.policies.loader import packaged_policy_text
 from regua.services import pausing
+from regua.services.daily_cycle import plan
 from regua.services.importing import import_file
-from regua.services.planning import plan
 from regua.services.policies import apply_policy_text
 from regua.services.reconciling import IncomingPayment, IncomingReversal, reconcile
 from regua.services.setup import CreditorIn, create_creditor

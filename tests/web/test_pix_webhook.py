@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.webhooks import sign
-from regua.services.planning import plan
+from regua.services.daily_cycle import plan
 from regua.store.tables import actions, customers, interactions, invoices, payments
 from regua.web.app import create_app
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv

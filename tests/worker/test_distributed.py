@@ -23,8 +23,8 @@ from sqlalchemy import Engine, func, select, text
 from regua.clock import SystemClock, today_in
 from regua.config import Settings
 from regua.policies.loader import packaged_policy_text
+from regua.services.daily_cycle import plan
 from regua.services.dispatching import Dispatcher, DispatchOptions
-from regua.services.planning import plan
 from regua.services.policies import apply_policy_text
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import actions, interactions, metadata

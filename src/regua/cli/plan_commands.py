@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,9 +16,8 @@ from regua.domain.channels import CHANNEL_LABELS
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
 from regua.errors import InputError
-from regua.services import pausing, reporting, setup
-from regua.services.planning import PlanResult, plan
-from regua.services.policies import active_policies
+from regua.services import daily_cycle, pausing, reporting, setup
+from regua.services.planning import PlanResult
 
 if TYPE_CHECKING:
     from regua.services.dispatching import DispatchResult
@@ -41,17 +41,10 @@ def run(
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.engine)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
-    # On first use the packaged régua becomes active in a transaction of its own: the plan's
-    # then starts without a write, so on PostgreSQL it reads its candidates beside itself.
-    with regua.uow() as uow:
-        active_policies(uow.connection, creditor_id, regua.now())
-        uow.commit()
-    with regua.uow() as uow:
-        result = plan(uow.connection, creditor_id, target, regua.now())
-        uow.commit()
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
-    sent = None if no_dispatch else dispatch_commands.dispatch_embedded(regua)
-    _present(result, json_output, wrote=True, dispatched=sent)
+    dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
+    ran = daily_cycle.run_day(regua.uow, creditor_id, target, regua.now(), dispatch=dispatch)
+    _present(ran.plan, json_output, wrote=True, dispatched=ran.dispatched)
 
 
 def preview(
@@ -61,8 +54,7 @@ def preview(
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.engine)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
-    with regua.uow() as uow:  # never committed: a preview writes nothing
-        result = plan(uow.connection, creditor_id, target, regua.now())
+    result = daily_cycle.preview_day(regua.uow, creditor_id, target, regua.now())
     _present(result, json_output, wrote=False)
 
 

@@ -46,6 +46,7 @@ from regua.domain.policy import (
 )
 
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
+NO_CHANNEL = "sem canal disponível"
 
 
 # ContactPoint, OpenInvoice and InvoiceStep are NamedTuples, not dataclasses: a first run over
@@ -58,6 +59,9 @@ class ContactPoint(NamedTuple):
     @property
     def reachable(self) -> bool:
         return not self.opted_out and not self.invalid
+
+
+Reach = dict[str, tuple[ContactPoint, ...]]  # channel -> the customer's points, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +125,7 @@ def plan_day(
     ladders: dict[tuple[str, str], _Ladder] = {}
     # Due on or before this day: prescribed (CC art. 206 §5), no channel may collect it any more.
     prescribed_by = {
-        policy.name: today - timedelta(days=365 * policy.prescription_years + 1)
-        for policy in policies
+        policy.name: prescribed_through(today, policy.prescription_years) for policy in policies
     }
     for invoice in invoices:
         customer_id = invoice.customer_id
@@ -250,17 +253,12 @@ def _action_for(
                 "balance_cents": inv.balance_cents,
             }
         )
-    evidence: dict[str, Any] = {
-        "policy": policy.name,
-        "policy_version": policy.version,
-        "step": step.id,
-        "step_offset": step.offset,
-        "segment": customer.segment,
-        "invoices": listed,
-        "window": dict(day.evidence),
-        "weekly_count": customer.contacts_last_7_days,
-        "weekly_cap": policy.limits.per_customer_per_week,
-    }
+    evidence = action_evidence(
+        policy.name, policy.version, step.id, step.offset, customer.segment, listed
+    )
+    evidence["window"] = dict(day.evidence)
+    evidence["weekly_count"] = customer.contacts_last_7_days
+    evidence["weekly_cap"] = policy.limits.per_customer_per_week
     status: ActionStatus = "planned"
     reason = ""
     channel = value = None
@@ -280,11 +278,10 @@ def _action_for(
             status = "deferred"
             reason = f"limite de {cap} contatos por semana atingido; adiado"
     else:
-        channel, value, tried = choose_channel(step.channels, customer.contacts)
-        evidence["channels_tried"] = tried
-        if channel is None:
-            status = "skipped"
-            reason = "sem canal disponível: " + "; ".join(f"{c}: {w}" for c, w in tried.items())
+        choice = choose_channel(step.channels, customer.contacts)
+        channel, value = choice.channel, choice.value
+        evidence["channels_tried"] = choice.tried
+        status, reason = choice.status, choice.reason
     return PlannedAction(
         customer_id=customer.id,
         planned_for=today,
@@ -319,24 +316,95 @@ def next_step_day(due_date: date, offsets: Sequence[int], today: date) -> date |
     return None
 
 
+class ChannelChoice(NamedTuple):
+    """The channel an action goes out on, or why none could be used."""
+
+    channel: str | None
+    value: str | None
+    tried: dict[str, str]  # channel -> what was found ("usado", "sem contato", ...)
+
+    @property
+    def status(self) -> ActionStatus:
+        return "planned" if self.channel else "skipped"
+
+    @property
+    def reason(self) -> str:
+        """Why the action is skipped, for the person reading it; empty when a channel was used."""
+        if self.channel:
+            return ""
+        return f"{NO_CHANNEL}: " + "; ".join(f"{c}: {why}" for c, why in self.tried.items())
+
+
 def choose_channel(
     channels: Sequence[str], contacts: Mapping[str, tuple[ContactPoint, ...]]
-) -> tuple[str | None, str | None, dict[str, str]]:
-    """The first channel with a reachable contact; and, for the record, why others were not."""
+) -> ChannelChoice:
+    """The first channel with a reachable contact; and, for the record, why others were not.
+
+    Every action (a step of the régua, a thank-you) is skipped the same way when none is left.
+    """
     tried: dict[str, str] = {}
     for channel in channels:
         points = contacts.get(channel, ())
         for point in points:
             if not point.opted_out and not point.invalid:
                 tried[channel] = "usado"
-                return channel, point.value, tried
+                return ChannelChoice(channel, point.value, tried)
         if not points:
             tried[channel] = "sem contato"
         elif all(p.opted_out for p in points):
             tried[channel] = "descadastrado"
         else:
             tried[channel] = "contato inválido"
-    return None, None, tried
+    return ChannelChoice(None, None, tried)
+
+
+def action_evidence(
+    policy_name: str,
+    policy_version: str,
+    step_id: str,
+    step_offset: int,
+    segment: str,
+    invoices: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What every action records first, whatever its purpose: the régua version and step it
+    follows, the customer's segment and the invoices it is about (each a dict with at least
+    ``id`` and ``step``). The plan adds the window and the weekly count, every action the
+    channels tried."""
+    return {
+        "policy": policy_name,
+        "policy_version": policy_version,
+        "step": step_id,
+        "step_offset": step_offset,
+        "segment": segment,
+        "invoices": invoices,
+    }
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day and month `years` later; 29 February becomes 1 March in a common year.
+
+    CC art. 132 §3: "os prazos de meses e anos expiram no dia de igual número do de início, ou
+    no imediato, se faltar exata correspondência". A year without 29 February has no day of
+    equal number, so the term ends on the day immediately after the 28th.
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, into a common year
+        return date(day.year + years, 3, 1)
+
+
+def prescribed_through(today: date, years: int) -> date:
+    """The latest due date whose `years`-year term (`add_years`) ended before `today`.
+
+    The last day of the term still counts: an invoice due on 15/01/2024 may be collected on
+    15/01/2029 under a five-year term and is prescribed from 16/01/2029, whatever leap days lie
+    between.
+    """
+    last_end = today - timedelta(days=1)
+    try:
+        return last_end.replace(year=last_end.year - years)
+    except ValueError:  # 29 February, back into a common year: the 28th ends on or before it
+        return date(last_end.year - years, 2, 28)
 
 
 def _closed_reason(window: ContactWindow, day: date, uf: str | None) -> str:

@@ -23,10 +23,10 @@ from regua.domain.money import Cents
 from regua.domain.payment_texts import bank_occurrence_detail
 from regua.domain.settlement import IncomingPayment, InvoiceFacts
 from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
-from regua.services.gc_paused import without_cyclic_gc
 from regua.services.reconciling import IncomingReversal, reconcile
 from regua.store import invoices as invoice_store
 from regua.store import timeline
+from regua.store.batch import without_cyclic_gc
 from regua.store.invoices import ReferenceField
 from regua.store.payments import lock_for_payments, return_file_transaction
 

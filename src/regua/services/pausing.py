@@ -4,35 +4,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from regua.errors import InputError, NotFound
-from regua.store.tables import customers, interactions, invoices
+from regua.store import customers, invoices
+from regua.store.customers import PauseTarget
 
 
 def _target(
     connection: Connection, creditor_id: int, customer: str | None, invoice: str | None
-) -> tuple[str, int, int]:
+) -> tuple[PauseTarget, int, int]:
     """(kind, row id, customer id) of what the person named."""
     if (customer is None) == (invoice is None):
         raise InputError("informe --customer ou --invoice (um dos dois)")
     if customer is not None:
-        row = connection.execute(
-            select(customers.c.id).where(
-                customers.c.creditor_id == creditor_id, customers.c.external_id == customer
-            )
-        ).first()
-        if row is None:
+        customer_id = customers.id_by_external(connection, creditor_id, customer)
+        if customer_id is None:
             raise NotFound(f"cliente desconhecido: {customer}")
-        return "customer", row.id, row.id
-    found = connection.execute(
-        select(invoices.c.id, invoices.c.customer_id).where(
-            invoices.c.creditor_id == creditor_id, invoices.c.external_id == invoice
-        )
-    ).first()
+        return "customer", customer_id, customer_id
+    assert invoice is not None
+    found = invoices.id_and_customer_by_external(connection, creditor_id, invoice)
     if found is None:
         raise NotFound(f"título desconhecido: {invoice}")
-    return "invoice", found.id, found.customer_id
+    return "invoice", *found
 
 
 def pause(
@@ -82,16 +76,15 @@ def _set_pause(
     detail: str,
 ) -> str:
     target, row_id, customer_id = _target(connection, creditor_id, customer, invoice)
-    table = customers if target == "customer" else invoices
-    connection.execute(update(table).where(table.c.id == row_id).values(values))
     label = f"cliente {customer}" if target == "customer" else f"título {invoice}"
-    connection.execute(
-        interactions.insert().values(
-            customer_id=customer_id,
-            invoice_id=row_id if target == "invoice" else None,
-            at=now,
-            kind=kind,
-            detail=f"{label} {detail}",
-        )
+    customers.set_pause(
+        connection,
+        target,
+        row_id,
+        values,
+        customer_id=customer_id,
+        at=now,
+        kind=kind,
+        detail=f"{label} {detail}",
     )
     return label

@@ -6,20 +6,16 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from regua.domain.policy import Policy
 from regua.policies.loader import load_policy_text, packaged_policy_names, packaged_policy_text
-from regua.store.tables import policies
+from regua.store import policies as stored_policies
 
 
 def active_policies(connection: Connection, creditor_id: int, now: datetime) -> list[Policy]:
     """The creditor's active policies; on first use the packaged default becomes active."""
-    rows = connection.execute(
-        select(policies.c.name, policies.c.source)
-        .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
-        .order_by(policies.c.name)
-    ).all()
+    rows = stored_policies.active_sources(connection, creditor_id)
     if not rows:
         for name in packaged_policy_names():
             apply_policy_text(
@@ -43,32 +39,15 @@ def apply_policy_text(
     policy = load_policy_text(text, source)
     # New offsets are the planner's concern: its next run sees other active versions than its
     # last one recorded, and looks at every open invoice again.
-    connection.execute(
-        update(policies)
-        .where(policies.c.creditor_id == creditor_id, policies.c.name == policy.name)
-        .values(active=False)
+    stored_policies.activate(
+        connection,
+        creditor_id,
+        name=policy.name,
+        version=policy.version,
+        text=text,
+        priority=policy.assign.priority,
+        now=now,
     )
-    existing = connection.execute(
-        select(policies.c.id).where(
-            policies.c.creditor_id == creditor_id,
-            policies.c.name == policy.name,
-            policies.c.version == policy.version,
-        )
-    ).scalar()
-    if existing is not None:
-        connection.execute(update(policies).where(policies.c.id == existing).values(active=True))
-    else:
-        connection.execute(
-            policies.insert().values(
-                creditor_id=creditor_id,
-                name=policy.name,
-                version=policy.version,
-                source=text,
-                active=True,
-                priority=policy.assign.priority,
-                loaded_at=now,
-            )
-        )
     return policy
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.documents import DocumentError, parse_tax_id
+from regua.domain.fees import FeeTerms
 from regua.errors import InputError, NotFound
-from regua.store.tables import creditors
+from regua.store import creditors
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ def init_database(engine: Engine, creditor: CreditorIn, now: datetime) -> int:
 
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        existing = connection.execute(select(func.min(creditors.c.id))).scalar()
+        existing = creditors.first_id(connection)
         if existing is not None:
-            return int(existing)
+            return existing
         return create_creditor(connection, creditor, now)
 
 
@@ -66,24 +67,29 @@ def create_creditor(connection: Connection, creditor: CreditorIn, now: datetime)
         "interest_source": "contract",
         "created_at": now,
     }
-    result = connection.execute(creditors.insert().values(row).returning(creditors.c.id))
-    return int(result.scalar_one())
+    return creditors.insert(connection, row)
 
 
 def default_creditor_id(engine: Engine) -> int:
     with engine.connect() as connection:
-        creditor_id = connection.execute(select(func.min(creditors.c.id))).scalar()
+        creditor_id = creditors.first_id(connection)
     if creditor_id is None:
         raise NotFound("banco sem credor: rode `regua init` primeiro")
-    return int(creditor_id)
+    return creditor_id
 
 
 def creditor_timezone(engine: Engine, creditor_id: int) -> str:
     """The creditor's time zone: "today" for the régua is the date there."""
     with engine.connect() as connection:
-        timezone = connection.execute(
-            select(creditors.c.timezone).where(creditors.c.id == creditor_id)
-        ).scalar()
+        timezone = creditors.timezone(connection, creditor_id)
     if timezone is None:
         raise NotFound(f"credor {creditor_id} não existe")
-    return str(timezone)
+    return timezone
+
+
+def creditor_fee_terms(connection: Connection, creditor_id: int) -> FeeTerms:
+    """The creditor's own late fee and interest (the consumer cap is applied per customer)."""
+    terms = creditors.fee_terms(connection, creditor_id)
+    if terms is None:
+        raise NotFound(f"credor {creditor_id} não existe: rode `regua init` primeiro")
+    return terms

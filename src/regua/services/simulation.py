@@ -1,5 +1,6 @@
-"""Simulated days for the demo: each day the payments that arrive are applied, then the plan,
-then (with an outbox folder) the day's messages are dispatched there.
+"""Simulated days for the demo: each day the payments that arrive are applied (under the
+creditor's own fee terms), then the daily cycle runs (`services.daily_cycle`) and, with an
+outbox folder, dispatches the day's messages there.
 
 The demo's future payments (`pagamentos_futuros.csv`) arrive on their dates, so the simulation
 shows the régua stopping for customers who pay and going on for those who do not. Each day is
@@ -14,21 +15,24 @@ import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE
-from regua.domain.fees import FeeTerms
 from regua.services.cells import parse_amount, parse_date
-from regua.services.dispatching import Dispatcher
+from regua.services.daily_cycle import run_day
+from regua.services.dispatching import Dispatcher, DispatchResult
 from regua.services.importing import apply_matched_payments
-from regua.services.planning import cancel_settled_actions, plan
-from regua.store.tables import invoices
+from regua.services.setup import creditor_fee_terms
+from regua.store.invoices import ids_by_external
+from regua.store.uow import UnitOfWork
 
 SAO_PAULO = ZoneInfo(DEFAULT_TIMEZONE)
 DISPATCH_TIME = time(10, 0)  # 09:00 in Manaus, 08:00 in Rio Branco: every state's window opened
@@ -76,19 +80,11 @@ def simulate(
         day = start + timedelta(days=offset)
         now = datetime.combine(day, time(8, 0), SAO_PAULO).astimezone(UTC)
         outcome = SimulatedDay(day)
-        with engine.begin() as connection:
-            todays = arriving.get(day, [])
-            if todays:
-                ids = {
-                    external: invoice_id
-                    for external, invoice_id in connection.execute(
-                        select(invoices.c.external_id, invoices.c.id).where(
-                            invoices.c.creditor_id == creditor_id,
-                            invoices.c.external_id.in_([p[1] for p in todays]),
-                        )
-                    )
-                }
-                matched = [
+        todays = arriving.get(day, [])
+        if todays:
+            with engine.begin() as connection:
+                ids = ids_by_external(connection, creditor_id, [p[1] for p in todays])
+                matched: list[dict[str, Any]] = [
                     {
                         "external_id": pid,
                         "invoice_id": ids[inv],
@@ -100,29 +96,33 @@ def simulate(
                     if inv in ids
                 ]
                 apply_matched_payments(
-                    connection, creditor_id, matched, source="import", now=now, terms=FeeTerms()
+                    connection,
+                    creditor_id,
+                    matched,
+                    source="import",
+                    now=now,
+                    terms=creditor_fee_terms(connection, creditor_id),
                 )
-                cancel_settled_actions(connection, creditor_id, now)
-                outcome.payments = len(matched)
-                outcome.paid_cents = sum(p["amount_cents"] for p in matched)
-            result = plan(connection, creditor_id, day, now)
-        for action in result.actions:
+            outcome.payments = len(matched)
+            outcome.paid_cents = sum(p["amount_cents"] for p in matched)
+        dispatch = None if channels is None else partial(_dispatch_day, engine, channels, day)
+        run = run_day(partial(UnitOfWork, engine), creditor_id, day, now, dispatch=dispatch)
+        for action in run.plan.actions:
             if action.status == "planned":
                 outcome.planned[(action.step.id, action.channel or "-")] += 1
                 outcome.cost_cents += action.cost_cents
             else:
                 outcome.not_sent[action.reason.split(":")[0].split(";")[0]] += 1
-        if channels is not None:
-            outcome.sent = _dispatch_day(engine, channels, day)
+        if run.dispatched is not None:
+            outcome.sent = run.dispatched.sent
         results.append(outcome)
     return results
 
 
-def _dispatch_day(engine: Engine, channels: Settings, day: date) -> Counter[str]:
+def _dispatch_day(engine: Engine, channels: Settings, day: date) -> DispatchResult:
     """Send the day's due messages through `channels`, on a clock standing at 10:00 in São
     Paulo."""
     clock = FixedClock(datetime.combine(day, DISPATCH_TIME, SAO_PAULO).astimezone(UTC))
     with ChannelRegistry.from_settings(channels, clock=clock) as registry:
         # No rate limit: the outbox is a folder, and simulated time does not wait.
-        result = Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)
-    return result.sent
+        return Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)

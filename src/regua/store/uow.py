@@ -64,3 +64,7 @@ class UnitOfWork:
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
+
+
+# What a service that owns its transactions is given: `App.uow`, or `partial(UnitOfWork, engine)`.
+UnitOfWorkFactory = Callable[[], UnitOfWork]

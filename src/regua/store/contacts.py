@@ -1,0 +1,73 @@
+"""Contact points: how customers may be reached, their opt-outs (SAIR, PARE) and invalid ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, select, update
+
+from regua.domain.planning import ContactPoint, Reach
+from regua.store.sql import one_of, plain_rows
+from regua.store.tables import contacts, interactions
+
+
+def contact_points(connection: Connection, customer_ids: Sequence[int]) -> dict[int, Reach]:
+    """Each customer's contact points by channel, as the channel choice reads them."""
+    points: dict[int, Reach] = {}
+    # Plain rows: a return file thanks tens of thousands of customers, and a Row object per
+    # contact cost more than the query.
+    rows = plain_rows(
+        connection,
+        select(
+            contacts.c.customer_id,
+            contacts.c.channel,
+            contacts.c.value,
+            # Whether, not when: no instant to convert for each of the contacts.
+            contacts.c.opted_out_at.is_not(None),
+            contacts.c.invalid_at.is_not(None),
+        )
+        .where(one_of(connection, contacts.c.customer_id, customer_ids))
+        .order_by(contacts.c.customer_id, contacts.c.id),
+    )
+    for customer_id, channel, value, opted_out, invalid in rows:
+        point = ContactPoint(value, bool(opted_out), bool(invalid))
+        reach = points.get(customer_id)
+        if reach is None:
+            points[customer_id] = {channel: (point,)}
+        else:
+            reach[channel] = (*reach.get(channel, ()), point)
+    return points
+
+
+def opt_out(
+    connection: Connection,
+    *,
+    customer_id: int,
+    channel: str,
+    reason: str,
+    at: datetime,
+    value: str | None = None,
+) -> int:
+    """Mark the customer's contacts on `channel` (or only `value`) opted out, at once, and say
+    so on the customer's timeline.
+
+    Returns how many contacts changed; an opt-out already recorded keeps its first date.
+    """
+    condition = and_(
+        contacts.c.customer_id == customer_id,
+        contacts.c.channel == channel,
+        contacts.c.opted_out_at.is_(None),
+    )
+    if value is not None:
+        condition = and_(condition, contacts.c.value == value)
+    changed = connection.execute(
+        update(contacts).where(condition).values(opted_out_at=at, opt_out_reason=reason)
+    ).rowcount
+    if changed:
+        connection.execute(
+            interactions.insert().values(
+                customer_id=customer_id, at=at, kind="opted_out", channel=channel, detail=reason
+            )
+        )
+    return int(changed)

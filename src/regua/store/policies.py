@@ -1,0 +1,61 @@
+"""The creditor's régua versions as stored: each with its YAML, one active version per name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from regua.store.tables import policies
+
+
+def active_sources(connection: Connection, creditor_id: int) -> list[tuple[str, str]]:
+    """(name, YAML text) of the creditor's active policies, by name."""
+    return [
+        (name, source)
+        for name, source in connection.execute(
+            select(policies.c.name, policies.c.source)
+            .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
+            .order_by(policies.c.name)
+        )
+    ]
+
+
+def activate(
+    connection: Connection,
+    creditor_id: int,
+    *,
+    name: str,
+    version: str,
+    text: str,
+    priority: int,
+    now: datetime,
+) -> None:
+    """Make (`name`, `version`) the creditor's active version of `name`, storing `text` if that
+    version is new; older versions stay for history."""
+    connection.execute(
+        update(policies)
+        .where(policies.c.creditor_id == creditor_id, policies.c.name == name)
+        .values(active=False)
+    )
+    existing = connection.execute(
+        select(policies.c.id).where(
+            policies.c.creditor_id == creditor_id,
+            policies.c.name == name,
+            policies.c.version == version,
+        )
+    ).scalar()
+    if existing is not None:
+        connection.execute(update(policies).where(policies.c.id == existing).values(active=True))
+    else:
+        connection.execute(
+            policies.insert().values(
+                creditor_id=creditor_id,
+                name=name,
+                version=version,
+                source=text,
+                active=True,
+                priority=priority,
+                loaded_at=now,
+            )
+        )
