@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     # Channels, templates and the dispatcher are imported by the commands that use them:
     # every other command starts without them.
     from regua.channels.rendering import TemplateRenderer
-    from regua.services.dispatching import CallEntry, DispatchResult
+    from regua.services.call_list import CallEntry
+    from regua.services.dispatch_run import DispatchResult
 
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia (AAAA-MM-DD). Padrão: hoje.", show_default=False)
@@ -139,7 +140,8 @@ def dispatch(
 ) -> None:
     """Envia as ações do dia que estão na janela de contato (idempotente)."""
     from regua.channels.registry import ChannelRegistry
-    from regua.services.dispatching import Dispatcher, DispatchOptions
+    from regua.services.dispatching import Dispatcher
+    from regua.services.publishing import DuePublisher
 
     ctx = build_context(_settings(db))
     target = _day(day, ctx)
@@ -148,15 +150,11 @@ def dispatch(
         from regua.worker.celery_app import WorkerSettings, create_celery, publisher
 
         settings = WorkerSettings(**ctx.settings.model_dump())
-        dispatcher = Dispatcher(
-            ctx.engine,
-            None,  # publishing only: the workers hold the channels
-            clock=ctx.clock,
-            options=DispatchOptions(lease=settings.lease),
-            timezone=settings.timezone,
+        due = DuePublisher(  # publishing only: the workers hold the channels
+            ctx.engine, clock=ctx.clock, lease=settings.lease, timezone=settings.timezone
         )
         celery = create_celery(settings)
-        result = dispatcher.enqueue_due(publisher(celery), today=target, channels=channels)
+        result = due.enqueue_due(publisher(celery), today=target, channels=channels)
     else:
         with ChannelRegistry.from_settings(ctx.settings, clock=ctx.clock) as registry:
             dispatcher = Dispatcher.from_settings(
@@ -284,7 +282,7 @@ def calls(
     ctx = build_context(_settings(db))
     target = _day(day, ctx)
     with ctx.engine.connect() as connection:
-        from regua.services.dispatching import call_list
+        from regua.services.call_list import call_list
 
         entries = call_list(connection, target, ctx.clock.now())
     if csv_file is not None:
@@ -331,7 +329,8 @@ def render_command(
     target = _day(day, ctx)
     from regua.channels.call_scripts import load_call_script, render_call_script
     from regua.channels.rendering import default_renderer
-    from regua.services.messages import PortalLinks, customer_preview
+    from regua.services.customer_preview import customer_preview
+    from regua.services.message_context import PortalLinks
 
     renderer: TemplateRenderer = default_renderer()
     portal = PortalLinks(ctx.settings.portal_base_url, ctx.settings.webhook_secret)

@@ -23,7 +23,7 @@ from regua.services.planning import PlanResult, plan
 from regua.services.policies import active_policies
 
 if TYPE_CHECKING:
-    from regua.services.dispatching import DispatchResult
+    from regua.services.dispatch_run import DispatchResult
 
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia do plano (AAAA-MM-DD). Padrão: hoje.")

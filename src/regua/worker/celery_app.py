@@ -26,7 +26,7 @@ from pydantic import Field
 
 from regua.config import Settings
 from regua.domain.channels import MESSAGE_CHANNELS
-from regua.services.dispatching import DEFAULT_LEASE
+from regua.services.dispatch_run import DEFAULT_LEASE
 
 SEND_TASK = "regua.send_actions"
 ENQUEUE_TASK = "regua.enqueue_due"

@@ -19,9 +19,10 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 from sqlalchemy import Engine
 
 from regua.channels.registry import ChannelRegistry
-from regua.clock import Clock, SystemClock
-from regua.services.dispatching import Dispatcher, DispatchOptions, preload
-from regua.services.messages import local_today
+from regua.clock import Clock, SystemClock, today_in
+from regua.services.dispatch_run import DispatchOptions
+from regua.services.dispatching import Dispatcher, preload
+from regua.services.publishing import DuePublisher
 from regua.store.db import make_engine
 from regua.worker.celery_app import ENQUEUE_TASK, SEND_TASK, WorkerSettings, app, publisher
 
@@ -34,6 +35,7 @@ class WorkerContext:
     engine: Engine
     registry: ChannelRegistry
     dispatcher: Dispatcher
+    due: DuePublisher
 
     def close(self) -> None:
         self.registry.close()
@@ -63,7 +65,8 @@ def build_worker_context(
         options=DispatchOptions(lease=settings.lease, senders=1),
     )
     dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
-    return WorkerContext(settings, engine, registry, dispatcher)
+    due = DuePublisher.from_settings(engine, settings, clock=clock, lease=settings.lease)
+    return WorkerContext(settings, engine, registry, dispatcher, due)
 
 
 def worker_context() -> WorkerContext:
@@ -82,7 +85,7 @@ def _preload(**_kwargs: Any) -> None:
     # loaded so far is set aside from the garbage collector: a full collection in a process
     # would otherwise walk all these lasting objects (tens of milliseconds each time) and
     # touch their memory, which the fork shares until it is written.
-    preload(local_today(SystemClock().now(), WorkerSettings().timezone))
+    preload(today_in(SystemClock(), WorkerSettings().timezone))
     gc.freeze()
 
 
@@ -111,5 +114,5 @@ def send_actions(action_ids: list[int]) -> dict[str, Any]:
 @app.task(name=ENQUEUE_TASK, acks_late=True)
 def enqueue_due() -> dict[str, Any]:
     """The periodic step of distributed mode: publish due actions (and due retries)."""
-    result = worker_context().dispatcher.enqueue_due(publisher(app))
+    result = worker_context().due.enqueue_due(publisher(app))
     return result.to_dict()
