@@ -12,14 +12,27 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from regua.domain.calendar import local_date
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.retries import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_MAX_ATTEMPTS
 from regua.store.call_list import count_planned_calls
-from regua.store.outbox import DEFAULT_LEASE, count_due, count_retries_pending
+from regua.store.outbox import (
+    DEFAULT_LEASE,
+    count_due,
+    count_retries_pending,
+    supersede_stale_actions,
+)
 
 DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
 
-__all__ = ["DEFAULT_LEASE", "DispatchOptions", "DispatchResult", "count_remaining"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "DispatchOptions",
+    "DispatchResult",
+    "count_remaining",
+    "start_run",
+]
 
 
 @dataclass
@@ -74,6 +87,33 @@ class DispatchOptions:
     backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
     batch: int = DEFAULT_BATCH
     senders: int = DEFAULT_SENDERS  # concurrent sends per channel within one dispatcher
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """The day a run works for, the channels it covers, and its result so far."""
+
+    day: date
+    channels: list[str]
+    result: DispatchResult
+
+
+def start_run(
+    engine: Engine,
+    *,
+    now: datetime,
+    timezone: str,
+    today: date | None,
+    channels: Sequence[str] | None,
+) -> RunStart:
+    """Begin a run: its day (`today`, or the date at `now` in `timezone`), the sendable ones of
+    `channels` (default: all), and the stale actions a newer step speaks for cancelled first."""
+    day = today or local_date(now, timezone)
+    wanted: list[str] = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
+    result = DispatchResult()
+    with engine.begin() as connection:
+        result.superseded = supersede_stale_actions(connection, day, now)
+    return RunStart(day, wanted, result)
 
 
 def count_remaining(

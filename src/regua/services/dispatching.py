@@ -63,7 +63,12 @@ from regua.domain.retries import attempts_exhausted, backoff_delay
 from regua.errors import ReguaError
 from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contact_windows import ContactWindows
-from regua.services.dispatch_run import DispatchOptions, DispatchResult, count_remaining
+from regua.services.dispatch_run import (
+    DispatchOptions,
+    DispatchResult,
+    count_remaining,
+    start_run,
+)
 from regua.services.message_context import PortalLinks
 from regua.services.messages import NotSendable, PreparedMessage, prepare_messages
 from regua.services.senders import Senders, thread_pool
@@ -80,7 +85,6 @@ from regua.store.outbox import (
     record_failed,
     record_retry,
     record_sent,
-    supersede_stale_actions,
     use_write_ahead_log,
     worker_name,
 )
@@ -178,11 +182,10 @@ class Dispatcher:
         """Send everything due now on `channels` (default: every sendable channel)."""
         self._prepare_store()
         now = self.clock.now()
-        day = today or local_date(now, self.timezone)
-        wanted = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
-        result = DispatchResult()
-        with self.engine.begin() as connection:
-            result.superseded = supersede_stale_actions(connection, day, now)
+        run = start_run(
+            self.engine, now=now, timezone=self.timezone, today=today, channels=channels
+        )
+        day, wanted, result = run.day, run.channels, run.result
         with self.engine.connect() as connection:
             busy = [
                 channel

@@ -16,11 +16,10 @@ from sqlalchemy import Engine
 
 from regua.clock import Clock
 from regua.config import Settings
-from regua.domain.calendar import DEFAULT_TIMEZONE, local_date
-from regua.domain.channels import MESSAGE_CHANNELS
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.services.contact_windows import ContactWindows
-from regua.services.dispatch_run import DispatchResult, count_remaining
-from regua.store.outbox import DEFAULT_LEASE, mark_queued, supersede_stale_actions
+from regua.services.dispatch_run import DispatchResult, count_remaining, start_run
+from regua.store.outbox import DEFAULT_LEASE, mark_queued
 
 # Action ids per worker task. Each task pays a fixed cost (the broker's round trips, the claim,
 # the context queries) of about 10 ms of CPU, so with chunks of 20 it was a quarter of a
@@ -68,11 +67,10 @@ class DuePublisher:
         fails leaves the marks, which expire after the lease and are published again.
         """
         now = self.clock.now()
-        day = today or local_date(now, self.timezone)
-        wanted = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
-        result = DispatchResult()
-        with self.engine.begin() as connection:
-            result.superseded = supersede_stale_actions(connection, day, now)
+        run = start_run(
+            self.engine, now=now, timezone=self.timezone, today=today, channels=channels
+        )
+        day, wanted, result = run.day, run.channels, run.result
         for channel in wanted:
             with self.engine.connect() as connection:
                 scopes = self.windows.open_scopes(

@@ -62,7 +62,6 @@ from regua.store.db import DriverStatement
 from regua.store.sender_connections import SenderConnections
 from regua.store.tables import actions, customers, interactions
 
-# Channels a dispatcher sends; phone actions are the operators' call list, never claimed.
 IDEMPOTENCY_PREFIX = "regua-act-"
 DEFAULT_LEASE = timedelta(minutes=5)  # longer than any provider call (10 s timeouts) can take
 # `claimed_by` of a planned action already published to a worker queue (distributed mode), so
@@ -524,26 +523,26 @@ def record_failed(
     connection: Connection, action_id: int, token: str, *, reason: str, entry: TimelineEntry
 ) -> bool:
     """Failed for good (a permanent failure, a broken template, attempts exhausted)."""
-    return _transition(
-        connection,
-        action_id,
-        token,
-        {"status": "failed", "reason": reason[:400], "next_attempt_at": None},
-        entry,
-    )
+    return _close(connection, action_id, token, "failed", reason, entry)
 
 
 def record_cancelled(
     connection: Connection, action_id: int, token: str, *, reason: str, entry: TimelineEntry
 ) -> bool:
     """Cancelled: the message must not go out any more (invoices paid, customer opted out...)."""
-    return _transition(
-        connection,
-        action_id,
-        token,
-        {"status": "cancelled", "reason": reason[:400], "next_attempt_at": None},
-        entry,
-    )
+    return _close(connection, action_id, token, "cancelled", reason, entry)
+
+
+def _close(
+    connection: Connection,
+    action_id: int,
+    token: str,
+    status: str,
+    reason: str,
+    entry: TimelineEntry,
+) -> bool:
+    values = {"status": status, "reason": reason[:400], "next_attempt_at": None}
+    return _transition(connection, action_id, token, values, entry)
 
 
 def _transition(
