@@ -474,12 +474,12 @@ def distributed(
         )
         # Warm up: each process builds its context (engine, SMTP connection) on its first task.
         engine = engine_for(url)
-        dispatcher = DuePublisher(engine, clock=SystemClock())
+        due = DuePublisher(engine, clock=SystemClock())
         time.sleep(3)
         meter = meter_for(worker.pid)
         meter.start()
         start = time.perf_counter()
-        queued = dispatcher.enqueue_due(publish).queued["email"]  # regua's default chunk
+        queued = due.enqueue_due(publish).queued["email"]  # regua's default chunk
         if queued != count:
             raise SystemExit(f"queued {queued} of {count}")
         # The count reads the status index and, for rows updated since the last vacuum, the
