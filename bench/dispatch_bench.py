@@ -56,9 +56,10 @@ from regua.clock import SystemClock, today_in
 from regua.config import Settings
 from regua.domain.calendar import effective_due_date
 from regua.policies.loader import packaged_policy_text
-from regua.services.dispatching import Dispatcher, DispatchOptions
+from regua.services.dispatching import Dispatcher
 from regua.services.messages import PreparedMessage, prepare_messages
 from regua.services.policies import apply_policy_text
+from regua.services.publishing import DuePublisher
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from regua.worker.celery_app import create_celery, publisher
@@ -474,12 +475,12 @@ def distributed(
         )
         # Warm up: each process builds its context (engine, SMTP connection) on its first task.
         engine = engine_for(url)
-        dispatcher = Dispatcher(engine, None, clock=SystemClock(), options=DispatchOptions())
+        due = DuePublisher(engine, clock=SystemClock())
         time.sleep(3)
         meter = meter_for(worker.pid)
         meter.start()
         start = time.perf_counter()
-        queued = dispatcher.enqueue_due(publish).queued["email"]  # regua's default chunk
+        queued = due.enqueue_due(publish).queued["email"]  # regua's default chunk
         if queued != count:
             raise SystemExit(f"queued {queued} of {count}")
         # The count reads the status index and, for rows updated since the last vacuum, the

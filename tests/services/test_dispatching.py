@@ -22,17 +22,14 @@ from regua.channels.registry import ChannelRegistry, build_channels
 from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
+from regua.domain.pacing import TokenBucket
+from regua.domain.retries import backoff_delay
 from regua.payments.pix import decode
 from regua.services.contacts import opt_out
 from regua.services.daily_cycle import plan
 from regua.services.demo import build_demo
-from regua.services.dispatching import (
-    Dispatcher,
-    DispatchOptions,
-    DispatchResult,
-    TokenBucket,
-    backoff_delay,
-)
+from regua.services.dispatch_run import DispatchOptions, DispatchResult
+from regua.services.dispatching import Dispatcher
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from tests.builders import run_import, write_csv
 from tests.servers import HttpProvider, Reply, SmtpServer, http_provider, smtp_server

@@ -24,8 +24,8 @@ from regua.clock import SystemClock, today_in
 from regua.config import Settings
 from regua.policies.loader import packaged_policy_text
 from regua.services.daily_cycle import plan
-from regua.services.dispatching import Dispatcher, DispatchOptions
 from regua.services.policies import apply_policy_text
+from regua.services.publishing import DuePublisher
 from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import actions, interactions, metadata
 from regua.worker.celery_app import create_celery, publisher
@@ -191,13 +191,10 @@ def workers(pg: Engine, slow_smtp: SmtpServer, tmp_path: Path) -> Iterator[Worke
 
 
 def enqueue(engine: Engine, workers: Workers) -> int:
-    dispatcher = Dispatcher(
-        engine,
-        None,  # publishing only: the workers hold the channels
-        clock=SystemClock(),
-        options=DispatchOptions(lease=timedelta(seconds=LEASE_SECONDS)),
+    due = DuePublisher(  # publishing only: the workers hold the channels
+        engine, clock=SystemClock(), lease=timedelta(seconds=LEASE_SECONDS)
     )
-    return dispatcher.enqueue_due(workers.publish(), chunk=4).queued["email"]
+    return due.enqueue_due(workers.publish(), chunk=4).queued["email"]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, workers: Workers) -> None:

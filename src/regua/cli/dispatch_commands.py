@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     # Channels, templates and the dispatcher are imported by the commands that use them:
     # every other command starts without them.
     from regua.channels.rendering import TemplateRenderer
-    from regua.services.dispatching import CallEntry, DispatchResult
+    from regua.services.call_list import CallEntry
+    from regua.services.dispatch_run import DispatchResult
 
 
 def _channels(values: list[str] | None) -> list[str] | None:
@@ -119,23 +120,24 @@ def dispatch(
     json_output: JsonOption = False,
 ) -> None:
     """Envia as ações do dia que estão na janela de contato (idempotente)."""
+    from regua.services.dispatch_run import DEFAULT_LEASE
     from regua.services.dispatching import Dispatcher
+    from regua.services.publishing import DuePublisher
 
     regua = command_app(ctx, db)
     target = command_day(regua, day)
     channels = _channels(channel)
     if distributed:
-        from regua.worker.celery_app import create_celery, dispatch_options, publisher
+        from regua.worker.celery_app import create_celery, publisher
 
-        dispatcher = Dispatcher(
+        due = DuePublisher(  # publishing only: the workers hold the channels
             regua.engine,
-            None,  # publishing only: the workers hold the channels
             clock=regua.clock,
-            options=dispatch_options(regua.settings),
+            lease=regua.settings.lease or DEFAULT_LEASE,
             timezone=regua.settings.timezone,
         )
         celery = create_celery(regua.settings)
-        result = dispatcher.enqueue_due(publisher(celery), today=target, channels=channels)
+        result = due.enqueue_due(publisher(celery), today=target, channels=channels)
     else:
         with regua.channels() as registry:
             dispatcher = Dispatcher.from_settings(
@@ -268,7 +270,7 @@ def calls(
     regua = command_app(ctx, db)
     target = command_day(regua, day)
     with regua.uow() as uow:  # read only: nothing to commit
-        from regua.services.dispatching import call_list
+        from regua.services.call_list import call_list
 
         entries = call_list(uow.connection, target, regua.now())
     if csv_file is not None:
@@ -315,7 +317,8 @@ def render_command(
     creditor_id = setup.default_creditor_id(regua.engine)
     target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
-    from regua.services.messages import PortalLinks, customer_preview
+    from regua.services.customer_preview import customer_preview
+    from regua.services.message_context import PortalLinks
 
     renderer: TemplateRenderer = regua.renderer
     portal = PortalLinks(regua.settings.portal_base_url, regua.settings.webhook_secret)

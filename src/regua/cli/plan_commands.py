@@ -20,7 +20,7 @@ from regua.services import daily_cycle, pausing, reporting, setup
 from regua.services.planning import PlanResult
 
 if TYPE_CHECKING:
-    from regua.services.dispatching import DispatchResult
+    from regua.services.dispatch_run import DispatchResult
 
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia do plano (AAAA-MM-DD). Padrão: hoje.")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.easter import easter
@@ -330,6 +331,39 @@ def effective_window(policy_window: ContactWindow, uf: str | None) -> ContactWin
     return policy_window if state is None else intersect_windows(policy_window, state)
 
 
+def local_date(now: datetime, timezone: str) -> date:
+    """The calendar date of the instant `now` in the IANA time zone `timezone`."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+@dataclass(frozen=True)
+class OpenStates:
+    """Who a régua's window lets be contacted at one instant: customers of the states (UFs)
+    listed, each judged in its own time zone under its own law, and customers without a state
+    when `unknown_uf_open` (judged in the régua's time zone)."""
+
+    ufs: tuple[str, ...]
+    unknown_uf_open: bool
+
+    @property
+    def any(self) -> bool:
+        return bool(self.ufs) or self.unknown_uf_open
+
+
+def open_states(policy_window: ContactWindow, timezone: str, now: datetime) -> OpenStates:
+    """The states whose effective window (the régua's, narrowed by the state's law) is open at
+    the instant `now`, and whether customers without a state may be contacted then."""
+    ufs = tuple(
+        uf
+        for uf in UFS
+        if is_open_at(
+            effective_window(policy_window, uf), now.astimezone(ZoneInfo(UF_TIMEZONES[uf])), uf
+        )
+    )
+    unknown = is_open_at(policy_window, now.astimezone(ZoneInfo(timezone)), None)
+    return OpenStates(ufs, unknown)
+
+
 def describe_window(window: ContactWindow) -> list[str]:
     """pt-BR lines describing a window, for people reading a policy."""
 
@@ -357,6 +391,7 @@ __all__ = [
     "UF_TIMEZONES",
     "ContactWindow",
     "Hours",
+    "OpenStates",
     "bank_holidays",
     "carnival_days",
     "customer_timezone",
@@ -372,9 +407,11 @@ __all__ = [
     "is_holiday",
     "is_open_at",
     "is_open_day",
+    "local_date",
     "next_bank_business_day",
     "next_open_day",
     "normalize_uf",
+    "open_states",
     "parse_hours",
     "window_on",
 ]

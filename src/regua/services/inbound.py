@@ -25,10 +25,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 
 from regua.channels.base import InboundEvent
 from regua.channels.http_sms import INVALID_NUMBER_CODES, parse_sms_webhook
@@ -39,10 +38,17 @@ from regua.channels.http_whatsapp import (
 from regua.domain.channels import CHANNEL_LABELS
 from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
+from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contacts import opt_out
-from regua.services.dispatching import flag_invalid_contact
-from regua.store.outbox import action_id_from_key
-from regua.store.tables import actions, contacts, interactions
+from regua.store.provider_events import (
+    customers_with_contact,
+    find_answered_action,
+    find_reported_action,
+    mark_delivered,
+    mark_read,
+    mark_undelivered,
+    record_event_once,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,68 +133,6 @@ def apply_events(
     return result
 
 
-def _record(
-    connection: Connection,
-    *,
-    key: str,
-    customer_id: int,
-    action_id: int | None,
-    at: datetime,
-    kind: str,
-    channel: str,
-    detail: str,
-    data: dict[str, Any],
-) -> bool:
-    """Insert a timeline entry under `key`; False if that event was recorded before."""
-    row = {
-        "customer_id": customer_id,
-        "action_id": action_id,
-        "at": at,
-        "kind": kind,
-        "channel": channel,
-        "detail": detail,
-        "data": data,
-        "event_key": key[:240],
-    }
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(interactions)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(interactions.c.id)
-    )
-    return connection.execute(statement).first() is not None
-
-
-def _find_action(connection: Connection, channel: str, event: InboundEvent) -> Any:
-    columns = (
-        actions.c.id,
-        actions.c.customer_id,
-        actions.c.status,
-        actions.c.contact_value,
-        actions.c.idempotency_key,
-    )
-    by_key = action_id_from_key(event.reference)
-    if by_key is not None:
-        row = connection.execute(
-            select(*columns).where(
-                actions.c.id == by_key,
-                actions.c.channel == channel,
-                actions.c.idempotency_key == event.reference,
-            )
-        ).first()
-        if row is not None:
-            return row
-    if not event.provider_message_id:
-        return None
-    return connection.execute(
-        select(*columns).where(
-            actions.c.provider_message_id == event.provider_message_id,
-            actions.c.channel == channel,
-        )
-    ).first()
-
-
 def _invalid_recipient(channel: str, code: str | None) -> bool:
     if code is None:
         return False
@@ -204,7 +148,7 @@ def _status(
     now: datetime,
     result: InboundResult,
 ) -> None:
-    action = _find_action(connection, channel, event)
+    action = find_reported_action(connection, channel, event.reference, event.provider_message_id)
     if action is None:
         log.info("%s %s for unknown message %s", channel, event.kind, event.provider_message_id)
         result.unmatched += 1
@@ -217,7 +161,7 @@ def _status(
     else:
         why = event.error_message or event.error_code or "motivo não informado"
         detail = f"O provedor não conseguiu entregar a mensagem de {label}: {why}."
-    fresh = _record(
+    fresh = record_event_once(
         connection,
         key=f"{channel}:{event.kind}:{event.provider_message_id or action.idempotency_key}",
         customer_id=int(action.customer_id),
@@ -235,28 +179,13 @@ def _status(
         result.duplicates += 1
         return
     if event.kind == "delivered":
-        connection.execute(
-            update(actions)
-            .where(actions.c.id == action.id)
-            .values(delivered_at=func.coalesce(actions.c.delivered_at, event.at))
-        )
+        mark_delivered(connection, int(action.id), event.at)
         result.delivered += 1
     elif event.kind == "read":
-        connection.execute(
-            update(actions)
-            .where(actions.c.id == action.id)
-            .values(
-                delivered_at=func.coalesce(actions.c.delivered_at, event.at),
-                read_at=func.coalesce(actions.c.read_at, event.at),
-            )
-        )
+        mark_read(connection, int(action.id), event.at)
         result.read += 1
     else:
-        connection.execute(
-            update(actions)
-            .where(actions.c.id == action.id, actions.c.status.in_(("sent", "sending")))
-            .values(status="failed", reason=detail[:400])
-        )
+        mark_undelivered(connection, int(action.id), detail)
         result.failed += 1
         if _invalid_recipient(channel, event.error_code) and flag_invalid_contact(
             connection,
@@ -277,28 +206,14 @@ def _reply(
     now: datetime,
     result: InboundResult,
 ) -> None:
-    owners = sorted(
-        {
-            int(customer_id)
-            for (customer_id,) in connection.execute(
-                select(contacts.c.customer_id).where(
-                    contacts.c.channel == channel, contacts.c.value == event.from_phone
-                )
-            )
-        }
-    )
+    owners = customers_with_contact(connection, channel, event.from_phone)
     if not owners:
         log.info("%s reply from unknown number", channel)
         result.unmatched += 1
         return
     answered = None
     if event.in_reply_to:
-        answered = connection.execute(
-            select(actions.c.id, actions.c.customer_id).where(
-                actions.c.provider_message_id == event.in_reply_to,
-                actions.c.channel == channel,
-            )
-        ).first()
+        answered = find_answered_action(connection, channel, event.in_reply_to)
     word = opt_out_word(event.text)
     label = CHANNEL_LABELS.get(channel, channel)
     recorded = False
@@ -308,7 +223,7 @@ def _reply(
             if answered is not None and int(answered.customer_id) == customer_id
             else None
         )
-        fresh = _record(
+        fresh = record_event_once(
             connection,
             key=f"{channel}:reply:{event.provider_message_id}:{customer_id}",
             customer_id=customer_id,

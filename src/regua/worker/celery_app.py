@@ -28,7 +28,7 @@ from celery import Celery
 from regua.bootstrap import App, build_app
 from regua.config import Settings
 from regua.domain.channels import MESSAGE_CHANNELS
-from regua.services.dispatching import DispatchOptions
+from regua.services.dispatch_run import DispatchOptions
 
 SEND_TASK = "regua.send_actions"
 ENQUEUE_TASK = "regua.enqueue_due"

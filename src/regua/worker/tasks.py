@@ -21,7 +21,9 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from regua.bootstrap import App
 from regua.channels.registry import ChannelRegistry
+from regua.services.dispatch_run import DEFAULT_LEASE
 from regua.services.dispatching import Dispatcher, preload
+from regua.services.publishing import DuePublisher
 from regua.worker.celery_app import (
     ENQUEUE_TASK,
     SEND_TASK,
@@ -42,6 +44,7 @@ class WorkerContext:
     app: App
     registry: ChannelRegistry
     dispatcher: Dispatcher
+    due: DuePublisher
 
     def close(self) -> None:
         self.registry.close()
@@ -67,7 +70,10 @@ def build_worker_context(regua: App) -> WorkerContext:
         options=dispatch_options(settings, senders=1),
     )
     dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
-    return WorkerContext(regua, registry, dispatcher)
+    due = DuePublisher.from_settings(
+        regua.engine, settings, clock=regua.clock, lease=settings.lease or DEFAULT_LEASE
+    )
+    return WorkerContext(regua, registry, dispatcher, due)
 
 
 def worker_context() -> WorkerContext:
@@ -117,5 +123,5 @@ def send_actions(action_ids: list[int]) -> dict[str, Any]:
 @app.task(name=ENQUEUE_TASK, acks_late=True)
 def enqueue_due() -> dict[str, Any]:
     """The periodic step of distributed mode: publish due actions (and due retries)."""
-    result = worker_context().dispatcher.enqueue_due(publisher(app))
+    result = worker_context().due.enqueue_due(publisher(app))
     return result.to_dict()

@@ -1,0 +1,135 @@
+"""What a dispatch run is given (`DispatchOptions`) and gives back (`DispatchResult`), in both
+modes: sending inline (`services.dispatching`) and publishing to worker queues
+(`services.publishing`); and the counts every run ends with (`count_remaining`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from regua.domain.calendar import local_date
+from regua.domain.channels import MESSAGE_CHANNELS
+from regua.domain.retries import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_MAX_ATTEMPTS
+from regua.store.call_list import count_planned_calls
+from regua.store.outbox import (
+    DEFAULT_LEASE,
+    count_due,
+    count_retries_pending,
+    supersede_stale_actions,
+)
+
+DEFAULT_BATCH = 200
+DEFAULT_SENDERS = 4
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "DispatchOptions",
+    "DispatchResult",
+    "count_remaining",
+    "start_run",
+]
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch did, per channel."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    retrying: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    cancelled: Counter[str] = field(default_factory=Counter)
+    contacts_flagged: int = 0
+    superseded: int = 0
+    lost_claims: int = 0  # a slower dispatcher's claim was taken over after the lease
+    waiting: int = 0  # due, outside the contact window now (or claimed elsewhere)
+    retries_pending: int = 0  # transient failures waiting for their next attempt
+    queued: Counter[str] = field(default_factory=Counter)  # distributed: published to queues
+    calls: int = 0  # phone actions today: the operators' call list
+    destinations: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: DispatchResult) -> None:
+        self.sent.update(other.sent)
+        self.retrying.update(other.retrying)
+        self.failed.update(other.failed)
+        self.cancelled.update(other.cancelled)
+        self.queued.update(other.queued)
+        self.contacts_flagged += other.contacts_flagged
+        self.superseded += other.superseded
+        self.lost_claims += other.lost_claims
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": dict(self.sent),
+            "retrying": dict(self.retrying),
+            "failed": dict(self.failed),
+            "cancelled": dict(self.cancelled),
+            "queued": dict(self.queued),
+            "contacts_flagged": self.contacts_flagged,
+            "superseded": self.superseded,
+            "lost_claims": self.lost_claims,
+            "waiting": self.waiting,
+            "retries_pending": self.retries_pending,
+            "calls": self.calls,
+            "destinations": dict(self.destinations),
+        }
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    lease: timedelta = DEFAULT_LEASE
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base: timedelta = DEFAULT_BACKOFF_BASE
+    backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
+    batch: int = DEFAULT_BATCH
+    senders: int = DEFAULT_SENDERS  # concurrent sends per channel within one dispatcher
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """The day a run works for, the channels it covers, and its result so far."""
+
+    day: date
+    channels: list[str]
+    result: DispatchResult
+
+
+def start_run(
+    engine: Engine,
+    *,
+    now: datetime,
+    timezone: str,
+    today: date | None,
+    channels: Sequence[str] | None,
+) -> RunStart:
+    """Begin a run: its day (`today`, or the date at `now` in `timezone`), the sendable ones of
+    `channels` (default: all), and the stale actions a newer step speaks for cancelled first."""
+    day = today or local_date(now, timezone)
+    wanted: list[str] = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
+    result = DispatchResult()
+    with engine.begin() as connection:
+        result.superseded = supersede_stale_actions(connection, day, now)
+    return RunStart(day, wanted, result)
+
+
+def count_remaining(
+    engine: Engine,
+    result: DispatchResult,
+    *,
+    day: date,
+    now: datetime,
+    lease: timedelta,
+    channels: Sequence[str],
+) -> None:
+    """What the run leaves for later, counted into `result`: actions waiting for their window
+    (or claimed elsewhere), retries not yet due, and the day's phone calls."""
+    with engine.connect() as connection:
+        result.waiting = count_due(connection, today=day, now=now, lease=lease, channels=channels)
+        result.retries_pending = count_retries_pending(
+            connection, today=day, now=now, channels=channels
+        )
+        result.calls = count_planned_calls(connection, day)

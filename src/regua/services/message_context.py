@@ -1,0 +1,227 @@
+"""The render context of one message (see `regua.channels.rendering`): who writes to whom,
+about which invoices, with amounts at the send date and the ways to pay.
+
+Amounts are computed at the send date: each open invoice's balance with multa and juros
+(`domain.fees.charges`, the creditor's terms, the CDC cap for consumers). Payment options: a PIX
+copia-e-cola for the total from the creditor's key; the boleto line when the message is about
+one invoice that has one; a portal link when the portal is configured. A thank-you speaks of
+the invoices that were paid, without charges or payment options.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import segno
+
+from regua.domain.documents import DocumentError, format_phone, parse_tax_id
+from regua.domain.fees import FeeTerms, charges
+from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
+
+log = logging.getLogger(__name__)
+
+OPT_OUT_KEYWORD = "SAIR"
+
+
+@dataclass(frozen=True)
+class PortalLinks:
+    """Where the debtor portal lives and the key that signs its links.
+
+    A link names the customer and carries an HMAC of it, so nobody reaches another debtor's
+    page by changing a number (LGPD art. 46). Without a key there are no links.
+    """
+
+    base_url: str
+    secret: str
+
+    def for_customer(self, customer_id: int) -> str | None:
+        if not self.base_url or not self.secret:
+            return None
+        return f"{self.base_url.rstrip('/')}/{customer_id}.{portal_token(self.secret, customer_id)}"
+
+
+def portal_token(secret: str, customer_id: int) -> str:
+    """The signature part of a customer's portal link (URL-safe, 22 characters)."""
+    digest = hmac.new(secret.encode(), f"portal:{customer_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+class _Payment(dict[str, Any]):
+    """The context's `payment`, drawing the PIX QR code (SVG) only if a template asks for it."""
+
+    def __missing__(self, key: str) -> Any:
+        if key != "pix_qr_svg":
+            raise KeyError(key)
+        code = self.get("pix_code")
+        svg = segno.make(code, error="m").svg_inline(scale=3) if code else None
+        self[key] = svg
+        return svg
+
+
+# Cached: every message of a creditor formats its document and phones again (phonenumbers
+# parses metadata each time, about 0.1 ms a call).
+@lru_cache(maxsize=4096)
+def _formatted_document(number: str) -> str:
+    try:
+        return parse_tax_id(number).formatted
+    except DocumentError:
+        return number
+
+
+@lru_cache(maxsize=1024)
+def _formatted_phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return format_phone(value)
+    except DocumentError:
+        return value
+
+
+def customer_context(row: Any) -> dict[str, Any]:
+    name = str(row.name)
+    is_company = row.document_kind == "cnpj"
+    return {
+        "id": row.external_id,
+        "name": name,
+        # Companies are greeted by their name; people by their first name.
+        "first_name": name if is_company else (name.split() or [name])[0],
+        "document": _formatted_document(row.document),
+        "kind": row.document_kind,
+    }
+
+
+def creditor_context(row: Any) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "document": _formatted_document(row.document),
+        "phone": _formatted_phone(row.phone),
+        "email": row.email,
+        "address": row.address,
+        "website": row.website,
+    }
+
+
+def contact_context(row: Any) -> dict[str, Any]:
+    return {
+        "phone": _formatted_phone(row.phone),
+        "whatsapp": _formatted_phone(row.whatsapp),
+        "email": row.email,
+        "hours": None,
+    }
+
+
+def invoice_items(
+    rows: Sequence[Any], *, today: date, terms: FeeTerms, with_charges: bool
+) -> list[dict[str, Any]]:
+    """The context's `invoices`, by due date; charges at `today` unless `with_charges` is off
+    (a thank-you speaks of invoices already paid)."""
+    items = []
+    for row in sorted(rows, key=lambda r: (r.due_date, r.id)):
+        principal = int(row.balance_cents if with_charges else row.amount_cents)
+        if with_charges:
+            owed = charges(principal, row.due_date, today, terms)
+            late_fee, interest = owed.late_fee_cents, owed.interest_cents
+        else:
+            late_fee = interest = 0
+        items.append(
+            {
+                "number": row.number,
+                "description": row.description or row.number,
+                "issue_date": row.issue_date,
+                "due_date": row.due_date,
+                "days_late": (today - row.due_date).days,
+                "amount_cents": int(row.amount_cents),
+                "balance_cents": int(row.balance_cents),
+                "principal_cents": principal,
+                "late_fee_cents": late_fee,
+                "interest_cents": interest,
+                "total_cents": principal + late_fee + interest,
+            }
+        )
+    return items
+
+
+def totals_of(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return {
+        "balance_cents": sum(i["balance_cents"] for i in items),
+        "late_fee_cents": sum(i["late_fee_cents"] for i in items),
+        "interest_cents": sum(i["interest_cents"] for i in items),
+        "total_cents": sum(i["total_cents"] for i in items),
+        "count": len(items),
+    }
+
+
+@lru_cache(maxsize=256)
+def _pix_key(text: str) -> PixKey:
+    """The creditor's key, read once (an invalid one raises every time)."""
+    return normalize_pix_key(text)
+
+
+def pix_code_for(creditor: Any, amount_cents: int, txid: str) -> str | None:
+    """PIX copia e cola for `amount_cents` to the creditor's key, or None without a usable key."""
+    if not creditor.pix_key or amount_cents <= 0:
+        return None
+    try:
+        return encode_static(
+            key=_pix_key(creditor.pix_key),
+            name=creditor.name,
+            city=creditor.city or "BRASIL",
+            amount_cents=amount_cents,
+            txid=txid,
+        )
+    except PixError:
+        log.warning("creditor %s: unusable PIX key, message goes without PIX", creditor.id)
+        return None
+
+
+def build_context(
+    *,
+    today: date,
+    customer: Any,
+    creditor: Any,
+    invoice_rows: Sequence[Any],
+    step_id: str,
+    step_offset: int,
+    purpose: str,
+    txid: str | None,
+    portal: PortalLinks | None,
+) -> dict[str, Any]:
+    """The render context (see `regua.channels.rendering`) of one message."""
+    collecting = purpose == "collection"
+    terms = FeeTerms(
+        late_fee_bp=creditor.late_fee_bp,
+        interest_monthly_bp=creditor.interest_monthly_bp,
+        is_consumer=bool(customer.is_consumer),
+    )
+    items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
+    totals = totals_of(items)
+    payment = _Payment(pix_code=None, boleto_line=None, portal_url=None)
+    if collecting:
+        if txid:
+            payment["pix_code"] = pix_code_for(creditor, totals["total_cents"], txid)
+        lines = [row.boleto_line for row in invoice_rows if row.boleto_line]
+        # A boleto pays one invoice: with several, the PIX (for the total) and the portal do.
+        if len(invoice_rows) == 1 and lines:
+            payment["boleto_line"] = lines[0]
+        if portal is not None:
+            payment["portal_url"] = portal.for_customer(int(customer.id))
+    return {
+        "today": today,
+        "customer": customer_context(customer),
+        "creditor": creditor_context(creditor),
+        "invoices": items,
+        "totals": totals,
+        "payment": payment,
+        "step": {"id": step_id, "offset": step_offset},
+        "contact": contact_context(creditor),
+        "opt_out": {"keyword": OPT_OUT_KEYWORD},
+    }

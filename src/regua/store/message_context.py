@@ -1,0 +1,193 @@
+"""What a message is made of, read from the store: claimed actions with their customer,
+contact, creditor and invoices (set-based, in batches), and the PIX txids handed out to them.
+
+The rows are handed to `regua.services.messages`, which decides what each action says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+
+from regua.store.bulk import chunks
+from regua.store.tables import action_invoices, actions, contacts, creditors, customers, invoices
+
+BATCH = 1_000  # actions read per round of queries
+
+_ACTION_COLUMNS = (
+    actions.c.id.label("action_id"),
+    actions.c.purpose,
+    actions.c.channel,
+    actions.c.contact_value,
+    actions.c.template,
+    actions.c.step_id,
+    actions.c.step_offset,
+    actions.c.idempotency_key,
+    customers.c.id,
+    customers.c.creditor_id,
+    customers.c.external_id,
+    customers.c.name,
+    customers.c.document,
+    customers.c.document_kind,
+    customers.c.is_consumer,
+    customers.c.paused,
+    customers.c.paused_until,
+    customers.c.anonymised_at,
+    contacts.c.opted_out_at,
+    contacts.c.invalid_at,
+)
+
+_CREDITOR_COLUMNS = (
+    creditors.c.id,
+    creditors.c.name,
+    creditors.c.document,
+    creditors.c.email,
+    creditors.c.phone,
+    creditors.c.whatsapp,
+    creditors.c.address,
+    creditors.c.city,
+    creditors.c.website,
+    creditors.c.timezone,
+    creditors.c.pix_key,
+    creditors.c.late_fee_bp,
+    creditors.c.interest_monthly_bp,
+)
+
+_INVOICE_COLUMNS = (
+    invoices.c.id,
+    invoices.c.number,
+    invoices.c.description,
+    invoices.c.issue_date,
+    invoices.c.due_date,
+    invoices.c.amount_cents,
+    invoices.c.balance_cents,
+    invoices.c.status,
+    invoices.c.boleto_line,
+    invoices.c.pix_txid,
+    invoices.c.paused,
+    invoices.c.paused_until,
+)
+
+
+@dataclass(frozen=True)
+class MessageRows:
+    """One batch of actions as read: `heads` (the action with its customer and the state of
+    its contact), `invoices` per action id, and `creditors` by id."""
+
+    heads: Sequence[Any]
+    invoices: Mapping[int, list[Any]]
+    creditors: Mapping[int, Any]
+
+
+def message_rows(connection: Connection, action_ids: Sequence[int]) -> Iterator[MessageRows]:
+    """The rows of `action_ids`, a batch of `BATCH` actions at a time (three queries each)."""
+    for batch in chunks(sorted(set(action_ids)), BATCH):
+        yield _batch_rows(connection, batch)
+
+
+def _batch_rows(connection: Connection, action_ids: Sequence[int]) -> MessageRows:
+    heads = connection.execute(
+        select(*_ACTION_COLUMNS)
+        .select_from(
+            actions.join(customers, customers.c.id == actions.c.customer_id).outerjoin(
+                contacts,
+                and_(
+                    contacts.c.customer_id == actions.c.customer_id,
+                    contacts.c.channel == actions.c.channel,
+                    contacts.c.value == actions.c.contact_value,
+                ),
+            )
+        )
+        .where(actions.c.id.in_(list(action_ids)))
+    ).all()
+    linked: dict[int, list[Any]] = defaultdict(list)
+    for row in connection.execute(
+        select(action_invoices.c.action_id, *_INVOICE_COLUMNS)
+        .join(invoices, invoices.c.id == action_invoices.c.invoice_id)
+        .where(action_invoices.c.action_id.in_(list(action_ids)))
+    ):
+        linked[int(row.action_id)].append(row)
+    return MessageRows(
+        heads, linked, load_creditors(connection, {int(h.creditor_id) for h in heads})
+    )
+
+
+def load_creditors(connection: Connection, creditor_ids: set[int]) -> dict[int, Any]:
+    """Creditor id -> what a message says about the creditor (name, contacts, PIX key, fees)."""
+    return {
+        int(row.id): row
+        for row in connection.execute(
+            select(*_CREDITOR_COLUMNS).where(creditors.c.id.in_(sorted(creditor_ids)))
+        )
+    }
+
+
+def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]) -> None:
+    """Write the txids `prepare_messages` handed out (``{"p_id": invoice id, "p_txid": txid}``)
+    on invoices that still have none.
+
+    Its own write transaction, committed before sending: a debtor who pays at once must find
+    the txid already on the invoice (and on SQLite a write after reads could meet a newer
+    snapshot and fail).
+    """
+    if assignments:
+        connection.execute(
+            update(invoices)
+            .where(invoices.c.id == bindparam("p_id"), invoices.c.pix_txid.is_(None))
+            .values(pix_txid=bindparam("p_txid")),
+            list(assignments),
+        )
+
+
+# --- one real customer's message, for people to read -------------------------------------------
+
+
+def preview_customer(connection: Connection, creditor_id: int, external_id: str) -> Any | None:
+    """The customer a preview speaks to (with segment and tags to pick the régua), or None."""
+    return connection.execute(
+        select(
+            customers.c.id,
+            customers.c.creditor_id,
+            customers.c.external_id,
+            customers.c.name,
+            customers.c.document,
+            customers.c.document_kind,
+            customers.c.is_consumer,
+            customers.c.segment,
+            customers.c.tags,
+        ).where(
+            customers.c.creditor_id == creditor_id,
+            customers.c.external_id == external_id,
+        )
+    ).first()
+
+
+def contact_states(connection: Connection, customer_id: int) -> list[Any]:
+    """The customer's contacts (``channel``, ``value``, ``opted_out_at``, ``invalid_at``), in
+    the order they were added."""
+    return list(
+        connection.execute(
+            select(
+                contacts.c.channel, contacts.c.value, contacts.c.opted_out_at, contacts.c.invalid_at
+            )
+            .where(contacts.c.customer_id == customer_id)
+            .order_by(contacts.c.id)
+        ).all()
+    )
+
+
+def open_invoices(connection: Connection, customer_id: int) -> list[Any]:
+    """The customer's open invoices with a balance, as a message's invoice rows."""
+    return list(
+        connection.execute(
+            select(*_INVOICE_COLUMNS).where(
+                invoices.c.customer_id == customer_id,
+                invoices.c.status == "open",
+                invoices.c.balance_cents > 0,
+            )
+        ).all()
+    )

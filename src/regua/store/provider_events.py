@@ -1,0 +1,137 @@
+"""What providers report after sending, as stored: each event once on the timeline (under its
+unique ``event_key``), the action a report is about, the action's delivered / read / failed
+marks, and the customers a number belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from regua.store.outbox import action_id_from_key
+from regua.store.tables import actions, contacts, interactions
+
+
+def record_event_once(
+    connection: Connection,
+    *,
+    key: str,
+    customer_id: int,
+    action_id: int | None,
+    at: datetime,
+    kind: str,
+    channel: str,
+    detail: str,
+    data: dict[str, Any],
+) -> bool:
+    """Insert a timeline entry under `key`; False if that event was recorded before."""
+    row = {
+        "customer_id": customer_id,
+        "action_id": action_id,
+        "at": at,
+        "kind": kind,
+        "channel": channel,
+        "detail": detail,
+        "data": data,
+        "event_key": key[:240],
+    }
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(interactions)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(interactions.c.id)
+    )
+    return connection.execute(statement).first() is not None
+
+
+def find_reported_action(
+    connection: Connection, channel: str, reference: str | None, provider_message_id: str | None
+) -> Any | None:
+    """The action (``id``, ``customer_id``, ``status``, ``contact_value``,
+    ``idempotency_key``) a report is about: by the idempotency key it echoes (`reference`),
+    else by the provider's message id; None when regua does not know it."""
+    columns = (
+        actions.c.id,
+        actions.c.customer_id,
+        actions.c.status,
+        actions.c.contact_value,
+        actions.c.idempotency_key,
+    )
+    by_key = action_id_from_key(reference)
+    if by_key is not None:
+        row = connection.execute(
+            select(*columns).where(
+                actions.c.id == by_key,
+                actions.c.channel == channel,
+                actions.c.idempotency_key == reference,
+            )
+        ).first()
+        if row is not None:
+            return row
+    if not provider_message_id:
+        return None
+    return connection.execute(
+        select(*columns).where(
+            actions.c.provider_message_id == provider_message_id,
+            actions.c.channel == channel,
+        )
+    ).first()
+
+
+def find_answered_action(
+    connection: Connection, channel: str, provider_message_id: str
+) -> Any | None:
+    """The action (``id``, ``customer_id``) whose message a reply answers, or None."""
+    return connection.execute(
+        select(actions.c.id, actions.c.customer_id).where(
+            actions.c.provider_message_id == provider_message_id,
+            actions.c.channel == channel,
+        )
+    ).first()
+
+
+def mark_delivered(connection: Connection, action_id: int, at: datetime) -> None:
+    """Delivered at `at`, unless an earlier delivery was recorded."""
+    connection.execute(
+        update(actions)
+        .where(actions.c.id == action_id)
+        .values(delivered_at=func.coalesce(actions.c.delivered_at, at))
+    )
+
+
+def mark_read(connection: Connection, action_id: int, at: datetime) -> None:
+    """Read at `at` (and so delivered), unless earlier marks were recorded."""
+    connection.execute(
+        update(actions)
+        .where(actions.c.id == action_id)
+        .values(
+            delivered_at=func.coalesce(actions.c.delivered_at, at),
+            read_at=func.coalesce(actions.c.read_at, at),
+        )
+    )
+
+
+def mark_undelivered(connection: Connection, action_id: int, reason: str) -> None:
+    """Failed after the provider accepted it (a sent or sending action), with `reason`."""
+    connection.execute(
+        update(actions)
+        .where(actions.c.id == action_id, actions.c.status.in_(("sent", "sending")))
+        .values(status="failed", reason=reason[:400])
+    )
+
+
+def customers_with_contact(connection: Connection, channel: str, value: str) -> list[int]:
+    """Ids of the customers who have `value` as a contact on `channel`, ascending."""
+    return sorted(
+        {
+            int(customer_id)
+            for (customer_id,) in connection.execute(
+                select(contacts.c.customer_id).where(
+                    contacts.c.channel == channel, contacts.c.value == value
+                )
+            )
+        }
+    )
