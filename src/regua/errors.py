@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from regua.error_codes import ErrorCode
+
 
 class ReguaError(Exception):
     """Base of every error regua raises on purpose.
 
-    `message` is what a person reads (pt-BR); `code` is what a program matches on.
+    `message` is what a person reads (pt-BR); `code` is what a program matches on, one of
+    `ErrorCode` (the registry of every code, in `error_codes.py`).
     """
 
-    code: str = "regua_error"
+    code: ErrorCode = ErrorCode.REGUA_ERROR
     http_status: int = 400
 
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
+    def __init__(self, message: str, *, code: ErrorCode | None = None, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -35,7 +38,7 @@ class ReguaError(Exception):
 class InputError(ReguaError):
     """Bad input that can be pinned to a place: a file, a row (line number) and a field."""
 
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
     http_status = 422
 
     def __init__(
@@ -45,7 +48,7 @@ class InputError(ReguaError):
         file: str | None = None,
         row: int | None = None,
         field: str | None = None,
-        code: str | None = None,
+        code: ErrorCode | None = None,
     ) -> None:
         where = ":".join(str(part) for part in (file, row) if part is not None)
         prefix = f"{where}: " if where else ""
@@ -59,29 +62,24 @@ class InputError(ReguaError):
 
 
 class NotFound(ReguaError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     http_status = 404
-
-
-class Conflict(ReguaError):
-    code = "conflict"
-    http_status = 409
 
 
 class RuleViolation(ReguaError):
     """A request that is well formed but breaks a business or legal rule."""
 
-    code = "rule_violation"
+    code = ErrorCode.RULE_VIOLATION
     http_status = 422
 
 
 class WebhookNotConfigured(ReguaError):
     """No secret is configured: the endpoint refuses every call rather than trust anyone."""
 
-    code = "webhook_not_configured"
+    code = ErrorCode.WEBHOOK_NOT_CONFIGURED
     http_status = 503
 
 
 class Unauthorized(ReguaError):
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
     http_status = 401

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from regua.domain.channels import Channel as ChannelName
+from regua.error_codes import ErrorCode
 from regua.errors import ReguaError
 
 
@@ -113,14 +114,14 @@ class InboundEvent:
 class ChannelError(ReguaError):
     """A message could not be handed to the provider."""
 
-    code = "channel_error"
+    code = ErrorCode.CHANNEL_ERROR
     http_status = 502
 
 
 class ChannelTransientError(ChannelError):
     """Try again later with the same idempotency key; nothing is wrong with the message."""
 
-    code = "channel_transient"
+    code = ErrorCode.CHANNEL_TRANSIENT
 
     def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any) -> None:
         super().__init__(message, retry_after=retry_after, **fields)
@@ -130,7 +131,7 @@ class ChannelTransientError(ChannelError):
 class ChannelPermanentError(ChannelError):
     """Retrying will not help. `invalid_recipient` means the address or number itself is bad."""
 
-    code = "channel_permanent"
+    code = ErrorCode.CHANNEL_PERMANENT
 
     def __init__(
         self,

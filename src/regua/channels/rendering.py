@@ -65,6 +65,7 @@ from regua.channels.sms_length import sms_length, to_gsm7
 from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.documents import DocumentError, format_phone, normalize_phone, parse_tax_id
 from regua.domain.money import format_brl
+from regua.error_codes import ErrorCode
 from regua.errors import ReguaError
 
 CHANNEL_FILES: dict[str, tuple[str, ...]] = {
@@ -83,14 +84,14 @@ MAX_COMPILED_TEXTS = 1_000  # template texts (WhatsApp parameters, script lines)
 class TemplateError(ReguaError):
     """A template that cannot be loaded or rendered (syntax, missing value, missing file)."""
 
-    code = "template_error"
+    code = ErrorCode.TEMPLATE_ERROR
     http_status = 422
 
 
 class TemplateSecurityError(TemplateError):
     """A template tried to reach Python internals through the sandbox."""
 
-    code = "template_security"
+    code = ErrorCode.TEMPLATE_SECURITY
 
 
 @dataclass(frozen=True)
@@ -314,18 +315,18 @@ def _translate(exc: Exception, where: str) -> TemplateError:
         file = exc.name or where
         return TemplateError(
             f"Erro de sintaxe em {file}, linha {exc.lineno}: {exc.message}",
-            code="template_syntax",
+            code=ErrorCode.TEMPLATE_SYNTAX,
             template=where,
             line=exc.lineno,
         )
     if isinstance(exc, jinja2.exceptions.TemplateNotFound):
         return TemplateError(
-            f"Modelo não encontrado: {exc.name}", code="template_not_found", template=where
+            f"Modelo não encontrado: {exc.name}", code=ErrorCode.TEMPLATE_NOT_FOUND, template=where
         )
     if isinstance(exc, jinja2.exceptions.UndefinedError):
         return TemplateError(
             f"O modelo {where} usa um dado que não existe: {exc.message}",
-            code="template_undefined",
+            code=ErrorCode.TEMPLATE_UNDEFINED,
             template=where,
         )
     return TemplateError(f"Falha ao montar o modelo {where}: {exc}", template=where)
@@ -469,7 +470,7 @@ class TemplateRenderer:
             return {}
         loaded = yaml.safe_load(self.source(path)) or {}
         if not isinstance(loaded, dict):
-            raise TemplateError(f"{path}: esperava um mapa YAML", code="template_meta")
+            raise TemplateError(f"{path}: esperava um mapa YAML", code=ErrorCode.TEMPLATE_META)
         return loaded
 
     # -- rendering --------------------------------------------------------------------------
@@ -513,22 +514,24 @@ class TemplateRenderer:
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise TemplateError(f"{path}: YAML inválido: {exc}", code="template_yaml") from exc
+            raise TemplateError(
+                f"{path}: YAML inválido: {exc}", code=ErrorCode.TEMPLATE_YAML
+            ) from exc
         if not isinstance(raw, dict) or not raw.get("name") or "body" not in raw:
             raise TemplateError(
-                f"{path}: precisa de 'name', 'body' e 'params'", code="template_yaml"
+                f"{path}: precisa de 'name', 'body' e 'params'", code=ErrorCode.TEMPLATE_YAML
             )
         params = raw.get("params") or []
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
             raise TemplateError(
-                f"{path}: 'params' deve ser uma lista de textos", code="template_yaml"
+                f"{path}: 'params' deve ser uma lista de textos", code=ErrorCode.TEMPLATE_YAML
             )
         placeholders = {int(n) for n in _META_PLACEHOLDER.findall(str(raw["body"]))}
         if placeholders != set(range(1, len(params) + 1)):
             raise TemplateError(
                 f"{path}: o corpo usa {{{{1}}}}..{{{{{len(placeholders)}}}}} mas há "
                 f"{len(params)} parâmetros",
-                code="template_yaml",
+                code=ErrorCode.TEMPLATE_YAML,
             )
         return WhatsAppTemplateSpec(
             name=str(raw["name"]),
@@ -546,13 +549,13 @@ class TemplateRenderer:
             raise TemplateError(
                 f"Canal sem modelo de mensagem: {channel}. Ligações usam roteiros "
                 "(load_call_script).",
-                code="template_channel",
+                code=ErrorCode.TEMPLATE_CHANNEL,
             )
         base = f"messages/{template_name}/"
         if not self._exists(base + CHANNEL_FILES[channel][0]):
             raise TemplateError(
                 f"O modelo {template_name} não tem versão para o canal {channel}.",
-                code="template_not_found",
+                code=ErrorCode.TEMPLATE_NOT_FOUND,
                 template=template_name,
                 channel=channel,
             )
@@ -587,7 +590,7 @@ class TemplateRenderer:
                     raise TemplateError(
                         f"{where}: o parâmetro {{{{{number}}}}} ficou vazio; "
                         "o WhatsApp recusa parâmetros vazios",
-                        code="template_whatsapp_param",
+                        code=ErrorCode.TEMPLATE_WHATSAPP_PARAM,
                     )
                 params.append(value)
             filled = _META_PLACEHOLDER.sub(lambda m: params[int(m.group(1)) - 1], spec.body)
@@ -645,7 +648,7 @@ def load_user_template_text(
             raise TemplateError(
                 f"Arquivo de modelo desconhecido: {file_name}. Use um destes: "
                 + ", ".join(sorted(allowed)),
-                code="template_file",
+                code=ErrorCode.TEMPLATE_FILE,
             )
         path = f"messages/{template_name}/{file_name}"
         if file_name.endswith(".j2"):

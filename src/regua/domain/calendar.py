@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.easter import easter
 
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 
 Hours = tuple[time, time]
@@ -78,7 +79,7 @@ def normalize_uf(uf: str | None) -> str | None:
         return None
     code = uf.strip().upper()
     if code not in UFS:
-        raise InputError(f"UF desconhecida: {uf!r}", field="uf", code="unknown_uf")
+        raise InputError(f"UF desconhecida: {uf!r}", field="uf", code=ErrorCode.UNKNOWN_UF)
     return code
 
 

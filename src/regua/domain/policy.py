@@ -26,6 +26,7 @@ from regua.domain.calendar import (
 )
 from regua.domain.money import Cents
 from regua.domain.segments import SegmentRule
+from regua.error_codes import ErrorCode
 from regua.errors import NotFound
 
 StepKind = Literal["reminder", "notice", "collection", "call", "bureau_notice"]
@@ -163,7 +164,9 @@ class Policy:
         for step in self.steps:
             if step.id == step_id:
                 return step
-        raise NotFound(f"etapa {step_id!r} não existe na régua {self.name!r}", code="no_step")
+        raise NotFound(
+            f"etapa {step_id!r} não existe na régua {self.name!r}", code=ErrorCode.NO_STEP
+        )
 
     @property
     def segment_names(self) -> tuple[str, ...]:
@@ -256,7 +259,7 @@ def select_policy(policies: Iterable[Policy], segment: str, customer_tags: Itera
         raise NotFound(
             f"nenhuma régua se aplica ao segmento {segment!r}: defina uma régua padrão "
             "(sem 'assign')",
-            code="no_policy",
+            code=ErrorCode.NO_POLICY,
         )
     return chosen
 

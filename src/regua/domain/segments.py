@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 
 from regua.domain.calendar import effective_due_date
+from regua.error_codes import ErrorCode
 from regua.errors import InputError, RuleViolation
 
 
@@ -146,7 +147,7 @@ def parse_condition(feature: str, text: str) -> Condition:
         raise InputError(
             f"atributo desconhecido {feature!r}; use um de: {', '.join(FEATURES)}",
             field=feature,
-            code="unknown_feature",
+            code=ErrorCode.UNKNOWN_FEATURE,
         )
     match = _CONDITION.match(text.strip())
     if not match or match.group(1) is None:
@@ -154,7 +155,7 @@ def parse_condition(feature: str, text: str) -> Condition:
             f"condição inválida {text!r}: use um operador (>=, <=, >, <, ==, !=) e um número, "
             "por exemplo '>=0.9'",
             field=feature,
-            code="invalid_condition",
+            code=ErrorCode.INVALID_CONDITION,
         )
     op, number, percent = match.groups()
     value: float | int
@@ -168,13 +169,13 @@ def parse_condition(feature: str, text: str) -> Condition:
         raise InputError(
             f"condição inválida {text!r}: o valor não pode ser negativo",
             field=feature,
-            code="invalid_condition",
+            code=ErrorCode.INVALID_CONDITION,
         )
     if feature in RATE_FEATURES and value > 1:
         raise InputError(
             f"condição inválida {text!r}: uma taxa vai de 0 a 1 (ou use porcentagem, como '90%')",
             field=feature,
-            code="invalid_condition",
+            code=ErrorCode.INVALID_CONDITION,
         )
     return Condition(feature=feature, op="==" if op == "=" else op, value=value)
 
@@ -189,7 +190,7 @@ def classify(features: BehaviourFeatures, rules: Iterable[SegmentRule]) -> str:
             return rule.name
     raise RuleViolation(
         "nenhum segmento se aplica ao cliente: o último segmento da régua deve valer para todos",
-        code="no_segment",
+        code=ErrorCode.NO_SEGMENT,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 
 # Carta-Circular BCB 2.926/2000: factor = days since 1997-10-07. FEBRABAN restarted the count at
@@ -37,7 +38,7 @@ BoletoKind = Literal["cobranca", "arrecadacao"]
 class BoletoError(InputError):
     """A barcode or linha digitável that cannot be read; the message is pt-BR."""
 
-    code = "invalid_boleto"
+    code = ErrorCode.INVALID_BOLETO
 
 
 @dataclass(frozen=True)

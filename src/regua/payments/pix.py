@@ -18,6 +18,7 @@ from typing import Literal
 
 from regua.domain.documents import DocumentError, normalize_email, normalize_phone, parse_tax_id
 from regua.domain.money import to_decimal_str
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 
 PixKeyKind = Literal["cpf", "cnpj", "email", "phone", "evp"]
@@ -64,7 +65,7 @@ _CPF_MASK_RE = re.compile(r"^\d{3}\.\d{3}\.\d{3}-\d{2}$")
 class PixError(InputError):
     """A BR Code or Pix key that cannot be built or read; the message is pt-BR."""
 
-    code = "invalid_pix"
+    code = ErrorCode.INVALID_PIX
 
 
 @dataclass(frozen=True)

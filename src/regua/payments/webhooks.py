@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from regua.error_codes import ErrorCode
 from regua.errors import InputError, Unauthorized
 
 SIGNATURE_PREFIX = "sha256="
@@ -74,25 +75,29 @@ def verify_signature(body: bytes, header: str | None, secret: str) -> None:
     """
     expected = sign(body, secret)
     if header is None or not header.strip():
-        raise Unauthorized("assinatura do webhook ausente", code="webhook_signature_missing")
+        raise Unauthorized(
+            "assinatura do webhook ausente", code=ErrorCode.WEBHOOK_SIGNATURE_MISSING
+        )
     value = header.strip()
     if not value.lower().startswith(SIGNATURE_PREFIX) or not _HEX_RE.match(
         value[len(SIGNATURE_PREFIX) :]
     ):
         raise Unauthorized(
             "assinatura do webhook malformada (esperado sha256=<hex>)",
-            code="webhook_signature_invalid",
+            code=ErrorCode.WEBHOOK_SIGNATURE_INVALID,
         )
     received = SIGNATURE_PREFIX + value[len(SIGNATURE_PREFIX) :].lower()
     if not hmac.compare_digest(received.encode("ascii"), expected.encode("ascii")):
-        raise Unauthorized("assinatura do webhook inválida", code="webhook_signature_invalid")
+        raise Unauthorized(
+            "assinatura do webhook inválida", code=ErrorCode.WEBHOOK_SIGNATURE_INVALID
+        )
 
 
 # --------------------------------------------------------------------------- Pix payload
 
 
 def _fail(field: str, message: str) -> InputError:
-    return InputError(message, field=field, code="invalid_webhook")
+    return InputError(message, field=field, code=ErrorCode.INVALID_WEBHOOK)
 
 
 def _amount_cents(value: Any, field: str) -> int:
@@ -132,7 +137,7 @@ def parse_pix_webhook(body: bytes) -> list[PixReceived]:
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"JSON inválido: {exc}", code="invalid_webhook") from None
+        raise InputError(f"JSON inválido: {exc}", code=ErrorCode.INVALID_WEBHOOK) from None
     if not isinstance(document, dict) or "pix" not in document:
         raise _fail("pix", "campo ausente")
     items = document["pix"]

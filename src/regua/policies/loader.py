@@ -28,6 +28,7 @@ from regua.domain.calendar import ContactWindow, parse_hours
 from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
 from regua.domain.policy_checks import PolicyProblem, check_policy
 from regua.domain.segments import Condition, SegmentRule, default_label, parse_condition
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 from regua.policies import schema
 
@@ -39,7 +40,7 @@ Loc = tuple[str | int, ...]
 class PolicyError(InputError):
     """A policy file that cannot be used; ``str()`` is the one line to show."""
 
-    code = "invalid_policy"
+    code = ErrorCode.INVALID_POLICY
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------
@@ -404,7 +405,7 @@ def packaged_policy_text(name: str = "padrao") -> str:
     if not entry.is_file():
         raise PolicyError(
             f"régua {name!r} não existe; disponíveis: {', '.join(packaged_policy_names())}",
-            code="unknown_policy",
+            code=ErrorCode.UNKNOWN_POLICY,
         )
     return entry.read_text(encoding="utf-8")
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from regua.channels.rendering import TemplateRenderer, default_renderer
 from regua.domain.planning import ContactPoint, choose_channel
 from regua.domain.policy import select_policy
+from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound
 from regua.services.message_context import PortalLinks, build_context
 from regua.services.policies import active_policies
@@ -62,7 +63,9 @@ def customer_preview(
     """
     customer = preview_customer(connection, creditor_id, customer_external_id)
     if customer is None:
-        raise NotFound(f"cliente {customer_external_id!r} não encontrado", code="no_customer")
+        raise NotFound(
+            f"cliente {customer_external_id!r} não encontrado", code=ErrorCode.NO_CUSTOMER
+        )
     renderer = renderer or default_renderer()
     policy = select_policy(
         active_policies(connection, creditor_id, now),
@@ -86,7 +89,7 @@ def customer_preview(
         raise NotFound(
             f"{step_or_template!r} não é etapa da régua {policy.name} nem modelo conhecido; "
             f"etapas: {', '.join(sorted(step_ids))}",
-            code="no_step",
+            code=ErrorCode.NO_STEP,
         )
     points: dict[str, list[ContactPoint]] = defaultdict(list)
     for name, value, opted_out_at, invalid_at in contact_states(connection, customer.id):
@@ -105,7 +108,7 @@ def customer_preview(
     rows = open_invoices(connection, customer.id)
     if not rows:
         raise NotFound(
-            f"cliente {customer_external_id} sem títulos em aberto", code="no_open_invoices"
+            f"cliente {customer_external_id} sem títulos em aberto", code=ErrorCode.NO_OPEN_INVOICES
         )
     creditor = load_creditors(connection, {int(customer.creditor_id)})[int(customer.creditor_id)]
     context = build_context(

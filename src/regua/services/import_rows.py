@@ -20,6 +20,7 @@ from regua.domain.documents import (
     normalize_phone,
     parse_tax_id,
 )
+from regua.error_codes import ErrorCode
 from regua.payments.boleto import BoletoError
 from regua.payments.boleto import parse as parse_boleto
 from regua.services import cells
@@ -33,7 +34,7 @@ class RowError:
     file: str
     row: int
     field: str | None
-    code: str
+    code: ErrorCode
     message: str
 
     def __str__(self) -> str:
@@ -51,7 +52,9 @@ class ImportRow:
 class RowInvalid(Exception):
     """A row refused: the field (None for the row) and the reason, in pt-BR."""
 
-    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
+    def __init__(
+        self, field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -107,16 +110,16 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
 
     name = get("name")
     if not name:
-        raise RowInvalid(prefix + "name", "nome vazio", "required")
+        raise RowInvalid(prefix + "name", "nome vazio", ErrorCode.REQUIRED)
     raw_document = get("document")
     try:
         document = parse_tax_id(raw_document)
     except DocumentError as exc:
-        raise RowInvalid(prefix + "document", str(exc), "invalid_document") from None
+        raise RowInvalid(prefix + "document", str(exc), ErrorCode.INVALID_DOCUMENT) from None
     external_id = get("external_id") or document.number
     uf = get("uf").upper() or None
     if uf is not None and uf not in UFS:
-        raise RowInvalid(prefix + "uf", f"UF desconhecida: {uf}", "invalid_uf")
+        raise RowInvalid(prefix + "uf", f"UF desconhecida: {uf}", ErrorCode.INVALID_UF)
     consumer_text = get("consumer")
     try:
         is_consumer = cells.parse_yes_no(consumer_text) if consumer_text else document.kind == "cpf"
@@ -128,7 +131,7 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         try:
             found.append(("email", normalize_email(email)))
         except DocumentError as exc:
-            raise RowInvalid(prefix + "email", str(exc), "invalid_email") from None
+            raise RowInvalid(prefix + "email", str(exc), ErrorCode.INVALID_EMAIL) from None
     for phone_field in ("phone", "phone2"):
         raw_phone = get(phone_field)
         if not raw_phone:
@@ -136,7 +139,7 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         try:
             e164 = normalize_phone(raw_phone)
         except DocumentError as exc:
-            raise RowInvalid(prefix + phone_field, str(exc), "invalid_phone") from None
+            raise RowInvalid(prefix + phone_field, str(exc), ErrorCode.INVALID_PHONE) from None
         channels = ("whatsapp", "sms", "phone") if is_mobile(e164) else ("phone",)
         found.extend((channel, e164) for channel in channels)
     address = get("address") or None
@@ -165,54 +168,56 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
     number = get("number")
     external_id = get("external_id") or number
     if not external_id:
-        raise RowInvalid("external_id", "id do título vazio", "required")
+        raise RowInvalid("external_id", "id do título vazio", ErrorCode.REQUIRED)
     try:
         due_date = cells.parse_date(values.get("due_date", ""))
     except CellError as exc:
-        raise RowInvalid("due_date", str(exc), "invalid_date") from None
+        raise RowInvalid("due_date", str(exc), ErrorCode.INVALID_DATE) from None
     issue_date = None
     if get("issue_date"):
         try:
             issue_date = cells.parse_date(values["issue_date"])
         except CellError as exc:
-            raise RowInvalid("issue_date", str(exc), "invalid_date") from None
+            raise RowInvalid("issue_date", str(exc), ErrorCode.INVALID_DATE) from None
         if issue_date > due_date:
-            raise RowInvalid("issue_date", "emissão depois do vencimento", "invalid_date")
+            raise RowInvalid("issue_date", "emissão depois do vencimento", ErrorCode.INVALID_DATE)
     try:
         amount = cells.parse_amount(values.get("amount", ""))
     except CellError as exc:
-        raise RowInvalid("amount", str(exc), "invalid_amount") from None
+        raise RowInvalid("amount", str(exc), ErrorCode.INVALID_AMOUNT) from None
     balance = None
     if get("balance"):
         try:
             balance = cells.parse_amount(values["balance"], allow_zero=True)
         except CellError as exc:
-            raise RowInvalid("balance", str(exc), "invalid_amount") from None
+            raise RowInvalid("balance", str(exc), ErrorCode.INVALID_AMOUNT) from None
         if balance > amount:
-            raise RowInvalid("balance", "saldo maior que o valor do título", "invalid_amount")
+            raise RowInvalid(
+                "balance", "saldo maior que o valor do título", ErrorCode.INVALID_AMOUNT
+            )
     try:
         status = cells.parse_invoice_status(values.get("status", ""))
     except CellError as exc:
-        raise RowInvalid("status", str(exc), "invalid_status") from None
+        raise RowInvalid("status", str(exc), ErrorCode.INVALID_STATUS) from None
     boleto_line = None
     if get("boleto_line"):
         try:
             boleto = parse_boleto(get("boleto_line"), reference=due_date)
         except BoletoError as exc:
-            raise RowInvalid("boleto_line", exc.reason, "invalid_boleto") from None
+            raise RowInvalid("boleto_line", exc.reason, ErrorCode.INVALID_BOLETO) from None
         if boleto.amount_cents is not None and boleto.amount_cents != amount:
             raise RowInvalid(
                 "boleto_line",
                 f"valor do boleto ({boleto.amount_cents / 100:.2f}) difere do valor do título "
                 f"({amount / 100:.2f})".replace(".", ","),
-                "boleto_mismatch",
+                ErrorCode.BOLETO_MISMATCH,
             )
         if boleto.due_date is not None and boleto.due_date != due_date:
             raise RowInvalid(
                 "boleto_line",
                 f"vencimento do boleto ({boleto.due_date:%d/%m/%Y}) difere do vencimento do "
                 f"título ({due_date:%d/%m/%Y})",
-                "boleto_mismatch",
+                ErrorCode.BOLETO_MISMATCH,
             )
         boleto_line = boleto.line
     return {
@@ -241,14 +246,14 @@ def parse_payment(values: Mapping[str, Any], today: date) -> dict[str, Any]:
     try:
         amount = cells.parse_amount(values.get("amount", ""))
     except CellError as exc:
-        raise RowInvalid("amount", str(exc), "invalid_amount") from None
+        raise RowInvalid("amount", str(exc), ErrorCode.INVALID_AMOUNT) from None
     try:
         paid_on = cells.parse_date(values.get("paid_on", ""))
     except CellError as exc:
-        raise RowInvalid("paid_on", str(exc), "invalid_date") from None
+        raise RowInvalid("paid_on", str(exc), ErrorCode.INVALID_DATE) from None
     if paid_on > today:
         raise RowInvalid(
-            "paid_on", f"data de pagamento no futuro: {paid_on:%d/%m/%Y}", "invalid_date"
+            "paid_on", f"data de pagamento no futuro: {paid_on:%d/%m/%Y}", ErrorCode.INVALID_DATE
         )
     reference = {name: cells.text(values.get(name, "")) for name in PAYMENT_REFERENCES}
     external_id = cells.text(values.get("external_id", "")) or (

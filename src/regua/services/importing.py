@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 from regua.services import cells
 from regua.services.import_columns import FIELD_LABELS, ImportKind, find_columns
@@ -209,7 +210,9 @@ def _import_customers(ctx: _Context, batch: list[ImportRow], result: ImportResul
             customer = parse_customer(row.values)
             if customer.external_id in ctx.seen_external_ids:
                 raise RowInvalid(
-                    "external_id", f"id repetido no arquivo: {customer.external_id}", "duplicate"
+                    "external_id",
+                    f"id repetido no arquivo: {customer.external_id}",
+                    ErrorCode.DUPLICATE,
                 )
         except RowInvalid as error:
             ctx.reject(result, row, error)
@@ -296,7 +299,9 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
             invoice = parse_invoice(row.values)
             if invoice["external_id"] in ctx.seen_external_ids:
                 raise RowInvalid(
-                    "external_id", f"id repetido no arquivo: {invoice['external_id']}", "duplicate"
+                    "external_id",
+                    f"id repetido no arquivo: {invoice['external_id']}",
+                    ErrorCode.DUPLICATE,
                 )
             customer_key = cells.text(row.values.get("customer_external_id", ""))
             customer_id = ctx.customer_ids.get(customer_key) if customer_key else None
@@ -305,7 +310,9 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
                 try:
                     document = parse_tax_id(document_text)
                 except DocumentError as exc:
-                    raise RowInvalid("customer_document", str(exc), "invalid_document") from None
+                    raise RowInvalid(
+                        "customer_document", str(exc), ErrorCode.INVALID_DOCUMENT
+                    ) from None
                 customer_id = ctx.customer_by_document.get(document.number)
                 if customer_id is None and not customer_key:
                     customer_key = document.number
@@ -321,7 +328,9 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
                     continue
                 shown = customer_key or document_text or "(vazio)"
                 raise RowInvalid(
-                    "customer_external_id", f"cliente desconhecido: {shown}", "unknown_customer"
+                    "customer_external_id",
+                    f"cliente desconhecido: {shown}",
+                    ErrorCode.UNKNOWN_CUSTOMER,
                 )
         except RowInvalid as error:
             ctx.reject(result, row, error)
@@ -409,7 +418,9 @@ def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult
             external_id = payment["external_id"]
             if external_id in ctx.seen_external_ids:
                 raise RowInvalid(
-                    "external_id", f"pagamento repetido no arquivo: {external_id}", "duplicate"
+                    "external_id",
+                    f"pagamento repetido no arquivo: {external_id}",
+                    ErrorCode.DUPLICATE,
                 )
         except RowInvalid as error:
             ctx.reject(result, row, error)
@@ -434,7 +445,9 @@ def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult
                 result,
                 row,
                 RowInvalid(
-                    "invoice_external_id", f"título desconhecido: {shown}", "unknown_invoice"
+                    "invoice_external_id",
+                    f"título desconhecido: {shown}",
+                    ErrorCode.UNKNOWN_INVOICE,
                 ),
             )
             continue

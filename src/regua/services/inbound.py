@@ -36,6 +36,7 @@ from regua.channels.http_whatsapp import (
     parse_whatsapp_webhook,
 )
 from regua.domain.channels import CHANNEL_LABELS
+from regua.error_codes import ErrorCode
 from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
 from regua.services.contact_flags import flag_invalid_contact
@@ -103,9 +104,11 @@ def receive_webhook(
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise InputError("corpo do webhook não é JSON válido", code="invalid_webhook") from None
+        raise InputError(
+            "corpo do webhook não é JSON válido", code=ErrorCode.INVALID_WEBHOOK
+        ) from None
     if not isinstance(payload, dict):
-        raise InputError("corpo do webhook deve ser um objeto JSON", code="invalid_webhook")
+        raise InputError("corpo do webhook deve ser um objeto JSON", code=ErrorCode.INVALID_WEBHOOK)
     events = (
         parse_whatsapp_webhook(payload) if channel == "whatsapp" else parse_sms_webhook(payload)
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, NamedTuple
 
+from regua.error_codes import ErrorCode
 from regua.errors import InputError
 
 Layout = Literal["cnab240", "cnab400"]
@@ -19,7 +20,7 @@ RecordKind = Literal[
 class CnabError(InputError):
     """A return file that cannot be read; ``file`` and ``row`` (1-based line) say where."""
 
-    code = "invalid_cnab"
+    code = ErrorCode.INVALID_CNAB
 
     def __init__(self, message: str, *, file: str, line: int | None) -> None:
         super().__init__(message, file=file, row=line, code=self.code)

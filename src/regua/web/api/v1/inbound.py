@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from regua.error_codes import ErrorCode
 from regua.errors import Unauthorized
 from regua.services.inbound import InboundChannel, InboundResult, receive_webhook
 from regua.web.deps import AppDep, RawBody
@@ -84,7 +85,7 @@ def whatsapp_subscription(
         or not secret
         or not hmac.compare_digest(token.encode(), secret.encode())
     ):
-        raise Unauthorized("token de verificação inválido", code="webhook_verify_token")
+        raise Unauthorized("token de verificação inválido", code=ErrorCode.WEBHOOK_VERIFY_TOKEN)
     return challenge
 
 
