@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
-from regua.store.outbox import action_id_from_key
+from regua.store.claims import action_id_from_key
 from regua.store.tables import actions, interactions
 
 
