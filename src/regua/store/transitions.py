@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from regua.store.db import DriverStatement
 from regua.store.sender_connections import SenderConnections
@@ -245,17 +246,23 @@ def _transition(
     return True
 
 
+def _still_claimed() -> tuple[ColumnElement[bool], ...]:
+    """The action ``p_action_id`` while its claim is still ``p_token``'s (see the module
+    docstring): a transition of a claim taken over changes nothing."""
+    return (
+        actions.c.id == bindparam("p_action_id"),
+        actions.c.status == "sending",
+        actions.c.claimed_by == bindparam("p_token"),
+    )
+
+
 @lru_cache(maxsize=32)
 def _transition_statement(columns: tuple[str, ...]) -> Any:
     """``UPDATE actions SET <columns> WHERE id = :p_action_id AND status = 'sending' AND
     claimed_by = :p_token``, built once per set of columns (values are ``p_<column>``)."""
     return (
         update(actions)
-        .where(
-            actions.c.id == bindparam("p_action_id"),
-            actions.c.status == "sending",
-            actions.c.claimed_by == bindparam("p_token"),
-        )
+        .where(*_still_claimed())
         .values({name: bindparam(f"p_{name}", type_=actions.c[name].type) for name in columns})
     )
 
@@ -277,11 +284,7 @@ def _sent_statements() -> _SentStatements:
     """
     move = (
         update(actions)
-        .where(
-            actions.c.id == bindparam("p_action_id"),
-            actions.c.status == "sending",
-            actions.c.claimed_by == bindparam("p_token"),
-        )
+        .where(*_still_claimed())
         .values(
             status="sent",
             sent_at=bindparam("p_sent_at", type_=actions.c.sent_at.type),
