@@ -309,7 +309,7 @@ def test_script_that_mentions_the_debt_before_identity_fails_lint(tmp_path: Path
         " branches: [{when: sim, goto: b}]}\n"
         "  - {id: b, title: B, say: 'Confirme seu CPF.', end: true}\n",
     )
-    [issue] = lint_call_script("teste", renderer=renderer)
+    [issue] = lint_call_script("teste", renderer=renderer, today=TODAY)
     assert issue.issue.code == "divida_antes_da_identificacao"
     assert "'a'" in issue.issue.message_pt
 

@@ -134,4 +134,4 @@ def test_default_library_lints_clean() -> None:
     for name in names:
         assert renderer.channels_of(name) == ["email", "sms", "whatsapp", "letter"]
         assert lint_template(name, today=TODAY) == [], name
-    assert lint_call_script("roteiro_negociacao") == []
+    assert lint_call_script("roteiro_negociacao", today=TODAY) == []

@@ -12,7 +12,6 @@ every line and that nothing about the debt is said before the person's identity 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from regua.channels.rendering import TemplateError, TemplateRenderer, default_renderer
 from regua.channels.template_lint import TemplateLintIssue
 from regua.channels.template_samples import sample_context
-from regua.domain.tone import LintIssue, lint_text
+from regua.domain.tone import LintIssue, fold, lint_text
 from regua.errors import InputError, ReguaError
 
 ScriptOutcome = Literal[
@@ -217,11 +216,6 @@ _DEBT_WORDS = re.compile(
 )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
 def _before_identity(script: CallScript) -> list[str]:
     """Steps the call can reach from the start without passing the identity check."""
     if script.identity_check is None:
@@ -239,9 +233,11 @@ def _before_identity(script: CallScript) -> list[str]:
 
 
 def lint_call_script(
-    name: str, *, renderer: TemplateRenderer | None = None, today: date | None = None
+    name: str, *, today: date, renderer: TemplateRenderer | None = None
 ) -> list[TemplateLintIssue]:
-    """Render a script with `sample_context` and lint every line the operator says."""
+    """Render a script with `sample_context` on `today` and lint every line the operator says.
+
+    `today` is the caller's, as for `template_lint.lint_template` (a line may name the date)."""
     renderer = renderer or default_renderer()
     file = f"scripts/{name}.yaml"
 
@@ -250,7 +246,7 @@ def lint_call_script(
 
     try:
         script = load_call_script(name, renderer=renderer)
-        context = sample_context(today or date(2026, 11, 23), offset=10)
+        context = sample_context(today, offset=10)
         rendered = render_call_script(script, context, renderer=renderer)
     except (ReguaError, TemplateError) as exc:
         return [issue("erro_de_modelo", exc.message, "error")]
@@ -275,7 +271,7 @@ def lint_call_script(
             )
         )
     for step_id in _before_identity(rendered):
-        match = _DEBT_WORDS.search(_fold(rendered.step(step_id).say))
+        match = _DEBT_WORDS.search(fold(rendered.step(step_id).say))
         if match:
             found.append(
                 TemplateLintIssue(

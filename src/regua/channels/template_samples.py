@@ -12,6 +12,7 @@ from typing import Any
 
 import segno
 
+from regua.channels.context_items import invoice_item, invoice_totals
 from regua.domain.documents import parse_tax_id
 from regua.domain.money import round_half_up
 
@@ -31,19 +32,18 @@ def _sample_invoice(
     # juros de mora 1% a.m. pro rata die, simple, on the principal.
     late_fee = round_half_up(Fraction(principal * 2, 100)) if late else 0
     interest = round_half_up(Fraction(principal * days_late, 100 * 30)) if late else 0
-    return {
-        "number": number,
-        "description": description,
-        "issue_date": due - timedelta(days=20),
-        "due_date": due,
-        "days_late": days_late,
-        "amount_cents": principal,
-        "balance_cents": principal,
-        "principal_cents": principal,
-        "late_fee_cents": late_fee,
-        "interest_cents": interest,
-        "total_cents": principal + late_fee + interest,
-    }
+    return invoice_item(
+        number=number,
+        description=description,
+        issue_date=due - timedelta(days=20),
+        due_date=due,
+        days_late=days_late,
+        amount_cents=principal,
+        balance_cents=principal,
+        principal_cents=principal,
+        late_fee_cents=late_fee,
+        interest_cents=interest,
+    )
 
 
 def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[str, Any]:
@@ -79,13 +79,7 @@ def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[s
             "website": "www.conectafibra.com.br",
         },
         "invoices": items,
-        "totals": {
-            "balance_cents": sum(i["balance_cents"] for i in items),
-            "late_fee_cents": sum(i["late_fee_cents"] for i in items),
-            "interest_cents": sum(i["interest_cents"] for i in items),
-            "total_cents": sum(i["total_cents"] for i in items),
-            "count": len(items),
-        },
+        "totals": invoice_totals(items),
         "payment": {
             "pix_code": pix_code,
             "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),

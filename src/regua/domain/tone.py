@@ -157,7 +157,7 @@ _CPF = re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents; one output character per input character for pt-BR text."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
@@ -172,7 +172,7 @@ def _line_of(text: str, position: int) -> int:
 
 
 def _phrase_issues(text: str, part: Literal["text", "subject"]) -> list[LintIssue]:
-    folded = _fold(text)
+    folded = fold(text)
     issues: list[LintIssue] = []
     for rule in _RULES:
         for match in rule.pattern.finditer(folded):
@@ -205,7 +205,7 @@ def _capitals_issues(
             word = token.strip(".,;:!?()[]{}\"'“”‘’«»-–—/*")
             if len(word) < 3 or not word.isalpha() or not word.isupper():
                 continue
-            if word in allowed or _fold(word).upper() in allowed:
+            if word in allowed or fold(word).upper() in allowed:
                 continue
             shouted.append(word)
         if len(shouted) >= 2:
@@ -249,9 +249,9 @@ def _punctuation_issues(text: str, part: Literal["text", "subject"]) -> list[Lin
 def _identification_issues(
     channel: str, full_text: str, creditor_name: str | None, creditor_document: str | None
 ) -> list[LintIssue]:
-    folded = _fold(full_text)
+    folded = fold(full_text)
     missing: list[str] = []
-    if creditor_name and _fold(creditor_name).strip() not in folded:
+    if creditor_name and fold(creditor_name).strip() not in folded:
         missing.append(f"o nome do credor (“{creditor_name}”)")
     if channel != "phone":
         if creditor_document:
@@ -380,7 +380,7 @@ def lint_text(
     if check_identification:
         full = text if subject is None else subject + "\n" + text
         issues += _identification_issues(channel, full, creditor_name, creditor_document)
-    if channel in ("sms", "whatsapp") and not _OPT_OUT.search(_fold(text)):
+    if channel in ("sms", "whatsapp") and not _OPT_OUT.search(fold(text)):
         issues.append(
             LintIssue(
                 "sem_opt_out",

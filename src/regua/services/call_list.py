@@ -18,7 +18,7 @@ from regua.domain.calendar import (
 from regua.services.contact_windows import scope_window
 from regua.services.messages import NotSendable, prepare_messages
 from regua.store.call_list import planned_calls
-from regua.store.outbox import Scope
+from regua.store.claims import Scope
 
 
 @dataclass(frozen=True)

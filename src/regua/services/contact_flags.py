@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from regua.domain.channels import CHANNEL_LABELS
-from regua.store.contact_flags import mark_contact_invalid
+from regua.store.contacts import mark_invalid
 
 
 def flag_invalid_contact(
@@ -23,7 +23,7 @@ def flag_invalid_contact(
 ) -> bool:
     """Mark the contact invalid so the next plan uses another channel; True if it changed."""
     label = CHANNEL_LABELS.get(channel, channel)
-    return mark_contact_invalid(
+    return mark_invalid(
         connection,
         customer_id,
         channel,

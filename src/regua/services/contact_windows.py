@@ -18,7 +18,7 @@ from regua.domain.calendar import (
     open_states,
 )
 from regua.policies.loader import load_policy_text
-from regua.store.outbox import OpenScope, Scope, due_scopes
+from regua.store.claims import OpenScope, Scope, due_scopes
 from regua.store.policy_versions import policy_version_source
 
 log = logging.getLogger(__name__)

@@ -17,12 +17,8 @@ from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound
 from regua.services.message_context import PortalLinks, build_context
 from regua.services.policies import active_policies
-from regua.store.message_context import (
-    contact_states,
-    load_creditors,
-    open_invoices,
-    preview_customer,
-)
+from regua.store.contacts import contact_states
+from regua.store.message_context import load_creditors, open_invoices, preview_customer
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,8 @@ from regua.domain.calendar import local_date
 from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.retries import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_MAX_ATTEMPTS
 from regua.store.call_list import count_planned_calls
-from regua.store.outbox import (
-    DEFAULT_LEASE,
-    count_due,
-    count_retries_pending,
-    supersede_stale_actions,
-)
+from regua.store.claims import DEFAULT_LEASE, count_due, count_retries_pending
+from regua.store.transitions import supersede_stale_actions
 
 DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4

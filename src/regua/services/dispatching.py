@@ -14,10 +14,10 @@ are published by `services.publishing`.
 
 Every action goes through three short transactions, so a crash at any instant loses nothing:
 
-1. claim (`store.outbox.claim_due`): planned -> sending, one attempt counted;
+1. claim (`store.claims.claim_due`): planned -> sending, one attempt counted;
 2. prepare (`services.messages`): the render context, and the PIX txid stored on the invoices;
    then every message of the batch is rendered;
-3. send, then record in one transaction (`store.outbox.record_*`): sent (with the provider's
+3. send, then record in one transaction (`store.transitions.record_*`): sent (with the provider's
    id), back to planned with an exponential backoff plus jitter (`domain.retries`) on a
    transient failure (timeout, HTTP 5xx/429, SMTP 4xx) until `max_attempts`, or failed on a
    permanent one; an invalid recipient flags the contact (`contacts.invalid_at`) so the next
@@ -72,21 +72,17 @@ from regua.services.dispatch_run import (
 from regua.services.message_context import PortalLinks
 from regua.services.messages import NotSendable, PreparedMessage, prepare_messages
 from regua.services.senders import Senders, thread_pool
+from regua.store.claims import channels_of, claim_due, count_due, new_claim_token, worker_name
 from regua.store.message_context import store_txids
-from regua.store.outbox import (
+from regua.store.transitions import (
     SentRecord,
     TimelineEntry,
-    channels_of,
     claim_attempts,
-    claim_due,
-    count_due,
-    new_claim_token,
     record_cancelled,
     record_failed,
     record_retry,
     record_sent,
     use_write_ahead_log,
-    worker_name,
 )
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ are read in, and the reject file that lists the refused ones."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from regua.domain.calendar import UFS, effective_due_date
 from regua.domain.documents import (
@@ -27,6 +27,8 @@ from regua.services import cells
 from regua.services.cells import CellError
 
 BATCH_SIZE = 5_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,14 @@ class RowInvalid(Exception):
         self.field = field
         self.message = message
         self.code = code
+
+
+def _cell(field: str, code: ErrorCode, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`parse(*args, **kwargs)`, or the row refused on `field` with `code` and the cell's reason."""
+    try:
+        return parse(*args, **kwargs)
+    except CellError as exc:
+        raise RowInvalid(field, str(exc), code) from None
 
 
 def batches(
@@ -121,10 +131,11 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
     if uf is not None and uf not in UFS:
         raise RowInvalid(prefix + "uf", f"UF desconhecida: {uf}", ErrorCode.INVALID_UF)
     consumer_text = get("consumer")
-    try:
-        is_consumer = cells.parse_yes_no(consumer_text) if consumer_text else document.kind == "cpf"
-    except CellError as exc:
-        raise RowInvalid(prefix + "consumer", str(exc)) from None
+    is_consumer = (
+        _cell(prefix + "consumer", ErrorCode.INVALID, cells.parse_yes_no, consumer_text)
+        if consumer_text
+        else document.kind == "cpf"
+    )
     found: list[tuple[str, str]] = []
     email = get("email")
     if email:
@@ -169,36 +180,33 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
     external_id = get("external_id") or number
     if not external_id:
         raise RowInvalid("external_id", "id do título vazio", ErrorCode.REQUIRED)
-    try:
-        due_date = cells.parse_date(values.get("due_date", ""))
-    except CellError as exc:
-        raise RowInvalid("due_date", str(exc), ErrorCode.INVALID_DATE) from None
+    due_date = _cell(
+        "due_date", ErrorCode.INVALID_DATE, cells.parse_date, values.get("due_date", "")
+    )
     issue_date = None
     if get("issue_date"):
-        try:
-            issue_date = cells.parse_date(values["issue_date"])
-        except CellError as exc:
-            raise RowInvalid("issue_date", str(exc), ErrorCode.INVALID_DATE) from None
+        issue_date = _cell(
+            "issue_date", ErrorCode.INVALID_DATE, cells.parse_date, values["issue_date"]
+        )
         if issue_date > due_date:
             raise RowInvalid("issue_date", "emissão depois do vencimento", ErrorCode.INVALID_DATE)
-    try:
-        amount = cells.parse_amount(values.get("amount", ""))
-    except CellError as exc:
-        raise RowInvalid("amount", str(exc), ErrorCode.INVALID_AMOUNT) from None
+    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
     balance = None
     if get("balance"):
-        try:
-            balance = cells.parse_amount(values["balance"], allow_zero=True)
-        except CellError as exc:
-            raise RowInvalid("balance", str(exc), ErrorCode.INVALID_AMOUNT) from None
+        balance = _cell(
+            "balance",
+            ErrorCode.INVALID_AMOUNT,
+            cells.parse_amount,
+            values["balance"],
+            allow_zero=True,
+        )
         if balance > amount:
             raise RowInvalid(
                 "balance", "saldo maior que o valor do título", ErrorCode.INVALID_AMOUNT
             )
-    try:
-        status = cells.parse_invoice_status(values.get("status", ""))
-    except CellError as exc:
-        raise RowInvalid("status", str(exc), ErrorCode.INVALID_STATUS) from None
+    status = _cell(
+        "status", ErrorCode.INVALID_STATUS, cells.parse_invoice_status, values.get("status", "")
+    )
     boleto_line = None
     if get("boleto_line"):
         try:
@@ -243,14 +251,8 @@ def parse_payment(values: Mapping[str, Any], today: date) -> dict[str, Any]:
     """A payment row: external id (made from its reference, date and amount when the file has
     none), amount, date (not after `today`, the creditor's business date), the references it
     names its invoice by and the method."""
-    try:
-        amount = cells.parse_amount(values.get("amount", ""))
-    except CellError as exc:
-        raise RowInvalid("amount", str(exc), ErrorCode.INVALID_AMOUNT) from None
-    try:
-        paid_on = cells.parse_date(values.get("paid_on", ""))
-    except CellError as exc:
-        raise RowInvalid("paid_on", str(exc), ErrorCode.INVALID_DATE) from None
+    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
+    paid_on = _cell("paid_on", ErrorCode.INVALID_DATE, cells.parse_date, values.get("paid_on", ""))
     if paid_on > today:
         raise RowInvalid(
             "paid_on", f"data de pagamento no futuro: {paid_on:%d/%m/%Y}", ErrorCode.INVALID_DATE

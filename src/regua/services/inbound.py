@@ -41,8 +41,8 @@ from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
 from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contacts import opt_out
+from regua.store.contacts import customers_with_contact
 from regua.store.provider_events import (
-    customers_with_contact,
     find_answered_action,
     find_reported_action,
     mark_delivered,

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -22,6 +22,7 @@ from typing import Any
 
 import segno
 
+from regua.channels.context_items import invoice_item, invoice_totals
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import FeeTerms, charges
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
@@ -133,31 +134,20 @@ def invoice_items(
         else:
             late_fee = interest = 0
         items.append(
-            {
-                "number": row.number,
-                "description": row.description or row.number,
-                "issue_date": row.issue_date,
-                "due_date": row.due_date,
-                "days_late": (today - row.due_date).days,
-                "amount_cents": int(row.amount_cents),
-                "balance_cents": int(row.balance_cents),
-                "principal_cents": principal,
-                "late_fee_cents": late_fee,
-                "interest_cents": interest,
-                "total_cents": principal + late_fee + interest,
-            }
+            invoice_item(
+                number=row.number,
+                description=row.description or row.number,
+                issue_date=row.issue_date,
+                due_date=row.due_date,
+                days_late=(today - row.due_date).days,
+                amount_cents=int(row.amount_cents),
+                balance_cents=int(row.balance_cents),
+                principal_cents=principal,
+                late_fee_cents=late_fee,
+                interest_cents=interest,
+            )
         )
     return items
-
-
-def totals_of(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    return {
-        "balance_cents": sum(i["balance_cents"] for i in items),
-        "late_fee_cents": sum(i["late_fee_cents"] for i in items),
-        "interest_cents": sum(i["interest_cents"] for i in items),
-        "total_cents": sum(i["total_cents"] for i in items),
-        "count": len(items),
-    }
 
 
 @lru_cache(maxsize=256)
@@ -203,7 +193,7 @@ def build_context(
         is_consumer=bool(customer.is_consumer),
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
-    totals = totals_of(items)
+    totals = invoice_totals(items)
     payment = _Payment(pix_code=None, boleto_line=None, portal_url=None)
     if collecting:
         if txid:

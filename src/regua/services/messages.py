@@ -26,8 +26,8 @@ from regua.channels.letter import letter_metadata
 from regua.channels.rendering import RenderedMessage
 from regua.domain.calendar import local_date
 from regua.services.message_context import PortalLinks, build_context
+from regua.store.claims import idempotency_key_for
 from regua.store.message_context import MessageRows, message_rows
-from regua.store.outbox import idempotency_key_for
 
 TXID_PREFIX = "REGUA"
 

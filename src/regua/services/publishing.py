@@ -19,7 +19,7 @@ from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.services.contact_windows import ContactWindows
 from regua.services.dispatch_run import DispatchResult, count_remaining, start_run
-from regua.store.outbox import DEFAULT_LEASE, mark_queued
+from regua.store.claims import DEFAULT_LEASE, mark_queued
 
 # Action ids per worker task. Each task pays a fixed cost (the broker's round trips, the claim,
 # the context queries) of about 10 ms of CPU, so with chunks of 20 it was a quarter of a

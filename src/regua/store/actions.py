@@ -21,6 +21,7 @@ from sqlalchemy.sql.expression import FromClause
 from regua.domain.planning import PlannedAction
 from regua.domain.thank_yous import THANK_YOU_OFFSET, THANK_YOU_STEP, ThankYou
 from regua.store.bulk import chunks
+from regua.store.invoices import still_to_collect
 from regua.store.sql import one_of, plain_rows
 from regua.store.staging import INT, columns_like, given_rows, insert_tuples, staged
 from regua.store.tables import ACTION_STATUSES, action_invoices, actions, invoices
@@ -194,8 +195,7 @@ def cancel_unbacked(
     still_open = exists().where(
         action_invoices.c.action_id == actions.c.id,
         action_invoices.c.invoice_id == invoices.c.id,
-        invoices.c.status == "open",
-        invoices.c.balance_cents > 0,
+        *still_to_collect(),
     )
     pending = (
         update(actions)

@@ -1,11 +1,14 @@
-"""Contact points: how customers may be reached, their opt-outs (SAIR, PARE) and invalid ones."""
+"""Contact points: how customers may be reached, their opt-outs (SAIR, PARE) and invalid ones,
+and the customers a number or address belongs to."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
+from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.planning import ContactPoint, Reach
 from regua.store.sql import one_of, plain_rows
@@ -61,13 +64,86 @@ def opt_out(
     )
     if value is not None:
         condition = and_(condition, contacts.c.value == value)
-    changed = connection.execute(
-        update(contacts).where(condition).values(opted_out_at=at, opt_out_reason=reason)
-    ).rowcount
+    return _flag(
+        connection,
+        condition,
+        {"opted_out_at": at, "opt_out_reason": reason},
+        {
+            "customer_id": customer_id,
+            "at": at,
+            "kind": "opted_out",
+            "channel": channel,
+            "detail": reason,
+        },
+    )
+
+
+def mark_invalid(
+    connection: Connection,
+    customer_id: int,
+    channel: str,
+    value: str,
+    at: datetime,
+    *,
+    action_id: int | None,
+    detail: str,
+) -> bool:
+    """Flag the contact invalid, with a ``contact_invalid`` timeline entry saying `detail`;
+    True if it changed (a contact already flagged stays as it was, without a second entry)."""
+    condition = and_(
+        contacts.c.customer_id == customer_id,
+        contacts.c.channel == channel,
+        contacts.c.value == value,
+        contacts.c.invalid_at.is_(None),
+    )
+    entry = {
+        "customer_id": customer_id,
+        "action_id": action_id,
+        "at": at,
+        "kind": "contact_invalid",
+        "channel": channel,
+        "detail": detail,
+    }
+    return bool(_flag(connection, condition, {"invalid_at": at}, entry))
+
+
+def _flag(
+    connection: Connection,
+    condition: ColumnElement[bool],
+    values: dict[str, Any],
+    entry: dict[str, Any],
+) -> int:
+    """Set `values` on the contacts `condition` picks and, if any changed, say so on the
+    customer's timeline (the interaction `entry`); how many changed."""
+    changed = connection.execute(update(contacts).where(condition).values(values)).rowcount
     if changed:
-        connection.execute(
-            interactions.insert().values(
-                customer_id=customer_id, at=at, kind="opted_out", channel=channel, detail=reason
-            )
-        )
+        connection.execute(interactions.insert().values(**entry))
     return int(changed)
+
+
+def contact_states(connection: Connection, customer_id: int) -> list[Any]:
+    """The customer's contacts (``channel``, ``value``, ``opted_out_at``, ``invalid_at``), in
+    the order they were added."""
+    return list(
+        connection.execute(
+            select(
+                contacts.c.channel, contacts.c.value, contacts.c.opted_out_at, contacts.c.invalid_at
+            )
+            .where(contacts.c.customer_id == customer_id)
+            .order_by(contacts.c.id)
+        ).all()
+    )
+
+
+def customers_with_contact(connection: Connection, channel: str, value: str) -> list[int]:
+    """Ids of the customers who have `value` as a contact on `channel`, ascending."""
+    return sorted(
+        {
+            int(customer_id)
+            for (customer_id,) in connection.execute(
+                select(contacts.c.customer_id).where(
+                    contacts.c.channel == channel, contacts.c.value == value
+                )
+            )
+        }
+    )

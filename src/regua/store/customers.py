@@ -14,6 +14,7 @@ from regua.domain.planning import Reach
 from regua.domain.thank_yous import Payer
 from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id
 from regua.store.contacts import contact_points
+from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.invoices import paused_on
 from regua.store.sql import one_of, plain_rows
 from regua.store.tables import contacts, customers, interactions, invoices
@@ -32,19 +33,8 @@ def imported_customers(
     conn: Connection, creditor_id: int, external_ids: Sequence[str], compared: Sequence[str]
 ) -> dict[str, Row[Any]]:
     """External id -> (id, external_id, *compared) of the customers already stored."""
-    return {
-        row.external_id: row
-        for row in conn.execute(
-            select(
-                customers.c.id,
-                customers.c.external_id,
-                *(customers.c[name] for name in compared),
-            ).where(
-                customers.c.creditor_id == creditor_id,
-                customers.c.external_id.in_(list(external_ids)),
-            )
-        )
-    }
+    columns = ("id", "external_id", *compared)
+    return stored_rows(conn, customers, creditor_id, external_ids, columns)
 
 
 def insert_customers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -63,15 +53,7 @@ def ids_by_external_id(
     conn: Connection, creditor_id: int, external_ids: Sequence[str]
 ) -> dict[str, int]:
     """External id -> id of the creditor's customers among `external_ids`."""
-    return {
-        external_id: customer_id
-        for external_id, customer_id in conn.execute(
-            select(customers.c.external_id, customers.c.id).where(
-                customers.c.creditor_id == creditor_id,
-                customers.c.external_id.in_(list(external_ids)),
-            )
-        )
-    }
+    return stored_ids(conn, customers, creditor_id, external_ids)
 
 
 def add_contacts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

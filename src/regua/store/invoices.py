@@ -14,6 +14,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from regua.domain.planning import OpenInvoice
 from regua.domain.settlement import PAYABLE, InvoiceFacts
 from regua.store.bulk import chunks, update_by_id
+from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.sql import day_of, one_of, plain_rows, unindexed
 from regua.store.staging import DATE, INSTANT, INT, TEXT, update_tuples
 from regua.store.tables import invoice_steps, invoices, promises
@@ -228,20 +229,8 @@ def imported_invoices(
     conn: Connection, creditor_id: int, external_ids: Sequence[str], compared: Sequence[str]
 ) -> dict[str, Row[Any]]:
     """External id -> (id, external_id, balance_cents, *compared) of the invoices already stored."""
-    return {
-        row.external_id: row
-        for row in conn.execute(
-            select(
-                invoices.c.id,
-                invoices.c.external_id,
-                invoices.c.balance_cents,
-                *(invoices.c[name] for name in compared),
-            ).where(
-                invoices.c.creditor_id == creditor_id,
-                invoices.c.external_id.in_(list(external_ids)),
-            )
-        )
-    }
+    columns = ("id", "external_id", "balance_cents", *compared)
+    return stored_rows(conn, invoices, creditor_id, external_ids, columns)
 
 
 def insert_invoices(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -286,12 +275,13 @@ def _stopped(day: date) -> Any:
     return or_(paused_on(invoices.c.paused, invoices.c.paused_until, day), promised)
 
 
+def still_to_collect() -> list[ColumnElement[bool]]:
+    """The terms (for a WHERE) of an invoice still to collect: open, with a balance."""
+    return [invoices.c.status == "open", invoices.c.balance_cents > 0]
+
+
 def _open(creditor_id: int) -> list[Any]:
-    return [
-        invoices.c.creditor_id == creditor_id,
-        invoices.c.status == "open",
-        invoices.c.balance_cents > 0,
-    ]
+    return [invoices.c.creditor_id == creditor_id, *still_to_collect()]
 
 
 def plan_candidates(
@@ -388,15 +378,7 @@ def ids_by_external(
     connection: Connection, creditor_id: int, external_ids: Sequence[str]
 ) -> dict[str, int]:
     """The ERP's invoice id -> regua's, for those of `external_ids` the creditor has."""
-    return {
-        external: invoice_id
-        for external, invoice_id in connection.execute(
-            select(invoices.c.external_id, invoices.c.id).where(
-                invoices.c.creditor_id == creditor_id,
-                invoices.c.external_id.in_(list(external_ids)),
-            )
-        )
-    }
+    return stored_ids(connection, invoices, creditor_id, external_ids)
 
 
 def id_and_customer_by_external(

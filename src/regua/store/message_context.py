@@ -14,9 +14,21 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select, update
 
 from regua.store.bulk import chunks
+from regua.store.invoices import still_to_collect
 from regua.store.tables import action_invoices, actions, contacts, creditors, customers, invoices
 
 BATCH = 1_000  # actions read per round of queries
+
+# Who a message speaks to, as a dispatched action's head and a preview read it.
+_CUSTOMER_COLUMNS = (
+    customers.c.id,
+    customers.c.creditor_id,
+    customers.c.external_id,
+    customers.c.name,
+    customers.c.document,
+    customers.c.document_kind,
+    customers.c.is_consumer,
+)
 
 _ACTION_COLUMNS = (
     actions.c.id.label("action_id"),
@@ -27,13 +39,7 @@ _ACTION_COLUMNS = (
     actions.c.step_id,
     actions.c.step_offset,
     actions.c.idempotency_key,
-    customers.c.id,
-    customers.c.creditor_id,
-    customers.c.external_id,
-    customers.c.name,
-    customers.c.document,
-    customers.c.document_kind,
-    customers.c.is_consumer,
+    *_CUSTOMER_COLUMNS,
     customers.c.paused,
     customers.c.paused_until,
     customers.c.anonymised_at,
@@ -149,35 +155,11 @@ def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]
 def preview_customer(connection: Connection, creditor_id: int, external_id: str) -> Any | None:
     """The customer a preview speaks to (with segment and tags to pick the régua), or None."""
     return connection.execute(
-        select(
-            customers.c.id,
-            customers.c.creditor_id,
-            customers.c.external_id,
-            customers.c.name,
-            customers.c.document,
-            customers.c.document_kind,
-            customers.c.is_consumer,
-            customers.c.segment,
-            customers.c.tags,
-        ).where(
+        select(*_CUSTOMER_COLUMNS, customers.c.segment, customers.c.tags).where(
             customers.c.creditor_id == creditor_id,
             customers.c.external_id == external_id,
         )
     ).first()
-
-
-def contact_states(connection: Connection, customer_id: int) -> list[Any]:
-    """The customer's contacts (``channel``, ``value``, ``opted_out_at``, ``invalid_at``), in
-    the order they were added."""
-    return list(
-        connection.execute(
-            select(
-                contacts.c.channel, contacts.c.value, contacts.c.opted_out_at, contacts.c.invalid_at
-            )
-            .where(contacts.c.customer_id == customer_id)
-            .order_by(contacts.c.id)
-        ).all()
-    )
 
 
 def open_invoices(connection: Connection, customer_id: int) -> list[Any]:
@@ -185,9 +167,7 @@ def open_invoices(connection: Connection, customer_id: int) -> list[Any]:
     return list(
         connection.execute(
             select(*_INVOICE_COLUMNS).where(
-                invoices.c.customer_id == customer_id,
-                invoices.c.status == "open",
-                invoices.c.balance_cents > 0,
+                invoices.c.customer_id == customer_id, *still_to_collect()
             )
         ).all()
     )

@@ -1,6 +1,6 @@
 """What providers report after sending, as stored: each event once on the timeline (under its
 unique ``event_key``), the action a report is about, the action's delivered / read / failed
-marks, and the customers a number belongs to."""
+marks."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import ColumnElement
 
-from regua.store.outbox import action_id_from_key
-from regua.store.tables import actions, contacts, interactions
+from regua.store.claims import action_id_from_key
+from regua.store.tables import actions, interactions
 
 
 def record_event_once(
@@ -73,20 +74,25 @@ def find_reported_action(
             return row
     if not provider_message_id:
         return None
-    return connection.execute(
-        select(*columns).where(
-            actions.c.provider_message_id == provider_message_id,
-            actions.c.channel == channel,
-        )
-    ).first()
+    return _by_provider_id(connection, channel, provider_message_id, columns)
 
 
 def find_answered_action(
     connection: Connection, channel: str, provider_message_id: str
 ) -> Any | None:
     """The action (``id``, ``customer_id``) whose message a reply answers, or None."""
+    columns = (actions.c.id, actions.c.customer_id)
+    return _by_provider_id(connection, channel, provider_message_id, columns)
+
+
+def _by_provider_id(
+    connection: Connection,
+    channel: str,
+    provider_message_id: str,
+    columns: tuple[ColumnElement[Any], ...],
+) -> Any | None:
     return connection.execute(
-        select(actions.c.id, actions.c.customer_id).where(
+        select(*columns).where(
             actions.c.provider_message_id == provider_message_id,
             actions.c.channel == channel,
         )
@@ -120,18 +126,4 @@ def mark_undelivered(connection: Connection, action_id: int, reason: str) -> Non
         update(actions)
         .where(actions.c.id == action_id, actions.c.status.in_(("sent", "sending")))
         .values(status="failed", reason=reason[:400])
-    )
-
-
-def customers_with_contact(connection: Connection, channel: str, value: str) -> list[int]:
-    """Ids of the customers who have `value` as a contact on `channel`, ascending."""
-    return sorted(
-        {
-            int(customer_id)
-            for (customer_id,) in connection.execute(
-                select(contacts.c.customer_id).where(
-                    contacts.c.channel == channel, contacts.c.value == value
-                )
-            )
-        }
     )

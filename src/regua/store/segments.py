@@ -43,29 +43,48 @@ def _sql(op: Callable[[float, float], bool]) -> Callable[[Any, Any], Any]:
     return cast(Callable[[Any, Any], Any], op)
 
 
-def customer_features(
-    connection: Connection, creditor_id: int, today: date
-) -> dict[int, BehaviourFeatures]:
-    """Behaviour features of every customer of the creditor that has invoices."""
+# What `_invoice_aggregates` sums up of a customer's invoices, in its order.
+_AGGREGATES = (
+    "total",
+    "on_time",
+    "late",
+    "days_late",
+    "max_late",
+    "overdue_cents",
+    "oldest",
+    "first",
+)
+
+
+def _invoice_aggregates(today: date) -> tuple[Any, ...]:
+    """A customer's invoices summed up (one aggregate per name of `_AGGREGATES`): how many, paid
+    on time, paid late, days late in all, most days late, overdue balance, days the oldest
+    overdue one is late, first issue (or due) date."""
     inv = invoices.c
     paid = inv.status == "paid"
     late = and_(paid, inv.settled_on > inv.effective_due_date)
     on_time = and_(paid, inv.settled_on <= inv.effective_due_date)
     overdue = and_(inv.status.in_(OPEN), inv.balance_cents > 0, inv.effective_due_date < today)
     days_paid_late = days_between(inv.settled_on, inv.due_date)
-    days_open_late = days_between(today, inv.due_date)
+    return (
+        func.count(),
+        func.sum(case((on_time, 1), else_=0)),
+        func.sum(case((late, 1), else_=0)),
+        func.sum(case((late, days_paid_late), else_=0)),
+        func.max(case((late, days_paid_late), else_=0)),
+        func.sum(case((overdue, inv.balance_cents), else_=0)),
+        func.max(case((overdue, days_between(today, inv.due_date)), else_=0)),
+        func.min(func.coalesce(inv.issue_date, inv.due_date)),
+    )
+
+
+def customer_features(
+    connection: Connection, creditor_id: int, today: date
+) -> dict[int, BehaviourFeatures]:
+    """Behaviour features of every customer of the creditor that has invoices."""
+    inv = invoices.c
     rows = connection.execute(
-        select(
-            inv.customer_id,
-            func.count(),
-            func.sum(case((on_time, 1), else_=0)),
-            func.sum(case((late, 1), else_=0)),
-            func.sum(case((late, days_paid_late), else_=0)),
-            func.max(case((late, days_paid_late), else_=0)),
-            func.sum(case((overdue, inv.balance_cents), else_=0)),
-            func.max(case((overdue, days_open_late), else_=0)),
-            func.min(func.coalesce(inv.issue_date, inv.due_date)),
-        )
+        select(inv.customer_id, *_invoice_aggregates(today))
         .where(inv.creditor_id == creditor_id, inv.status != "cancelled")
         .group_by(inv.customer_id)
     )
@@ -100,22 +119,11 @@ def features_sql(
     may keep the creditor's column off its index (`store.sql.unindexed`).
     """
     inv = invoices.c
-    paid = inv.status == "paid"
-    late = and_(paid, inv.settled_on > inv.effective_due_date)
-    on_time = and_(paid, inv.settled_on <= inv.effective_due_date)
-    overdue = and_(inv.status.in_(OPEN), inv.balance_cents > 0, inv.effective_due_date < today)
-    days_paid_late = days_between(inv.settled_on, inv.due_date)
+    aggregates = _invoice_aggregates(today)
     agg = (
         select(
             inv.customer_id.label("customer_id"),
-            func.count().label("total"),
-            func.sum(case((on_time, 1), else_=0)).label("on_time"),
-            func.sum(case((late, 1), else_=0)).label("late"),
-            func.sum(case((late, days_paid_late), else_=0)).label("days_late"),
-            func.max(case((late, days_paid_late), else_=0)).label("max_late"),
-            func.sum(case((overdue, inv.balance_cents), else_=0)).label("overdue_cents"),
-            func.max(case((overdue, days_between(today, inv.due_date)), else_=0)).label("oldest"),
-            func.min(func.coalesce(inv.issue_date, inv.due_date)).label("first"),
+            *(value.label(name) for name, value in zip(_AGGREGATES, aggregates, strict=True)),
         )
         .where(
             creditor(inv.creditor_id) == creditor_id,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, event
 
+from regua.store.claims import OpenScope, Scope, claim_due, due_scopes
 from regua.store.db import make_engine
-from regua.store.outbox import OpenScope, Scope, claim_due, due_scopes
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OPEN = [OpenScope(Scope(1, "padrao", "v1"), ("SP", "RJ"), True)]
