@@ -27,7 +27,6 @@ DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
 
 __all__ = [
-    "DEFAULT_LEASE",
     "DispatchOptions",
     "DispatchResult",
     "count_remaining",
