@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from regua.store.tables import (
     invoices,
     payments,
 )
+from regua.store.uow import UnitOfWork, UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -43,10 +45,15 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
     return path
 
 
+def units(engine: Engine) -> UnitOfWorkFactory:
+    """Units of work on `engine`, as an entry point gives `App.uow` to a service."""
+    return partial(UnitOfWork, engine)
+
+
 def run_import(
     engine: Engine, kind: ImportKind, path: Path, creditor_id: int, **kwargs: Any
 ) -> ImportResult:
-    return import_file(engine, kind, path, creditor_id=creditor_id, now=NOW, **kwargs)
+    return import_file(units(engine), kind, path, creditor_id=creditor_id, now=NOW, **kwargs)
 
 
 def invoice_row(engine: Engine, external_id: str) -> Any:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
+from regua.bootstrap import build_app
 from regua.channels.http_sms import HttpSmsChannel
 from regua.channels.http_whatsapp import WhatsAppCloudChannel
 from regua.channels.registry import ChannelRegistry, build_channels
@@ -25,11 +26,11 @@ from regua.config import Settings
 from regua.domain.pacing import TokenBucket
 from regua.domain.retries import backoff_delay
 from regua.payments.pix import decode
-from regua.services.contacts import opt_out
 from regua.services.daily_cycle import plan
-from regua.services.demo import build_demo
+from regua.services.demo import build_demo, demo_database_url
 from regua.services.dispatch_run import DispatchOptions, DispatchResult
 from regua.services.dispatching import Dispatcher
+from regua.store.contacts import opt_out
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from tests.builders import run_import, write_csv
 from tests.servers import HttpProvider, Reply, SmtpServer, http_provider, smtp_server
@@ -791,15 +792,21 @@ def test_dispatch_result_is_plain_data() -> None:
 
 
 def test_the_demo_leaves_its_simulated_days_messages_in_the_outbox(tmp_path: Path) -> None:
-    result = build_demo(
-        tmp_path / "demo",
-        settings=Settings(),
-        customers=40,
-        seed=3,
-        today=date(2026, 11, 23),
-        now=AT_9_IN_SAO_PAULO,
-        days=4,
-    )
+    folder = tmp_path / "demo"
+    demo_app = build_app(Settings(), database_url=demo_database_url(folder))
+    try:
+        result = build_demo(
+            folder,
+            uow=demo_app.uow,
+            settings=demo_app.settings,
+            customers=40,
+            seed=3,
+            today=date(2026, 11, 23),
+            now=AT_9_IN_SAO_PAULO,
+            days=4,
+        )
+    finally:
+        demo_app.close()
 
     files = sorted(p.name for p in result.outbox.iterdir())
     sent = sum(sum(day.sent.values()) for day in result.days)

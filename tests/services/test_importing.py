@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from regua.errors import InputError
 from regua.services.importing import StrictImportRefused, import_file
 from regua.store.tables import contacts, customers, payments
-from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, write_csv, write_xlsx
+from tests.builders import CUSTOMERS_CSV, invoice_row, run_import, units, write_csv, write_xlsx
 
 INVOICES_CSV = """
 id_titulo;numero;codigo_cliente;descricao;emissao;vencimento;valor
@@ -384,7 +384,7 @@ def test_a_payment_dated_tomorrow_in_sao_paulo_is_refused_at_half_past_ten_at_ni
     path = write_csv(tmp_path / "p.csv", text)
 
     result = import_file(
-        engine, "payments", path, creditor_id=creditor_id, now=late_evening.astimezone(UTC)
+        units(engine), "payments", path, creditor_id=creditor_id, now=late_evening.astimezone(UTC)
     )
 
     assert result.inserted == 1

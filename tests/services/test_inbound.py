@@ -18,6 +18,7 @@ from regua.payments.webhooks import sign
 from regua.services.daily_cycle import plan
 from regua.services.inbound import opt_out_word, receive_webhook
 from regua.store.tables import actions, contacts
+from tests.builders import units
 from tests.servers import HttpProvider, Reply, http_provider
 from tests.services.test_dispatching import (
     AT_9_IN_SAO_PAULO,
@@ -103,7 +104,7 @@ def whatsapp_reply(message_id: str, text: str, at: datetime, sender: str = PHONE
 
 def deliver(engine: Engine, channel: str, payload: dict[str, Any], now: datetime) -> Any:
     body = json.dumps(payload).encode()
-    return receive_webhook(engine, channel, body, sign(body, SECRET), secret=SECRET, now=now)  # type: ignore[arg-type]
+    return receive_webhook(units(engine), channel, body, sign(body, SECRET), secret=SECRET, now=now)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -287,7 +288,14 @@ def test_unsigned_or_unconfigured_webhooks_are_refused(engine: Engine) -> None:
     body = json.dumps({"events": []}).encode()
     with pytest.raises(Unauthorized, match="assinatura do webhook inválida"):
         receive_webhook(
-            engine, "sms", body, sign(body, "outro-segredo"), secret=SECRET, now=datetime.now(UTC)
+            units(engine),
+            "sms",
+            body,
+            sign(body, "outro-segredo"),
+            secret=SECRET,
+            now=datetime.now(UTC),
         )
     with pytest.raises(WebhookNotConfigured, match="REGUA_WEBHOOK_SECRET"):
-        receive_webhook(engine, "sms", body, sign(body, SECRET), secret="", now=datetime.now(UTC))
+        receive_webhook(
+            units(engine), "sms", body, sign(body, SECRET), secret="", now=datetime.now(UTC)
+        )

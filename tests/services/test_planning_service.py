@@ -19,7 +19,7 @@ from regua.store.tables import (
     invoices,
     promises,
 )
-from tests.builders import CUSTOMERS_CSV, NOW, pointing_at_nothing, run_import, write_csv
+from tests.builders import CUSTOMERS_CSV, NOW, pointing_at_nothing, run_import, units, write_csv
 
 MONDAY = date(2026, 11, 23)
 INVOICES = """
@@ -125,16 +125,16 @@ def test_paid_invoice_cancels_its_pending_action(engine: Engine, portfolio: int)
 
 
 def test_pause_and_promise_stop_the_plan(engine: Engine, portfolio: int) -> None:
+    pausing.pause(
+        units(engine),
+        portfolio,
+        customer="C1",
+        invoice=None,
+        reason="cliente em negociação",
+        until=None,
+        now=NOW,
+    )
     with engine.begin() as connection:
-        pausing.pause(
-            connection,
-            portfolio,
-            customer="C1",
-            invoice=None,
-            reason="cliente em negociação",
-            until=None,
-            now=NOW,
-        )
         c3 = connection.execute(
             select(customers.c.id).where(customers.c.external_id == "C3")
         ).scalar_one()
@@ -145,8 +145,7 @@ def test_pause_and_promise_stop_the_plan(engine: Engine, portfolio: int) -> None
         )
     inserted, _rows = _plan(engine, portfolio, MONDAY)
     assert inserted == 0
-    with engine.begin() as connection:
-        pausing.resume(connection, portfolio, customer="C1", invoice=None, now=NOW)
+    pausing.resume(units(engine), portfolio, customer="C1", invoice=None, now=NOW)
     inserted, rows = _plan(engine, portfolio, MONDAY)
     assert rows == [(1, "planned", "atraso-3", "whatsapp", 2)]
 

@@ -31,6 +31,7 @@ from tests.builders import (
     invoice_row,
     pointing_at_nothing,
     run_import,
+    units,
     write_csv,
 )
 
@@ -96,7 +97,7 @@ def return_240(path: Path, *titles: SettlementLine) -> Path:
 
 
 def import_file(engine: Engine, path: Path, creditor_id: int) -> CnabImportResult:
-    return import_return_file(engine, path, creditor_id, NOW)
+    return import_return_file(units(engine), path, creditor_id, NOW)
 
 
 def stored_payments(engine: Engine) -> list[tuple[Any, ...]]:
@@ -271,7 +272,7 @@ def test_each_payment_is_stored_at_the_import_instant_with_its_figures_on_the_ti
     )
     later = NOW + timedelta(hours=3)  # the invoices were imported at NOW
 
-    import_return_file(engine, path, portfolio, later)
+    import_return_file(units(engine), path, portfolio, later)
 
     with engine.connect() as connection:
         entries = connection.execute(
@@ -694,7 +695,7 @@ def _pay_by_return_file(engine: Engine, creditor_id: int, tmp_path: Path) -> Non
 def _pay_by_pix(engine: Engine, creditor_id: int, tmp_path: Path) -> None:
     at = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
     received = [PixReceived(f"E{txid}", txid, 10000, at, None) for txid in ("TXA", "TXB")]
-    result = receive_pix(engine, creditor_id, received, now=NOW)
+    result = receive_pix(units(engine), creditor_id, received, now=NOW)
     assert [item.status for item in result.items] == ["applied", "applied"]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from regua.services.setup import CreditorIn, create_creditor
 from regua.services.simulation import simulate
-from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
+from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, units, write_csv
 
 MONDAY = date(2026, 11, 23)
 
@@ -39,7 +39,7 @@ def test_payments_arriving_in_the_simulation_use_the_creditors_fee_terms(
         """,
     )
 
-    days = simulate(engine, creditor_id, MONDAY, 1, arriving)
+    days = simulate(units(engine), creditor_id, MONDAY, 1, arriving)
 
     assert (days[0].payments, days[0].paid_cents) == (1, 10_000)
     row = invoice_row(engine, "X")

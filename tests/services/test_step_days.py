@@ -22,7 +22,7 @@ from regua.store.tables import (
     invoice_steps,
     invoices,
 )
-from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, write_csv
+from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, units, write_csv
 
 MONDAY = date(2026, 11, 23)
 FRIDAY_DUE = date(2026, 11, 20)  # D+3 on Monday, D+10 on 30/11
@@ -133,7 +133,7 @@ def test_a_changed_due_date_is_looked_at_again(
     assert _steps_planned(engine, creditor_id, date(2026, 11, 25)) == []
     moved = INVOICES.replace("20/11/2026", "14/11/2026")  # D+11 on 25/11: atraso-10 is due
     import_file(
-        engine,
+        units(engine),
         "invoices",
         write_csv(tmp_path / "t2.csv", moved),
         creditor_id=creditor_id,
@@ -200,16 +200,15 @@ def test_a_new_invoice_held_back_by_a_pause_is_looked_at_when_it_ends(
     engine: Engine, creditor_id: int, tmp_path: Path
 ) -> None:
     _portfolio(engine, creditor_id, tmp_path)
-    with engine.begin() as connection:
-        pausing.pause(
-            connection,
-            creditor_id,
-            customer="C3",
-            invoice=None,
-            reason="negociando",
-            until=date(2026, 11, 25),
-            now=NOW,
-        )
+    pausing.pause(
+        units(engine),
+        creditor_id,
+        customer="C3",
+        invoice=None,
+        reason="negociando",
+        until=date(2026, 11, 25),
+        now=NOW,
+    )
     for day in (MONDAY, date(2026, 11, 24), date(2026, 11, 25)):
         assert _steps_planned(engine, creditor_id, day) == []
     # Written before the last runs, it is no longer new to the planner; the pause kept its day.

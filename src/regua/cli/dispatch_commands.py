@@ -120,7 +120,6 @@ def dispatch(
     json_output: JsonOption = False,
 ) -> None:
     """Envia as ações do dia que estão na janela de contato (idempotente)."""
-    from regua.services.dispatch_run import DEFAULT_LEASE
     from regua.services.dispatching import Dispatcher
     from regua.services.publishing import DuePublisher
 
@@ -130,12 +129,8 @@ def dispatch(
     if distributed:
         from regua.worker.celery_app import create_celery, publisher
 
-        due = DuePublisher(  # publishing only: the workers hold the channels
-            regua.engine,
-            clock=regua.clock,
-            lease=regua.settings.lease or DEFAULT_LEASE,
-            timezone=regua.settings.timezone,
-        )
+        # Publishing only: the workers hold the channels.
+        due = DuePublisher.from_settings(regua.engine, regua.settings, clock=regua.clock)
         celery = create_celery(regua.settings)
         result = due.enqueue_due(publisher(celery), today=target, channels=channels)
     else:
@@ -269,10 +264,9 @@ def calls(
     """Lista de ligações do dia para os operadores: quem, quanto, roteiro e horário."""
     regua = command_app(ctx, db)
     target = command_day(regua, day)
-    with regua.uow() as uow:  # read only: nothing to commit
-        from regua.services.call_list import call_list
+    from regua.services.call_list import call_list
 
-        entries = call_list(uow.connection, target, regua.now())
+    entries = call_list(regua.uow, target, regua.now())
     if csv_file is not None:
         write_call_list(csv_file, entries)
     if json_output:
@@ -314,7 +308,7 @@ def render_command(
 ) -> None:
     """Mostra a mensagem de uma etapa montada com os dados reais de um cliente."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
+    creditor_id = setup.default_creditor_id(regua.uow)
     target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
     from regua.services.customer_preview import customer_preview
@@ -322,18 +316,17 @@ def render_command(
 
     renderer: TemplateRenderer = regua.renderer
     portal = PortalLinks(regua.settings.portal_base_url, regua.settings.webhook_secret)
-    with regua.uow() as uow:  # never committed: a preview writes nothing
-        preview = customer_preview(
-            uow.connection,
-            creditor_id,
-            customer,
-            step,
-            day=target,
-            now=regua.now(),
-            channel=channel,
-            portal=portal,
-            renderer=renderer,
-        )
+    preview = customer_preview(
+        regua.uow,
+        creditor_id,
+        customer,
+        step,
+        day=target,
+        now=regua.now(),
+        channel=channel,
+        portal=portal,
+        renderer=renderer,
+    )
     head = {
         "customer": preview.customer_external_id,
         "name": preview.customer_name,

@@ -24,10 +24,10 @@ from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decim
 from regua.errors import InputError
 from regua.services import setup
 from regua.services.importing import ImportKind, ImportResult, import_file
-from regua.services.reporting import PortfolioSummary
 
 if TYPE_CHECKING:
     from regua.services.simulation import SimulatedDay
+    from regua.store.portfolio import PortfolioSummary
 
 app = typer.Typer(
     name="regua",
@@ -66,11 +66,9 @@ def init(
     """Cria o banco (SQLite por padrão) com o esquema atual e um credor padrão."""
     regua = command_app(ctx, db)
     creditor_id = setup.init_database(
-        regua.engine, setup.CreditorIn(name=nome, document=cnpj), regua.now()
+        regua.uow, setup.CreditorIn(name=nome, document=cnpj), regua.now()
     )
-    from regua.store import migrate
-
-    revision = migrate.current_revision(regua.engine)
+    revision = setup.schema_revision(regua.uow)
     if json_output:
         print_json(
             {
@@ -89,11 +87,7 @@ def init(
 def db_upgrade(ctx: typer.Context, db: DbOption = None) -> None:
     """Atualiza o esquema de um banco existente para a versão desta instalação."""
     regua = command_app(ctx, db)
-    from regua.store import migrate
-
-    before = migrate.current_revision(regua.engine)
-    migrate.upgrade(regua.engine)
-    after = migrate.current_revision(regua.engine)
+    before, after = setup.upgrade_database(regua.uow)
     if before == after:
         console.print(f"Esquema já está na versão atual ({after}).")
     else:
@@ -128,7 +122,7 @@ def import_command(
 ) -> None:
     """Importa clientes, títulos ou pagamentos de uma planilha (idempotente)."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
+    creditor_id = setup.default_creditor_id(regua.uow)
     size = file.stat().st_size if file.exists() else 0
     show_progress = not json_output and size > 2_000_000
     with Progress(
@@ -141,10 +135,10 @@ def import_command(
         transient=True,
     ) as progress:
         task = progress.add_task(f"Importando {file.name}", total=size)
-        # The import is one transaction of its own, committed batch by batch into one file's
-        # worth of rows, or rolled back whole under --strict.
+        # The import is one unit of work of its own, committed once the whole file is written,
+        # or rolled back whole under --strict.
         result = import_file(
-            regua.engine,
+            regua.uow,
             kind,
             file,
             creditor_id=creditor_id,
@@ -264,20 +258,27 @@ def demo(
     json_output: JsonOption = False,
 ) -> None:
     """Cria uma carteira de demonstração realista e mostra o resumo."""
-    from regua.services.demo import build_demo
+    from regua.services.demo import build_demo, demo_database_url
 
     regua = command_app(ctx)
     reference = parse_day(today, "--today") if today else regua.today()
-    with console.status("Gerando a carteira de demonstração...", spinner="dots"):
-        result = build_demo(
-            folder,
-            settings=regua.settings,
-            customers=customers,
-            seed=seed,
-            today=reference,
-            now=regua.now(),
-            days=days,
-        )
+    # The demo runs on its folder's own database, whatever --db says.
+    demo_app = regua.with_settings(database_url=demo_database_url(folder))
+    try:
+        with console.status("Gerando a carteira de demonstração...", spinner="dots"):
+            result = build_demo(
+                folder,
+                uow=demo_app.uow,
+                settings=demo_app.settings,
+                customers=customers,
+                seed=seed,
+                today=reference,
+                now=regua.now(),
+                days=days,
+            )
+    finally:
+        if demo_app is not regua:
+            demo_app.close()
     if json_output:
         print_json(
             {

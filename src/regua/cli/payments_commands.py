@@ -56,15 +56,15 @@ def cnab(
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
+    creditor_id = setup.default_creditor_id(regua.uow)
     working: AbstractContextManager[Any] = (
         nullcontext() if json_output else console.status(f"Importando {file.name}...")
     )
     with working:
         from regua.services.cnab_returns import import_return_file
 
-        # One transaction of its own, with the session settings and GC pause of a batch.
-        result = import_return_file(regua.engine, file, creditor_id, regua.now())
+        # One unit of work of its own, with the session settings and GC pause of a batch.
+        result = import_return_file(regua.uow, file, creditor_id, regua.now())
     if json_output:
         print_json(result.to_dict())
         return
@@ -147,16 +147,10 @@ def payments(
 ) -> None:
     """Lista os pagamentos recentes e o que cada um baixou; mostra o dinheiro sem título."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    with regua.uow() as uow:  # read only: nothing to commit
-        report = recent_payments(
-            uow.connection,
-            creditor_id,
-            regua.now(),
-            days=days,
-            unmatched_only=unmatched,
-            limit=limit,
-        )
+    creditor_id = setup.default_creditor_id(regua.uow)
+    report = recent_payments(
+        regua.uow, creditor_id, regua.now(), days=days, unmatched_only=unmatched, limit=limit
+    )
     if json_output:
         print_json(_report_dict(report))
         return

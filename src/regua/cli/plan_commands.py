@@ -39,8 +39,8 @@ def run(
     """Planeja as ações do dia e envia as que estão na janela de contato (idempotente: rodar de
     novo não duplica nada)."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
+    creditor_id = setup.default_creditor_id(regua.uow)
+    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
     dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
     ran = daily_cycle.run_day(regua.uow, creditor_id, target, regua.now(), dispatch=dispatch)
@@ -52,8 +52,8 @@ def preview(
 ) -> None:
     """Mostra o plano do dia sem gravar nada."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.engine, creditor_id))
+    creditor_id = setup.default_creditor_id(regua.uow)
+    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     result = daily_cycle.preview_day(regua.uow, creditor_id, target, regua.now())
     _present(result, json_output, wrote=False)
 
@@ -135,9 +135,8 @@ def _present(
 def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Quantos clientes e quanto dinheiro cada segmento tem."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    with regua.uow() as uow:  # read only: nothing to commit
-        rows = reporting.segment_totals(uow.connection, creditor_id)
+    creditor_id = setup.default_creditor_id(regua.uow)
+    rows = reporting.segment_totals(regua.uow, creditor_id)
     if json_output:
         print_json([row.__dict__ for row in rows])
         return
@@ -166,19 +165,17 @@ def pause(
     if not reason:
         raise InputError("informe o motivo da pausa", field="--reason")
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
+    creditor_id = setup.default_creditor_id(regua.uow)
     end = parse_day(until, "--until") if until else None
-    with regua.uow() as uow:
-        what = pausing.pause(
-            uow.connection,
-            creditor_id,
-            customer=customer,
-            invoice=invoice,
-            reason=reason,
-            until=end,
-            now=regua.now(),
-        )
-        uow.commit()
+    what = pausing.pause(
+        regua.uow,
+        creditor_id,
+        customer=customer,
+        invoice=invoice,
+        reason=reason,
+        until=end,
+        now=regua.now(),
+    )
     console.print(f"Pausado: {what}" + (f" até {end:%d/%m/%Y}" if end else ""))
 
 
@@ -190,12 +187,10 @@ def resume(
 ) -> None:
     """Retoma a cobrança pausada."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    with regua.uow() as uow:
-        what = pausing.resume(
-            uow.connection, creditor_id, customer=customer, invoice=invoice, now=regua.now()
-        )
-        uow.commit()
+    creditor_id = setup.default_creditor_id(regua.uow)
+    what = pausing.resume(
+        regua.uow, creditor_id, customer=customer, invoice=invoice, now=regua.now()
+    )
     console.print(f"Retomado: {what}")
 
 

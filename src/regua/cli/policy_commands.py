@@ -187,15 +187,12 @@ def diff_command(old: FileArgument, new: FileArgument, json_output: JsonOption =
 def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -> None:
     """Ativa a régua do arquivo para o credor; as versões anteriores ficam no histórico."""
     from regua.services import setup
-    from regua.services.policies import active_policies, apply_policy_file
+    from regua.services.policies import apply_policy_file
 
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    with regua.uow() as uow:
-        before = {p.name: p for p in active_policies(uow.connection, creditor_id, regua.now())}
-        policy = apply_policy_file(uow.connection, creditor_id, file, regua.now())
-        uow.commit()
-    old = before.get(policy.name)
+    creditor_id = setup.default_creditor_id(regua.uow)
+    applied = apply_policy_file(regua.uow, creditor_id, file, regua.now())
+    policy, old = applied.policy, applied.previous
     if old is not None and old.version == policy.version:
         console.print(f"Régua {policy.name} já estava ativa nesta versão ({policy.version}).")
         return
@@ -210,21 +207,14 @@ def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -
 @cli_errors
 def list_command(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Lista as réguas do credor e suas versões (a ativa e as anteriores)."""
-    from sqlalchemy import select
-
     from regua.services import setup
-    from regua.store.tables import policies
+    from regua.services.policies import policy_versions
 
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    with regua.uow() as uow:  # read only: nothing to commit
-        rows = uow.connection.execute(
-            select(policies.c.name, policies.c.version, policies.c.active, policies.c.loaded_at)
-            .where(policies.c.creditor_id == creditor_id)
-            .order_by(policies.c.name, policies.c.loaded_at)
-        ).all()
+    creditor_id = setup.default_creditor_id(regua.uow)
+    rows = policy_versions(regua.uow, creditor_id)
     if json_output:
-        print_json([dict(row._mapping) for row in rows])
+        print_json([row._asdict() for row in rows])
         return
     table = Table(title="Réguas", box=box.SIMPLE)
     for column in ("Régua", "Versão", "Situação", "Carregada em"):

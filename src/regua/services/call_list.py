@@ -19,6 +19,7 @@ from regua.services.contact_windows import scope_window
 from regua.services.messages import NotSendable, prepare_messages
 from regua.store.call_list import planned_calls
 from regua.store.claims import Scope
+from regua.store.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,13 @@ class CallEntry:
     timezone: str
 
 
-def call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:
+def call_list(uow: UnitOfWorkFactory, day: date, now: datetime) -> list[CallEntry]:
     """Phone actions planned for `day` that may still be made, largest amounts first."""
+    with uow() as work:  # read only: nothing to commit
+        return _call_list(work.connection, day, now)
+
+
+def _call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:
     heads = planned_calls(connection, day)
     prepared, _txids = prepare_messages(connection, list(heads), now=now, on=day)
     windows: dict[Scope, tuple[ContactWindow, str]] = {}

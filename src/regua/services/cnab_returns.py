@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from regua.domain.money import Cents
 from regua.domain.payment_texts import bank_occurrence_detail
@@ -26,9 +26,10 @@ from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
 from regua.services.reconciling import IncomingReversal, reconcile
 from regua.store import invoices as invoice_store
 from regua.store import timeline
-from regua.store.batch import without_cyclic_gc
+from regua.store.batch import large_batch, without_cyclic_gc
 from regua.store.invoices import ReferenceField
-from regua.store.payments import lock_for_payments, return_file_transaction
+from regua.store.payments import lock_for_payments
+from regua.store.uow import UnitOfWorkFactory
 
 NOT_FOUND = "título não encontrado"
 NOTHING_TO_REVERSE = "nenhum pagamento deste título a estornar"
@@ -75,23 +76,28 @@ class CnabImportResult:
 
 
 def import_return_file(
-    engine: Engine,
+    uow: UnitOfWorkFactory,
     path: Path,
     creditor_id: int,
     now: datetime,
     *,
     day: date | None = None,
 ) -> CnabImportResult:
-    """Import a CNAB 240/400 return file in one transaction.
+    """Import a CNAB 240/400 return file in one unit of work, committed at the end.
 
     A line that cannot be read refuses the whole file (`CnabError` naming the line) before
     anything is written. Settlements become payments matched by nosso número, then seu número,
     then the company's own reference; other occurrences go to the invoice's timeline.
     """
+    # The collector stays paused from parsing to the commit; the transaction is a large
+    # batch: a file of 100,000 lines sorts and hashes sets of keys larger than the default
+    # work memory, in statements that JIT compilation would slow down.
     with without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
-        with return_file_transaction(engine) as conn:
-            return import_return(conn, parsed, path.name, creditor_id, now, day=day)
+        with uow() as work, large_batch(work.connection):
+            result = import_return(work.connection, parsed, path.name, creditor_id, now, day=day)
+            work.commit()
+        return result
 
 
 def import_return(

@@ -19,6 +19,7 @@ from regua.services.message_context import PortalLinks, build_context
 from regua.services.policies import active_policies
 from regua.store.contacts import contact_states
 from regua.store.message_context import load_creditors, open_invoices, preview_customer
+from regua.store.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,33 @@ PREVIEW_TXID = "***"  # a preview's PIX code identifies no action; the real mess
 
 
 def customer_preview(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    customer_external_id: str,
+    step_or_template: str,
+    *,
+    day: date,
+    now: datetime,
+    channel: str | None = None,
+    portal: PortalLinks | None = None,
+    renderer: TemplateRenderer | None = None,
+) -> CustomerPreview:
+    """`_customer_preview` in a unit of work never committed: a preview writes nothing."""
+    with uow() as work:
+        return _customer_preview(
+            work.connection,
+            creditor_id,
+            customer_external_id,
+            step_or_template,
+            day=day,
+            now=now,
+            channel=channel,
+            portal=portal,
+            renderer=renderer,
+        )
+
+
+def _customer_preview(
     connection: Connection,
     creditor_id: int,
     customer_external_id: str,

@@ -1,4 +1,9 @@
-"""`regua demo`: a demo folder with a SQLite database holding a synthetic portfolio."""
+"""`regua demo`: a demo folder with a SQLite database holding a synthetic portfolio.
+
+The entry point builds an App on the folder's database (`demo_database_url`) and gives its
+units of work to `build_demo`, which makes the database from nothing, imports the generated
+files and simulates the days.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,20 @@ from pathlib import Path
 
 from regua.config import Settings
 from regua.services import demo_data
-from regua.services.contacts import customer_id_by_external, opt_out
 from regua.services.importing import ImportKind, ImportResult, import_file
-from regua.services.reporting import PortfolioSummary, portfolio_summary
 from regua.services.setup import CreditorIn, init_database
 from regua.services.simulation import SimulatedDay, simulate
-from regua.store.db import make_engine
+from regua.store import contacts, portfolio
+from regua.store import customers as customer_store
+from regua.store.portfolio import PortfolioSummary
+from regua.store.uow import UnitOfWorkFactory
+
+DATABASE_FILE = "regua.db"
+
+
+def demo_database_url(folder: Path) -> str:
+    """The demo's own SQLite database, in its folder: the App the demo runs with uses this."""
+    return f"sqlite:///{folder / DATABASE_FILE}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class DemoResult:
 def build_demo(
     folder: Path,
     *,
+    uow: UnitOfWorkFactory,
     settings: Settings,
     customers: int,
     seed: int,
@@ -45,47 +59,41 @@ def build_demo(
     now: datetime,
     days: int = 30,
 ) -> DemoResult:
-    """The demo in `folder`; the simulated days' messages go through the channels of
-    `settings`, with the folder's own outbox."""
+    """The demo in `folder`, on the database of `uow` (the folder's, `demo_database_url`),
+    which must not have been opened yet: it is made again from nothing. The simulated days'
+    messages go through the channels of `settings`, with the folder's own outbox."""
     folder.mkdir(parents=True, exist_ok=True)
-    database = folder / "regua.db"
+    database = folder / DATABASE_FILE
     outbox = folder / "outbox"
     # A demo is rebuilt from its seed, never merged with an old one: the database with its
     # write-ahead log, and the old messages, go.
-    for stale in (database, folder / "regua.db-wal", folder / "regua.db-shm"):
+    for stale in (database, folder / f"{DATABASE_FILE}-wal", folder / f"{DATABASE_FILE}-shm"):
         stale.unlink(missing_ok=True)
     if outbox.exists():
         shutil.rmtree(outbox)
-    url = f"sqlite:///{database}"
-    engine = make_engine(url)
-    try:
-        creditor_id = init_database(engine, CreditorIn(), now)
-        files = demo_data.generate(folder, customers=customers, seed=seed, today=today)
-        sources: tuple[tuple[ImportKind, Path], ...] = (
-            ("customers", files.customers),
-            ("invoices", files.invoices),
-            ("payments", files.payments),
-        )
-        results = tuple(
-            import_file(engine, kind, path, creditor_id=creditor_id, now=now)
-            for kind, path in sources
-        )
-        with engine.begin() as connection:
-            for external_id, channel in files.opted_out:
-                customer_id = customer_id_by_external(connection, creditor_id, external_id)
-                if customer_id is not None:
-                    opt_out(
-                        connection,
-                        customer_id=customer_id,
-                        channel=channel,
-                        reason="respondeu SAIR",
-                        at=now,
-                    )
-            summary = portfolio_summary(connection, creditor_id, today)
-        channels = settings.model_copy(update={"outbox_dir": outbox})
-        simulated = simulate(
-            engine, creditor_id, today, days, files.future_payments, channels=channels
-        )
-    finally:
-        engine.dispose()
-    return DemoResult(folder, url, results, summary, simulated, outbox)
+    creditor_id = init_database(uow, CreditorIn(), now)
+    files = demo_data.generate(folder, customers=customers, seed=seed, today=today)
+    sources: tuple[tuple[ImportKind, Path], ...] = (
+        ("customers", files.customers),
+        ("invoices", files.invoices),
+        ("payments", files.payments),
+    )
+    results = tuple(
+        import_file(uow, kind, path, creditor_id=creditor_id, now=now) for kind, path in sources
+    )
+    with uow() as work:
+        for external_id, channel in files.opted_out:
+            customer_id = customer_store.id_by_external(work.connection, creditor_id, external_id)
+            if customer_id is not None:
+                contacts.opt_out(
+                    work.connection,
+                    customer_id=customer_id,
+                    channel=channel,
+                    reason="respondeu SAIR",
+                    at=now,
+                )
+        summary = portfolio.portfolio_summary(work.connection, creditor_id, today)
+        work.commit()
+    channels = settings.model_copy(update={"outbox_dir": outbox})
+    simulated = simulate(uow, creditor_id, today, days, files.future_payments, channels=channels)
+    return DemoResult(folder, settings.database_url, results, summary, simulated, outbox)

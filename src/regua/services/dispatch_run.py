@@ -1,6 +1,10 @@
 """What a dispatch run is given (`DispatchOptions`) and gives back (`DispatchResult`), in both
 modes: sending inline (`services.dispatching`) and publishing to worker queues
-(`services.publishing`); and the counts every run ends with (`count_remaining`)."""
+(`services.publishing`); and the counts every run ends with (`count_remaining`).
+
+Like the dispatcher and the publisher they serve, `start_run` and `count_remaining` work on the
+engine, each in a short transaction of its own, not in a unit of work around the run.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
 
 __all__ = [
-    "DEFAULT_LEASE",
     "DispatchOptions",
     "DispatchResult",
     "count_remaining",

@@ -101,7 +101,14 @@ class _Composed:
 class Dispatcher:
     """Sends due actions through a channel registry. One per process; its state (rate
     buckets, régua windows) is shared by the channel threads and their sender threads under a
-    lock."""
+    lock.
+
+    It works on the engine, not through a unit of work: every claim and every record is a
+    short transaction committed at once, on a connection of its sender thread, so a message
+    sent is recorded even when a later one fails, and a dispatcher killed at any instant
+    loses nothing (see the module docstring). One unit of work around a run would hold every
+    claim uncommitted until the end and send before anything is durable.
+    """
 
     def __init__(
         self,

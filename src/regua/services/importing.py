@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
@@ -45,16 +45,10 @@ from regua.services.tabular import Progress, open_table
 from regua.store import customers as customer_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
+from regua.store.uow import UnitOfWorkFactory
 
-# ImportKind names what `import_file` takes; apply_matched_payments is what a payment import
-# applies, for callers that already matched their payments (the demo's simulation).
-__all__ = [
-    "ImportKind",
-    "ImportResult",
-    "StrictImportRefused",
-    "apply_matched_payments",
-    "import_file",
-]
+# ImportKind names what `import_file` takes.
+__all__ = ["ImportKind", "ImportResult", "StrictImportRefused", "import_file"]
 
 # Which of the invoice's fields a payment row names it by, in the order they are tried.
 _REFERENCE_FIELDS: tuple[tuple[str, invoice_store.ReferenceField], ...] = (
@@ -101,7 +95,7 @@ class StrictImportRefused(InputError):
 
 
 def import_file(
-    engine: Engine,
+    uow: UnitOfWorkFactory,
     kind: ImportKind,
     path: Path,
     *,
@@ -117,7 +111,8 @@ def import_file(
     columns = find_columns(kind, table.header, mapping or {}, table.file)
     result = ImportResult(kind=kind, file=table.file, strict=strict)
     importer = _IMPORTERS[kind]
-    with engine.connect() as connection, connection.begin() as transaction:
+    with uow() as work:
+        connection = work.connection
         creditor = payment_store.payment_settings(connection, creditor_id)
         # Business dates (a payment's date) are the creditor's, not UTC's.
         today = now.astimezone(ZoneInfo(creditor.timezone)).date()
@@ -125,11 +120,11 @@ def import_file(
         for batch in batches(table.rows, columns):
             importer(context, batch, result)
         if strict and result.errors:
-            transaction.rollback()
+            # Not committed: the unit of work rolls the whole file back.
             result.applied = False
             result.inserted = result.updated = result.unchanged = result.customers_created = 0
         else:
-            transaction.commit()
+            work.commit()
     if result.errors:
         target = reject_path or path.with_name(path.stem + ".rejeitados.csv")
         write_reject_file(target, table.header, result.errors, context.rejected_rows)

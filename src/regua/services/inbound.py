@@ -9,7 +9,7 @@ provider) and applies every event in one transaction:
   reason; an unknown or non-WhatsApp number flags the contact, so the next plan skips it;
 - reply: the text lands on the timeline of every customer with that number on that channel;
   a reply that is only an opt-out word (SAIR, PARE, STOP, CANCELAR; case, accents and
-  punctuation do not matter) opts that contact out at once (`services.contacts.opt_out`) and
+  punctuation do not matter) opts that contact out at once (`store.contacts.opt_out`) and
   the opt-out is confirmed on the timeline.
 
 Providers deliver webhooks at least once: each event is recorded under a unique key
@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from regua.channels.base import InboundEvent
 from regua.channels.http_sms import INVALID_NUMBER_CODES, parse_sms_webhook
@@ -40,8 +40,7 @@ from regua.error_codes import ErrorCode
 from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
 from regua.services.contact_flags import flag_invalid_contact
-from regua.services.contacts import opt_out
-from regua.store.contacts import customers_with_contact
+from regua.store.contacts import customers_with_contact, opt_out
 from regua.store.provider_events import (
     find_answered_action,
     find_reported_action,
@@ -50,6 +49,7 @@ from regua.store.provider_events import (
     mark_undelivered,
     record_event_once,
 )
+from regua.store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class InboundResult:
 
 
 def receive_webhook(
-    engine: Engine,
+    uow: UnitOfWorkFactory,
     channel: InboundChannel,
     body: bytes,
     signature: str | None,
@@ -112,8 +112,10 @@ def receive_webhook(
     events = (
         parse_whatsapp_webhook(payload) if channel == "whatsapp" else parse_sms_webhook(payload)
     )
-    with engine.begin() as connection:
-        return apply_events(connection, channel, events, now=now)
+    with uow() as work:
+        result = apply_events(work.connection, channel, events, now=now)
+        work.commit()
+    return result
 
 
 def apply_events(

@@ -1,4 +1,7 @@
-"""Pauses set by a person on a customer or an invoice, with a reason and an optional end."""
+"""Pauses set by a person on a customer or an invoice, with a reason and an optional end.
+
+`pause` and `resume` each commit one unit of work of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import Connection
 from regua.errors import InputError, NotFound
 from regua.store import customers, invoices
 from regua.store.customers import PauseTarget
+from regua.store.uow import UnitOfWorkFactory
 
 
 def _target(
@@ -30,7 +34,7 @@ def _target(
 
 
 def pause(
-    connection: Connection,
+    uow: UnitOfWorkFactory,
     creditor_id: int,
     *,
     customer: str | None,
@@ -42,14 +46,14 @@ def pause(
     """Stop the régua for a customer or an invoice until `until` (or until resumed)."""
     suffix = f" (até {until:%d/%m/%Y})" if until else ""
     return _set_pause(
-        connection, creditor_id, customer, invoice, now,
+        uow, creditor_id, customer, invoice, now,
         values={"paused": True, "paused_until": until, "pause_reason": reason},
         kind="paused", detail=f"pausado: {reason}{suffix}",
     )  # fmt: skip
 
 
 def resume(
-    connection: Connection,
+    uow: UnitOfWorkFactory,
     creditor_id: int,
     *,
     customer: str | None,
@@ -58,14 +62,14 @@ def resume(
 ) -> str:
     """Restart the régua stopped by `pause`."""
     return _set_pause(
-        connection, creditor_id, customer, invoice, now,
+        uow, creditor_id, customer, invoice, now,
         values={"paused": False, "paused_until": None, "pause_reason": None},
         kind="resumed", detail="retomado",
     )  # fmt: skip
 
 
 def _set_pause(
-    connection: Connection,
+    uow: UnitOfWorkFactory,
     creditor_id: int,
     customer: str | None,
     invoice: str | None,
@@ -75,16 +79,18 @@ def _set_pause(
     kind: str,
     detail: str,
 ) -> str:
-    target, row_id, customer_id = _target(connection, creditor_id, customer, invoice)
-    label = f"cliente {customer}" if target == "customer" else f"título {invoice}"
-    customers.set_pause(
-        connection,
-        target,
-        row_id,
-        values,
-        customer_id=customer_id,
-        at=now,
-        kind=kind,
-        detail=f"{label} {detail}",
-    )
+    with uow() as work:
+        target, row_id, customer_id = _target(work.connection, creditor_id, customer, invoice)
+        label = f"cliente {customer}" if target == "customer" else f"título {invoice}"
+        customers.set_pause(
+            work.connection,
+            target,
+            row_id,
+            values,
+            customer_id=customer_id,
+            at=now,
+            kind=kind,
+            detail=f"{label} {detail}",
+        )
+        work.commit()
     return label

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from regua.domain.money import Cents
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
+from regua.store.uow import UnitOfWorkFactory
 
 DEFAULT_DAYS = 7
 DEFAULT_LIMIT = 200
@@ -84,7 +85,7 @@ class PaymentsReport:
 
 
 def recent_payments(
-    conn: Connection,
+    uow: UnitOfWorkFactory,
     creditor_id: int,
     now: datetime,
     *,
@@ -92,7 +93,28 @@ def recent_payments(
     unmatched_only: bool = False,
     limit: int = DEFAULT_LIMIT,
 ) -> PaymentsReport:
-    """Payments dated in the last `days` days (today included, creditor's time zone)."""
+    """Payments dated in the last `days` days (today included, creditor's time zone), read in
+    a unit of work of their own."""
+    with uow() as work:  # read only: nothing to commit
+        return _recent_payments(
+            work.connection,
+            creditor_id,
+            now,
+            days=days,
+            unmatched_only=unmatched_only,
+            limit=limit,
+        )
+
+
+def _recent_payments(
+    conn: Connection,
+    creditor_id: int,
+    now: datetime,
+    *,
+    days: int,
+    unmatched_only: bool,
+    limit: int,
+) -> PaymentsReport:
     zone = payment_store.payment_settings(conn, creditor_id).timezone
     today = now.astimezone(ZoneInfo(zone)).date()
     since = today - timedelta(days=max(days, 1) - 1)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from regua.domain.money import Cents
 from regua.domain.settlement import IncomingPayment
@@ -22,6 +22,7 @@ from regua.payments.webhooks import PixReceived
 from regua.services.reconciling import IncomingRefund, RefundOutcome, reconcile, refund_key
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
+from regua.store.uow import UnitOfWorkFactory
 
 SOURCE = "pix"
 
@@ -52,7 +53,7 @@ class PixResult:
 
 
 def receive_pix(
-    engine: Engine, creditor_id: int, received: Sequence[PixReceived], *, now: datetime
+    uow: UnitOfWorkFactory, creditor_id: int, received: Sequence[PixReceived], *, now: datetime
 ) -> PixResult:
     """Apply the Pix of one webhook call in one transaction, matched by txid.
 
@@ -65,8 +66,10 @@ def receive_pix(
     applied and each devolução reverses its part (`reconciling.reconcile` with refunds), also when
     it is reported after the Pix was applied.
     """
-    with engine.begin() as conn:
-        return _receive_pix(conn, creditor_id, received, now)
+    with uow() as work:
+        result = _receive_pix(work.connection, creditor_id, received, now)
+        work.commit()
+    return result
 
 
 def _receive_pix(

@@ -1,7 +1,12 @@
-"""A creditor's régua versions: stored with their YAML so history says what was in force."""
+"""A creditor's régua versions: stored with their YAML so history says what was in force.
+
+`apply_policy_file` and `policy_versions` are use cases with a unit of work of their own;
+`active_policies` and `apply_policy_text` work in the caller's transaction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +16,16 @@ from sqlalchemy import Connection
 from regua.domain.policy import Policy
 from regua.policies.loader import load_policy_text, packaged_policy_names, packaged_policy_text
 from regua.store import policies as stored_policies
+from regua.store.policies import PolicyVersion
+from regua.store.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class AppliedPolicy:
+    """A policy file made active: the policy, and the active version of its name before."""
+
+    policy: Policy
+    previous: Policy | None
 
 
 def active_policies(connection: Connection, creditor_id: int, now: datetime) -> list[Policy]:
@@ -52,11 +67,22 @@ def apply_policy_text(
 
 
 def apply_policy_file(
-    connection: Connection, creditor_id: int, path: Path, now: datetime
-) -> Policy:
-    return apply_policy_text(
-        connection, creditor_id, path.read_text(encoding="utf-8"), path.name, now
-    )
+    uow: UnitOfWorkFactory, creditor_id: int, path: Path, now: datetime
+) -> AppliedPolicy:
+    """Make the policy in `path` the active version of its name, committed."""
+    with uow() as work:
+        before = {p.name: p for p in active_policies(work.connection, creditor_id, now)}
+        policy = apply_policy_text(
+            work.connection, creditor_id, path.read_text(encoding="utf-8"), path.name, now
+        )
+        work.commit()
+    return AppliedPolicy(policy, before.get(policy.name))
+
+
+def policy_versions(uow: UnitOfWorkFactory, creditor_id: int) -> list[PolicyVersion]:
+    """Every stored version of the creditor's policies, the active ones and their history."""
+    with uow() as work:  # read only: nothing to commit
+        return stored_policies.versions(work.connection, creditor_id)
 
 
 def segmentation_policy(active: list[Policy]) -> Policy:

@@ -31,7 +31,13 @@ Publish = Callable[[str, list[int]], None]
 
 
 class DuePublisher:
-    """Publishes due actions to worker queues; holds no channel (the workers do)."""
+    """Publishes due actions to worker queues; holds no channel (the workers do).
+
+    It works on the engine, not through a unit of work: the queued marks are committed before
+    anything is published and each channel's marks in a transaction of their own, so a broker
+    that fails mid-run leaves committed marks that expire after the lease (never ids published
+    for marks a rollback undid), and one slow channel holds no lock over the others.
+    """
 
     def __init__(
         self,
@@ -48,10 +54,12 @@ class DuePublisher:
         self.windows = ContactWindows()
 
     @classmethod
-    def from_settings(
-        cls, engine: Engine, settings: Settings, *, clock: Clock, lease: timedelta = DEFAULT_LEASE
-    ) -> DuePublisher:
-        return cls(engine, clock=clock, lease=lease, timezone=settings.timezone)
+    def from_settings(cls, engine: Engine, settings: Settings, *, clock: Clock) -> DuePublisher:
+        """The publisher the settings describe: their claim lease (default `DEFAULT_LEASE`)
+        and time zone."""
+        return cls(
+            engine, clock=clock, lease=settings.lease or DEFAULT_LEASE, timezone=settings.timezone
+        )
 
     def enqueue_due(
         self,

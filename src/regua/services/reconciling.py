@@ -7,7 +7,7 @@ One call of `reconcile` is one transaction and does, set-based, everything a pay
 - it is applied with `domain.settlement.apply_payment`: fees due on the PAYMENT date first (CC
   art. 354), then principal; what is left open keeps the régua going; an overpayment is a credit;
 - a settled invoice becomes `paid` with `settled_on`; its pending collection actions are
-  cancelled and its customer gets one thank-you action (`settled_actions`);
+  cancelled and its customer gets one thank-you action (`thank_yous`);
 - the customer's timeline gets a "paid" interaction;
 - money nobody could match is stored with `invoice_id` NULL and status `unmatched`, so it shows
   in `regua payments` instead of vanishing; a later import that can match it applies it;
@@ -49,12 +49,8 @@ from regua.services.reversing import (
     refund_key,
     reverse,
 )
-from regua.services.settled_actions import (
-    cancel_pending_actions,
-    read_thank_you,
-    thank_you_rows,
-    write_thank_you,
-)
+from regua.services.thank_yous import plan_thank_you_rows, read_thank_you_reach
+from regua.store import actions as action_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 
@@ -218,9 +214,9 @@ def reconcile(
 
     # Without reversals or refunds nothing reopens an invoice: whom to thank is known before
     # the writes, and their actions are made while the database updates the balances.
-    reach = None if reversals or refunds else read_thank_you(conn, creditor_id, recent(), now)
+    reach = None if reversals or refunds else read_thank_you_reach(conn, creditor_id, recent(), now)
     thank_yous = written.store(
-        conn, changed_balances, lambda: thank_you_rows(reach) if reach is not None else None
+        conn, changed_balances, lambda: plan_thank_you_rows(reach) if reach is not None else None
     )
 
     if reversals:
@@ -234,10 +230,16 @@ def reconcile(
 
     settled = sorted(settled_on)
     result.settled_invoice_ids = settled
-    result.cancelled_actions = cancel_pending_actions(conn, settled)
+    # Pending collection actions about the settled invoices that no longer cover anything
+    # open: the daily sweep's rule for just these invoices.
+    result.cancelled_actions = action_store.cancel_unbacked(conn, invoice_ids=settled)
     if thank_yous is None:
-        thank_yous = thank_you_rows(read_thank_you(conn, creditor_id, recent(), now))
-    result.thank_you_actions = write_thank_you(conn, creditor_id, thank_yous, today, now)
+        thank_yous = plan_thank_you_rows(read_thank_you_reach(conn, creditor_id, recent(), now))
+    # Unique per (customer, day, purpose): a second settlement the same day adds its invoice
+    # to the same thank-you.
+    result.thank_you_actions = action_store.insert_thank_yous(
+        conn, creditor_id, thank_yous, today, now
+    )
     result.payments = _in_input_order(incoming, outcomes, known)
     return result
 

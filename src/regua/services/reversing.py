@@ -19,10 +19,9 @@ from sqlalchemy import Connection
 from regua.domain.money import Cents
 from regua.domain.payment_texts import method_label, refund_detail, reversal_detail
 from regua.domain.settlement import given_back
-from regua.services.settled_actions import cancel_thank_you
+from regua.store import actions, timeline
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
-from regua.store import timeline
 
 REFUND_MARK = ":devolucao:"
 
@@ -165,7 +164,8 @@ def reverse(
             )
         )
     if reopened_ids:
-        cancel_thank_you(conn, reopened_ids)
+        # A thank-you not sent yet for an invoice open again would thank for nothing.
+        actions.cancel_thank_yous(conn, reopened_ids)
     return outcomes, reopened_ids
 
 
@@ -296,5 +296,5 @@ def refund(
             )
         )
     if reopened:
-        cancel_thank_you(conn, reopened)
+        actions.cancel_thank_yous(conn, reopened)
     return outcomes, reopened

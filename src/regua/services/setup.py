@@ -1,17 +1,23 @@
-"""Creating and upgrading a database, and the creditor that owns the portfolio."""
+"""Creating and upgrading a database, and the creditor that owns the portfolio.
+
+The use cases (`init_database`, `upgrade_database`, `schema_revision`, `default_creditor_id`,
+`creditor_timezone`) each run in units of work of their own; `create_creditor` and
+`creditor_fee_terms` work in the caller's transaction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
 from regua.errors import InputError, NotFound
 from regua.store import creditors
+from regua.store.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -31,16 +37,40 @@ class CreditorIn:
     interest_monthly_bp: int = 100
 
 
-def init_database(engine: Engine, creditor: CreditorIn, now: datetime) -> int:
-    """Migrate to the newest schema and make sure a creditor exists; returns its id."""
+def init_database(uow: UnitOfWorkFactory, creditor: CreditorIn, now: datetime) -> int:
+    """Migrate to the newest schema and make sure a creditor exists; returns its id.
+
+    The migration is committed before the creditor is looked for, in a transaction of its own.
+    """
     from regua.store import migrate  # Alembic is only needed here, not on every command
 
-    migrate.upgrade(engine)
-    with engine.begin() as connection:
-        existing = creditors.first_id(connection)
-        if existing is not None:
-            return existing
-        return create_creditor(connection, creditor, now)
+    with uow() as work:
+        migrate.upgrade_on(work.connection)
+        work.commit()
+        existing = creditors.first_id(work.connection)
+        if existing is None:
+            existing = create_creditor(work.connection, creditor, now)
+            work.commit()
+        return existing
+
+
+def upgrade_database(uow: UnitOfWorkFactory) -> tuple[str | None, str | None]:
+    """Migrate to the newest schema; the revisions (before, after), before None when empty."""
+    from regua.store import migrate
+
+    with uow() as work:
+        before = migrate.revision_on(work.connection)
+        migrate.upgrade_on(work.connection)
+        work.commit()
+        return before, migrate.revision_on(work.connection)
+
+
+def schema_revision(uow: UnitOfWorkFactory) -> str | None:
+    """The database's schema revision (None: never migrated)."""
+    from regua.store import migrate
+
+    with uow() as work:
+        return migrate.revision_on(work.connection)
 
 
 def create_creditor(connection: Connection, creditor: CreditorIn, now: datetime) -> int:
@@ -70,18 +100,19 @@ def create_creditor(connection: Connection, creditor: CreditorIn, now: datetime)
     return creditors.insert(connection, row)
 
 
-def default_creditor_id(engine: Engine) -> int:
-    with engine.connect() as connection:
-        creditor_id = creditors.first_id(connection)
+def default_creditor_id(uow: UnitOfWorkFactory) -> int:
+    """The creditor that owns the portfolio (the first one created)."""
+    with uow() as work:
+        creditor_id = creditors.first_id(work.connection)
     if creditor_id is None:
         raise NotFound("banco sem credor: rode `regua init` primeiro")
     return creditor_id
 
 
-def creditor_timezone(engine: Engine, creditor_id: int) -> str:
+def creditor_timezone(uow: UnitOfWorkFactory, creditor_id: int) -> str:
     """The creditor's time zone: "today" for the régua is the date there."""
-    with engine.connect() as connection:
-        timezone = creditors.timezone(connection, creditor_id)
+    with uow() as work:
+        timezone = creditors.timezone(work.connection, creditor_id)
     if timezone is None:
         raise NotFound(f"credor {creditor_id} não existe")
     return timezone

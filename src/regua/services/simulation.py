@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
 from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
 from regua.config import Settings
@@ -29,10 +27,10 @@ from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.services.cells import parse_amount, parse_date
 from regua.services.daily_cycle import run_day
 from regua.services.dispatching import Dispatcher, DispatchResult
-from regua.services.importing import apply_matched_payments
+from regua.services.reconciling import apply_matched_payments
 from regua.services.setup import creditor_fee_terms
 from regua.store.invoices import ids_by_external
-from regua.store.uow import UnitOfWork
+from regua.store.uow import UnitOfWorkFactory
 
 SAO_PAULO = ZoneInfo(DEFAULT_TIMEZONE)
 DISPATCH_TIME = time(10, 0)  # 09:00 in Manaus, 08:00 in Rio Branco: every state's window opened
@@ -64,7 +62,7 @@ def _future_payments(path: Path) -> dict[date, list[tuple[str, str, int]]]:
 
 
 def simulate(
-    engine: Engine,
+    uow: UnitOfWorkFactory,
     creditor_id: int,
     start: date,
     days: int,
@@ -82,7 +80,8 @@ def simulate(
         outcome = SimulatedDay(day)
         todays = arriving.get(day, [])
         if todays:
-            with engine.begin() as connection:
+            with uow() as work:
+                connection = work.connection
                 ids = ids_by_external(connection, creditor_id, [p[1] for p in todays])
                 matched: list[dict[str, Any]] = [
                     {
@@ -103,10 +102,11 @@ def simulate(
                     now=now,
                     terms=creditor_fee_terms(connection, creditor_id),
                 )
+                work.commit()
             outcome.payments = len(matched)
             outcome.paid_cents = sum(p["amount_cents"] for p in matched)
-        dispatch = None if channels is None else partial(_dispatch_day, engine, channels, day)
-        run = run_day(partial(UnitOfWork, engine), creditor_id, day, now, dispatch=dispatch)
+        dispatch = None if channels is None else partial(_dispatch_day, uow, channels, day)
+        run = run_day(uow, creditor_id, day, now, dispatch=dispatch)
         for action in run.plan.actions:
             if action.status == "planned":
                 outcome.planned[(action.step.id, action.channel or "-")] += 1
@@ -119,10 +119,13 @@ def simulate(
     return results
 
 
-def _dispatch_day(engine: Engine, channels: Settings, day: date) -> DispatchResult:
+def _dispatch_day(uow: UnitOfWorkFactory, channels: Settings, day: date) -> DispatchResult:
     """Send the day's due messages through `channels`, on a clock standing at 10:00 in São
     Paulo."""
     clock = FixedClock(datetime.combine(day, DISPATCH_TIME, SAO_PAULO).astimezone(UTC))
+    # The dispatcher commits each claim and each record on connections of its own (see
+    # `Dispatcher`): it is given the engine the units of work run on, not one of them.
+    engine = uow().engine
     with ChannelRegistry.from_settings(channels, clock=clock) as registry:
         # No rate limit: the outbox is a folder, and simulated time does not wait.
         return Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)

@@ -5,13 +5,12 @@ refunds, and the sums `regua payments` shows."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, func, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.fees import FeeTerms
@@ -21,7 +20,6 @@ from regua.errors import NotFound
 from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.bulk import chunks, refresh_stale_statistics
-from regua.store.db import settings_for_batch_work
 from regua.store.sql import one_of, plain_rows
 from regua.store.staging import INT, TEXT, driver_value, insert_tuples, update_tuples
 from regua.store.tables import creditors, customers, invoices, payments
@@ -62,16 +60,6 @@ def _settings(row: Any, creditor_id: int) -> PaymentSettings:
         row.timezone,
         FeeTerms(late_fee_bp=row.late_fee_bp, interest_monthly_bp=row.interest_monthly_bp),
     )
-
-
-@contextmanager
-def return_file_transaction(engine: Engine) -> Iterator[Connection]:
-    """The one transaction a whole return file is imported in, committed at the end."""
-    with engine.begin() as conn:
-        # A file of 100,000 lines sorts and hashes sets of keys larger than the default work
-        # memory, in statements that JIT compilation would slow down.
-        settings_for_batch_work(conn)
-        yield conn
 
 
 def payment_settings(conn: Connection, creditor_id: int) -> PaymentSettings:

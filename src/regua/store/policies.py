@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select, update
 
 from regua.store.tables import policies
+
+
+class PolicyVersion(NamedTuple):
+    """One stored version of one of the creditor's policies."""
+
+    name: str
+    version: str
+    active: bool
+    loaded_at: datetime
+
+
+def versions(connection: Connection, creditor_id: int) -> list[PolicyVersion]:
+    """Every version of the creditor's policies, by name, then in the order they were loaded."""
+    return [
+        PolicyVersion(*row)
+        for row in connection.execute(
+            select(policies.c.name, policies.c.version, policies.c.active, policies.c.loaded_at)
+            .where(policies.c.creditor_id == creditor_id)
+            .order_by(policies.c.name, policies.c.loaded_at)
+        )
+    ]
 
 
 def active_sources(connection: Connection, creditor_id: int) -> list[tuple[str, str]]:

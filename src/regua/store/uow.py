@@ -1,10 +1,10 @@
 """Unit of work: one connection, one transaction; rollback unless `commit()` was called.
 
-Entry points get one from `App.uow()` (see `regua.bootstrap`) and hand `uow.connection` to the
-services: ``with app.uow() as uow: ...; uow.commit()``. A preview is a unit of work that is
-never committed. Side effects that must not happen for a rolled-back change (sending a message,
-publishing to the broker, a webhook out) are registered with `on_commit` and run only after the
-commit succeeded.
+Entry points give a service the factory `App.uow` (see `regua.bootstrap`); the service owns
+its transaction: ``with uow() as work: ...; work.commit()``, handing `work.connection` to the
+store. A preview is a unit of work that is never committed. Side effects that must not happen
+for a rolled-back change (sending a message, publishing to the broker, a webhook out) are
+registered with `on_commit` and run only after the commit succeeded.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from regua.bootstrap import App
 from regua.channels.registry import ChannelRegistry
-from regua.services.dispatch_run import DEFAULT_LEASE
 from regua.services.dispatching import Dispatcher, preload
 from regua.services.publishing import DuePublisher
 from regua.worker.celery_app import (
@@ -70,9 +69,7 @@ def build_worker_context(regua: App) -> WorkerContext:
         options=dispatch_options(settings, senders=1),
     )
     dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
-    due = DuePublisher.from_settings(
-        regua.engine, settings, clock=regua.clock, lease=settings.lease or DEFAULT_LEASE
-    )
+    due = DuePublisher.from_settings(regua.engine, settings, clock=regua.clock)
     return WorkerContext(regua, registry, dispatcher, due)
 
 

@@ -47,10 +47,10 @@ class InboundOut(BaseModel):
 async def _receive(
     channel: InboundChannel, regua: AppDep, body: bytes, signature: str | None
 ) -> InboundOut:
-    # The service verifies the signature before it opens its one transaction.
+    # The service verifies the signature before it opens its one unit of work.
     result: InboundResult = await run_in_threadpool(
         receive_webhook,
-        regua.engine,
+        regua.uow,
         channel,
         body,
         signature,

@@ -65,9 +65,9 @@ def pix_webhook(
         )
     verify_signature(body, signature, secret)
     received = parse_pix_webhook(body)
-    creditor_id = setup.default_creditor_id(regua.engine)
-    # One transaction, owned by the service: the answer comes after its commit.
-    result = receive_pix(regua.engine, creditor_id, received, now=regua.now())
+    creditor_id = setup.default_creditor_id(regua.uow)
+    # One unit of work, owned by the service: the answer comes after its commit.
+    result = receive_pix(regua.uow, creditor_id, received, now=regua.now())
     return _present(result)
 
 
