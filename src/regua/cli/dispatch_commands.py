@@ -19,7 +19,7 @@ from regua.bootstrap import App
 from regua.cli.context import DateOption, DbOption, command_app, command_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.templates_commands import templates_app
-from regua.domain.channels import CHANNEL_LABELS, MESSAGE_CHANNELS
+from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
 from regua.services import setup
@@ -84,7 +84,7 @@ def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
             parts.append(f"{result.cancelled[channel]} canceladas")
         where = result.destinations.get(channel)
         console.print(
-            f"  {CHANNEL_LABELS.get(channel, channel)}: {', '.join(parts)}"
+            f"  {channel_label(channel)}: {', '.join(parts)}"
             + (f" ({where})" if where and result.sent[channel] else ""),
             markup=False,
         )
@@ -367,7 +367,7 @@ def render_command(
             }
         )
         return
-    label = CHANNEL_LABELS.get(preview.channel, preview.channel)
+    label = channel_label(preview.channel)
     console.print(
         f"{label} para {preview.customer_name} ({preview.to or 'sem contato neste canal'}), "
         f"etapa {preview.step_id}, modelo {preview.template}, {target:%d/%m/%Y}",

@@ -323,7 +323,7 @@ def _day_dict(day: SimulatedDay) -> dict[str, object]:
 def print_simulation(days: list[SimulatedDay]) -> None:
     from collections import Counter
 
-    from regua.domain.channels import CHANNEL_LABELS
+    from regua.domain.channels import channel_label
 
     table = Table(title=f"Régua simulada: {len(days)} dias")
     for column in ("Dia", "Pagamentos", "Ações", "Por etapa", "Não enviadas"):
@@ -349,7 +349,7 @@ def print_simulation(days: list[SimulatedDay]) -> None:
     for column in ("Etapa", "Canal", "Ações"):
         totals.add_column(column, justify="right" if column == "Ações" else "left")
     for (step, channel), n in sorted(steps.items()):
-        totals.add_row(step, CHANNEL_LABELS.get(channel, channel), str(n))
+        totals.add_row(step, channel_label(channel), str(n))
     console.print(totals)
     for reason, n in reasons.most_common():
         console.print(f"  {n} não enviadas: {reason}")

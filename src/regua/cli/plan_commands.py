@@ -12,7 +12,7 @@ from rich.table import Table
 from regua.cli import dispatch_commands
 from regua.cli.context import DbOption, command_app, command_day, parse_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
-from regua.domain.channels import CHANNEL_LABELS
+from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
 from regua.errors import InputError
@@ -113,9 +113,7 @@ def _present(
     for column in ("Etapa", "Dia", "Canal", "Situação", "Ações"):
         table.add_column(column, justify="right" if column == "Ações" else "left")
     for (step, offset, channel, status), count in sorted(per_step.items(), key=lambda i: i[0][1]):
-        table.add_row(
-            step, format_offset(offset), CHANNEL_LABELS.get(channel, channel), status, str(count)
-        )
+        table.add_row(step, format_offset(offset), channel_label(channel), status, str(count))
     console.print(table)
     reasons = Counter(a.reason.split(":")[0] for a in result.actions if a.status != "planned")
     for reason, count in reasons.most_common():
@@ -123,8 +121,7 @@ def _present(
     console.print("[bold]Carga do dia[/bold]")
     for channel, entry in sorted(load["channels"].items()):
         console.print(
-            f"  {CHANNEL_LABELS.get(channel, channel)}: {entry['actions']} "
-            f"({format_brl(entry['cost_cents'])})"
+            f"  {channel_label(channel)}: {entry['actions']} ({format_brl(entry['cost_cents'])})"
         )
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from regua.domain.channels import CHANNEL_LABELS
+from regua.domain.channels import channel_label
 from regua.store.contacts import mark_invalid
 
 
@@ -22,7 +22,7 @@ def flag_invalid_contact(
     why: str = "o provedor informou que o endereço ou número não existe",
 ) -> bool:
     """Mark the contact invalid so the next plan uses another channel; True if it changed."""
-    label = CHANNEL_LABELS.get(channel, channel)
+    label = channel_label(channel)
     return mark_invalid(
         connection,
         customer_id,

@@ -57,7 +57,7 @@ from regua.channels.rendering import TemplateError, TemplateRenderer, default_re
 from regua.clock import Clock
 from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE, UFS, holidays_for, local_date
-from regua.domain.channels import CHANNEL_LABELS, MESSAGE_CHANNELS
+from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.pacing import TokenBucket
 from regua.domain.retries import attempts_exhausted, backoff_delay
 from regua.errors import ReguaError
@@ -425,7 +425,7 @@ class Dispatcher:
                 jitter=self.jitter(),
                 retry_after=retry_after,
             )
-            label = CHANNEL_LABELS.get(item.channel, item.channel)
+            label = channel_label(item.channel)
             entry = _entry(
                 item,
                 now,
@@ -469,7 +469,7 @@ class Dispatcher:
         invalid_recipient: bool,
         result: DispatchResult,
     ) -> None:
-        label = CHANNEL_LABELS.get(item.channel, item.channel)
+        label = channel_label(item.channel)
         entry = _entry(
             item,
             now,
@@ -540,7 +540,7 @@ def _sent_detail(item: PreparedMessage) -> str:
     where = f"(etapa {item.step_id}, modelo {item.template})"
     if item.channel == "letter":
         return f"Carta gerada para impressão e envio a {item.to} {where}."
-    label = CHANNEL_LABELS.get(item.channel, item.channel)
+    label = channel_label(item.channel)
     return f"Mensagem enviada por {label} para {item.to} {where}."
 
 

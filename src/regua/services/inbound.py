@@ -35,7 +35,7 @@ from regua.channels.http_whatsapp import (
     INVALID_RECIPIENT_CODES,
     parse_whatsapp_webhook,
 )
-from regua.domain.channels import CHANNEL_LABELS
+from regua.domain.channels import channel_label
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, WebhookNotConfigured
 from regua.payments.webhooks import verify_signature
@@ -158,7 +158,7 @@ def _status(
         log.info("%s %s for unknown message %s", channel, event.kind, event.provider_message_id)
         result.unmatched += 1
         return
-    label = CHANNEL_LABELS.get(channel, channel)
+    label = channel_label(channel)
     if event.kind == "delivered":
         detail = f"Mensagem de {label} entregue no aparelho de {action.contact_value}."
     elif event.kind == "read":
@@ -220,7 +220,7 @@ def _reply(
     if event.in_reply_to:
         answered = find_answered_action(connection, channel, event.in_reply_to)
     word = opt_out_word(event.text)
-    label = CHANNEL_LABELS.get(channel, channel)
+    label = channel_label(channel)
     recorded = False
     for customer_id in owners:
         action_id = (
