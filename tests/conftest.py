@@ -4,6 +4,9 @@ PostgreSQL comes from REGUA_TEST_DATABASE_URL or, by default, a database of its 
 the test session on the local server (127.0.0.1:5432) and dropped afterwards. Where it is not
 reachable the PostgreSQL variants skip, unless REGUA_TEST_REQUIRE_POSTGRES=1 (CI), where that is
 an error.
+
+The distributed tests need Redis (REGUA_TEST_REDIS_URL, by default the local server's database
+15): where it is not reachable they skip with the reason, unless REGUA_TEST_REQUIRE_REDIS=1 (CI).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "REGUA_TEST_POSTGRES_ADMIN_URL", "postgresql://127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("REGUA_TEST_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("REGUA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_REDIS = os.environ.get("REGUA_TEST_REQUIRE_REDIS") == "1"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -84,6 +89,23 @@ def postgres_engine() -> Iterator[Engine]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the distributed tests use as the broker, answering a PING; else a skip."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_REDIS:
+            pytest.fail(f"Redis required but unreachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 def _truncate_postgres(engine: Engine) -> None:

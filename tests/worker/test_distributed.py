@@ -30,9 +30,9 @@ from regua.services.setup import CreditorIn, create_creditor
 from regua.store.tables import actions, interactions, metadata
 from regua.worker.celery_app import create_celery, publisher
 from tests.builders import run_import, write_csv
+from tests.conftest import REDIS_URL
 from tests.servers import SmtpHandler, SmtpServer, start_smtp
 
-REDIS_URL = os.environ.get("REGUA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SENDER = "cobranca@exemplo.com.br"
 LEASE_SECONDS = 2.0
 VISIBILITY_TIMEOUT = 3
@@ -183,7 +183,7 @@ def slow_smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def workers(pg: Engine, slow_smtp: SmtpServer, tmp_path: Path) -> Iterator[Workers]:
+def workers(redis_url: str, pg: Engine, slow_smtp: SmtpServer, tmp_path: Path) -> Iterator[Workers]:
     url = pg.url.render_as_string(hide_password=False)
     group = Workers(url, slow_smtp.port, tmp_path)
     yield group
