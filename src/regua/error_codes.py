@@ -129,3 +129,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_CUSTOMER = "unknown_customer"
     # a payment naming an invoice regua does not have
     UNKNOWN_INVOICE = "unknown_invoice"
+
+    # --- the database an entry point is given (cli/context.py) -------------------------------------
+    # a --db / REGUA_DATABASE_URL that does not parse, or names a database regua has no driver for
+    INVALID_DATABASE_URL = "invalid_database_url"
+    # a SQLite file that does not exist, for a command that needs an existing database
+    DATABASE_NOT_FOUND = "database_not_found"

@@ -4,17 +4,27 @@
 The root callback (`cli.main`) builds the App once and keeps it in the Typer context; a
 command asks `command_app` for it, with its own ``--db`` when given (the README documents
 ``regua run --db URL``), and `command_day` for the day it works on.
+
+A database URL is checked here, once, before anything uses it: one that does not parse or names
+a database without a driver is refused in one line. A SQLite file that does not exist is never
+created by a command that needs an existing database (only `regua init` creates one): the first
+connection refuses, naming the file, and nothing is left on disk.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, cast
+from pathlib import Path
+from typing import Annotated, Any, cast
 
 import typer
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from regua.bootstrap import App, build_app
-from regua.errors import InputError
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, ReguaError
 
 DbOption = Annotated[
     str | None,
@@ -46,9 +56,78 @@ def parse_day(value: str, field: str) -> date:
         raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field=field) from None
 
 
+# The commands that make a database from nothing; every other one needs it to exist.
+CREATING_COMMANDS = frozenset({"init"})
+DRIVERS_SHIPPED = frozenset({"postgresql", "postgres"})  # psycopg, installed with regua
+
+
+def shown_url(url: str) -> str:
+    """A database URL as a person may see it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def check_database_url(url: str) -> None:
+    """Refuse, in pt-BR, a URL that does not parse or whose database has no driver here."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"endereço de banco inválido: {url!r} "
+            "(use sqlite:///arquivo.db ou postgresql://usuario@servidor/banco)",
+            field="--db",
+            code=ErrorCode.INVALID_DATABASE_URL,
+        ) from None
+    if parsed.drivername in DRIVERS_SHIPPED:
+        return
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise InputError(
+            f"banco não suportado: {shown_url(url)} "
+            "(regua usa SQLite, sqlite:///arquivo.db, ou PostgreSQL, postgresql://...)",
+            field="--db",
+            code=ErrorCode.INVALID_DATABASE_URL,
+        ) from None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):  # a SQLite URI: its own mode says what to do
+        return None
+    return Path(parsed.database)
+
+
+def _refuse_missing_file(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+    """SQLite creates a missing file on connect: refuse before it does."""
+    name = cargs[0] if cargs else cparams.get("database")
+    in_memory = name in ("", ":memory:") or str(name).startswith("file:")
+    if isinstance(name, str) and not in_memory and not Path(name).exists():
+        raise ReguaError(
+            f"banco de dados não encontrado: {name} (crie com regua init)",
+            code=ErrorCode.DATABASE_NOT_FOUND,
+            path=name,
+        )
+
+
+def _existing_database_only(ctx: typer.Context, app: App) -> App:
+    """`app`, whose SQLite database must already exist unless the command creates it."""
+    if ctx.command.name in CREATING_COMMANDS or sqlite_file(app.settings.database_url) is None:
+        return app
+    if not event.contains(app.engine, "do_connect", _refuse_missing_file):
+        event.listen(app.engine, "do_connect", _refuse_missing_file)
+    return app
+
+
 def root_app(ctx: typer.Context, db: str | None = None, today: str | None = None) -> App:
     """Build the process's App once, for the root callback, and keep it in the context."""
     app = build_app(database_url=db, today=parse_day(today, "--today") if today else None)
+    check_database_url(app.settings.database_url)
     ctx.obj = app
     ctx.call_on_close(app.close)
     return app
@@ -63,11 +142,12 @@ def command_app(ctx: typer.Context, db: str | None = None) -> App:
     root = ctx.find_root()
     app = root.obj if isinstance(root.obj, App) else root_app(cast(typer.Context, root))
     if db:
+        check_database_url(db)
         other = app.with_settings(database_url=db)
         if other is not app:
             ctx.call_on_close(other.close)
-        return other
-    return app
+        return _existing_database_only(ctx, other)
+    return _existing_database_only(ctx, app)
 
 
 def command_day(app: App, value: str | None, *, timezone: str | None = None) -> date:

@@ -188,6 +188,8 @@ def fees(
         principal = parse_brl(amount)
     except MoneyFormatError as exc:
         raise InputError(str(exc), field="--amount") from None
+    if principal < 0:
+        raise InputError(f"valor negativo: {amount} (informe o valor do título)", field="--amount")
     try:
         due_date = parse_date(due)
         on_date = parse_date(on) if on else command_app(ctx).today()

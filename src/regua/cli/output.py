@@ -1,4 +1,9 @@
-"""What every command shares: the console, JSON output and one-line errors."""
+"""What every command shares: the console, JSON output and one-line errors.
+
+`cli_errors` is the one place where what went wrong becomes what a person reads: regua's own
+errors, a file that cannot be read, a database that cannot be reached, each as one pt-BR line on
+stderr and exit code 2. Nothing else in `cli/` catches errors to reword them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
+from typer.exceptions import TyperException
 
 from regua.errors import ReguaError
 
@@ -44,13 +50,87 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _file_problem(exc: OSError) -> str:
+    name = exc.filename if exc.filename is not None else "?"
+    if isinstance(exc, FileNotFoundError):
+        parent = Path(str(name)).parent
+        if not parent.exists():
+            return f"{name}: a pasta {parent} não existe"
+        return f"{name}: arquivo não encontrado"
+    if isinstance(exc, IsADirectoryError):
+        return f"{name}: é uma pasta, não um arquivo"
+    if isinstance(exc, NotADirectoryError):
+        return f"{name}: o caminho passa por algo que não é uma pasta"
+    if isinstance(exc, PermissionError):
+        return f"{name}: sem permissão de acesso"
+    return f"{name}: não foi possível ler ou gravar o arquivo ({exc.strerror or exc})"
+
+
+def _current_database() -> str:
+    """The database URL the running command uses (its own --db, else the root's), no password."""
+    from regua.bootstrap import App
+    from regua.cli.context import shown_url
+
+    ctx = click_context()
+    if ctx is None:
+        return "?"
+    db = ctx.params.get("db")
+    if isinstance(db, str) and db:
+        return shown_url(db)
+    root = ctx.find_root().obj
+    return shown_url(root.settings.database_url) if isinstance(root, App) else "?"
+
+
+def click_context() -> typer.Context | None:
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return cast(typer.Context, ctx) if ctx is not None else None
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """A database error in pt-BR, naming the database; the driver's words only when unknown."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+    lowered = reason.lower()
+    where = _current_database()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return f"o banco {where} não tem as tabelas do regua (crie com regua init)"
+    if "unable to open database file" in lowered:
+        return f"não foi possível abrir o arquivo do banco {where} (a pasta existe? há permissão?)"
+    if "connection refused" in lowered or "could not connect" in lowered:
+        return (
+            f"não foi possível conectar ao banco {where}: conexão recusada "
+            "(o servidor está rodando?)"
+        )
+    if "database" in lowered and "does not exist" in lowered:
+        return f"o banco {where} não existe no servidor (crie-o e rode regua init)"
+    if "password authentication failed" in lowered or "authentication failed" in lowered:
+        return f"o servidor do banco {where} recusou o usuário ou a senha"
+    if "could not translate host name" in lowered or "name or service not known" in lowered:
+        return f"servidor do banco desconhecido: {where}"
+    if "database is locked" in lowered:
+        return f"o banco {where} está em uso por outro processo; tente de novo"
+    if "file is not a database" in lowered:
+        return f"{where} não é um banco SQLite"
+    if "readonly database" in lowered or "read-only" in lowered:
+        return f"o banco {where} está somente para leitura"
+    return f"erro no banco {where}: {reason}"
+
+
+def _named_files(kwargs: dict[str, Any]) -> str:
+    paths = [str(value) for value in kwargs.values() if isinstance(value, Path)]
+    return ", ".join(paths) or "o arquivo"
+
+
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn regua's errors into one line on stderr and exit code 2, never a traceback."""
+    """Turn every error into one pt-BR line on stderr and exit code 2, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # Typer's own control flow: usage errors are worded by the command group
         except ReguaError as exc:
             raise fail(exc.message) from None
         except ValidationError as exc:
@@ -60,10 +140,19 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
                 for error in exc.errors()
             )
             raise fail(f"configuração inválida: {problems}") from None
-        except (OperationalError, ProgrammingError) as exc:
-            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            if "no such table" in reason or "does not exist" in reason:
-                reason += " (o banco não foi criado: rode `regua init`)"
-            raise fail(f"banco de dados: {reason}") from None
+        except DBAPIError as exc:
+            raise fail(database_problem(exc)) from None
+        except UnicodeDecodeError:
+            raise fail(
+                f"{_named_files(kwargs)}: não é um arquivo de texto legível "
+                "(CSV em UTF-8 ou Windows-1252, ou uma planilha XLSX)"
+            ) from None
+        except OSError as exc:
+            raise fail(_file_problem(exc)) from None
+        except Exception as exc:  # a defect: still one line, never a traceback
+            raise fail(
+                f"erro inesperado ({type(exc).__name__}: {exc}); por favor, relate este defeito",
+                code=1,
+            ) from None
 
     return wrapper
