@@ -130,8 +130,10 @@ class ErrorCode(StrEnum):
     # a payment naming an invoice regua does not have
     UNKNOWN_INVOICE = "unknown_invoice"
 
-    # --- the database an entry point is given (cli/context.py) -------------------------------------
+    # --- the database an entry point is given (cli/context.py) ---------------------------------
     # a --db / REGUA_DATABASE_URL that does not parse, or names a database regua has no driver for
     INVALID_DATABASE_URL = "invalid_database_url"
     # a SQLite file that does not exist, for a command that needs an existing database
     DATABASE_NOT_FOUND = "database_not_found"
+    # `regua demo` in a folder holding a database or files it did not make
+    NOT_A_DEMO_FOLDER = "not_a_demo_folder"

@@ -56,8 +56,8 @@ def parse_day(value: str, field: str) -> date:
         raise InputError(f"data inválida: {value} (use AAAA-MM-DD)", field=field) from None
 
 
-# The commands that make a database from nothing; every other one needs it to exist.
-CREATING_COMMANDS = frozenset({"init"})
+# The commands that make a database from nothing (the demo its own); the others need it to exist.
+CREATING_COMMANDS = frozenset({"init", "demo"})
 DRIVERS_SHIPPED = frozenset({"postgresql", "postgres"})  # psycopg, installed with regua
 
 

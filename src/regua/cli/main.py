@@ -9,12 +9,14 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+import regua
 from regua.cli import (
     dispatch_commands,
     payments_commands,
     pix_boleto_commands,
     plan_commands,
     policy_commands,
+    ptbr,
     templates_commands,
 )
 from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app
@@ -29,8 +31,10 @@ if TYPE_CHECKING:
     from regua.services.simulation import SimulatedDay
     from regua.store.portfolio import PortfolioSummary
 
+ptbr.install()
 app = typer.Typer(
     name="regua",
+    cls=ptbr.ReguaGroup,
     help="regua: régua de cobrança para empresas brasileiras.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,9 +50,28 @@ plan_commands.register(app)
 dispatch_commands.register(app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"regua {regua.__version__}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
 @cli_errors
-def main(ctx: typer.Context, db: DbOption = None, today: TodayOption = None) -> None:
+def main(
+    ctx: typer.Context,
+    db: DbOption = None,
+    today: TodayOption = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Mostra a versão do regua e sai.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """regua: régua de cobrança para empresas brasileiras."""
     # The one App of this process: every command takes it from the context.
     root_app(ctx, db, today)
@@ -248,9 +271,14 @@ def fees(
 @cli_errors
 def demo(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Option("--dir", help="Pasta da demonstração.")] = Path(
-        "regua-demo"
-    ),
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Pasta da demonstração. Padrão: regua-demo na pasta pessoal (~/regua-demo).",
+            show_default=False,
+        ),
+    ] = None,
     customers: Annotated[int, typer.Option("--customers", min=1, max=500_000)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
     days: Annotated[int, typer.Option("--days", min=0, max=366, help="Dias simulados.")] = 30,
@@ -260,8 +288,9 @@ def demo(
     json_output: JsonOption = False,
 ) -> None:
     """Cria uma carteira de demonstração realista e mostra o resumo."""
-    from regua.services.demo import build_demo, demo_database_url
+    from regua.services.demo import build_demo, default_folder, demo_database_url
 
+    folder = folder or default_folder()
     regua = command_app(ctx)
     reference = parse_day(today, "--today") if today else regua.today()
     # The demo runs on its folder's own database, whatever --db says.

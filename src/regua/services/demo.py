@@ -3,16 +3,23 @@
 The entry point builds an App on the folder's database (`demo_database_url`) and gives its
 units of work to `build_demo`, which makes the database from nothing, imports the generated
 files and simulates the days.
+
+A demo folder is marked (`MARKER_FILE`) once its database is made, and the demo only ever
+rebuilds a folder it marked: a folder holding anyone else's `regua.db`, outbox or spreadsheets
+under the demo's file names is refused, naming the file, before anything is touched.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from regua.config import Settings
+from regua.error_codes import ErrorCode
+from regua.errors import RuleViolation
 from regua.services import demo_data
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.setup import CreditorIn, init_database
@@ -23,6 +30,43 @@ from regua.store.portfolio import PortfolioSummary
 from regua.store.uow import UnitOfWorkFactory
 
 DATABASE_FILE = "regua.db"
+MARKER_FILE = ".regua-demo"
+FOLDER_NAME = "regua-demo"
+# What building a demo writes, replaces or deletes in its folder.
+DEMO_FILES = (
+    DATABASE_FILE,
+    f"{DATABASE_FILE}-wal",
+    f"{DATABASE_FILE}-shm",
+    "outbox",
+    "clientes.csv",
+    "titulos.csv",
+    "pagamentos.csv",
+    "pagamentos_futuros.csv",
+)
+
+
+def default_folder() -> Path:
+    """Where `regua demo` builds without ``--dir``: ``regua-demo`` in the user's home (never in
+    the directory it is run from, which may be regua's own source tree), else in the temp dir."""
+    try:
+        return Path.home() / FOLDER_NAME
+    except RuntimeError:  # no home directory can be determined
+        return Path(tempfile.gettempdir()) / FOLDER_NAME
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a folder the demo did not make if building there would replace or delete a file."""
+    if (folder / MARKER_FILE).is_file():
+        return
+    for name in DEMO_FILES:
+        path = folder / name
+        if path.exists() and not (path.is_file() and path.stat().st_size == 0):
+            raise RuleViolation(
+                f"{path.resolve()} já existe e não é de uma demonstração: "
+                "a demonstração não o substitui (use outra pasta com --dir)",
+                code=ErrorCode.NOT_A_DEMO_FOLDER,
+                path=str(path),
+            )
 
 
 def demo_database_url(folder: Path) -> str:
@@ -61,7 +105,10 @@ def build_demo(
 ) -> DemoResult:
     """The demo in `folder`, on the database of `uow` (the folder's, `demo_database_url`),
     which must not have been opened yet: it is made again from nothing. The simulated days'
-    messages go through the channels of `settings`, with the folder's own outbox."""
+    messages go through the channels of `settings`, with the folder's own outbox.
+
+    Refused (`check_folder`) when the folder holds files the demo did not make."""
+    check_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / DATABASE_FILE
     outbox = folder / "outbox"
@@ -72,6 +119,9 @@ def build_demo(
     if outbox.exists():
         shutil.rmtree(outbox)
     creditor_id = init_database(uow, CreditorIn(), now)
+    (folder / MARKER_FILE).write_text(
+        "Pasta criada por `regua demo`: a demonstração pode refazê-la do zero.\n", encoding="utf-8"
+    )
     files = demo_data.generate(folder, customers=customers, seed=seed, today=today)
     sources: tuple[tuple[ImportKind, Path], ...] = (
         ("customers", files.customers),
