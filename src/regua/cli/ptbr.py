@@ -38,6 +38,7 @@ RICH_WORDS = {
     "RICH_HELP": "Veja [blue]'{command_path} {help_option}'[/] para ajuda.",
 }
 
+PATH_KIND = "(?i:file|directory|dir|path)"
 # The English of the parameter types' checks, in the order tried: (pattern, pt-BR).
 VALUE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), words)
@@ -54,11 +55,11 @@ VALUE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?P<v>.+) is not a valid float.*$", r"\g<v> não é um número"),
         (r"^(?P<v>.+) is not one of (?P<c>.+)\.$", r"\g<v> não é uma das opções: \g<c>"),
         (r"^(?P<v>.+) is not in the range (?P<r>.+)\.$", r"\g<v> está fora do intervalo \g<r>"),
-        (r"^(File|Directory|Path|file|dir|path) (?P<p>.+) does not exist\.$", r"\g<p> não existe"),
-        (r"^(?i:file|directory|dir|path) (?P<p>.+) is a directory\.$", r"\g<p> é uma pasta"),
-        (r"^(?i:file|directory|dir|path) (?P<p>.+) is a file\.$", r"\g<p> é um arquivo"),
-        (r"^(?i:file|directory|dir|path) (?P<p>.+) is not readable\.$", r"\g<p> não pode ser lido"),
-        (r"^(?i:file|directory|dir|path) (?P<p>.+) is not writable\.$", r"\g<p> não pode ser gravado"),
+        (rf"^{PATH_KIND} (?P<p>.+) does not exist\.$", r"\g<p> não existe"),
+        (rf"^{PATH_KIND} (?P<p>.+) is a directory\.$", r"\g<p> é uma pasta"),
+        (rf"^{PATH_KIND} (?P<p>.+) is a file\.$", r"\g<p> é um arquivo"),
+        (rf"^{PATH_KIND} (?P<p>.+) is not readable\.$", r"\g<p> não pode ser lido"),
+        (rf"^{PATH_KIND} (?P<p>.+) is not writable\.$", r"\g<p> não pode ser gravado"),
     )
 )
 
