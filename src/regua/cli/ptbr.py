@@ -72,7 +72,7 @@ USAGE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^No such command '(?P<c>[^']*)'\.$", r"comando desconhecido: \g<c>"),
         (r"^Missing command\.$", "falta o comando"),
-        (r"^Got unexpected extra arguments? \((?P<a>.*)\)$", r"argumento a mais: \g<a>"),
+        (r"^Got unexpected extra argument(s|\(s\))? \((?P<a>.*)\)$", r"argumento a mais: \g<a>"),
         (r"^Option '(?P<o>[^']*)' requires an argument\.$", r"a opção \g<o> precisa de um valor"),
         (
             r"^Option '(?P<o>[^']*)' requires (?P<n>\d+) arguments\.$",
@@ -107,10 +107,8 @@ def usage_message(exc: click_exceptions.ClickException) -> str:
     if isinstance(exc, click_exceptions.NoSuchOption):
         message = f"opção desconhecida: {exc.option_name}"
         options = sorted(exc.possibilities or ())
-        if len(options) == 1:
-            return f"{message} (você quis dizer {options[0]}?)"
         if options:
-            return f"{message} (opções parecidas: {', '.join(options)})"
+            return f"{message} (você quis dizer {' ou '.join(options)}?)"
         return message
     if isinstance(exc, click_exceptions.MissingParameter):
         hint = _hint(exc)
