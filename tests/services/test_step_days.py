@@ -10,10 +10,11 @@ from sqlalchemy import Engine, insert, select
 from regua.policies.loader import packaged_policy_text
 from regua.services import pausing
 from regua.services.daily_cycle import plan
+from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.importing import import_file
 from regua.services.policies import apply_policy_text
 from regua.services.reconciling import IncomingPayment, IncomingReversal, reconcile
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.setup import create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine
 from regua.store.tables import (
@@ -150,7 +151,7 @@ def test_upgrade_keeps_the_step_memory_of_an_earlier_version(tmp_path: Path) -> 
     migrate.upgrade(engine, "0003")
     # Written with the tables as version 0003 had them: only what the old planner stored.
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), NOW)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, NOW)
         connection.execute(
             insert(customers).values(
                 id=1,
