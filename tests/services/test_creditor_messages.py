@@ -4,6 +4,7 @@ HTTP SMS provider on loopback, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -144,7 +145,9 @@ def test_an_sms_carries_the_creditors_own_name_and_pix_key(
     assert "Comercial Ipe Distribuidora Ltda (CNPJ 06.990.590/0001-23)" in text  # GSM-7
     for example in EXAMPLE_DETAILS:
         assert example not in text
-    pix = decode(next(word for word in text.split() if word.startswith("000201")))
+    found = re.search(r"PIX copia e cola: (000201.*?6304[0-9A-F]{4})", text)
+    assert found is not None, text
+    pix = decode(found.group(1))
     assert (pix.key, pix.amount_cents) == ("+5541998765432", 6000)
 
 
