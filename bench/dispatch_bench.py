@@ -56,11 +56,12 @@ from regua.clock import SystemClock, today_in
 from regua.config import Settings
 from regua.domain.calendar import effective_due_date
 from regua.policies.loader import packaged_policy_text
+from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.dispatching import Dispatcher
 from regua.services.messages import PreparedMessage, prepare_messages
 from regua.services.policies import apply_policy_text
 from regua.services.publishing import DuePublisher
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.setup import create_creditor
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from regua.worker.celery_app import create_celery, publisher
 
@@ -227,7 +228,7 @@ def build(url: str, count: int) -> None:
     due = today - timedelta(days=3)
     engine = engine_for(url)
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), now)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, now)
         policy = apply_policy_text(
             connection, creditor_id, always_open_policy(), "padrao.yaml", now
         )

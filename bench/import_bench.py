@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import engine_for, fresh_database, report, run_cli
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.setup import create_creditor
 from regua.store.tables import customers, invoices
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -67,7 +68,7 @@ def plain_insert(url: str, customer_path: Path, invoice_path: Path) -> float:
     """Lower bound: read the CSV, convert the minimum, one executemany. Customers pre-loaded."""
     engine = engine_for(url)
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), NOW)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, NOW)
         with customer_path.open(encoding="utf-8") as handle:
             reader = csv.reader(handle, delimiter=";")
             next(reader)

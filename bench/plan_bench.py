@@ -29,7 +29,8 @@ from sqlalchemy import select, text, update
 
 from bench.common import engine_for, fresh_database, report, run_cli
 from regua.domain.calendar import effective_due_date
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.setup import create_creditor
 from regua.store.db import make_engine
 from regua.store.tables import actions, contacts, customers, invoices
 
@@ -42,7 +43,7 @@ def build(url: str, n_invoices: int, n_customers: int, seed: int) -> None:
     rng = random.Random(seed)
     engine = engine_for(url)
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), NOW)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, NOW)
         batch = []
         for index in range(n_customers):
             batch.append(

@@ -47,8 +47,9 @@ from bench.common import PG_ADMIN_URL, engine_for, fresh_database, report, run_c
 from regua.domain.fees import FeeTerms, charges
 from regua.payments.cnab import SettlementLine, cnab240
 from regua.payments.webhooks import sign
+from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.policies import active_policies
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.setup import create_creditor
 from regua.store.db import make_engine
 from regua.store.tables import (
     action_invoices,
@@ -78,7 +79,7 @@ def populate(url: str, n_invoices: int, n_customers: int, n_webhooks: int, seed:
     rng = random.Random(seed)
     engine = engine_for(url)
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), NOW)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, NOW)
         for start in range(0, n_customers, BATCH):
             ids = range(start, min(start + BATCH, n_customers))
             connection.execute(

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.setup import create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine
 from regua.store.tables import metadata
@@ -132,7 +133,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def creditor_id(engine: Engine) -> int:
     with engine.begin() as connection:
-        return create_creditor(connection, CreditorIn(), NOW)
+        return create_creditor(connection, EXAMPLE_CREDITOR, NOW)
 
 
 @pytest.fixture

@@ -75,7 +75,9 @@ def test_a_code_prints_and_serialises_as_its_plain_value() -> None:
 def test_a_refused_row_shows_its_plain_code_in_json(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     runner = CliRunner()
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     bad = write_csv(
         tmp_path / "c.csv", "codigo_cliente;nome;cpf_cnpj\nC1;;529.982.247-25\nC2;Ana;123\n"
     )

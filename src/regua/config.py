@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     smtp_security: str = "none"
     smtp_username: str = ""
     smtp_password: str = ""
-    smtp_sender: str = "cobranca@example.com"
+    # The deployment's default From, for creditors without a sender address of their own.
+    smtp_sender: str = ""
     sms_base_url: str = ""
     sms_token: str = ""
     sms_sender: str = "regua"

@@ -102,6 +102,14 @@ class ErrorCode(StrEnum):
     # a webhook body that is not JSON or not the expected payload
     INVALID_WEBHOOK = "invalid_webhook"
 
+    # --- the creditor's profile (services/setup.py, services/creditors.py) ------------------------
+    # one or more fields of the creditor's profile refused (each named in the message)
+    INVALID_CREDITOR = "invalid_creditor"
+    # `regua init` on a new database without the creditor's name and CNPJ
+    CREDITOR_REQUIRED = "creditor_required"
+    # `regua init` naming another creditor than the one the database has
+    CREDITOR_EXISTS = "creditor_exists"
+
     # --- spreadsheet rows refused by an import (services/import_rows.py, importing.py) ------------
     # a cell refused with no more specific code (the consumer flag)
     INVALID = "invalid"

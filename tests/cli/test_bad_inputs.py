@@ -45,12 +45,14 @@ ARGS: dict[str, list[str] | None] = {
     "boleto": ["00190000090114971860168524522114675860000102656"],
     "calls": [],
     "cnab": ["{tmp}/retorno.ret"],
+    "credor editar": ["--site", "ipe.com.br"],
+    "credor mostrar": [],
     "db upgrade": [],
     "demo": ["--dir", "{tmp}/demo", "--customers", "5", "--days", "0"],
     "dispatch": [],
     "fees": ["--amount", "100,00", "--due", "2026-01-05", "--on", "2026-02-05"],
     "import": ["customers", "{tmp}/clientes.csv"],
-    "init": [],
+    "init": ["--nome", "Comercial Ipê Distribuidora Ltda", "--cnpj", "06.990.590/0001-23"],
     "pause": ["--customer", "C1", "--reason", "pediu prazo"],
     "payments": [],
     "pix decode": ["000201"],
@@ -71,6 +73,8 @@ ARGS: dict[str, list[str] | None] = {
 # The commands that read or write the database: on a missing SQLite file they refuse.
 NEEDS_DATABASE = {
     "calls",
+    "credor editar",
+    "credor mostrar",
     "db upgrade",
     "dispatch",
     "import",
@@ -165,7 +169,7 @@ def test_a_missing_sqlite_file_is_refused_and_never_created(command: str, tmp_pa
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'regua.db'}"
-    assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
+    assert runner.invoke(app, ["init", "--db", url, *ARGS["init"]]).exit_code == 0
     return url
 
 
@@ -208,7 +212,7 @@ def test_a_negative_amount_is_refused() -> None:
 )
 def test_database_errors_are_translated(url: str, words: str, tmp_path: Path) -> None:
     url = url.replace("{tmp}", str(tmp_path))
-    result = runner.invoke(app, ["init", "--db", url])
+    result = runner.invoke(app, ["init", "--db", url, *ARGS["init"]])
     assert_one_line_error(result, words)
 
 

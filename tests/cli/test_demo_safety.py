@@ -33,7 +33,21 @@ def one_line(result_stderr: str) -> str:
 
 def test_demo_refuses_a_folder_holding_a_real_database(tmp_path: Path) -> None:
     database = tmp_path / "regua.db"
-    assert runner.invoke(app, ["init", "--db", f"sqlite:///{database}"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "init",
+                "--db",
+                f"sqlite:///{database}",
+                "--nome",
+                "Loja Real Ltda",
+                "--cnpj",
+                "06.990.590/0001-23",
+            ],
+        ).exit_code
+        == 0
+    )
     (tmp_path / "clientes.csv").write_text("codigo_cliente;nome\nC9;Real\n", encoding="utf-8")
     before = database.read_bytes()
 

@@ -18,17 +18,43 @@ runner = CliRunner()
 
 def test_init_creates_schema_and_default_creditor(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'novo.db'}"
-    result = runner.invoke(app, ["init", "--db", url, "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            "--db",
+            url,
+            "--nome",
+            "Loja Teste Ltda",
+            "--cnpj",
+            "06.990.590/0001-23",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["creditor_id"] == 1
     assert data["schema_revision"] == migrate.head_revision()
-    again = runner.invoke(app, ["init", "--db", url, "--json"])
+    again = runner.invoke(
+        app,
+        [
+            "init",
+            "--db",
+            url,
+            "--nome",
+            "Loja Teste Ltda",
+            "--cnpj",
+            "06.990.590/0001-23",
+            "--json",
+        ],
+    )
     assert json.loads(again.output)["creditor_id"] == 1  # idempotent
 
 
 def test_init_on_postgresql(engine: Engine, db_url: str) -> None:
-    result = runner.invoke(app, ["init", "--db", db_url, "--nome", "Loja X Ltda"])
+    result = runner.invoke(
+        app, ["init", "--db", db_url, "--nome", "Loja X Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     assert result.exit_code == 0, result.output
     with engine.connect() as connection:
         assert connection.execute(select(creditors.c.name)).scalar_one() == "Loja X Ltda"
@@ -36,7 +62,9 @@ def test_init_on_postgresql(engine: Engine, db_url: str) -> None:
 
 def test_db_upgrade_reports_current_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     result = runner.invoke(app, ["db", "upgrade", "--db", url])
     assert result.exit_code == 0
     assert "já está na versão atual" in result.output
@@ -44,7 +72,9 @@ def test_db_upgrade_reports_current_schema(tmp_path: Path) -> None:
 
 def test_import_json_counts_and_reject_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     customers = write_csv(tmp_path / "clientes.csv", CUSTOMERS_CSV, encoding="cp1252")
     result = runner.invoke(app, ["import", "customers", str(customers), "--db", url, "--json"])
     assert result.exit_code == 0, result.output
@@ -60,7 +90,9 @@ def test_import_json_counts_and_reject_file(tmp_path: Path) -> None:
 
 def test_strict_import_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     bad = write_csv(tmp_path / "t.csv", "id;codigo_cliente;vencimento;valor\nT1;C1;01/04/2026;x")
     result = runner.invoke(app, ["import", "invoices", str(bad), "--db", url, "--strict"])
     assert result.exit_code == 2
@@ -79,7 +111,9 @@ def test_import_without_init_says_what_to_do(tmp_path: Path) -> None:
 
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     result = runner.invoke(app, ["import", "invoices", str(tmp_path / "nada.csv"), "--db", url])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"erro: {tmp_path / 'nada.csv'}: arquivo não encontrado"
@@ -142,12 +176,38 @@ def test_bad_today_is_one_line() -> None:
 
 def test_db_before_the_command_is_the_commands_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'raiz.db'}"
-    result = runner.invoke(app, ["--db", url, "init", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            url,
+            "init",
+            "--nome",
+            "Loja Teste Ltda",
+            "--cnpj",
+            "06.990.590/0001-23",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["database_url"] == url
 
     other = f"sqlite:///{tmp_path / 'outro.db'}"
-    result = runner.invoke(app, ["--db", url, "init", "--db", other, "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            url,
+            "init",
+            "--db",
+            other,
+            "--nome",
+            "Loja Teste Ltda",
+            "--cnpj",
+            "06.990.590/0001-23",
+            "--json",
+        ],
+    )
     assert json.loads(result.output)["database_url"] == other
 
 

@@ -15,7 +15,9 @@ runner = CliRunner()
 
 def test_apply_new_version_keeps_history(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     runner.invoke(app, ["run", "--db", url, "--date", "2026-11-23"])  # activates the defaults
     changed = packaged_policy_text("padrao").replace("offset: 10\n", "offset: 12\n", 1)
     path = tmp_path / "padrao.yaml"
@@ -35,7 +37,9 @@ def test_apply_new_version_keeps_history(tmp_path: Path) -> None:
 
 def test_apply_bad_policy_is_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    runner.invoke(app, ["init", "--db", url])
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
     path = tmp_path / "ruim.yaml"
     path.write_text("name: ruim\nsteps:\n  - {id: a, offset: dez, channels: [email]}\n")
     result = runner.invoke(app, ["policy", "apply", str(path), "--db", url])

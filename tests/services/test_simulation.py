@@ -3,12 +3,14 @@ then the daily cycle runs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.setup import create_creditor
 from regua.services.simulation import simulate
 from tests.builders import CUSTOMERS_CSV, NOW, invoice_row, run_import, units, write_csv
 
@@ -23,7 +25,7 @@ def test_payments_arriving_in_the_simulation_use_the_creditors_fee_terms(
     # owed and the invoice open.
     with engine.begin() as connection:
         creditor_id = create_creditor(
-            connection, CreditorIn(late_fee_bp=0, interest_monthly_bp=0), NOW
+            connection, replace(EXAMPLE_CREDITOR, late_fee_bp=0, interest_monthly_bp=0), NOW
         )
     run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
     invoices = """

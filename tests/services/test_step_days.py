@@ -13,11 +13,11 @@ from regua.services.daily_cycle import plan
 from regua.services.importing import import_file
 from regua.services.policies import apply_policy_text
 from regua.services.reconciling import IncomingPayment, IncomingReversal, reconcile
-from regua.services.setup import CreditorIn, create_creditor
 from regua.store import migrate
 from regua.store.db import make_engine
 from regua.store.tables import (
     actions,
+    creditors,
     customers,
     invoice_steps,
     invoices,
@@ -150,7 +150,12 @@ def test_upgrade_keeps_the_step_memory_of_an_earlier_version(tmp_path: Path) -> 
     migrate.upgrade(engine, "0003")
     # Written with the tables as version 0003 had them: only what the old planner stored.
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), NOW)
+        creditor_id = 1
+        connection.execute(
+            insert(creditors).values(
+                id=1, name="Empresa Exemplo Ltda", document="11222333000181", created_at=NOW
+            )
+        )
         connection.execute(
             insert(customers).values(
                 id=1,

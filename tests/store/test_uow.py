@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from regua.bootstrap import build_app
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.setup import create_creditor
 from regua.store.tables import creditors
 from regua.store.uow import UnitOfWork
 from tests.conftest import NOW
@@ -22,14 +23,14 @@ def count_creditors(engine: Engine) -> int:
 
 def test_a_unit_of_work_not_committed_writes_nothing(engine: Engine) -> None:
     with UnitOfWork(engine) as uow:
-        create_creditor(uow.connection, CreditorIn(), NOW)
+        create_creditor(uow.connection, EXAMPLE_CREDITOR, NOW)
     assert count_creditors(engine) == 0
 
 
 def test_side_effects_run_after_the_commit_and_never_after_a_rollback(engine: Engine) -> None:
     seen: list[int] = []
     with UnitOfWork(engine) as uow:
-        create_creditor(uow.connection, CreditorIn(), NOW)
+        create_creditor(uow.connection, EXAMPLE_CREDITOR, NOW)
         uow.on_commit(lambda: seen.append(count_creditors(engine)))
         assert seen == []
         uow.commit()
@@ -45,7 +46,7 @@ def test_the_app_builds_units_of_work_on_its_database_and_a_fixed_day(db_url: st
     app = build_app(database_url=db_url, today=date(2026, 11, 29))
     try:
         with app.uow() as uow:
-            create_creditor(uow.connection, CreditorIn(), app.now())
+            create_creditor(uow.connection, EXAMPLE_CREDITOR, app.now())
             uow.commit()
         assert count_creditors(app.engine) == 1
         assert app.today() == date(2026, 11, 29)

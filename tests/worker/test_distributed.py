@@ -24,9 +24,10 @@ from regua.clock import SystemClock, today_in
 from regua.config import Settings
 from regua.policies.loader import packaged_policy_text
 from regua.services.daily_cycle import plan
+from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.policies import apply_policy_text
 from regua.services.publishing import DuePublisher
-from regua.services.setup import CreditorIn, create_creditor
+from regua.services.setup import create_creditor
 from regua.store.tables import actions, interactions, metadata
 from regua.worker.celery_app import create_celery, publisher
 from tests.builders import run_import, write_csv
@@ -67,7 +68,7 @@ def portfolio(engine: Engine, tmp_path: Path, count: int) -> list[int]:
     now = SystemClock().now()
     today = today_in(SystemClock(), "America/Sao_Paulo")
     with engine.begin() as connection:
-        creditor_id = create_creditor(connection, CreditorIn(), now)
+        creditor_id = create_creditor(connection, EXAMPLE_CREDITOR, now)
         apply_policy_text(connection, creditor_id, always_open_policy(), "padrao.yaml", now)
     people = ["codigo_cliente;nome;cpf_cnpj;email"]
     bills = ["id;codigo_cliente;descricao;vencimento;valor"]

@@ -75,6 +75,7 @@ class OutgoingMessage:
     whatsapp_params: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     sender_name: str = ""
+    sender: str | None = None  # the creditor's own From address (else the channel's default)
     reply_to: str | None = None
     unsubscribe_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)

@@ -61,7 +61,7 @@ class FileOutboxChannel:
         folder: Path | str,
         channel: str,
         *,
-        sender: str = "cobranca@localhost",
+        sender: str = "",
         sender_name: str = "",
         unsubscribe_mailto: str | None = None,
         clock: Clock | None = None,
@@ -84,7 +84,7 @@ class FileOutboxChannel:
         if message.channel == "email":
             email = build_email_message(
                 message,
-                sender=self.sender,
+                sender=message.sender or self.sender,
                 sender_name=self.sender_name,
                 unsubscribe_mailto=self.unsubscribe_mailto,
                 now=now,

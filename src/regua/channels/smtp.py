@@ -468,8 +468,9 @@ class SmtpChannel(Connected):
     # -- sending ----------------------------------------------------------------------------
 
     def _transact(self, conn: smtplib.SMTP, message: OutgoingMessage, payload: bytes) -> None:
+        sender = self.sender_for(message)
         options: list[str] = []
-        if not (self.sender.isascii() and message.to.isascii()):
+        if not (sender.isascii() and message.to.isascii()):
             if not conn.has_extn("smtputf8"):
                 raise ChannelPermanentError(
                     "O servidor de e-mail não aceita endereços com acentos (SMTPUTF8).",
@@ -479,14 +480,14 @@ class SmtpChannel(Connected):
         # smtplib's mail() and rcpt() parse each address again to quote it; a plain address is
         # written as it is.
         plain = not options and bool(
-            _PLAIN_ADDRESS.fullmatch(self.sender) and _PLAIN_ADDRESS.fullmatch(message.to)
+            _PLAIN_ADDRESS.fullmatch(sender) and _PLAIN_ADDRESS.fullmatch(message.to)
         )
         stage = "mail"
         try:
             if plain:
-                code, reply = conn.docmd("mail", f"FROM:<{self.sender}>")
+                code, reply = conn.docmd("mail", f"FROM:<{sender}>")
             else:
-                code, reply = conn.mail(self.sender, options)
+                code, reply = conn.mail(sender, options)
             if code == 421:
                 raise _Retryable()
             if code != 250:
@@ -520,12 +521,23 @@ class SmtpChannel(Connected):
                 f"Tempo esgotado ou falha de rede ao enviar e-mail ({type(exc).__name__}: {exc})."
             ) from exc
 
+    def sender_for(self, message: OutgoingMessage) -> str:
+        """The creditor's own sender address, else the deployment's (``REGUA_SMTP_SENDER``)."""
+        sender = message.sender or self.sender
+        if not sender:
+            raise ChannelPermanentError(
+                "falta o e-mail de envio do credor (regua credor editar --email-envio ...)",
+                provider_code="no_sender",
+            )
+        return sender
+
     def send(self, message: OutgoingMessage) -> Receipt:
         """Send one e-mail; raises ChannelTransientError / ChannelPermanentError."""
         now = self.clock.now()
+        sender = self.sender_for(message)
         payload = email_bytes(
             message,
-            sender=self.sender,
+            sender=sender,
             sender_name=self.sender_name,
             unsubscribe_mailto=self.unsubscribe_mailto,
             now=now,
@@ -543,7 +555,7 @@ class SmtpChannel(Connected):
                     ) from exc
                 finally:
                     _quit_quietly(conn)
-        message_id = message_id_for(message.idempotency_key, self.sender).strip("<>")
+        message_id = message_id_for(message.idempotency_key, sender).strip("<>")
         return Receipt(provider_message_id=message_id, accepted_at=now)
 
     def _send_on_kept_connection(self, message: OutgoingMessage, payload: bytes) -> None:

@@ -66,6 +66,7 @@ def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
         | set(result.retrying)
         | set(result.failed)
         | set(result.cancelled)
+        | set(result.held)
         | set(result.queued)
     )
     if not channels:
@@ -82,11 +83,17 @@ def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
             parts.append(f"{result.failed[channel]} com falha")
         if result.cancelled[channel]:
             parts.append(f"{result.cancelled[channel]} canceladas")
+        if result.held[channel]:
+            parts.append(f"{result.held[channel]} retidas")
         where = result.destinations.get(channel)
         console.print(
             f"  {channel_label(channel)}: {', '.join(parts)}"
             + (f" ({where})" if where and result.sent[channel] else ""),
             markup=False,
+        )
+    for reason, count in sorted(result.held_reasons.items()):
+        console.print(
+            f"  {count} retidas: {reason} (complete com `regua credor editar`).", markup=False
         )
     if result.contacts_flagged:
         console.print(f"  {result.contacts_flagged} contatos marcados como inválidos.")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 import regua
 from regua.cli import (
+    credor_commands,
     dispatch_commands,
     payments_commands,
     pix_boleto_commands,
@@ -42,6 +43,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manutenção do banco de dados.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+credor_commands.register(app)
 pix_boleto_commands.register(app)
 payments_commands.register(app)
 policy_commands.register(app)
@@ -75,34 +77,6 @@ def main(
     """regua: régua de cobrança para empresas brasileiras."""
     # The one App of this process: every command takes it from the context.
     root_app(ctx, db, today)
-
-
-@app.command()
-@cli_errors
-def init(
-    ctx: typer.Context,
-    db: DbOption = None,
-    nome: Annotated[str, typer.Option(help="Razão social do credor.")] = setup.CreditorIn.name,
-    cnpj: Annotated[str, typer.Option(help="CNPJ (ou CPF) do credor.")] = setup.CreditorIn.document,
-    json_output: JsonOption = False,
-) -> None:
-    """Cria o banco (SQLite por padrão) com o esquema atual e um credor padrão."""
-    regua = command_app(ctx, db)
-    creditor_id = setup.init_database(
-        regua.uow, setup.CreditorIn(name=nome, document=cnpj), regua.now()
-    )
-    revision = setup.schema_revision(regua.uow)
-    if json_output:
-        print_json(
-            {
-                "database_url": regua.settings.database_url,
-                "creditor_id": creditor_id,
-                "schema_revision": revision,
-            }
-        )
-        return
-    console.print(f"Banco pronto: {regua.settings.database_url} (esquema {revision})")
-    console.print(f"Credor padrão: #{creditor_id}")
 
 
 @db_app.command("upgrade")

@@ -22,7 +22,7 @@ from regua.error_codes import ErrorCode
 from regua.errors import RuleViolation
 from regua.services import demo_data
 from regua.services.importing import ImportKind, ImportResult, import_file
-from regua.services.setup import CreditorIn, init_database
+from regua.services.setup import init_database
 from regua.services.simulation import SimulatedDay, simulate
 from regua.store import contacts, portfolio
 from regua.store import customers as customer_store
@@ -118,7 +118,8 @@ def build_demo(
         stale.unlink(missing_ok=True)
     if outbox.exists():
         shutil.rmtree(outbox)
-    creditor_id = init_database(uow, CreditorIn(), now)
+    # The example company's full profile lives here, in the demo, and nowhere else.
+    creditor_id = init_database(uow, demo_data.EXAMPLE_CREDITOR, now).creditor_id
     (folder / MARKER_FILE).write_text(
         "Pasta criada por `regua demo`: a demonstração pode refazê-la do zero.\n", encoding="utf-8"
     )

@@ -18,8 +18,32 @@ from pathlib import Path
 from stdnum.br import cnpj as stdnum_cnpj
 from stdnum.br import cpf as stdnum_cpf
 
+from regua.domain.creditor_profile import CreditorProfile
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import format_brl
+
+# The demo's creditor: an example company with every field of a profile set. It lives here,
+# for the demo (and tests), and nowhere else: a real creditor's missing field stays missing.
+EXAMPLE_CREDITOR = CreditorProfile(
+    legal_name="Empresa Exemplo Ltda",
+    trade_name="Exemplo",
+    document="11222333000181",
+    pix_key="11222333000181",
+    pix_key_kind="cnpj",
+    sender_email="cobranca@exemplo.com.br",
+    reply_to="financeiro@exemplo.com.br",
+    email="financeiro@exemplo.com.br",
+    phone="+551130000000",
+    whatsapp="+5511930000000",
+    address="Av. Paulista, 1000, Bela Vista",
+    city="São Paulo",
+    uf="SP",
+    postal_code="01310100",
+    website="https://www.exemplo.com.br",
+    service_hours="de segunda a sexta, das 8h às 18h",
+    late_fee_bp=200,
+    interest_monthly_bp=100,
+)
 
 FIRST_NAMES = (
     "Ana",

@@ -42,6 +42,8 @@ class DispatchResult:
     retrying: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     cancelled: Counter[str] = field(default_factory=Counter)
+    held: Counter[str] = field(default_factory=Counter)  # the creditor's profile lacks a field
+    held_reasons: Counter[str] = field(default_factory=Counter)  # reason -> messages held
     contacts_flagged: int = 0
     superseded: int = 0
     lost_claims: int = 0  # a slower dispatcher's claim was taken over after the lease
@@ -56,6 +58,8 @@ class DispatchResult:
         self.retrying.update(other.retrying)
         self.failed.update(other.failed)
         self.cancelled.update(other.cancelled)
+        self.held.update(other.held)
+        self.held_reasons.update(other.held_reasons)
         self.queued.update(other.queued)
         self.contacts_flagged += other.contacts_flagged
         self.superseded += other.superseded
@@ -67,6 +71,8 @@ class DispatchResult:
             "retrying": dict(self.retrying),
             "failed": dict(self.failed),
             "cancelled": dict(self.cancelled),
+            "held": dict(self.held),
+            "held_reasons": dict(self.held_reasons),
             "queued": dict(self.queued),
             "contacts_flagged": self.contacts_flagged,
             "superseded": self.superseded,

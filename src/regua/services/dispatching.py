@@ -80,6 +80,7 @@ from regua.store.transitions import (
     claim_attempts,
     record_cancelled,
     record_failed,
+    record_held,
     record_retry,
     record_sent,
     use_write_ahead_log,
@@ -494,16 +495,23 @@ class Dispatcher:
             action_id=item.action_id,
             channel=item.channel,
             at=self.clock.now(),
-            kind="cancelled",
-            detail=f"Mensagem não enviada: {item.reason}.",
+            kind="held" if item.held else "cancelled",
+            detail=(
+                f"Mensagem retida: {item.reason} (complete com `regua credor editar`)."
+                if item.held
+                else f"Mensagem não enviada: {item.reason}."
+            ),
         )
+        record = record_held if item.held else record_cancelled
         with senders.connections.transaction() as connection:
-            if not record_cancelled(
-                connection, item.action_id, token, reason=item.reason, entry=entry
-            ):
+            if not record(connection, item.action_id, token, reason=item.reason, entry=entry):
                 self._lost(item.action_id, result)
                 return
-        result.cancelled[item.channel or "-"] += 1
+        if item.held:
+            result.held[item.channel or "-"] += 1
+            result.held_reasons[item.reason] += 1
+        else:
+            result.cancelled[item.channel or "-"] += 1
 
 
 def preload(today: date, renderer: TemplateRenderer | None = None) -> None:

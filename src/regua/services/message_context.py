@@ -23,6 +23,7 @@ from typing import Any
 import segno
 
 from regua.channels.context_items import invoice_item, invoice_totals
+from regua.domain.creditor_profile import full_address
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import FeeTerms, charges
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
@@ -101,12 +102,16 @@ def customer_context(row: Any) -> dict[str, Any]:
 
 
 def creditor_context(row: Any) -> dict[str, Any]:
+    """The creditor's own details, as its profile holds them: an unset field is None, never an
+    example (a message that needs one is held before it gets here, `messages.prepare`)."""
     return {
         "name": row.name,
+        "trade_name": row.trade_name or row.name,
         "document": _formatted_document(row.document),
         "phone": _formatted_phone(row.phone),
+        "whatsapp": _formatted_phone(row.whatsapp),
         "email": row.email,
-        "address": row.address,
+        "address": full_address(row.address, row.city, row.uf, row.postal_code),
         "website": row.website,
     }
 
@@ -116,7 +121,7 @@ def contact_context(row: Any) -> dict[str, Any]:
         "phone": _formatted_phone(row.phone),
         "whatsapp": _formatted_phone(row.whatsapp),
         "email": row.email,
-        "hours": None,
+        "hours": row.service_hours,
     }
 
 
@@ -167,6 +172,7 @@ def pix_code_for(creditor: Any, amount_cents: int, txid: str) -> str | None:
             city=creditor.city or "BRASIL",
             amount_cents=amount_cents,
             txid=txid,
+            postal_code=creditor.postal_code,
         )
     except PixError:
         log.warning("creditor %s: unusable PIX key, message goes without PIX", creditor.id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,8 @@ from regua.channels.base import OutgoingMessage
 from regua.channels.letter import letter_metadata
 from regua.channels.rendering import RenderedMessage
 from regua.domain.calendar import local_date
+from regua.domain.channels import MESSAGE_CHANNELS
+from regua.domain.creditor_profile import missing_for_message
 from regua.services.message_context import PortalLinks, build_context
 from regua.store.claims import idempotency_key_for
 from regua.store.message_context import MessageRows, message_rows
@@ -49,6 +51,7 @@ class PreparedMessage:
     sender_name: str
     reply_to: str | None
     context: dict[str, Any] = field(repr=False)
+    sender: str | None = None  # the creditor's From address; None: the deployment's default
 
     def outgoing(self, rendered: RenderedMessage) -> OutgoingMessage:
         """The message a channel sends: the rendered text, addressed; letters carry the header
@@ -56,7 +59,7 @@ class PreparedMessage:
         metadata = {"action_id": str(self.action_id)}
         if self.channel == "letter":
             metadata.update(letter_metadata(self.context))
-        return rendered.to_outgoing(
+        outgoing = rendered.to_outgoing(
             to=self.to,
             to_name=self.to_name,
             idempotency_key=self.idempotency_key,
@@ -64,16 +67,22 @@ class PreparedMessage:
             reply_to=self.reply_to,
             metadata=metadata,
         )
+        return replace(outgoing, sender=self.sender) if self.sender else outgoing
 
 
 @dataclass(frozen=True)
 class NotSendable:
-    """An action that must not go out any more, and why (pt-BR, for the timeline)."""
+    """An action that must not go out any more, and why (pt-BR, for the timeline).
+
+    `held`: not sent because the creditor's profile lacks what the message needs (its PIX
+    key...); the creditor fixes it with `regua credor editar`, and the action is counted apart.
+    """
 
     action_id: int
     customer_id: int
     channel: str | None
     reason: str
+    held: bool = False
 
 
 def _paused(flag: Any, until: date | None, today: date) -> bool:
@@ -142,6 +151,10 @@ def _prepare_batch(
         if refusal is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, refusal)
             continue
+        gap = _creditor_gap(creditor, head, collecting)
+        if gap is not None:
+            result[action_id] = NotSendable(action_id, int(head.id), head.channel, gap, held=True)
+            continue
         txid = _txid_for(action_id, rows) if collecting and creditor.pix_key else None
         if txid is not None:
             new_txids[txid].extend(int(r.id) for r in rows if r.pix_txid is None)
@@ -168,14 +181,30 @@ def _prepare_batch(
             to_name=str(head.name),
             idempotency_key=head.idempotency_key or idempotency_key_for(action_id),
             sender_name=str(creditor.name),
-            reply_to=creditor.email,
+            reply_to=creditor.reply_to or creditor.email,
             context=context,
+            sender=creditor.sender_email,
         )
     return result, [
         {"p_id": invoice_id, "p_txid": txid}
         for txid, invoice_ids in new_txids.items()
         for invoice_id in invoice_ids
     ]
+
+
+def _creditor_gap(creditor: Any, head: Any, collecting: bool) -> str | None:
+    """What the message lacks from the creditor's profile (a call needs none of it)."""
+    if head.channel not in MESSAGE_CHANNELS:
+        return None
+    return missing_for_message(
+        pix_key=creditor.pix_key,
+        phone=creditor.phone,
+        whatsapp=creditor.whatsapp,
+        email=creditor.email,
+        address=creditor.address,
+        channel=str(head.channel),
+        collecting=collecting,
+    )
 
 
 def _refusal(head: Any, today: date) -> str | None:

@@ -7,51 +7,76 @@ The use cases (`init_database`, `upgrade_database`, `schema_revision`, `default_
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from regua.domain.calendar import DEFAULT_TIMEZONE
-from regua.domain.documents import DocumentError, parse_tax_id
+from regua.domain.creditor_profile import CreditorProfile
 from regua.domain.fees import FeeTerms
-from regua.errors import InputError, NotFound
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, NotFound, RuleViolation
 from regua.store import creditors
 from regua.store.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
-class CreditorIn:
-    name: str = "Empresa Exemplo Ltda"
-    document: str = "11.222.333/0001-81"
-    email: str | None = "financeiro@exemplo.com.br"
-    phone: str | None = "+551130000000"
-    whatsapp: str | None = "+5511930000000"
-    address: str | None = "Av. Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100"
-    city: str | None = "São Paulo"
-    uf: str | None = "SP"
-    website: str | None = "https://www.exemplo.com.br"
-    timezone: str = DEFAULT_TIMEZONE
-    pix_key: str | None = "11222333000181"
-    late_fee_bp: int = 200
-    interest_monthly_bp: int = 100
+class InitResult:
+    creditor_id: int
+    created: bool  # False: the database already had its creditor
+    profile: CreditorProfile  # the creditor's profile as stored
 
 
-def init_database(uow: UnitOfWorkFactory, creditor: CreditorIn, now: datetime) -> int:
-    """Migrate to the newest schema and make sure a creditor exists; returns its id.
+def init_database(
+    uow: UnitOfWorkFactory,
+    profile: CreditorProfile | None,
+    now: datetime,
+    *,
+    compare: Collection[str] = ("legal_name", "document"),
+) -> InitResult:
+    """Migrate to the newest schema and make sure the creditor exists.
 
-    The migration is committed before the creditor is looked for, in a transaction of its own.
+    With no creditor yet, `profile` (already validated) creates it; without one the database
+    is left as it was and an InputError says what is missing. With a creditor already there,
+    `profile` must agree with it on the attributes in `compare`: a different name or CNPJ is
+    refused (after the migration, committed on its own), never silently ignored.
     """
     from regua.store import migrate  # Alembic is only needed here, not on every command
 
     with uow() as work:
+        if profile is None and migrate.revision_on(work.connection) is None:
+            raise InputError(
+                "informe o nome e o CNPJ do credor: regua init --nome RAZÃO --cnpj CNPJ",
+                field="nome",
+                code=ErrorCode.CREDITOR_REQUIRED,
+            )
         migrate.upgrade_on(work.connection)
         work.commit()
         existing = creditors.first_id(work.connection)
         if existing is None:
-            existing = create_creditor(work.connection, creditor, now)
+            if profile is None:
+                raise InputError(
+                    "o banco não tem credor: informe --nome e --cnpj",
+                    field="nome",
+                    code=ErrorCode.CREDITOR_REQUIRED,
+                )
+            created = create_creditor(work.connection, profile, now)
             work.commit()
-        return existing
+            return InitResult(created, True, profile)
+        stored = creditors.profile(work.connection, existing)
+        assert stored is not None
+    if profile is not None:
+        different = [a for a in compare if getattr(profile, a) != getattr(stored, a)]
+        if different:
+            raise RuleViolation(
+                f"o banco já tem o credor {stored.legal_name} "
+                f"({stored.formatted_document}); nada foi alterado. Para mudar os dados do "
+                "credor use `regua credor editar` (ex.: regua credor editar --nome ...)",
+                code=ErrorCode.CREDITOR_EXISTS,
+                fields=different,
+            )
+    return InitResult(existing, False, stored)
 
 
 def upgrade_database(uow: UnitOfWorkFactory) -> tuple[str | None, str | None]:
@@ -73,27 +98,15 @@ def schema_revision(uow: UnitOfWorkFactory) -> str | None:
         return migrate.revision_on(work.connection)
 
 
-def create_creditor(connection: Connection, creditor: CreditorIn, now: datetime) -> int:
-    try:
-        document = parse_tax_id(creditor.document)
-    except DocumentError as exc:
-        raise InputError(str(exc), field="cnpj") from None
-    if not 0 <= creditor.late_fee_bp <= 10_000:
-        raise InputError("multa deve estar entre 0% e 100%", field="multa")
+def create_creditor(connection: Connection, profile: CreditorProfile, now: datetime) -> int:
+    """Store a new creditor with `profile` (validated by `domain.creditor_profile`)."""
+    if creditors.find_by_document(connection, profile.document) is not None:
+        raise RuleViolation(
+            f"já existe um credor com o documento {profile.formatted_document}",
+            code=ErrorCode.CREDITOR_EXISTS,
+        )
     row = {
-        "name": creditor.name,
-        "document": document.number,
-        "email": creditor.email,
-        "phone": creditor.phone,
-        "whatsapp": creditor.whatsapp,
-        "address": creditor.address,
-        "city": creditor.city,
-        "uf": creditor.uf,
-        "website": creditor.website,
-        "timezone": creditor.timezone,
-        "pix_key": creditor.pix_key,
-        "late_fee_bp": creditor.late_fee_bp,
-        "interest_monthly_bp": creditor.interest_monthly_bp,
+        **creditors.profile_row(profile),
         "interest_source": "contract",
         "created_at": now,
     }

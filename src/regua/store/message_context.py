@@ -61,6 +61,12 @@ _CREDITOR_COLUMNS = (
     creditors.c.pix_key,
     creditors.c.late_fee_bp,
     creditors.c.interest_monthly_bp,
+    creditors.c.trade_name,
+    creditors.c.uf,
+    creditors.c.postal_code,
+    creditors.c.sender_email,
+    creditors.c.reply_to,
+    creditors.c.service_hours,
 )
 
 _INVOICE_COLUMNS = (

@@ -56,6 +56,7 @@ ACTION_STATUSES = (
     "skipped",  # nothing could be sent (no reachable channel); kept so a manager sees who
     "dropped",  # over the weekly cap with policy over_limit=drop
     "cancelled",  # invoice settled / paused before it was sent
+    "held",  # not sent: the creditor's profile lacks what the message needs (its PIX key...)
     "sending",  # claimed by a dispatcher
     "sent",
     "failed",  # permanent failure, or retries exhausted
@@ -81,6 +82,19 @@ creditors = Table(
     Column("interest_monthly_bp", Integer, nullable=False, server_default="100"),
     Column("interest_source", String(16), nullable=False, server_default="contract"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The rest of the creditor's profile (domain.creditor_profile); never an example value.
+    Column("trade_name", String(200)),
+    Column("pix_key_kind", String(10)),  # cnpj | cpf | email | telefone | aleatoria
+    Column("sender_email", String(320)),  # From of its e-mails
+    Column("reply_to", String(320)),
+    Column("postal_code", String(8)),  # CEP, digits
+    Column("service_hours", String(120)),
+    Column("boleto_bank", String(3)),
+    Column("boleto_agency", String(6)),
+    Column("boleto_account", String(13)),
+    Column("boleto_wallet", String(3)),
+    Column("boleto_agreement", String(20)),
+    Column("updated_at", DateTime(timezone=True)),
     UniqueConstraint("document"),
 )
 

@@ -202,6 +202,13 @@ def record_cancelled(
     return _close(connection, action_id, token, "cancelled", reason, entry)
 
 
+def record_held(
+    connection: Connection, action_id: int, token: str, *, reason: str, entry: TimelineEntry
+) -> bool:
+    """Held: not sent because the creditor's profile lacks what the message needs."""
+    return _close(connection, action_id, token, "held", reason, entry)
+
+
 def _close(
     connection: Connection,
     action_id: int,
