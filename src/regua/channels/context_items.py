@@ -69,7 +69,9 @@ def due_summary(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "last": last,
         "one_date": one_date,
         "days_late": days,
-        "em_aberto": f"em aberto há {count}" if one_date else f"em aberto, a mais antiga há {count}",
+        "em_aberto": f"em aberto há {count}"
+        if one_date
+        else f"em aberto, a mais antiga há {count}",
     }
 
 
@@ -88,9 +90,7 @@ def split_invoices(
     return (lead, later) if lead else (list(items), [])
 
 
-def invoice_sections(
-    items: Sequence[Mapping[str, Any]], step_offset: int | None
-) -> dict[str, Any]:
+def invoice_sections(items: Sequence[Mapping[str, Any]], step_offset: int | None) -> dict[str, Any]:
     """The context's `invoices`, `totals`, `due`, `upcoming` and `upcoming_totals`, and
     `all_totals` (what the message's PIX code pays: every invoice of the action). Without a
     `step_offset` (a thank-you) every invoice is spoken of alike."""

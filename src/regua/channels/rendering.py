@@ -57,10 +57,10 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes
-from markupsafe import Markup
 import yaml
 from babel.dates import format_date, format_timedelta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from regua.channels.base import Attachment, ChannelName, OutgoingMessage
 from regua.channels.sms_length import sms_length, to_gsm7

@@ -72,8 +72,7 @@ def sample_context(
     ]
     lateness = days_late if days_late is not None else (offset,) * max(1, invoices)
     items = [
-        _sample_invoice(today, days, *samples[i % len(samples)])
-        for i, days in enumerate(lateness)
+        _sample_invoice(today, days, *samples[i % len(samples)]) for i, days in enumerate(lateness)
     ]
     pix_code = SAMPLE_PIX_CODE
     return {
