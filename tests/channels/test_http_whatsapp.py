@@ -47,7 +47,7 @@ def test_sends_the_approved_template_with_ordered_params(http_provider: HttpProv
         "Maria",
         "Plano Internet Fibra 300 Mega",
         "R$ 149,90",
-        "26/11/2026",
+        "em 26/11/2026",
         "acesse https://pagar.conectafibra.com.br/p/7Hk2Qa",
         "WhatsApp (11) 98765-4321, de segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h",
         "Conecta Fibra Ltda, CNPJ 11.222.333/0001-81",

@@ -98,7 +98,7 @@ def test_email_plain_text_is_exact() -> None:
         "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000\n"
         "www.conectafibra.com.br"
     )
-    assert rendered.html is not None and "<strong>R$ 153,05</strong>" in rendered.html
+    assert rendered.html is not None and "<strong>R$&nbsp;153,05</strong>" in rendered.html
 
 
 def test_payment_options_appear_only_when_present() -> None:

@@ -56,9 +56,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 import yaml
 from babel.dates import format_date, format_timedelta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from regua.channels.base import Attachment, ChannelName, OutgoingMessage
 from regua.channels.sms_length import sms_length, to_gsm7
@@ -149,11 +151,17 @@ class RenderedMessage:
 # --- filters -------------------------------------------------------------------------------
 
 
-def _brl(cents: Any) -> str:
+@jinja2.pass_eval_context
+def _brl(eval_ctx: jinja2.nodes.EvalContext, cents: Any) -> str:
     # Money is integer centavos everywhere; a float here means a bug upstream, so refuse it.
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise TypeError(f"brl espera centavos inteiros, recebeu {type(cents).__name__}")
-    return format_brl(cents)
+    text = format_brl(cents)
+    if eval_ctx.autoescape:
+        # HTML: "R$" and the number never break apart, however narrow the screen. Plain text
+        # and SMS keep the ordinary space (a no-break space is outside GSM-7).
+        return Markup(text.replace(" ", "&nbsp;"))
+    return text
 
 
 def _as_date(value: Any) -> date:

@@ -12,7 +12,7 @@ from typing import Any
 
 import segno
 
-from regua.channels.context_items import invoice_item, invoice_totals
+from regua.channels.context_items import invoice_item, invoice_sections
 from regua.domain.documents import parse_tax_id
 from regua.domain.money import round_half_up
 
@@ -46,20 +46,34 @@ def _sample_invoice(
     )
 
 
-def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[str, Any]:
+def sample_context(
+    today: date,
+    *,
+    offset: int = 3,
+    invoices: int = 1,
+    days_late: tuple[int, ...] | None = None,
+    consumer: bool = True,
+) -> dict[str, Any]:
     """A realistic context for tests, lint and previews.
 
     Args:
         today: the send date.
         offset: the step offset in days from the due date (-3 = three days before it).
         invoices: how many open invoices the action covers (1 or more).
+        days_late: each invoice's days since its due date (negative: not yet due), instead of
+            `invoices` invoices all at `offset`.
+        consumer: a person (CPF) or, when False, a company (CNPJ).
     """
+    samples = [
+        ("NF-1042", "Plano Internet Fibra 300 Mega", 14990),
+        ("NF-1043", "Instalação do roteador Wi-Fi", 8000),
+        ("NF-1044", "Ponto adicional de Wi-Fi", 2990),
+        ("NF-1045", "Mensalidade do roteador", 1990),
+    ]
+    lateness = days_late if days_late is not None else (offset,) * max(1, invoices)
     items = [
-        # Invoices of one action share the step's offset (several invoices due the same day).
-        _sample_invoice(today, offset, "NF-1042", "Plano Internet Fibra 300 Mega", 14990),
-        _sample_invoice(today, offset, "NF-1043", "Instalação do roteador Wi-Fi", 8000),
-        _sample_invoice(today, offset, "NF-1044", "Ponto adicional de Wi-Fi", 2990),
-    ][: max(1, invoices)]
+        _sample_invoice(today, days, *samples[i % len(samples)]) for i, days in enumerate(lateness)
+    ]
     pix_code = SAMPLE_PIX_CODE
     return {
         "today": today,
@@ -69,6 +83,16 @@ def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[s
             "first_name": "Maria",
             "document": parse_tax_id("52998224725").formatted,
             "kind": "cpf",
+            "consumer": True,
+        }
+        if consumer
+        else {
+            "id": "c-2001",
+            "name": "Pet Shop Cão Feliz Ltda",
+            "first_name": "Pet Shop Cão Feliz Ltda",
+            "document": parse_tax_id("06990590000123").formatted,
+            "kind": "cnpj",
+            "consumer": False,
         },
         "creditor": {
             "name": "Conecta Fibra Ltda",
@@ -78,10 +102,10 @@ def sample_context(today: date, *, offset: int = 3, invoices: int = 1) -> dict[s
             "address": "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000",
             "website": "www.conectafibra.com.br",
         },
-        "invoices": items,
-        "totals": invoice_totals(items),
+        **invoice_sections(items, offset),
         "payment": {
             "pix_code": pix_code,
+            "pix_amount_cents": sum(i["total_cents"] for i in items),
             "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
             "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
             "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",

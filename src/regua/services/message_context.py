@@ -22,7 +22,7 @@ from typing import Any
 
 import segno
 
-from regua.channels.context_items import invoice_item, invoice_totals
+from regua.channels.context_items import invoice_item, invoice_sections
 from regua.domain.creditor_profile import full_address
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import FeeTerms, charges
@@ -98,6 +98,8 @@ def customer_context(row: Any) -> dict[str, Any]:
         "first_name": name if is_company else (name.split() or [name])[0],
         "document": _formatted_document(row.document),
         "kind": row.document_kind,
+        # A consumer (CDC art. 2) is spoken to as a person; a company by its name, without CDC.
+        "consumer": bool(row.is_consumer),
     }
 
 
@@ -199,11 +201,14 @@ def build_context(
         is_consumer=bool(customer.is_consumer),
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
-    totals = invoice_totals(items)
-    payment = _Payment(pix_code=None, boleto_line=None, portal_url=None)
+    sections = invoice_sections(items, step_offset if collecting else None)
+    payment = _Payment(pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None)
     if collecting:
         if txid:
-            payment["pix_code"] = pix_code_for(creditor, totals["total_cents"], txid)
+            # The PIX pays every invoice of the action, those not yet due included.
+            amount = sections["all_totals"]["total_cents"]
+            payment["pix_code"] = pix_code_for(creditor, amount, txid)
+            payment["pix_amount_cents"] = amount
         lines = [row.boleto_line for row in invoice_rows if row.boleto_line]
         # A boleto pays one invoice: with several, the PIX (for the total) and the portal do.
         if len(invoice_rows) == 1 and lines:
@@ -214,8 +219,7 @@ def build_context(
         "today": today,
         "customer": customer_context(customer),
         "creditor": creditor_context(creditor),
-        "invoices": items,
-        "totals": totals,
+        **sections,
         "payment": payment,
         "step": {"id": step_id, "offset": step_offset},
         "contact": contact_context(creditor),
