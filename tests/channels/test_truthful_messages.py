@@ -127,3 +127,18 @@ def test_amounts_in_the_email_html_never_break_apart() -> None:
     assert "R$ 266,39" in email.text  # plain text keeps the ordinary space
     sms = render("atraso_firme", "sms", context)
     assert "\u00a0" not in sms.text and "&nbsp;" not in sms.text
+
+
+def test_an_invoice_without_a_description_is_named_once_and_the_notice_says_how_to_pay_once() -> (
+    None
+):
+    context = sample_context(TODAY, offset=30, days_late=(40,))
+    for item in context["invoices"]:
+        item["description"] = item["number"]  # what an ERP without descriptions gives
+    number = context["invoices"][0]["number"]
+    email = render("aviso_negativacao", "email", context)
+    assert f"Fatura {number} (vencimento em" in email.text
+    assert f"Fatura {number}: {number}" not in email.text
+    assert email.text.count("Como pagar:") == 1
+    assert "Para pagar:" not in email.text
+    assert f'<span style="color:#555;">{number}</span>' not in (email.html or "")
