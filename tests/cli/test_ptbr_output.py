@@ -1,0 +1,53 @@
+"""What a collections user reads is in pt-BR; what a program reads (--json) keeps raw values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from regua.cli.main import app
+from tests.builders import CUSTOMERS_CSV, write_csv
+
+runner = CliRunner()
+
+INVOICES_CSV = """
+id_titulo;numero;codigo_cliente;descricao;vencimento;valor
+T1;NF-1;C1;Mensalidade;2026-11-13;150,00
+T2;NF-2;C2;Mensalidade;2026-11-13;2.500,00
+T3;NF-3;C3;Mensalidade;2026-11-13;80,00
+T4;NF-4;C4;Mensalidade;2026-11-13;90,00
+"""
+
+
+def _portfolio(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    runner.invoke(
+        app, ["init", "--db", url, "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23"]
+    )
+    # C4 has no way to be reached: its action is skipped.
+    customers = write_csv(
+        tmp_path / "clientes.csv",
+        CUSTOMERS_CSV.rstrip() + "\nC4;Sem Contato;52998224725;;;SP;Santos\n",
+    )
+    invoices = write_csv(tmp_path / "titulos.csv", INVOICES_CSV)
+    for kind, path in (("customers", customers), ("invoices", invoices)):
+        imported = runner.invoke(app, ["import", kind, str(path), "--db", url])
+        assert imported.exit_code == 0, imported.output
+    return url
+
+
+def test_preview_and_run_show_statuses_in_ptbr_and_json_keeps_raw(tmp_path: Path) -> None:
+    url = _portfolio(tmp_path)
+    raw = runner.invoke(app, ["preview", "--db", url, "--date", "2026-11-23", "--json"])
+    data = json.loads(raw.output)
+    assert data["by_status"] == {"planned": 3, "skipped": 1}
+    assert {a["status"] for a in data["actions"]} == {"planned", "skipped"}
+    for command in (["preview"], ["run", "--no-dispatch"]):
+        shown = runner.invoke(app, [*command, "--db", url, "--date", "2026-11-23"])
+        assert shown.exit_code == 0, shown.output
+        assert "planejada" in shown.output
+        assert "pulada" in shown.output
+        assert "planned" not in shown.output
+        assert "skipped" not in shown.output
