@@ -51,3 +51,29 @@ def test_preview_and_run_show_statuses_in_ptbr_and_json_keeps_raw(tmp_path: Path
         assert "pulada" in shown.output
         assert "planned" not in shown.output
         assert "skipped" not in shown.output
+
+
+def test_policy_check_names_channels_and_segments_in_ptbr() -> None:
+    policy = Path(__file__).parents[2] / "src/regua/policies/defaults/padrao.yaml"
+    result = runner.invoke(app, ["policy", "check", str(policy)])
+    assert result.exit_code == 0, result.output
+    steps = result.stdout.split("Segmentos (")[0]
+    assert "carta" in steps
+    assert "ligação" in steps
+    assert "Atrasador habitual" in steps
+    assert "Risco" in steps
+    for raw in ("letter", "phone", "atrasador_habitual", "risco"):
+        assert raw not in steps, raw
+    assert "Preços: e-mail R$ 0,00, SMS R$ 0,09, WhatsApp R$ 0,35, carta R$ 2,50" in result.stdout
+    raw_json = json.loads(runner.invoke(app, ["policy", "check", str(policy), "--json"]).stdout)
+    assert "letter" in raw_json["policy"]["steps"][-1]["channels"]
+
+
+def test_segments_table_shows_labels(tmp_path: Path) -> None:
+    url = _portfolio(tmp_path)
+    runner.invoke(app, ["run", "--no-dispatch", "--db", url, "--date", "2026-11-23"])
+    shown = runner.invoke(app, ["segments", "--db", url])
+    assert shown.exit_code == 0, shown.output
+    assert "Novo" in shown.output
+    raw = json.loads(runner.invoke(app, ["segments", "--db", url, "--json"]).output)
+    assert {row["segment"] for row in raw} == {"novo"}

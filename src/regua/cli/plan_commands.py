@@ -16,6 +16,7 @@ from regua.domain.action_statuses import status_label
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
+from regua.domain.segments import default_label
 from regua.errors import InputError
 from regua.services import daily_cycle, pausing, reporting, setup
 from regua.services.planning import PlanResult
@@ -145,7 +146,7 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
         table.add_column(column, justify="left" if column == "Segmento" else "right")
     for row in rows:
         table.add_row(
-            row.segment,
+            default_label(row.segment),
             str(row.customers),
             format_brl(row.open_cents),
             format_brl(row.overdue_cents),
