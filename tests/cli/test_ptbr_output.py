@@ -77,3 +77,24 @@ def test_segments_table_shows_labels(tmp_path: Path) -> None:
     assert "Novo" in shown.output
     raw = json.loads(runner.invoke(app, ["segments", "--db", url, "--json"]).output)
     assert {row["segment"] for row in raw} == {"novo"}
+
+
+def test_fees_writes_a_m_with_its_dots() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "fees",
+            "--amount",
+            "1500,00",
+            "--due",
+            "2026-10-01",
+            "--on",
+            "2026-11-23",
+            "--juros",
+            "1.5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Juros (1,50% a.m. pro rata die)" in result.output
+    assert "a,m," not in result.output
+    assert "Multa (2,00%)" in result.output
