@@ -98,3 +98,48 @@ def test_fees_writes_a_m_with_its_dots() -> None:
     assert "Juros (1,50% a.m. pro rata die)" in result.output
     assert "a,m," not in result.output
     assert "Multa (2,00%)" in result.output
+
+
+def test_json_error_is_json_on_stdout_with_its_code(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'nada.db'}"
+    result = runner.invoke(app, ["segments", "--db", missing, "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "database_not_found"
+    assert "nada.db" in error["message"]
+    assert result.stderr.startswith("erro: ")  # the person still reads one pt-BR line
+    plain = runner.invoke(app, ["segments", "--db", missing])
+    assert plain.exit_code == 2
+    assert plain.stdout == ""
+
+
+def test_json_errors_of_files_and_templates(tmp_path: Path) -> None:
+    url = _portfolio(tmp_path)
+    missing = tmp_path / "não_existe.csv"
+    result = runner.invoke(app, ["import", "customers", str(missing), "--db", url, "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": {"code": "invalid_input", "message": f"{missing}: arquivo não encontrado"}
+    }
+    assert "não_existe" in result.stdout  # UTF-8, accents not escaped
+    assert "\\u00e3" not in result.stdout
+    unknown = runner.invoke(app, ["templates", "show", "atraso_firmee", "--json"])
+    assert unknown.exit_code == 2
+    assert json.loads(unknown.stdout)["error"]["code"] == "template_not_found"
+
+
+def test_json_keeps_raw_values(tmp_path: Path) -> None:
+    url = _portfolio(tmp_path)
+    ran = json.loads(
+        runner.invoke(
+            app, ["run", "--no-dispatch", "--db", url, "--date", "2026-11-23", "--json"]
+        ).stdout
+    )
+    assert ran["load"]["cost_cents"] == 35
+    assert ran["date"] == "2026-11-23"
+    assert ran["actions"][0]["channel"] == "email"
+    segments = json.loads(runner.invoke(app, ["segments", "--db", url, "--json"]).stdout)
+    assert segments[0]["open_cents"] == 15000 + 250000 + 8000 + 9000
+    assert "R$" not in json.dumps(ran) + json.dumps(segments)
+    credor = runner.invoke(app, ["credor", "mostrar", "--db", url, "--json"])
+    assert "Loja Teste Ltda" in credor.stdout
