@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from regua.cli.main import app
+from regua.payments import pix
 from tests.builders import CUSTOMERS_CSV, write_csv
 
 runner = CliRunner()
@@ -143,3 +146,50 @@ def test_json_keeps_raw_values(tmp_path: Path) -> None:
     assert "R$" not in json.dumps(ran) + json.dumps(segments)
     credor = runner.invoke(app, ["credor", "mostrar", "--db", url, "--json"])
     assert "Loja Teste Ltda" in credor.stdout
+
+
+def test_pix_code_stays_whole_when_output_is_not_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # a pipe: no width given
+    url = _portfolio(tmp_path)
+    edited = runner.invoke(
+        app,
+        [
+            *("credor", "editar", "--db", url, "--pix", "financeiro@lojateste.com.br"),
+            *("--cidade", "São Paulo", "--email", "cobranca@lojateste.com.br"),
+        ],
+    )
+    assert edited.exit_code == 0, edited.output
+    result = runner.invoke(
+        app,
+        [
+            "templates",
+            "render",
+            "atraso-10",
+            "--customer",
+            "C2",
+            "--db",
+            url,
+            "--date",
+            "2026-11-23",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    codes = re.findall(r"^000201.*$", result.stdout, flags=re.MULTILINE)
+    assert len(codes) == 1, result.stdout
+    decoded = pix.decode(codes[0])  # the CRC checks the code is whole
+    assert decoded.amount_cents == 255833
+    assert decoded.key == "financeiro@lojateste.com.br"
+
+
+def test_call_list_rows_stay_on_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # a pipe: no width given
+    url = _portfolio(tmp_path)
+    runner.invoke(app, ["run", "--no-dispatch", "--db", url, "--date", "2026-11-28"])
+    result = runner.invoke(app, ["calls", "--db", url, "--date", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "José da Conceição" in line]
+    assert len(rows) == 1
+    for cell in ("+5511987654321", "NF-1", "R$ 153,75", "roteiro_negociacao", "America/Sao_Paulo"):
+        assert cell in rows[0], cell

@@ -18,15 +18,41 @@ from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from sqlalchemy.exc import DBAPIError
 from typer.exceptions import TyperException
 
 from regua.error_codes import ErrorCode
 from regua.errors import ReguaError
 
-console = Console(highlight=False)
-error_console = Console(stderr=True, highlight=False)
+# Output that is not a terminal (a pipe, a file, a program) is not wrapped: a PIX code, a phone
+# number or a table row must reach it whole, as one line. COLUMNS still sets a width.
+UNWRAPPED_WIDTH = 10_000
+
+
+class _Console(Console):
+    """A Rich console as wide as the terminal, and unbounded when writing to anything else."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if options.get("width") is None:
+            self._width = None  # Rich fixes COLUMNS at creation; read it when printing instead
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._width is None and not self.is_terminal and "COLUMNS" not in self._environ:
+            return ConsoleDimensions(UNWRAPPED_WIDTH, super().size.height)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width = width
+        self._height = height
+
+
+console = _Console(highlight=False)
+error_console = _Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
