@@ -145,3 +145,13 @@ class ErrorCode(StrEnum):
     DATABASE_NOT_FOUND = "database_not_found"
     # `regua demo` in a folder holding a database or files it did not make
     NOT_A_DEMO_FOLDER = "not_a_demo_folder"
+    # the database refused or failed a statement (no tables, unreachable, locked...), in `--json`
+    DATABASE_ERROR = "database_error"
+
+    # --- what the command line reports in `--json` for errors that are not a ReguaError --------
+    # a REGUA_* variable that does not parse
+    INVALID_CONFIG = "invalid_config"
+    # a file that cannot be read or written (missing, a folder, no permission, not text)
+    FILE_ERROR = "file_error"
+    # a defect: an error regua did not expect (exit code 1)
+    UNEXPECTED_ERROR = "unexpected_error"

@@ -334,13 +334,13 @@ def test_diff_matches_steps_by_id() -> None:
         STEPS[5],
     )
     assert diff(POLICY, replace(POLICY, steps=new_steps)) == [
-        StepChange("changed", "vence-hoje", 0, 0, "canais: whatsapp, sms → whatsapp, email"),
+        StepChange("changed", "vence-hoje", 0, 0, "canais: WhatsApp, SMS → WhatsApp, e-mail"),
         StepChange(
             "added",
             "atraso-7",
             None,
             7,
-            "nova etapa em D+7 por email; modelo atraso_lembrete; segmentos: todos",
+            "nova etapa em D+7 por e-mail; modelo atraso_lembrete; segmentos: todos",
         ),
         StepChange("moved", "ligacao", 15, 10, "movida de D+15 para D+10"),
         StepChange(
@@ -348,7 +348,7 @@ def test_diff_matches_steps_by_id() -> None:
             "atraso-20",
             20,
             None,
-            "etapa removida (era D+20 por email; modelo atraso_firme; segmentos: todos)",
+            "etapa removida (era D+20 por e-mail; modelo atraso_firme; segmentos: todos)",
         ),
     ]
 
@@ -398,8 +398,8 @@ def test_settings_changes() -> None:
         "janela de contato: outros dias fechados: nenhum → 24/12/2025",
         "limite por semana: 3 → 2",
         "segmento bom_pagador: on_time_rate >= 0.9 → on_time_rate >= 0.95",
-        "agradecimento: nenhum → agradecimento por email",
-        "preço de sms: — → R$ 0,08",
+        "agradecimento: nenhum → agradecimento por e-mail",
+        "preço de SMS: — → R$ 0,08",
     ]
 
 

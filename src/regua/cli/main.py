@@ -164,6 +164,11 @@ def _print_import(result: ImportResult) -> None:
         console.print(f"Linhas rejeitadas, com o motivo: {result.reject_file}")
 
 
+def _percent(value: float) -> str:
+    """2.0 -> "2,00%": the decimal comma on the number only, never on "a.m."."""
+    return f"{value:.2f}".replace(".", ",") + "%"
+
+
 @app.command()
 @cli_errors
 def fees(
@@ -228,11 +233,11 @@ def fees(
     table.add_row("Dias de atraso", str(result.days_late))
     table.add_row("Principal", format_brl(result.principal_cents))
     table.add_row(
-        f"Multa ({result.late_fee_bp / 100:.2f}%)".replace(".", ","),
+        f"Multa ({_percent(result.late_fee_bp / 100)})",
         format_brl(result.late_fee_cents),
     )
     table.add_row(
-        f"Juros ({juros:.2f}% a.m. pro rata die)".replace(".", ","),
+        f"Juros ({_percent(juros)} a.m. pro rata die)",
         format_brl(result.interest_cents),
     )
     table.add_row("[bold]Total[/bold]", f"[bold]{format_brl(result.total_cents)}[/bold]")

@@ -18,14 +18,41 @@ from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from sqlalchemy.exc import DBAPIError
 from typer.exceptions import TyperException
 
+from regua.error_codes import ErrorCode
 from regua.errors import ReguaError
 
-console = Console(highlight=False)
-error_console = Console(stderr=True, highlight=False)
+# Output that is not a terminal (a pipe, a file, a program) is not wrapped: a PIX code, a phone
+# number or a table row must reach it whole, as one line. COLUMNS still sets a width.
+UNWRAPPED_WIDTH = 10_000
+
+
+class _Console(Console):
+    """A Rich console as wide as the terminal, and unbounded when writing to anything else."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if options.get("width") is None:
+            self._width = None  # Rich fixes COLUMNS at creation; read it when printing instead
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._width is None and not self.is_terminal and "COLUMNS" not in self._environ:
+            return ConsoleDimensions(UNWRAPPED_WIDTH, super().size.height)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width = width
+        self._height = height
+
+
+console = _Console(highlight=False)
+error_console = _Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,7 +72,17 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
+def fail(
+    message: str,
+    code: int = 2,
+    *,
+    error_code: ErrorCode = ErrorCode.REGUA_ERROR,
+    as_json: bool = False,
+) -> typer.Exit:
+    """Report an error: one pt-BR line on stderr; with `--json`, also the error as JSON on
+    stdout (`{"error": {"code": ..., "message": ...}}`) for the program reading it."""
+    if as_json:
+        print_json({"error": {"code": error_code, "message": message}})
     error_console.print(f"erro: {message}", markup=False, soft_wrap=True)
     return typer.Exit(code)
 
@@ -127,32 +164,38 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = kwargs.get("json_output") is True
+        report = functools.partial(fail, as_json=as_json)
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, TyperException):
             raise  # Typer's own control flow: usage errors are worded by the command group
         except ReguaError as exc:
-            raise fail(exc.message) from None
+            raise report(exc.message, error_code=exc.code) from None
         except ValidationError as exc:
             # A REGUA_* variable that does not parse (REGUA_TODAY=amanhã, a bad port...).
             problems = "; ".join(
                 f"REGUA_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
                 for error in exc.errors()
             )
-            raise fail(f"configuração inválida: {problems}") from None
+            raise report(
+                f"configuração inválida: {problems}", error_code=ErrorCode.INVALID_CONFIG
+            ) from None
         except DBAPIError as exc:
-            raise fail(database_problem(exc)) from None
+            raise report(database_problem(exc), error_code=ErrorCode.DATABASE_ERROR) from None
         except UnicodeDecodeError:
-            raise fail(
+            raise report(
                 f"{_named_files(kwargs)}: não é um arquivo de texto legível "
-                "(CSV em UTF-8 ou Windows-1252, ou uma planilha XLSX)"
+                "(CSV em UTF-8 ou Windows-1252, ou uma planilha XLSX)",
+                error_code=ErrorCode.FILE_ERROR,
             ) from None
         except OSError as exc:
-            raise fail(_file_problem(exc)) from None
+            raise report(_file_problem(exc), error_code=ErrorCode.FILE_ERROR) from None
         except Exception as exc:  # a defect: still one line, never a traceback
-            raise fail(
+            raise report(
                 f"erro inesperado ({type(exc).__name__}: {exc}); por favor, relate este defeito",
                 code=1,
+                error_code=ErrorCode.UNEXPECTED_ERROR,
             ) from None
 
     return wrapper

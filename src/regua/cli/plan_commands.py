@@ -12,9 +12,11 @@ from rich.table import Table
 from regua.cli import dispatch_commands
 from regua.cli.context import DbOption, command_app, command_day, parse_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.domain.action_statuses import status_label
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
+from regua.domain.segments import default_label
 from regua.errors import InputError
 from regua.services import daily_cycle, pausing, reporting, setup
 from regua.services.planning import PlanResult
@@ -113,7 +115,9 @@ def _present(
     for column in ("Etapa", "Dia", "Canal", "Situação", "Ações"):
         table.add_column(column, justify="right" if column == "Ações" else "left")
     for (step, offset, channel, status), count in sorted(per_step.items(), key=lambda i: i[0][1]):
-        table.add_row(step, format_offset(offset), channel_label(channel), status, str(count))
+        table.add_row(
+            step, format_offset(offset), channel_label(channel), status_label(status), str(count)
+        )
     console.print(table)
     reasons = Counter(a.reason.split(":")[0] for a in result.actions if a.status != "planned")
     for reason, count in reasons.most_common():
@@ -142,7 +146,7 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
         table.add_column(column, justify="left" if column == "Segmento" else "right")
     for row in rows:
         table.add_row(
-            row.segment,
+            default_label(row.segment),
             str(row.customers),
             format_brl(row.open_cents),
             format_brl(row.overdue_cents),

@@ -13,10 +13,11 @@ from rich.table import Table
 from regua.cli.context import DbOption, command_app
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.calendar import describe_window
+from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import Policy, format_offset, policy_as_dict
 from regua.domain.policy_diff import diff, settings_changes
-from regua.domain.segments import describe_rule
+from regua.domain.segments import default_label, describe_rule
 from regua.policies.loader import load_policy
 
 policy_app = typer.Typer(
@@ -47,7 +48,8 @@ def _steps_table(policy: Policy) -> Table:
     table.add_column("dia", no_wrap=True, justify="right")
     table.add_column("canais")
     table.add_column("modelo/roteiro", no_wrap=True)
-    table.add_column("segmentos", min_width=len("atrasador_habitual"))
+    table.add_column("segmentos", min_width=len("Atrasador habitual"))
+    labels = {rule.name: rule.label_pt for rule in policy.segment_rules}
     for step in sorted(policy.steps, key=lambda s: s.offset):
         used = [name for name in (step.template, step.script) if name]
         extra = f" (mín. {format_brl(step.min_amount_cents)})" if step.min_amount_cents else ""
@@ -55,9 +57,11 @@ def _steps_table(policy: Policy) -> Table:
             step.id,
             format_offset(step.offset),
             # One name per line keeps the table within 80 columns without cutting names.
-            "\n".join(step.channels),
+            "\n".join(channel_label(channel) for channel in step.channels),
             "\n".join(used) + extra,
-            "todos" if step.segments is None else "\n".join(step.segments),
+            "todos"
+            if step.segments is None
+            else "\n".join(labels.get(name) or default_label(name) for name in step.segments),
         )
     return table
 
@@ -117,12 +121,12 @@ def check(file: FileArgument, json_output: JsonOption = False) -> None:
     if policy.thank_you is not None:
         console.print(
             f"Agradecimento: {policy.thank_you.template} por "
-            f"{', '.join(policy.thank_you.channels)}",
+            f"{', '.join(channel_label(c) for c in policy.thank_you.channels)}",
             markup=False,
         )
     if policy.channel_prices_cents:
         prices = ", ".join(
-            f"{channel} {format_brl(cents)}"
+            f"{channel_label(channel)} {format_brl(cents)}"
             for channel, cents in policy.channel_prices_cents.items()
         )
         console.print(f"Preços: {prices}", markup=False)

@@ -14,7 +14,9 @@ from rich import box
 from rich.table import Table
 
 from regua.cli.context import command_app
-from regua.cli.output import JsonOption, cli_errors, console, fail, print_json
+from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     # Templates and call scripts (Jinja) are imported by the commands that render them.
@@ -177,9 +179,12 @@ def show_command(
                 console.print(f"  registra: {step.record}", markup=False)
         return
     if channel not in MESSAGE_CHANNELS:
-        raise fail(f"canal desconhecido: {channel} (use email, sms, whatsapp, letter ou phone)")
+        raise InputError(
+            f"canal desconhecido: {channel} (use email, sms, whatsapp, letter ou phone)",
+            code=ErrorCode.INVALID,
+        )
     if name not in renderer.template_names():
-        raise fail(f"modelo não encontrado: {name}")
+        raise NotFound(f"modelo não encontrado: {name}", code=ErrorCode.TEMPLATE_NOT_FOUND)
     meta_offset = int(renderer.meta(name).get("offset", 3))
     context = sample_context(
         today,

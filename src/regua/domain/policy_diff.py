@@ -12,6 +12,7 @@ from datetime import date
 from typing import Literal
 
 from regua.domain.calendar import describe_window
+from regua.domain.channels import channel_label
 from regua.domain.money import Cents, format_brl
 from regua.domain.policy import KIND_LABELS_PT, Policy, Step, ThankYou, format_offset
 from regua.domain.segments import describe_rule
@@ -34,10 +35,14 @@ def _list_pt(values: Iterable[str] | None) -> str:
     return "todos" if values is None else ", ".join(values) or "nenhum"
 
 
+def _channels_pt(values: Iterable[str]) -> str:
+    return _list_pt([channel_label(channel) for channel in values])
+
+
 def _field_changes(old: Step, new: Step) -> list[str]:
     changes: list[str] = []
     if old.channels != new.channels:
-        changes.append(f"canais: {_list_pt(old.channels)} → {_list_pt(new.channels)}")
+        changes.append(f"canais: {_channels_pt(old.channels)} → {_channels_pt(new.channels)}")
     if old.template != new.template:
         changes.append(f"modelo: {old.template or '—'} → {new.template or '—'}")
     if old.script != new.script:
@@ -58,7 +63,7 @@ def _describe_step(step: Step) -> str:
     if step.template and step.script:
         what += f", roteiro {step.script}"
     return (
-        f"{format_offset(step.offset)} por {_list_pt(step.channels)}; {what}; "
+        f"{format_offset(step.offset)} por {_channels_pt(step.channels)}; {what}; "
         f"segmentos: {_list_pt(step.segments)}"
     )
 
@@ -156,7 +161,7 @@ def settings_changes(old: Policy, new: Policy) -> list[str]:
         def show(thanks: ThankYou | None) -> str:
             if thanks is None:
                 return "nenhum"
-            return f"{thanks.template} por {_list_pt(thanks.channels)}"
+            return f"{thanks.template} por {_channels_pt(thanks.channels)}"
 
         lines.append(f"agradecimento: {show(old.thank_you)} → {show(new.thank_you)}")
     for channel in sorted(set(old.channel_prices_cents) | set(new.channel_prices_cents)):
@@ -167,7 +172,7 @@ def settings_changes(old: Policy, new: Policy) -> list[str]:
             def price(value: Cents | None) -> str:
                 return "—" if value is None else format_brl(value)
 
-            lines.append(f"preço de {channel}: {price(a_price)} → {price(b_price)}")
+            lines.append(f"preço de {channel_label(channel)}: {price(a_price)} → {price(b_price)}")
     if old.prescription_years != new.prescription_years:
         lines.append(f"prescrição: {old.prescription_years} → {new.prescription_years} anos")
     if old.assign != new.assign:
