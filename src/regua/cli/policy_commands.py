@@ -16,6 +16,7 @@ from regua.domain.calendar import describe_window
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import Policy, format_offset, policy_as_dict
+from regua.domain.policy_checks import KnownNames
 from regua.domain.policy_diff import diff, settings_changes
 from regua.domain.segments import default_label, describe_rule
 from regua.policies.loader import load_policy
@@ -79,11 +80,19 @@ def _segments_table(policy: Policy) -> Table:
     return table
 
 
+def _known_names() -> KnownNames:
+    """The templates and call scripts dispatch renders (the packaged library)."""
+    from regua.channels.rendering import default_renderer
+
+    renderer = default_renderer()
+    return KnownNames(templates=renderer.template_names(), scripts=renderer.script_names())
+
+
 @policy_app.command("check")
 @cli_errors
 def check(file: FileArgument, json_output: JsonOption = False) -> None:
     """Valida uma régua e lista suas etapas, segmentos e janela de contato."""
-    policy = load_policy(file)
+    policy = load_policy(file, _known_names())
     if json_output:
         print_json(
             {
@@ -195,7 +204,7 @@ def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -
 
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
-    applied = apply_policy_file(regua.uow, creditor_id, file, regua.now())
+    applied = apply_policy_file(regua.uow, creditor_id, file, regua.now(), _known_names())
     policy, old = applied.policy, applied.previous
     if old is not None and old.version == policy.version:
         console.print(f"Régua {policy.name} já estava ativa nesta versão ({policy.version}).")

@@ -6,6 +6,8 @@ line of the policy file. The file's shape and types are ``regua.policies.schema`
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from regua.domain.channels import CHANNELS, MESSAGE_CHANNELS, WRITTEN_CHANNELS
@@ -182,8 +184,63 @@ def _check_segments(policy: Policy) -> list[PolicyProblem]:
     return problems
 
 
-def check_policy(policy: Policy) -> list[PolicyProblem]:
-    """Every consistency rule the policy breaks, in file order (empty = valid)."""
+@dataclass(frozen=True)
+class KnownNames:
+    """The message templates and call scripts a policy may name (what dispatch can render).
+
+    The domain does not know where they come from: the caller lists them (the template library).
+    """
+
+    templates: Collection[str]
+    scripts: Collection[str]
+
+
+def _unknown_name(
+    at: Path, kind: str, where: str, name: str, known: Collection[str]
+) -> PolicyProblem:
+    message = f"{kind} {name!r} não existe ({where})"
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    if close:
+        message += f"; você quis dizer {close[0]}?"
+    elif known:
+        message += f"; disponíveis: {', '.join(sorted(known))}"
+    return PolicyProblem(at, message)
+
+
+def check_names(policy: Policy, known: KnownNames) -> list[PolicyProblem]:
+    """Every template or call script the policy names that is not in `known`, in file order."""
+    problems: list[PolicyProblem] = []
+    for i, step in enumerate(policy.steps):
+        where = f"etapa {step.id!r}"
+        if step.template and step.template not in known.templates:
+            problems.append(
+                _unknown_name(
+                    ("steps", i, "template"), "modelo", where, step.template, known.templates
+                )
+            )
+        if step.script and step.script not in known.scripts:
+            problems.append(
+                _unknown_name(("steps", i, "script"), "roteiro", where, step.script, known.scripts)
+            )
+    if policy.thank_you is not None and policy.thank_you.template not in known.templates:
+        problems.append(
+            _unknown_name(
+                ("thank_you", "template"),
+                "modelo",
+                "agradecimento",
+                policy.thank_you.template,
+                known.templates,
+            )
+        )
+    return problems
+
+
+def check_policy(policy: Policy, known: KnownNames | None = None) -> list[PolicyProblem]:
+    """Every consistency rule the policy breaks, in file order (empty = valid).
+
+    With `known`, a template or call script that is not among the known names is a problem too
+    (without it, the names are not looked at: stored versions were checked when applied).
+    """
     problems = _check_segments(policy) + _check_steps(policy)
     segment_names = policy.segment_names
     if policy.thank_you is not None:
@@ -210,4 +267,6 @@ def check_policy(policy: Policy) -> list[PolicyProblem]:
     for k, name in enumerate(policy.assign.segments):
         if name not in segment_names:
             problems.append(_unknown_segment(("assign", "segments", k), name, segment_names))
+    if known is not None:
+        problems += check_names(policy, known)
     return problems

@@ -26,7 +26,7 @@ from pydantic_core import ErrorDetails
 
 from regua.domain.calendar import ContactWindow, parse_hours
 from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
-from regua.domain.policy_checks import PolicyProblem, check_policy
+from regua.domain.policy_checks import KnownNames, PolicyProblem, check_policy
 from regua.domain.segments import Condition, SegmentRule, default_label, parse_condition
 from regua.error_codes import ErrorCode
 from regua.errors import InputError
@@ -357,15 +357,17 @@ def _to_policy(spec: schema.PolicySpec) -> Policy:
     )
 
 
-def load_policy_text(text: str, source: str) -> Policy:
+def load_policy_text(text: str, source: str, known: KnownNames | None = None) -> Policy:
     """Parse and check policy YAML; ``source`` names it in error messages (a file name).
+
+    With ``known``, every template and call script the policy names must be among them.
 
     Raises PolicyError with one line: ``source:line: field: what is wrong`` (pt-BR).
     """
     document = _parse_yaml(text, source)
     try:
         policy = _to_policy(_validate(document))
-        problems = check_policy(policy)
+        problems = check_policy(policy, known)
         if problems:
             raise _Problems(problems)
     except _Problems as exc:
@@ -373,7 +375,7 @@ def load_policy_text(text: str, source: str) -> Policy:
     return policy
 
 
-def load_policy(path: Path) -> Policy:
+def load_policy(path: Path, known: KnownNames | None = None) -> Policy:
     """Read and check a policy file. Raises PolicyError (one pt-BR line) on any mistake."""
     source = str(path)
     try:
@@ -386,7 +388,7 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError("o arquivo não está em UTF-8", file=source) from None
     except OSError as exc:
         raise PolicyError(f"não foi possível ler o arquivo ({exc.strerror})", file=source) from None
-    return load_policy_text(text, source)
+    return load_policy_text(text, source, known)
 
 
 def packaged_policy_names() -> list[str]:

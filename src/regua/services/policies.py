@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from regua.domain.policy import Policy
+from regua.domain.policy_checks import KnownNames
 from regua.policies.loader import load_policy_text, packaged_policy_names, packaged_policy_text
 from regua.store import policies as stored_policies
 from regua.store.policies import PolicyVersion
@@ -48,10 +49,18 @@ def _parsed_policy(text: str, source: str) -> Policy:
 
 
 def apply_policy_text(
-    connection: Connection, creditor_id: int, text: str, source: str, now: datetime
+    connection: Connection,
+    creditor_id: int,
+    text: str,
+    source: str,
+    now: datetime,
+    known: KnownNames | None = None,
 ) -> Policy:
-    """Make this policy text the active version of its name; older versions stay for history."""
-    policy = load_policy_text(text, source)
+    """Make this policy text the active version of its name; older versions stay for history.
+
+    With `known` (the template library's names), a template or script it lacks is refused.
+    """
+    policy = load_policy_text(text, source, known)
     # New offsets are the planner's concern: its next run sees other active versions than its
     # last one recorded, and looks at every open invoice again.
     stored_policies.activate(
@@ -67,13 +76,26 @@ def apply_policy_text(
 
 
 def apply_policy_file(
-    uow: UnitOfWorkFactory, creditor_id: int, path: Path, now: datetime
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    path: Path,
+    now: datetime,
+    known: KnownNames | None = None,
 ) -> AppliedPolicy:
-    """Make the policy in `path` the active version of its name, committed."""
+    """Make the policy in `path` the active version of its name, committed.
+
+    `known` lists the templates and call scripts dispatch can render; a name outside it is
+    refused here rather than at the first send.
+    """
     with uow() as work:
         before = {p.name: p for p in active_policies(work.connection, creditor_id, now)}
         policy = apply_policy_text(
-            work.connection, creditor_id, path.read_text(encoding="utf-8"), path.name, now
+            work.connection,
+            creditor_id,
+            path.read_text(encoding="utf-8"),
+            path.name,
+            now,
+            known,
         )
         work.commit()
     return AppliedPolicy(policy, before.get(policy.name))
