@@ -133,6 +133,7 @@ def test_pause_and_promise_stop_the_plan(engine: Engine, portfolio: int) -> None
         reason="cliente em negociação",
         until=None,
         now=NOW,
+        today=NOW.date(),
     )
     with engine.begin() as connection:
         c3 = connection.execute(

@@ -213,6 +213,7 @@ def test_a_new_invoice_held_back_by_a_pause_is_looked_at_when_it_ends(
         reason="negociando",
         until=date(2026, 11, 25),
         now=NOW,
+        today=NOW.date(),
     )
     for day in (MONDAY, date(2026, 11, 24), date(2026, 11, 25)):
         assert _steps_planned(engine, creditor_id, day) == []

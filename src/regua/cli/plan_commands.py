@@ -157,9 +157,17 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
 def pause(
     ctx: typer.Context,
     customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
-    invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
+    invoice: Annotated[
+        str | None, typer.Option("--invoice", help="Id do título no ERP ou seu número.")
+    ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Motivo (fica no histórico).")] = "",
     until: Annotated[str | None, typer.Option("--until", help="Até (AAAA-MM-DD).")] = None,
+    open_ended: Annotated[
+        bool,
+        typer.Option(
+            "--sem-prazo", help="Sem data de fim (substitui a data de uma pausa em vigor)."
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Pausa a cobrança de um cliente ou de um título."""
@@ -168,7 +176,7 @@ def pause(
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
     end = parse_day(until, "--until") if until else None
-    what = pausing.pause(
+    done = pausing.pause(
         regua.uow,
         creditor_id,
         customer=customer,
@@ -176,14 +184,21 @@ def pause(
         reason=reason,
         until=end,
         now=regua.now(),
+        today=regua.today(),
+        open_ended=open_ended,
     )
-    console.print(f"Pausado: {what}" + (f" até {end:%d/%m/%Y}" if end else ""))
+    line = f"Pausado: {done.label}" + (f" até {done.until:%d/%m/%Y}" if done.until else "")
+    if done.kept:
+        line += " (data da pausa anterior mantida; use --sem-prazo para pausar sem data)"
+    console.print(line, markup=False)
 
 
 def resume(
     ctx: typer.Context,
     customer: Annotated[str | None, typer.Option("--customer", help="Código do cliente.")] = None,
-    invoice: Annotated[str | None, typer.Option("--invoice", help="Id do título.")] = None,
+    invoice: Annotated[
+        str | None, typer.Option("--invoice", help="Id do título no ERP ou seu número.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Retoma a cobrança pausada."""

@@ -16,7 +16,7 @@ from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id
 from regua.store.contacts import contact_points
 from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.invoices import paused_on
-from regua.store.sql import one_of, plain_rows
+from regua.store.sql import day_of, one_of, plain_rows
 from regua.store.tables import contacts, customers, interactions, invoices
 
 
@@ -120,6 +120,15 @@ def id_by_external(connection: Connection, creditor_id: int, external_id: str) -
             customers.c.creditor_id == creditor_id, customers.c.external_id == external_id
         )
     ).scalar()
+
+
+def pause_of(connection: Connection, target: PauseTarget, row_id: int) -> tuple[bool, date | None]:
+    """(paused, paused until) of a customer or an invoice, as stored."""
+    table = customers if target == "customer" else invoices
+    row = connection.execute(
+        select(table.c.paused, table.c.paused_until).where(table.c.id == row_id)
+    ).one()
+    return bool(row.paused), day_of(row.paused_until)
 
 
 def set_pause(

@@ -391,3 +391,16 @@ def id_and_customer_by_external(
         )
     ).first()
     return None if row is None else (row.id, row.customer_id)
+
+
+def ids_by_number(
+    connection: Connection, creditor_id: int, number: str
+) -> list[tuple[int, int, str]]:
+    """(regua's id, customer id, ERP id) of the creditor's invoices numbered `number`
+    (the number printed on it, ``NF-9004``), in the order they were written."""
+    rows = connection.execute(
+        select(invoices.c.id, invoices.c.customer_id, invoices.c.external_id)
+        .where(invoices.c.creditor_id == creditor_id, invoices.c.number == number)
+        .order_by(invoices.c.id)
+    ).all()
+    return [(row.id, row.customer_id, row.external_id) for row in rows]
