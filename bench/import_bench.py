@@ -144,7 +144,8 @@ def main() -> None:
         print(f"  {invoice_path.stat().st_size / 1e6:.0f} MB CSV")
 
         ours_url = fresh_database(args.db, "regua_bench_import", folder)
-        run_cli(["init", "--db", ours_url])
+        creditor = ["--nome", EXAMPLE_CREDITOR.legal_name, "--cnpj", EXAMPLE_CREDITOR.document]
+        run_cli(["init", "--db", ours_url, *creditor])
         run_cli(["import", "customers", str(customer_path), "--db", ours_url, "--json"])
         ours = run_cli(["import", "invoices", str(invoice_path), "--db", ours_url, "--json"])
 

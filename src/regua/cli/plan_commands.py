@@ -152,6 +152,12 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
             format_brl(row.overdue_cents),
         )
     console.print(table)
+    waiting = sum(row.customers for row in rows if row.segment == reporting.UNCLASSIFIED)
+    if waiting:
+        console.print(
+            f"{waiting} {'cliente ainda não tem' if waiting == 1 else 'clientes ainda não têm'} "
+            "segmento: os segmentos são calculados por `regua run` (a régua do dia)."
+        )
 
 
 def pause(

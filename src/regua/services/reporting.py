@@ -7,8 +7,10 @@ own and writes nothing.
 from __future__ import annotations
 
 from regua.store import portfolio
-from regua.store.portfolio import SegmentTotal
+from regua.store.portfolio import UNCLASSIFIED, SegmentTotal
 from regua.store.uow import UnitOfWorkFactory
+
+__all__ = ["UNCLASSIFIED", "SegmentTotal", "segment_totals"]
 
 
 def segment_totals(uow: UnitOfWorkFactory, creditor_id: int) -> list[SegmentTotal]:

@@ -79,6 +79,10 @@ def portfolio_summary(connection: Connection, creditor_id: int, today: date) -> 
     )
 
 
+# Customers imported since the last `regua run`: the daily cycle classifies them.
+UNCLASSIFIED = "sem segmento"
+
+
 @dataclass(frozen=True)
 class SegmentTotal:
     segment: str
@@ -117,7 +121,7 @@ def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTota
         .group_by(invoices.c.customer_id)
         .subquery()
     )
-    segment = func.coalesce(customers.c.segment, "sem segmento")
+    segment = func.coalesce(customers.c.segment, UNCLASSIFIED)
     rows = connection.execute(
         select(
             segment,
