@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+ACTION_STATUSES: tuple[str, ...] = (
+    "planned",  # waiting for dispatch on its date
+    "deferred",  # moved to a later day (closed day or weekly cap); a new row holds the new date
+    "skipped",  # nothing could be sent (no reachable channel); kept so a manager sees who
+    "dropped",  # over the weekly cap with policy over_limit=drop
+    "cancelled",  # invoice settled / paused before it was sent
+    "held",  # not sent: the creditor's profile lacks what the message needs (its PIX key...)
+    "sending",  # claimed by a dispatcher
+    "sent",
+    "failed",  # permanent failure, or retries exhausted
+)
+
 ACTION_STATUS_LABELS: Mapping[str, str] = {
     "planned": "planejada",
     "deferred": "adiada",

@@ -18,13 +18,14 @@ from sqlalchemy import Connection, and_, exists, func, literal, select, true, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import FromClause
 
+from regua.domain.action_statuses import ACTION_STATUSES
 from regua.domain.planning import PlannedAction
 from regua.domain.thank_yous import THANK_YOU_OFFSET, THANK_YOU_STEP, ThankYou
 from regua.store.bulk import chunks
 from regua.store.invoices import still_to_collect
 from regua.store.sql import one_of, plain_rows
 from regua.store.staging import INT, columns_like, given_rows, insert_tuples, staged
-from regua.store.tables import ACTION_STATUSES, action_invoices, actions, invoices
+from regua.store.tables import action_invoices, actions, invoices
 
 UNIQUE_KEY = ("customer_id", "planned_for", "purpose")
 COUNTED = ("planned", "sending", "sent")  # contacts that count against the weekly cap

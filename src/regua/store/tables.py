@@ -50,17 +50,6 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 NO_MORE_STEPS = date(9999, 12, 31)
 
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "in_agreement", "written_off")
-ACTION_STATUSES = (
-    "planned",  # waiting for dispatch on its date
-    "deferred",  # moved to a later day (closed day or weekly cap); a new row holds the new date
-    "skipped",  # nothing could be sent (no reachable channel); kept so a manager sees who
-    "dropped",  # over the weekly cap with policy over_limit=drop
-    "cancelled",  # invoice settled / paused before it was sent
-    "held",  # not sent: the creditor's profile lacks what the message needs (its PIX key...)
-    "sending",  # claimed by a dispatcher
-    "sent",
-    "failed",  # permanent failure, or retries exhausted
-)
 
 creditors = Table(
     "creditors",
