@@ -121,9 +121,14 @@ def test_a_month_late_good_payer_gets_only_the_bureau_notice() -> None:
 
 def test_packaged_policies_keep_their_versions() -> None:
     # The digests the packaged files had when they still set `per_customer_per_day: 1`:
-    # dropping the line must not make stored versions unknown.
-    assert packaged_policy("padrao").digest.startswith("c9ff24f26dbdec6b")
-    assert packaged_policy("empresas").digest.startswith("7ec9b2cdfae7d367")
+    # dropping the line must not make stored versions unknown; nor may the negotiation terms,
+    # added since, change the digest of a version written without them.
+    for name, digest in (("padrao", "c9ff24f26dbdec6b"), ("empresas", "7ec9b2cdfae7d367")):
+        text = packaged_policy_text(name)
+        before_terms = text[: text.index("\n# Negociação")]
+        assert load_policy_text(before_terms, f"{name}.yaml").digest.startswith(digest)
+    assert packaged_policy("padrao").digest.startswith("cebb3e28af583016")
+    assert packaged_policy("empresas").digest.startswith("2595ecc87fa4abae")
 
 
 def test_packaged_policies() -> None:

@@ -78,7 +78,8 @@ MISTAKES = [
         "unknown top-level key",
         GOOD.replace("steps:", "etapas:"),
         "teste.yaml:2: etapas: campo desconhecido; campos aceitos: name, description, timezone, "
-        "contact_window, limits, segments, steps, thank_you, prescription_years, prices, assign",
+        "contact_window, limits, segments, steps, thank_you, prescription_years, prices, assign, "
+        "negotiation",
     ),
     (
         "unknown channel",

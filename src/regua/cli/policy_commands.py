@@ -17,6 +17,7 @@ from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import Policy, format_offset, policy_as_dict
 from regua.domain.policy_checks import KnownNames
+from regua.domain.policy_terms import describe_terms
 from regua.domain.policy_diff import diff, settings_changes
 from regua.domain.segments import default_label, describe_rule
 from regua.policies.loader import load_policy
@@ -139,6 +140,10 @@ def check(file: FileArgument, json_output: JsonOption = False) -> None:
             for channel, cents in policy.channel_prices_cents.items()
         )
         console.print(f"Preços: {prices}", markup=False)
+    if policy.negotiation is not None:
+        console.print("Negociação:", markup=False)
+        for line in describe_terms(policy.negotiation):
+            console.print(f"  {line}", markup=False)
 
 
 @policy_app.command("diff")

@@ -25,6 +25,7 @@ from regua.domain.calendar import (
     format_hours,
 )
 from regua.domain.money import Cents
+from regua.domain.policy_terms import NegotiationTerms, terms_as_dict
 from regua.domain.segments import SegmentRule
 from regua.error_codes import ErrorCode
 from regua.errors import NotFound
@@ -142,6 +143,8 @@ class Policy:
     prescription_years: int = DEFAULT_PRESCRIPTION_YEARS
     channel_prices_cents: Mapping[str, Cents] = field(default_factory=dict, hash=False)
     assign: Assignment = Assignment()
+    # What may be offered to a debtor (offers, agreements, promises); None = nothing.
+    negotiation: NegotiationTerms | None = None
 
     @cached_property
     def digest(self) -> str:
@@ -294,6 +297,14 @@ def step_as_dict(step: Step) -> dict[str, Any]:
 
 def policy_as_dict(policy: Policy) -> dict[str, Any]:
     """The policy as JSON-ready data (the shape of the YAML, with defaults filled in)."""
+    data = _policy_core_dict(policy)
+    # Only when set: a policy without terms keeps the digest it had before terms existed.
+    if policy.negotiation is not None:
+        data["negotiation"] = terms_as_dict(policy.negotiation)
+    return data
+
+
+def _policy_core_dict(policy: Policy) -> dict[str, Any]:
     return {
         "name": policy.name,
         "description": policy.description,

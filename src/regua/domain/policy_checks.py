@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from regua.domain.channels import CHANNELS, MESSAGE_CHANNELS, WRITTEN_CHANNELS
 from regua.domain.policy import STEP_KINDS, Policy, Step, format_offset
+from regua.domain.policy_terms import check_terms
 
 Path = tuple[str | int, ...]
 
@@ -267,6 +268,11 @@ def check_policy(policy: Policy, known: KnownNames | None = None) -> list[Policy
     for k, name in enumerate(policy.assign.segments):
         if name not in segment_names:
             problems.append(_unknown_segment(("assign", "segments", k), name, segment_names))
+    if policy.negotiation is not None:
+        problems += [
+            PolicyProblem(path, message)
+            for path, message in check_terms(policy.negotiation, segment_names)
+        ]
     if known is not None:
         problems += check_names(policy, known)
     return problems

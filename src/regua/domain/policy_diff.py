@@ -15,6 +15,7 @@ from regua.domain.calendar import describe_window
 from regua.domain.channels import channel_label
 from regua.domain.money import Cents, format_brl
 from regua.domain.policy import KIND_LABELS_PT, Policy, Step, ThankYou, format_offset
+from regua.domain.policy_terms import terms_changes
 from regua.domain.segments import describe_rule
 
 ChangeKind = Literal["added", "removed", "moved", "changed"]
@@ -177,4 +178,5 @@ def settings_changes(old: Policy, new: Policy) -> list[str]:
         lines.append(f"prescrição: {old.prescription_years} → {new.prescription_years} anos")
     if old.assign != new.assign:
         lines.append("atribuição da régua (assign) mudou")
+    lines += terms_changes(old.negotiation, new.negotiation)
     return lines

@@ -26,6 +26,16 @@ from pydantic_core import ErrorDetails
 
 from regua.domain.calendar import ContactWindow, parse_hours
 from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
+from regua.domain.policy_terms import (
+    AgreementInterest,
+    BreakRule,
+    DiscountCaps,
+    EarlyPayment,
+    Extension,
+    InstallmentRules,
+    NegotiationTerms,
+    TermRule,
+)
 from regua.domain.policy_checks import KnownNames, PolicyProblem, check_policy
 from regua.domain.segments import Condition, SegmentRule, default_label, parse_condition
 from regua.error_codes import ErrorCode
@@ -312,6 +322,49 @@ def _segment_rules(spec: schema.PolicySpec) -> tuple[SegmentRule, ...]:
     return tuple(rules)
 
 
+def _terms(spec: schema.NegotiationSpec | None) -> NegotiationTerms | None:
+    if spec is None:
+        return None
+    return NegotiationTerms(
+        rules=tuple(
+            TermRule(
+                segments=None if rule.segments is None else tuple(rule.segments),
+                min_days=rule.aging.min_days,
+                max_days=rule.aging.max_days,
+                min_amount_cents=rule.amount.min_cents,
+                max_amount_cents=rule.amount.max_cents,
+                discount=DiscountCaps(
+                    late_fee_bp=rule.discount.late_fee_bp,
+                    interest_bp=rule.discount.interest_bp,
+                    principal_bp=rule.discount.principal_bp,
+                ),
+                installments=InstallmentRules(
+                    max_count=rule.installments.max_count,
+                    min_installment_cents=rule.installments.min_installment_cents,
+                    min_down_payment_bp=rule.installments.min_down_payment_bp,
+                    first_due_days=rule.installments.first_due_days,
+                    periodicity=rule.installments.periodicity,
+                ),
+                interest=AgreementInterest(
+                    kind=rule.interest.kind, monthly_bp=rule.interest.monthly_bp
+                ),
+            )
+            for rule in spec.rules
+        ),
+        offer_validity_days=spec.offer_validity_days,
+        extension=Extension(max_days=spec.extension.max_days, with_fees=spec.extension.with_fees),
+        early_payment=EarlyPayment(
+            discount_bp=spec.early_payment.discount_bp,
+            days_before=spec.early_payment.days_before,
+        ),
+        breaking=BreakRule(
+            days_late=spec.breaking.days_late, notify_customer=spec.breaking.notify_customer
+        ),
+        promise_tolerance_cents=spec.promise_tolerance_cents,
+        beyond_terms_approver=spec.beyond_terms_approver,
+    )
+
+
 def _to_policy(spec: schema.PolicySpec) -> Policy:
     window = spec.contact_window
     return Policy(
@@ -354,6 +407,7 @@ def _to_policy(spec: schema.PolicySpec) -> Policy:
             customer_tags=tuple(spec.assign.customer_tags),
             priority=spec.assign.priority,
         ),
+        negotiation=_terms(spec.negotiation),
     )
 
 

@@ -172,6 +172,93 @@ class AssignSpec(_Spec):
     priority: StrictInt = 0
 
 
+Bp = Annotated[StrictInt, Field(ge=0, le=10_000)]
+Positive = Annotated[StrictInt, Field(ge=1)]
+
+
+class AgingSpec(_Spec):
+    """``negotiation.rules[].aging``: days the oldest open invoice is overdue."""
+
+    min_days: NonNegative = 0
+    max_days: NonNegative | None = None
+
+
+class AmountBandSpec(_Spec):
+    """``negotiation.rules[].amount``: the debt's amount band, in centavos."""
+
+    min_cents: NonNegative = 0
+    max_cents: NonNegative | None = None
+
+
+class DiscountSpec(_Spec):
+    """``negotiation.rules[].discount``: caps for paying at once, in basis points of each part."""
+
+    late_fee_bp: Bp = 0
+    interest_bp: Bp = 0
+    principal_bp: Bp = 0
+
+
+class InstallmentsSpec(_Spec):
+    """``negotiation.rules[].installments``: the plans allowed."""
+
+    max_count: Annotated[StrictInt, Field(ge=1, le=120)] = 1
+    min_installment_cents: NonNegative = 0
+    min_down_payment_bp: Bp = 0
+    first_due_days: Annotated[StrictInt, Field(ge=1, le=120)] = 30
+    periodicity: Literal["monthly", "biweekly", "weekly"] = "monthly"
+
+
+class AgreementInterestSpec(_Spec):
+    """``negotiation.rules[].interest``: interest inside an agreement."""
+
+    kind: Literal["none", "simple", "price"] = "none"
+    monthly_bp: Annotated[StrictInt, Field(ge=0, le=2_000)] = 0
+
+
+class TermRuleSpec(_Spec):
+    """One item of ``negotiation.rules``: whom it is for and what it allows."""
+
+    segments: list[SegmentName] | None = None
+    aging: AgingSpec = AgingSpec()
+    amount: AmountBandSpec = AmountBandSpec()
+    discount: DiscountSpec = DiscountSpec()
+    installments: InstallmentsSpec = InstallmentsSpec()
+    interest: AgreementInterestSpec = AgreementInterestSpec()
+
+
+class ExtensionSpec(_Spec):
+    """``negotiation.extension``: a new due date (prorrogação)."""
+
+    max_days: Annotated[StrictInt, Field(ge=0, le=180)] = 0
+    with_fees: bool = True
+
+
+class EarlyPaymentSpec(_Spec):
+    """``negotiation.early_payment``: a discount for paying before the due date."""
+
+    discount_bp: Bp = 0
+    days_before: Annotated[StrictInt, Field(ge=0, le=60)] = 0
+
+
+class BreakingSpec(_Spec):
+    """``negotiation.breaking``: when an agreement breaks."""
+
+    days_late: Annotated[StrictInt, Field(ge=1, le=180)] = 30
+    notify_customer: bool = True
+
+
+class NegotiationSpec(_Spec):
+    """``negotiation``: the terms an operator (or the debtor, on the portal) may offer."""
+
+    rules: Annotated[list[TermRuleSpec], Field(min_length=1)]
+    offer_validity_days: Annotated[StrictInt, Field(ge=1, le=60)] = 3
+    extension: ExtensionSpec = ExtensionSpec()
+    early_payment: EarlyPaymentSpec = EarlyPaymentSpec()
+    breaking: BreakingSpec = BreakingSpec()
+    promise_tolerance_cents: NonNegative = 0
+    beyond_terms_approver: Literal["gestor", "nobody"] = "gestor"
+
+
 class PolicySpec(_Spec):
     """The whole policy file."""
 
@@ -186,3 +273,4 @@ class PolicySpec(_Spec):
     prescription_years: Annotated[StrictInt, Field(ge=1, le=20)] = DEFAULT_PRESCRIPTION_YEARS
     prices: dict[ChannelName, NonNegative] = {}
     assign: AssignSpec = AssignSpec()
+    negotiation: NegotiationSpec | None = None
