@@ -17,8 +17,8 @@ from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import Policy, format_offset, policy_as_dict
 from regua.domain.policy_checks import KnownNames
-from regua.domain.policy_terms import describe_terms
 from regua.domain.policy_diff import diff, settings_changes
+from regua.domain.policy_terms import describe_terms
 from regua.domain.segments import default_label, describe_rule
 from regua.policies.loader import load_policy
 

@@ -365,11 +365,11 @@ def terms_changes(old: NegotiationTerms | None, new: NegotiationTerms | None) ->
         after = new.rules[i] if i < len(new.rules) else None
         if before == after:
             continue
-        if after is None:
+        if after is None and before is not None:
             lines.append(f"negociação: regra {i + 1} removida (era {describe_rule(before)})")
-        elif before is None:
+        elif before is None and after is not None:
             lines.append(f"negociação: regra {i + 1} nova: {describe_rule(after)}")
-        else:
+        elif before is not None and after is not None:
             lines.append(
                 f"negociação: regra {i + 1}: {describe_rule(before)} → {describe_rule(after)}"
             )

@@ -26,6 +26,7 @@ from pydantic_core import ErrorDetails
 
 from regua.domain.calendar import ContactWindow, parse_hours
 from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
+from regua.domain.policy_checks import KnownNames, PolicyProblem, check_policy
 from regua.domain.policy_terms import (
     AgreementInterest,
     BreakRule,
@@ -36,7 +37,6 @@ from regua.domain.policy_terms import (
     NegotiationTerms,
     TermRule,
 )
-from regua.domain.policy_checks import KnownNames, PolicyProblem, check_policy
 from regua.domain.segments import Condition, SegmentRule, default_label, parse_condition
 from regua.error_codes import ErrorCode
 from regua.errors import InputError
