@@ -1,0 +1,494 @@
+"""Offers to settle a debt: pay at once with a discount, or in installments, within the terms.
+
+``make_offers`` takes a customer's overdue invoices, the fee terms (to bring them up to date:
+principal, multa and juros as of ``today``), the rule of the policy's negotiation terms that
+covers the customer, and ``today``; it returns the offers, each saying what CDC art. 52 requires
+a consumer to be told: the debt today, the discount (in reais and percent), the down payment,
+each installment's date and amount, the total to pay, the monthly and annual effective rates
+(CET) and the totals with and without the agreement.
+
+Rules of the arithmetic, in one place:
+- paying at once gets every discount cap of the rule (multa, juros, principal); an installment
+  plan gets those on multa and juros only (the principal discount rewards paying now);
+- the down payment, when the rule asks for one, is its minimum share of the negotiated debt,
+  due on the first bank business day from ``today``;
+- installments: none (the financed amount split evenly), simple (each installment discounted at
+  simple interest to the agreement's day: P = F / Σ 1/(1 + i·tₖ)) or price (tabela Price:
+  P = F·i / (1 − (1 + i)⁻ⁿ)), with i the rate of a period (monthly, or the monthly rate made
+  equivalent for 14 or 7 days) and tₖ the period count;
+- amounts are rounded to the centavo half up; every installment but the last is the rounded
+  installment and the last takes the difference, so the sum is exactly the total stated
+  (the financed amount without interest, the rounded P·n with it);
+- due dates on a weekend or bank holiday move to the next bank business day (CC art. 132 §1);
+  the amounts keep their nominal periods, the CET is computed on the real dates (days / 365, as the Banco Central asks).
+
+``counter_offer`` answers a debtor who says how much they can pay a month, or on which date.
+"""
+
+from __future__ import annotations
+
+import calendar as std_calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import Literal
+
+from regua.domain.calendar import next_bank_business_day
+from regua.domain.fees import FeeTerms, charges
+from regua.domain.money import Cents, format_brl, round_half_up
+from regua.domain.policy_terms import (
+    FULL_BP,
+    INTEREST_LABELS_PT,
+    PERIODICITY_LABELS_PT,
+    NegotiationTerms,
+    TermRule,
+    percent_pt,
+    rule_for,
+)
+
+OfferKind = Literal["cash", "installments", "extension"]
+# The counts offered besides the rule's maximum (what a collections desk usually proposes).
+USUAL_COUNTS = (2, 3, 4, 5, 6, 8, 10, 12, 18, 24, 36, 48, 60)
+PERIOD_DAYS = {"monthly": 30, "biweekly": 14, "weekly": 7}
+
+
+@dataclass(frozen=True)
+class DebtInvoice:
+    """One open invoice of the debt: its open principal and original due date."""
+
+    invoice_id: int
+    number: str
+    due_date: date
+    balance_cents: Cents
+
+
+@dataclass(frozen=True)
+class DebtToday:
+    """The debt brought up to ``today``: each part apart, then the total."""
+
+    invoices: tuple[DebtInvoice, ...]
+    principal_cents: Cents
+    late_fee_cents: Cents
+    interest_cents: Cents
+    oldest_days_late: int
+
+    @property
+    def total_cents(self) -> Cents:
+        return self.principal_cents + self.late_fee_cents + self.interest_cents
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One payment of an offer; number 0 is the down payment (entrada)."""
+
+    number: int
+    due_date: date
+    amount_cents: Cents
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One way to settle the debt, with every figure CDC art. 52 asks for."""
+
+    number: int
+    kind: OfferKind
+    made_on: date
+    valid_until: date
+    debt: DebtToday
+    discount_cents: Cents
+    down_payment_cents: Cents
+    payments: tuple[Installment, ...]  # the down payment first, when there is one
+    interest_kind: str
+    interest_monthly_bp: int
+    monthly_rate: Decimal  # CET, percent a month, 2 places
+    annual_rate: Decimal  # CET, percent a year, 2 places
+
+    @property
+    def count(self) -> int:
+        """Installments besides the down payment."""
+        return sum(1 for p in self.payments if p.number > 0)
+
+    @property
+    def negotiated_cents(self) -> Cents:
+        """The debt after the discount: what the agreement replaces."""
+        return self.debt.total_cents - self.discount_cents
+
+    @property
+    def total_cents(self) -> Cents:
+        """Everything paid under the agreement (the total with the agreement)."""
+        return sum(p.amount_cents for p in self.payments)
+
+    @property
+    def agreement_interest_cents(self) -> Cents:
+        return self.total_cents - self.negotiated_cents
+
+    @property
+    def discount_percent(self) -> Decimal:
+        if not self.debt.total_cents:
+            return Decimal("0.00")
+        return _two_places(Fraction(self.discount_cents * 100, self.debt.total_cents))
+
+    @property
+    def installment_cents(self) -> Cents:
+        """The regular installment (the first one after the down payment)."""
+        return next(p.amount_cents for p in self.payments if p.number > 0)
+
+    def describe(self) -> str:
+        """One pt-BR line: "6x de R$ 183,17 + entrada de R$ 100,00 (total R$ 1.199,02)"."""
+        if self.kind != "installments":
+            label = "À vista" if self.kind == "cash" else "Nova data"
+            return (
+                f"{label}: {format_brl(self.total_cents)} em {self.payments[0].due_date:%d/%m/%Y}"
+            )
+        down = (
+            f"entrada de {format_brl(self.down_payment_cents)} + "
+            if self.down_payment_cents
+            else ""
+        )
+        return f"{down}{self.count}x de {format_brl(self.installment_cents)}"
+
+
+def _two_places(value: Fraction | float) -> Decimal:
+    fraction = Fraction(value)
+    return Decimal(round_half_up(fraction * 100)) / 100
+
+
+def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date) -> DebtToday:
+    """The invoices' principal, multa and juros as of ``today`` (``domain.fees``)."""
+    principal = late_fee = interest = oldest = 0
+    for invoice in invoices:
+        owed = charges(invoice.balance_cents, invoice.due_date, today, fee_terms)
+        principal += owed.principal_cents
+        late_fee += owed.late_fee_cents
+        interest += owed.interest_cents
+        oldest = max(oldest, owed.days_late)
+    return DebtToday(tuple(invoices), principal, late_fee, interest, oldest)
+
+
+def _share(cents: Cents, bp: int) -> Cents:
+    return round_half_up(Fraction(cents * bp, FULL_BP))
+
+
+def discount_for(debt: DebtToday, rule: TermRule, *, cash: bool) -> Cents:
+    """The largest discount the rule allows: on multa and juros, and on principal when paying
+    at once."""
+    caps = rule.discount
+    waived = _share(debt.late_fee_cents, caps.late_fee_bp) + _share(
+        debt.interest_cents, caps.interest_bp
+    )
+    if cash:
+        waived += _share(debt.principal_cents, caps.principal_bp)
+    return waived
+
+
+def _add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, std_calendar.monthrange(year, month)[1]))
+
+
+def installment_dates(start: date, count: int, periodicity: str) -> list[date]:
+    """Nominal due dates from ``start`` (the first), one period apart, each moved to the next
+    bank business day."""
+    dates = []
+    for k in range(count):
+        if periodicity == "monthly":
+            nominal = _add_months(start, k)
+        else:
+            nominal = start + timedelta(days=PERIOD_DAYS[periodicity] * k)
+        dates.append(next_bank_business_day(nominal))
+    return dates
+
+
+def _period_rate(monthly_bp: int, periodicity: str) -> Decimal:
+    monthly = Decimal(monthly_bp) / FULL_BP
+    if periodicity == "monthly":
+        return monthly
+    return (1 + monthly) ** (Decimal(PERIOD_DAYS[periodicity]) / 30) - 1
+
+
+def installment_amount(financed: Cents, count: int, kind: str, period_rate: Decimal) -> Decimal:
+    """The exact (unrounded) installment of ``financed`` centavos in ``count`` periods."""
+    if kind == "none" or period_rate == 0:
+        return Decimal(financed) / count
+    if kind == "price":
+        return Decimal(financed) * period_rate / (1 - (1 + period_rate) ** -count)
+    # simple: each installment's present value at simple interest adds up to the financed amount
+    return Decimal(financed) / sum(1 / (1 + period_rate * k) for k in range(1, count + 1))
+
+
+def split_installments(financed: Cents, count: int, kind: str, period_rate: Decimal) -> list[Cents]:
+    """The installments in whole centavos: all but the last rounded half up, the last the
+    difference, so they add up exactly to the total (the financed amount without interest)."""
+    with localcontext() as ctx:
+        ctx.prec = 34
+        exact = installment_amount(financed, count, kind, period_rate)
+        total = financed if kind == "none" or period_rate == 0 else round_half_up(exact * count)
+        regular = round_half_up(exact)
+    return [regular] * (count - 1) + [total - regular * (count - 1)]
+
+
+def effective_rates(
+    financed: Cents, made_on: date, payments: Sequence[Installment]
+) -> tuple[Decimal, Decimal]:
+    """CET as the Banco Central defines it (Res. CMN 3.517/2007): the annual rate at which the
+    payments, at their real dates (days / 365), are worth the amount financed on ``made_on``;
+    and its monthly equivalent. Both in percent, (monthly, annual).
+
+    Hand-written bisection: the only unknown is one rate, on a function that falls as the rate
+    grows; a numerical library would be a dependency for twenty lines.
+    """
+    flows = [
+        (p.amount_cents, (p.due_date - made_on).days / 365)
+        for p in payments
+        if p.number > 0 and p.amount_cents
+    ]
+    paid = sum(amount for amount, _ in flows)
+    if financed <= 0 or not flows or paid <= financed:
+        return Decimal("0.00"), Decimal("0.00")
+
+    def worth(rate: float) -> float:
+        return sum(amount / (1 + rate) ** years for amount, years in flows) - financed
+
+    low, high = 0.0, 1.0
+    while worth(high) > 0:
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        if worth(mid) > 0:
+            low = mid
+        else:
+            high = mid
+    annual = (low + high) / 2
+    return _two_places(((1 + annual) ** (1 / 12) - 1) * 100), _two_places(annual * 100)
+
+
+def _cash_offer(number: int, debt: DebtToday, rule: TermRule, today: date, until: date) -> Offer:
+    discount = discount_for(debt, rule, cash=True)
+    pay = Installment(1, next_bank_business_day(today), debt.total_cents - discount)
+    zero = Decimal("0.00")
+    return Offer(number, "cash", today, until, debt, discount, 0, (pay,), "none", 0, zero, zero)
+
+
+def build_plan(
+    number: int,
+    debt: DebtToday,
+    rule: TermRule,
+    today: date,
+    until: date,
+    count: int,
+    *,
+    down_payment_cents: Cents | None = None,
+    first_due: date | None = None,
+) -> Offer:
+    """An installment plan of ``count`` installments under the rule's discount and interest.
+
+    The down payment is the rule's minimum unless given; the first installment falls
+    ``first_due_days`` after ``today`` unless ``first_due`` is given. The plan is not checked
+    against the rule's limits here (see ``violations``).
+    """
+    plan = rule.installments
+    discount = discount_for(debt, rule, cash=False)
+    negotiated = debt.total_cents - discount
+    down = (
+        _share(negotiated, plan.min_down_payment_bp)
+        if down_payment_cents is None
+        else down_payment_cents
+    )
+    financed = negotiated - down
+    start = first_due or today + timedelta(days=plan.first_due_days)
+    dates = installment_dates(start, count, plan.periodicity)
+    rate = _period_rate(rule.interest.monthly_bp, plan.periodicity)
+    amounts = split_installments(financed, count, rule.interest.kind, rate)
+    payments = [Installment(0, next_bank_business_day(today), down)] if down else []
+    payments += [Installment(k + 1, d, a) for k, (d, a) in enumerate(zip(dates, amounts))]
+    monthly, annual = effective_rates(financed, today, payments)
+    return Offer(
+        number,
+        "installments",
+        today,
+        until,
+        debt,
+        discount,
+        down,
+        tuple(payments),
+        rule.interest.kind,
+        rule.interest.monthly_bp,
+        monthly,
+        annual,
+    )
+
+
+def make_offers(
+    invoices: Sequence[DebtInvoice],
+    fee_terms: FeeTerms,
+    rule: TermRule,
+    today: date,
+    *,
+    validity_days: int = 3,
+) -> list[Offer]:
+    """The offers for a debt under one rule of the terms: at once, then each installment count
+    (the usual ones up to the rule's maximum, and the maximum) whose installment is not below
+    the rule's minimum. Numbered from 1, valid through ``today + validity_days``."""
+    if not invoices:
+        return []
+    debt = debt_today(invoices, fee_terms, today)
+    until = today + timedelta(days=validity_days)
+    offers = [_cash_offer(1, debt, rule, today, until)]
+    plan = rule.installments
+    counts = sorted({n for n in USUAL_COUNTS if n <= plan.max_count} | {plan.max_count} - {1})
+    for count in counts:
+        offer = build_plan(len(offers) + 1, debt, rule, today, until, count)
+        if offer.installment_cents < plan.min_installment_cents:
+            break  # more installments only make them smaller
+        offers.append(offer)
+    return offers
+
+
+def rule_covering(
+    invoices: Sequence[DebtInvoice],
+    fee_terms: FeeTerms,
+    terms: NegotiationTerms,
+    segment: str,
+    today: date,
+) -> TermRule | None:
+    """The rule of the terms for this debt: by segment, the oldest invoice's days late and the
+    amount owed today."""
+    debt = debt_today(invoices, fee_terms, today)
+    return rule_for(terms, segment, debt.oldest_days_late, debt.total_cents)
+
+
+def violations(offer: Offer, rule: TermRule, today: date) -> list[str]:
+    """Every way an offer goes beyond the rule, in pt-BR (empty: an operator may close it)."""
+    problems: list[str] = []
+    plan = rule.installments
+    cap = discount_for(offer.debt, rule, cash=offer.kind == "cash")
+    if offer.discount_cents > cap:
+        problems.append(
+            f"desconto de {format_brl(offer.discount_cents)} acima do máximo de "
+            f"{format_brl(cap)} das condições"
+        )
+    if any(p.due_date < today for p in offer.payments):
+        problems.append("há parcela com vencimento no passado")
+    if offer.kind == "installments":
+        if offer.count > plan.max_count:
+            problems.append(
+                f"{offer.count} parcelas passam do máximo de {plan.max_count} das condições"
+            )
+        smallest = min(p.amount_cents for p in offer.payments if p.number > 0)
+        if smallest < plan.min_installment_cents:
+            problems.append(
+                f"parcela de {format_brl(smallest)} abaixo do mínimo de "
+                f"{format_brl(plan.min_installment_cents)}"
+            )
+        minimum_down = _share(offer.negotiated_cents, plan.min_down_payment_bp)
+        if offer.down_payment_cents < minimum_down:
+            problems.append(
+                f"entrada de {format_brl(offer.down_payment_cents)} abaixo do mínimo de "
+                f"{format_brl(minimum_down)} ({percent_pt(plan.min_down_payment_bp)})"
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class CounterOffer:
+    """The answer to what a debtor proposed: the nearest plan inside the terms, or why none
+    fits (``reason``, pt-BR)."""
+
+    offer: Offer | None
+    reason: str | None = None
+
+
+def counter_offer(
+    invoices: Sequence[DebtInvoice],
+    fee_terms: FeeTerms,
+    terms: NegotiationTerms,
+    rule: TermRule,
+    today: date,
+    *,
+    monthly_cents: Cents | None = None,
+    pay_on: date | None = None,
+) -> CounterOffer:
+    """The nearest plan to what the debtor can pay: ``monthly_cents`` a period (the fewest
+    installments not above it), or everything on ``pay_on`` (a prorrogação within the terms'
+    days; with fees up to that day when the terms say so)."""
+    if not invoices:
+        return CounterOffer(None, "não há dívida em aberto para negociar")
+    until = today + timedelta(days=terms.offer_validity_days)
+    debt = debt_today(invoices, fee_terms, today)
+    if pay_on is not None:
+        return _new_date(invoices, fee_terms, terms, debt, today, until, pay_on)
+    if monthly_cents is None or monthly_cents <= 0:
+        return CounterOffer(None, "informe quanto pode pagar por parcela ou em que data")
+    plan = rule.installments
+    period = PERIODICITY_LABELS_PT[plan.periodicity]
+    if monthly_cents < plan.min_installment_cents:
+        return CounterOffer(
+            None,
+            f"a parcela mínima das condições é {format_brl(plan.min_installment_cents)}; "
+            f"{format_brl(monthly_cents)} fica abaixo dela",
+        )
+    cash = _cash_offer(1, debt, rule, today, until)
+    if cash.total_cents <= monthly_cents:
+        return CounterOffer(cash)
+    for count in range(2, plan.max_count + 1):
+        offer = build_plan(1, debt, rule, today, until, count)
+        if offer.installment_cents < plan.min_installment_cents:
+            break
+        if max(p.amount_cents for p in offer.payments if p.number > 0) <= monthly_cents:
+            return CounterOffer(offer)
+    longest = build_plan(1, debt, rule, today, until, max(plan.max_count, 1))
+    interest = INTEREST_LABELS_PT[rule.interest.kind]
+    return CounterOffer(
+        None,
+        f"em {plan.max_count}x ({period}, {interest}), o máximo das condições, a parcela é "
+        f"{format_brl(longest.installment_cents)}; {format_brl(monthly_cents)} não cobre a "
+        "dívida dentro das condições (um gestor pode aprovar um acordo fora delas)",
+    )
+
+
+def _new_date(
+    invoices: Sequence[DebtInvoice],
+    fee_terms: FeeTerms,
+    terms: NegotiationTerms,
+    debt: DebtToday,
+    today: date,
+    until: date,
+    pay_on: date,
+) -> CounterOffer:
+    if pay_on < today:
+        return CounterOffer(None, f"a data {pay_on:%d/%m/%Y} já passou")
+    limit = today + timedelta(days=terms.extension.max_days)
+    if not terms.extension.max_days:
+        return CounterOffer(None, "as condições não permitem prorrogação (nova data)")
+    if pay_on > limit:
+        return CounterOffer(
+            None,
+            f"a prorrogação vai no máximo até {limit:%d/%m/%Y} ({terms.extension.max_days} "
+            f"dias); {pay_on:%d/%m/%Y} passa desse prazo",
+        )
+    day = next_bank_business_day(pay_on)
+    # With fees, multa and juros run on to the new day; without, the debt stays as it is today.
+    amount = (
+        debt_today(invoices, fee_terms, day).total_cents
+        if terms.extension.with_fees
+        else debt.total_cents
+    )
+    zero = Decimal("0.00")
+    offer = Offer(
+        1,
+        "extension",
+        today,
+        until,
+        debt,
+        0,
+        0,
+        (Installment(1, day, amount),),
+        "none",
+        0,
+        zero,
+        zero,
+    )
+    return CounterOffer(offer)
