@@ -20,7 +20,8 @@ Rules of the arithmetic, in one place:
   installment and the last takes the difference, so the sum is exactly the total stated
   (the financed amount without interest, the rounded P·n with it);
 - due dates on a weekend or bank holiday move to the next bank business day (CC art. 132 §1);
-  the amounts keep their nominal periods, the CET is computed on the real dates (days / 365, as the Banco Central asks).
+  the amounts keep their nominal periods, the CET is computed on the real dates (days / 365,
+  as the Banco Central asks).
 
 ``counter_offer`` answers a debtor who says how much they can pay a month, or on which date.
 """
@@ -152,7 +153,7 @@ class Offer:
 
 def _two_places(value: Fraction | float) -> Decimal:
     fraction = Fraction(value)
-    return Decimal(round_half_up(fraction * 100)) / 100
+    return (Decimal(round_half_up(fraction * 100)) / 100).quantize(Decimal("0.01"))
 
 
 def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date) -> DebtToday:
@@ -303,7 +304,9 @@ def build_plan(
     rate = _period_rate(rule.interest.monthly_bp, plan.periodicity)
     amounts = split_installments(financed, count, rule.interest.kind, rate)
     payments = [Installment(0, next_bank_business_day(today), down)] if down else []
-    payments += [Installment(k + 1, d, a) for k, (d, a) in enumerate(zip(dates, amounts))]
+    payments += [
+        Installment(k + 1, d, a) for k, (d, a) in enumerate(zip(dates, amounts, strict=True))
+    ]
     monthly, annual = effective_rates(financed, today, payments)
     return Offer(
         number,
