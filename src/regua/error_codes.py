@@ -138,6 +138,24 @@ class ErrorCode(StrEnum):
     # a payment naming an invoice regua does not have
     UNKNOWN_INVOICE = "unknown_invoice"
 
+    # --- negotiation: offers, agreements, promises ---------------------------------------------
+    # the customer's régua has no negotiation terms, or none covers this debt
+    NO_TERMS = "no_terms"
+    # an offer number that is not among the customer's offers
+    UNKNOWN_OFFER = "unknown_offer"
+    # an offer accepted after its validity
+    OFFER_EXPIRED = "offer_expired"
+    # a plan beyond the terms without the approval it needs
+    OUTSIDE_TERMS = "outside_terms"
+    # an installment or a promise dated in the past
+    DATE_IN_PAST = "date_in_past"
+    # an invoice already held by an active agreement
+    ALREADY_IN_AGREEMENT = "already_in_agreement"
+    # an invoice the customer disputes: no agreement until the dispute is settled
+    DISPUTED_INVOICE = "disputed_invoice"
+    # an agreement number the creditor does not have, or one no longer active
+    UNKNOWN_AGREEMENT = "unknown_agreement"
+
     # --- the database an entry point is given (cli/context.py) ---------------------------------
     # a --db / REGUA_DATABASE_URL that does not parse, or names a database regua has no driver for
     INVALID_DATABASE_URL = "invalid_database_url"

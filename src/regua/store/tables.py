@@ -294,7 +294,61 @@ promises = Table(
     Column("status", String(12), nullable=False, server_default="open"),  # open|kept|broken
     Column("channel", String(10)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Who recorded it (an operator, "portal"), what arrived by its day, and when it was decided.
+    Column("recorded_by", String(80)),
+    Column("paid_cents", BigInteger),
+    Column("decided_on", Date),
     Index("ix_promises_customer", "customer_id", "promised_for"),
+)
+
+AGREEMENT_STATUSES = ("active", "completed", "broken", "cancelled")
+
+# An acordo: an accepted offer that holds the original invoices ("in_agreement") and issues one
+# invoice per installment (`invoices.agreement_id`). The offer's figures are kept as accepted:
+# what the customer was told (CDC art. 52) does not change when the terms do.
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, ForeignKey("creditors.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("made_on", Date, nullable=False),
+    Column("kind", String(12), nullable=False),  # cash | installments | extension
+    Column("offer_number", Integer, nullable=False),
+    Column("accepted_by", String(80), nullable=False),
+    Column("channel", String(20), nullable=False),  # operador, portal, telefone, whatsapp ...
+    Column("approved_by_role", String(10), nullable=False),  # operator | gestor
+    Column("within_terms", Boolean, nullable=False),
+    Column("principal_cents", BigInteger, nullable=False),
+    Column("late_fee_cents", BigInteger, nullable=False),
+    Column("interest_cents", BigInteger, nullable=False),
+    Column("debt_cents", BigInteger, nullable=False),
+    Column("discount_cents", BigInteger, nullable=False),
+    Column("down_payment_cents", BigInteger, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("installment_count", Integer, nullable=False),
+    Column("interest_kind", String(8), nullable=False),
+    Column("interest_monthly_bp", Integer, nullable=False),
+    Column("monthly_rate", String(12), nullable=False),  # CET, percent, as shown
+    Column("annual_rate", String(12), nullable=False),
+    Column("break_days_late", Integer, nullable=False),
+    Column("closed_on", Date),
+    Column("close_reason", String(400)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(f"status IN {AGREEMENT_STATUSES!r}", name="status"),
+    Index("ix_agreements_creditor_status", "creditor_id", "status"),
+    Index("ix_agreements_customer", "customer_id"),
+)
+
+# The original invoices an agreement holds, with the balance each had when it was accepted.
+agreement_invoices = Table(
+    "agreement_invoices",
+    metadata,
+    Column("agreement_id", Id, primary_key=True),
+    Column("invoice_id", Id, primary_key=True),
+    Column("held_cents", BigInteger, nullable=False),
+    Index("ix_agreement_invoices_invoice", "invoice_id"),
 )
 
 actions = Table(

@@ -1,0 +1,572 @@
+"""Agreements (acordos): accepting an offer, the daily review that completes or breaks them,
+cancelling one, the payoff quote and the negotiation sheet.
+
+Accepting an offer, in one transaction (nothing half-written): the agreement row with the
+offer's figures as the customer was told them; the original invoices held ("in_agreement": the
+régua stops for them, and their pending actions are cancelled); one invoice per installment
+with its own PIX txid (and a boleto line when the creditor has a wallet), which a payment pays
+like any invoice (CNAB, PIX webhook, spreadsheet); the customer's timeline.
+
+The daily review (``review_agreements``, run by ``regua run`` before planning): an agreement
+whose installments are all paid is completed and the originals settled; one with an installment
+late by the terms' days is broken: the originals come back less what was paid, due on their
+original dates (so multa and juros run from them) and the régua resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from regua.domain.agreements import (
+    all_paid,
+    breaking_installment,
+    installment_txid,
+    paid_under,
+    payoff_cents,
+    restored_balances,
+)
+from regua.domain.calendar import next_bank_business_day
+from regua.domain.money import Cents, format_brl
+from regua.domain.offers import Offer, build_plan, debt_today, violations
+from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, NotFound, RuleViolation
+from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
+from regua.services.message_context import pix_code_for
+from regua.services.negotiation import Negotiable, negotiable, offers_of
+from regua.store import actions as action_store
+from regua.store import agreements as store
+from regua.store import creditors as creditor_store
+from regua.store import timeline
+from regua.store.message_context import load_creditors
+from regua.store.uow import UnitOfWorkFactory
+
+TIMELINE_KIND = "agreement"
+
+
+@dataclass(frozen=True)
+class AgreementRequest:
+    """What a person (or the portal) accepts: offer ``offer`` as made on ``offered_on``; or,
+    with ``installments``, a plan of that many installments (beyond the terms only a gestor)."""
+
+    customer: str
+    offer: int | None = None
+    offered_on: date | None = None
+    installments: int | None = None
+    down_payment_cents: Cents | None = None
+    first_due: date | None = None
+    invoices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstallmentMade:
+    number: int
+    due_date: date
+    amount_cents: Cents
+    invoice_number: str
+    pix_txid: str
+    pix_code: str | None
+    boleto_line: str | None
+
+
+@dataclass(frozen=True)
+class AgreementMade:
+    agreement_id: int
+    customer_external_id: str
+    customer_name: str
+    offer: Offer
+    within_terms: bool
+    installments: list[InstallmentMade]
+    held_invoices: list[str]
+
+
+def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: Role) -> Offer:
+    offered_on = request.offered_on or today
+    if offered_on > today:
+        raise InputError(
+            f"a data da oferta ({offered_on:%d/%m/%Y}) é posterior a hoje", field="--data-oferta"
+        )
+    if request.installments is not None:
+        offer = build_plan(
+            1,
+            debt_today(found.invoices, found.fee_terms, offered_on),
+            found.rule,
+            offered_on,
+            offered_on + timedelta(days=found.terms.offer_validity_days),
+            request.installments,
+            down_payment_cents=request.down_payment_cents,
+            first_due=request.first_due,
+        )
+    else:
+        offers = offers_of(found, offered_on)
+        if request.offer is None or not 1 <= request.offer <= len(offers):
+            raise NotFound(
+                f"oferta {request.offer} não existe para o cliente {found.customer_external_id}; "
+                f"ofertas: 1 a {len(offers)} (veja regua offers --customer "
+                f"{found.customer_external_id})",
+                code=ErrorCode.UNKNOWN_OFFER,
+            )
+        offer = offers[request.offer - 1]
+    if today > offer.valid_until:
+        raise RuleViolation(
+            f"oferta expirada: feita em {offered_on:%d/%m/%Y}, valia até "
+            f"{offer.valid_until:%d/%m/%Y} ({found.terms.offer_validity_days} dias); "
+            "faça uma nova oferta",
+            code=ErrorCode.OFFER_EXPIRED,
+        )
+    problems = violations(offer, found.rule, today)
+    past = [p for p in problems if "passado" in p]
+    if past:
+        raise RuleViolation(
+            f"parcela com vencimento no passado: {past[0]}", code=ErrorCode.DATE_IN_PAST
+        )
+    if problems and not may_approve(role, False, found.terms):
+        who = (
+            "só um gestor pode aprovar"
+            if found.terms.beyond_terms_approver == "gestor"
+            else "a régua não permite acordos fora das condições"
+        )
+        raise RuleViolation(
+            f"acordo fora das condições da régua ({'; '.join(problems)}): {who}",
+            code=ErrorCode.OUTSIDE_TERMS,
+        )
+    # An offer accepted days after it was made keeps its figures; a payment it dated on a day
+    # gone by falls due on the first business day from today.
+    start = next_bank_business_day(today)
+    payments = tuple(replace(p, due_date=max(p.due_date, start)) for p in offer.payments)
+    return replace(offer, payments=payments, number=request.offer or 0)
+
+
+def _boleto_line(
+    wallet: Any, agreement_id: int, number: int, due: date, cents: Cents
+) -> tuple[str | None, str | None]:
+    """(line, nosso número) of an installment's boleto, or (None, None) without a wallet.
+
+    The campo livre is the one Bradesco and many correspondents use (agência 4, carteira 2,
+    nosso número 11, conta 7, zero): registering the boleto with the bank stays the creditor's
+    step, as for every invoice it imports.
+    """
+    if wallet is None:
+        return None, None
+    nosso = f"{agreement_id:09d}{number:02d}"
+    agency = "".join(c for c in wallet.agency if c.isdigit())[-4:].zfill(4)
+    account = "".join(c for c in wallet.account if c.isdigit())[-7:].zfill(7)
+    carteira = "".join(c for c in wallet.wallet if c.isdigit())[-2:].zfill(2)
+    try:
+        barcode = make_barcode(
+            bank_code=wallet.bank,
+            due_date=due,
+            amount_cents=cents,
+            free_field=f"{agency}{carteira}{nosso}{account}0",
+        )
+    except BoletoError:
+        return None, None
+    return barcode_to_line(barcode), nosso
+
+
+def _make(
+    connection: Connection,
+    creditor_id: int,
+    request: AgreementRequest,
+    *,
+    today: date,
+    now: datetime,
+    accepted_by: str,
+    channel: str,
+    role: Role,
+    creditor: Any,
+    wallet: Any,
+) -> AgreementMade:
+    found = negotiable(
+        connection,
+        creditor_id,
+        request.customer,
+        today=request.offered_on or today,
+        now=now,
+        invoice_numbers=request.invoices,
+    )
+    offer = _offer_for(found, request, today, role)
+    within = not violations(offer, found.rule, today)
+    debt = offer.debt
+    agreement_id = store.insert_agreement(
+        connection,
+        {
+            "creditor_id": creditor_id,
+            "customer_id": found.customer_id,
+            "status": "active",
+            "made_on": today,
+            "kind": offer.kind,
+            "offer_number": offer.number,
+            "accepted_by": accepted_by,
+            "channel": channel,
+            "approved_by_role": role,
+            "within_terms": within,
+            "principal_cents": debt.principal_cents,
+            "late_fee_cents": debt.late_fee_cents,
+            "interest_cents": debt.interest_cents,
+            "debt_cents": debt.total_cents,
+            "discount_cents": offer.discount_cents,
+            "down_payment_cents": offer.down_payment_cents,
+            "total_cents": offer.total_cents,
+            "installment_count": max(offer.count, 1),
+            "interest_kind": offer.interest_kind,
+            "interest_monthly_bp": offer.interest_monthly_bp,
+            "monthly_rate": str(offer.monthly_rate),
+            "annual_rate": str(offer.annual_rate),
+            "break_days_late": found.terms.breaking.days_late,
+            "created_at": now,
+        },
+    )
+    held = [(invoice.invoice_id, invoice.balance_cents) for invoice in found.invoices]
+    store.hold_invoices(connection, agreement_id, held, now)
+    action_store.cancel_unbacked(connection, invoice_ids=[invoice_id for invoice_id, _ in held])
+    rows, made = [], []
+    count = offer.count
+    for payment in offer.payments:
+        txid = installment_txid(agreement_id, payment.number)
+        line, nosso = _boleto_line(
+            wallet, agreement_id, payment.number, payment.due_date, payment.amount_cents
+        )
+        number = (
+            f"ACORDO-{agreement_id}-ENTRADA"
+            if payment.number == 0
+            else f"ACORDO-{agreement_id}-{payment.number}/{count}"
+        )
+        what = "entrada" if payment.number == 0 else f"parcela {payment.number} de {count}"
+        rows.append(
+            {
+                "creditor_id": creditor_id,
+                "customer_id": found.customer_id,
+                "external_id": f"acordo-{agreement_id}-{payment.number}",
+                "number": number,
+                "description": f"Acordo {agreement_id}: {what}",
+                "issue_date": today,
+                "due_date": payment.due_date,
+                "effective_due_date": payment.due_date,
+                "amount_cents": payment.amount_cents,
+                "balance_cents": payment.amount_cents,
+                "status": "open",
+                "boleto_line": line,
+                "nosso_numero": nosso,
+                "pix_txid": txid,
+                "agreement_id": agreement_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        made.append(
+            InstallmentMade(
+                payment.number,
+                payment.due_date,
+                payment.amount_cents,
+                number,
+                txid,
+                pix_code_for(creditor, payment.amount_cents, txid) if creditor else None,
+                line,
+            )
+        )
+    store.insert_installments(connection, rows)
+    approval = "" if within else f"; fora das condições, aprovado por {ROLE_LABELS_PT[role]}"
+    timeline.add_entry(
+        connection,
+        customer_id=found.customer_id,
+        invoice_id=None,
+        at=now,
+        kind=TIMELINE_KIND,
+        detail=(
+            f"acordo {agreement_id} aceito por {accepted_by} ({channel}): {offer.describe()}, "
+            f"total {format_brl(offer.total_cents)}; dívida de {format_brl(debt.total_cents)} "
+            f"({', '.join(i.number for i in found.invoices)}){approval}"
+        ),
+        data={"agreement_id": agreement_id, "event": "accepted", "offer": offer.number},
+    )
+    return AgreementMade(
+        agreement_id,
+        found.customer_external_id,
+        found.customer_name,
+        offer,
+        within,
+        made,
+        [invoice.number for invoice in found.invoices],
+    )
+
+
+def create_agreements(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    requests: Sequence[AgreementRequest],
+    *,
+    today: date,
+    now: datetime,
+    accepted_by: str,
+    channel: str = "operador",
+    role: Role = "operator",
+) -> list[AgreementMade]:
+    """Accept each request's offer, all in one transaction: one refused, none written."""
+    with uow() as work:
+        connection = work.connection
+        creditor = load_creditors(connection, {creditor_id}).get(creditor_id)
+        profile = creditor_store.profile(connection, creditor_id)
+        wallet = profile.boleto if profile is not None else None
+        made = [
+            _make(
+                connection,
+                creditor_id,
+                request,
+                today=today,
+                now=now,
+                accepted_by=accepted_by,
+                channel=channel,
+                role=role,
+                creditor=creditor,
+                wallet=wallet,
+            )
+            for request in requests
+        ]
+        work.commit()
+    return made
+
+
+def create_agreement(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    request: AgreementRequest,
+    *,
+    today: date,
+    now: datetime,
+    accepted_by: str,
+    channel: str = "operador",
+    role: Role = "operator",
+) -> AgreementMade:
+    """Accept one offer (see ``create_agreements``)."""
+    return create_agreements(
+        uow,
+        creditor_id,
+        [request],
+        today=today,
+        now=now,
+        accepted_by=accepted_by,
+        channel=channel,
+        role=role,
+    )[0]
+
+
+# --- after acceptance -----------------------------------------------------------------------
+
+
+@dataclass
+class AgreementReview:
+    completed: list[int]
+    broken: list[int]
+
+
+def _end(
+    connection: Connection,
+    agreement_id: int,
+    customer_id: int,
+    *,
+    status: str,
+    reason: str,
+    today: date,
+    now: datetime,
+) -> Cents:
+    """Give the originals back less what was paid, cancel the installments not paid; what is
+    owed again (principal)."""
+    installments = store.installments_of(connection, [agreement_id]).get(agreement_id, [])
+    held = store.held_of(connection, [agreement_id]).get(agreement_id, [])
+    balances = restored_balances(held, paid_under(installments))
+    store.restore(connection, balances, today, now)
+    store.cancel_open_installments(connection, agreement_id, now)
+    store.close(connection, agreement_id, status, today, reason)
+    owed = sum(balance for _, balance in balances)
+    timeline.add_entry(
+        connection,
+        customer_id=customer_id,
+        invoice_id=None,
+        at=now,
+        kind=TIMELINE_KIND,
+        detail=(
+            f"acordo {agreement_id} {'quebrado' if status == 'broken' else 'cancelado'}: "
+            f"{reason}; os títulos originais voltam à cobrança com {format_brl(owed)} de "
+            "principal, com multa e juros desde os vencimentos originais"
+        ),
+        data={"agreement_id": agreement_id, "event": status, "owed_cents": owed},
+    )
+    return owed
+
+
+def review_agreements(
+    connection: Connection, creditor_id: int, today: date, now: datetime
+) -> AgreementReview:
+    """Complete the agreements whose installments are all paid and break those with an
+    installment late by the terms' days, in the caller's transaction."""
+    review = AgreementReview([], [])
+    active = store.active(connection, creditor_id)
+    installments = store.installments_of(connection, [row.id for row in active])
+    for row in active:
+        items = installments.get(row.id, [])
+        if all_paid(items):
+            held = store.held_of(connection, [row.id]).get(row.id, [])
+            store.settle(connection, [h.invoice_id for h in held], today, now)
+            store.close(connection, row.id, "completed", today, "todas as parcelas pagas")
+            timeline.add_entry(
+                connection,
+                customer_id=row.customer_id,
+                invoice_id=None,
+                at=now,
+                kind=TIMELINE_KIND,
+                detail=f"acordo {row.id} cumprido: todas as parcelas pagas, títulos quitados",
+                data={"agreement_id": row.id, "event": "completed"},
+            )
+            review.completed.append(row.id)
+            continue
+        late = breaking_installment(items, row.break_days_late, today)
+        if late is not None:
+            what = "entrada" if late.number == 0 else f"parcela {late.number}"
+            _end(
+                connection,
+                row.id,
+                row.customer_id,
+                status="broken",
+                reason=(
+                    f"{what} vencida em {late.effective_due_date:%d/%m/%Y} está "
+                    f"{(today - late.effective_due_date).days} dias em atraso (limite "
+                    f"{row.break_days_late})"
+                ),
+                today=today,
+                now=now,
+            )
+            review.broken.append(row.id)
+    return review
+
+
+def cancel_agreement(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    agreement_id: int,
+    *,
+    reason: str,
+    by: str,
+    today: date,
+    now: datetime,
+) -> Cents:
+    """Cancel an active agreement: the originals come back less what was paid; what is owed."""
+    with uow() as work:
+        row = store.agreement_row(work.connection, creditor_id, agreement_id)
+        if row is None or row.status != "active":
+            state = "não existe" if row is None else f"não está ativo ({row.status})"
+            raise NotFound(f"acordo {agreement_id} {state}", code=ErrorCode.UNKNOWN_AGREEMENT)
+        owed = _end(
+            work.connection,
+            agreement_id,
+            row.customer_id,
+            status="cancelled",
+            reason=f"cancelado por {by}: {reason}",
+            today=today,
+            now=now,
+        )
+        work.commit()
+    return owed
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    agreement_id: int
+    remaining_cents: Cents  # the installments still due, as agreed
+    payoff_cents: Cents  # what settles them today, with the interest not yet run taken off
+
+
+def payoff_quote(
+    uow: UnitOfWorkFactory, creditor_id: int, agreement_id: int, *, today: date
+) -> PayoffQuote:
+    """What pays the rest of an agreement off today (CDC art. 52 §2)."""
+    with uow() as work:
+        row = store.agreement_row(work.connection, creditor_id, agreement_id)
+        if row is None or row.status != "active":
+            raise NotFound(
+                f"acordo {agreement_id} não existe ou não está ativo",
+                code=ErrorCode.UNKNOWN_AGREEMENT,
+            )
+        items = store.installments_of(work.connection, [agreement_id]).get(agreement_id, [])
+    remaining = [
+        (i.effective_due_date, i.balance_cents)
+        for i in items
+        if i.status == "open" and i.balance_cents > 0
+    ]
+    return PayoffQuote(
+        agreement_id,
+        sum(amount for _, amount in remaining),
+        payoff_cents(remaining, row.interest_kind, row.interest_monthly_bp, today),
+    )
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One line of the negotiation sheet."""
+
+    agreement_id: int
+    customer: str
+    name: str
+    made_on: date
+    status: str
+    original_cents: Cents
+    debt_cents: Cents
+    discount_cents: Cents
+    total_cents: Cents
+    installment_count: int
+    down_payment_cents: Cents
+    interest_kind: str
+    monthly_rate: str
+    paid_count: int
+    due_count: int
+    paid_cents: Cents
+    due_cents: Cents
+    next_due: date | None
+    accepted_by: str
+    channel: str
+    closed_on: date | None
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite returns MIN() of dates as text
+
+
+def negotiation_sheet(
+    uow: UnitOfWorkFactory, creditor_id: int, statuses: Sequence[str] | None = None
+) -> list[SheetLine]:
+    """The agreements, with what is paid and what is still due."""
+    with uow() as work:
+        rows = store.sheet(work.connection, creditor_id, statuses)
+    return [
+        SheetLine(
+            agreement_id=row.id,
+            customer=row.customer,
+            name=row.name,
+            made_on=row.made_on,
+            status=row.status,
+            original_cents=int(row.original_cents),
+            debt_cents=row.debt_cents,
+            discount_cents=row.discount_cents,
+            total_cents=row.total_cents,
+            installment_count=row.installment_count,
+            down_payment_cents=row.down_payment_cents,
+            interest_kind=row.interest_kind,
+            monthly_rate=row.monthly_rate,
+            paid_count=int(row.paid_count),
+            due_count=int(row.due_count),
+            paid_cents=int(row.paid_cents),
+            due_cents=int(row.due_cents),
+            next_due=_day(row.next_due),
+            accepted_by=row.accepted_by,
+            channel=row.channel,
+            closed_on=row.closed_on,
+        )
+        for row in rows
+    ]
