@@ -84,8 +84,8 @@ def payoff_cents(
 ) -> Cents:
     """What settles the remaining installments today: each one's balance discounted from its due
     date to ``today`` at the agreement's own rate (compound for Price, simple for simple; months
-    of 365/12 days, so that calendar months count as the plan's periods), so the interest not yet run is not charged (CDC art. 52 §2). An installment
-    already due is owed whole."""
+    of 365/12 days, so that calendar months count as the plan's periods): the interest not yet
+    run is not charged (CDC art. 52 §2). An installment already due is owed whole."""
     if interest_kind == "none" or monthly_bp == 0:
         return sum(amount for _, amount in remaining)
     rate = Decimal(monthly_bp) / 10_000
