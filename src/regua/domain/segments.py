@@ -43,6 +43,7 @@ class BehaviourFeatures:
     open_overdue_cents: int = 0
     oldest_overdue_days: int = 0
     tenure_days: int = 0
+    broken_promises: int = 0  # promises to pay not kept (services.promises)
 
     @classmethod
     def from_counts(
@@ -56,6 +57,7 @@ class BehaviourFeatures:
         open_overdue_cents: int = 0,
         oldest_overdue_days: int = 0,
         tenure_days: int = 0,
+        broken_promises: int = 0,
     ) -> BehaviourFeatures:
         """Build the features from raw counts, deriving the rates and the average delay."""
         paid = paid_on_time + paid_late
@@ -71,6 +73,7 @@ class BehaviourFeatures:
             open_overdue_cents=open_overdue_cents,
             oldest_overdue_days=oldest_overdue_days,
             tenure_days=tenure_days,
+            broken_promises=broken_promises,
         )
 
 

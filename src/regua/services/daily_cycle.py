@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from regua.services import planning
+from regua.services.agreements import review_agreements
 from regua.services.planning import PlanResult
 from regua.services.policies import active_policies, segmentation_policy
+from regua.services.promises import review_promises
 from regua.services.segmenting import refresh_segments
 from regua.store import actions
 from regua.store.batch import large_batch
@@ -81,6 +83,10 @@ def run_day(
     # then starts without a write, so on PostgreSQL it reads its candidates beside itself.
     with uow() as work:
         active_policies(work.connection, creditor_id, now)
+        # Agreements completed or broken and promises kept or broken before planning: a broken
+        # one gives its invoices back to the régua today.
+        review_agreements(work.connection, creditor_id, day, now)
+        review_promises(work.connection, creditor_id, day, now)
         work.commit()
     with uow() as work:
         result = plan(work.connection, creditor_id, day, now)

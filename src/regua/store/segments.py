@@ -23,7 +23,13 @@ from regua.domain.segments import (
 )
 from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
 from regua.store.sql import days_between, one_of, unindexed
-from regua.store.tables import customers, invoices, segment_history, segment_refreshes
+from regua.store.tables import (
+    customers,
+    invoices,
+    promises,
+    segment_history,
+    segment_refreshes,
+)
 
 OPEN = ("open", "disputed", "in_agreement")
 SCOPE_BATCH = 50_000  # customers classified again per statement
@@ -88,6 +94,15 @@ def customer_features(
         .where(inv.creditor_id == creditor_id, inv.status != "cancelled")
         .group_by(inv.customer_id)
     )
+    broken = {
+        int(cid): int(count)
+        for cid, count in connection.execute(
+            select(promises.c.customer_id, func.count())
+            .join(customers, customers.c.id == promises.c.customer_id)
+            .where(customers.c.creditor_id == creditor_id, promises.c.status == "broken")
+            .group_by(promises.c.customer_id)
+        )
+    }
     features = {}
     for cid, total, n_on_time, n_late, days_late, max_late, overdue_cents, oldest, first in rows:
         oldest = int(oldest or 0)
@@ -101,6 +116,7 @@ def customer_features(
             open_overdue_cents=int(overdue_cents or 0),
             oldest_overdue_days=oldest,
             tenure_days=(today - first).days if first else 0,
+            broken_promises=int(broken.get(cid, 0)),
         )
     return features
 
@@ -153,6 +169,9 @@ def features_sql(
         "open_overdue_cents": func.coalesce(agg.c.overdue_cents, 0),
         "oldest_overdue_days": oldest,
         "tenure_days": case((agg.c.first.is_(None), 0), else_=days_between(today, agg.c.first)),
+        "broken_promises": select(func.count())
+        .where(promises.c.customer_id == customers.c.id, promises.c.status == "broken")
+        .scalar_subquery(),
     }
     source = customers.outerjoin(agg, agg.c.customer_id == customers.c.id)
     return source, features
@@ -291,6 +310,14 @@ def may_have_moved(
         ),
         select(inv.customer_id).where(
             unindexed(connection, inv.creditor_id) == creditor_id, inv.updated_at >= since
+        ),
+        # a promise broken since counts in the customer's history
+        select(promises.c.customer_id)
+        .join(customers, customers.c.id == promises.c.customer_id)
+        .where(
+            customers.c.creditor_id == creditor_id,
+            promises.c.status == "broken",
+            promises.c.decided_on >= last_day,
         ),
     ]
     if crossings.overdue_due is not None and crossings.overdue_business is not None:
