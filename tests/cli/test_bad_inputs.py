@@ -42,6 +42,13 @@ COMMANDS = command_paths()
 # Valid arguments for each command, {tmp} being a folder with the files named in `files`. None:
 # a command not run against a missing database (the worker would start Celery and wait).
 ARGS: dict[str, list[str] | None] = {
+    "acordo cancelar": ["--acordo", "1", "--motivo", "cliente desistiu"],
+    "acordo criar": ["--customer", "C1", "--offer", "1"],
+    "acordo listar": ["--xlsx", "{tmp}/acordos.xlsx"],
+    "acordo quitar": ["--acordo", "1"],
+    "offers": ["--customer", "C1"],
+    "promessa criar": ["--customer", "C1", "--valor", "100,00", "--data", "2099-01-10"],
+    "promessa listar": [],
     "boleto": ["00190000090114971860168524522114675860000102656"],
     "calls": [],
     "cnab": ["{tmp}/retorno.ret"],
@@ -72,6 +79,13 @@ ARGS: dict[str, list[str] | None] = {
 }
 # The commands that read or write the database: on a missing SQLite file they refuse.
 NEEDS_DATABASE = {
+    "acordo cancelar",
+    "acordo criar",
+    "acordo listar",
+    "acordo quitar",
+    "offers",
+    "promessa criar",
+    "promessa listar",
     "calls",
     "credor editar",
     "credor mostrar",
@@ -193,6 +207,36 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["pause", "--customer", "C1", "--reason", "x", "--until", "abc"], "data inválida: abc"),
         (["pause", "--customer", "C1", "--reason", "x", "--until", "2026-02-31"], "2026-02-31"),
         (["calls", "--csv", "/nao/existe/lista.csv"], "a pasta /nao/existe não existe"),
+        (["offers", "--customer", "NINGUEM"], "cliente 'NINGUEM' não encontrado"),
+        (["offers", "--customer", "C1", "--valor-parcela", "abc"], "--valor-parcela: valor"),
+        (["acordo", "criar", "--customer", "C1"], "informe a oferta aceita (--offer N)"),
+        (["acordo", "criar", "--customer", "C1", "--offer", "1", "--papel", "chefe"], "--papel"),
+        (["acordo", "listar", "--status", "pendente"], "situação desconhecida 'pendente'"),
+        (["acordo", "listar", "--xlsx", str(tmp_path / "a.csv")], "extensão .xlsx"),
+        (["acordo", "cancelar", "--acordo", "99", "--motivo", "x"], "acordo 99 não existe"),
+        (
+            ["promessa", "criar", "--customer", "C1", "--valor", "-5", "--data", "2099-01-01"],
+            "--valor: o valor deve ser maior que zero",
+        ),
+        (
+            ["promessa", "criar", "--customer", "C1", "--valor", "5", "--data", "2020-01-01"],
+            "a data da promessa (01/01/2020) já passou",
+        ),
+        (
+            [
+                "promessa",
+                "criar",
+                "--customer",
+                "C1",
+                "--valor",
+                "5",
+                "--data",
+                "2099-01-01",
+                "--canal",
+                "pombo",
+            ],
+            "--canal: canal desconhecido 'pombo'",
+        ),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)

@@ -13,6 +13,7 @@ import regua
 from regua.cli import (
     credor_commands,
     dispatch_commands,
+    negotiation_commands,
     payments_commands,
     pix_boleto_commands,
     plan_commands,
@@ -50,6 +51,7 @@ policy_commands.register(app)
 templates_commands.register(app)
 plan_commands.register(app)
 dispatch_commands.register(app)
+negotiation_commands.register(app)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,95 @@
+"""The negotiation sheet as an Excel file the finance team opens: typed cells, not text.
+
+Dates are dates, money is a number in reais with the R$ format, counts are integers, and every
+text (names, ids, statuses) is written as a string cell, never a formula: a customer named
+``=HYPERLINK(...)`` stays a name (CSV/formula injection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from regua.domain.policy_terms import INTEREST_LABELS_PT
+from regua.services.agreements import SheetLine
+
+STATUS_LABELS_PT = {
+    "active": "ativo",
+    "completed": "cumprido",
+    "broken": "quebrado",
+    "cancelled": "cancelado",
+}
+MONEY_FORMAT = '"R$" #,##0.00'
+DATE_FORMAT = "DD/MM/YYYY"
+
+
+def _reais(cents: int) -> Decimal:
+    return Decimal(cents) / 100
+
+
+# (header, width, kind, value): kind is text, date, money or int.
+COLUMNS: Sequence[tuple[str, int, str, Callable[[SheetLine], Any]]] = (
+    ("Acordo", 8, "int", lambda s: s.agreement_id),
+    ("Cliente", 12, "text", lambda s: s.customer),
+    ("Nome", 32, "text", lambda s: s.name),
+    ("Feito em", 12, "date", lambda s: s.made_on),
+    ("Situação", 11, "text", lambda s: STATUS_LABELS_PT.get(s.status, s.status)),
+    ("Dívida original", 15, "money", lambda s: _reais(s.original_cents)),
+    ("Dívida atualizada", 15, "money", lambda s: _reais(s.debt_cents)),
+    ("Desconto", 12, "money", lambda s: _reais(s.discount_cents)),
+    ("Total do acordo", 15, "money", lambda s: _reais(s.total_cents)),
+    ("Entrada", 12, "money", lambda s: _reais(s.down_payment_cents)),
+    ("Parcelas", 9, "int", lambda s: s.installment_count),
+    ("Juros", 24, "text", lambda s: INTEREST_LABELS_PT.get(s.interest_kind, s.interest_kind)),
+    ("CET a.m. (%)", 11, "text", lambda s: s.monthly_rate.replace(".", ",")),
+    ("Pagas", 7, "int", lambda s: s.paid_count),
+    ("Valor pago", 13, "money", lambda s: _reais(s.paid_cents)),
+    ("A vencer", 9, "int", lambda s: s.due_count),
+    ("Saldo a pagar", 13, "money", lambda s: _reais(s.due_cents)),
+    ("Próximo vencimento", 12, "date", lambda s: s.next_due),
+    ("Aceito por", 14, "text", lambda s: s.accepted_by),
+    ("Canal", 10, "text", lambda s: s.channel),
+    ("Encerrado em", 12, "date", lambda s: s.closed_on),
+)
+
+
+def write_sheet(lines: Sequence[SheetLine], path: Path) -> None:
+    """Write the sheet to ``path`` (.xlsx)."""
+    from openpyxl import Workbook  # heavy; only when a sheet is asked for
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Acordos"
+    for col, (header, width, _kind, _value) in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=col)
+        cell.value = header
+        cell.data_type = "s"
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    for row, line in enumerate(lines, start=2):
+        for col, (_header, _width, kind, value) in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(row=row, column=col)
+            raw = value(line)
+            if raw is None:
+                continue
+            if kind == "text":
+                cell.value = str(raw)
+                # openpyxl reads a string starting with "=" as a formula; a name is a name.
+                cell.data_type = "s"
+            elif kind == "date":
+                assert isinstance(raw, date)
+                cell.value = raw
+                cell.number_format = DATE_FORMAT
+            elif kind == "money":
+                cell.value = raw
+                cell.number_format = MONEY_FORMAT
+            else:
+                cell.value = int(raw)
+    sheet.freeze_panes = "A2"
+    workbook.save(path)
