@@ -22,6 +22,7 @@ from regua.error_codes import ErrorCode
 from regua.errors import RuleViolation
 from regua.services import demo_data
 from regua.services.importing import ImportKind, ImportResult, import_file
+from regua.services.negotiation_demo import seed_negotiations
 from regua.services.setup import init_database
 from regua.services.simulation import SimulatedDay, simulate
 from regua.store import contacts, portfolio
@@ -145,6 +146,7 @@ def build_demo(
                 )
         summary = portfolio.portfolio_summary(work.connection, creditor_id, today)
         work.commit()
+    seed_negotiations(uow, creditor_id, today)  # agreements and promises, kept and broken
     channels = settings.model_copy(update={"outbox_dir": outbox})
     simulated = simulate(uow, creditor_id, today, days, files.future_payments, channels=channels)
     return DemoResult(folder, settings.database_url, results, summary, simulated, outbox)

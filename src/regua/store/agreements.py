@@ -282,3 +282,28 @@ def sheet(conn: Connection, creditor_id: int, statuses: Sequence[str] | None) ->
     if statuses:
         query = query.where(agreements.c.status.in_(list(statuses)))
     return list(conn.execute(query).all())
+
+
+def customers_overdue_since(
+    conn: Connection, creditor_id: int, before: date, limit: int
+) -> list[str]:
+    """External ids of customers with an open invoice (not an installment) due before
+    ``before``, in id order: the first ``limit``."""
+    query = (
+        select(customers.c.external_id)
+        .where(
+            customers.c.creditor_id == creditor_id,
+            customers.c.id.in_(
+                select(invoices.c.customer_id).where(
+                    invoices.c.creditor_id == creditor_id,
+                    invoices.c.status == "open",
+                    invoices.c.agreement_id.is_(None),
+                    invoices.c.balance_cents > 0,
+                    invoices.c.effective_due_date < before,
+                )
+            ),
+        )
+        .order_by(customers.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
