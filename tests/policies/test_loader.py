@@ -254,7 +254,8 @@ SEGMENT_MISTAKES = [
         SEGMENTS.format(condition='">0.9"', segment="bom").replace("on_time_rate", "pontual"),
         "teste.yaml:5: segments[0].when.pontual: atributo desconhecido 'pontual'; use um de: "
         "invoices_total, invoices_paid, paid_on_time, paid_late, on_time_rate, late_rate, "
-        "avg_days_late, max_days_late, open_overdue_cents, oldest_overdue_days, tenure_days",
+        "avg_days_late, max_days_late, open_overdue_cents, oldest_overdue_days, tenure_days, "
+        "broken_promises",
     ),
     (
         "step for a segment that does not exist",

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from regua.domain.calendar import next_bank_business_day
@@ -152,8 +153,11 @@ class Offer:
 
 
 def _two_places(value: Fraction | float) -> Decimal:
-    fraction = Fraction(value)
-    return (Decimal(round_half_up(fraction * 100)) / 100).quantize(Decimal("0.01"))
+    """A percentage to show, with two places: exact for a fraction, the float's own rounding
+    for a rate found numerically (its last places are not significant anyway)."""
+    if isinstance(value, float):
+        return Decimal(f"{value:.2f}")
+    return (Decimal(round_half_up(value * 100)) / 100).quantize(Decimal("0.01"))
 
 
 def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date) -> DebtToday:
@@ -169,7 +173,10 @@ def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date
 
 
 def _share(cents: Cents, bp: int) -> Cents:
-    return round_half_up(Fraction(cents * bp, FULL_BP))
+    """``bp`` basis points of ``cents`` (not negative), rounded half up, in integers: the same
+    as ``money.round_half_up`` at a tenth of its cost, for a loop over a portfolio."""
+    whole, rest = divmod(cents * bp, FULL_BP)
+    return whole + (2 * rest >= FULL_BP)
 
 
 def discount_for(debt: DebtToday, rule: TermRule, *, cash: bool) -> Cents:
@@ -190,7 +197,8 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, std_calendar.monthrange(year, month)[1]))
 
 
-def installment_dates(start: date, count: int, periodicity: str) -> list[date]:
+@lru_cache(maxsize=1024)  # a day's offers share their start dates: computed once each
+def installment_dates(start: date, count: int, periodicity: str) -> tuple[date, ...]:
     """Nominal due dates from ``start`` (the first), one period apart, each moved to the next
     bank business day."""
     dates = []
@@ -200,7 +208,7 @@ def installment_dates(start: date, count: int, periodicity: str) -> list[date]:
         else:
             nominal = start + timedelta(days=PERIOD_DAYS[periodicity] * k)
         dates.append(next_bank_business_day(nominal))
-    return dates
+    return tuple(dates)
 
 
 def _period_rate(monthly_bp: int, periodicity: str) -> Decimal:
@@ -232,38 +240,54 @@ def split_installments(financed: Cents, count: int, kind: str, period_rate: Deci
 
 
 def effective_rates(
-    financed: Cents, made_on: date, payments: Sequence[Installment]
+    financed: Cents, made_on: date, payments: Sequence[Installment], guess_bp: int = 0
 ) -> tuple[Decimal, Decimal]:
     """CET as the Banco Central defines it (Res. CMN 3.517/2007): the annual rate at which the
     payments, at their real dates (days / 365), are worth the amount financed on ``made_on``;
-    and its monthly equivalent. Both in percent, (monthly, annual).
+    and its monthly equivalent. Both in percent, (monthly, annual). ``guess_bp``: the plan's
+    own monthly rate, where the search starts.
 
-    Hand-written bisection: the only unknown is one rate, on a function that falls as the rate
-    grows; a numerical library would be a dependency for twenty lines.
+    Hand-written Newton's method (bisection when it strays): the only unknown is one rate, on
+    a smooth function that falls as the rate grows; a numerical library would be a dependency
+    for twenty lines, and this runs once per offer.
     """
     flows = [
-        (p.amount_cents, (p.due_date - made_on).days / 365)
+        (float(p.amount_cents), (p.due_date - made_on).days / 365)
         for p in payments
         if p.number > 0 and p.amount_cents
     ]
     paid = sum(amount for amount, _ in flows)
     if financed <= 0 or not flows or paid <= financed:
         return Decimal("0.00"), Decimal("0.00")
+    annual = _irr(flows, float(financed), (1 + guess_bp / FULL_BP) ** 12 - 1 or 0.25)
+    return _two_places(((1 + annual) ** (1 / 12) - 1) * 100), _two_places(annual * 100)
 
-    def worth(rate: float) -> float:
-        return sum(amount / (1 + rate) ** years for amount, years in flows) - financed
 
+def _irr(flows: Sequence[tuple[float, float]], financed: float, rate: float) -> float:
+    """The annual rate r > 0 at which Σ amount / (1 + r)^years equals ``financed``, searched
+    from ``rate``."""
+    for _ in range(50):
+        worth = slope = 0.0
+        for amount, years in flows:
+            discounted = amount * (1 + rate) ** -years
+            worth += discounted
+            slope -= years * discounted / (1 + rate)
+        step = (worth - financed) / slope
+        rate -= step
+        if rate <= -0.99 or rate != rate:  # strayed (or NaN): bisection below
+            break
+        if abs(step) < 1e-12:
+            return rate
     low, high = 0.0, 1.0
-    while worth(high) > 0:
+    while sum(a * (1 + high) ** -y for a, y in flows) > financed:
         high *= 2
-    for _ in range(60):
+    for _ in range(80):
         mid = (low + high) / 2
-        if worth(mid) > 0:
+        if sum(a * (1 + mid) ** -y for a, y in flows) > financed:
             low = mid
         else:
             high = mid
-    annual = (low + high) / 2
-    return _two_places(((1 + annual) ** (1 / 12) - 1) * 100), _two_places(annual * 100)
+    return (low + high) / 2
 
 
 def _cash_offer(number: int, debt: DebtToday, rule: TermRule, today: date, until: date) -> Offer:
@@ -307,7 +331,7 @@ def build_plan(
     payments += [
         Installment(k + 1, d, a) for k, (d, a) in enumerate(zip(dates, amounts, strict=True))
     ]
-    monthly, annual = effective_rates(financed, today, payments)
+    monthly, annual = effective_rates(financed, today, payments, rule.interest.monthly_bp)
     return Offer(
         number,
         "installments",
