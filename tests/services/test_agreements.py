@@ -14,6 +14,7 @@ from regua.errors import NotFound, RuleViolation
 from regua.payments.webhooks import PixReceived
 from regua.services import agreements, negotiation
 from regua.services.agreements import AgreementRequest
+from regua.services.negotiation_sheet import negotiation_sheet
 from regua.services.pix_receipts import receive_pix
 from regua.store import invoices as invoice_store
 from regua.store.tables import agreements as agreement_table
@@ -122,7 +123,7 @@ def test_paying_every_installment_completes_the_agreement(engine: Engine, portfo
     review = _review(engine, portfolio, made.installments[-1].due_date)
     assert review.completed == [made.agreement_id] and review.broken == []
     assert _status(engine, "9001", "9002") == [("paid", 0), ("paid", 0)]
-    assert agreements.negotiation_sheet(units(engine), portfolio)[0].status == "completed"
+    assert negotiation_sheet(units(engine), portfolio)[0].status == "completed"
 
 
 def _review(engine: Engine, creditor_id: int, day: date) -> agreements.AgreementReview:
@@ -145,7 +146,7 @@ def test_a_late_installment_breaks_the_agreement_and_brings_the_originals_back(
     assert review.broken == [made.agreement_id]
     # the R$ 80,00 down payment is credited to the oldest original
     assert _status(engine, "9001", "9002") == [("open", 42_000), ("open", 30_000)]
-    line = agreements.negotiation_sheet(units(engine), portfolio, ["broken"])[0]
+    line = negotiation_sheet(units(engine), portfolio, ["broken"])[0]
     assert (line.paid_count, line.paid_cents, line.due_count) == (1, 8_000, 0)
     with engine.connect() as connection:
         detail = connection.execute(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from regua.bootstrap import build_app
 from regua.config import Settings
-from regua.services.agreements import negotiation_sheet
 from regua.services.demo import build_demo, demo_database_url
+from regua.services.negotiation_sheet import negotiation_sheet
 from regua.services.promises import list_promises
 
 

@@ -15,7 +15,7 @@ from regua.domain.offers import Offer
 from regua.domain.policy_terms import INTEREST_LABELS_PT, Role
 from regua.errors import InputError
 from regua.services import agreements, negotiation, promises, setup
-from regua.services.negotiation_sheet import STATUS_LABELS_PT, write_sheet
+from regua.services.negotiation_sheet import STATUS_LABELS_PT, negotiation_sheet, write_sheet
 
 acordo_app = typer.Typer(help="Acordos: aceitar uma oferta, listar, cancelar, quitar.")
 promessa_app = typer.Typer(help="Promessas de pagamento: registrar e listar.")
@@ -310,7 +310,7 @@ def acordo_listar(
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise InputError("a planilha deve ter a extensão .xlsx", field="--xlsx")
     regua, creditor_id = _context(ctx, db)
-    lines = agreements.negotiation_sheet(regua.uow, creditor_id, chosen)
+    lines = negotiation_sheet(regua.uow, creditor_id, chosen)
     if xlsx is not None:
         write_sheet(lines, xlsx)
     if json_output:

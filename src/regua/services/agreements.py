@@ -38,7 +38,12 @@ from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
 from regua.services.message_context import pix_code_for
-from regua.services.negotiation import Negotiable, negotiable, offers_of
+from regua.services.negotiation import (
+    Negotiable,
+    negotiable_from,
+    offers_of,
+    read_for_negotiation,
+)
 from regua.store import actions as action_store
 from regua.store import agreements as store
 from regua.store import creditors as creditor_store
@@ -169,62 +174,59 @@ def _boleto_line(
     return barcode_to_line(barcode), nosso
 
 
-def _make(
-    connection: Connection,
+def _agreement_row(
     creditor_id: int,
-    request: AgreementRequest,
+    found: Negotiable,
+    offer: Offer,
+    within: bool,
     *,
     today: date,
     now: datetime,
     accepted_by: str,
     channel: str,
     role: Role,
+) -> dict[str, Any]:
+    debt = offer.debt
+    return {
+        "creditor_id": creditor_id,
+        "customer_id": found.customer_id,
+        "status": "active",
+        "made_on": today,
+        "kind": offer.kind,
+        "offer_number": offer.number,
+        "accepted_by": accepted_by,
+        "channel": channel,
+        "approved_by_role": role,
+        "within_terms": within,
+        "principal_cents": debt.principal_cents,
+        "late_fee_cents": debt.late_fee_cents,
+        "interest_cents": debt.interest_cents,
+        "debt_cents": debt.total_cents,
+        "discount_cents": offer.discount_cents,
+        "down_payment_cents": offer.down_payment_cents,
+        "total_cents": offer.total_cents,
+        "installment_count": max(offer.count, 1),
+        "interest_kind": offer.interest_kind,
+        "interest_monthly_bp": offer.interest_monthly_bp,
+        "monthly_rate": str(offer.monthly_rate),
+        "annual_rate": str(offer.annual_rate),
+        "break_days_late": found.terms.breaking.days_late,
+        "created_at": now,
+    }
+
+
+def _installments(
+    agreement_id: int,
+    found: Negotiable,
+    offer: Offer,
+    *,
+    creditor_id: int,
+    today: date,
+    now: datetime,
     creditor: Any,
     wallet: Any,
-) -> AgreementMade:
-    found = negotiable(
-        connection,
-        creditor_id,
-        request.customer,
-        today=request.offered_on or today,
-        now=now,
-        invoice_numbers=request.invoices,
-    )
-    offer = _offer_for(found, request, today, role)
-    within = not violations(offer, found.rule, today)
-    debt = offer.debt
-    agreement_id = store.insert_agreement(
-        connection,
-        {
-            "creditor_id": creditor_id,
-            "customer_id": found.customer_id,
-            "status": "active",
-            "made_on": today,
-            "kind": offer.kind,
-            "offer_number": offer.number,
-            "accepted_by": accepted_by,
-            "channel": channel,
-            "approved_by_role": role,
-            "within_terms": within,
-            "principal_cents": debt.principal_cents,
-            "late_fee_cents": debt.late_fee_cents,
-            "interest_cents": debt.interest_cents,
-            "debt_cents": debt.total_cents,
-            "discount_cents": offer.discount_cents,
-            "down_payment_cents": offer.down_payment_cents,
-            "total_cents": offer.total_cents,
-            "installment_count": max(offer.count, 1),
-            "interest_kind": offer.interest_kind,
-            "interest_monthly_bp": offer.interest_monthly_bp,
-            "monthly_rate": str(offer.monthly_rate),
-            "annual_rate": str(offer.annual_rate),
-            "break_days_late": found.terms.breaking.days_late,
-            "created_at": now,
-        },
-    )
-    held = [(invoice.invoice_id, invoice.balance_cents) for invoice in found.invoices]
-    store.hold_invoices(connection, agreement_id, held, now)
-    action_store.cancel_unbacked(connection, invoice_ids=[invoice_id for invoice_id, _ in held])
+) -> tuple[list[dict[str, Any]], list[InstallmentMade]]:
+    """The installment invoices of an agreement (rows to insert) and what to tell about them."""
     rows, made = [], []
     count = offer.count
     for payment in offer.payments:
@@ -270,30 +272,7 @@ def _make(
                 line,
             )
         )
-    store.insert_installments(connection, rows)
-    approval = "" if within else f"; fora das condições, aprovado por {ROLE_LABELS_PT[role]}"
-    timeline.add_entry(
-        connection,
-        customer_id=found.customer_id,
-        invoice_id=None,
-        at=now,
-        kind=TIMELINE_KIND,
-        detail=(
-            f"acordo {agreement_id} aceito por {accepted_by} ({channel}): {offer.describe()}, "
-            f"total {format_brl(offer.total_cents)}; dívida de {format_brl(debt.total_cents)} "
-            f"({', '.join(i.number for i in found.invoices)}){approval}"
-        ),
-        data={"agreement_id": agreement_id, "event": "accepted", "offer": offer.number},
-    )
-    return AgreementMade(
-        agreement_id,
-        found.customer_external_id,
-        found.customer_name,
-        offer,
-        within,
-        made,
-        [invoice.number for invoice in found.invoices],
-    )
+    return rows, made
 
 
 def create_agreements(
@@ -307,27 +286,110 @@ def create_agreements(
     channel: str = "operador",
     role: Role = "operator",
 ) -> list[AgreementMade]:
-    """Accept each request's offer, all in one transaction: one refused, none written."""
+    """Accept each request's offer, all in one transaction: one refused, none written.
+
+    Set-based: the customers, their invoices, the régua and the fee terms are read once, every
+    offer is checked before anything is written, then each table is written in batches.
+    """
     with uow() as work:
         connection = work.connection
         creditor = load_creditors(connection, {creditor_id}).get(creditor_id)
         profile = creditor_store.profile(connection, creditor_id)
         wallet = profile.boleto if profile is not None else None
-        made = [
-            _make(
-                connection,
-                creditor_id,
-                request,
+        reads = read_for_negotiation(connection, creditor_id, [r.customer for r in requests], now)
+        accepted: list[tuple[Negotiable, Offer, bool]] = []
+        taken: set[int] = set()
+        for request in requests:
+            found = negotiable_from(
+                reads,
+                request.customer,
+                today=request.offered_on or today,
+                invoice_numbers=request.invoices,
+            )
+            twice = [i.number for i in found.invoices if i.invoice_id in taken]
+            if twice:
+                raise RuleViolation(
+                    f"título {twice[0]} já está em um acordo ativo: um título não entra em dois "
+                    "acordos (cancele o acordo atual antes)",
+                    code=ErrorCode.ALREADY_IN_AGREEMENT,
+                )
+            taken.update(i.invoice_id for i in found.invoices)
+            offer = _offer_for(found, request, today, role)
+            accepted.append((found, offer, not violations(offer, found.rule, today)))
+        ids = store.insert_agreements(
+            connection,
+            [
+                _agreement_row(
+                    creditor_id,
+                    found,
+                    offer,
+                    within,
+                    today=today,
+                    now=now,
+                    accepted_by=accepted_by,
+                    channel=channel,
+                    role=role,
+                )
+                for found, offer, within in accepted
+            ],
+        )
+        held = [
+            (agreement_id, invoice.invoice_id, invoice.balance_cents)
+            for agreement_id, (found, _, _) in zip(ids, accepted, strict=True)
+            for invoice in found.invoices
+        ]
+        store.hold_invoices(connection, held, now)
+        action_store.cancel_unbacked(connection, invoice_ids=[h[1] for h in held])
+        rows: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
+        made: list[AgreementMade] = []
+        for agreement_id, (found, offer, within) in zip(ids, accepted, strict=True):
+            installment_rows, told = _installments(
+                agreement_id,
+                found,
+                offer,
+                creditor_id=creditor_id,
                 today=today,
                 now=now,
-                accepted_by=accepted_by,
-                channel=channel,
-                role=role,
                 creditor=creditor,
                 wallet=wallet,
             )
-            for request in requests
-        ]
+            rows += installment_rows
+            approval = (
+                "" if within else f"; fora das condições, aprovado por {ROLE_LABELS_PT[role]}"
+            )
+            entries.append(
+                {
+                    "customer_id": found.customer_id,
+                    "invoice_id": None,
+                    "at": now,
+                    "kind": TIMELINE_KIND,
+                    "detail": (
+                        f"acordo {agreement_id} aceito por {accepted_by} ({channel}): "
+                        f"{offer.describe()}, total {format_brl(offer.total_cents)}; dívida de "
+                        f"{format_brl(offer.debt.total_cents)} "
+                        f"({', '.join(i.number for i in found.invoices)}){approval}"
+                    ),
+                    "data": {
+                        "agreement_id": agreement_id,
+                        "event": "accepted",
+                        "offer": offer.number,
+                    },
+                }
+            )
+            made.append(
+                AgreementMade(
+                    agreement_id,
+                    found.customer_external_id,
+                    found.customer_name,
+                    offer,
+                    within,
+                    told,
+                    [invoice.number for invoice in found.invoices],
+                )
+            )
+        store.insert_installments(connection, rows)
+        timeline.add_entries(connection, entries)
         work.commit()
     return made
 
@@ -503,70 +565,3 @@ def payoff_quote(
         sum(amount for _, amount in remaining),
         payoff_cents(remaining, row.interest_kind, row.interest_monthly_bp, today),
     )
-
-
-@dataclass(frozen=True)
-class SheetLine:
-    """One line of the negotiation sheet."""
-
-    agreement_id: int
-    customer: str
-    name: str
-    made_on: date
-    status: str
-    original_cents: Cents
-    debt_cents: Cents
-    discount_cents: Cents
-    total_cents: Cents
-    installment_count: int
-    down_payment_cents: Cents
-    interest_kind: str
-    monthly_rate: str
-    paid_count: int
-    due_count: int
-    paid_cents: Cents
-    due_cents: Cents
-    next_due: date | None
-    accepted_by: str
-    channel: str
-    closed_on: date | None
-
-
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])  # SQLite returns MIN() of dates as text
-
-
-def negotiation_sheet(
-    uow: UnitOfWorkFactory, creditor_id: int, statuses: Sequence[str] | None = None
-) -> list[SheetLine]:
-    """The agreements, with what is paid and what is still due."""
-    with uow() as work:
-        rows = store.sheet(work.connection, creditor_id, statuses)
-    return [
-        SheetLine(
-            agreement_id=row.id,
-            customer=row.customer,
-            name=row.name,
-            made_on=row.made_on,
-            status=row.status,
-            original_cents=int(row.original_cents),
-            debt_cents=row.debt_cents,
-            discount_cents=row.discount_cents,
-            total_cents=row.total_cents,
-            installment_count=row.installment_count,
-            down_payment_cents=row.down_payment_cents,
-            interest_kind=row.interest_kind,
-            monthly_rate=row.monthly_rate,
-            paid_count=int(row.paid_count),
-            due_count=int(row.due_count),
-            paid_cents=int(row.paid_cents),
-            due_cents=int(row.due_cents),
-            next_due=_day(row.next_due),
-            accepted_by=row.accepted_by,
-            channel=row.channel,
-            closed_on=row.closed_on,
-        )
-        for row in rows
-    ]

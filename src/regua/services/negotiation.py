@@ -25,7 +25,7 @@ from regua.domain.offers import (
     debt_today,
     make_offers,
 )
-from regua.domain.policy import select_policy
+from regua.domain.policy import Policy, select_policy
 from regua.domain.policy_terms import NegotiationTerms, TermRule, rule_for
 from regua.error_codes import ErrorCode
 from regua.errors import NotFound, RuleViolation
@@ -100,26 +100,47 @@ def chosen_invoices(
     return chosen
 
 
-def negotiable(
-    connection: Connection,
-    creditor_id: int,
+@dataclass(frozen=True)
+class NegotiationReads:
+    """What deciding many customers' offers reads once: the creditor's active régua versions and
+    fee terms, and each customer with its invoices (by external id)."""
+
+    policies: list[Policy]
+    fees: FeeTerms
+    customers: dict[str, Any]
+    invoices: dict[int, list[Any]]
+
+
+def read_for_negotiation(
+    connection: Connection, creditor_id: int, customer_external_ids: Sequence[str], now: datetime
+) -> NegotiationReads:
+    """One read of everything ``negotiable_from`` needs for these customers."""
+    found = agreement_store.customers_for_negotiation(
+        connection, creditor_id, customer_external_ids
+    )
+    return NegotiationReads(
+        active_policies(connection, creditor_id, now),
+        creditor_store.fee_terms(connection, creditor_id) or FeeTerms(),
+        found,
+        agreement_store.customer_invoices(connection, [row.id for row in found.values()]),
+    )
+
+
+def negotiable_from(
+    reads: NegotiationReads,
     customer_external_id: str,
     *,
     today: date,
-    now: datetime,
     invoice_numbers: Sequence[str] | None = None,
 ) -> Negotiable:
     """The customer's debt and the terms that apply to it; refused with the reason when none
     does (no customer, no overdue debt, no terms in the régua, no rule for this debt)."""
-    customer = agreement_store.customer_for_negotiation(
-        connection, creditor_id, customer_external_id
-    )
+    customer = reads.customers.get(customer_external_id)
     if customer is None:
         raise NotFound(
             f"cliente {customer_external_id!r} não encontrado", code=ErrorCode.NO_CUSTOMER
         )
-    rows = agreement_store.customer_invoices(connection, [customer.id]).get(customer.id, [])
-    invoices = chosen_invoices(rows, invoice_numbers, today)
+    invoices = chosen_invoices(reads.invoices.get(customer.id, []), invoice_numbers, today)
     if not invoices:
         raise NotFound(
             f"cliente {customer_external_id} não tem títulos vencidos em aberto para negociar",
@@ -127,14 +148,13 @@ def negotiable(
         )
     segment = customer.segment or DEFAULT_SEGMENT
     tags = tuple(t for t in (customer.tags or "").split(",") if t)
-    policy = select_policy(active_policies(connection, creditor_id, now), segment, tags)
+    policy = select_policy(reads.policies, segment, tags)
     if policy.negotiation is None:
         raise _refuse(
             f"a régua {policy.name} não tem condições de negociação (bloco negotiation)",
             ErrorCode.NO_TERMS,
         )
-    fees = creditor_store.fee_terms(connection, creditor_id) or FeeTerms()
-    fees = replace(fees, is_consumer=bool(customer.is_consumer))
+    fees = replace(reads.fees, is_consumer=bool(customer.is_consumer))
     debt = debt_today(invoices, fees, today)
     rule = rule_for(policy.negotiation, segment, debt.oldest_days_late, debt.total_cents)
     if rule is None:
@@ -152,6 +172,22 @@ def negotiable(
         rule,
         fees,
         tuple(invoices),
+    )
+
+
+def negotiable(
+    connection: Connection,
+    creditor_id: int,
+    customer_external_id: str,
+    *,
+    today: date,
+    now: datetime,
+    invoice_numbers: Sequence[str] | None = None,
+) -> Negotiable:
+    """``negotiable_from`` for one customer, reading what it needs."""
+    reads = read_for_negotiation(connection, creditor_id, [customer_external_id], now)
+    return negotiable_from(
+        reads, customer_external_id, today=today, invoice_numbers=invoice_numbers
     )
 
 

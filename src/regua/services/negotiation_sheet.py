@@ -1,4 +1,5 @@
-"""The negotiation sheet as an Excel file the finance team opens: typed cells, not text.
+"""The negotiation sheet: one line per agreement with what is paid and what is still due, and
+the same as an Excel file the finance team opens: typed cells, not text.
 
 Dates are dates, money is a number in reais with the R$ format, counts are integers, and every
 text (names, ids, statuses) is written as a string cell, never a formula: a customer named
@@ -8,13 +9,16 @@ text (names, ids, statuses) is written as a string cell, never a formula: a cust
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from regua.domain.money import Cents
 from regua.domain.policy_terms import INTEREST_LABELS_PT
-from regua.services.agreements import SheetLine
+from regua.store import agreements as store
+from regua.store.uow import UnitOfWorkFactory
 
 STATUS_LABELS_PT = {
     "active": "ativo",
@@ -24,6 +28,73 @@ STATUS_LABELS_PT = {
 }
 MONEY_FORMAT = '"R$" #,##0.00'
 DATE_FORMAT = "DD/MM/YYYY"
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One line of the negotiation sheet."""
+
+    agreement_id: int
+    customer: str
+    name: str
+    made_on: date
+    status: str
+    original_cents: Cents
+    debt_cents: Cents
+    discount_cents: Cents
+    total_cents: Cents
+    installment_count: int
+    down_payment_cents: Cents
+    interest_kind: str
+    monthly_rate: str
+    paid_count: int
+    due_count: int
+    paid_cents: Cents
+    due_cents: Cents
+    next_due: date | None
+    accepted_by: str
+    channel: str
+    closed_on: date | None
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite returns MIN() of dates as text
+
+
+def negotiation_sheet(
+    uow: UnitOfWorkFactory, creditor_id: int, statuses: Sequence[str] | None = None
+) -> list[SheetLine]:
+    """The agreements, with what is paid and what is still due."""
+    with uow() as work:
+        rows = store.sheet(work.connection, creditor_id, statuses)
+    return [
+        SheetLine(
+            agreement_id=row.id,
+            customer=row.customer,
+            name=row.name,
+            made_on=row.made_on,
+            status=row.status,
+            original_cents=int(row.original_cents),
+            debt_cents=row.debt_cents,
+            discount_cents=row.discount_cents,
+            total_cents=row.total_cents,
+            installment_count=row.installment_count,
+            down_payment_cents=row.down_payment_cents,
+            interest_kind=row.interest_kind,
+            monthly_rate=row.monthly_rate,
+            paid_count=int(row.paid_count),
+            due_count=int(row.due_count),
+            paid_cents=int(row.paid_cents),
+            due_cents=int(row.due_cents),
+            next_due=_day(row.next_due),
+            accepted_by=row.accepted_by,
+            channel=row.channel,
+            closed_on=row.closed_on,
+        )
+        for row in rows
+    ]
 
 
 def _reais(cents: int) -> Decimal:

@@ -32,6 +32,30 @@ def customer_for_negotiation(conn: Connection, creditor_id: int, external_id: st
     ).first()
 
 
+def customers_for_negotiation(
+    conn: Connection, creditor_id: int, external_ids: Sequence[str]
+) -> dict[str, Any]:
+    """external id -> (id, external_id, name, segment, tags, is_consumer) of those the creditor
+    has."""
+    found: dict[str, Any] = {}
+    for batch in chunks(sorted(set(external_ids)), BATCH):
+        for row in conn.execute(
+            select(
+                customers.c.id,
+                customers.c.external_id,
+                customers.c.name,
+                customers.c.segment,
+                customers.c.tags,
+                customers.c.is_consumer,
+            ).where(
+                customers.c.creditor_id == creditor_id,
+                one_of(conn, customers.c.external_id, batch),
+            )
+        ):
+            found[row.external_id] = row
+    return found
+
+
 def customer_invoices(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The customers' invoices that are not installments of an agreement, with a balance:
     (id, customer_id, number, external_id, due_date, effective_due_date, balance_cents,
@@ -62,29 +86,31 @@ def customer_invoices(conn: Connection, customer_ids: Sequence[int]) -> dict[int
     return found
 
 
-def insert_agreement(conn: Connection, row: Mapping[str, Any]) -> int:
-    key = conn.execute(insert(agreements).values(**row)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+def insert_agreements(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert the agreements; their ids, in the order of ``rows``."""
+    ids: list[int] = []
+    statement = insert(agreements).returning(agreements.c.id, sort_by_parameter_order=True)
+    for batch in chunks(list(rows), BATCH):
+        ids.extend(int(i) for i in conn.execute(statement, list(batch)).scalars())
+    return ids
 
 
-def hold_invoices(
-    conn: Connection, agreement_id: int, held: Sequence[tuple[int, int]], now: datetime
-) -> None:
-    """Link the original invoices (id, balance) to the agreement and mark them "in_agreement":
-    the régua stops for them (the planner reads open invoices only)."""
-    conn.execute(
-        insert(agreement_invoices),
-        [
-            {"agreement_id": agreement_id, "invoice_id": invoice_id, "held_cents": cents}
-            for invoice_id, cents in held
-        ],
-    )
-    conn.execute(
-        update(invoices)
-        .where(invoices.c.id.in_([invoice_id for invoice_id, _ in held]))
-        .values(status="in_agreement", updated_at=now)
-    )
+def hold_invoices(conn: Connection, held: Sequence[tuple[int, int, int]], now: datetime) -> None:
+    """Link the original invoices (agreement id, invoice id, balance) to their agreements and
+    mark them "in_agreement": the régua stops for them (the planner reads open invoices only)."""
+    for batch in chunks(list(held), BATCH):
+        conn.execute(
+            insert(agreement_invoices),
+            [
+                {"agreement_id": agreement_id, "invoice_id": invoice_id, "held_cents": cents}
+                for agreement_id, invoice_id, cents in batch
+            ],
+        )
+        conn.execute(
+            update(invoices)
+            .where(one_of(conn, invoices.c.id, [invoice_id for _, invoice_id, _ in batch]))
+            .values(status="in_agreement", updated_at=now)
+        )
 
 
 def insert_installments(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
