@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from regua.domain.fees import FeeTerms
 from regua.domain.offers import (
     DebtInvoice,
+    EarlyPaymentOffer,
     Installment,
     build_plan,
     counter_offer,
     debt_today,
+    early_payment_offer,
     make_offers,
     split_installments,
     violations,
@@ -23,6 +25,7 @@ from regua.domain.offers import (
 from regua.domain.policy_terms import (
     AgreementInterest,
     DiscountCaps,
+    EarlyPayment,
     Extension,
     InstallmentRules,
     NegotiationTerms,
@@ -280,3 +283,14 @@ def test_installments_add_up_exactly_and_differ_only_on_the_last(
     assert sum(amounts) >= financed
     if kind == "none" or rate_bp == 0:
         assert sum(amounts) == financed
+
+
+def test_early_payment_discount_holds_until_its_day() -> None:
+    early = EarlyPayment(discount_bp=200, days_before=5)
+    due = date(2025, 4, 15)
+    offer = early_payment_offer(49_990, due, date(2025, 4, 1), early)
+    # 2 % of 499,90 = 9,998 -> 10,00; pay 489,90 by 10/04
+    assert offer == EarlyPaymentOffer(48_990, 1_000, date(2025, 4, 10))
+    assert early_payment_offer(49_990, due, date(2025, 4, 10), early) is not None
+    assert early_payment_offer(49_990, due, date(2025, 4, 11), early) is None
+    assert early_payment_offer(49_990, due, date(2025, 4, 1), EarlyPayment()) is None

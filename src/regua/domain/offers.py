@@ -44,6 +44,7 @@ from regua.domain.policy_terms import (
     FULL_BP,
     INTEREST_LABELS_PT,
     PERIODICITY_LABELS_PT,
+    EarlyPayment,
     NegotiationTerms,
     TermRule,
     percent_pt,
@@ -519,3 +520,28 @@ def _new_date(
         zero,
     )
     return CounterOffer(offer)
+
+
+@dataclass(frozen=True)
+class EarlyPaymentOffer:
+    """The discounted amount of an invoice not yet due, and the last day it holds."""
+
+    amount_cents: Cents
+    discount_cents: Cents
+    pay_by: date
+
+
+def early_payment_offer(
+    balance_cents: Cents, due_date: date, today: date, early: EarlyPayment
+) -> EarlyPaymentOffer | None:
+    """The early-payment discount of the terms for an invoice due on ``due_date``: paid by
+    ``days_before`` days before it, ``discount_bp`` off; None when the terms give none or the
+    day has passed. ``pay_by`` is a calendar day (paying earlier is always allowed), never moved
+    forward: a weekend before the due date would otherwise stretch the discount."""
+    if not early.discount_bp or balance_cents <= 0:
+        return None
+    pay_by = due_date - timedelta(days=early.days_before)
+    if today > pay_by:
+        return None
+    discount = _share(balance_cents, early.discount_bp)
+    return EarlyPaymentOffer(balance_cents - discount, discount, pay_by)
