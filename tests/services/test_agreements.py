@@ -202,7 +202,7 @@ def test_cancelling_restores_the_originals(engine: Engine, portfolio: int) -> No
         (
             AgreementRequest("C1", installments=3, first_due=date(2026, 11, 1)),
             ErrorCode.DATE_IN_PAST,
-            "parcela com vencimento no passado",
+            "parcela com vencimento no passado \\(03/11/2026; hoje é 23/11/2026\\)",
         ),
         (AgreementRequest("C1", offer=9), ErrorCode.UNKNOWN_OFFER, "oferta 9 não existe"),
     ],
@@ -232,6 +232,16 @@ def test_no_second_agreement_on_the_same_invoice_and_none_half_written(
         )
     assert _count_agreements(engine) == 1  # C1's, before the refusal, was rolled back
     assert _status(engine, "9001") == [("open", 50_000)]
+
+
+def test_an_offer_accepted_days_later_keeps_its_figures(engine: Engine, portfolio: int) -> None:
+    before = negotiation.customer_offers(
+        units(engine), portfolio, "C1", today=TODAY - timedelta(days=2), now=NOW
+    ).offers[0]
+    made = _accept(engine, portfolio, AgreementRequest("C1", offer=1, offered_on=before.made_on))
+    assert made.offer.total_cents == before.total_cents == 76_000
+    assert made.offer.debt.interest_cents == before.debt.interest_cents == 1_353  # 62 and 32 days: as offered
+    assert made.installments[0].due_date == TODAY  # its day had gone by
 
 
 def test_a_gestor_may_approve_beyond_the_terms(engine: Engine, portfolio: int) -> None:

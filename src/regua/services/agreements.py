@@ -124,11 +124,20 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             "faça uma nova oferta",
             code=ErrorCode.OFFER_EXPIRED,
         )
+    if request.installments is None:
+        # An offer accepted days after it was made keeps its figures; a payment it dated on a
+        # day gone by falls due on the first business day from today.
+        start = next_bank_business_day(today)
+        offer = replace(
+            offer,
+            payments=tuple(replace(p, due_date=max(p.due_date, start)) for p in offer.payments),
+        )
     problems = violations(offer, found.rule, today)
-    past = [p for p in problems if "passado" in p]
-    if past:
+    past = min((p.due_date for p in offer.payments if p.due_date < today), default=None)
+    if past is not None:
         raise RuleViolation(
-            f"parcela com vencimento no passado: {past[0]}", code=ErrorCode.DATE_IN_PAST
+            f"parcela com vencimento no passado ({past:%d/%m/%Y}; hoje é {today:%d/%m/%Y})",
+            code=ErrorCode.DATE_IN_PAST,
         )
     if problems and not may_approve(role, False, found.terms):
         who = (
@@ -140,11 +149,7 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             f"acordo fora das condições da régua ({'; '.join(problems)}): {who}",
             code=ErrorCode.OUTSIDE_TERMS,
         )
-    # An offer accepted days after it was made keeps its figures; a payment it dated on a day
-    # gone by falls due on the first business day from today.
-    start = next_bank_business_day(today)
-    payments = tuple(replace(p, due_date=max(p.due_date, start)) for p in offer.payments)
-    return replace(offer, payments=payments, number=request.offer or 0)
+    return replace(offer, number=request.offer or 0)
 
 
 def _boleto_line(
