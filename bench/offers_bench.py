@@ -84,7 +84,9 @@ def bench_offers(n: int, seed: int) -> float:
     plain_s = time.perf_counter() - start
 
     ratio = offers_s / plain_s
-    print(f"offers: {n} customers, {count} offers in {offers_s:.2f} s ({offers_s / n * 1e6:.0f} µs a customer)")
+    print(
+        f"offers: {n} customers, {count} offers in {offers_s:.2f} s ({offers_s / n * 1e6:.0f} µs a customer)"
+    )
     print(f"plain Price installment: {plain_s:.3f} s ({plain_s / n * 1e6:.2f} µs a customer)")
     print(f"ratio offers / plain Price: {ratio:.1f} (goal <= 3)")
     return ratio
@@ -114,9 +116,7 @@ def build(url: str, n: int, seed: int) -> list[str]:
         )
         ids = dict(
             (external, cid)
-            for cid, external in connection.execute(
-                select(customers.c.id, customers.c.external_id)
-            )
+            for cid, external in connection.execute(select(customers.c.id, customers.c.external_id))
         )
         rows = []
         for i in range(n):
@@ -175,7 +175,9 @@ def bench_agreements(kind: str, n: int, seed: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--agreements", type=int, default=None, help="default: min(customers, 10000)")
+    parser.add_argument(
+        "--agreements", type=int, default=None, help="default: min(customers, 10000)"
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--skip-offers", action="store_true")
