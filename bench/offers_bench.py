@@ -85,7 +85,8 @@ def bench_offers(n: int, seed: int) -> float:
 
     ratio = offers_s / plain_s
     print(
-        f"offers: {n} customers, {count} offers in {offers_s:.2f} s ({offers_s / n * 1e6:.0f} µs a customer)"
+        f"offers: {n} customers, {count} offers in {offers_s:.2f} s "
+        f"({offers_s / n * 1e6:.0f} µs a customer)"
     )
     print(f"plain Price installment: {plain_s:.3f} s ({plain_s / n * 1e6:.2f} µs a customer)")
     print(f"ratio offers / plain Price: {ratio:.1f} (goal <= 3)")
