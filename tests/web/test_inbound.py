@@ -31,11 +31,14 @@ from tests.services.test_inbound import PHONE, whatsapp_reply
 __all__ = ["http_provider"]
 
 SECRET = "segredo-dos-webhooks"
+VERIFY_TOKEN = "token-de-verificacao-da-meta"
 
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=db_url, webhook_secret=SECRET)
+    settings = Settings(
+        database_url=db_url, webhook_secret=SECRET, whatsapp_verify_token=VERIFY_TOKEN
+    )
     with TestClient(create_app(settings, clock=FixedClock(AT_9_IN_SAO_PAULO))) as test_client:
         yield test_client
 
@@ -110,17 +113,18 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(
     }
 
 
-def test_meta_subscription_check_echoes_the_challenge_only_with_the_secret(
+def test_meta_subscription_check_echoes_the_challenge_only_with_the_verify_token(
     client: TestClient,
 ) -> None:
-    ok = client.get(
-        "/api/v1/inbound/whatsapp",
-        params={"hub.mode": "subscribe", "hub.verify_token": SECRET, "hub.challenge": "1158201444"},
-    )
-    refused = client.get(
-        "/api/v1/inbound/whatsapp",
-        params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"},
-    )
+    def check(token: str) -> httpx.Response:
+        return client.get(
+            "/api/v1/inbound/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158"},
+        )
 
-    assert (ok.status_code, ok.text) == (200, "1158201444")
+    ok, refused, signing_key = check(VERIFY_TOKEN), check("x"), check(SECRET)
+
+    assert (ok.status_code, ok.text) == (200, "1158")
     assert refused.status_code == 401
+    # The providers' signing key is not the verify token: one secret per purpose.
+    assert signing_key.status_code == 401

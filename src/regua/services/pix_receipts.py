@@ -155,23 +155,23 @@ def _receive_pix(
         if item.end_to_end_id in given_back:
             first = item.end_to_end_id not in reported
             reported.add(item.end_to_end_id)
-            done = given_back[item.end_to_end_id]
-            items.append(done if first else replace(done, status="duplicate"))
+            gone = given_back[item.end_to_end_id]
+            items.append(gone if first else replace(gone, status="duplicate"))
             continue
-        payment = next(outcomes)
-        invoice = numbers.get(payment.invoice_id) if payment.invoice_id else None
+        result = next(outcomes)
+        invoice = numbers.get(result.invoice_id) if result.invoice_id else None
         found = PixOutcome(
             end_to_end_id=item.end_to_end_id,
             txid=item.txid,
-            status=payment.status,
-            amount_cents=payment.amount_cents,
+            status=result.status,
+            amount_cents=result.amount_cents,
             invoice_external_id=invoice[0] if invoice else None,
             invoice_number=invoice[1] if invoice else None,
-            applied_cents=payment.applied_cents,
-            fees_cents=payment.fees_cents,
-            credit_cents=payment.credit_cents,
-            balance_cents=payment.balance_cents,
-            invoice_status=payment.invoice_status,
+            applied_cents=result.applied_cents,
+            fees_cents=result.fees_cents,
+            credit_cents=result.credit_cents,
+            balance_cents=result.balance_cents,
+            invoice_status=result.invoice_status,
         )
         back = refunded.pop(item.end_to_end_id, [])
         if back:
@@ -182,7 +182,7 @@ def _receive_pix(
             fees = sum(done.fees_cents for done in back)
             principal = sum(done.principal_cents for done in back)
             credit = sum(done.credit_cents for done in back)
-            if payment.status == "duplicate":
+            if result.status == "duplicate":
                 found = replace(found, status="refunded", amount_cents=given)
             else:
                 found = replace(
