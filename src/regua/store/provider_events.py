@@ -15,7 +15,6 @@ from sqlalchemy.sql.expression import ColumnElement
 from regua.store.claims import action_id_from_key
 from regua.store.tables import actions, interactions
 
-
 EVENT_KEY_SIZE = 240  # the column's width
 
 
