@@ -110,8 +110,9 @@ def receive_webhook(
     return result
 
 
-# Events are dated from here to a day after now; anything else is not a real event.
-_EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+# Events are dated from the Unix epoch (what a provider sends for "unknown") to a day after now;
+# anything else (year 1, year 9999, 1e20 seconds) is not a real event.
+_EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _parsed(channel: InboundChannel, payload: dict[str, object]) -> list[InboundEvent]:
@@ -149,7 +150,7 @@ def _checked(events: Sequence[InboundEvent], now: datetime) -> list[InboundEvent
             at = None
         if at is None or not _EARLIEST_EVENT <= at <= latest:
             raise InputError(
-                "data e hora fora do intervalo aceito (de 2000 até amanhã)",
+                "data e hora fora do intervalo aceito (de 1970 até amanhã)",
                 field=where,
                 code=ErrorCode.INVALID_WEBHOOK,
             )
