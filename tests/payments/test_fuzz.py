@@ -5,6 +5,7 @@ HTTP 500). Bounded example counts keep the suite quick; bench/fuzz_night.py runs
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from typing import Any
 
