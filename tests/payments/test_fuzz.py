@@ -17,7 +17,11 @@ from regua.payments import pix
 from regua.payments.webhooks import load_webhook_json, parse_pix_webhook
 from tests.payments.test_pix import BCB_DYNAMIC, BCB_STATIC, with_crc
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("REGUA_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def decoded_or_refused(code: str) -> None:
