@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from regua.config import Settings
 from regua.domain.customer_links import LinkPurpose, LinkRefused, read_link_token
 from regua.services.message_context import PortalLinks
@@ -23,8 +25,12 @@ def link_secret(uow: UnitOfWorkFactory, settings: Settings) -> str:
     """The secret that signs the links ("" when there is none: no links are made)."""
     if settings.link_secret:
         return settings.link_secret
-    with uow() as work:
-        return read_secret(work.connection, LINK_SIGNING) or ""
+    try:
+        with uow() as work:
+            return read_secret(work.connection, LINK_SIGNING) or ""
+    except (OperationalError, ProgrammingError):
+        # A database not upgraded to 0010 yet: messages go out without links, as before.
+        return ""
 
 
 def portal_links(uow: UnitOfWorkFactory, settings: Settings) -> PortalLinks:
