@@ -130,13 +130,15 @@ json_leaves = (
         ]
     )
 )
-json_values = st.recursive(
-    json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
-    ),
-    max_leaves=25,
-)
+
+
+def _json_containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    )
+
+
+json_values = st.recursive(json_leaves, _json_containers, max_leaves=25)
 PIX_KEYS = [
     "endToEndId",
     "txid",
@@ -149,13 +151,16 @@ PIX_KEYS = [
     "status",
     "liquidacao",
 ]
-pix_like = st.recursive(
-    json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(PIX_KEYS), inner, max_size=6)
-    ),
-    max_leaves=30,
-)
+
+
+def _pix_containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(PIX_KEYS), inner, max_size=6),
+    )
+
+
+pix_like = st.recursive(json_leaves, _pix_containers, max_leaves=30)
 
 
 VALID_ITEM = {
