@@ -6,8 +6,8 @@ without the link-signing secret. It is encrypt-then-MAC over 16 bytes:
 
     nonce (6 random bytes) | customer id (5) XOR pad | expiry day (3) XOR pad | tag (12)
 
-with ``pad = HMAC-SHA256(secret, "enc" | purpose | nonce)`` (HMAC as a PRF in counter-free
-stream mode: the nonce is never reused in practice, 2^48 values) and
+with ``pad = HMAC-SHA256(secret, "enc" | purpose | nonce)`` (HMAC as a pseudo-random function
+keyed by the secret: a one-block stream cipher whose random 48-bit nonce makes each pad new) and
 ``tag = HMAC-SHA256(secret, "mac" | purpose | nonce | ciphertext)``. Written out here because the
 standard library has no cipher and a link must stay short for an SMS (35 characters of
 base64url), where a Fernet token is over 100.
