@@ -29,10 +29,23 @@ class Settings(BaseSettings):
     timezone: str = DEFAULT_TIMEZONE
     outbox_dir: Path = Path("outbox")
     broker_url: str = "redis://127.0.0.1:6379/0"
-    # Webhook secrets: empty means the endpoint refuses every call (no silent default secret).
+    # One secret per purpose; an empty webhook secret means the endpoint refuses every call
+    # (no silent default secret). `webhook_secret`: HMAC key of the SMS/WhatsApp providers'
+    # calls. `pix_webhook_secret`: HMAC key of the PSP's Pix calls. `whatsapp_verify_token`:
+    # the token Meta echoes when it checks the WhatsApp webhook subscription.
     webhook_secret: str = ""
     pix_webhook_secret: str = ""
+    whatsapp_verify_token: str = ""
+    # Signs the customers' portal and unsubscribe links. Empty: the secret kept in the database
+    # (made by `regua init`, `regua demo` and the migration), so links work with no variable.
+    link_secret: str = ""
+    # Days a link in a message stays good; an older link shows a page saying it expired.
+    link_valid_days: int = Field(default=60, ge=1, le=3650)
     portal_base_url: str = "http://127.0.0.1:8000/portal"
+    # Where the unsubscribe links point (the web app's /descadastro, behind HTTPS in production).
+    unsubscribe_base_url: str = "http://127.0.0.1:8000/descadastro"
+    # Largest webhook body accepted, in bytes (a Pix call of the BCB API is a few KB).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     # Channels: left empty, the embedded default writes every message to the outbox folder.
     smtp_host: str = ""

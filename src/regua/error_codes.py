@@ -101,6 +101,10 @@ class ErrorCode(StrEnum):
     WEBHOOK_VERIFY_TOKEN = "webhook_verify_token"
     # a webhook body that is not JSON or not the expected payload
     INVALID_WEBHOOK = "invalid_webhook"
+    # a request body over the configured limit (REGUA_MAX_BODY_BYTES)
+    REQUEST_TOO_LARGE = "request_too_large"
+    # an error regua did not expect; the log names where, never the data
+    INTERNAL_ERROR = "internal_error"
 
     # --- the creditor's profile (services/setup.py, services/creditors.py) ------------------------
     # one or more fields of the creditor's profile refused (each named in the message)

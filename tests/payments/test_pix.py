@@ -537,3 +537,117 @@ def test_dynamic_round_trip(path: str, amount: int | None) -> None:
     code = pix.encode_dynamic(url=url, name="Fulano", city="Recife", amount_cents=amount)
     decoded = pix.decode(code)
     assert (decoded.url, decoded.amount_cents) == (url, amount)
+
+
+# ----------------------------------------------------------------------------- manual's limits
+
+
+def tlv(field_id: str, value: str) -> str:
+    return f"{field_id}{len(value):02d}{value}"
+
+
+def static_body(*, name: str = "Fulano de Tal", city: str = "BRASILIA", extra: str = "") -> str:
+    account = tlv("26", tlv("00", "br.gov.bcb.pix") + tlv("01", "+5511987654321"))
+    return (
+        tlv("00", "01")
+        + account
+        + "52040000530398658"
+        + "02BR"
+        + tlv("59", name)
+        + tlv("60", city)
+        + extra
+        + tlv("62", tlv("05", "***"))
+    )
+
+
+def test_decode_refuses_a_payload_over_512_characters() -> None:
+    # Unreserved templates 81-86 pad the code past the limit, each well formed.
+    padding = "".join(tlv(f"{n}", tlv("00", "x" * 80)) for n in range(81, 86))
+    code = with_crc(static_body(extra=padding))
+    assert len(code) == 513 or len(code) > 512
+
+    with pytest.raises(PixError, match="máximo 512"):
+        pix.decode(code)
+
+
+def test_decode_refuses_a_merchant_name_of_26_characters_and_a_city_of_16() -> None:
+    assert pix.decode(with_crc(static_body(name="N" * 25))).name == "N" * 25
+    with pytest.raises(PixError, match=r"campo 59 .* 26 caracteres; máximo 25"):
+        pix.decode(with_crc(static_body(name="N" * 26)))
+    with pytest.raises(PixError, match=r"campo 60 .* 16 caracteres; máximo 15"):
+        pix.decode(with_crc(static_body(city="C" * 16)))
+
+
+def test_decode_refuses_a_dynamic_location_with_its_scheme() -> None:
+    account = tlv("26", tlv("00", "br.gov.bcb.pix") + tlv("25", "https://pix.example.com/cob/1"))
+    body = (
+        tlv("00", "01")
+        + tlv("01", "12")
+        + account
+        + "52040000"
+        + "5303986"
+        + "5802BR"
+        + tlv("59", "Fulano de Tal")
+        + tlv("60", "BRASILIA")
+        + tlv("62", tlv("05", "***"))
+    )
+
+    with pytest.raises(PixError, match="sem o esquema"):
+        pix.decode(with_crc(body))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (tlv("61", "0131010"), "CEP"),
+        (tlv("61", "0131010A"), "CEP"),
+    ],
+)
+def test_decode_checks_the_optional_fields_as_the_encoder_writes_them(
+    extra: str, message: str
+) -> None:
+    with pytest.raises(PixError, match=message):
+        pix.decode(with_crc(static_body(extra=extra)))
+
+
+def test_decode_refuses_a_txid_the_encoder_would_refuse() -> None:
+    body = static_body().replace(tlv("62", tlv("05", "***")), tlv("62", tlv("05", "pedido-12")))
+    with pytest.raises(PixError, match="txid"):
+        pix.decode(with_crc(body))
+
+
+RECURRENCE = tlv("80", tlv("00", "br.gov.bcb.pix") + tlv("25", "pix.example.com/rec/7f3a9c"))
+
+
+def test_a_pix_automatico_code_is_recognised_and_said_what_it_is() -> None:
+    body = (
+        tlv("00", "01")
+        + "52040000530398658"
+        + "02BR"
+        + tlv("59", "Provedor Exemplo")
+        + tlv("60", "CURITIBA")
+        + tlv("62", tlv("05", "***"))
+        + RECURRENCE
+    )
+
+    decoded = pix.decode(with_crc(body))
+
+    assert decoded.initiation == "recurrence"
+    assert decoded.recurrence_url == "pix.example.com/rec/7f3a9c"
+    assert decoded.key is None and decoded.url is None
+
+
+def test_a_dynamic_code_with_a_recurrence_keeps_both_locations() -> None:
+    body = BCB_DYNAMIC[:-8] + RECURRENCE
+
+    decoded = pix.decode(with_crc(body))
+
+    assert decoded.initiation == "dynamic"
+    assert decoded.url == "pix.example.com/8b3da2f39a4140d1a91abd93113bd441"
+    assert decoded.recurrence_url == "pix.example.com/rec/7f3a9c"
+
+
+def test_a_recurrence_with_a_scheme_is_refused() -> None:
+    bad = tlv("80", tlv("00", "br.gov.bcb.pix") + tlv("25", "https://pix.example.com/rec/1"))
+    with pytest.raises(PixError, match="sem o esquema"):
+        pix.decode(with_crc(BCB_DYNAMIC[:-8] + bad))

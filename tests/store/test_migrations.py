@@ -76,3 +76,17 @@ def test_0007_clears_the_example_companys_details_from_real_creditors(engine: En
     assert (own.pix_key, own.phone, own.email) == ("loja@propria.com.br", "+554133224455", None)
     assert demo.pix_key == "11222333000181" and demo.postal_code == "01310100"
     assert demo.full_address == "Av. Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100"
+
+
+def test_0010_gives_every_installation_a_link_signing_secret_of_its_own(engine: Engine) -> None:
+    from regua.store.installation_secrets import LINK_SIGNING, read_secret
+
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010-1")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        secret = read_secret(connection, LINK_SIGNING)
+
+    assert secret is not None and len(secret) >= 40

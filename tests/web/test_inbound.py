@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.payments.webhooks import sign
+from regua.store.tables import contacts, customers
 from regua.web.app import create_app
 from tests.servers import HttpProvider, http_provider
 from tests.services.test_dispatching import (
@@ -31,11 +32,14 @@ from tests.services.test_inbound import PHONE, whatsapp_reply
 __all__ = ["http_provider"]
 
 SECRET = "segredo-dos-webhooks"
+VERIFY_TOKEN = "token-de-verificacao-da-meta"
 
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=db_url, webhook_secret=SECRET)
+    settings = Settings(
+        database_url=db_url, webhook_secret=SECRET, whatsapp_verify_token=VERIFY_TOKEN
+    )
     with TestClient(create_app(settings, clock=FixedClock(AT_9_IN_SAO_PAULO))) as test_client:
         yield test_client
 
@@ -110,17 +114,51 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(
     }
 
 
-def test_meta_subscription_check_echoes_the_challenge_only_with_the_secret(
+def test_meta_subscription_check_echoes_the_challenge_only_with_the_verify_token(
     client: TestClient,
 ) -> None:
-    ok = client.get(
-        "/api/v1/inbound/whatsapp",
-        params={"hub.mode": "subscribe", "hub.verify_token": SECRET, "hub.challenge": "1158201444"},
-    )
-    refused = client.get(
-        "/api/v1/inbound/whatsapp",
-        params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"},
-    )
+    def check(token: str) -> httpx.Response:
+        return client.get(
+            "/api/v1/inbound/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158"},
+        )
 
-    assert (ok.status_code, ok.text) == (200, "1158201444")
+    ok, refused, signing_key = check(VERIFY_TOKEN), check("x"), check(SECRET)
+
+    assert (ok.status_code, ok.text) == (200, "1158")
     assert refused.status_code == 401
+    # The providers' signing key is not the verify token: one secret per purpose.
+    assert signing_key.status_code == 401
+
+
+def test_a_long_provider_message_id_still_opts_out_every_customer_sharing_the_phone(
+    engine: Engine, creditor_id: int, tmp_path: Path, client: TestClient
+) -> None:
+    # Two customers of one household share the phone; the provider's message id is long.
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [
+            ("W1", "João Pereira", "", "(11) 98765-4321", "SP"),
+            ("W2", "Ana Pereira", "", "(11) 98765-4321", "SP"),
+        ],
+        [("X1", "W1", "20/11/2026", "120,00"), ("X2", "W2", "20/11/2026", "80,00")],
+    )
+    message_id = "wamid." + "HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDNzM" * 8
+    assert len(message_id) > 300
+    body = whatsapp_reply(message_id, "SAIR", AT_9_IN_SAO_PAULO)
+
+    first = post(client, "whatsapp", body)
+    again = post(client, "whatsapp", body)
+
+    assert (first.json()["replies"], first.json()["opted_out"]) == (1, 2)
+    assert (again.json()["duplicates"], again.json()["opted_out"]) == (1, 0)
+    with engine.connect() as connection:
+        opted = connection.execute(
+            select(customers.c.external_id)
+            .join(contacts, contacts.c.customer_id == customers.c.id)
+            .where(contacts.c.channel == "whatsapp", contacts.c.opted_out_at.is_not(None))
+            .order_by(customers.c.external_id)
+        ).scalars()
+        assert list(opted) == ["W1", "W2"]

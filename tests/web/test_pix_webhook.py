@@ -441,13 +441,92 @@ def test_a_pix_partly_refunded_when_first_seen_applies_what_stayed(
     assert invoice_row(engine, "B").balance_cents == 5000
 
 
-def test_a_pix_refunded_whole_before_it_was_applied_stores_nothing(
+def test_a_pix_refunded_whole_before_it_was_applied_is_recorded_as_given_back(
     client: TestClient, engine: Engine
 ) -> None:
     body = pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "DEVOLVIDO"))
 
     response = post(client, body)
 
-    assert [i["status"] for i in response.json()["refunded"]] == ["refunded"]
-    assert stored(engine) == []
-    assert invoice_row(engine, "A").status == "open"
+    [item] = response.json()["refunded"]
+    assert (item["status"], item["amount_cents"], item["invoice"]) == ("refunded", 9990, "A")
+    assert response.json()["applied"] == []
+    # Kept, applying nothing: the Pix and its devolução, so a later notification is known.
+    assert [(row[0], row[3], row[4]) for row in stored(engine)] == [
+        (e2e(1), 9990, "reversed"),
+        (f"{e2e(1)}:devolucao:D1", -9990, "reversal"),
+    ]
+    a = invoice_row(engine, "A")
+    assert (a.status, a.balance_cents) == ("open", 9990)
+
+
+@pytest.mark.parametrize("refund_first", [True, False], ids=["refund-first", "payment-first"])
+def test_a_full_devolucao_and_its_pix_leave_the_invoice_open_in_either_order(
+    client: TestClient, engine: Engine, refund_first: bool
+) -> None:
+    original = pix((1, TXID_A, "99.90"))
+    refunded = pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "DEVOLVIDO"))
+    calls = [refunded, original] if refund_first else [original, refunded]
+
+    answers = [post(client, body) for body in calls]
+
+    assert all(answer.status_code == 200 for answer in answers)
+    a = invoice_row(engine, "A")
+    # The money went back: whatever the order, the invoice is still owed in full.
+    assert (a.status, a.balance_cents, a.settled_on) == ("open", 9990, None)
+    if refund_first:
+        assert [i["status"] for i in answers[1].json()["duplicates"]] == ["duplicate"]
+        assert answers[1].json()["applied"] == []
+    with engine.connect() as connection:
+        net = connection.execute(
+            select(func.sum(payments.c.amount_cents), func.sum(payments.c.applied_cents))
+        ).one()
+    assert tuple(net) == (0, 0)
+    # No thank-you stays planned for money given back.
+    assert all(status == "cancelled" for _, status in thank_you_statuses(engine))
+
+
+@pytest.mark.parametrize("refund_first", [True, False], ids=["refund-first", "payment-first"])
+def test_a_partial_devolucao_and_its_pix_leave_what_stayed_in_either_order(
+    client: TestClient, engine: Engine, refund_first: bool
+) -> None:
+    original = pix((1, TXID_B, "450.00"))
+    refunded = pix_refunded(1, TXID_B, "450.00", ("D1", "50.00", "DEVOLVIDO"))
+    calls = [refunded, original] if refund_first else [original, refunded]
+
+    answers = [post(client, body) for body in calls]
+
+    assert all(answer.status_code == 200 for answer in answers)
+    b = invoice_row(engine, "B")
+    assert (b.status, b.balance_cents) == ("open", 5000)
+    # Replays of either change nothing.
+    for body in calls:
+        post(client, body)
+    assert invoice_row(engine, "B").balance_cents == 5000
+    with engine.connect() as connection:
+        net = connection.execute(select(func.sum(payments.c.amount_cents))).scalar_one()
+    assert net == 40000
+
+
+def test_one_end_to_end_id_listed_twice_is_answered_as_one_applied_one_duplicate(
+    client: TestClient, engine: Engine
+) -> None:
+    response = post(client, pix((1, TXID_A, "99.90"), (1, TXID_A, "99.90")))
+
+    answer = response.json()
+    assert [i["status"] for i in answer["applied"]] == ["applied"]
+    assert [i["status"] for i in answer["duplicates"]] == ["duplicate"]
+    assert len(stored(engine)) == 1
+
+
+def test_a_pix_given_back_whole_listed_twice_is_one_refund_one_duplicate(
+    client: TestClient, engine: Engine
+) -> None:
+    one = json.loads(pix_refunded(1, TXID_A, "99.90", ("D1", "99.90", "DEVOLVIDO")))
+    body = json.dumps({"pix": one["pix"] * 2}).encode()
+
+    answer = post(client, body).json()
+
+    assert [i["status"] for i in answer["refunded"]] == ["refunded"]
+    assert [i["status"] for i in answer["duplicates"]] == ["duplicate"]
+    assert len(stored(engine)) == 2

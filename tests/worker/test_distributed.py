@@ -1,12 +1,17 @@
 """Distributed mode with real Celery workers (subprocesses) on the local Redis, PostgreSQL as the
 store and an aiosmtpd server on loopback: every action is delivered, and a worker killed in the
-middle of a batch duplicates at most the message it had in flight, with the same Message-ID."""
+middle of a batch duplicates at most the message it had in flight, with the same Message-ID.
+So do the database sessions of the workers killed mid-batch (pg_terminate_backend) and a broker
+killed and restarted empty (a private redis-server)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -96,7 +101,10 @@ def cpf(n: int) -> str:
 class Workers:
     """Celery worker subprocesses sharing one broker namespace, stopped at the end."""
 
-    def __init__(self, db_url: str, smtp_port: int, log_dir: Path) -> None:
+    def __init__(
+        self, db_url: str, smtp_port: int, log_dir: Path, broker_url: str = REDIS_URL
+    ) -> None:
+        self.broker_url = broker_url
         prefix = f"regua-test-{uuid.uuid4().hex[:8]}:"
         self.transport = {
             "global_keyprefix": prefix,
@@ -105,7 +113,7 @@ class Workers:
         self.env = {
             **os.environ,
             "REGUA_DATABASE_URL": db_url,
-            "REGUA_BROKER_URL": REDIS_URL,
+            "REGUA_BROKER_URL": broker_url,
             "REGUA_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "REGUA_BROKER_TRANSPORT_OPTIONS": json.dumps(self.transport),
             "REGUA_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -150,7 +158,7 @@ class Workers:
 
     def publish(self) -> Callable[[str, list[int]], None]:
         settings = Settings(
-            broker_url=REDIS_URL,
+            broker_url=self.broker_url,
             broker_visibility_timeout=VISIBILITY_TIMEOUT,
             broker_transport_options=self.transport,
         )
@@ -165,8 +173,11 @@ class Workers:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        broker = redis.Redis.from_url(REDIS_URL)
-        leftovers = list(broker.scan_iter(match=f"{self.transport['global_keyprefix']}*"))
+        broker = redis.Redis.from_url(self.broker_url)
+        try:
+            leftovers = list(broker.scan_iter(match=f"{self.transport['global_keyprefix']}*"))
+        except redis.RedisError:  # a private broker already stopped
+            leftovers = []
         if leftovers:
             broker.delete(*leftovers)
         broker.close()
@@ -271,3 +282,130 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_one_in_fli
         assert {c["X-Regua-Key"] for c in copies} == {message_id[1:].split("@")[0]}
         assert len({c.get_body(preferencelist=("plain",)).get_content() for c in copies}) == 1
     assert sent_entries(pg) == Counter(ids)  # one "sent" on each timeline
+
+
+def terminate_worker_sessions(engine: Engine) -> int:
+    """pg_terminate_backend on every other session of the test database: the workers'."""
+    with engine.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            )
+        ).scalar_one()
+    engine.dispose()  # the test's own pooled sessions were among them
+    return int(killed)
+
+
+def test_database_sessions_killed_mid_batch_lose_nothing_and_repeat_at_most_one_each(
+    pg: Engine, workers: Workers, slow_smtp: SmtpServer, tmp_path: Path
+) -> None:
+    ids = portfolio(pg, tmp_path, 16)
+    workers.start(concurrency=1)
+    assert enqueue(pg, workers) == 16
+
+    kills = 0
+    for threshold in (4, 9):
+        wait_until(lambda n=threshold: len(slow_smtp.handler.received) >= n, 60, workers)
+        assert terminate_worker_sessions(pg) >= 1
+        kills += 1
+
+    def all_sent() -> bool:
+        # What the beat does every minute: publish what is due again, stale claims included.
+        enqueue(pg, workers)
+        return count_sent(pg) == 16
+
+    wait_until(all_sent, 90, workers)
+
+    received = received_ids(slow_smtp)
+    assert set(received) == expected_ids(ids)  # none lost
+    repeats = sum(n - 1 for n in received.values())
+    assert repeats <= kills  # at most the message in flight at each kill, same Message-ID
+    assert sent_entries(pg) == Counter(ids)
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, without persistence, that the test may
+    kill -9 and start again (the shared one is left alone)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=(self.log_dir / "redis.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_timeout=1).ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def test_a_broker_killed_and_restarted_mid_batch_loses_nothing(
+    pg: Engine, private_redis: PrivateRedis, slow_smtp: SmtpServer, tmp_path: Path
+) -> None:
+    url = pg.url.render_as_string(hide_password=False)
+    group = Workers(url, slow_smtp.port, tmp_path, broker_url=private_redis.url)
+    try:
+        ids = portfolio(pg, tmp_path, 16)
+        group.start(concurrency=1)
+        assert enqueue(pg, group) == 16
+        wait_until(lambda: len(slow_smtp.handler.received) >= 5, 60, group)
+
+        private_redis.kill()  # every queued task is gone with it (no persistence)
+        private_redis.start()
+
+        def all_sent() -> bool:
+            # The beat publishes what is due again, stale claims included, once a minute.
+            # The publisher may still be reconnecting: the beat would try again next minute.
+            with contextlib.suppress(Exception):
+                enqueue(pg, group)
+            return count_sent(pg) == 16
+
+        wait_until(all_sent, 120, group)
+    finally:
+        group.stop_all()
+
+    received = received_ids(slow_smtp)
+    assert set(received) == expected_ids(ids)  # none lost
+    assert sum(n - 1 for n in received.values()) <= 1  # at most the one in flight, same id
+    assert sent_entries(pg) == Counter(ids)

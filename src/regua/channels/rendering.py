@@ -48,7 +48,9 @@ from __future__ import annotations
 
 import operator
 import re
+import string
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -60,6 +62,7 @@ import jinja2.nodes
 import yaml
 from babel.dates import format_date, format_timedelta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Namespace
 from markupsafe import Markup
 
 from regua.channels.base import Attachment, ChannelName, OutgoingMessage
@@ -80,6 +83,12 @@ DEFAULT_WHATSAPP_LANGUAGE = "pt_BR"
 # Limits a hostile template could otherwise use to exhaust memory ("x" * 10**9, 9**9**9).
 MAX_REPEAT = 10_000
 MAX_POWER_EXPONENT = 100
+# The same for every other way to build a big text or run long: widths (center, ljust, format
+# "{:>N}", "%Ns", indent), replace, concatenation, loops. A message is a few KB (an e-mail with
+# its QR code some 40 KB): a megabyte of text or ten thousand loop turns is an attack or a bug.
+MAX_TEXT = 1_000_000
+MAX_WIDTH = 1_000
+MAX_LOOP_ITEMS = 10_000
 MAX_COMPILED_TEXTS = 1_000  # template texts (WhatsApp parameters, script lines) kept compiled
 
 
@@ -258,8 +267,125 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and (name.endswith(".html.j2") or name.endswith(".html"))
 
 
+_WIDE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_PERCENT_WIDTH = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# Loop turns left in the render under way (each render starts with MAX_LOOP_ITEMS).
+_LOOP_BUDGET: ContextVar[list[int] | None] = ContextVar("regua_template_loop_budget", default=None)
+
+
+class _TooBig(jinja2.exceptions.SecurityError):
+    """A limit of MAX_TEXT, MAX_WIDTH or MAX_LOOP_ITEMS reached."""
+
+
+def _refuse(what: str) -> _TooBig:
+    return _TooBig(f"{what} grande demais para uma mensagem")
+
+
+def _check_width(value: Any, what: str) -> None:
+    if isinstance(value, int) and value > MAX_WIDTH:
+        raise _refuse(what)
+
+
+def _check_text_size(value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_TEXT:
+        raise _refuse("texto")
+    return value
+
+
+def _check_format_spec(text: str) -> None:
+    """Widths and precisions in a str.format text ("{:>99999}", nested fields too)."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        return  # format() itself will refuse it
+    for _literal, _name, spec, _conversion in fields:
+        if spec:
+            for number in re.findall(r"\d+", spec):
+                _check_width(int(number), "largura de formato")
+            _check_format_spec(spec)
+
+
+def _check_percent_spec(text: str) -> None:
+    """Widths and precisions in a printf-style text ("%99999s"); "*" takes them from data."""
+    for width, precision in _PERCENT_WIDTH.findall(text):
+        for number in (width, precision):
+            if number == "*":
+                raise _refuse("largura de formato")
+            if number:
+                _check_width(int(number), "largura de formato")
+
+
+def _replace_size(text: str, old: str, new: str, count: int = -1) -> int:
+    occurrences = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        occurrences = min(occurrences, count)
+    return len(text) + occurrences * (len(new) - len(old))
+
+
+def _bounded_range(*args: int) -> range:
+    """`range` for templates: every range of one render together yields MAX_LOOP_ITEMS at
+    most (ten thousand turns; nested ranges multiply, so the total is what is bounded)."""
+    numbers = range(*args)
+    budget = _LOOP_BUDGET.get()
+    if budget is not None:
+        budget[0] -= len(numbers)
+        if budget[0] < 0:
+            raise _refuse("laço")
+    elif len(numbers) > MAX_LOOP_ITEMS:
+        raise _refuse("laço")
+    return numbers
+
+
+class _BoundedNamespace(Namespace):
+    """`namespace()` whose attributes cannot grow past MAX_TEXT (a loop doubling a text)."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, _check_text_size(value))
+
+
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """A built-in filter with its width arguments checked first and its result after."""
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        values = [a for a in args if not isinstance(a, jinja2.runtime.Context | jinja2.Environment)]
+        if name in ("center", "indent", "wordwrap", "truncate"):
+            for value in (*values[1:], *kwargs.values()):
+                _check_width(value, "largura")
+        elif name == "format" and values and isinstance(values[0], str):
+            _check_percent_spec(values[0])
+        elif name == "replace" and len(values) >= 3:
+            text, old, new = (str(v) for v in values[:3])
+            count = values[3] if len(values) > 3 and isinstance(values[3], int) else -1
+            if _replace_size(text, old, new, count) > MAX_TEXT:
+                raise _refuse("texto")
+        return _check_text_size(function(*args, **kwargs))
+
+    bounded.__dict__.update(function.__dict__)  # keeps pass_context / pass_environment marks
+    return bounded
+
+
 class _SandboxEnvironment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call(
+        __self,  # the sandbox's own signature: keyword arguments pass through as they are
+        __context: jinja2.runtime.Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            method = getattr(__obj, "__name__", "")
+            if method in _WIDE_METHODS:
+                for value in (*args, *kwargs.values()):
+                    _check_width(value, "largura")
+            elif method == "replace" and len(args) >= 2:
+                old, new = str(args[0]), str(args[1])
+                count = args[2] if len(args) > 2 and isinstance(args[2], int) else -1
+                if _replace_size(owner, old, new, count) > MAX_TEXT:
+                    raise _refuse("texto")
+        return _check_text_size(super().call(__context, __obj, *args, **kwargs))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The sandbox only refuses private attributes that exist; refusing every `_` name
@@ -274,6 +400,8 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
                 return obj[attribute]
             except KeyError:
                 pass
+        if isinstance(obj, str) and attribute in ("format", "format_map"):
+            _check_format_spec(obj)
         return super().getattr(obj, attribute)
 
     def call_binop(
@@ -292,6 +420,14 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(right, int) and abs(right) > MAX_POWER_EXPONENT:
                 raise jinja2.exceptions.SecurityError("potência grande demais")
             return operator.pow(left, right)
+        if operator_ == "+":
+            if (
+                isinstance(left, str | list | tuple)
+                and isinstance(right, str | list | tuple)
+                and len(left) + len(right) > MAX_TEXT
+            ):
+                raise _refuse("texto")
+            return operator.add(left, right)
         return super().call_binop(context, operator_, left, right)
 
 
@@ -304,7 +440,11 @@ def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    for name in ("center", "indent", "wordwrap", "truncate", "format", "replace", "join"):
+        env.filters[name] = _bounded_filter(name, env.filters[name])
     env.filters.update(FILTERS)
+    env.globals["range"] = _bounded_range
+    env.globals["namespace"] = _BoundedNamespace
     # Nothing in a message needs these; fewer objects within reach of a template.
     for name in ("lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
@@ -313,6 +453,13 @@ def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 
 def _translate(exc: Exception, where: str) -> TemplateError:
     """Turn a Jinja/filter exception into a TemplateError a collections user can act on."""
+    if isinstance(exc, _TooBig):
+        return TemplateSecurityError(
+            f"O modelo {where} passou de um limite: {exc}. Um modelo monta textos de alguns "
+            f"KB (até {MAX_TEXT:,} caracteres, larguras até {MAX_WIDTH}, laços de até "
+            f"{MAX_LOOP_ITEMS:,} voltas).".replace(",", "."),
+            template=where,
+        )
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateSecurityError(
             f"O modelo {where} tentou acessar partes internas do sistema ({exc}). "
@@ -340,14 +487,36 @@ def _translate(exc: Exception, where: str) -> TemplateError:
     return TemplateError(f"Falha ao montar o modelo {where}: {exc}", template=where)
 
 
+def _bounded_render(render: Callable[[], str], where: str) -> str:
+    """Run one render with a fresh loop budget; every failure becomes a TemplateError (the
+    action is then failed with its reason, never a crash of the dispatch)."""
+    budget = _LOOP_BUDGET.set([MAX_LOOP_ITEMS])
+    try:
+        text = render()
+    except TemplateError:
+        raise
+    except _RENDER_FAILURES as exc:
+        raise _translate(exc, where) from exc
+    except Exception as exc:  # a filter or a value's method failing in a way nobody foresaw
+        raise TemplateError(
+            f"Falha ao montar o modelo {where}: {type(exc).__name__}", template=where
+        ) from exc
+    finally:
+        _LOOP_BUDGET.reset(budget)
+    if len(text) > MAX_TEXT:
+        raise _translate(_refuse("mensagem"), where)
+    return text
+
+
 _RENDER_FAILURES = (
     jinja2.exceptions.TemplateError,
     TypeError,
     ValueError,
-    KeyError,
+    LookupError,  # KeyError, and the IndexError of "{1}".format_map({})
     AttributeError,
-    ZeroDivisionError,
-    OverflowError,
+    ArithmeticError,  # ZeroDivisionError, OverflowError
+    RecursionError,  # a macro calling itself
+    MemoryError,
 )
 
 
@@ -485,10 +654,7 @@ class TemplateRenderer:
 
     def render_file(self, path: str, context: Mapping[str, Any]) -> str:
         """Render one template file of the library by its path."""
-        try:
-            return self.env.get_template(path).render(context)
-        except _RENDER_FAILURES as exc:
-            raise _translate(exc, path) from exc
+        return _bounded_render(lambda: self.env.get_template(path).render(context), path)
 
     def render_string(self, text: str, context: Mapping[str, Any], *, where: str) -> str:
         """Render a template given as text (autoescaped only when `where` ends in .html.j2)."""
@@ -499,10 +665,7 @@ class TemplateRenderer:
             if len(self._compiled) >= MAX_COMPILED_TEXTS:
                 self._compiled.clear()
             self._compiled[key] = template
-        try:
-            return template.render(context)
-        except _RENDER_FAILURES as exc:
-            raise _translate(exc, where) from exc
+        return _bounded_render(lambda: template.render(context), where)
 
     def whatsapp_spec(self, template_name: str) -> WhatsAppTemplateSpec:
         """The approved template of whatsapp.yaml, parsed once (again when the file changes)."""

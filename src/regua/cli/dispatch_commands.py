@@ -318,11 +318,11 @@ def render_command(
     creditor_id = setup.default_creditor_id(regua.uow)
     target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
+    from regua.services.customer_links import portal_links
     from regua.services.customer_preview import customer_preview
-    from regua.services.message_context import PortalLinks
 
     renderer: TemplateRenderer = regua.renderer
-    portal = PortalLinks(regua.settings.portal_base_url, regua.settings.webhook_secret)
+    portal = portal_links(regua.uow, regua.settings)
     preview = customer_preview(
         regua.uow,
         creditor_id,

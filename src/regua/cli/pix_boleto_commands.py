@@ -141,6 +141,7 @@ def decode(
                 "initiation": result.initiation,
                 "key": result.key,
                 "url": result.url,
+                "recurrence_url": result.recurrence_url,
                 "name": result.name,
                 "city": result.city,
                 "postal_code": result.postal_code,
@@ -156,16 +157,28 @@ def decode(
         )
         return
     console.print("Código Pix válido (estrutura e CRC conferidos).")
-    _line("Tipo", "dinâmico (cobrança no PSP)" if result.initiation == "dynamic" else "estático")
+    kinds = {
+        "dynamic": "dinâmico (cobrança no PSP)",
+        "static": "estático",
+        "recurrence": "Pix Automático (autorização de pagamentos recorrentes)",
+    }
+    kind = kinds[result.initiation]
+    if result.recurrence_url is not None and result.initiation != "recurrence":
+        kind += " com Pix Automático (pede também a autorização de pagamentos recorrentes)"
+    _line("Tipo", kind)
     if result.key is not None:
         _line("Chave", result.key)
     if result.url is not None:
         _line("Endereço da cobrança", f"https://{result.url}")
+    if result.recurrence_url is not None:
+        _line("Endereço da recorrência", f"https://{result.recurrence_url}")
     _line("Recebedor", f"{result.name} — {result.city}")
     if result.amount_cents is not None:
         _line("Valor", format_brl(result.amount_cents))
     elif result.initiation == "dynamic":
         _line("Valor", "definido na cobrança do PSP")
+    elif result.initiation == "recurrence":
+        _line("Valor", "definido na recorrência autorizada")
     else:
         _line("Valor", "a definir pelo pagador")
     txid = result.txid

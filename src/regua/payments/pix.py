@@ -22,7 +22,9 @@ from regua.error_codes import ErrorCode
 from regua.errors import InputError
 
 PixKeyKind = Literal["cpf", "cnpj", "email", "phone", "evp"]
-Initiation = Literal["static", "dynamic"]
+# "recurrence": a Pix Automático code that only asks the payer to authorise recurring payments
+# (field 80, no 26-51 Pix account); a static or dynamic code may also carry one (`recurrence_url`).
+Initiation = Literal["static", "dynamic", "recurrence"]
 
 GUI = "br.gov.bcb.pix"
 MCC_UNSPECIFIED = "0000"
@@ -37,6 +39,10 @@ MAX_CITY = 15
 MAX_TXID = 25
 MAX_AMOUNT_CHARS = 13
 MAX_VALUE = 99  # LEN has two digits
+MAX_PAYLOAD = 512  # EMV QRCPS: the whole BR Code
+# Pix Automático (BCB, 2025): the recurrence's location travels in template 80, whose GUI is
+# br.gov.bcb.pix, in sub-field 25 (like a dynamic code's, without the scheme).
+RECURRENCE_TEMPLATE = "80"
 
 # Templates whose value is itself a list of data objects (EMV: 26-51 merchant account
 # information, 62 additional data, 80-99 unreserved).
@@ -56,6 +62,7 @@ _FIELD_NAMES = {
     "61": "CEP",
     "62": "dados adicionais",
     "63": "CRC",
+    "80": "recorrência (Pix Automático)",
 }
 _TXID_RE = re.compile(r"^[A-Za-z0-9]{1,25}$")
 _AMOUNT_RE = re.compile(r"^\d+(\.\d{1,2})?$")
@@ -95,6 +102,8 @@ class BrCode:
     txid: str | None
     crc: str
     raw: dict[str, str] = field(default_factory=dict)
+    # Pix Automático: where the payer's app fetches the recurrence to authorise (no scheme).
+    recurrence_url: str | None = None
 
 
 # --------------------------------------------------------------------------- CRC
@@ -276,6 +285,8 @@ def _assemble(
         parts.append(_tlv("61", postal, "CEP"))
     parts.append(_tlv("62", _tlv("05", txid, "txid"), "dados adicionais"))
     body = "".join(parts) + "6304"
+    if len(body) + 4 > MAX_PAYLOAD:
+        raise PixError(f"código Pix com {len(body) + 4} caracteres; máximo {MAX_PAYLOAD}")
     return body + _crc_hex(body)
 
 
@@ -425,6 +436,8 @@ def decode(code: str) -> BrCode:
             raise PixError(f"caractere não permitido na posição {index}: {ch!r}")
     if not payload:
         raise PixError("código Pix vazio")
+    if len(payload) > MAX_PAYLOAD:
+        raise PixError(f"código Pix com {len(payload)} caracteres; máximo {MAX_PAYLOAD}")
     top = _split_tlv(payload, 0, None)
     if top[0][0] != "00":
         raise PixError(f"o código deve começar pelo campo 00; começa por {top[0][0]}")
@@ -460,6 +473,29 @@ def _require(raw: dict[str, str], field_id: str) -> str:
     return value
 
 
+def _location(raw: dict[str, str], field_id: str) -> str | None:
+    """A PSP location (sub-field 25): host and path, without the scheme (BR Code manual)."""
+    url = raw.get(f"{field_id}.25")
+    if url is None:
+        return None
+    if "://" in url:
+        raise PixError(
+            f"campo {field_id}-25 (URL) deve vir sem o esquema (https:// é implícito): {url!r}"
+        )
+    if len(url) > MAX_URL:
+        raise PixError(f"campo {field_id}-25 (URL) com {len(url)} caracteres; máximo {MAX_URL}")
+    return url
+
+
+def _text_field(raw: dict[str, str], field_id: str, limit: int) -> str:
+    value = _require(raw, field_id)
+    if len(value) > limit:
+        raise PixError(
+            f"{_field_label(field_id, None)} com {len(value)} caracteres; máximo {limit}"
+        )
+    return value
+
+
 def _interpret(raw: dict[str, str], crc: str) -> BrCode:
     payload_format = _require(raw, "00")
     if payload_format != "01":
@@ -467,18 +503,25 @@ def _interpret(raw: dict[str, str], crc: str) -> BrCode:
     initiation_method = raw.get("01")
     if initiation_method is not None and initiation_method not in ("11", "12"):
         raise PixError(f"campo 01 (método de iniciação) deve ser 11 ou 12: {initiation_method}")
-    account_id = _pix_account_id(raw)
-    gui = raw[f"{account_id}.00"]
-    key = raw.get(f"{account_id}.01")
-    url = raw.get(f"{account_id}.25")
-    if key is not None and url is not None:
-        raise PixError(f"campo {account_id}: chave (01) e URL (25) não podem vir juntas")
-    if key is None and url is None:
-        raise PixError(f"campo {account_id}: falta a chave Pix (01) ou a URL (25)")
-    if key is not None and len(key) > MAX_KEY:
-        raise PixError(f"campo {account_id}-01 (chave) com {len(key)} caracteres; máximo 77")
-    if url is not None and len(url) > MAX_URL:
-        raise PixError(f"campo {account_id}-25 (URL) com {len(url)} caracteres; máximo 77")
+    recurrence_url = None
+    recurrence_gui = raw.get(f"{RECURRENCE_TEMPLATE}.00")
+    if recurrence_gui is not None and recurrence_gui.lower() == GUI:
+        recurrence_url = _location(raw, RECURRENCE_TEMPLATE)
+        if recurrence_url is None:
+            raise PixError("campo 80 (recorrência do Pix Automático) sem a URL (25)")
+    account_id = _pix_account_id(raw, required=recurrence_url is None)
+    gui = raw[f"{account_id}.00"] if account_id else GUI
+    key = raw.get(f"{account_id}.01") if account_id else None
+    url = _location(raw, account_id) if account_id else None
+    if account_id is not None:
+        if key is not None and url is not None:
+            raise PixError(f"campo {account_id}: chave (01) e URL (25) não podem vir juntas")
+        if key is None and url is None:
+            raise PixError(f"campo {account_id}: falta a chave Pix (01) ou a URL (25)")
+        if key is not None and len(key) > MAX_KEY:
+            raise PixError(f"campo {account_id}-01 (chave) com {len(key)} caracteres; máximo 77")
+        if url is not None and f"{account_id}.02" in raw:
+            raise PixError(f"campo {account_id}-02 (mensagem) só existe em código estático")
     currency = _require(raw, "53")
     if currency != CURRENCY_BRL:
         raise PixError(f"campo 53 (moeda) deve ser 986 (real); encontrado {currency}")
@@ -489,33 +532,49 @@ def _interpret(raw: dict[str, str], crc: str) -> BrCode:
     if len(mcc) != 4 or not mcc.isdigit():
         raise PixError(f"campo 52 (MCC) deve ter 4 dígitos: {mcc!r}")
     postal_code = raw.get("61")
+    if postal_code is not None and not (len(postal_code) == 8 and postal_code.isdigit()):
+        raise PixError(f"campo 61 (CEP) deve ter 8 dígitos: {postal_code!r}")
+    txid = raw.get("62.05")
+    if txid is not None and txid != TXID_NOT_INFORMED and not _TXID_RE.match(txid):
+        raise PixError(
+            f"campo 62-05 (txid) inválido: {txid!r} (até {MAX_TXID} letras e dígitos, ou ***)"
+        )
+    if url is not None:
+        initiation: Initiation = "dynamic"
+    elif key is not None:
+        initiation = "static"
+    else:
+        initiation = "recurrence"
     return BrCode(
         payload_format=payload_format,
-        initiation="dynamic" if url is not None else "static",
+        initiation=initiation,
         gui=gui,
         key=key,
-        description=raw.get(f"{account_id}.02"),
+        description=raw.get(f"{account_id}.02") if account_id else None,
         url=url,
         mcc=mcc,
         currency=currency,
         amount_cents=_parse_amount(raw.get("54")),
         country=country,
-        name=_require(raw, "59"),
-        city=_require(raw, "60"),
+        name=_text_field(raw, "59", MAX_NAME),
+        city=_text_field(raw, "60", MAX_CITY),
         postal_code=postal_code,
-        txid=raw.get("62.05"),
+        txid=txid,
         crc=crc,
         raw=raw,
+        recurrence_url=recurrence_url,
     )
 
 
-def _pix_account_id(raw: dict[str, str]) -> str:
+def _pix_account_id(raw: dict[str, str], *, required: bool = True) -> str | None:
     """Any of 26-51 may carry the Pix account; it is the one whose GUI is br.gov.bcb.pix."""
     for number in range(26, 52):
         field_id = f"{number:02d}"
         gui = raw.get(f"{field_id}.00")
         if gui is not None and gui.lower() == GUI:
             return field_id
+    if not required:
+        return None
     raise PixError("nenhum campo 26-51 traz o identificador br.gov.bcb.pix: não é um Pix")
 
 

@@ -12,9 +12,10 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from regua.domain.payment_dates import implausible_payment_date
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, Unauthorized
 
@@ -22,7 +23,8 @@ SIGNATURE_PREFIX = "sha256="
 
 # BCB API Pix: valor "\d{1,10}\.\d{2}", txid "[a-zA-Z0-9]{1,35}"; the end-to-end id is
 # 32 characters (E + ISPB + timestamp + sequence).
-_AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
+# [0-9], not \d: \d takes any script's digits ("١.00" would be read as 1,00).
+_AMOUNT_RE = re.compile(r"^[0-9]{1,10}\.[0-9]{2}$")
 _TXID_RE = re.compile(r"^[a-zA-Z0-9]{1,35}$")
 _E2E_RE = re.compile(r"^[a-zA-Z0-9]{32}$")
 _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -93,6 +95,63 @@ def verify_signature(body: bytes, header: str | None, secret: str) -> None:
         )
 
 
+# --------------------------------------------------------------------------- JSON bodies
+
+# Deeper than any provider's payload (WhatsApp's is 7 levels): a body nested thousands of levels
+# deep is refused before Python's recursion limit turns it into a crash.
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} não é um número JSON")
+
+
+def load_webhook_json(body: bytes) -> Any:
+    """The JSON document of a webhook body, refused (InputError, HTTP 422) when it cannot be
+    stored as it is: not JSON, NaN or Infinity, nested deeper than `MAX_JSON_DEPTH`, or text
+    holding a NUL or a lone surrogate (PostgreSQL refuses both, UTF-8 cannot encode the latter).
+    """
+    try:
+        document = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InputError(
+            "JSON inválido: aninhamento profundo demais", code=ErrorCode.INVALID_WEBHOOK
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"JSON inválido: {exc}", code=ErrorCode.INVALID_WEBHOOK) from None
+    _check_tree(document)
+    return document
+
+
+def _check_tree(document: Any) -> None:
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(
+                f"JSON inválido: mais de {MAX_JSON_DEPTH} níveis", code=ErrorCode.INVALID_WEBHOOK
+            )
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise InputError("texto com caractere NUL", code=ErrorCode.INVALID_WEBHOOK)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "texto com caractere inválido (surrogate isolado)", code=ErrorCode.INVALID_WEBHOOK
+        ) from None
+
+
 # --------------------------------------------------------------------------- Pix payload
 
 
@@ -116,7 +175,10 @@ def _instant(value: Any, field: str) -> datetime:
         raise _fail(field, f"data e hora inválida: {value!r}") from None
     if parsed.tzinfo is None:
         raise _fail(field, f"data e hora sem fuso horário: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00-03:00 has no UTC instant
+        raise _fail(field, f"data e hora fora do intervalo: {value!r}") from None
 
 
 def _optional_text(item: dict[str, Any], name: str, field: str) -> str | None:
@@ -128,22 +190,33 @@ def _optional_text(item: dict[str, Any], name: str, field: str) -> str | None:
     return value
 
 
-def parse_pix_webhook(body: bytes) -> list[PixReceived]:
+def parse_pix_webhook(body: bytes, *, today: date | None = None) -> list[PixReceived]:
     """Read the ``{"pix": [...]}`` notification a PSP posts when Pix payments arrive.
+
+    With `today` (UTC), a Pix or devolução dated where no payment can be
+    (`domain.payment_dates.implausible_payment_date`: before 2000, after tomorrow) is refused.
 
     Raises:
         InputError: pt-BR message naming the field, e.g. ``pix[0].valor: valor inválido: ...``.
     """
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"JSON inválido: {exc}", code=ErrorCode.INVALID_WEBHOOK) from None
+    document = load_webhook_json(body)
     if not isinstance(document, dict) or "pix" not in document:
         raise _fail("pix", "campo ausente")
     items = document["pix"]
     if not isinstance(items, list):
         raise _fail("pix", "lista esperada")
-    return [_pix_item(item, f"pix[{index}]") for index, item in enumerate(items)]
+    found = [_pix_item(item, f"pix[{index}]") for index, item in enumerate(items)]
+    if today is not None:
+        for index, pix in enumerate(found):
+            why = implausible_payment_date(pix.paid_at.date(), today)
+            if why is not None:
+                raise _fail(f"pix[{index}].horario", why)
+            for number, refund in enumerate(pix.refunds):
+                when = refund.settled_at
+                why = implausible_payment_date(when.date(), today) if when else None
+                if why is not None:
+                    raise _fail(f"pix[{index}].devolucoes[{number}].horario.liquidacao", why)
+    return found
 
 
 def _pix_item(item: Any, where: str) -> PixReceived:

@@ -63,6 +63,7 @@ from regua.domain.retries import attempts_exhausted, backoff_delay
 from regua.errors import ReguaError
 from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contact_windows import ContactWindows
+from regua.services.customer_links import portal_links
 from regua.services.dispatch_run import (
     DispatchOptions,
     DispatchResult,
@@ -85,6 +86,7 @@ from regua.store.transitions import (
     record_sent,
     use_write_ahead_log,
 )
+from regua.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ class Dispatcher:
             engine,
             registry or ChannelRegistry.from_settings(settings, clock=clock),
             clock=clock,
-            portal=PortalLinks(settings.portal_base_url, settings.webhook_secret),
+            portal=portal_links(lambda: UnitOfWork(engine), settings),
             rate_limits=settings.rate_limits,
             timezone=settings.timezone,
             **kwargs,

@@ -18,13 +18,12 @@ Providers deliver webhooks at least once: each event is recorded under a unique 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Connection
@@ -38,7 +37,7 @@ from regua.channels.http_whatsapp import (
 from regua.domain.channels import channel_label
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, WebhookNotConfigured
-from regua.payments.webhooks import verify_signature
+from regua.payments.webhooks import load_webhook_json, verify_signature
 from regua.services.contact_flags import flag_invalid_contact
 from regua.store.contacts import customers_with_contact, opt_out
 from regua.store.provider_events import (
@@ -101,21 +100,62 @@ def receive_webhook(
             "webhook desativado: configure REGUA_WEBHOOK_SECRET para receber avisos"
         )
     verify_signature(body, signature, secret)
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError(
-            "corpo do webhook não é JSON válido", code=ErrorCode.INVALID_WEBHOOK
-        ) from None
+    payload = load_webhook_json(body)
     if not isinstance(payload, dict):
         raise InputError("corpo do webhook deve ser um objeto JSON", code=ErrorCode.INVALID_WEBHOOK)
-    events = (
-        parse_whatsapp_webhook(payload) if channel == "whatsapp" else parse_sms_webhook(payload)
-    )
+    events = _checked(_parsed(channel, payload), now)
     with uow() as work:
         result = apply_events(work.connection, channel, events, now=now)
         work.commit()
     return result
+
+
+# Events are dated from the Unix epoch (what a provider sends for "unknown") to a day after now;
+# anything else (year 1, year 9999, 1e20 seconds) is not a real event.
+_EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _parsed(channel: InboundChannel, payload: dict[str, object]) -> list[InboundEvent]:
+    """The provider's events; a body of the wrong shape (a list item that is no object, a
+    number where text goes) is refused as the provider's mistake, never a crash."""
+    try:
+        if channel == "whatsapp":
+            return parse_whatsapp_webhook(payload)
+        return parse_sms_webhook(payload)
+    except InputError as exc:
+        raise InputError(exc.message, code=ErrorCode.INVALID_WEBHOOK) from None
+    except (AttributeError, TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        # The exception's text may quote the body (phones, messages): only its kind is said.
+        raise InputError(
+            f"corpo do webhook em formato inesperado ({type(exc).__name__})",
+            code=ErrorCode.INVALID_WEBHOOK,
+        ) from None
+
+
+def _checked(events: Sequence[InboundEvent], now: datetime) -> list[InboundEvent]:
+    """The events, each with plain-text fields and a believable instant, or InputError."""
+    latest = now.astimezone(UTC) + timedelta(days=1)
+    checked = []
+    for index, event in enumerate(events):
+        where = f"events[{index}]"
+        for name in ("reference", "in_reply_to", "error_code", "error_message"):
+            value = getattr(event, name)
+            if value is not None and not isinstance(value, str):
+                raise InputError(
+                    f"{name}: texto esperado", field=where, code=ErrorCode.INVALID_WEBHOOK
+                )
+        try:
+            at = event.at.astimezone(UTC)
+        except (OverflowError, ValueError):
+            at = None
+        if at is None or not _EARLIEST_EVENT <= at <= latest:
+            raise InputError(
+                "data e hora fora do intervalo aceito (de 1970 até amanhã)",
+                field=where,
+                code=ErrorCode.INVALID_WEBHOOK,
+            )
+        checked.append(replace(event, at=at))
+    return checked
 
 
 def apply_events(

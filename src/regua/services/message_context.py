@@ -10,9 +10,6 @@ the invoices that were paid, without charges or payment options.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ import segno
 
 from regua.channels.context_items import invoice_item, invoice_sections
 from regua.domain.creditor_profile import full_address
+from regua.domain.customer_links import DEFAULT_LINK_DAYS, LinkPurpose, make_link_token
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import FeeTerms, charges
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
@@ -35,25 +33,29 @@ OPT_OUT_KEYWORD = "SAIR"
 
 @dataclass(frozen=True)
 class PortalLinks:
-    """Where the debtor portal lives and the key that signs its links.
+    """Where the debtor portal and the unsubscribe page live, and the key that signs links.
 
-    A link names the customer and carries an HMAC of it, so nobody reaches another debtor's
-    page by changing a number (LGPD art. 46). Without a key there are no links.
+    A link carries an opaque token (`domain.customer_links`): it expires after `days`, and
+    neither reveals the customer id nor can be made for another customer without the key
+    (LGPD art. 46). Without a key there are no links.
     """
 
     base_url: str
     secret: str
+    days: int = DEFAULT_LINK_DAYS
+    unsubscribe_base_url: str = ""
 
-    def for_customer(self, customer_id: int) -> str | None:
-        if not self.base_url or not self.secret:
+    def for_customer(self, customer_id: int, today: date) -> str | None:
+        return self._link(self.base_url, LinkPurpose.PORTAL, customer_id, today)
+
+    def unsubscribe_for(self, customer_id: int, today: date) -> str | None:
+        return self._link(self.unsubscribe_base_url, LinkPurpose.UNSUBSCRIBE, customer_id, today)
+
+    def _link(self, base: str, purpose: LinkPurpose, customer_id: int, today: date) -> str | None:
+        if not base or not self.secret:
             return None
-        return f"{self.base_url.rstrip('/')}/{customer_id}.{portal_token(self.secret, customer_id)}"
-
-
-def portal_token(secret: str, customer_id: int) -> str:
-    """The signature part of a customer's portal link (URL-safe, 22 characters)."""
-    digest = hmac.new(secret.encode(), f"portal:{customer_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+        token = make_link_token(self.secret, purpose, customer_id, today, self.days)
+        return f"{base.rstrip('/')}/{token}"
 
 
 class _Payment(dict[str, Any]):
@@ -192,8 +194,9 @@ def build_context(
     purpose: str,
     txid: str | None,
     portal: PortalLinks | None,
+    channel: str | None = None,
 ) -> dict[str, Any]:
-    """The render context (see `regua.channels.rendering`) of one message."""
+    """The render context (see `regua.channels.rendering`) of one message on `channel`."""
     collecting = purpose == "collection"
     terms = FeeTerms(
         late_fee_bp=creditor.late_fee_bp,
@@ -214,7 +217,7 @@ def build_context(
         if len(invoice_rows) == 1 and lines:
             payment["boleto_line"] = lines[0]
         if portal is not None:
-            payment["portal_url"] = portal.for_customer(int(customer.id))
+            payment["portal_url"] = portal.for_customer(int(customer.id), today)
     return {
         "today": today,
         "customer": customer_context(customer),
@@ -223,5 +226,11 @@ def build_context(
         "payment": payment,
         "step": {"id": step_id, "offset": step_offset},
         "contact": contact_context(creditor),
-        "opt_out": {"keyword": OPT_OUT_KEYWORD},
+        "opt_out": {
+            "keyword": OPT_OUT_KEYWORD,
+            # The one-click unsubscribe page (e-mail's List-Unsubscribe and visible link).
+            "url": portal.unsubscribe_for(int(customer.id), today)
+            if portal is not None and channel == "email"
+            else None,
+        },
     }

@@ -65,6 +65,10 @@ class PreparedMessage:
             idempotency_key=self.idempotency_key,
             sender_name=self.sender_name,
             reply_to=self.reply_to,
+            # List-Unsubscribe (RFC 2369, one-click RFC 8058) on e-mails.
+            unsubscribe_url=self.context.get("opt_out", {}).get("url")
+            if self.channel == "email"
+            else None,
             metadata=metadata,
         )
         return replace(outgoing, sender=self.sender) if self.sender else outgoing
@@ -168,6 +172,7 @@ def _prepare_batch(
             purpose=head.purpose,
             txid=txid,
             portal=portal,
+            channel=str(head.channel),
         )
         result[action_id] = PreparedMessage(
             action_id=action_id,

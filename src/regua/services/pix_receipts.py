@@ -20,6 +20,7 @@ from regua.domain.money import Cents
 from regua.domain.settlement import IncomingPayment
 from regua.payments.webhooks import PixReceived
 from regua.services.reconciling import IncomingRefund, RefundOutcome, reconcile, refund_key
+from regua.services.reversing import record_given_back
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 from regua.store.uow import UnitOfWorkFactory
@@ -62,9 +63,10 @@ def receive_pix(
     date is the instant of the Pix in the creditor's time zone.
 
     Settled devoluções (status DEVOLVIDO) give money back, once per devolução id: a Pix given
-    back whole before regua ever applied it is not stored ("refunded"); otherwise the Pix is
-    applied and each devolução reverses its part (`reconciling.reconcile` with refunds), also when
-    it is reported after the Pix was applied.
+    back whole before regua ever applied it is stored as given back, applying nothing
+    ("refunded"), so that its own notification arriving later is a duplicate and settles
+    nothing; otherwise the Pix is applied and each devolução reverses its part
+    (`reconciling.reconcile` with refunds), also when it is reported after the Pix was applied.
     """
     with uow() as work:
         result = _receive_pix(work.connection, creditor_id, received, now)
@@ -75,7 +77,9 @@ def receive_pix(
 def _receive_pix(
     conn: Connection, creditor_id: int, received: Sequence[PixReceived], now: datetime
 ) -> PixResult:
-    zone = ZoneInfo(payment_store.payment_settings(conn, creditor_id).timezone)
+    # Taken before anything is read: two calls carrying the same Pix (a PSP retry racing the
+    # original) must not both find it new.
+    zone = ZoneInfo(payment_store.lock_for_payments(conn, creditor_id).timezone)
     txids = sorted({item.txid for item in received if item.txid})
     by_txid: dict[str, int] = {}
     if txids:
@@ -83,25 +87,20 @@ def _receive_pix(
     stored = payment_store.known_payments(
         conn, creditor_id, SOURCE, [item.end_to_end_id for item in received]
     )
-    given_back: set[str] = set()  # given back whole before it was ever applied
+    given_back: dict[str, PixOutcome] = {}  # given back whole before it was ever applied
     incoming: list[IncomingPayment] = []
     refunds: list[IncomingRefund] = []
     for item in received:
-        if item.end_to_end_id not in stored and item.amount_cents - item.refunded_cents <= 0:
-            given_back.add(item.end_to_end_id)
-            continue
-        incoming.append(
-            IncomingPayment(
-                external_id=item.end_to_end_id,
-                amount_cents=item.amount_cents,
-                paid_on=item.paid_at.astimezone(zone).date(),
-                invoice_id=by_txid.get(item.txid) if item.txid else None,
-                reference=item.txid,
-                method="pix",
-                note=(item.payer_info or "")[:400] or None,
-            )
+        payment = IncomingPayment(
+            external_id=item.end_to_end_id,
+            amount_cents=item.amount_cents,
+            paid_on=item.paid_at.astimezone(zone).date(),
+            invoice_id=by_txid.get(item.txid) if item.txid else None,
+            reference=item.txid,
+            method="pix",
+            note=(item.payer_info or "")[:400] or None,
         )
-        refunds.extend(
+        settled = [
             IncomingRefund(
                 external_id=refund_key(item.end_to_end_id, refund.id),
                 payment_external_id=item.end_to_end_id,
@@ -111,7 +110,35 @@ def _receive_pix(
             )
             for refund in item.refunds
             if refund.settled
-        )
+        ]
+        if (
+            item.end_to_end_id not in stored
+            and item.amount_cents - item.refunded_cents <= 0
+            and item.end_to_end_id not in given_back
+            and all(p.external_id != item.end_to_end_id for p in incoming)
+        ):
+            # Recorded, not skipped: the Pix's own notification may still come (a retry, calls
+            # out of order) and must then find it given back, not settle the invoice.
+            given = record_given_back(conn, creditor_id, SOURCE, payment, settled, now)
+            given_back[item.end_to_end_id] = PixOutcome(
+                item.end_to_end_id,
+                item.txid,
+                "refunded",
+                given,
+                invoice_external_id=None,
+            )
+            stored[item.end_to_end_id] = (0, "reversed", payment.invoice_id)
+            if payment.invoice_id is not None:
+                names = invoice_store.names_of(conn, [payment.invoice_id]).get(payment.invoice_id)
+                if names:
+                    given_back[item.end_to_end_id] = replace(
+                        given_back[item.end_to_end_id],
+                        invoice_external_id=names[0],
+                        invoice_number=names[1],
+                    )
+            continue
+        incoming.append(payment)
+        refunds.extend(settled)
     outcome = reconcile(conn, creditor_id, incoming, source=SOURCE, now=now, refunds=refunds)
     refunded: dict[str, list[RefundOutcome]] = defaultdict(list)
     for done in outcome.refunds:
@@ -119,26 +146,32 @@ def _receive_pix(
             refunded[done.payment_external_id].append(done)
     invoice_ids = {p.invoice_id for p in outcome.payments if p.invoice_id}
     numbers = invoice_store.names_of(conn, invoice_ids)
-    by_e2e = {p.external_id: p for p in outcome.payments}
+    # One outcome per incoming payment, in input order: an endToEndId listed twice has its
+    # first outcome (applied) and then "duplicate", each reported as it is.
+    outcomes = iter(outcome.payments)
+    reported: set[str] = set()
     items = []
     for item in received:
         if item.end_to_end_id in given_back:
-            items.append(PixOutcome(item.end_to_end_id, item.txid, "refunded", 0))
+            first = item.end_to_end_id not in reported
+            reported.add(item.end_to_end_id)
+            gone = given_back[item.end_to_end_id]
+            items.append(gone if first else replace(gone, status="duplicate"))
             continue
-        payment = by_e2e[item.end_to_end_id]
-        invoice = numbers.get(payment.invoice_id) if payment.invoice_id else None
+        result = next(outcomes)
+        invoice = numbers.get(result.invoice_id) if result.invoice_id else None
         found = PixOutcome(
             end_to_end_id=item.end_to_end_id,
             txid=item.txid,
-            status=payment.status,
-            amount_cents=payment.amount_cents,
+            status=result.status,
+            amount_cents=result.amount_cents,
             invoice_external_id=invoice[0] if invoice else None,
             invoice_number=invoice[1] if invoice else None,
-            applied_cents=payment.applied_cents,
-            fees_cents=payment.fees_cents,
-            credit_cents=payment.credit_cents,
-            balance_cents=payment.balance_cents,
-            invoice_status=payment.invoice_status,
+            applied_cents=result.applied_cents,
+            fees_cents=result.fees_cents,
+            credit_cents=result.credit_cents,
+            balance_cents=result.balance_cents,
+            invoice_status=result.invoice_status,
         )
         back = refunded.pop(item.end_to_end_id, [])
         if back:
@@ -149,7 +182,7 @@ def _receive_pix(
             fees = sum(done.fees_cents for done in back)
             principal = sum(done.principal_cents for done in back)
             credit = sum(done.credit_cents for done in back)
-            if payment.status == "duplicate":
+            if result.status == "duplicate":
                 found = replace(found, status="refunded", amount_cents=given)
             else:
                 found = replace(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from regua.domain.money import Cents
 from regua.domain.payment_texts import method_label, refund_detail, reversal_detail
-from regua.domain.settlement import given_back
+from regua.domain.settlement import IncomingPayment, given_back
 from regua.store import actions, timeline
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
@@ -298,3 +298,83 @@ def refund(
     if reopened:
         actions.cancel_thank_yous(conn, reopened)
     return outcomes, reopened
+
+
+def record_given_back(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
+    payment: IncomingPayment,
+    refunds: Sequence[IncomingRefund],
+    now: datetime,
+) -> Cents:
+    """Store a payment reported already given back whole, before it was ever applied.
+
+    The payment is kept as `reversed` (it paid nothing) with one `reversal` row per refund, so
+    that when its own notification arrives later (a PSP retry, calls out of order) it is known
+    and counted as a duplicate instead of settling an invoice whose money went back. The
+    invoice's balance does not change; its timeline says what came and went. Returns the amount
+    given back.
+    """
+    invoice = None
+    if payment.invoice_id is not None:
+        invoice = invoice_store.payment_facts(conn, creditor_id, [payment.invoice_id]).get(
+            payment.invoice_id
+        )
+    if invoice is None:
+        payment = payment._replace(invoice_id=None)
+    reasons = ", ".join(r.reason for r in refunds)
+    original = payment_store.insert_given_back(
+        conn,
+        creditor_id,
+        source,
+        payment,
+        invoice.customer_id if invoice is not None else None,
+        f"devolvido antes de ser aplicado: {reasons}",
+        now,
+    )
+    left = payment.amount_cents
+    for incoming in refunds:
+        give = min(incoming.amount_cents, left)
+        if give <= 0:
+            break
+        left -= give
+        payment_store.insert_reversal(
+            conn,
+            original,
+            incoming.external_id,
+            (give, 0, 0, 0),
+            incoming.refunded_on,
+            f"devolução de {original.external_id}",
+            now,
+        )
+    given = payment.amount_cents - left
+    if invoice is not None:
+        timeline.add_entry(
+            conn,
+            customer_id=invoice.customer_id,
+            invoice_id=invoice.id,
+            at=now,
+            kind="payment_reversed",
+            detail=refund_detail(
+                given,
+                payment.amount_cents,
+                method_label(payment.method or source),
+                payment.paid_on,
+                invoice.number,
+                reasons,
+                balance_cents=invoice.balance_cents,
+                reopened=False,
+                principal_cents=0,
+                credit_cents=0,
+            ),
+            data={
+                "external_id": payment.external_id,
+                "refunded": payment.external_id,
+                "amount_cents": given,
+                "principal_cents": 0,
+                "fees_cents": 0,
+                "credit_cents": 0,
+            },
+        )
+    return given

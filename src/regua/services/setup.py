@@ -14,10 +14,12 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from regua.domain.creditor_profile import CreditorProfile
+from regua.domain.customer_links import new_link_secret
 from regua.domain.fees import FeeTerms
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.store import creditors
+from regua.store.installation_secrets import LINK_SIGNING, ensure_secret
 from regua.store.uow import UnitOfWorkFactory
 
 
@@ -52,6 +54,9 @@ def init_database(
                 code=ErrorCode.CREDITOR_REQUIRED,
             )
         migrate.upgrade_on(work.connection)
+        # The secret of the customers' links, so e-mails carry a working unsubscribe link
+        # without any variable set (REGUA_LINK_SECRET, when set, is used instead).
+        ensure_secret(work.connection, LINK_SIGNING, new_link_secret, now)
         work.commit()
         existing = creditors.first_id(work.connection)
         if existing is None:

@@ -409,6 +409,41 @@ def mark_reversed(conn: Connection, payment_id: int, note: str) -> None:
     )
 
 
+def insert_given_back(
+    conn: Connection,
+    creditor_id: int,
+    source: str,
+    payment: IncomingPayment,
+    customer_id: int | None,
+    note: str,
+    now: datetime,
+) -> Row[Any]:
+    """A payment given back whole before it was ever applied: stored `reversed`, applying
+    nothing, so that its later notification is known and counted as a duplicate."""
+    row = conn.execute(
+        payments.insert()
+        .values(
+            creditor_id=creditor_id,
+            external_id=payment.external_id,
+            source=source,
+            invoice_id=payment.invoice_id,
+            customer_id=customer_id,
+            amount_cents=payment.amount_cents,
+            applied_cents=0,
+            fees_cents=0,
+            credit_cents=0,
+            paid_on=payment.paid_on,
+            method=payment.method,
+            reference=payment.reference,
+            status="reversed",
+            note=note,
+            received_at=now,
+        )
+        .returning(*payments.c)
+    ).one()
+    return row
+
+
 def insert_reversal(
     conn: Connection,
     original: Any,

@@ -4,6 +4,7 @@ marks."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,21 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from regua.store.claims import action_id_from_key
 from regua.store.tables import actions, interactions
+
+EVENT_KEY_SIZE = 240  # the column's width
+
+
+def event_key(key: str) -> str:
+    """`key` as stored: whole when it fits, else its head and a SHA-256 of all of it.
+
+    Cutting it would lose its tail, which is what tells events apart (the customer id after a
+    long provider message id): two customers sharing a phone would get one key, and the second
+    one's opt-out would be taken for a duplicate. Keys that fit are kept as they always were.
+    """
+    if len(key) <= EVENT_KEY_SIZE:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: EVENT_KEY_SIZE - len(digest) - 1]}#{digest}"
 
 
 def record_event_once(
@@ -36,7 +52,7 @@ def record_event_once(
         "channel": channel,
         "detail": detail,
         "data": data,
-        "event_key": key[:240],
+        "event_key": event_key(key),
     }
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (

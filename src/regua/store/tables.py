@@ -432,3 +432,14 @@ invoice_steps = Table(
     Column("last_planned_for", Date),
     Index("ix_invoice_steps_next_step", "next_step_on"),
 )
+
+# Secrets of the installation kept in its database, so the embedded default needs no variable:
+# "link_signing" signs the customers' portal and unsubscribe links (REGUA_LINK_SECRET, when
+# set, takes its place).
+installation_secrets = Table(
+    "installation_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -19,8 +19,10 @@ from regua.bootstrap import App, build_app
 from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
+from regua.web import unsubscribe
 from regua.web.api import api_router
 from regua.web.api.v1 import inbound
+from regua.web.guards import RequestGuard
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,9 @@ def web_app(regua: App) -> FastAPI:
     app.state.regua = regua
     app.include_router(api_router)
     app.include_router(inbound.router)
+    app.include_router(unsubscribe.router)
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
+    app.add_middleware(RequestGuard, max_body_bytes=regua.settings.max_body_bytes)
     return app
 
 

@@ -8,7 +8,7 @@ accepted too, so Meta can post directly when the app secret is that key. A call 
 after its events are committed; a repeated call changes nothing.
 
 GET /api/v1/inbound/whatsapp answers Meta's subscription check (``hub.verify_token`` must be
-the webhook secret).
+REGUA_WHATSAPP_VERIFY_TOKEN).
 """
 
 from __future__ import annotations
@@ -78,8 +78,10 @@ def whatsapp_subscription(
     token: Annotated[str, Query(alias="hub.verify_token")] = "",
     challenge: Annotated[str, Query(alias="hub.challenge")] = "",
 ) -> str:
-    """Meta's subscription check: echo the challenge when the token is the webhook secret."""
-    secret = regua.settings.webhook_secret
+    """Meta's subscription check: echo the challenge when the token is the verify token."""
+    # Its own value (REGUA_WHATSAPP_VERIFY_TOKEN): it travels in a URL, so it must not be a
+    # key that signs anything.
+    secret = regua.settings.whatsapp_verify_token
     if (
         mode != "subscribe"
         or not secret

@@ -10,6 +10,7 @@ stored, the invoices settled and their pending actions cancelled.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
@@ -64,7 +65,7 @@ def pix_webhook(
             "webhook PIX desativado: defina REGUA_PIX_WEBHOOK_SECRET para aceitar chamadas"
         )
     verify_signature(body, signature, secret)
-    received = parse_pix_webhook(body)
+    received = parse_pix_webhook(body, today=regua.now().astimezone(UTC).date())
     creditor_id = setup.default_creditor_id(regua.uow)
     # One unit of work, owned by the service: the answer comes after its commit.
     result = receive_pix(regua.uow, creditor_id, received, now=regua.now())

@@ -1,0 +1,94 @@
+"""What every request passes through: a body size limit, and errors nobody expected answered
+as a plain 500 whose log line names where it happened, never the data (phones, message texts,
+names a database error would quote)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from regua.error_codes import ErrorCode
+
+log = logging.getLogger(__name__)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestGuard:
+    """Pure ASGI middleware (so nothing re-raises the error to the server's own logger)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+        except Exception as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-4:])
+            log.error(
+                "internal error on %s %s: %s at %s",
+                scope.get("method"),
+                scope.get("path"),
+                type(exc).__name__,
+                where,
+            )
+            if not started:
+                await _answer(
+                    send, 500, ErrorCode.INTERNAL_ERROR, "erro interno; a chamada pode ser repetida"
+                )
+
+
+def _too_large(limit: int) -> str:
+    return f"corpo da requisição maior que o limite de {limit} bytes"
+
+
+async def _answer(send: Send, status: int, code: ErrorCode, message: str) -> None:
+    body: Any = json.dumps({"code": code.value, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
