@@ -23,6 +23,19 @@ def text(cell: Any) -> str:
     return str(cell).strip()
 
 
+def as_typed(cell: Any) -> str:
+    """A cell as a pt-BR user typed it: a spreadsheet's date as 15/10/2026, its number with a
+    decimal comma (199,90; two places when it has cents), text as it was."""
+    if isinstance(cell, date):
+        return f"{cell:%d/%m/%Y}"
+    if isinstance(cell, Decimal):
+        if cell == cell.to_integral_value():
+            return str(int(cell))
+        places = max(2, -int(cell.normalize().as_tuple().exponent))
+        return f"{cell:.{places}f}".replace(".", ",")
+    return str(cell)
+
+
 def parse_date(cell: Any) -> date:
     """`dd/mm/aaaa`, `d/m/aaaa`, `dd-mm-aaaa`, `dd.mm.aaaa`, `aaaa-mm-dd` or an XLSX date."""
     if isinstance(cell, date):

@@ -212,3 +212,45 @@ def resolve_columns(
                 found[field] = keys.index(key)
                 break
     return found
+
+
+# Title rows a report may put above its header ("Relatório de contas a receber", the company,
+# the period): the header is looked for in the first rows only.
+HEADER_SEARCH_ROWS = 30
+
+
+def with_header_row(
+    table: Table, fits: Callable[[list[str]], bool], header_row: int | None = None
+) -> tuple[Table, int]:
+    """`table` read from its real header: line `header_row` when given, else the first of the
+    first `HEADER_SEARCH_ROWS` rows that `fits` (the first line when none does, so the caller
+    says which column is missing). Returns the table and the header's line number."""
+    if header_row == 1 or (header_row is None and fits(table.header)):
+        return table, 1
+    seen: list[tuple[int, list[Any]]] = []
+    found: tuple[int, list[Any]] | None = None
+    for line, cells in table.rows:
+        seen.append((line, cells))
+        text = ["" if cell is None else str(cell) for cell in cells]
+        if (header_row is None and fits(text)) or line == header_row:
+            found = (line, text)
+            break
+        if header_row is None and len(seen) >= HEADER_SEARCH_ROWS:
+            break
+        if header_row is not None and line > header_row:
+            break
+    if found is None:
+        if header_row is not None:
+            raise InputError(
+                f"a linha {header_row} do cabeçalho está vazia ou passa do fim do arquivo",
+                file=table.file,
+            )
+        replay = iter(seen)
+
+        def again() -> Iterator[tuple[int, list[Any]]]:
+            yield from replay
+            yield from table.rows
+
+        return Table(table.file, table.header, again(), table.size_bytes), 1
+    line, header = found
+    return Table(table.file, header, table.rows, table.size_bytes), line
