@@ -135,6 +135,9 @@ def import_file(
             result.unmatched = result.history_payments = 0
         else:
             work.commit()
+    # Flags made per batch (duplicates) come after those made per row: the file's order.
+    result.errors.sort(key=lambda e: e.row)
+    result.warnings.sort(key=lambda e: e.row)
     if result.errors or result.warnings:
         target = reject_path or path.with_name(path.stem + ".rejeitados.csv")
         listed = sorted(result.errors + result.warnings, key=lambda e: e.row)
