@@ -237,3 +237,14 @@ def test_the_cli_says_where_the_header_was_and_what_it_did_not_read(tmp_path: Pa
     assert refused.output.strip() == (
         "erro: vazio.csv: o arquivo não tem linhas, só o cabeçalho (linha 1): nada a importar"
     )
+    payments = write_csv(
+        tmp_path / "pagos.csv", "id;titulo;data_pagamento;valor\nP1;NF-9;01/11/2026;55,00"
+    )
+    kept = runner.invoke(app, ["import", "payments", str(payments), "--db", url])
+    assert kept.exit_code == 0, kept.output
+    # asked on 07/12/2026 or later: the hint's --days reaches back to 01/11
+    days = int(kept.output.split("--days ")[1].split(")")[0])
+    assert days >= 37
+    listed = runner.invoke(app, ["payments", "--unmatched", "--days", str(days), "--db", url])
+    assert "│ 01/11/2026 │ importação │ NF-9" in listed.output
+    assert "R$ 55,00" in listed.output

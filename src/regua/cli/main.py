@@ -191,7 +191,7 @@ def _print_import(result: ImportResult) -> None:
     if result.unmatched:
         console.print(
             f"  {result.unmatched} pagamentos sem título correspondente guardados "
-            "(veja regua payments --unmatched)"
+            f"(veja regua payments --unmatched --days {max(result.unmatched_days, 7)})"
         )
     if result.unused_columns:
         console.print(

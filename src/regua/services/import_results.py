@@ -28,6 +28,7 @@ class ImportResult:
     header_row: int = 1  # the line the header was found on
     unused_columns: list[str] = field(default_factory=list)  # as the header writes them
     unmatched: int = 0  # payments kept without an invoice (`regua payments --unmatched`)
+    unmatched_days: int = 0  # `regua payments --days` that lists the oldest of them
     history_payments: int = 0  # payments recorded from invoice rows' payment dates
 
     @property

@@ -551,6 +551,8 @@ def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult
         payment["invoice_id"] = invoice_id
         if invoice_id is None:
             result.unmatched += 1
+            days = (ctx.today - payment["paid_on"]).days + 1
+            result.unmatched_days = max(result.unmatched_days, days)
         fresh.append(payment)
     result.unchanged += len(parsed) - len(fresh)
     for payment in fresh:
