@@ -115,6 +115,29 @@ def test_title_rows_above_the_header_are_skipped_and_the_row_is_said(
         run_import(engine, "invoices", path, creditor_id, header_row=2)
 
 
+def test_title_lines_without_a_separator_above_a_csv_header(
+    engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
+    text = f"""
+    RELATÓRIO DE TÍTULOS A RECEBER
+
+    Período: 01/11/2026 a 30/11/2026
+    {INVOICES_HEADER}
+    T1;1;C1;10/12/2026;10,00;Em aberto
+    T2;2;C1;32/12/2026;10,00;Em aberto
+    """
+    path = write_csv(tmp_path / "t.csv", text, encoding="cp1252")
+
+    result = run_import(engine, "invoices", path, creditor_id)
+
+    assert (result.header_row, result.inserted) == (4, 1)
+    # the lines are the file's, title lines counted
+    assert [str(e) for e in result.errors] == [
+        "t.csv:6: vencimento: data que não existe: 32/12/2026"
+    ]
+
+
 def test_a_file_with_only_a_header_says_it_has_no_rows(
     engine: Engine, creditor_id: int, tmp_path: Path
 ) -> None:

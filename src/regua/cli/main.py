@@ -194,9 +194,7 @@ def _print_import(result: ImportResult) -> None:
             f"(veja regua payments --unmatched --days {max(result.unmatched_days, 7)})"
         )
     if result.unused_columns:
-        console.print(
-            "  Colunas não usadas: " + ", ".join(result.unused_columns), markup=False
-        )
+        console.print("  Colunas não usadas: " + ", ".join(result.unused_columns), markup=False)
     for error in result.errors[:10]:
         console.print(f"  {error}", markup=False)
     if result.rejected > 10:
