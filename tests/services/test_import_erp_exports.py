@@ -586,6 +586,11 @@ def test_bling_receivables_in_latin_1_with_a_number_billed_twice(
     assert listed[1][3:8] == ["1005", "Em aberto", "04/12/2026", "250,00", "NF-44"]
     assert segments_after_a_run(engine, db_url) == {JOSE: "bom_pagador", LUCIA: "novo"}
 
+    # imported again: the same row is flagged against the same first one, nothing changes
+    again = run_import(engine, "invoices", path, creditor_id, duplicates=rule)
+    assert [(e.row, e.message) for e in again.errors + again.warnings if e.row == 6] == [(6, twice)]
+    assert (again.inserted, again.updated, again.history_payments) == (0, 0, 0)
+
 
 # --- TOTVS Protheus: a report CSV with title rows, two-digit years, installments by letter -----
 

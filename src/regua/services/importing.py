@@ -199,7 +199,8 @@ class _Context:
         self.customer_ids = {external: cid for external, _doc, cid in rows}
         self.customer_by_document = {}
         self.owner_of_document = {}
-        for external, document, cid in rows:
+        # The first registered customer keeps a document: a re-import flags the same code.
+        for external, document, cid in sorted(rows, key=lambda row: row[2]):
             self.customer_by_document.setdefault(document, cid)
             self.owner_of_document.setdefault(document, external)
 

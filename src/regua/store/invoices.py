@@ -422,7 +422,10 @@ def numbers_of_customers(
                 invoices.c.number,
                 invoices.c.external_id,
                 invoices.c.creditor_id,
-            ).where(one_of(connection, invoices.c.customer_id, batch)),
+            )
+            .where(one_of(connection, invoices.c.customer_id, batch))
+            # the first written is the one a later one with its number repeats
+            .order_by(invoices.c.id),
         ):
             if owner == creditor_id and number in wanted:
                 found.append((int(customer_id), number, external_id))
