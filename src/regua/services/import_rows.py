@@ -19,9 +19,10 @@ from regua.payments.boleto import parse as parse_boleto
 from regua.services import cells
 from regua.services.cells import CellError
 from regua.services.import_contacts import read_address, read_contacts
-from regua.services.import_row_errors import RowError, RowInvalid
 
-__all__ = ["RowError", "RowInvalid"]  # where the importer's callers have always found them
+# Re-exported: where the importer's callers have always found them.
+from regua.services.import_row_errors import RowError as RowError
+from regua.services.import_row_errors import RowInvalid as RowInvalid
 
 BATCH_SIZE = 5_000
 
