@@ -141,6 +141,14 @@ class ErrorCode(StrEnum):
     UNKNOWN_CUSTOMER = "unknown_customer"
     # a payment naming an invoice regua does not have
     UNKNOWN_INVOICE = "unknown_invoice"
+    # a CEP that is not 8 digits (the address is kept without it)
+    INVALID_POSTAL_CODE = "invalid_postal_code"
+    # one invoice number billed twice to a customer under two invoice ids
+    DUPLICATE_NUMBER = "duplicate_number"
+    # one CPF/CNPJ under two customer ids
+    DUPLICATE_DOCUMENT = "duplicate_document"
+    # a file with a header and no rows
+    NO_ROWS = "no_rows"
 
     # --- negotiation: offers, agreements, promises ---------------------------------------------
     # the customer's régua has no negotiation terms, or none covers this debt

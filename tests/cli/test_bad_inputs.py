@@ -198,11 +198,15 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
     pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n\x81\x8d\x8f")
     noise = tmp_path / "ruido.csv"
     noise.write_bytes(bytes(range(256)) * 8)
+    header_only = tmp_path / "so_cabecalho.csv"
+    header_only.write_text("codigo;nome;cpf\n", encoding="utf-8")
     cases: list[tuple[list[str], str]] = [
         (["import", "customers", str(pdf)], f"{pdf}: não é um arquivo de texto legível"),
         (["import", "invoices", str(noise)], f"{noise}: não é um arquivo de texto legível"),
         (["import", "customers", str(tmp_path)], f"{tmp_path}: é uma pasta, não um arquivo"),
         (["import", "customers", str(tmp_path / "x.csv")], "x.csv: arquivo não encontrado"),
+        (["import", "customers", str(header_only)], "o arquivo não tem linhas, só o cabeçalho"),
+        (["import", "customers", str(header_only), "--duplicados", "x"], "--duplicados"),
         (["pause", "--customer", "C1", "--reason", "x", "--until", "2026-13-01"], "2026-13-01"),
         (["pause", "--customer", "C1", "--reason", "x", "--until", "abc"], "data inválida: abc"),
         (["pause", "--customer", "C1", "--reason", "x", "--until", "2026-02-31"], "2026-02-31"),

@@ -353,12 +353,31 @@ def test_payments_settle_partially_pay_and_credit_overpayments(
         assert connection.execute(select(func.count()).select_from(payments)).scalar_one() == 3
 
 
-def test_payment_for_an_unknown_invoice_is_rejected(
+def test_payment_for_an_unknown_invoice_is_kept_unmatched_and_applied_once_it_comes(
     engine: Engine, creditor_id: int, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "p.csv", "id;titulo;data_pagamento;valor\nP1;NOPE;01/11/2026;5,00")
+    path = write_csv(tmp_path / "p.csv", "id;titulo;data_pagamento;valor\nP1;T1;01/10/2026;5,00")
+
     result = run_import(engine, "payments", path, creditor_id)
-    assert [str(e) for e in result.errors] == ["p.csv:2: titulo: título desconhecido: NOPE"]
+
+    assert (result.inserted, result.unmatched, result.rejected) == (1, 1, 0)
+    with engine.connect() as connection:
+        stored = connection.execute(select(payments)).one()
+    assert (stored.status, stored.invoice_id, stored.amount_cents) == ("unmatched", None, 500)
+    assert (stored.reference, stored.paid_on) == ("T1", date(2026, 10, 1))
+    # the same file again: still one payment, still unmatched
+    again = run_import(engine, "payments", path, creditor_id)
+    assert (again.inserted, again.unchanged) == (0, 1)
+
+    run_import(engine, "customers", write_csv(tmp_path / "c.csv", CUSTOMERS_CSV), creditor_id)
+    run_import(engine, "invoices", write_csv(tmp_path / "t.csv", INVOICES_CSV), creditor_id)
+    matched = run_import(engine, "payments", path, creditor_id)
+
+    assert (matched.inserted, matched.unmatched) == (1, 0)
+    with engine.connect() as connection:
+        stored = connection.execute(select(payments)).one()
+    assert (stored.status, stored.invoice_id) == ("applied", invoice_row(engine, "T1").id)
+    assert invoice_row(engine, "T1").balance_cents == 9990 - 500
 
 
 def test_decimal_cells_round_half_up_to_the_centavo() -> None:

@@ -24,7 +24,8 @@ The render CONTEXT (built by the dispatch service from the store;
 previews; `regua.channels.template_lint` lints what a template renders):
 
     today: date                      the creditor's local date of the send
-    customer: {id, name, first_name, document (formatted), kind: "cpf" | "cnpj"}
+    customer: {id, name, first_name, document (formatted), kind: "cpf" | "cnpj",
+               address (postal block with CEP, lines; None without one)}
     creditor: {name, document (formatted CNPJ/CPF), phone, email, address, website}
     invoices: list of {number, description (what was sold), issue_date, due_date,
                days_late (int, < 0 before the due date), amount_cents, balance_cents,

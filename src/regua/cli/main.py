@@ -27,7 +27,7 @@ from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
 from regua.services import setup
-from regua.services.importing import ImportKind, ImportResult, import_file
+from regua.services.importing import DuplicateRule, ImportKind, ImportResult, import_file
 
 if TYPE_CHECKING:
     from regua.services.simulation import SimulatedDay
@@ -115,8 +115,30 @@ def import_command(
     ] = False,
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Coluna com outro nome: campo=coluna (repetível)."),
+        typer.Option(
+            "--map",
+            help="Coluna com outro nome: campo=coluna, campo com o nome das mensagens "
+            "(vencimento=Data Venc.; repetível).",
+        ),
     ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--linha-cabecalho",
+            "--header-row",
+            min=1,
+            help="Linha do cabeçalho. Padrão: a primeira com as colunas necessárias "
+            "(relatórios com título acima).",
+        ),
+    ] = None,
+    duplicates: Annotated[
+        DuplicateRule,
+        typer.Option(
+            "--duplicados",
+            help="Mesmo número de título cobrado duas vezes do cliente, ou o mesmo CPF/CNPJ "
+            "em dois clientes: avisar (importa e lista) ou rejeitar (deixa de fora).",
+        ),
+    ] = "avisar",
     json_output: JsonOption = False,
 ) -> None:
     """Importa clientes, títulos ou pagamentos de uma planilha (idempotente)."""
@@ -145,6 +167,8 @@ def import_command(
             strict=strict,
             mapping=_parse_mapping(mapping or []),
             progress=lambda n: progress.advance(task, n),
+            header_row=header_row,
+            duplicates=duplicates,
         )
     if json_output:
         print_json(result.to_dict())
@@ -153,17 +177,36 @@ def import_command(
 
 
 def _print_import(result: ImportResult) -> None:
+    if result.header_row != 1:
+        console.print(f"{result.file}: cabeçalho na linha {result.header_row}")
     console.print(
         f"{result.file}: {result.inserted} novos, {result.updated} atualizados, "
         f"{result.unchanged} sem mudança, {result.rejected} rejeitados"
+        + (f", {len(result.warnings)} avisos" if result.warnings else "")
         + (f", {result.customers_created} clientes criados" if result.customers_created else "")
     )
+    if result.history_payments:
+        console.print(
+            f"  {result.history_payments} pagamentos do histórico registrados com a data "
+            "em que foram feitos"
+        )
+    if result.unmatched:
+        console.print(
+            f"  {result.unmatched} pagamentos sem título correspondente guardados "
+            f"(veja regua payments --unmatched --days {max(result.unmatched_days, 7)})"
+        )
+    if result.unused_columns:
+        console.print("  Colunas não usadas: " + ", ".join(result.unused_columns), markup=False)
     for error in result.errors[:10]:
         console.print(f"  {error}", markup=False)
     if result.rejected > 10:
         console.print(f"  ... e mais {result.rejected - 10}")
+    for warning in result.warnings[:10]:
+        console.print(f"  aviso: {warning}", markup=False)
+    if len(result.warnings) > 10:
+        console.print(f"  ... e mais {len(result.warnings) - 10} avisos")
     if result.reject_file:
-        console.print(f"Linhas rejeitadas, com o motivo: {result.reject_file}")
+        console.print(f"Linhas rejeitadas e avisos, com o motivo: {result.reject_file}")
 
 
 def _percent(value: float) -> str:

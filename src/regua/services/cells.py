@@ -5,6 +5,7 @@ Each parser raises `CellError` with a pt-BR reason; the importer attaches file, 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,19 @@ def text(cell: Any) -> str:
     if isinstance(cell, date):
         return cell.isoformat()
     return str(cell).strip()
+
+
+def as_typed(cell: Any) -> str:
+    """A cell as a pt-BR user typed it: a spreadsheet's date as 15/10/2026, its number with a
+    decimal comma (199,90; two places when it has cents), text as it was."""
+    if isinstance(cell, date):
+        return f"{cell:%d/%m/%Y}"
+    if isinstance(cell, Decimal):
+        if cell == cell.to_integral_value():
+            return str(int(cell))
+        places = max(2, -int(cell.normalize().as_tuple().exponent))
+        return f"{cell:.{places}f}".replace(".", ",")
+    return str(cell)
 
 
 def parse_date(cell: Any) -> date:
@@ -76,22 +90,103 @@ def parse_yes_no(cell: Any) -> bool:
     raise CellError(f"esperado sim ou não: {raw}")
 
 
+# The words ERPs export in their "situação" column (Conta Azul, Omie, Bling, TOTVS and the
+# like), compared without case, accents or extra spaces. A protested invoice is still owed:
+# it stays open for the régua.
 INVOICE_STATUS_WORDS = {
-    "open": ("aberto", "em aberto", "aberta", "pendente", "a vencer", "vencido", "vencida", "open"),
-    "paid": ("pago", "paga", "liquidado", "liquidada", "quitado", "quitada", "baixado", "paid"),
-    "cancelled": ("cancelado", "cancelada", "estornado", "cancelled", "canceled"),
+    "open": (
+        "aberto",
+        "em aberto",
+        "aberta",
+        "pendente",
+        "a vencer",
+        "a receber",
+        "vencido",
+        "vencida",
+        "atrasado",
+        "atrasada",
+        "em atraso",
+        "não pago",
+        "não recebido",
+        "parcial",
+        "pago parcialmente",
+        "recebido parcialmente",
+        "baixado parcialmente",
+        "protestado",
+        "protestada",
+        "em cartório",
+        "open",
+        "overdue",
+    ),
+    "paid": (
+        "pago",
+        "paga",
+        "recebido",
+        "recebida",
+        "liquidado",
+        "liquidada",
+        "quitado",
+        "quitada",
+        "baixado",
+        "baixada",
+        "compensado",
+        "paid",
+    ),
+    "cancelled": (
+        "cancelado",
+        "cancelada",
+        "estornado",
+        "estornada",
+        "excluído",
+        "cancelled",
+        "canceled",
+    ),
     "disputed": ("contestado", "contestada", "em disputa", "disputa", "disputed"),
-    "in_agreement": ("em acordo", "acordo", "renegociado", "parcelado", "in_agreement"),
-    "written_off": ("perda", "baixado como perda", "prejuizo", "prejuízo", "written_off"),
+    "in_agreement": (
+        "em acordo",
+        "acordo",
+        "renegociado",
+        "renegociada",
+        "parcelado",
+        "in agreement",
+    ),
+    "written_off": (
+        "perda",
+        "baixado como perda",
+        "baixado por perda",
+        "prejuízo",
+        "incobrável",
+        "written off",
+    ),
 }
-_STATUS_LOOKUP = {word: status for status, words in INVOICE_STATUS_WORDS.items() for word in words}
+
+
+def _status_key(text: str) -> str:
+    """`  Em Aberto` / `EM_ABERTO` / `Não pago` -> `em aberto` / `nao pago`."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(plain.lower().replace("_", " ").replace("-", " ").split())
+
+
+_STATUS_LOOKUP = {
+    _status_key(word): status for status, words in INVOICE_STATUS_WORDS.items() for word in words
+}
+_ENGLISH = {"open", "overdue", "paid", "cancelled", "canceled", "disputed", "in agreement"}
+# What the error lists: the pt-BR words, in the order above.
+ACCEPTED_STATUS_WORDS = ", ".join(
+    word
+    for words in INVOICE_STATUS_WORDS.values()
+    for word in words
+    if word not in _ENGLISH and word != "written off"
+)
 
 
 def parse_invoice_status(cell: Any) -> str:
-    raw = text(cell).lower()
+    raw = _status_key(text(cell))
     if not raw:
         return "open"
     try:
         return _STATUS_LOOKUP[raw]
     except KeyError:
-        raise CellError(f"situação desconhecida: {text(cell)}") from None
+        raise CellError(
+            f"situação desconhecida: {text(cell)} (aceitas: {ACCEPTED_STATUS_WORDS})"
+        ) from None

@@ -6,42 +6,27 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 from regua.domain.calendar import UFS, effective_due_date
-from regua.domain.documents import (
-    DocumentError,
-    TaxId,
-    is_mobile,
-    normalize_email,
-    normalize_phone,
-    parse_tax_id,
-)
+from regua.domain.documents import DocumentError, TaxId, parse_tax_id
 from regua.error_codes import ErrorCode
 from regua.payments.boleto import BoletoError
 from regua.payments.boleto import parse as parse_boleto
 from regua.services import cells
 from regua.services.cells import CellError
+from regua.services.import_contacts import read_address, read_contacts
+
+# Re-exported: where the importer's callers have always found them.
+from regua.services.import_row_errors import RowError as RowError
+from regua.services.import_row_errors import RowInvalid as RowInvalid
 
 BATCH_SIZE = 5_000
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str
-    row: int
-    field: str | None
-    code: ErrorCode
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.row}: "
-        return where + (f"{self.field}: " if self.field else "") + self.message
 
 
 @dataclass
@@ -49,18 +34,6 @@ class ImportRow:
     line: int
     raw: list[Any]
     values: dict[str, Any]
-
-
-class RowInvalid(Exception):
-    """A row refused: the field (None for the row) and the reason, in pt-BR."""
-
-    def __init__(
-        self, field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
 
 
 def _cell(field: str, code: ErrorCode, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -92,13 +65,20 @@ def write_reject_file(
     errors: Sequence[RowError],
     raw_rows: Mapping[int, list[Any]],
 ) -> None:
-    """`linha;campo;motivo;<original columns>`, UTF-8 with BOM so Excel pt-BR opens it right."""
+    """`linha;campo;motivo;<original columns>`, UTF-8 with BOM so Excel pt-BR opens it right.
+
+    The cells are written as the input had them: a CSV's text as it was, a spreadsheet's typed
+    dates and numbers the pt-BR way (15/10/2026, 199,90), so the file can be fixed in Excel and
+    imported again.
+    """
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(["linha", "campo", "motivo", *header])
         for error in errors:
             raw = raw_rows.get(error.row, [])
-            writer.writerow([error.row, error.field or "", error.message, *map(cells.text, raw)])
+            writer.writerow(
+                [error.row, error.field or "", error.message, *map(cells.as_typed, raw)]
+            )
 
 
 @dataclass
@@ -109,9 +89,13 @@ class CustomerIn:
     is_consumer: bool
     uf: str | None
     city: str | None
-    address: str | None
+    address: str | None  # logradouro, número, complemento
+    district: str | None
+    postal_code: str | None
     tags: str
     contacts: list[tuple[str, str]]  # (channel, value)
+    # Contacts (or a CEP) left out, each a warning for the reject file.
+    dropped: list[RowInvalid] = field(default_factory=list)
 
 
 def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
@@ -136,26 +120,9 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         if consumer_text
         else document.kind == "cpf"
     )
-    found: list[tuple[str, str]] = []
-    email = get("email")
-    if email:
-        try:
-            found.append(("email", normalize_email(email)))
-        except DocumentError as exc:
-            raise RowInvalid(prefix + "email", str(exc), ErrorCode.INVALID_EMAIL) from None
-    for phone_field in ("phone", "phone2"):
-        raw_phone = get(phone_field)
-        if not raw_phone:
-            continue
-        try:
-            e164 = normalize_phone(raw_phone)
-        except DocumentError as exc:
-            raise RowInvalid(prefix + phone_field, str(exc), ErrorCode.INVALID_PHONE) from None
-        channels = ("whatsapp", "sms", "phone") if is_mobile(e164) else ("phone",)
-        found.extend((channel, e164) for channel in channels)
-    address = get("address") or None
-    if address:
-        found.append(("letter", address))
+    found = read_contacts(get, values, prefix)
+    city = get("city") or None
+    address = read_address(get, city, uf, found, prefix)
     tags = ",".join(
         t.strip().lower() for t in get("tags").replace(";", ",").split(",") if t.strip()
     )
@@ -165,18 +132,28 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         document=document,
         is_consumer=is_consumer,
         uf=uf,
-        city=get("city") or None,
-        address=address,
+        city=city,
+        address=address.street,
+        district=address.district,
+        postal_code=address.postal_code,
         tags=f",{tags}," if tags else "",
-        contacts=found,
+        contacts=found.contacts,
+        dropped=found.dropped,
     )
 
 
-def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
+def parse_invoice(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """An invoice row; with a payment date (and amount paid), the payment it records: paid
+    invoices settle on that date, so their history counts from the first run."""
+
     def get(name: str) -> str:
         return cells.text(values.get(name, ""))
 
     number = get("number")
+    installment = get("installment")
+    if number and installment:
+        # TOTVS and Omie number each installment of a document apart: 1234/2
+        number = f"{number}/{installment}"
     external_id = get("external_id") or number
     if not external_id:
         raise RowInvalid("external_id", "id do título vazio", ErrorCode.REQUIRED)
@@ -207,6 +184,12 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
     status = _cell(
         "status", ErrorCode.INVALID_STATUS, cells.parse_invoice_status, values.get("status", "")
     )
+    paid_on, paid_amount = _history(values, today, amount)
+    if paid_amount is not None and status == "open" and balance is None:
+        balance = max(0, amount - paid_amount)
+    # A payment date and nothing left open, without a status: the ERP's way of saying paid.
+    if paid_on is not None and not get("status") and not balance:
+        status = "paid"
     boleto_line = None
     if get("boleto_line"):
         try:
@@ -241,7 +224,33 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
         "boleto_line": boleto_line,
         "nosso_numero": get("nosso_numero") or None,
         "pix_txid": get("pix_txid") or None,
+        "settled_on": paid_on if status == "paid" else None,
+        "paid_on": paid_on,
+        "paid_amount": paid_amount,
     }
+
+
+def _history(values: Mapping[str, Any], today: date, amount: int) -> tuple[date | None, int | None]:
+    """The payment an invoice row records (its date and the amount paid, when the file says),
+    each None when the row has none."""
+    paid_on = paid_amount = None
+    if cells.text(values.get("paid_on", "")):
+        paid_on = _cell("paid_on", ErrorCode.INVALID_DATE, cells.parse_date, values["paid_on"])
+        if paid_on > today:
+            raise RowInvalid(
+                "paid_on",
+                f"data de pagamento no futuro: {paid_on:%d/%m/%Y}",
+                ErrorCode.INVALID_DATE,
+            )
+    if cells.text(values.get("paid_amount", "")):
+        paid_amount = _cell(
+            "paid_amount",
+            ErrorCode.INVALID_AMOUNT,
+            cells.parse_amount,
+            values["paid_amount"],
+            allow_zero=True,
+        )
+    return paid_on, paid_amount
 
 
 PAYMENT_REFERENCES = ("invoice_external_id", "invoice_number", "nosso_numero")

@@ -24,6 +24,7 @@ from regua.domain.creditor_profile import full_address
 from regua.domain.customer_links import DEFAULT_LINK_DAYS, LinkPurpose, make_link_token
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import FeeTerms, charges
+from regua.domain.postal import PostalAddress
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,25 @@ def customer_context(row: Any) -> dict[str, Any]:
         "kind": row.document_kind,
         # A consumer (CDC art. 2) is spoken to as a person; a company by its name, without CDC.
         "consumer": bool(row.is_consumer),
+        # The postal address as imported, CEP included (a letter's recipient block is its
+        # letter contact, written from the same columns); None without a street.
+        "address": _customer_address(row),
     }
+
+
+def _customer_address(row: Any) -> str | None:
+    street = getattr(row, "customer_address", None)
+    if not street:
+        return None
+    return "\n".join(
+        PostalAddress(
+            street,
+            row.customer_district,
+            row.customer_city,
+            row.customer_uf,
+            row.customer_postal_code,
+        ).lines()
+    )
 
 
 def creditor_context(row: Any) -> dict[str, Any]:

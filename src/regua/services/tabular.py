@@ -96,6 +96,7 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[Any]]]
     size_bytes: int
+    header_line: int = 1  # after title lines without a separator
 
 
 def open_table(path: Path, progress: Progress | None = None) -> Table:
@@ -114,6 +115,13 @@ def _open_csv(path: Path, progress: Progress | None) -> Table:
     counting = _CountingReader(raw, progress)
     text = io.TextIOWrapper(io.BufferedReader(counting, CHUNK), encoding=encoding, newline="")
     first = text.readline()
+    # A report's title lines above the header (no separator in them) are skipped here; those
+    # with separators are rows to `with_header_row`.
+    original, skipped = first, 0
+    while first and skipped < HEADER_SEARCH_ROWS and not any(d in first for d in CSV_DELIMITERS):
+        first, skipped = text.readline(), skipped + 1
+    if not first:  # no line with a separator: the error is about the first one
+        first = original
     if not first.strip():
         raw.close()
         raise InputError("arquivo vazio: falta o cabeçalho", file=path.name, row=1)
@@ -126,11 +134,11 @@ def _open_csv(path: Path, progress: Progress | None) -> Table:
             for cells in reader:
                 if cells and any(cell.strip() for cell in cells):
                     # line_num counts lines read after the header, which readline() consumed
-                    yield reader.line_num + 1, cells
+                    yield reader.line_num + 1 + skipped, cells
         finally:
             raw.close()
 
-    return Table(path.name, header, rows(), size)
+    return Table(path.name, header, rows(), size, header_line=1 + skipped)
 
 
 def _open_xlsx(path: Path, progress: Progress | None) -> Table:
@@ -212,3 +220,45 @@ def resolve_columns(
                 found[field] = keys.index(key)
                 break
     return found
+
+
+# Title rows a report may put above its header ("Relatório de contas a receber", the company,
+# the period): the header is looked for in the first rows only.
+HEADER_SEARCH_ROWS = 30
+
+
+def with_header_row(
+    table: Table, fits: Callable[[list[str]], bool], header_row: int | None = None
+) -> tuple[Table, int]:
+    """`table` read from its real header: line `header_row` when given, else the first of the
+    first `HEADER_SEARCH_ROWS` rows that `fits` (the first line when none does, so the caller
+    says which column is missing). Returns the table and the header's line number."""
+    if header_row == table.header_line or (header_row is None and fits(table.header)):
+        return table, table.header_line
+    seen: list[tuple[int, list[Any]]] = []
+    found: tuple[int, list[Any]] | None = None
+    for line, cells in table.rows:
+        seen.append((line, cells))
+        text = ["" if cell is None else str(cell) for cell in cells]
+        if (header_row is None and fits(text)) or line == header_row:
+            found = (line, text)
+            break
+        if header_row is None and len(seen) >= HEADER_SEARCH_ROWS:
+            break
+        if header_row is not None and line > header_row:
+            break
+    if found is None:
+        if header_row is not None:
+            raise InputError(
+                f"a linha {header_row} do cabeçalho está vazia ou passa do fim do arquivo",
+                file=table.file,
+            )
+        replay = iter(seen)
+
+        def again() -> Iterator[tuple[int, list[Any]]]:
+            yield from replay
+            yield from table.rows
+
+        return Table(table.file, table.header, again(), table.size_bytes), table.header_line
+    line, header = found
+    return Table(table.file, header, table.rows, table.size_bytes, header_line=line), line

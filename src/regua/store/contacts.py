@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.planning import ContactPoint, Reach
+from regua.store.bulk import chunks
 from regua.store.sql import one_of, plain_rows
 from regua.store.tables import contacts, interactions
 
@@ -147,3 +148,22 @@ def customers_with_contact(connection: Connection, channel: str, value: str) -> 
             )
         }
     )
+
+
+def stored_contacts(
+    connection: Connection, customer_ids: Sequence[int]
+) -> set[tuple[int, str, str]]:
+    """(customer id, channel, value) of every contact of `customer_ids`: what an import adds
+    is what is not among them."""
+    found: set[tuple[int, str, str]] = set()
+    for batch in chunks(sorted(set(customer_ids)), 5_000):
+        found.update(
+            (int(customer_id), channel, value)
+            for customer_id, channel, value in plain_rows(
+                connection,
+                select(contacts.c.customer_id, contacts.c.channel, contacts.c.value).where(
+                    one_of(connection, contacts.c.customer_id, batch)
+                ),
+            )
+        )
+    return found

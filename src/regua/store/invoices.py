@@ -404,3 +404,29 @@ def ids_by_number(
         .order_by(invoices.c.id)
     ).all()
     return [(row.id, row.customer_id, row.external_id) for row in rows]
+
+
+def numbers_of_customers(
+    connection: Connection, creditor_id: int, customer_ids: Iterable[int], numbers: Iterable[str]
+) -> list[tuple[int, str, str]]:
+    """(customer id, number, ERP id) of the creditor's invoices of `customer_ids` numbered one
+    of `numbers`: the same number billed twice under two ids is found by it."""
+    wanted = set(numbers)
+    found: list[tuple[int, str, str]] = []
+    # By the customers' index: the number has none, and a customer has few invoices.
+    for batch in chunks(sorted(set(customer_ids)), BATCH):
+        for customer_id, number, external_id, owner in plain_rows(
+            connection,
+            select(
+                invoices.c.customer_id,
+                invoices.c.number,
+                invoices.c.external_id,
+                invoices.c.creditor_id,
+            )
+            .where(one_of(connection, invoices.c.customer_id, batch))
+            # the first written is the one a later one with its number repeats
+            .order_by(invoices.c.id),
+        ):
+            if owner == creditor_id and number in wanted:
+                found.append((int(customer_id), number, external_id))
+    return found

@@ -28,6 +28,11 @@ _CUSTOMER_COLUMNS = (
     customers.c.document,
     customers.c.document_kind,
     customers.c.is_consumer,
+    customers.c.address.label("customer_address"),
+    customers.c.district.label("customer_district"),
+    customers.c.city.label("customer_city"),
+    customers.c.uf.label("customer_uf"),
+    customers.c.postal_code.label("customer_postal_code"),
 )
 
 _ACTION_COLUMNS = (

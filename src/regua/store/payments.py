@@ -561,3 +561,20 @@ def payment_sums(
         for status, count, amount, applied, fees, credit in rows
         if count
     }
+
+
+def invoices_with_payments(conn: Connection, invoice_ids: Iterable[int]) -> set[int]:
+    """Which of `invoice_ids` have a payment stored (applied or reversed): money regua already
+    knows of, which an ERP's history must not count twice."""
+    found: set[int] = set()
+    for batch in chunks(sorted(set(invoice_ids)), BATCH):
+        found.update(
+            int(invoice_id)
+            for (invoice_id,) in plain_rows(
+                conn,
+                select(payments.c.invoice_id)
+                .where(one_of(conn, payments.c.invoice_id, batch))
+                .distinct(),
+            )
+        )
+    return found

@@ -100,7 +100,9 @@ customers = Table(
     Column("is_consumer", Boolean, nullable=False),
     Column("uf", String(2)),
     Column("city", String(100)),
-    Column("address", String(400)),
+    Column("address", String(400)),  # street, number and complement
+    Column("district", String(100)),  # bairro
+    Column("postal_code", String(8)),  # CEP, digits
     Column("tags", String(400), nullable=False, server_default=""),  # ",a,b," for LIKE lookups
     Column("segment", String(40)),
     Column("segment_since", Date),
