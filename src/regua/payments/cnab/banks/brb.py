@@ -1,0 +1,37 @@
+"""BRB — Banco de Brasília (070), CNAB 400: every date with 8 digits (DDMMAAAA), so the fields
+after the first date sit 2 to 4 positions to the right of the common layout.
+
+Only the codes the manual names for entries, payments and baixas are catalogued; any other is
+listed in the import report and never settles.
+"""
+
+from regua.payments.cnab.layouts import DateField, Layout400
+from regua.payments.cnab.records import Occurrences
+
+OCCURRENCES_400: Occurrences = {
+    "00": ("entrada confirmada", "entry_confirmed"),
+    "01": ("entrada rejeitada", "entry_rejected"),
+    "05": ("liquidação", "settlement"),
+    "06": ("baixa", "written_off"),
+}
+
+CNAB400 = Layout400(
+    bank_code="070",
+    bank_name="BRB — Banco de Brasília",
+    nosso_numero=(71, 82),
+    seu_numero=None,
+    company_ref=None,
+    occurred_on=DateField(111, "ddmmyyyy"),
+    due_date=DateField(149, "ddmmyyyy"),
+    face=(157, 169),
+    fee=(180, 192),
+    iof=(219, 231),
+    rebate=(232, 244),
+    discount=(245, 257),
+    amount=(258, 270),
+    interest=((284, 296),),  # outros recebimentos (juros e multa)
+    credited_on=DateField(300, "ddmmyyyy"),
+    reasons=(365, 394),
+    occurrences=OCCURRENCES_400,
+    file_date=DateField(95, "ddmmyyyy"),
+)
