@@ -34,7 +34,7 @@ def title(nosso: str, cents: int, *, occurrence: str = "06") -> SettlementLine:
 def return_file(path: Path, *titles: SettlementLine) -> Path:
     path.write_bytes(
         cnab240.write_return(
-            bank_code="341",
+            bank_code="748",
             company_document="11444777000161",
             company_name="Loja Exemplo Ltda",
             generated_on=TODAY,

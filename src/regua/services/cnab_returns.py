@@ -1,10 +1,13 @@
 """CNAB 240/400 return files: parse, match each line to its invoice, apply the settlements.
 
-A line that cannot be read refuses the whole file before anything is written. Settlements are
-applied by `reconciling.reconcile` (idempotent by a key per line); reversals (CNAB 44, Bradesco
-22/40) undo the payment they name; other occurrences (entry confirmed, rejected, written off,
-protest) go to the invoice's timeline once. Lines nobody could match are listed with their line
-numbers.
+A line that cannot be read refuses the whole file before anything is written, and so does a
+payment dated where no payment can be (`domain.payment_dates`). Settlements are applied by
+`reconciling.reconcile` (idempotent by a key per line) for what the payer paid; the bank's fee
+and the amount credited are stored beside it. A baixa that reports a liquidation ("baixa por
+ter sido liquidado") is money only when no settlement of the same title came before it.
+Reversals (CNAB 44, Bradesco 22/40) undo the payment they name; other occurrences (entry
+confirmed, rejected, written off, protest) go to the invoice's timeline once. Lines nobody
+could match, and codes the bank's table lacks, are listed with their line numbers.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from regua.domain.money import Cents
+from regua.domain.payment_dates import check_payment_date
 from regua.domain.payment_texts import bank_occurrence_detail
-from regua.domain.settlement import IncomingPayment, InvoiceFacts
-from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
+from regua.domain.settlement import PAYABLE, IncomingPayment, InvoiceFacts
+from regua.payments.cnab import CnabError, ReturnFile, ReturnRecord, parse_return
 from regua.services.reconciling import IncomingReversal, reconcile
 from regua.store import invoices as invoice_store
 from regua.store import timeline
@@ -33,6 +37,8 @@ from regua.store.uow import UnitOfWorkFactory
 
 NOT_FOUND = "título não encontrado"
 NOTHING_TO_REVERSE = "nenhum pagamento deste título a estornar"
+UNKNOWN_CODE = "código de ocorrência fora da tabela do banco: não aplicado"
+ALREADY_SETTLED = "baixa por liquidação de um título já pago: o pagamento não conta duas vezes"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ class CnabImportResult:
     cancelled_actions: int = 0
     thank_you_actions: int = 0
     unmatched: list[UnmatchedLine] = field(default_factory=list)
+    unknown: list[UnmatchedLine] = field(default_factory=list)  # codes the bank's table lacks
+    fee_cents: Cents = 0  # the banks' fees on the new payments
+    credited_cents: Cents = 0  # what the banks credited for them
+    warnings: list[str] = field(default_factory=list)  # what in the file deviates (pt-BR)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,6 +104,7 @@ def import_return_file(
     # work memory, in statements that JIT compilation would slow down.
     with without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
+        check_dates(parsed, path.name, (day or now.date()))
         with uow() as work, large_batch(work.connection):
             result = import_return(work.connection, parsed, path.name, creditor_id, now, day=day)
             work.commit()
@@ -111,6 +122,7 @@ def import_return(
 ) -> CnabImportResult:
     """`import_return_file` on a file already parsed, in the caller's transaction."""
     result = CnabImportResult(filename, parsed.layout, parsed.bank_code, len(parsed.records))
+    result.warnings = list(parsed.warnings)
     records = parsed.records
     # Locked before the invoices are read: what matching reads, `reconcile` applies payments to.
     lock_for_payments(conn, creditor_id)
@@ -121,12 +133,22 @@ def import_return(
     notes: list[tuple[ReturnRecord, int]] = []
     paid_lines: list[ReturnRecord] = []  # the record of each incoming payment, in order
     reversal_lines: dict[str, ReturnRecord] = {}
+    bank_amounts: dict[str, tuple[int, int]] = {}
+    settled_titles = {_title(r) for r in records if r.kind == "settlement"}
     for record, invoice_id in zip(records, matches, strict=True):
-        if record.kind == "settlement":
+        kind = record.kind
+        if kind == "settled_written_off" and _told_before(record, invoice_id, settled_titles, facts):
+            if invoice_id is not None:
+                notes.append((record, invoice_id))
+            continue
+        if kind == "settlement" or kind == "settled_written_off":
             result.settlements += 1
             payment = _cnab_payment(parsed, filename, record, invoice_id)
             incoming.append(payment)
             paid_lines.append(record)
+            bank_amounts[payment.external_id] = (record.fee_cents, record.net_cents)
+        elif kind == "unknown":
+            result.unknown.append(_unmatched(record, UNKNOWN_CODE))
         elif invoice_id is None:
             result.unmatched.append(_unmatched(record, NOT_FOUND))
         elif record.kind == "reversal":
@@ -153,6 +175,7 @@ def import_return(
         reversals=reversals,
         day=day,
         invoices_read=facts,
+        bank_amounts=bank_amounts,
     )
     for done, record in zip(outcome.payments, paid_lines, strict=True):
         if done.status == "duplicate":
@@ -161,6 +184,8 @@ def import_return(
                 result.unmatched.append(_unmatched(record, NOT_FOUND))
             continue
         result.amount_cents += done.amount_cents
+        result.fee_cents += record.fee_cents
+        result.credited_cents += record.net_cents
         if done.status == "unmatched":
             result.unmatched_cents += done.amount_cents
             result.unmatched.append(_unmatched(record, NOT_FOUND))
@@ -185,11 +210,39 @@ def import_return(
     return result
 
 
+def check_dates(parsed: ReturnFile, filename: str, today: date) -> None:
+    """Refuse a file with a payment dated where no payment can be (a misread field)."""
+    for record in parsed.records:
+        if record.is_settlement and record.paid_on is not None:
+            problem = check_payment_date(record.paid_on, today)
+            if problem:
+                raise CnabError(problem, file=filename, line=record.line)
+
+
+def _title(record: ReturnRecord) -> str:
+    return record.nosso_numero or record.seu_numero or record.company_ref
+
+
+def _told_before(
+    record: ReturnRecord,
+    invoice_id: int | None,
+    settled_titles: set[str],
+    facts: dict[int, InvoiceFacts],
+) -> bool:
+    """A "baixa por liquidação" of a title this file settles, or of an invoice already paid."""
+    if _title(record) in settled_titles:
+        return True
+    row = facts.get(invoice_id) if invoice_id is not None else None
+    return row is not None and (row.status not in PAYABLE or row.balance_cents <= 0)
+
+
 def _cnab_key(bank_code: str, record: ReturnRecord) -> str:
     """Stable id of one occurrence of one título: the same line in another import is the same."""
     ref = record.nosso_numero or record.seu_numero or record.company_ref or f"linha{record.line}"
     when = record.paid_on or record.credited_on
-    return f"cnab:{bank_code}:{ref}:{record.occurrence}:{when.isoformat() if when else '-'}"
+    # A liquidation told again as a baixa ("baixa por ter sido liquidado") is the same payment.
+    code = "liq" if record.kind == "settled_written_off" else record.occurrence
+    return f"cnab:{bank_code}:{ref}:{code}:{when.isoformat() if when else '-'}"
 
 
 def _cnab_payment(
@@ -248,10 +301,18 @@ def match_titles(
     """
     found: list[int | None] = [None] * len(records)
     by_nosso: dict[str, list[int]] = defaultdict(list)
+    # Other forms of a record's nosso número (with the DV the bank keeps apart, without the
+    # convênio prefix...): tried only when the number as the bank wrote it finds nothing.
+    other_forms: dict[int, list[str]] = {}
     for index, record in enumerate(records):
         key = normalise_nosso_numero(record.nosso_numero)
         if key:
             by_nosso[key].append(index)
+        if record.nosso_numero_forms:
+            forms = [normalise_nosso_numero(f) for f in record.nosso_numero_forms]
+            other_forms[index] = [f for f in forms if f and f != key]
+            for form in other_forms[index]:
+                by_nosso.setdefault(form, [])
     if by_nosso:
         texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
         candidates = invoice_store.find_by_reference(
@@ -273,6 +334,9 @@ def match_titles(
         for key, indexes in by_nosso.items():
             for index in indexes:
                 found[index] = candidates.get(key)
+        for index, forms in other_forms.items():
+            if found[index] is None:
+                found[index] = next((candidates[f] for f in forms if f in candidates), None)
     fields: tuple[tuple[str, tuple[ReferenceField, ...]], ...] = (
         ("seu_numero", ("number", "external_id")),
         ("company_ref", ("external_id",)),

@@ -5,7 +5,7 @@ refunds, and the sums `regua payments` shows."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -159,7 +159,10 @@ _PAYMENT_COLUMNS = (
     "status",
     "note",
     "received_at",
+    "bank_fee_cents",
+    "credited_cents",
 )
+_NO_BANK_AMOUNTS = (None, None)
 # A stored unmatched payment that now matches an invoice: its row by id, then what changes.
 _REMATCHED_KEY = ("id", INT)
 _REMATCHED = (
@@ -182,8 +185,17 @@ class PaymentWrites:
     payments are noted as they are applied; their rows are made in `store`.
     """
 
-    def __init__(self, conn: Connection, creditor_id: int, source: str, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        creditor_id: int,
+        source: str,
+        now: datetime,
+        bank_amounts: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
         self.creditor_id = creditor_id
+        # External id -> (bank fee, credited amount), for payments from a bank return file.
+        self.bank_amounts = bank_amounts or {}
         self.source = source
         self.data = timeline.PaymentData(source)
         # Also the timeline entries' instant and the invoices' updated_at.
@@ -288,6 +300,7 @@ class PaymentWrites:
                 outcome.status,
                 payment.note,
                 self.received_at,
+                *self.bank_amounts.get(payment.external_id, _NO_BANK_AMOUNTS),
             )
         )
 

@@ -55,7 +55,9 @@ def _fit(lines: list[str], width: int, filename: str) -> tuple[list[str], list[s
         if size > width and not line[width:].strip():
             long.append(size)
             out[index] = line[:width]
-        elif size < width and not line[-1:].isspace():
+        elif size < width and width == 240 and not line[-1:].isspace():
+            # CNAB 240 records end in blanks (uso exclusivo FEBRABAN) that editors and some
+            # transfers trim; a CNAB 400 record ends in its sequence number, never in blanks.
             short.append(size)
             out[index] = line.ljust(width)
         else:
