@@ -1,18 +1,16 @@
 """BRB — Banco de Brasília (070), CNAB 400: every date with 8 digits (DDMMAAAA), so the fields
 after the first date sit 2 to 4 positions to the right of the common layout.
 
-Only the codes the manual names for entries, payments and baixas are catalogued; any other is
-listed in the import report and never settles.
+Its table of occurrence codes was not at hand: only 05 is catalogued, as the liquidação the
+published return file shows (valor recebido equal to the título's, with a credit date). Any
+other code is listed in the import report and never settles.
 """
 
 from regua.payments.cnab.layouts import DateField, Layout400
 from regua.payments.cnab.records import Occurrences
 
 OCCURRENCES_400: Occurrences = {
-    "00": ("entrada confirmada", "entry_confirmed"),
-    "01": ("entrada rejeitada", "entry_rejected"),
     "05": ("liquidação", "settlement"),
-    "06": ("baixa", "written_off"),
 }
 
 CNAB400 = Layout400(
