@@ -10,6 +10,7 @@ and the amount credited are kept apart (Itaú reports the credited amount; BB bo
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
@@ -256,7 +257,9 @@ def write_return(
     head.num(1, 1, 0).num(2, 2, 2).alpha(3, 9, "RETORNO").num(10, 11, 1)
     head.alpha(12, 26, "COBRANCA").num(27, 46, company_code)
     head.alpha(47, 76, company_name, cut=True).num(77, 79, bank_code)
-    head.alpha(80, 94, (bank_name or layout.bank_name).upper(), cut=True)
+    # Bank systems write the name without accents or dashes.
+    plain = unicodedata.normalize("NFKD", bank_name or layout.bank_name.split(" — ")[0])
+    head.alpha(80, 94, plain.encode("ascii", "ignore").decode().upper(), cut=True)
     _put_date(head, layout.file_date, generated_on)
     head.num(395, 400, 1)
     lines = [head.build()]
