@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 
 from regua.errors import InputError
 from regua.payments import cnab
-from regua.payments.cnab.banks import bradesco
-from regua.payments.cnab.registry import LAYOUTS_240
 from regua.payments.cnab import (
     CnabError,
     ReturnFile,
@@ -21,6 +19,8 @@ from regua.payments.cnab import (
     cnab240,
     cnab400,
 )
+from regua.payments.cnab.banks import bradesco
+from regua.payments.cnab.registry import LAYOUTS_240
 
 
 def place(width: int, fields: dict[int, str]) -> str:
@@ -604,7 +604,7 @@ def test_a_400_file_from_a_bank_without_a_layout_is_refused_with_the_list() -> N
 
 def test_banco_do_brasil_400_with_detail_record_1_is_refused_naming_cbr643() -> None:
     header = HEADER_400[:76] + "001" + HEADER_400[79:]
-    with pytest.raises(CnabError, match="CBR643.*registro 7"):
+    with pytest.raises(CnabError, match=r"CBR643.*registro 7"):
         cnab.parse_return(crlf([header, DETAIL_400, TRAILER_400]))
 
 

@@ -116,7 +116,9 @@ def test_caixa_liquidacao_21_settles_and_its_02_is_a_baixa(
     assert (first.settlements, first.occurrences["written_off"]) == (0, 1)
     assert invoice_row(engine, "CX1").status == "open"
 
-    paid = file_400(tmp_path / "cx2.ret", "104", title("14000000000000123", 8000, 125, occurrence="21"))
+    paid = file_400(
+        tmp_path / "cx2.ret", "104", title("14000000000000123", 8000, 125, occurrence="21")
+    )
     result = import_file(engine, paid, portfolio)
 
     assert result.settled == 1
@@ -176,9 +178,11 @@ def test_a_settlement_followed_by_a_baixa_por_liquidacao_counts_once(
     assert (again.applied, again.credit_cents) == (0, 0)
     with engine.connect() as connection:
         assert connection.execute(select(payments.c.id)).all().__len__() == 1
-        texts = connection.execute(
-            select(interactions.c.detail).where(interactions.c.kind == "bank")
-        ).scalars().all()
+        texts = (
+            connection.execute(select(interactions.c.detail).where(interactions.c.kind == "bank"))
+            .scalars()
+            .all()
+        )
     assert any("baixa por ter sido liquidado" in text for text in texts)
 
 

@@ -74,7 +74,9 @@ def cnab(
         _inspect(inspected, json_output)
         return
     if inspected is not None:
-        raise InputError(f"argumento a mais: {inspected} (para ler sem importar: regua cnab inspect ARQUIVO)")
+        raise InputError(
+            f"argumento a mais: {inspected} (para ler sem importar: regua cnab inspect ARQUIVO)"
+        )
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
     regua = command_app(ctx, db)
@@ -122,8 +124,18 @@ def _inspect(file: Path, json_output: bool) -> None:
     for warning in described["warnings"]:
         console.print(f"  Aviso: {warning}", soft_wrap=True, markup=False)
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("linha", "nosso número", "seu número", "ocorrência", "data", "valor",
-                   "pago", "tarifa", "creditado", "crédito em"):
+    for column in (
+        "linha",
+        "nosso número",
+        "seu número",
+        "ocorrência",
+        "data",
+        "valor",
+        "pago",
+        "tarifa",
+        "creditado",
+        "crédito em",
+    ):
         table.add_column(column)
     for title in described["titles"]:
         table.add_row(
@@ -213,7 +225,10 @@ def _print_cnab(result: CnabImportResult) -> None:
         if len(result.unmatched) > SHOWN_UNMATCHED:
             say(f"  ... e mais {len(result.unmatched) - SHOWN_UNMATCHED} (use --json)")
     if result.unknown:
-        say(f"[bold]Ocorrências fora da tabela do banco ({len(result.unknown)}), não aplicadas:[/bold]")
+        say(
+            f"[bold]Ocorrências fora da tabela do banco ({len(result.unknown)}), "
+            "não aplicadas:[/bold]"
+        )
         for line in result.unknown[:SHOWN_UNMATCHED]:
             say(
                 f"  linha {line.line}: ocorrência {line.occurrence}"

@@ -137,7 +137,9 @@ def import_return(
     settled_titles = {_title(r) for r in records if r.kind == "settlement"}
     for record, invoice_id in zip(records, matches, strict=True):
         kind = record.kind
-        if kind == "settled_written_off" and _told_before(record, invoice_id, settled_titles, facts):
+        if kind == "settled_written_off" and _told_before(
+            record, invoice_id, settled_titles, facts
+        ):
             if invoice_id is not None:
                 notes.append((record, invoice_id))
             continue

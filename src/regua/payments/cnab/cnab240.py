@@ -9,7 +9,6 @@ T and U of one title are consecutive lines and are joined by position, never by 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date
 
 from regua.payments.cnab.fields import FieldReader, LineBuilder, document_of, join_lines, reasons_of
@@ -76,9 +75,7 @@ def parse_lines(lines: list[str], filename: str, warnings: list[str] | None = No
     if layout is None:
         # CNAB 240 is FEBRABAN's standard: a bank without known deviations reads by it.
         layout = GENERIC
-        warned.append(
-            f"banco {bank} sem desvios conhecidos do CNAB 240: lido pelo padrão FEBRABAN"
-        )
+        warned.append(f"banco {bank} sem desvios conhecidos do CNAB 240: lido pelo padrão FEBRABAN")
     if shifted:
         warned.append(
             f"o header não traz o nome do banco (posições 103-132; banco {bank}): o código de "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date
 
 from regua.payments.cnab.fields import FieldReader, LineBuilder, document_of, join_lines, reasons_of
@@ -164,7 +163,9 @@ def _details(
                     else None,
                     face_cents=amount(line[face], n, "valor do título"),
                     paid_cents=paid,
-                    interest_cents=sum(amount(line[s], n, "valor de juros/multa") for s in interest_at),
+                    interest_cents=sum(
+                        amount(line[s], n, "valor de juros/multa") for s in interest_at
+                    ),
                     discount_cents=amount(line[discount_at], n, "valor do desconto")
                     if discount_at
                     else 0,

@@ -69,7 +69,5 @@ CNAB400 = Layout400(
 CNAB240 = Layout240(
     bank_code="104",
     bank_name="Caixa Econômica Federal",
-    segment_t=SegmentT(
-        nosso_numero=(42, 56), seu_numero=(59, 69), nosso_numero_zero_filled=True
-    ),
+    segment_t=SegmentT(nosso_numero=(42, 56), seu_numero=(59, 69), nosso_numero_zero_filled=True),
 )
