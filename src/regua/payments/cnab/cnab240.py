@@ -89,6 +89,8 @@ def parse_lines(lines: list[str], filename: str, warnings: list[str] | None = No
     table = layout.occurrences
     dv_included = layout.check_digit_included
     convenio_digits = layout.convenio_digits
+    # A nosso número of this width may start with the convênio (-1: the bank has none).
+    forms_width = convenio_digits + 10 if convenio_digits else -1
     t_nn = slice(t_map.nosso_numero[0] - 1, t_map.nosso_numero[1])
     t_seu = slice(t_map.seu_numero[0] - 1, t_map.seu_numero[1])
     t_due = slice(t_map.due_date[0] - 1, t_map.due_date[1])
@@ -148,12 +150,14 @@ def parse_lines(lines: list[str], filename: str, warnings: list[str] | None = No
                         int(line[47:62]),
                     )
                     paid, net = int(line[77:92]), int(line[92:107])
+                    iof = int(line[62:77])
                 else:
                     interest = amount(line[17:32], n, "valor de juros/multa")
                     discount = amount(line[32:47], n, "valor do desconto")
                     rebate = amount(line[47:62], n, "valor do abatimento")
                     paid = amount(line[77:92], n, "valor pago")
                     net = amount(line[92:107], n, "valor líquido")
+                    iof = amount(line[62:77], n, "valor do IOF")
                 number = t[t_nn].strip()
                 records.append(
                     ReturnRecord(
@@ -169,9 +173,9 @@ def parse_lines(lines: list[str], filename: str, warnings: list[str] | None = No
                         fee_cents=amount(t[t_fee], pending_line, "valor da tarifa"),
                         reasons=reasons_of(t[t_reasons]),
                         nosso_numero_forms=_forms(number, dv_included, convenio_digits)
-                        if dv_included or convenio_digits
+                        if dv_included or len(number) == forms_width
                         else (),
-                        iof_cents=amount(line[62:77], n, "valor do IOF"),
+                        iof_cents=iof,
                         interest_cents=interest,
                         discount_cents=discount,
                         rebate_cents=rebate,

@@ -43,6 +43,8 @@ def _width_of(first: str) -> int | None:
 
 def _fit(lines: list[str], width: int, filename: str) -> tuple[list[str], list[str]]:
     """Lines completed to ``width`` when only trailing blanks are missing or in excess."""
+    if max(map(len, lines)) == width == min(map(len, lines)):  # the usual case, at C speed
+        return lines, []
     short: list[int] = []
     long: list[int] = []
     out = lines
