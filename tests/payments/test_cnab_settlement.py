@@ -259,3 +259,20 @@ def test_inspect_says_what_the_file_holds_without_a_database(tmp_path: Path) -> 
         210,
     )
     assert one["credited_cents"] == 3790 and one["settles"] is True
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"01REMESSA01COBRANCA" + b" " * 381 + b"\r\n", "é um arquivo de remessa"),
+        (b"isto nao e um retorno\n", "sem header CNAB reconhecível"),
+    ],
+)
+def test_inspect_refuses_in_one_line(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "x.ret"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["cnab", "inspect", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], lines
