@@ -276,3 +276,15 @@ def test_inspect_refuses_in_one_line(tmp_path: Path, content: bytes, words: str)
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0], lines
+
+
+def test_a_baixa_por_liquidacao_after_a_partial_liquidation_adds_no_money(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # Itaú 07: liquidação parcial of 20,00; the next file's 10 (baixa por ter sido liquidado)
+    # reports the same money, not a second payment.
+    partial = file_400(tmp_path / "a.ret", "341", title("12345678", 2000, 0, occurrence="07"))
+    assert import_file(engine, partial, portfolio).applied == 1
+    baixa = file_400(tmp_path / "b.ret", "341", title("12345678", 2000, 0, occurrence="10"))
+    assert import_file(engine, baixa, portfolio).applied == 0
+    assert invoice_row(engine, "IT1").balance_cents == 2000

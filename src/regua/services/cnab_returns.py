@@ -32,7 +32,7 @@ from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.batch import large_batch, without_cyclic_gc
 from regua.store.invoices import ReferenceField
-from regua.store.payments import lock_for_payments
+from regua.store.payments import invoices_with_payments, lock_for_payments
 from regua.store.uow import UnitOfWorkFactory
 
 NOT_FOUND = "título não encontrado"
@@ -135,10 +135,12 @@ def import_return(
     reversal_lines: dict[str, ReturnRecord] = {}
     bank_amounts: dict[str, tuple[int, int]] = {}
     settled_titles = {_title(r) for r in records if r.kind == "settlement"}
+    # Invoices a baixa por liquidação names that an earlier file already paid (in part, too).
+    paid_before = _paid_before(conn, creditor_id, records, matches)
     for record, invoice_id in zip(records, matches, strict=True):
         kind = record.kind
         if kind == "settled_written_off" and _told_before(
-            record, invoice_id, settled_titles, facts
+            record, invoice_id, settled_titles, facts, paid_before
         ):
             if invoice_id is not None:
                 notes.append((record, invoice_id))
@@ -225,14 +227,32 @@ def _title(record: ReturnRecord) -> str:
     return record.nosso_numero or record.seu_numero or record.company_ref
 
 
+def _paid_before(
+    conn: Connection,
+    creditor_id: int,
+    records: Sequence[ReturnRecord],
+    matches: Sequence[int | None],
+) -> set[int]:
+    wanted = {
+        invoice_id
+        for record, invoice_id in zip(records, matches, strict=True)
+        if record.kind == "settled_written_off" and invoice_id is not None
+    }
+    if not wanted:
+        return set()
+    return invoices_with_payments(conn, creditor_id, "cnab", wanted)
+
+
 def _told_before(
     record: ReturnRecord,
     invoice_id: int | None,
     settled_titles: set[str],
     facts: dict[int, InvoiceFacts],
+    paid_before: set[int],
 ) -> bool:
-    """A "baixa por liquidação" of a title this file settles, or of an invoice already paid."""
-    if _title(record) in settled_titles:
+    """A "baixa por liquidação" of a title this file settles, or of an invoice a bank's payment
+    already reached (paid in full, or in part by a liquidação parcial)."""
+    if _title(record) in settled_titles or invoice_id in paid_before:
         return True
     row = facts.get(invoice_id) if invoice_id is not None else None
     return row is not None and (row.status not in PAYABLE or row.balance_cents <= 0)

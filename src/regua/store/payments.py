@@ -109,6 +109,25 @@ def known_payments(
     return found
 
 
+def invoices_with_payments(
+    conn: Connection, creditor_id: int, source: str, invoice_ids: Iterable[int]
+) -> set[int]:
+    """Which of `invoice_ids` already have an applied payment from `source`."""
+    found: set[int] = set()
+    for batch in chunks(sorted(set(invoice_ids)), BATCH):
+        found.update(
+            conn.execute(
+                select(payments.c.invoice_id).where(
+                    payments.c.creditor_id == creditor_id,
+                    payments.c.source == source,
+                    payments.c.status == "applied",
+                    one_of(conn, payments.c.invoice_id, batch),
+                )
+            ).scalars()
+        )
+    return found
+
+
 def stored_external_ids(
     conn: Connection, creditor_id: int, source: str, external_ids: Sequence[str]
 ) -> set[str]:
