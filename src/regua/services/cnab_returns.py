@@ -323,42 +323,32 @@ def match_titles(
     """
     found: list[int | None] = [None] * len(records)
     by_nosso: dict[str, list[int]] = defaultdict(list)
-    # Other forms of a record's nosso número (with the DV the bank keeps apart, without the
-    # convênio prefix...): tried only when the number as the bank wrote it finds nothing.
-    other_forms: dict[int, list[str]] = {}
     for index, record in enumerate(records):
         key = normalise_nosso_numero(record.nosso_numero)
         if key:
             by_nosso[key].append(index)
-        if record.nosso_numero_forms:
-            forms = [normalise_nosso_numero(f) for f in record.nosso_numero_forms]
-            other_forms[index] = [f for f in forms if f and f != key]
-            for form in other_forms[index]:
-                by_nosso.setdefault(form, [])
-    if by_nosso:
-        texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
-        candidates = invoice_store.find_by_reference(
-            conn, creditor_id, "nosso_numero", texts, key_of=normalise_nosso_numero, facts=facts
-        )
-        missing = set(by_nosso) - set(candidates)
-        if missing:
-            candidates.update(
-                invoice_store.find_by_reference(
-                    conn,
-                    creditor_id,
-                    "nosso_numero",
-                    missing,
-                    key_of=normalise_nosso_numero,
-                    as_digits=True,
-                    facts=facts,
-                )
-            )
-        for key, indexes in by_nosso.items():
-            for index in indexes:
-                found[index] = candidates.get(key)
-        for index, forms in other_forms.items():
-            if found[index] is None:
-                found[index] = next((candidates[f] for f in forms if f in candidates), None)
+    texts = {r.nosso_numero for r in records if r.nosso_numero}
+    candidates = _by_nosso_numero(conn, creditor_id, by_nosso, texts, facts)
+    for key, indexes in by_nosso.items():
+        match = candidates.get(key)
+        for index in indexes:
+            found[index] = match
+    # Other forms of a nosso número (with the DV the bank keeps apart, without the convênio
+    # prefix...): looked for only for the records the number as the bank wrote it did not find,
+    # so a file whose numbers all match costs no second round.
+    by_form: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        if found[index] is None and record.nosso_numero_forms:
+            for form in record.nosso_numero_forms:
+                key = normalise_nosso_numero(form)
+                if key and index not in by_form[key]:
+                    by_form[key].append(index)
+    if by_form:
+        candidates = _by_nosso_numero(conn, creditor_id, by_form, set(), facts)
+        for index, record in enumerate(records):
+            if found[index] is None and record.nosso_numero_forms:
+                keys = (normalise_nosso_numero(f) for f in record.nosso_numero_forms)
+                found[index] = next((candidates[k] for k in keys if k in candidates), None)
     fields: tuple[tuple[str, tuple[ReferenceField, ...]], ...] = (
         ("seu_numero", ("number", "external_id")),
         ("company_ref", ("external_id",)),
@@ -385,6 +375,40 @@ def match_titles(
                     found[index] = match
                     del wanted[index]
     return found
+
+
+def _by_nosso_numero(
+    conn: Connection,
+    creditor_id: int,
+    keys: dict[str, list[int]],
+    texts: set[str],
+    facts: dict[int, InvoiceFacts] | None,
+) -> dict[str, int]:
+    """Normalised nosso número -> invoice: by the stored text, then by the stored digits."""
+    if not keys:
+        return {}
+    candidates = invoice_store.find_by_reference(
+        conn,
+        creditor_id,
+        "nosso_numero",
+        texts | set(keys),
+        key_of=normalise_nosso_numero,
+        facts=facts,
+    )
+    missing = set(keys) - set(candidates)
+    if missing:
+        candidates.update(
+            invoice_store.find_by_reference(
+                conn,
+                creditor_id,
+                "nosso_numero",
+                missing,
+                key_of=normalise_nosso_numero,
+                as_digits=True,
+                facts=facts,
+            )
+        )
+    return candidates
 
 
 def _record_occurrences(
