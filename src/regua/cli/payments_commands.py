@@ -55,20 +55,24 @@ def cnab(
     file: Annotated[
         Path,
         typer.Argument(
-            help="Arquivo retorno do banco (CNAB 240 ou 400), ou `inspect` seguido do arquivo."
+            metavar="ARQUIVO|inspect",
+            help="Arquivo retorno do banco (CNAB 240 ou 400), ou `inspect` seguido do arquivo.",
         ),
     ],
     inspected: Annotated[
         Path | None,
-        typer.Argument(help="Com `inspect`: o arquivo a ler, sem gravar nada.", show_default=False),
+        typer.Argument(
+            metavar="ARQUIVO",
+            help="Com `inspect`: o arquivo a ler, sem gravar nada.",
+            show_default=False,
+        ),
     ] = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Importa um arquivo retorno: baixa os títulos pagos (importar de novo não duplica nada).
 
-    `regua cnab inspect ARQUIVO` mostra o que o arquivo diz (banco, layout, datas, cada título
-    com a ocorrência e os valores) sem abrir o banco de dados.
+    `regua cnab inspect ARQUIVO`: o que o arquivo diz, título a título, sem abrir o banco.
     """
     if str(file) == INSPECT and inspected is not None:
         _inspect(inspected, json_output)
