@@ -134,9 +134,11 @@ def import_return(
     paid_lines: list[ReturnRecord] = []  # the record of each incoming payment, in order
     reversal_lines: dict[str, ReturnRecord] = {}
     bank_amounts: dict[str, tuple[int, int]] = {}
-    settled_titles = {_title(r) for r in records if r.kind == "settlement"}
+    # A baixa por liquidação is rare: what it needs is read only when a file has one.
+    baixas = any(r.kind == "settled_written_off" for r in records)
+    settled_titles = {_title(r) for r in records if r.kind == "settlement"} if baixas else set()
     # Invoices a baixa por liquidação names that an earlier file already paid (in part, too).
-    paid_before = _paid_before(conn, creditor_id, records, matches)
+    paid_before = _paid_before(conn, creditor_id, records, matches) if baixas else set()
     for record, invoice_id in zip(records, matches, strict=True):
         kind = record.kind
         if kind == "settled_written_off" and _told_before(
@@ -216,11 +218,16 @@ def import_return(
 
 def check_dates(parsed: ReturnFile, filename: str, today: date) -> None:
     """Refuse a file with a payment dated where no payment can be (a misread field)."""
-    for record in parsed.records:
-        if record.is_settlement and record.paid_on is not None:
-            problem = check_payment_date(record.paid_on, today)
-            if problem:
-                raise CnabError(problem, file=filename, line=record.line)
+    # A file has a handful of payment dates: each is checked once.
+    problems = {
+        day: problem
+        for day in {r.paid_on for r in parsed.records if r.paid_on is not None}
+        if (problem := check_payment_date(day, today))
+    }
+    if problems:
+        for record in parsed.records:
+            if record.is_settlement and record.paid_on in problems:
+                raise CnabError(problems[record.paid_on], file=filename, line=record.line)
 
 
 def _title(record: ReturnRecord) -> str:
