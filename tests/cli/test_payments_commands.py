@@ -34,7 +34,7 @@ def title(nosso: str, cents: int, *, occurrence: str = "06") -> SettlementLine:
 def return_file(path: Path, *titles: SettlementLine) -> Path:
     path.write_bytes(
         cnab240.write_return(
-            bank_code="341",
+            bank_code="748",
             company_document="11444777000161",
             company_name="Loja Exemplo Ltda",
             generated_on=TODAY,
@@ -73,7 +73,7 @@ def test_cnab_prints_counts_and_the_unmatched_lines(
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.output.splitlines()]
     assert lines[:4] == [
-        "retorno.ret (CNAB 240, banco 341): 4 ocorrências, 3 liquidações",
+        "retorno.ret (CNAB 240, banco 748): 4 ocorrências, 3 liquidações",
         "Pagamentos aplicados: 2 (R$ 299,90): 1 títulos quitados, 1 pagos em parte",
         "Sem título correspondente: 1 pagamentos (R$ 10,00), guardados em `regua payments "
         "--unmatched`",

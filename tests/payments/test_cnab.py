@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -18,6 +19,8 @@ from regua.payments.cnab import (
     cnab240,
     cnab400,
 )
+from regua.payments.cnab.banks import bradesco
+from regua.payments.cnab.registry import LAYOUTS_240
 
 
 def place(width: int, fields: dict[int, str]) -> str:
@@ -38,12 +41,13 @@ def crlf(lines: list[str]) -> bytes:
 HEADER_240 = place(
     240,
     {
-        1: "341",
+        1: "748",
         4: "0000",
         8: "0",
         18: "2",
         19: "11222333000181",
         73: "EMPRESA EXEMPLO LTDA".ljust(30),
+        103: "SICREDI",
         143: "2",
         144: "13032026",
         158: "000001",
@@ -51,12 +55,12 @@ HEADER_240 = place(
     },
 )
 LOT_HEADER_240 = place(
-    240, {1: "341", 4: "0001", 8: "1", 9: "T", 10: "01", 14: "045", 18: "2", 19: "0" * 15}
+    240, {1: "748", 4: "0001", 8: "1", 9: "T", 10: "01", 14: "045", 18: "2", 19: "0" * 15}
 )
 SEGMENT_T = place(
     240,
     {
-        1: "341",
+        1: "748",
         4: "0001",
         8: "3",
         9: "00001",
@@ -76,7 +80,7 @@ SEGMENT_T = place(
 SEGMENT_U = place(
     240,
     {
-        1: "341",
+        1: "748",
         4: "0001",
         8: "3",
         9: "00002",
@@ -92,8 +96,8 @@ SEGMENT_U = place(
         146: "13032026",
     },
 )
-LOT_TRAILER_240 = place(240, {1: "341", 4: "0001", 8: "5", 18: "000004", 24: "000001"})
-FILE_TRAILER_240 = place(240, {1: "341", 4: "9999", 8: "9", 18: "000001", 24: "000006"})
+LOT_TRAILER_240 = place(240, {1: "748", 4: "0001", 8: "5", 18: "000004", 24: "000001"})
+FILE_TRAILER_240 = place(240, {1: "748", 4: "9999", 8: "9", 18: "000001", 24: "000006"})
 FILE_240 = [HEADER_240, LOT_HEADER_240, SEGMENT_T, SEGMENT_U, LOT_TRAILER_240, FILE_TRAILER_240]
 
 EXPECTED_240_RECORD = ReturnRecord(
@@ -123,10 +127,11 @@ def test_reads_a_hand_assembled_cnab240_file() -> None:
 
     assert result == ReturnFile(
         layout="cnab240",
-        bank_code="341",
+        bank_code="748",
         company_document="11222333000181",
         generated_on=date(2026, 3, 13),
         records=[EXPECTED_240_RECORD],
+        bank_name="Sicredi",
     )
     assert result.records[0].nosso_numero_digits == "12345678"
     assert result.records[0].is_settlement
@@ -134,7 +139,7 @@ def test_reads_a_hand_assembled_cnab240_file() -> None:
 
 def test_writer_puts_every_field_where_the_table_says() -> None:
     written = cnab240.write_return(
-        bank_code="341",
+        bank_code="748",
         company_document="11222333000181",
         company_name="EMPRESA EXEMPLO LTDA",
         generated_on=date(2026, 3, 13),
@@ -206,12 +211,12 @@ def test_santander_segment_t_is_shifted() -> None:
         | {93: "000000000009810", 138: "07012026", 146: "08012026"},
     )
     lines = [
-        HEADER_240.replace("341", "033", 1),
-        LOT_HEADER_240.replace("341", "033", 1),
+        HEADER_240.replace("748", "033", 1),
+        LOT_HEADER_240.replace("748", "033", 1),
         t,
         u,
-        LOT_TRAILER_240.replace("341", "033", 1),
-        FILE_TRAILER_240.replace("341", "033", 1),
+        LOT_TRAILER_240.replace("748", "033", 1),
+        FILE_TRAILER_240.replace("748", "033", 1),
     ]
     [record] = cnab.parse_return(crlf(lines)).records
     assert (
@@ -253,12 +258,12 @@ def test_caixa_nosso_numero_follows_the_two_digit_modality() -> None:
     )
     u = place(240, {1: "104", 4: "0001", 8: "3", 9: "00002", 14: "U", 16: "06"})
     lines = [
-        HEADER_240.replace("341", "104", 1),
-        LOT_HEADER_240.replace("341", "104", 1),
+        HEADER_240.replace("748", "104", 1),
+        LOT_HEADER_240.replace("748", "104", 1),
         t,
         u,
-        LOT_TRAILER_240.replace("341", "104", 1),
-        FILE_TRAILER_240.replace("341", "104", 1),
+        LOT_TRAILER_240.replace("748", "104", 1),
+        FILE_TRAILER_240.replace("748", "104", 1),
     ]
     [record] = cnab.parse_return(crlf(lines)).records
     assert (record.nosso_numero, record.seu_numero, record.company_ref) == (
@@ -279,7 +284,7 @@ def test_caixa_nosso_numero_follows_the_two_digit_modality() -> None:
         ("25", "protest", "protestado e baixado (baixa por ter sido protestado)"),
         ("44", "reversal", "título pago com cheque devolvido"),
         ("50", "other", "título pago com cheque pendente de compensação"),
-        ("98", "other", "ocorrência 98 não catalogada para o banco 341"),
+        ("98", "unknown", "ocorrência 98 não catalogada para o banco 748"),
     ],
 )
 def test_cnab240_occurrences(occurrence: str, kind: str, text: str) -> None:
@@ -298,9 +303,9 @@ def test_line_endings_trailing_blank_line_and_eof_marker_are_tolerated() -> None
 
 
 def test_optional_w_segment_is_skipped() -> None:
-    w = place(240, {1: "341", 4: "0001", 8: "3", 9: "00003", 14: "W", 16: "06"})
-    trailer = place(240, {1: "341", 4: "0001", 8: "5", 18: "000005", 24: "000001"})
-    file_trailer = place(240, {1: "341", 4: "9999", 8: "9", 18: "000001", 24: "000007"})
+    w = place(240, {1: "748", 4: "0001", 8: "3", 9: "00003", 14: "W", 16: "06"})
+    trailer = place(240, {1: "748", 4: "0001", 8: "5", 18: "000005", 24: "000001"})
+    file_trailer = place(240, {1: "748", 4: "9999", 8: "9", 18: "000001", 24: "000007"})
     lines = [*FILE_240[:4], w, trailer, file_trailer]
     assert cnab.parse_return(crlf(lines)).records == [EXPECTED_240_RECORD]
 
@@ -357,11 +362,11 @@ def _broken_240(index: int, line: str) -> bytes:
         ),
         (
             _broken_240(0, HEADER_240[:142] + "1" + HEADER_240[143:]),
-            "retorno.ret:1: não é um arquivo de retorno",
+            "retorno.ret:1: é um arquivo de remessa",
         ),
         (
             _broken_240(2, "237" + SEGMENT_T[3:]),
-            r"retorno.ret:3: código do banco '237' difere do header \(341\)",
+            r"retorno.ret:3: código do banco '237' difere do header \(748\)",
         ),
         (crlf(FILE_240[:5]), "retorno.ret:5: falta o trailer de arquivo"),
         (crlf([*FILE_240, FILE_TRAILER_240]), "retorno.ret:7: registro depois do trailer"),
@@ -374,7 +379,7 @@ def _broken_240(index: int, line: str) -> bytes:
             r"retorno.ret:5: trailer de arquivo com lote aberto",
         ),
         (b"", "retorno.ret: arquivo vazio"),
-        (b"abc\r\n", "retorno.ret:1: linha com 3 caracteres; esperado 240"),
+        (b"abc\r\n", "retorno.ret:1: linha com 3 caracteres e sem header CNAB reconhecível"),
     ],
 )
 def test_cnab240_errors_name_file_and_line(data: bytes, message: str) -> None:
@@ -488,6 +493,7 @@ EXPECTED_400_RECORD = ReturnRecord(
     paid_on=date(2026, 3, 12),
     credited_on=date(2026, 3, 13),
     reasons=(),
+    nosso_numero_forms=("00000012345",),  # without the DV Bradesco appends
 )
 
 
@@ -499,6 +505,7 @@ def test_reads_a_hand_assembled_bradesco_file() -> None:
         company_document="11222333000181",
         generated_on=date(2026, 3, 13),
         records=[EXPECTED_400_RECORD],
+        bank_name="Bradesco",
     )
     assert result.records[0].nosso_numero_digits == "12345P"
 
@@ -561,7 +568,7 @@ def test_bradesco_writer_round_trip_matches_the_hand_assembled_file() -> None:
         ("24", "entry_rejected"),
         ("28", "other"),
         ("40", "reversal"),
-        ("77", "other"),
+        ("77", "unknown"),
     ],
 )
 def test_bradesco_occurrences(occurrence: str, kind: str) -> None:
@@ -586,35 +593,26 @@ def test_bradesco_rateio_record_is_skipped() -> None:
     ]
 
 
-def test_other_banks_get_the_common_fields_only() -> None:
+def test_a_400_file_from_a_bank_without_a_layout_is_refused_with_the_list() -> None:
+    header = HEADER_400[:76] + "999" + "BANCO FICTICIO".ljust(15) + HEADER_400[94:]
+    with pytest.raises(CnabError) as info:
+        cnab.parse_return(crlf([header, DETAIL_400, TRAILER_400]), filename="X.RET")
+    message = str(info.value)
+    assert message.startswith("X.RET:1: banco 999 (BANCO FICTICIO): regua não conhece")
+    assert "237 Bradesco" in message and "341 Itaú" in message and "104 Caixa" in message
+
+
+def test_banco_do_brasil_400_with_detail_record_1_is_refused_naming_cbr643() -> None:
     header = HEADER_400[:76] + "001" + HEADER_400[79:]
-    detail = DETAIL_400[:108] + "17" + DETAIL_400[110:]
-    [record] = cnab.parse_return(crlf([header, detail, TRAILER_400])).records
-    assert record == ReturnRecord(
-        line=2,
-        occurrence="17",
-        occurrence_text="ocorrência 17 não catalogada para o banco 001",
-        kind="other",
-        nosso_numero="",
-        seu_numero="FAT-0001",
-        company_ref="INV-0001",
-        due_date=date(2026, 3, 10),
-        face_cents=15000,
-        paid_cents=15200,
-        interest_cents=0,
-        discount_cents=100,
-        rebate_cents=0,
-        fee_cents=250,
-        net_cents=14950,
-        paid_on=date(2026, 3, 12),
-        credited_on=None,
-        reasons=(),
-    )
+    with pytest.raises(CnabError, match=r"CBR643.*registro 7"):
+        cnab.parse_return(crlf([header, DETAIL_400, TRAILER_400]))
 
 
-def test_itau_nosso_numero_and_interest() -> None:
+def test_itau_amount_is_the_credit_net_of_the_fee() -> None:
+    # Itaú's 254-266 is the valor principal credited to the account: 152,00 credited with a
+    # 2,50 fee means the payer paid 154,50.
     header = HEADER_400[:76] + "341" + HEADER_400[79:]
-    detail = DETAIL_400[:62] + "87654321" + DETAIL_400[70:]
+    detail = DETAIL_400[:62] + "87654321" + DETAIL_400[70:93] + "7" + DETAIL_400[94:]
     [record] = cnab.parse_return(crlf([header, detail, TRAILER_400])).records
     assert (record.nosso_numero, record.interest_cents, record.credited_on, record.kind) == (
         "87654321",
@@ -622,6 +620,8 @@ def test_itau_nosso_numero_and_interest() -> None:
         date(2026, 3, 13),
         "settlement",
     )
+    assert (record.paid_cents, record.fee_cents, record.net_cents) == (15450, 250, 15200)
+    assert record.nosso_numero_forms == ("876543217",)  # with the DAC from position 94
 
 
 def _broken_400(index: int, line: str) -> bytes:
@@ -646,8 +646,10 @@ def _broken_400(index: int, line: str) -> bytes:
             "CB.RET:2: número sequencial do registro '000005' não confere com a linha 2",
         ),
         (_broken_400(1, DETAIL_400[:399]), "CB.RET:2: linha com 399 caracteres; esperado 400"),
-        (_broken_400(1, "7" + DETAIL_400[1:]), "CB.RET:2: tipo de registro desconhecido: '7'"),
-        (_broken_400(0, "01" + HEADER_400[2:]), "CB.RET:1: não é um arquivo de retorno"),
+        (_broken_400(1, "7" + DETAIL_400[1:]), "CB.RET:2: registro de detalhe tipo 7"),
+        (_broken_400(1, "5" + DETAIL_400[1:]), "CB.RET:2: tipo de registro desconhecido: '5'"),
+        (_broken_400(0, "01" + HEADER_400[2:]), "CB.RET:1: é um arquivo de remessa"),
+        (_broken_400(0, "03" + HEADER_400[2:]), "CB.RET:1: não é um arquivo de retorno"),
         (crlf(FILE_400[:2]), "CB.RET:2: falta o trailer"),
         (
             crlf([*FILE_400, TRAILER_400[:394] + "000004"]),
@@ -655,7 +657,7 @@ def _broken_400(index: int, line: str) -> bytes:
         ),
         (
             _broken_400(1, DETAIL_400[:108] + "6 " + DETAIL_400[110:]),
-            "CB.RET:2: código de ocorrência inválido: '6 '",
+            r"CB.RET:2: código de ocorrência inválido \(posições 109-110\): '6 '",
         ),
     ],
 )
@@ -734,10 +736,14 @@ def _actual(record: ReturnRecord) -> tuple[object, ...]:
 
 @settings(max_examples=50)
 @given(
-    bank=st.sampled_from(["001", "033", "104", "237", "341"]),
+    bank=st.sampled_from(sorted(LAYOUTS_240)),
     items=st.lists(settlement_lines(sorted(cnab240.OCCURRENCES)), max_size=5),
 )
 def test_cnab240_round_trip(bank: str, items: list[SettlementLine]) -> None:
+    segment_t = LAYOUTS_240[bank].segment_t
+    start, end = segment_t.nosso_numero
+    size = end - start + 1
+    items = [replace(i, nosso_numero=i.nosso_numero[:size]) for i in items]
     data = cnab240.write_return(
         bank_code=bank,
         company_document="11222333000181",
@@ -746,7 +752,7 @@ def test_cnab240_round_trip(bank: str, items: list[SettlementLine]) -> None:
         records=items,
     )
     result = cnab.parse_return(data)
-    width = {"033": 13, "104": 15}.get(bank)
+    width = size if segment_t.nosso_numero_zero_filled else None
     assert [_actual(r) for r in result.records] == [
         _expected(i, i.nosso_numero.zfill(width) if width else i.nosso_numero) for i in items
     ]
@@ -754,7 +760,7 @@ def test_cnab240_round_trip(bank: str, items: list[SettlementLine]) -> None:
 
 
 @settings(max_examples=50)
-@given(items=st.lists(settlement_lines(sorted(cnab400.BRADESCO_OCCURRENCES)), max_size=5))
+@given(items=st.lists(settlement_lines(sorted(bradesco.OCCURRENCES)), max_size=5))
 def test_cnab400_round_trip(items: list[SettlementLine]) -> None:
     data = cnab400.write_return(
         company_code="1",
@@ -780,16 +786,16 @@ def _big_240(titles: int) -> bytes:
         lot_seq = 2 * (n % 40000)
         if n % 40000 == 0:
             if body:
-                body.append(place(240, {1: "341", 4: "0001", 8: "5", 18: f"{80002:06d}"}))
+                body.append(place(240, {1: "748", 4: "0001", 8: "5", 18: f"{80002:06d}"}))
             body.append(LOT_HEADER_240)
         body.append(t[:8] + f"{lot_seq + 1:05d}" + t[13:37] + f"{n:020d}" + t[57:])
         body.append(u[:8] + f"{lot_seq + 2:05d}" + u[13:])
     last = titles % 40000 or 40000
-    body.append(place(240, {1: "341", 4: "0001", 8: "5", 18: f"{2 * last + 2:06d}"}))
+    body.append(place(240, {1: "748", 4: "0001", 8: "5", 18: f"{2 * last + 2:06d}"}))
     lots = (titles + 39999) // 40000
     lines = [HEADER_240, *body]
     lines.append(
-        place(240, {1: "341", 4: "9999", 8: "9", 18: f"{lots:06d}", 24: f"{len(lines) + 1:06d}"})
+        place(240, {1: "748", 4: "9999", 8: "9", 18: f"{lots:06d}", 24: f"{len(lines) + 1:06d}"})
     )
     return crlf(lines)
 

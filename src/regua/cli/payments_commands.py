@@ -1,4 +1,5 @@
-"""`regua cnab FILE` (import a bank return file) and `regua payments` (what came in)."""
+"""`regua cnab FILE` (import a bank return file), `regua cnab inspect FILE` (what a return file
+says, without the database) and `regua payments` (what came in)."""
 
 from __future__ import annotations
 
@@ -46,13 +47,40 @@ LAYOUT_LABELS = {"cnab240": "CNAB 240", "cnab400": "CNAB 400"}
 SHOWN_UNMATCHED = 50
 
 
+INSPECT = "inspect"
+
+
 def cnab(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Arquivo retorno do banco (CNAB 240 ou 400).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="ARQUIVO|inspect",
+            help="Arquivo retorno do banco (CNAB 240 ou 400), ou `inspect` seguido do arquivo.",
+        ),
+    ],
+    inspected: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="ARQUIVO",
+            help="Com `inspect`: o arquivo a ler, sem gravar nada.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Importa um arquivo retorno: baixa os títulos pagos (importar de novo não duplica nada)."""
+    """Importa um arquivo retorno: baixa os títulos pagos (importar de novo não duplica nada).
+
+    `regua cnab inspect ARQUIVO`: o que o arquivo diz, título a título, sem abrir o banco.
+    """
+    if str(file) == INSPECT and inspected is not None:
+        _inspect(inspected, json_output)
+        return
+    if inspected is not None:
+        raise InputError(
+            f"argumento a mais: {inspected} (para ler sem importar: regua cnab inspect ARQUIVO)"
+        )
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
     regua = command_app(ctx, db)
@@ -71,6 +99,68 @@ def cnab(
     _print_cnab(result)
 
 
+def _inspect(file: Path, json_output: bool) -> None:
+    if not file.is_file():
+        raise InputError("arquivo não encontrado", file=str(file))
+    from regua.payments.cnab import parse_return
+    from regua.payments.cnab.presenting import describe_file
+
+    described = describe_file(parse_return(file.read_bytes(), filename=file.name), file.name)
+    if json_output:
+        print_json(described)
+        return
+    console.print(
+        f"[bold]{escape(file.name)}[/bold]: {described['layout_name']}, banco "
+        f"{described['bank_code']} {escape(described['bank_name'])}"
+        + (f" ({described['variant']})" if described["variant"] else ""),
+        soft_wrap=True,
+    )
+    generated = described["generated_on"]
+    console.print(
+        f"  Gerado em {_br_date(generated)}; CNPJ/CPF da empresa "
+        f"{described['company_document'] or '-'}; {len(described['titles'])} ocorrências, "
+        f"{described['settlements']} liquidações ({format_brl(described['paid_cents'])} pagos, "
+        f"tarifas {format_brl(described['fee_cents'])}, creditado "
+        f"{format_brl(described['credited_cents'])})",
+        soft_wrap=True,
+        markup=False,
+    )
+    for warning in described["warnings"]:
+        console.print(f"  Aviso: {warning}", soft_wrap=True, markup=False)
+    table = Table(show_edge=False, pad_edge=False)
+    for column in (
+        "linha",
+        "nosso número",
+        "seu número",
+        "ocorrência",
+        "data",
+        "valor",
+        "pago",
+        "tarifa",
+        "creditado",
+        "crédito em",
+    ):
+        table.add_column(column)
+    for title in described["titles"]:
+        table.add_row(
+            str(title["line"]),
+            title["nosso_numero"] or "-",
+            title["seu_numero"] or "-",
+            f"{title['occurrence']} {title['occurrence_text']}",
+            _br_date(title["paid_on"]),
+            format_brl(title["face_cents"]),
+            format_brl(title["paid_cents"]),
+            format_brl(title["fee_cents"]),
+            format_brl(title["credited_cents"]),
+            _br_date(title["credited_on"]),
+        )
+    console.print(table)
+
+
+def _br_date(iso: str | None) -> str:
+    return "-" if not iso else f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+
+
 def _print_cnab(result: CnabImportResult) -> None:
     def say(text: str, *, markup: bool = True) -> None:
         # One fact per line, never wrapped: people grep and paste these lines.
@@ -81,14 +171,23 @@ def _print_cnab(result: CnabImportResult) -> None:
         f"[bold]{escape(result.file)}[/bold] ({layout}, banco {result.bank_code}): "
         f"{result.records} ocorrências, {result.settlements} liquidações"
     )
+    for warning in result.warnings:
+        say(f"  Aviso: {warning}", markup=False)
     matched_cents = result.amount_cents - result.unmatched_cents
     say(
         f"  Pagamentos aplicados: {result.applied} ({format_brl(matched_cents)}): "
         f"{result.settled} títulos quitados, {result.partial} pagos em parte"
     )
+    if result.fee_cents:
+        say(
+            f"  Tarifas do banco: {format_brl(result.fee_cents)}; creditado em conta: "
+            f"{format_brl(result.credited_cents)}"
+        )
     if result.credit_cents:
         say(f"  Pago a mais, crédito dos clientes: {format_brl(result.credit_cents)}")
-    unmatched_payments = sum(1 for u in result.unmatched if u.kind == "settlement")
+    unmatched_payments = sum(
+        1 for u in result.unmatched if u.kind in ("settlement", "settled_written_off")
+    )
     if unmatched_payments:
         say(
             f"  Sem título correspondente: {unmatched_payments} pagamentos "
@@ -129,6 +228,17 @@ def _print_cnab(result: CnabImportResult) -> None:
             )
         if len(result.unmatched) > SHOWN_UNMATCHED:
             say(f"  ... e mais {len(result.unmatched) - SHOWN_UNMATCHED} (use --json)")
+    if result.unknown:
+        say(
+            f"[bold]Ocorrências fora da tabela do banco ({len(result.unknown)}), "
+            "não aplicadas:[/bold]"
+        )
+        for line in result.unknown[:SHOWN_UNMATCHED]:
+            say(
+                f"  linha {line.line}: ocorrência {line.occurrence}"
+                + (f", nosso número {line.nosso_numero}" if line.nosso_numero else ""),
+                markup=False,
+            )
 
 
 def payments(

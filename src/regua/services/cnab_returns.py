@@ -1,10 +1,13 @@
 """CNAB 240/400 return files: parse, match each line to its invoice, apply the settlements.
 
-A line that cannot be read refuses the whole file before anything is written. Settlements are
-applied by `reconciling.reconcile` (idempotent by a key per line); reversals (CNAB 44, Bradesco
-22/40) undo the payment they name; other occurrences (entry confirmed, rejected, written off,
-protest) go to the invoice's timeline once. Lines nobody could match are listed with their line
-numbers.
+A line that cannot be read refuses the whole file before anything is written, and so does a
+payment dated where no payment can be (`domain.payment_dates`). Settlements are applied by
+`reconciling.reconcile` (idempotent by a key per line) for what the payer paid; the bank's fee
+and the amount credited are stored beside it. A baixa that reports a liquidation ("baixa por
+ter sido liquidado") is money only when no settlement of the same title came before it.
+Reversals (CNAB 44, Bradesco 22/40) undo the payment they name; other occurrences (entry
+confirmed, rejected, written off, protest) go to the invoice's timeline once. Lines nobody
+could match, and codes the bank's table lacks, are listed with their line numbers.
 """
 
 from __future__ import annotations
@@ -20,19 +23,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 from regua.domain.money import Cents
+from regua.domain.payment_dates import implausible_payment_date
 from regua.domain.payment_texts import bank_occurrence_detail
-from regua.domain.settlement import IncomingPayment, InvoiceFacts
-from regua.payments.cnab import ReturnFile, ReturnRecord, parse_return
+from regua.domain.settlement import PAYABLE, IncomingPayment, InvoiceFacts
+from regua.payments.cnab import CnabError, ReturnFile, ReturnRecord, parse_return
 from regua.services.reconciling import IncomingReversal, reconcile
 from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.batch import large_batch, without_cyclic_gc
 from regua.store.invoices import ReferenceField
-from regua.store.payments import lock_for_payments
+from regua.store.payments import invoices_with_payments, lock_for_payments
 from regua.store.uow import UnitOfWorkFactory
 
 NOT_FOUND = "título não encontrado"
 NOTHING_TO_REVERSE = "nenhum pagamento deste título a estornar"
+UNKNOWN_CODE = "código de ocorrência fora da tabela do banco: não aplicado"
+ALREADY_SETTLED = "baixa por liquidação de um título já pago: o pagamento não conta duas vezes"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ class CnabImportResult:
     cancelled_actions: int = 0
     thank_you_actions: int = 0
     unmatched: list[UnmatchedLine] = field(default_factory=list)
+    unknown: list[UnmatchedLine] = field(default_factory=list)  # codes the bank's table lacks
+    fee_cents: Cents = 0  # the banks' fees on the new payments
+    credited_cents: Cents = 0  # what the banks credited for them
+    warnings: list[str] = field(default_factory=list)  # what in the file deviates (pt-BR)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,6 +104,7 @@ def import_return_file(
     # work memory, in statements that JIT compilation would slow down.
     with without_cyclic_gc():
         parsed = parse_return(path.read_bytes(), filename=path.name)
+        check_dates(parsed, path.name, (day or now.date()))
         with uow() as work, large_batch(work.connection):
             result = import_return(work.connection, parsed, path.name, creditor_id, now, day=day)
             work.commit()
@@ -111,6 +122,7 @@ def import_return(
 ) -> CnabImportResult:
     """`import_return_file` on a file already parsed, in the caller's transaction."""
     result = CnabImportResult(filename, parsed.layout, parsed.bank_code, len(parsed.records))
+    result.warnings = list(parsed.warnings)
     records = parsed.records
     # Locked before the invoices are read: what matching reads, `reconcile` applies payments to.
     lock_for_payments(conn, creditor_id)
@@ -121,12 +133,28 @@ def import_return(
     notes: list[tuple[ReturnRecord, int]] = []
     paid_lines: list[ReturnRecord] = []  # the record of each incoming payment, in order
     reversal_lines: dict[str, ReturnRecord] = {}
+    bank_amounts: dict[str, tuple[int, int]] = {}
+    # A baixa por liquidação is rare: what it needs is read only when a file has one.
+    baixas = any(r.kind == "settled_written_off" for r in records)
+    settled_titles = {_title(r) for r in records if r.kind == "settlement"} if baixas else set()
+    # Invoices a baixa por liquidação names that an earlier file already paid (in part, too).
+    paid_before = _paid_before(conn, creditor_id, records, matches) if baixas else set()
     for record, invoice_id in zip(records, matches, strict=True):
-        if record.kind == "settlement":
+        kind = record.kind
+        if kind == "settled_written_off" and _told_before(
+            record, invoice_id, settled_titles, facts, paid_before
+        ):
+            if invoice_id is not None:
+                notes.append((record, invoice_id))
+            continue
+        if kind == "settlement" or kind == "settled_written_off":
             result.settlements += 1
             payment = _cnab_payment(parsed, filename, record, invoice_id)
             incoming.append(payment)
             paid_lines.append(record)
+            bank_amounts[payment.external_id] = (record.fee_cents, record.net_cents)
+        elif kind == "unknown":
+            result.unknown.append(_unmatched(record, UNKNOWN_CODE))
         elif invoice_id is None:
             result.unmatched.append(_unmatched(record, NOT_FOUND))
         elif record.kind == "reversal":
@@ -153,6 +181,7 @@ def import_return(
         reversals=reversals,
         day=day,
         invoices_read=facts,
+        bank_amounts=bank_amounts,
     )
     for done, record in zip(outcome.payments, paid_lines, strict=True):
         if done.status == "duplicate":
@@ -161,6 +190,8 @@ def import_return(
                 result.unmatched.append(_unmatched(record, NOT_FOUND))
             continue
         result.amount_cents += done.amount_cents
+        result.fee_cents += record.fee_cents
+        result.credited_cents += record.net_cents
         if done.status == "unmatched":
             result.unmatched_cents += done.amount_cents
             result.unmatched.append(_unmatched(record, NOT_FOUND))
@@ -185,11 +216,62 @@ def import_return(
     return result
 
 
+def check_dates(parsed: ReturnFile, filename: str, today: date) -> None:
+    """Refuse a file with a payment dated where no payment can be (a misread field)."""
+    # A file has a handful of payment dates: each is checked once.
+    problems = {
+        day: problem
+        for day in {r.paid_on for r in parsed.records if r.paid_on is not None}
+        if (problem := implausible_payment_date(day, today))
+    }
+    if problems:
+        for record in parsed.records:
+            if record.is_settlement and record.paid_on in problems:
+                raise CnabError(problems[record.paid_on], file=filename, line=record.line)
+
+
+def _title(record: ReturnRecord) -> str:
+    return record.nosso_numero or record.seu_numero or record.company_ref
+
+
+def _paid_before(
+    conn: Connection,
+    creditor_id: int,
+    records: Sequence[ReturnRecord],
+    matches: Sequence[int | None],
+) -> set[int]:
+    wanted = {
+        invoice_id
+        for record, invoice_id in zip(records, matches, strict=True)
+        if record.kind == "settled_written_off" and invoice_id is not None
+    }
+    if not wanted:
+        return set()
+    return invoices_with_payments(conn, creditor_id, "cnab", wanted)
+
+
+def _told_before(
+    record: ReturnRecord,
+    invoice_id: int | None,
+    settled_titles: set[str],
+    facts: dict[int, InvoiceFacts],
+    paid_before: set[int],
+) -> bool:
+    """A "baixa por liquidação" of a title this file settles, or of an invoice a bank's payment
+    already reached (paid in full, or in part by a liquidação parcial)."""
+    if _title(record) in settled_titles or invoice_id in paid_before:
+        return True
+    row = facts.get(invoice_id) if invoice_id is not None else None
+    return row is not None and (row.status not in PAYABLE or row.balance_cents <= 0)
+
+
 def _cnab_key(bank_code: str, record: ReturnRecord) -> str:
     """Stable id of one occurrence of one título: the same line in another import is the same."""
     ref = record.nosso_numero or record.seu_numero or record.company_ref or f"linha{record.line}"
     when = record.paid_on or record.credited_on
-    return f"cnab:{bank_code}:{ref}:{record.occurrence}:{when.isoformat() if when else '-'}"
+    # A liquidation told again as a baixa ("baixa por ter sido liquidado") is the same payment.
+    code = "liq" if record.kind == "settled_written_off" else record.occurrence
+    return f"cnab:{bank_code}:{ref}:{code}:{when.isoformat() if when else '-'}"
 
 
 def _cnab_payment(
@@ -252,27 +334,28 @@ def match_titles(
         key = normalise_nosso_numero(record.nosso_numero)
         if key:
             by_nosso[key].append(index)
-    if by_nosso:
-        texts = {r.nosso_numero for r in records if r.nosso_numero} | set(by_nosso)
-        candidates = invoice_store.find_by_reference(
-            conn, creditor_id, "nosso_numero", texts, key_of=normalise_nosso_numero, facts=facts
-        )
-        missing = set(by_nosso) - set(candidates)
-        if missing:
-            candidates.update(
-                invoice_store.find_by_reference(
-                    conn,
-                    creditor_id,
-                    "nosso_numero",
-                    missing,
-                    key_of=normalise_nosso_numero,
-                    as_digits=True,
-                    facts=facts,
-                )
-            )
-        for key, indexes in by_nosso.items():
-            for index in indexes:
-                found[index] = candidates.get(key)
+    texts = {r.nosso_numero for r in records if r.nosso_numero}
+    candidates = _by_nosso_numero(conn, creditor_id, by_nosso, texts, facts)
+    for key, indexes in by_nosso.items():
+        match = candidates.get(key)
+        for index in indexes:
+            found[index] = match
+    # Other forms of a nosso número (with the DV the bank keeps apart, without the convênio
+    # prefix...): looked for only for the records the number as the bank wrote it did not find,
+    # so a file whose numbers all match costs no second round.
+    by_form: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        if found[index] is None and record.nosso_numero_forms:
+            for form in record.nosso_numero_forms:
+                key = normalise_nosso_numero(form)
+                if key and index not in by_form[key]:
+                    by_form[key].append(index)
+    if by_form:
+        candidates = _by_nosso_numero(conn, creditor_id, by_form, set(), facts)
+        for index, record in enumerate(records):
+            if found[index] is None and record.nosso_numero_forms:
+                keys = (normalise_nosso_numero(f) for f in record.nosso_numero_forms)
+                found[index] = next((candidates[k] for k in keys if k in candidates), None)
     fields: tuple[tuple[str, tuple[ReferenceField, ...]], ...] = (
         ("seu_numero", ("number", "external_id")),
         ("company_ref", ("external_id",)),
@@ -299,6 +382,40 @@ def match_titles(
                     found[index] = match
                     del wanted[index]
     return found
+
+
+def _by_nosso_numero(
+    conn: Connection,
+    creditor_id: int,
+    keys: dict[str, list[int]],
+    texts: set[str],
+    facts: dict[int, InvoiceFacts] | None,
+) -> dict[str, int]:
+    """Normalised nosso número -> invoice: by the stored text, then by the stored digits."""
+    if not keys:
+        return {}
+    candidates = invoice_store.find_by_reference(
+        conn,
+        creditor_id,
+        "nosso_numero",
+        texts | set(keys),
+        key_of=normalise_nosso_numero,
+        facts=facts,
+    )
+    missing = set(keys) - set(candidates)
+    if missing:
+        candidates.update(
+            invoice_store.find_by_reference(
+                conn,
+                creditor_id,
+                "nosso_numero",
+                missing,
+                key_of=normalise_nosso_numero,
+                as_digits=True,
+                facts=facts,
+            )
+        )
+    return candidates
 
 
 def _record_occurrences(

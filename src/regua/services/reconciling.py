@@ -99,6 +99,7 @@ def reconcile(
     refunds: Sequence[IncomingRefund] = (),
     day: date | None = None,
     invoices_read: Mapping[int, InvoiceFacts] | None = None,
+    bank_amounts: Mapping[str, tuple[int, int]] | None = None,
 ) -> Reconciliation:
     """Record and apply `incoming` (then `reversals` and `refunds`) in the caller's transaction.
 
@@ -108,6 +109,8 @@ def reconcile(
         invoices_read: invoices the caller has already read in this transaction, after
             `store.payments.lock_for_payments` (matching by nosso número reads them anyway);
             the others are read here.
+        bank_amounts: external id -> (bank fee, amount credited) of payments from a bank
+            return file, stored beside what the payer paid.
 
     Returns:
         One outcome per incoming payment, in input order (duplicates included).
@@ -139,7 +142,7 @@ def reconcile(
     )
     settled_on: dict[int, date] = {}
     outcomes: dict[str, PaymentOutcome] = {}
-    written = payment_store.PaymentWrites(conn, creditor_id, source, now)
+    written = payment_store.PaymentWrites(conn, creditor_id, source, now, bank_amounts)
     # Payments to one invoice are applied in payment-date order whatever order they came in.
     ordered = sorted(
         fresh,

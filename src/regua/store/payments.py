@@ -5,7 +5,7 @@ refunds, and the sums `regua payments` shows."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -109,6 +109,25 @@ def known_payments(
     return found
 
 
+def invoices_with_payments(
+    conn: Connection, creditor_id: int, source: str, invoice_ids: Iterable[int]
+) -> set[int]:
+    """Which of `invoice_ids` already have an applied payment from `source`."""
+    found: set[int] = set()
+    for batch in chunks(sorted(set(invoice_ids)), BATCH):
+        found.update(
+            conn.execute(
+                select(payments.c.invoice_id).where(
+                    payments.c.creditor_id == creditor_id,
+                    payments.c.source == source,
+                    payments.c.status == "applied",
+                    one_of(conn, payments.c.invoice_id, batch),
+                )
+            ).scalars()
+        )
+    return found
+
+
 def stored_external_ids(
     conn: Connection, creditor_id: int, source: str, external_ids: Sequence[str]
 ) -> set[str]:
@@ -159,7 +178,10 @@ _PAYMENT_COLUMNS = (
     "status",
     "note",
     "received_at",
+    "bank_fee_cents",
+    "credited_cents",
 )
+_NO_BANK_AMOUNTS = (None, None)
 # A stored unmatched payment that now matches an invoice: its row by id, then what changes.
 _REMATCHED_KEY = ("id", INT)
 _REMATCHED = (
@@ -182,8 +204,17 @@ class PaymentWrites:
     payments are noted as they are applied; their rows are made in `store`.
     """
 
-    def __init__(self, conn: Connection, creditor_id: int, source: str, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        creditor_id: int,
+        source: str,
+        now: datetime,
+        bank_amounts: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
         self.creditor_id = creditor_id
+        # External id -> (bank fee, credited amount), for payments from a bank return file.
+        self.bank_amounts = bank_amounts or {}
         self.source = source
         self.data = timeline.PaymentData(source)
         # Also the timeline entries' instant and the invoices' updated_at.
@@ -288,6 +319,7 @@ class PaymentWrites:
                 outcome.status,
                 payment.note,
                 self.received_at,
+                *self.bank_amounts.get(payment.external_id, _NO_BANK_AMOUNTS),
             )
         )
 

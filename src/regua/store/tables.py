@@ -204,6 +204,10 @@ payments = Table(
     Column("status", String(12), nullable=False),  # applied | unmatched | reversed
     Column("note", String(400)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # From a bank return file: the tarifa the bank kept and the amount it credited to the
+    # account (amount_cents is what the payer paid); NULL for sources that do not say.
+    Column("bank_fee_cents", BigInteger),
+    Column("credited_cents", BigInteger),
     UniqueConstraint("creditor_id", "source", "external_id"),
     Index("ix_payments_invoice", "invoice_id"),
     Index("ix_payments_paid_on", "paid_on"),

@@ -3,8 +3,10 @@
 ``parse_return`` reads either layout into a ``ReturnFile`` of ``ReturnRecord``s or refuses the
 file with a ``CnabError``; ``cnab240.write_return`` and ``cnab400.write_return`` build files from
 ``SettlementLine``s (tests, demo data, benchmarks). The modules inside: ``records`` (what a
-return file says), ``fields`` (fixed-width readers and writer), ``cnab240`` and ``cnab400`` (the
-layouts), ``detect`` (bytes to lines, layout by line width).
+return file says), ``fields`` (fixed-width readers and writer), ``layouts`` (how a bank's layout
+is described), ``banks`` (one module per bank) and ``registry`` (the banks by layout),
+``cnab240`` and ``cnab400`` (the parsers and writers), ``detect`` (bytes to lines, layout by
+header, files as they arrive), ``presenting`` (what a file says, for ``regua cnab inspect``).
 """
 
 from regua.payments.cnab import cnab240, cnab400

@@ -9,10 +9,10 @@ T and U of one title are consecutive lines and are joined by position, never by 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from regua.payments.cnab.fields import FieldReader, LineBuilder, document_of, join_lines, reasons_of
+from regua.payments.cnab.layouts import FEBRABAN_240, Layout240, SegmentT
 from regua.payments.cnab.records import (
     Occurrences,
     RecordKind,
@@ -21,111 +21,76 @@ from regua.payments.cnab.records import (
     SettlementLine,
     describe,
 )
+from regua.payments.cnab.registry import LAYOUTS_240
 
 WIDTH = 240
 # Records in a lot are numbered in 5 digits (positions 9-13): at most 49,999 T/U pairs.
 MAX_TITLES_PER_LOT = 49_999
 
 
-@dataclass(frozen=True)
-class SegmentT:
-    """1-based inclusive (start, end) positions of the segment T fields that move by bank."""
+GENERIC = Layout240(bank_code="000", bank_name="")
+# Kept for callers that name them: the FEBRABAN table and segment T maps by bank.
+OCCURRENCES: Occurrences = FEBRABAN_240
+GENERIC_T = GENERIC.segment_t
+SEGMENT_T_BY_BANK = {code: layout.segment_t for code, layout in LAYOUTS_240.items()}
+# Segment Y-03 (Pix): the txid of a boleto paid by Pix (Santander).
+PIX_TXID = slice(158, 193)
 
-    nosso_numero: tuple[int, int]
-    seu_numero: tuple[int, int]
-    due_date: tuple[int, int]
-    face: tuple[int, int]
-    company_ref: tuple[int, int]
-    fee: tuple[int, int]
-    reasons: tuple[int, int]
-    nosso_numero_zero_filled: bool = False  # writer: 9(n) field instead of X(n)
-
-
-GENERIC_T = SegmentT(
-    nosso_numero=(38, 57),
-    seu_numero=(59, 73),
-    due_date=(74, 81),
-    face=(82, 96),
-    company_ref=(106, 130),
-    fee=(199, 213),
-    reasons=(214, 223),
-)
-# Santander CNAB 240: everything from the nosso número on sits 3-5 positions earlier.
-SANTANDER_T = SegmentT(
-    nosso_numero=(41, 53),
-    seu_numero=(55, 69),
-    due_date=(70, 77),
-    face=(78, 92),
-    company_ref=(101, 125),
-    fee=(194, 208),
-    reasons=(209, 218),
-    nosso_numero_zero_filled=True,
-)
-# Caixa SIGCB: 40-41 modalidade, 42-56 nosso número (15), 59-69 número do documento (11).
-CAIXA_T = SegmentT(
-    nosso_numero=(42, 56),
-    seu_numero=(59, 69),
-    due_date=(74, 81),
-    face=(82, 96),
-    company_ref=(106, 130),
-    fee=(199, 213),
-    reasons=(214, 223),
-    nosso_numero_zero_filled=True,
-)
-SEGMENT_T_BY_BANK = {"033": SANTANDER_T, "104": CAIXA_T}
-
-# FEBRABAN table C044, código de movimento retorno. 06 and 17 are payments; 44 undoes one.
-OCCURRENCES: Occurrences = {
-    "02": ("entrada confirmada", "entry_confirmed"),
-    "03": ("entrada rejeitada", "entry_rejected"),
-    "04": ("transferência de carteira/entrada", "other"),
-    "05": ("transferência de carteira/baixa", "other"),
-    "06": ("liquidação", "settlement"),
-    "07": ("confirmação do recebimento da instrução de desconto", "other"),
-    "08": ("confirmação do recebimento do cancelamento do desconto", "other"),
-    "09": ("baixa", "written_off"),
-    "11": ("títulos em carteira (em ser)", "other"),
-    "12": ("confirmação recebimento instrução de abatimento", "other"),
-    "13": ("confirmação recebimento instrução de cancelamento abatimento", "other"),
-    "14": ("confirmação recebimento instrução alteração de vencimento", "other"),
-    "15": ("franco de pagamento", "other"),
-    "17": ("liquidação após baixa ou liquidação de título não registrado", "settlement"),
-    "19": ("confirmação recebimento instrução de protesto", "protest"),
-    "20": ("confirmação recebimento instrução de sustação/cancelamento de protesto", "protest"),
-    "23": ("remessa a cartório (aponte em cartório)", "protest"),
-    "24": ("retirada de cartório e manutenção em carteira", "protest"),
-    "25": ("protestado e baixado (baixa por ter sido protestado)", "protest"),
-    "26": ("instrução rejeitada", "other"),
-    "27": ("confirmação do pedido de alteração de outros dados", "other"),
-    "28": ("débito de tarifas/custas", "other"),
-    "29": ("ocorrências do pagador", "other"),
-    "30": ("alteração de dados rejeitada", "other"),
-    "44": ("título pago com cheque devolvido", "reversal"),
-    "50": ("título pago com cheque pendente de compensação", "other"),
-}
-
-# Optional segments of a cobrança return (W: informações complementares, Y: sacador/cheques);
-# they carry nothing regua reconciles.
+# Optional segments of a cobrança return (W: informações complementares, Y: sacador/cheques,
+# Pix); only Y-03's txid is kept.
 _SKIPPED_SEGMENTS = frozenset("WY")
 
 
-def parse_lines(lines: list[str], filename: str) -> ReturnFile:
-    """Parse the lines of a CNAB 240 return file (see ``cnab.parse_return``)."""
+def parse_lines(lines: list[str], filename: str, warnings: list[str] | None = None) -> ReturnFile:
+    """Parse the lines of a CNAB 240 return file (see ``cnab.parse_return``).
+
+    ``warnings`` holds what ``detect`` already noticed about the file; this adds its own.
+    """
+    warned = list(warnings or ())
     r = FieldReader(filename)
     header = lines[0]
     _check_width(r, header, 1)
     if header[7] != "0" or header[3:7] != "0000":
         raise r.error(1, "o arquivo deve começar pelo header de arquivo (registro 0, lote 0000)")
-    if header[142] != "2":
+    code, stamp = header[142], header[143:151]
+    shifted = False
+    if code not in ("1", "2"):
+        # Headers written without the bank's name (Sicoob, Ailos) have the fields after the
+        # company's name moved left: the retorno code and the date follow the blanks.
+        tail = header[102:].lstrip(" ")
+        if tail[:1] in ("1", "2") and tail[1:9].isdigit() and len(header.rstrip()) < 240 - 10:
+            code, stamp, shifted = tail[0], tail[1:9], True
+    if code == "1":
         raise r.error(
-            1, f"não é um arquivo de retorno (posição 143 = {header[142]!r}; 1 = remessa)"
+            1,
+            "é um arquivo de remessa (o que a empresa envia ao banco), não um retorno: "
+            "importe o arquivo de retorno que o banco devolve",
         )
+    if code != "2":
+        raise r.error(1, f"não é um arquivo de retorno (posição 143 = {code!r}; 2 = retorno)")
     bank = header[0:3]
-    if not bank.isdigit():
+    if not (bank.isdigit() and bank.isascii()):
         raise r.error(1, f"código do banco não numérico: {bank!r}")
+    layout = LAYOUTS_240.get(bank)
+    if layout is None:
+        # CNAB 240 is FEBRABAN's standard: a bank without known deviations reads by it.
+        layout = GENERIC
+        warned.append(f"banco {bank} sem desvios conhecidos do CNAB 240: lido pelo padrão FEBRABAN")
+    if shifted:
+        warned.append(
+            f"o header não traz o nome do banco (posições 103-132; banco {bank}): o código de "
+            "retorno e a data de geração vêm logo após o nome da empresa"
+        )
+    elif not header[102:132].strip():
+        warned.append(f"o header não traz o nome do banco (posições 103-132); banco {bank}")
     company_document = document_of(header[17], header[18:32])
-    generated_on = r.date8(header[143:151], 1, "data de geração do arquivo")
-    t_map = SEGMENT_T_BY_BANK.get(bank, GENERIC_T)
+    generated_on = r.date8(stamp, 1, "data de geração do arquivo")
+    t_map = layout.segment_t
+    table = layout.occurrences
+    dv_included = layout.check_digit_included
+    convenio_digits = layout.convenio_digits
+    # A nosso número of this width may start with the convênio (-1: the bank has none).
+    forms_width = convenio_digits + 10 if convenio_digits else -1
     t_nn = slice(t_map.nosso_numero[0] - 1, t_map.nosso_numero[1])
     t_seu = slice(t_map.seu_numero[0] - 1, t_map.seu_numero[1])
     t_due = slice(t_map.due_date[0] - 1, t_map.due_date[1])
@@ -175,7 +140,7 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
                 if found is None:
                     if not (occurrence.isdigit() and occurrence.isascii()):
                         raise r.error(pending_line, f"código de movimento inválido: {occurrence!r}")
-                    found = described[occurrence] = describe(OCCURRENCES, occurrence, bank)
+                    found = described[occurrence] = describe(table, occurrence, bank)
                 text, record_kind = found
                 values = line[17:107]  # juros/multa, desconto, abatimento, IOF, pago, líquido
                 if values.isdigit() and values.isascii():  # every amount filled: the usual case
@@ -185,25 +150,32 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
                         int(line[47:62]),
                     )
                     paid, net = int(line[77:92]), int(line[92:107])
+                    iof = int(line[62:77])
                 else:
                     interest = amount(line[17:32], n, "valor de juros/multa")
                     discount = amount(line[32:47], n, "valor do desconto")
                     rebate = amount(line[47:62], n, "valor do abatimento")
                     paid = amount(line[77:92], n, "valor pago")
                     net = amount(line[92:107], n, "valor líquido")
+                    iof = amount(line[62:77], n, "valor do IOF")
+                number = t[t_nn].strip()
                 records.append(
                     ReturnRecord(
                         line=pending_line,
                         occurrence=occurrence,
                         occurrence_text=text,
                         kind=record_kind,
-                        nosso_numero=t[t_nn].strip(),
+                        nosso_numero=number,
                         seu_numero=t[t_seu].strip(),
                         company_ref=t[t_ref].strip(),
                         due_date=date8(t[t_due], pending_line, "data de vencimento"),
                         face_cents=amount(t[t_face], pending_line, "valor nominal do título"),
                         fee_cents=amount(t[t_fee], pending_line, "valor da tarifa"),
                         reasons=reasons_of(t[t_reasons]),
+                        nosso_numero_forms=_forms(number, dv_included, convenio_digits)
+                        if dv_included or len(number) == forms_width
+                        else (),
+                        iof_cents=iof,
                         interest_cents=interest,
                         discount_cents=discount,
                         rebate_cents=rebate,
@@ -217,6 +189,8 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
             elif segment in _SKIPPED_SEGMENTS:
                 if pending_t is not None:
                     raise r.error(pending_line, "segmento T sem o segmento U seguinte")
+                if segment == "Y" and line[17:19] == "03" and records:
+                    records[-1] = records[-1]._replace(pix_txid=line[PIX_TXID].strip())
             else:
                 raise r.error(n, f"segmento {segment!r} não pertence a um retorno de cobrança")
         elif kind == "1":
@@ -234,9 +208,15 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
             lot_records += 1
             declared = r.number(line[17:23], n, "quantidade de registros do lote")
             if declared != lot_records:
-                raise r.error(
-                    n, f"trailer do lote informa {declared} registros; o lote tem {lot_records}"
-                )
+                if layout.lot_count_details_only and declared == lot_records - 2:
+                    warned.append(
+                        "o trailer de lote conta só os registros de detalhe (como o "
+                        f"{layout.bank_name} envia), não o header e o trailer do lote"
+                    )
+                else:
+                    raise r.error(
+                        n, f"trailer do lote informa {declared} registros; o lote tem {lot_records}"
+                    )
             in_lot = False
         elif kind == "9":
             if in_lot:
@@ -267,7 +247,20 @@ def parse_lines(lines: list[str], filename: str) -> ReturnFile:
         company_document=company_document,
         generated_on=generated_on,
         records=records,
+        bank_name=layout.bank_name,
+        warnings=tuple(dict.fromkeys(warned)),
     )
+
+
+def _forms(number: str, dv_included: bool, convenio_digits: int) -> tuple[str, ...]:
+    """Other forms of a nosso número an ERP may store (see ``cnab400._forms``)."""
+    forms: list[str] = []
+    digits = number.lstrip("0")
+    if dv_included and len(digits) > 1:
+        forms.append(digits[:-1])
+    if convenio_digits and len(number) == convenio_digits + 10 and number.isdigit():
+        forms.append(number[convenio_digits:].lstrip("0") or "0")
+    return tuple(forms)
 
 
 def _check_width(r: FieldReader, line: str, n: int) -> None:
@@ -297,6 +290,7 @@ def write_return(
     if not 1 <= titles_per_lot <= MAX_TITLES_PER_LOT:
         raise ValueError(f"titles_per_lot must be within 1..{MAX_TITLES_PER_LOT}")
     t_map = SEGMENT_T_BY_BANK.get(bank_code, GENERIC_T)
+    bank_name = bank_name or (LAYOUTS_240[bank_code].bank_name if bank_code in LAYOUTS_240 else "")
     inscription = "1" if len(company_document) == 11 else "2"
     lines = [
         LineBuilder(WIDTH)

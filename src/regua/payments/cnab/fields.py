@@ -50,6 +50,17 @@ class FieldReader:
         except ValueError:
             raise self.error(line, f"{what} inválida: {text}") from None
 
+    def date_in(self, form: str, text: str, line: int, what: str) -> date | None:
+        """A date in one of the forms bank layouts use (``layouts.DateForm``)."""
+        try:
+            if form == "ddmmyy":
+                return _ddmmaa(text)
+            if form == "ddmmyyyy":
+                return _ddmmaaaa(text)
+            return _aaaammdd(text)
+        except ValueError:
+            raise self.error(line, f"{what} inválida: {text}") from None
+
     def date6(self, text: str, line: int, what: str) -> date | None:
         """``DDMMAA`` (CNAB 400); zeros or blanks mean no date."""
         try:
@@ -70,6 +81,15 @@ def _ddmmaaaa(text: str) -> date | None:
 
 
 @lru_cache(maxsize=4096)
+def _aaaammdd(text: str) -> date | None:
+    if text == "00000000" or not text.strip():
+        return None
+    if len(text) != 8 or not text.isdigit() or not text.isascii():
+        raise ValueError(text)
+    return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+
+
+@lru_cache(maxsize=4096)
 def _ddmmaa(text: str) -> date | None:
     if text == "000000" or not text.strip():
         return None
@@ -81,14 +101,14 @@ def _ddmmaa(text: str) -> date | None:
     return date(year, int(text[2:4]), int(text[0:2]))
 
 
-def reasons_of(text: str) -> tuple[str, ...]:
-    """Motivos: 2-character codes side by side; ``00`` and blanks mean none."""
+def reasons_of(text: str, width: int = 2) -> tuple[str, ...]:
+    """Motivos: ``width``-character codes side by side; zeros and blanks mean none."""
     if not text.strip(" ") or not text.strip("0"):  # all blank or all zeros: the usual case
         return ()
     out = []
-    for i in range(0, len(text) - 1, 2):
-        code = text[i : i + 2]
-        if code.strip() and code != "00":
+    for i in range(0, len(text) - width + 1, width):
+        code = text[i : i + width]
+        if code.strip() and code.strip("0"):
             out.append(code.strip())
     return tuple(out)
 

@@ -13,8 +13,19 @@ from regua.errors import InputError
 
 Layout = Literal["cnab240", "cnab400"]
 RecordKind = Literal[
-    "settlement", "reversal", "entry_confirmed", "entry_rejected", "written_off", "protest", "other"
+    "settlement",
+    # A baixa that says the title was paid ("baixa por ter sido liquidado"): money only when no
+    # settlement of the same title came before it; otherwise the same payment told twice.
+    "settled_written_off",
+    "reversal",
+    "entry_confirmed",
+    "entry_rejected",
+    "written_off",
+    "protest",
+    "other",
+    "unknown",  # a code missing from the bank's table: listed in the report, never settles
 ]
+SETTLING_KINDS = frozenset({"settlement", "settled_written_off"})
 
 
 class CnabError(InputError):
@@ -49,10 +60,15 @@ class ReturnRecord(NamedTuple):
     discount_cents: int
     rebate_cents: int  # abatimento
     fee_cents: int  # tarifa / despesas de cobrança
-    net_cents: int
+    net_cents: int  # credited to the account: what the payer paid less the bank's fee
     paid_on: date | None
     credited_on: date | None
     reasons: tuple[str, ...] = ()
+    iof_cents: int = 0
+    # The nosso número as the creditor's system may hold it besides ``nosso_numero``: with its
+    # check digit (kept apart by some banks) or without the convênio prefix (Banco do Brasil).
+    nosso_numero_forms: tuple[str, ...] = ()
+    pix_txid: str = ""  # Santander CNAB 400 record 2 / CNAB 240 segment Y-03
 
     @property
     def nosso_numero_digits(self) -> str:
@@ -62,7 +78,11 @@ class ReturnRecord(NamedTuple):
 
     @property
     def is_settlement(self) -> bool:
-        return self.kind == "settlement"
+        return self.kind in SETTLING_KINDS
+
+    @property
+    def credited_cents(self) -> int:
+        return self.net_cents
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,11 @@ class ReturnFile:
     company_document: str
     generated_on: date | None
     records: list[ReturnRecord] = field(default_factory=list)
+    bank_name: str = ""
+    # What in the file departs from the bank's layout but was read unambiguously (pt-BR, one
+    # line per kind of deviation, not per line of the file).
+    warnings: tuple[str, ...] = ()
+    variant: str = ""  # e.g. "CBR643" for Banco do Brasil's CNAB 400 with record 7
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,10 +133,10 @@ Occurrences = dict[str, tuple[str, RecordKind]]
 def describe(table: Occurrences, code: str, bank_code: str) -> tuple[str, RecordKind]:
     """Text and kind of an occurrence code.
 
-    A code missing from the bank's table does not refuse the file: it is reported as "other",
+    A code missing from the bank's table does not refuse the file: it is reported as "unknown",
     so it is never taken for a payment, and its text says it is not catalogued.
     """
     found = table.get(code)
     if found is not None:
         return found
-    return (f"ocorrência {code} não catalogada para o banco {bank_code}", "other")
+    return (f"ocorrência {code} não catalogada para o banco {bank_code}", "unknown")

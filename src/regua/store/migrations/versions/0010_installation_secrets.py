@@ -5,7 +5,7 @@ secret, made here for every existing installation (and by `regua init` and `regu
 new one), so an e-mail carries a working unsubscribe link without any variable set.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
