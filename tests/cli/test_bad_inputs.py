@@ -42,6 +42,7 @@ COMMANDS = command_paths()
 # Valid arguments for each command, {tmp} being a folder with the files named in `files`. None:
 # a command not run against a missing database (the worker would start Celery and wait).
 ARGS: dict[str, list[str] | None] = {
+    "acoes": ["--status", "com falha"],
     "boleto": ["00190000090114971860168524522114675860000102656"],
     "calls": [],
     "cnab": ["{tmp}/retorno.ret"],
@@ -72,6 +73,7 @@ ARGS: dict[str, list[str] | None] = {
 }
 # The commands that read or write the database: on a missing SQLite file they refuse.
 NEEDS_DATABASE = {
+    "acoes",
     "calls",
     "credor editar",
     "credor mostrar",
@@ -193,6 +195,9 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["pause", "--customer", "C1", "--reason", "x", "--until", "abc"], "data inválida: abc"),
         (["pause", "--customer", "C1", "--reason", "x", "--until", "2026-02-31"], "2026-02-31"),
         (["calls", "--csv", "/nao/existe/lista.csv"], "a pasta /nao/existe não existe"),
+        (["acoes", "--xlsx", "/nao/existe/acoes.xlsx"], "a pasta /nao/existe não existe"),
+        (["acoes", "--status", "sumida"], "--status: situação desconhecida: sumida"),
+        (["acoes", "--date", "2026-02-31"], "data inválida: 2026-02-31"),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)

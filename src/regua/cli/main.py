@@ -11,6 +11,7 @@ from rich.table import Table
 
 import regua
 from regua.cli import (
+    analyst_commands,
     credor_commands,
     dispatch_commands,
     payments_commands,
@@ -50,6 +51,7 @@ policy_commands.register(app)
 templates_commands.register(app)
 plan_commands.register(app)
 dispatch_commands.register(app)
+analyst_commands.register(app)
 
 
 def _print_version(value: bool) -> None:

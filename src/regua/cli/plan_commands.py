@@ -137,7 +137,7 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
     """Quantos clientes e quanto dinheiro cada segmento tem."""
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
-    rows = reporting.segment_totals(regua.uow, creditor_id)
+    rows = reporting.segment_totals(regua.uow, creditor_id, regua.today())
     if json_output:
         print_json([row.__dict__ for row in rows])
         return
