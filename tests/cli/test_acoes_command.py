@@ -8,51 +8,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
 from regua.cli.main import app
 from regua.domain.action_statuses import status_named
-from tests.builders import write_csv
+from tests.cli.analyst_portfolio import TODAY, cli, portfolio, runner
 from tests.servers import SmtpServer, smtp_server
 
 __all__ = ["smtp_server"]
-
-runner = CliRunner()
-TODAY = "2026-11-23"  # a Monday: at noon UTC (09:00 in São Paulo) every window is open
-
-CUSTOMERS = """
-codigo_cliente;nome;cpf_cnpj;email;celular;uf;cidade
-C1;José da Conceição;529.982.247-25;jose@exemplo.com.br;(11) 98765-4321;SP;São Paulo
-C2;Padaria Pão Quente Ltda;11.444.777/0001-61;financeiro@paoquente.com.br;(21) 3222-1111;RJ;Niterói
-C3;=HYPERLINK("http://x");39053344705;;011 99876-5432;MG;Belo Horizonte
-C4;Sem Contato;52998224725;;;SP;Santos
-"""
-INVOICES = """
-id_titulo;numero;codigo_cliente;descricao;vencimento;valor
-T1;NF-1;C1;Mensalidade;2026-11-13;150,00
-T2;NF-2;C2;Mensalidade;2026-11-13;2.500,00
-T3;NF-3;C3;Mensalidade;2026-11-13;80,00
-T4;NF-4;C4;Mensalidade;2026-11-13;90,00
-T5;NF-5;C4;Mensalidade;2026-11-12;45,50
-"""
-
-
-def cli(url: str, *args: str) -> Any:
-    result = runner.invoke(app, ["--db", url, "--today", TODAY, *args])
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def portfolio(url: str, tmp_path: Path) -> None:
-    """Four customers 10 days late; the creditor was set up without a PIX key."""
-    cli(url, "init", "--nome", "Loja Teste Ltda", "--cnpj", "06.990.590/0001-23")
-    cli(url, "import", "customers", str(write_csv(tmp_path / "clientes.csv", CUSTOMERS)))
-    cli(url, "import", "invoices", str(write_csv(tmp_path / "titulos.csv", INVOICES)))
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ ARGS: dict[str, list[str] | None] = {
     "acoes": ["--status", "com falha"],
     "boleto": ["00190000090114971860168524522114675860000102656"],
     "calls": [],
+    "cliente": ["C1"],
     "cnab": ["{tmp}/retorno.ret"],
     "credor editar": ["--site", "ipe.com.br"],
     "credor mostrar": [],
@@ -74,6 +75,7 @@ ARGS: dict[str, list[str] | None] = {
 # The commands that read or write the database: on a missing SQLite file they refuse.
 NEEDS_DATABASE = {
     "acoes",
+    "cliente",
     "calls",
     "credor editar",
     "credor mostrar",
@@ -198,6 +200,8 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["acoes", "--xlsx", "/nao/existe/acoes.xlsx"], "a pasta /nao/existe não existe"),
         (["acoes", "--status", "sumida"], "--status: situação desconhecida: sumida"),
         (["acoes", "--date", "2026-02-31"], "data inválida: 2026-02-31"),
+        (["cliente", "C404"], "cliente 'C404' não encontrado"),
+        (["cliente"], "falta o argumento CLIENTE"),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)

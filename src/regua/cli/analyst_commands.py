@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from regua.cli.context import DateOption, DbOption, command_app, command_day
@@ -15,6 +16,8 @@ from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import Column, Sheet, write_xlsx
 from regua.domain.action_statuses import ACTION_STATUS_LABELS, status_label, status_named
 from regua.domain.channels import channel_label
+from regua.domain.money import format_brl
+from regua.domain.segments import default_label
 from regua.errors import InputError
 from regua.services import reporting, setup
 from regua.services.reporting import ActionLine
@@ -163,6 +166,97 @@ def acoes(
         console.print(f"Planilha gravada: {xlsx} ({len(lines)} ações)", markup=False)
 
 
+def cliente_command(
+    ctx: typer.Context,
+    cliente: Annotated[str, typer.Argument(help="Código do cliente no ERP ou CPF/CNPJ.")],
+    day: DateOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """A ficha de um cliente: dados, contatos, títulos em aberto com multa e juros de hoje e o
+    histórico (cada contato, enviado ou não, e por quê; pagamentos, pausas, agradecimentos)."""
+    from regua.services.customer_page import customer_page, page_dict
+
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.uow)
+    timezone = setup.creditor_timezone(regua.uow, creditor_id)
+    target = command_day(regua, day, timezone=timezone)
+    page = customer_page(regua.uow, creditor_id, cliente, today=target, timezone=timezone)
+    if json_output:
+        print_json(page_dict(page))
+        return
+    c = page.customer
+    kind = "consumidor" if c.is_consumer else "empresa"
+    console.print(f"[bold]{escape(c.name)}[/bold] (cliente {escape(c.external_id)})")
+    console.print(f"{c.document_kind.upper()} {page.document}, {kind}", markup=False)
+    place = ", ".join(p for p in (c.address, c.city, c.uf) if p)
+    if place:
+        console.print(place, markup=False)
+    segment = default_label(c.segment) if c.segment else "sem segmento (calculado por regua run)"
+    console.print(f"Segmento: {segment}", markup=False)
+    if c.paused:
+        until = f" até {c.paused_until:%d/%m/%Y}" if c.paused_until else ""
+        console.print(f"Cobrança pausada{until}: {c.pause_reason or ''}", markup=False)
+    console.print("\n[bold]Contatos[/bold]")
+    if not page.contacts:
+        console.print("  nenhum: as ações deste cliente são puladas (sem canal disponível)")
+    for contact in page.contacts:
+        state = contact.state
+        if contact.opted_out_at is not None:
+            state += f" em {contact.opted_out_at:%d/%m/%Y}"
+            if contact.opt_out_reason:
+                state += f" ({contact.opt_out_reason})"
+        elif contact.invalid_at is not None:
+            state += f" desde {contact.invalid_at:%d/%m/%Y}"
+        console.print(
+            f"  {channel_label(contact.channel)}: {contact.value} ({state})", markup=False
+        )
+    console.print(f"\n[bold]Títulos em aberto em {page.today:%d/%m/%Y}[/bold]")
+    if not page.invoices:
+        console.print("  nenhum")
+    else:
+        table = Table()
+        for column in ("Título", "Vencimento", "Atraso", "Saldo", "Multa", "Juros", "Total hoje"):
+            table.add_column(
+                column, justify="left" if column in ("Título", "Vencimento") else "right"
+            )
+        for item in page.invoices:
+            number = item["number"] + (" (pausado)" if item["paused"] else "")
+            table.add_row(
+                number,
+                f"{item['due_date']:%d/%m/%Y}",
+                f"{item['days_late']} dias" if item["days_late"] > 0 else "a vencer",
+                format_brl(item["principal_cents"]),
+                format_brl(item["late_fee_cents"]),
+                format_brl(item["interest_cents"]),
+                format_brl(item["total_cents"]),
+            )
+        totals = page.totals
+        table.add_row(
+            "[bold]Total[/bold]",
+            "",
+            "",
+            format_brl(totals["balance_cents"]),
+            format_brl(totals["late_fee_cents"]),
+            format_brl(totals["interest_cents"]),
+            f"[bold]{format_brl(totals['total_cents'])}[/bold]",
+        )
+        console.print(table)
+    console.print("\n[bold]Histórico[/bold]")
+    if not page.timeline:
+        console.print("  nada ainda")
+    for line in page.timeline:
+        status = f" [{status_label(line.status)}]" if line.status else ""
+        invoices = f" títulos {', '.join(line.invoices)}" if line.invoices else ""
+        console.print(
+            f"  {line.at:%d/%m/%Y %H:%M} {line.label}{status}: {line.what}{invoices}",
+            markup=False,
+            soft_wrap=True,
+        )
+        if line.why:
+            console.print(f"      {line.why}", markup=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
-    for command in (acoes,):
-        app.command(command.__name__)(cli_errors(command))
+    app.command("acoes")(cli_errors(acoes))
+    app.command("cliente")(cli_errors(cliente_command))

@@ -31,6 +31,7 @@ class ActionRow:
     evidence: dict[str, Any] | None
     attempts: int
     sent_at: datetime | None
+    created_at: datetime
     customer_external_id: str
     customer_name: str
     invoice_numbers: tuple[str, ...]
@@ -49,6 +50,7 @@ _COLUMNS = (
     actions.c.evidence,
     actions.c.attempts,
     actions.c.sent_at,
+    actions.c.created_at,
     customers.c.external_id,
     customers.c.name,
 )
@@ -85,6 +87,7 @@ def _rows(connection: Connection, statement: Any) -> list[ActionRow]:
             evidence=row.evidence,
             attempts=int(row.attempts),
             sent_at=row.sent_at,
+            created_at=row.created_at,
             customer_external_id=row.external_id,
             customer_name=row.name,
             invoice_numbers=tuple(numbers.get(int(row.id), ())),
