@@ -65,6 +65,7 @@ ARGS: dict[str, list[str] | None] = {
     "policy list": [],
     "preview": [],
     "resume": ["--customer", "C1"],
+    "resumo": [],
     "run": [],
     "segments": [],
     "templates lint": [],
@@ -88,6 +89,7 @@ NEEDS_DATABASE = {
     "policy list",
     "preview",
     "resume",
+    "resumo",
     "run",
     "segments",
     "templates render",
@@ -202,6 +204,7 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["acoes", "--date", "2026-02-31"], "data inválida: 2026-02-31"),
         (["cliente", "C404"], "cliente 'C404' não encontrado"),
         (["cliente"], "falta o argumento CLIENTE"),
+        (["resumo", "--xlsx", str(tmp_path)], "valor inválido para --xlsx"),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)

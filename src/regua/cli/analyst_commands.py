@@ -20,7 +20,7 @@ from regua.domain.money import format_brl
 from regua.domain.segments import default_label
 from regua.errors import InputError
 from regua.services import reporting, setup
-from regua.services.reporting import ActionLine
+from regua.services.reporting import ActionLine, PortfolioSummary
 
 XlsxOption = Annotated[
     Path | None,
@@ -257,6 +257,129 @@ def cliente_command(
             console.print(f"      {line.why}", markup=False, soft_wrap=True)
 
 
+def _thousands(count: int) -> str:
+    return f"{count:,}".replace(",", ".")
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def summary_dict(summary: PortfolioSummary) -> dict[str, Any]:
+    """The portfolio summary as plain data: counts, centavos, the aging buckets."""
+    return {
+        "today": summary.today,
+        "customers": summary.customers,
+        "open_invoices": summary.open_invoices,
+        "open_cents": summary.open_cents,
+        "overdue_invoices": summary.overdue_invoices,
+        "overdue_cents": summary.overdue_cents,
+        "aging": [
+            {"bucket": b.label, "invoices": b.invoices, "balance_cents": b.balance_cents}
+            for b in summary.buckets
+        ],
+    }
+
+
+def print_summary(summary: PortfolioSummary) -> None:
+    """The portfolio and its aging, as `regua resumo` and the demo print them."""
+    console.print(f"\n[bold]Carteira em {summary.today:%d/%m/%Y}[/bold]")
+    console.print(f"Clientes: {_thousands(summary.customers)}")
+    console.print(
+        f"Títulos em aberto: {_thousands(summary.open_invoices)} ({format_brl(summary.open_cents)})"
+    )
+    console.print(
+        f"Vencido: {_thousands(summary.overdue_invoices)} títulos, "
+        f"{format_brl(summary.overdue_cents)}"
+    )
+    table = Table(title="Aging (dias de atraso)")
+    table.add_column("Faixa")
+    table.add_column("Títulos", justify="right")
+    table.add_column("Saldo", justify="right")
+    table.add_column("%", justify="right")
+    for bucket in summary.buckets:
+        share = _share(bucket.balance_cents, summary.open_cents) * 100
+        table.add_row(
+            bucket.label,
+            _thousands(bucket.invoices),
+            format_brl(bucket.balance_cents),
+            f"{share:.1f}".replace(".", ","),
+        )
+    console.print(table)
+
+
+SUMMARY_COLUMNS = (
+    Column("Data", "date"),
+    Column("Clientes", "int"),
+    Column("Títulos em aberto", "int"),
+    Column("Em aberto", "money"),
+    Column("Títulos vencidos", "int"),
+    Column("Vencido", "money"),
+)
+AGING_COLUMNS = (
+    Column("Faixa (dias de atraso)"),
+    Column("Títulos", "int"),
+    Column("Saldo", "money"),
+    Column("% do saldo", "percent"),
+)
+
+
+def summary_sheets(summary: PortfolioSummary) -> list[Sheet]:
+    return [
+        Sheet(
+            "Resumo",
+            SUMMARY_COLUMNS,
+            [
+                (
+                    summary.today,
+                    summary.customers,
+                    summary.open_invoices,
+                    summary.open_cents,
+                    summary.overdue_invoices,
+                    summary.overdue_cents,
+                )
+            ],
+        ),
+        Sheet(
+            "Aging",
+            AGING_COLUMNS,
+            [
+                (
+                    b.label,
+                    b.invoices,
+                    b.balance_cents,
+                    round(_share(b.balance_cents, summary.open_cents), 4),
+                )
+                for b in summary.buckets
+            ],
+        ),
+    ]
+
+
+def resumo(
+    ctx: typer.Context,
+    day: DateOption = None,
+    xlsx: XlsxOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """O resumo da carteira: clientes, títulos e saldo em aberto e vencido, e o aging por faixa
+    de dias de atraso."""
+    regua = command_app(ctx, db)
+    creditor_id = setup.default_creditor_id(regua.uow)
+    target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
+    summary = reporting.portfolio_summary(regua.uow, creditor_id, target)
+    if xlsx is not None:
+        write_xlsx(xlsx, summary_sheets(summary))
+    if json_output:
+        print_json(summary_dict(summary))
+        return
+    print_summary(summary)
+    if xlsx is not None:
+        console.print(f"Planilha gravada: {xlsx}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("resumo")(cli_errors(resumo))
     app.command("acoes")(cli_errors(acoes))
     app.command("cliente")(cli_errors(cliente_command))

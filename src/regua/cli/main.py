@@ -31,7 +31,6 @@ from regua.services.importing import ImportKind, ImportResult, import_file
 
 if TYPE_CHECKING:
     from regua.services.simulation import SimulatedDay
-    from regua.store.portfolio import PortfolioSummary
 
 ptbr.install()
 app = typer.Typer(
@@ -297,7 +296,7 @@ def demo(
                 "folder": result.folder,
                 "database_url": result.database_url,
                 "imports": [r.to_dict() for r in result.imports],
-                "summary": _summary_dict(result.summary),
+                "summary": analyst_commands.summary_dict(result.summary),
                 "outbox": result.outbox,
                 "outbox_files": result.outbox_files,
                 "days": [_day_dict(d) for d in result.days],
@@ -307,7 +306,7 @@ def demo(
     console.print(f"Demonstração em {result.folder}/ (banco {result.database_url})")
     for imported in result.imports:
         _print_import(imported)
-    print_summary(result.summary)
+    analyst_commands.print_summary(result.summary)
     if result.days:
         print_simulation(result.days)
         console.print(
@@ -365,41 +364,3 @@ def print_simulation(days: list[SimulatedDay]) -> None:
     console.print(totals)
     for reason, n in reasons.most_common():
         console.print(f"  {n} não enviadas: {reason}")
-
-
-def _summary_dict(summary: PortfolioSummary) -> dict[str, object]:
-    return {
-        "today": summary.today,
-        "customers": summary.customers,
-        "open_invoices": summary.open_invoices,
-        "open_cents": summary.open_cents,
-        "overdue_invoices": summary.overdue_invoices,
-        "overdue_cents": summary.overdue_cents,
-        "aging": [
-            {"bucket": b.label, "invoices": b.invoices, "balance_cents": b.balance_cents}
-            for b in summary.buckets
-        ],
-    }
-
-
-def print_summary(summary: PortfolioSummary) -> None:
-    console.print(f"\n[bold]Carteira em {summary.today:%d/%m/%Y}[/bold]")
-    console.print(f"Clientes: {summary.customers:n}".replace(",", "."))
-    console.print(f"Títulos em aberto: {summary.open_invoices} ({format_brl(summary.open_cents)})")
-    console.print(
-        f"Vencido: {summary.overdue_invoices} títulos, {format_brl(summary.overdue_cents)}"
-    )
-    table = Table(title="Aging (dias de atraso)")
-    table.add_column("Faixa")
-    table.add_column("Títulos", justify="right")
-    table.add_column("Saldo", justify="right")
-    table.add_column("%", justify="right")
-    for bucket in summary.buckets:
-        share = bucket.balance_cents / summary.open_cents * 100 if summary.open_cents else 0
-        table.add_row(
-            bucket.label,
-            str(bucket.invoices),
-            format_brl(bucket.balance_cents),
-            f"{share:.1f}".replace(".", ","),
-        )
-    console.print(table)
