@@ -205,6 +205,9 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["cliente", "C404"], "cliente 'C404' não encontrado"),
         (["cliente"], "falta o argumento CLIENTE"),
         (["resumo", "--xlsx", str(tmp_path)], "valor inválido para --xlsx"),
+        (["segments", "--xlsx", "/nao/existe/s.xlsx"], "a pasta /nao/existe não existe"),
+        (["payments", "--xlsx", "/nao/existe/p.xlsx"], "a pasta /nao/existe não existe"),
+        (["calls", "--xlsx", "/nao/existe/l.xlsx"], "a pasta /nao/existe não existe"),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +12,7 @@ from rich.table import Table
 
 from regua.cli.context import DateOption, DbOption, command_app, command_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
-from regua.cli.xlsx_output import Column, Sheet, write_xlsx
+from regua.cli.xlsx_output import Column, Sheet, XlsxOption, write_xlsx
 from regua.domain.action_statuses import ACTION_STATUS_LABELS, status_label, status_named
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
@@ -21,15 +20,6 @@ from regua.domain.segments import default_label
 from regua.errors import InputError
 from regua.services import reporting, setup
 from regua.services.reporting import ActionLine, PortfolioSummary
-
-XlsxOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--xlsx",
-        help="Grava também uma planilha XLSX (datas e valores como números).",
-        dir_okay=False,
-    ),
-]
 
 
 def parse_statuses(values: list[str] | None) -> tuple[str, ...]:

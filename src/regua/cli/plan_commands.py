@@ -11,7 +11,9 @@ from rich.table import Table
 
 from regua.cli import dispatch_commands
 from regua.cli.context import DbOption, command_app, command_day, parse_day
+from regua.cli.listing_sheets import segments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.action_statuses import status_label
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
@@ -133,11 +135,18 @@ def _present(
         dispatch_commands.present_dispatch(dispatched)
 
 
-def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
+def segments(
+    ctx: typer.Context,
+    db: DbOption = None,
+    xlsx: XlsxOption = None,
+    json_output: JsonOption = False,
+) -> None:
     """Quantos clientes e quanto dinheiro cada segmento tem."""
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
     rows = reporting.segment_totals(regua.uow, creditor_id, regua.today())
+    if xlsx is not None:
+        write_xlsx(xlsx, [segments_sheet(rows)])
     if json_output:
         print_json([row.__dict__ for row in rows])
         return
@@ -158,6 +167,8 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
             f"{waiting} {'cliente ainda não tem' if waiting == 1 else 'clientes ainda não têm'} "
             "segmento: os segmentos são calculados por `regua run` (a régua do dia)."
         )
+    if xlsx is not None:
+        console.print(f"Planilha gravada: {xlsx}", markup=False)
 
 
 def pause(

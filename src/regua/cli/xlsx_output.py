@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import typer
+
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--xlsx",
+        help="Grava também uma planilha XLSX (datas e valores como números).",
+        dir_okay=False,
+    ),
+]
 ColumnKind = Literal["text", "date", "money", "int", "percent"]
 
 DATE_FORMAT = "dd/mm/yyyy"
