@@ -46,7 +46,8 @@ def test_held_and_skipped_actions_name_the_customer_invoices_and_reason(
 ) -> None:
     monkeypatch.setenv("REGUA_OUTBOX_DIR", str(tmp_path / "caixa"))
     portfolio(db_url, tmp_path)
-    ran = cli(db_url, "run")
+    # NF-5 (D+11) gets its D+10 step on the first run only when it catches up.
+    ran = cli(db_url, "run", "--inicio", "recuperar")
     assert "3 retidas: falta a chave Pix do credor" in ran.output
 
     shown = cli(db_url, "acoes")
@@ -111,7 +112,7 @@ def test_acoes_xlsx_has_typed_cells_and_text_never_becomes_a_formula(
 ) -> None:
     monkeypatch.setenv("REGUA_OUTBOX_DIR", str(tmp_path / "caixa"))
     portfolio(db_url, tmp_path)
-    cli(db_url, "run")
+    cli(db_url, "run", "--inicio", "recuperar")
     sheet_path = tmp_path / "acoes.xlsx"
     shown = cli(db_url, "acoes", "--xlsx", str(sheet_path))
     assert f"Planilha gravada: {sheet_path} (4 ações)" in shown.output
