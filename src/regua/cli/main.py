@@ -328,6 +328,9 @@ def _day_dict(day: SimulatedDay) -> dict[str, object]:
         "not_sent": dict(day.not_sent),
         "sent": dict(day.sent),
         "cost_cents": day.cost_cents,
+        "thank_yous": day.thank_yous,
+        "closed": day.closed or None,
+        "quiet": day.quiet or None,
     }
 
 
@@ -337,8 +340,9 @@ def print_simulation(days: list[SimulatedDay]) -> None:
     from regua.domain.channels import channel_label
 
     table = Table(title=f"Régua simulada: {len(days)} dias")
-    for column in ("Dia", "Pagamentos", "Ações", "Por etapa", "Não enviadas"):
-        table.add_column(column, justify="right" if column in ("Pagamentos", "Ações") else "left")
+    numeric = ("Pagamentos", "Ações", "Agradecimentos")
+    for column in ("Dia", "Pagamentos", "Ações", "Agradecimentos", "Por etapa", "Não enviadas"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     steps: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     for day in days:
@@ -352,10 +356,14 @@ def print_simulation(days: list[SimulatedDay]) -> None:
             f"{day.day:%d/%m} {weekday}",
             str(day.payments),
             str(sum(day.planned.values())),
-            ", ".join(f"{s} {n}" for s, n in sorted(per_step.items())),
+            str(day.thank_yous),
+            ", ".join(f"{s} {n}" for s, n in sorted(per_step.items())) or day.quiet,
             ", ".join(f"{r} {n}" for r, n in day.not_sent.most_common(3)),
         )
     console.print(table)
+    thanked = sum(day.thank_yous for day in days)
+    if thanked:
+        console.print(f"Agradecimentos pelos pagamentos: {thanked}")
     totals = Table(title="Total por etapa e canal")
     for column in ("Etapa", "Canal", "Ações"):
         totals.add_column(column, justify="right" if column == "Ações" else "left")

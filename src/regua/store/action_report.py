@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from regua.store.sql import one_of
 from regua.store.tables import action_invoices, actions, customers, invoices
@@ -121,4 +121,40 @@ def actions_of_customer(connection: Connection, customer_id: int) -> list[Action
         .join(customers, customers.c.id == actions.c.customer_id)
         .where(actions.c.customer_id == customer_id)
         .order_by(actions.c.planned_for, actions.c.id),
+    )
+
+
+def statuses_on_day(
+    connection: Connection, creditor_id: int, day: date, purpose: str
+) -> dict[str, int]:
+    """Status -> how many of the creditor's actions of `purpose` planned for `day`."""
+    return {
+        str(status): int(count)
+        for status, count in connection.execute(
+            select(actions.c.status, func.count())
+            .where(
+                actions.c.creditor_id == creditor_id,
+                actions.c.planned_for == day,
+                actions.c.purpose == purpose,
+            )
+            .group_by(actions.c.status)
+        )
+    }
+
+
+def sent_between(
+    connection: Connection, creditor_id: int, purpose: str, start: datetime, end: datetime
+) -> int:
+    """How many of the creditor's actions of `purpose` were sent from `start` until `end`."""
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(actions)
+            .where(
+                actions.c.creditor_id == creditor_id,
+                actions.c.purpose == purpose,
+                actions.c.sent_at >= start,
+                actions.c.sent_at < end,
+            )
+        ).scalar_one()
     )
