@@ -49,6 +49,7 @@ def test_held_and_skipped_actions_name_the_customer_invoices_and_reason(
     # NF-5 (D+11) gets its D+10 step on the first run only when it catches up.
     ran = cli(db_url, "run", "--inicio", "recuperar")
     assert "3 retidas: falta a chave Pix do credor" in ran.output
+    assert "Quem ficou sem mensagem e por quê: regua acoes --date 2026-11-23" in ran.output
 
     shown = cli(db_url, "acoes")
     assert "C4" in shown.output

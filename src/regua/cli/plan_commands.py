@@ -195,6 +195,15 @@ def _present(
     if sending is not None:
         for line in sending.lines():
             console.print(line, markup=False, soft_wrap=True)
+    unsent = sum(1 for a in result.actions if a.status in ("skipped", "dropped"))
+    if dispatched is not None:
+        unsent += sum(dispatched.failed.values()) + sum(dispatched.held.values())
+    if unsent:
+        console.print(
+            f"Quem ficou sem mensagem e por quê: regua acoes --date {result.day:%Y-%m-%d}",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 WEEKDAYS = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")

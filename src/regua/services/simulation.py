@@ -155,9 +155,7 @@ def _closed(day: date) -> str:
     if holiday and DEFAULT_CONTACT_WINDOW.holidays_closed:
         return f"feriado ({holiday})"
     if not is_open_day(DEFAULT_CONTACT_WINDOW, day, None):
-        return ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")[
-            day.weekday()
-        ]
+        return ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")[day.weekday()]
     return ""
 
 
