@@ -61,6 +61,8 @@ def test_a_customers_page_shows_debt_today_and_the_whole_story(
     kinds = [(e["kind"], e["status"]) for e in data["timeline"]]
     assert kinds[0] == ("collection", "held")
     assert ("paid", None) in kinds
+    [paid] = [e for e in data["timeline"] if e["kind"] == "paid"]
+    assert paid["at"] == "2026-11-24"  # the day it was paid
     assert ("paused", None) in kinds
     assert ("thank_you", "planned") in kinds or ("thank_you", "sent") in kinds
     held = data["timeline"][0]

@@ -239,7 +239,8 @@ def cliente_command(
         status = f" [{status_label(line.status)}]" if line.status else ""
         invoices = f" títulos {', '.join(line.invoices)}" if line.invoices else ""
         console.print(
-            f"  {line.at:%d/%m/%Y %H:%M} {line.label}{status}: {line.what}{invoices}",
+            f"  {line.at:%d/%m/%Y} {'     ' if line.date_only else f'{line.at:%H:%M}'} "
+            f"{line.label}{status}: {line.what}{invoices}",
             markup=False,
             soft_wrap=True,
         )

@@ -9,9 +9,10 @@ message sent today would say. Reads only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,7 @@ class TimelineLine:
     why: str  # pt-BR: why an action was allowed, held, skipped...; empty for an entry
     action_id: int | None = None
     invoices: tuple[str, ...] = ()
+    date_only: bool = False  # `at` is a day (a payment's date), not an instant
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,16 @@ def allowed_text(evidence: Mapping[str, Any] | None) -> str:
     if evidence.get("policy"):
         parts.append(f"régua {evidence['policy']}, segmento {evidence.get('segment', '-')}")
     return "; ".join(parts)
+
+
+def _paid_on(data: Any) -> date | None:
+    if isinstance(data, str):  # a JSON column read back as text by some drivers
+        data = json.loads(data)
+    value = data.get("paid_on") if isinstance(data, Mapping) else None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _local(at: datetime, zone: ZoneInfo) -> datetime:
@@ -208,9 +220,14 @@ def customer_page(
         for entry in timeline.entries_of(connection, int(customer.id)):
             if entry.action_id is not None and entry.kind in _SAID_BY_THE_ACTION:
                 continue
+            # A payment happened on the day it was paid, whenever its file was imported.
+            paid_on = _paid_on(entry.data) if entry.kind == "paid" else None
             lines.append(
                 TimelineLine(
-                    at=_local(entry.at, zone),
+                    at=datetime.combine(paid_on, time(0, 0), zone)
+                    if paid_on is not None
+                    else _local(entry.at, zone),
+                    date_only=paid_on is not None,
                     kind=entry.kind,
                     label=ENTRY_LABELS.get(entry.kind, status_label(entry.kind)),
                     channel=entry.channel,
@@ -268,7 +285,7 @@ def page_dict(page: CustomerPage) -> dict[str, Any]:
         "totals": page.totals,
         "timeline": [
             {
-                "at": line.at,
+                "at": line.at.date() if line.date_only else line.at,
                 "kind": line.kind,
                 "channel": line.channel,
                 "status": line.status,
