@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from regua.bootstrap import build_app
 from regua.cli.dispatch_commands import dispatch_embedded
-from regua.cli.plan_commands import _sending
+from regua.cli.plan_commands import sending_of
 from regua.clock import FixedClock
 from regua.domain.calendar import DEFAULT_CONTACT_WINDOW, next_opening
 from regua.services import daily_cycle
@@ -93,7 +93,7 @@ def test_a_run_at_six_sends_the_letter_and_says_when_the_emails_go(
     assert statuses == {"letter": "sent", "email": "planned"}
     assert opens == datetime(2026, 11, 23, 8, 0, tzinfo=SP)
 
-    [line] = _sending(ran.plan, ran.dispatched, opens, six).lines()
+    [line] = sending_of(ran.plan, ran.dispatched, opens, six).lines()
     assert line.startswith(
         "1 mensagens aguardam a janela de contato, que abre hoje às 08:00 (horário de Brasília)."
     )
@@ -102,9 +102,9 @@ def test_a_run_at_six_sends_the_letter_and_says_when_the_emails_go(
     assert "Cartas não esperam a janela" in line
     # At noon the window is open: nothing to say.
     noon = datetime(2026, 11, 23, 12, 0, tzinfo=SP)
-    assert _sending(ran.plan, ran.dispatched, noon, noon).lines() == []
+    assert sending_of(ran.plan, ran.dispatched, noon, noon).lines() == []
     # Planned without dispatch on Saturday night: sent on Monday.
     saturday = datetime(2026, 11, 21, 22, 0, tzinfo=SP)
     opens_monday = next_opening(DEFAULT_CONTACT_WINDOW, "America/Sao_Paulo", saturday)
-    [later] = _sending(ran.plan, None, opens_monday, saturday).lines()
+    [later] = sending_of(ran.plan, None, opens_monday, saturday).lines()
     assert "o envio fica para `regua dispatch`; a janela de contato abre segunda, 23/11" in later

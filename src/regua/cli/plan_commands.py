@@ -73,7 +73,7 @@ def run(
         json_output,
         wrote=True,
         dispatched=ran.dispatched,
-        sending=_sending(ran.plan, ran.dispatched, opens, now),
+        sending=sending_of(ran.plan, ran.dispatched, opens, now),
     )
 
 
@@ -258,7 +258,7 @@ class Sending:
         return []
 
 
-def _sending(
+def sending_of(
     plan: PlanResult, dispatched: DispatchResult | None, opens: datetime | None, now: datetime
 ) -> Sending:
     if dispatched is not None:
