@@ -208,6 +208,7 @@ def test_the_bad_inputs_users_typed(database: str, tmp_path: Path) -> None:
         (["segments", "--xlsx", "/nao/existe/s.xlsx"], "a pasta /nao/existe não existe"),
         (["payments", "--xlsx", "/nao/existe/p.xlsx"], "a pasta /nao/existe não existe"),
         (["calls", "--xlsx", "/nao/existe/l.xlsx"], "a pasta /nao/existe não existe"),
+        (["run", "--inicio", "ontem"], "valor inválido para --inicio: 'ontem' não é uma das"),
     ]
     for args, words in cases:
         assert_one_line_error(runner.invoke(app, ["--db", database, *args]), words)
