@@ -181,7 +181,18 @@ def main() -> None:
         # The first run on a fresh portfolio catches every overdue invoice up to its latest
         # step; the next day's run is the steady state. Both are measured. --no-dispatch: the
         # plan is measured, not sending (which would depend on the hour the bench runs at).
-        first = run_cli(["run", "--no-dispatch", "--date", DAY.isoformat(), "--db", url])
+        first = run_cli(
+            [
+                "run",
+                "--no-dispatch",
+                "--inicio",
+                "recuperar",
+                "--date",
+                DAY.isoformat(),
+                "--db",
+                url,
+            ]
+        )
         first_scan = plain_scan(url)
         report(
             f"first run ({DAY:%d/%m/%Y}, catch-up) over {args.invoices:,} open invoices on "

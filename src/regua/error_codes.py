@@ -185,3 +185,5 @@ class ErrorCode(StrEnum):
     FILE_ERROR = "file_error"
     # a defect: an error regua did not expect (exit code 1)
     UNEXPECTED_ERROR = "unexpected_error"
+    # the command line itself: an unknown option or command, a missing argument, a bad value
+    USAGE_ERROR = "usage_error"

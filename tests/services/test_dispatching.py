@@ -24,6 +24,7 @@ from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.domain.pacing import TokenBucket
+from regua.domain.planning import StartChoice
 from regua.domain.retries import backoff_delay
 from regua.payments.pix import decode
 from regua.services.daily_cycle import plan
@@ -80,9 +81,15 @@ def load(
     run_import(engine, "invoices", write_csv(tmp_path / "t.csv", invoices_csv(bills)), creditor_id)
 
 
-def plan_day(engine: Engine, creditor_id: int, day: date, now: datetime) -> list[Any]:
+def plan_day(
+    engine: Engine,
+    creditor_id: int,
+    day: date,
+    now: datetime,
+    start: StartChoice | None = None,
+) -> list[Any]:
     with engine.begin() as connection:
-        return plan(connection, creditor_id, day, now).actions
+        return plan(connection, creditor_id, day, now, start=start).actions
 
 
 def dispatcher(
@@ -657,7 +664,8 @@ def test_thank_you_and_letter_actions_go_out_like_the_others(
                 action_id=thank_you, invoice_id=invoice_q1, step_id="agradecimento"
             )
         )
-    planned = plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO)  # Q2: D+34, a letter
+    # Q2: D+34, its letter (D+30) caught up
+    planned = plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO, start="recuperar")
     assert [(a.channel, a.step.id) for a in planned] == [("letter", "aviso-negativacao")]
     clock = FixedClock(AT_9_IN_SAO_PAULO)
     registry = ChannelRegistry.from_settings(Settings(outbox_dir=tmp_path / "out"), clock=clock)
@@ -687,7 +695,7 @@ def test_phone_actions_are_the_call_list_not_sent(
         [("K1", "Kátia Rocha", "", "(92) 99111-2222", "AM")],
         [("V1", "K1", "06/11/2026", "500,00")],  # D+17 on Monday: the call step (D+15)
     )
-    planned = plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO)
+    planned = plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO, start="recuperar")
     assert [(a.channel, a.step.id) for a in planned] == [("phone", "ligacao")]
     clock = FixedClock(AT_9_IN_SAO_PAULO)
     registry = ChannelRegistry.from_settings(Settings(outbox_dir=tmp_path / "out"), clock=clock)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regua.domain.fees import FeeTerms
+from regua.domain.planning import StartChoice
 from regua.services import pausing
 from regua.services.daily_cycle import plan
 from regua.services.reconciling import apply_matched_payments
@@ -37,9 +38,11 @@ def portfolio(engine: Engine, creditor_id: int, tmp_path: Path) -> int:
     return creditor_id
 
 
-def _plan(engine: Engine, creditor_id: int, day: date) -> tuple[int, list[tuple]]:
+def _plan(
+    engine: Engine, creditor_id: int, day: date, start: StartChoice | None = None
+) -> tuple[int, list[tuple]]:
     with engine.begin() as connection:
-        result = plan(connection, creditor_id, day, NOW)
+        result = plan(connection, creditor_id, day, NOW, start=start)
     rows = [
         (a.customer_id, a.status, a.step.id, a.channel, len(a.invoices)) for a in result.actions
     ]
@@ -159,7 +162,7 @@ def test_sunday_defers_and_monday_sends_once(engine: Engine, portfolio: int) -> 
             .where(invoices.c.external_id == "C")
             .values(due_date=sunday, effective_due_date=MONDAY)
         )
-    _plan(engine, portfolio, sunday)
+    _plan(engine, portfolio, sunday, start="recuperar")  # C1's overdue step is caught up
     _plan(engine, portfolio, MONDAY)
     rows = [r for r in _actions(engine) if r[0] == "C3"]
     assert rows == [

@@ -506,7 +506,8 @@ def test_partial_payment_keeps_the_action_and_an_old_payment_gets_no_thank_you(
     """
     run_import(engine, "invoices", write_csv(tmp_path / "t.csv", text), creditor_id)
     with engine.begin() as connection:
-        plan(connection, creditor_id, MONDAY, NOW)
+        # E's latest step (D+20, passed) is caught up: an action to cancel.
+        plan(connection, creditor_id, MONDAY, NOW, start="recuperar")
     path = return_240(
         tmp_path / "retorno.ret",
         paid("3", 20000, MONDAY),

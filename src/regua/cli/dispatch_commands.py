@@ -17,8 +17,10 @@ from rich.table import Table
 
 from regua.bootstrap import App
 from regua.cli.context import DateOption, DbOption, command_app, command_day
+from regua.cli.listing_sheets import calls_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.templates_commands import templates_app
+from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
@@ -266,6 +268,7 @@ def calls(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Grava a lista em CSV.", dir_okay=False)
     ] = None,
+    xlsx: XlsxOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Lista de ligações do dia para os operadores: quem, quanto, roteiro e horário."""
@@ -274,6 +277,10 @@ def calls(
     from regua.services.call_list import call_list
 
     entries = call_list(regua.uow, target, regua.now())
+    if xlsx is not None:
+        write_xlsx(xlsx, [calls_sheet(entries)])
+        if not json_output:
+            console.print(f"Planilha gravada: {xlsx} ({len(entries)} ligações)", markup=False)
     if csv_file is not None:
         write_call_list(csv_file, entries)
     if json_output:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 import regua
 from regua.cli import (
+    analyst_commands,
     credor_commands,
     dispatch_commands,
     negotiation_commands,
@@ -31,7 +32,6 @@ from regua.services.importing import DuplicateRule, ImportKind, ImportResult, im
 
 if TYPE_CHECKING:
     from regua.services.simulation import SimulatedDay
-    from regua.store.portfolio import PortfolioSummary
 
 ptbr.install()
 app = typer.Typer(
@@ -52,6 +52,7 @@ templates_commands.register(app)
 plan_commands.register(app)
 dispatch_commands.register(app)
 negotiation_commands.register(app)
+analyst_commands.register(app)
 
 
 def _print_version(value: bool) -> None:
@@ -340,7 +341,7 @@ def demo(
                 "folder": result.folder,
                 "database_url": result.database_url,
                 "imports": [r.to_dict() for r in result.imports],
-                "summary": _summary_dict(result.summary),
+                "summary": analyst_commands.summary_dict(result.summary),
                 "outbox": result.outbox,
                 "outbox_files": result.outbox_files,
                 "days": [_day_dict(d) for d in result.days],
@@ -350,7 +351,7 @@ def demo(
     console.print(f"Demonstração em {result.folder}/ (banco {result.database_url})")
     for imported in result.imports:
         _print_import(imported)
-    print_summary(result.summary)
+    analyst_commands.print_summary(result.summary)
     if result.days:
         print_simulation(result.days)
         console.print(
@@ -372,6 +373,9 @@ def _day_dict(day: SimulatedDay) -> dict[str, object]:
         "not_sent": dict(day.not_sent),
         "sent": dict(day.sent),
         "cost_cents": day.cost_cents,
+        "thank_yous": day.thank_yous,
+        "closed": day.closed or None,
+        "quiet": day.quiet or None,
     }
 
 
@@ -381,8 +385,9 @@ def print_simulation(days: list[SimulatedDay]) -> None:
     from regua.domain.channels import channel_label
 
     table = Table(title=f"Régua simulada: {len(days)} dias")
-    for column in ("Dia", "Pagamentos", "Ações", "Por etapa", "Não enviadas"):
-        table.add_column(column, justify="right" if column in ("Pagamentos", "Ações") else "left")
+    numeric = ("Pagamentos", "Ações", "Agradecimentos")
+    for column in ("Dia", "Pagamentos", "Ações", "Agradecimentos", "Por etapa", "Não enviadas"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     steps: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     for day in days:
@@ -396,10 +401,14 @@ def print_simulation(days: list[SimulatedDay]) -> None:
             f"{day.day:%d/%m} {weekday}",
             str(day.payments),
             str(sum(day.planned.values())),
-            ", ".join(f"{s} {n}" for s, n in sorted(per_step.items())),
+            str(day.thank_yous),
+            ", ".join(f"{s} {n}" for s, n in sorted(per_step.items())) or day.quiet,
             ", ".join(f"{r} {n}" for r, n in day.not_sent.most_common(3)),
         )
     console.print(table)
+    thanked = sum(day.thank_yous for day in days)
+    if thanked:
+        console.print(f"Agradecimentos pelos pagamentos: {thanked}")
     totals = Table(title="Total por etapa e canal")
     for column in ("Etapa", "Canal", "Ações"):
         totals.add_column(column, justify="right" if column == "Ações" else "left")
@@ -408,41 +417,3 @@ def print_simulation(days: list[SimulatedDay]) -> None:
     console.print(totals)
     for reason, n in reasons.most_common():
         console.print(f"  {n} não enviadas: {reason}")
-
-
-def _summary_dict(summary: PortfolioSummary) -> dict[str, object]:
-    return {
-        "today": summary.today,
-        "customers": summary.customers,
-        "open_invoices": summary.open_invoices,
-        "open_cents": summary.open_cents,
-        "overdue_invoices": summary.overdue_invoices,
-        "overdue_cents": summary.overdue_cents,
-        "aging": [
-            {"bucket": b.label, "invoices": b.invoices, "balance_cents": b.balance_cents}
-            for b in summary.buckets
-        ],
-    }
-
-
-def print_summary(summary: PortfolioSummary) -> None:
-    console.print(f"\n[bold]Carteira em {summary.today:%d/%m/%Y}[/bold]")
-    console.print(f"Clientes: {summary.customers:n}".replace(",", "."))
-    console.print(f"Títulos em aberto: {summary.open_invoices} ({format_brl(summary.open_cents)})")
-    console.print(
-        f"Vencido: {summary.overdue_invoices} títulos, {format_brl(summary.overdue_cents)}"
-    )
-    table = Table(title="Aging (dias de atraso)")
-    table.add_column("Faixa")
-    table.add_column("Títulos", justify="right")
-    table.add_column("Saldo", justify="right")
-    table.add_column("%", justify="right")
-    for bucket in summary.buckets:
-        share = bucket.balance_cents / summary.open_cents * 100 if summary.open_cents else 0
-        table.add_row(
-            bucket.label,
-            str(bucket.invoices),
-            format_brl(bucket.balance_cents),
-            f"{share:.1f}".replace(".", ","),
-        )
-    console.print(table)

@@ -13,7 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from regua.cli.context import DbOption, command_app
+from regua.cli.listing_sheets import payments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.money import format_brl
 from regua.errors import InputError
 from regua.services import setup
@@ -253,6 +255,7 @@ def payments(
         int, typer.Option("--limit", min=1, max=100_000, help="Máximo de linhas listadas.")
     ] = DEFAULT_LIMIT,
     db: DbOption = None,
+    xlsx: XlsxOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Lista os pagamentos recentes e o que cada um baixou; mostra o dinheiro sem título."""
@@ -261,6 +264,12 @@ def payments(
     report = recent_payments(
         regua.uow, creditor_id, regua.now(), days=days, unmatched_only=unmatched, limit=limit
     )
+    if xlsx is not None:
+        write_xlsx(xlsx, [payments_sheet(report)])
+        if not json_output:
+            console.print(
+                f"Planilha gravada: {xlsx} ({len(report.lines)} pagamentos)", markup=False
+            )
     if json_output:
         print_json(_report_dict(report))
         return

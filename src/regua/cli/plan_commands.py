@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,10 +13,14 @@ from rich.table import Table
 
 from regua.cli import dispatch_commands
 from regua.cli.context import DbOption, command_app, command_day, parse_day
+from regua.cli.listing_sheets import segments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.action_statuses import status_label
+from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
+from regua.domain.planning import StartChoice
 from regua.domain.policy import format_offset
 from regua.domain.segments import default_label
 from regua.errors import InputError
@@ -27,6 +33,17 @@ if TYPE_CHECKING:
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Dia do plano (AAAA-MM-DD). Padrão: hoje.")
 ]
+StartOption = Annotated[
+    StartChoice | None,
+    typer.Option(
+        "--inicio",
+        help="Na primeira execução da régua (ou de uma régua nova), com títulos já vencidos: "
+        "recuperar (cada título vencido recebe já a sua etapa mais recente) ou hoje (só as "
+        "etapas de hoje em diante). Padrão: hoje. A escolha fica gravada para as próximas.",
+        show_default=False,
+    ),
+]
+START_LABELS = {"recuperar": "recuperando as etapas já passadas", "hoje": "a partir de hoje"}
 
 
 def run(
@@ -37,6 +54,7 @@ def run(
     no_dispatch: Annotated[
         bool, typer.Option("--no-dispatch", help="Só planeja; o envio fica para `regua dispatch`.")
     ] = False,
+    start: StartOption = None,
 ) -> None:
     """Planeja as ações do dia e envia as que estão na janela de contato (idempotente: rodar de
     novo não duplica nada)."""
@@ -45,19 +63,44 @@ def run(
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
     dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
-    ran = daily_cycle.run_day(regua.uow, creditor_id, target, regua.now(), dispatch=dispatch)
-    _present(ran.plan, json_output, wrote=True, dispatched=ran.dispatched)
+    ran = daily_cycle.run_day(
+        regua.uow, creditor_id, target, regua.now(), dispatch=dispatch, start=start
+    )
+    now = regua.now()
+    opens = daily_cycle.window_opens(regua.uow, creditor_id, now)
+    _present(
+        ran.plan,
+        json_output,
+        wrote=True,
+        dispatched=ran.dispatched,
+        sending=sending_of(ran.plan, ran.dispatched, opens, now),
+    )
 
 
 def preview(
-    ctx: typer.Context, db: DbOption = None, day: DateOption = None, json_output: JsonOption = False
+    ctx: typer.Context,
+    db: DbOption = None,
+    day: DateOption = None,
+    json_output: JsonOption = False,
+    start: StartOption = None,
 ) -> None:
-    """Mostra o plano do dia sem gravar nada."""
+    """Mostra o plano do dia sem gravar nada (na primeira execução de uma régua, também quantas
+    ações haveria recuperando as etapas passadas e começando hoje)."""
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
-    result = daily_cycle.preview_day(regua.uow, creditor_id, target, regua.now())
-    _present(result, json_output, wrote=False)
+    result = daily_cycle.preview_day(regua.uow, creditor_id, target, regua.now(), start=start)
+    choices: dict[str, PlanResult] = {}
+    if result.fresh_start:
+        shown: StartChoice = "hoje" if result.starts_on is not None else "recuperar"
+        other: StartChoice = "recuperar" if shown == "hoje" else "hoje"
+        choices = {
+            shown: result,
+            other: daily_cycle.preview_day(
+                regua.uow, creditor_id, target, regua.now(), start=other
+            ),
+        }
+    _present(result, json_output, wrote=False, choices=choices)
 
 
 def _action_dict(action: Any) -> dict[str, Any]:
@@ -85,6 +128,8 @@ def _present(
     *,
     wrote: bool,
     dispatched: DispatchResult | None = None,
+    choices: dict[str, PlanResult] | None = None,
+    sending: Sending | None = None,
 ) -> None:
     load = result.load()
     if json_output:
@@ -92,6 +137,16 @@ def _present(
             {
                 "date": result.day,
                 "written": wrote,
+                "start": {
+                    "first_run": result.fresh_start,
+                    "choice": "recuperar" if result.starts_on is None else "hoje",
+                    "starts_on": result.starts_on,
+                    **(
+                        {"choices": {c: _choice_dict(r) for c, r in sorted(choices.items())}}
+                        if choices
+                        else {}
+                    ),
+                },
                 "new_actions": result.inserted if wrote else len(result.actions),
                 "already_planned": result.existing,
                 "cancelled": result.cancelled,
@@ -99,6 +154,11 @@ def _present(
                 "load": load,
                 "actions": [_action_dict(a) for a in result.actions],
                 **({"dispatch": dispatched.to_dict()} if dispatched is not None else {}),
+                **(
+                    {"waiting": sending.waiting, "window_opens": sending.opens}
+                    if sending is not None
+                    else {}
+                ),
             }
         )
         return
@@ -129,15 +189,137 @@ def _present(
         )
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
+    _present_start(result, wrote, choices or {})
     if dispatched is not None:
         dispatch_commands.present_dispatch(dispatched)
+    if sending is not None:
+        for line in sending.lines():
+            console.print(line, markup=False, soft_wrap=True)
+    unsent = sum(1 for a in result.actions if a.status in ("skipped", "dropped"))
+    if dispatched is not None:
+        unsent += sum(dispatched.failed.values()) + sum(dispatched.held.values())
+    if unsent:
+        console.print(
+            f"Quem ficou sem mensagem e por quê: regua acoes --date {result.day:%Y-%m-%d}",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
-def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
+WEEKDAYS = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")
+SEND_LATER = (
+    "`regua dispatch` as envia então: rode-o nesse horário, por um agendador (cron) ou com "
+    "`regua worker --beat` rodando."
+)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What of the day's plan still waits to be sent, and when the contact window opens."""
+
+    waiting: int  # messages planned and not sent (phone calls aside: the operators make them)
+    opens: datetime | None  # when the contact window opens; `now` when it is open
+    now: datetime
+    dispatched: bool
+
+    def when(self) -> str:
+        assert self.opens is not None
+        opens, today = self.opens, self.now.astimezone(self.opens.tzinfo).date()
+        if opens.date() == today:
+            day = "hoje"
+        elif opens.date() == today + timedelta(days=1):
+            day = f"amanhã ({opens:%d/%m})"
+        else:
+            day = f"{WEEKDAYS[opens.weekday()]}, {opens:%d/%m}"
+        zone = str(opens.tzinfo)
+        where = "horário de Brasília" if zone == DEFAULT_TIMEZONE else zone
+        return f"{day} às {opens:%H:%M} ({where})"
+
+    def lines(self) -> list[str]:
+        if not self.waiting:
+            return []
+        closed = self.opens is not None and self.opens > self.now
+        letters = " Cartas não esperam a janela: são impressas e vão pelo correio."
+        if not self.dispatched:
+            told = f"{self.waiting} mensagens planejadas: o envio fica para `regua dispatch`"
+            if closed:
+                return [f"{told}; a janela de contato abre {self.when()}. {SEND_LATER}{letters}"]
+            return [f"{told} (ou um agendador: cron, `regua worker --beat`)."]
+        if closed:
+            return [
+                f"{self.waiting} mensagens aguardam a janela de contato, que abre "
+                f"{self.when()}. {SEND_LATER}{letters}"
+            ]
+        if self.opens is None:
+            return [
+                f"{self.waiting} mensagens aguardam: a janela de contato não abre nas próximas "
+                "duas semanas (veja contact_window da régua)."
+            ]
+        return []
+
+
+def sending_of(
+    plan: PlanResult, dispatched: DispatchResult | None, opens: datetime | None, now: datetime
+) -> Sending:
+    if dispatched is not None:
+        waiting = dispatched.waiting
+    else:
+        waiting = sum(1 for a in plan.actions if a.status == "planned" and a.channel != "phone")
+    return Sending(waiting, opens, now, dispatched is not None)
+
+
+def _choice_dict(result: PlanResult) -> dict[str, Any]:
+    per_step = Counter(a.step.id for a in result.actions if a.status == "planned")
+    return {
+        "actions": len(result.actions),
+        "by_status": dict(result.by_status),
+        "planned_by_step": dict(sorted(per_step.items())),
+        "cost_cents": result.load()["cost_cents"],
+    }
+
+
+def _present_start(result: PlanResult, wrote: bool, choices: dict[str, PlanResult]) -> None:
+    """How the régua starts on the old overdue invoices, on its first run."""
+    if not result.fresh_start:
+        return
+    if result.starts_on is None:
+        console.print(
+            "Primeira execução desta régua: recuperando: cada título vencido recebe já a sua "
+            "etapa mais recente."
+        )
+    else:
+        console.print(
+            f"Primeira execução desta régua: começando em {result.starts_on:%d/%m/%Y}: os "
+            "títulos já vencidos recebem só as etapas de hoje em diante "
+            "(para enviar já a etapa mais recente de cada um: --inicio recuperar)."
+        )
+    if wrote:
+        console.print("A escolha fica gravada: as próximas execuções seguem a partir dela.")
+    if choices:
+        console.print("[bold]Como começar (--inicio)[/bold]")
+        for choice in ("recuperar", "hoje"):
+            plan = choices[choice]
+            per_step = Counter(a.step.id for a in plan.actions if a.status == "planned")
+            steps = ", ".join(f"{step} {n}" for step, n in sorted(per_step.items()))
+            console.print(
+                f"  {choice} ({START_LABELS[choice]}): {len(plan.actions)} ações, "
+                f"{format_brl(plan.load()['cost_cents'])}" + (f" ({steps})" if steps else ""),
+                markup=False,
+            )
+
+
+def segments(
+    ctx: typer.Context,
+    db: DbOption = None,
+    xlsx: XlsxOption = None,
+    json_output: JsonOption = False,
+) -> None:
     """Quantos clientes e quanto dinheiro cada segmento tem."""
     regua = command_app(ctx, db)
     creditor_id = setup.default_creditor_id(regua.uow)
-    rows = reporting.segment_totals(regua.uow, creditor_id)
+    rows = reporting.segment_totals(regua.uow, creditor_id, regua.today())
+    if xlsx is not None:
+        write_xlsx(xlsx, [segments_sheet(rows)])
     if json_output:
         print_json([row.__dict__ for row in rows])
         return
@@ -158,6 +340,8 @@ def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = 
             f"{waiting} {'cliente ainda não tem' if waiting == 1 else 'clientes ainda não têm'} "
             "segmento: os segmentos são calculados por `regua run` (a régua do dia)."
         )
+    if xlsx is not None:
+        console.print(f"Planilha gravada: {xlsx}", markup=False)
 
 
 def pause(

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from regua.cli.output import fail
+from regua.error_codes import ErrorCode
 
 HELP_OPTION_TEXT = "Mostra esta ajuda e sai."
 
@@ -132,6 +133,17 @@ def _one_line(exc: click_exceptions.ClickException) -> str:
     return f"{where}{usage_message(exc)}{help_hint}"
 
 
+def wants_json(args: Sequence[str]) -> bool:
+    """Whether the command line asked for `--json` (before a ``--``): a usage error is then
+    reported as JSON on stdout too, like every other error of the command."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
 class ReguaGroup(TyperGroup):
     """The root group: a usage error anywhere below it becomes one pt-BR line, exit code 2."""
 
@@ -161,7 +173,12 @@ class ReguaGroup(TyperGroup):
         except click_exceptions.ClickException as exc:
             if not standalone_mode:
                 raise
-            error = fail(_one_line(exc), code=exc.exit_code)
+            error = fail(
+                _one_line(exc),
+                code=exc.exit_code,
+                error_code=ErrorCode.USAGE_ERROR,
+                as_json=wants_json(sys.argv[1:] if args is None else args),
+            )
             sys.exit(error.exit_code)
         except Abort:
             if not standalone_mode:

@@ -6,6 +6,7 @@ summary a person reads shows `status_label(status)`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 ACTION_STATUSES: tuple[str, ...] = (
@@ -36,3 +37,41 @@ ACTION_STATUS_LABELS: Mapping[str, str] = {
 def status_label(status: str) -> str:
     """The pt-BR name of an action's status ("planejada", "pulada"), for what a person reads."""
     return ACTION_STATUS_LABELS.get(status, status)
+
+
+def _plain(name: str) -> str:
+    """ "Com falha" -> "comfalha": what a person may type for a label, compared loosely."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+# Besides the raw names and the labels, the words a collections user types for them.
+_ALSO_NAMED: Mapping[str, str] = {
+    "falha": "failed",
+    "falhou": "failed",
+    "falharam": "failed",
+    "retido": "held",
+    "retidas": "held",
+    "pulado": "skipped",
+    "puladas": "skipped",
+    "adiado": "deferred",
+    "adiadas": "deferred",
+    "cancelado": "cancelled",
+    "canceladas": "cancelled",
+    "descartado": "dropped",
+    "descartadas": "dropped",
+    "enviado": "sent",
+    "enviadas": "sent",
+    "planejado": "planned",
+    "planejadas": "planned",
+}
+
+
+def status_named(name: str) -> str | None:
+    """The raw status a person named, in English ("failed") or pt-BR ("com falha", "retida",
+    "puladas"), accents and case aside; None when it names none."""
+    wanted = _plain(name)
+    for status in ACTION_STATUSES:
+        if wanted in (status, _plain(ACTION_STATUS_LABELS[status])):
+            return status
+    return _ALSO_NAMED.get(wanted)

@@ -411,8 +411,28 @@ __all__ = [
     "local_date",
     "next_bank_business_day",
     "next_open_day",
+    "next_opening",
     "normalize_uf",
     "open_states",
     "parse_hours",
     "window_on",
 ]
+
+
+def next_opening(window: ContactWindow, timezone: str, now: datetime) -> datetime | None:
+    """The instant the window next admits contact, in `timezone` (customers without a state):
+    `now` itself when open; None when it stays closed for the next two weeks."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    for ahead in range(15):
+        day = local.date() + timedelta(days=ahead)
+        hours = window_on(window, day, None)
+        if hours is None:
+            continue
+        start = datetime.combine(day, hours[0], zone)
+        if ahead == 0 and local.time() >= hours[0]:
+            if local.time() < hours[1]:
+                return local
+            continue
+        return start
+    return None

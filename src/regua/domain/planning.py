@@ -48,6 +48,36 @@ from regua.domain.policy import (
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
 NO_CHANNEL = "sem canal disponível"
 
+# How a régua starts on a portfolio that already has overdue invoices (its first run, or the
+# first run of a new régua): "recuperar" catches up, each overdue invoice getting its latest
+# step at once (on a real portfolio, hundreds of pre-registration letters on day one);
+# "hoje" starts from today, each invoice getting only the steps that fall from today on.
+StartChoice = Literal["recuperar", "hoje"]
+START_CHOICES: tuple[StartChoice, ...] = ("recuperar", "hoje")
+# A first run starts from today unless told otherwise: catching up sends, on the first day,
+# every old invoice's most severe step (letters that cost money, credit-bureau notices) about
+# debts the creditor has usually been collecting by other means until then.
+FIRST_RUN_START: StartChoice = "hoje"
+
+
+def start_of(
+    choice: StartChoice | None, day: date, *, fresh: bool, current: date | None
+) -> date | None:
+    """The first day of the régua after a run of `day` with `choice` (None: not given).
+
+    `fresh`: the first run of the portfolio or of these régua versions; `current`: the start
+    the last run kept. A choice counts only where it changes something: "hoje" on a régua that
+    already starts on a day keeps that day (a contact deferred from the day before stays due).
+    None on a fresh start takes `FIRST_RUN_START`; on a later run keeps `current`.
+    """
+    if choice is None:
+        if not fresh:
+            return current
+        choice = FIRST_RUN_START
+    if choice == "recuperar":
+        return None
+    return current if current is not None and not fresh else day
+
 
 # ContactPoint, OpenInvoice and InvoiceStep are NamedTuples, not dataclasses: a first run over
 # a portfolio builds millions of them, and a tuple is built several times faster.
@@ -115,8 +145,13 @@ def plan_day(
     customers: Mapping[int, CustomerState],
     invoices: Iterable[OpenInvoice],
     today: date,
+    starts_on: date | None = None,
 ) -> list[PlannedAction]:
-    """One action per customer with a step due today; see the module docstring for the rules."""
+    """One action per customer with a step due today; see the module docstring for the rules.
+
+    `starts_on`: the régua's first day (`start_of`): a step that fell before it counts as
+    passed, as if it had been planned, and is never caught up. None: every step can be.
+    """
     due: dict[int, list[tuple[OpenInvoice, Step]]] = {}
     chosen: dict[int, tuple[Policy, _Ladder]] = {}
     # A portfolio has a handful of (segment, tags) and (policy, segment) pairs and up to
@@ -146,9 +181,13 @@ def plan_day(
         policy, ladder = found
         if invoice.due_date <= prescribed_by[policy.name]:
             continue
-        step = ladder.latest(
-            (today - invoice.due_date).days, invoice.last_offset, invoice.balance_cents
-        )
+        last = invoice.last_offset
+        if starts_on is not None:
+            # The steps on the days before the start, offsets up to this one, are passed.
+            passed = (starts_on - invoice.due_date).days - 1
+            if last is None or passed > last:
+                last = passed
+        step = ladder.latest((today - invoice.due_date).days, last, invoice.balance_cents)
         if step is not None:
             items = due.get(customer_id)
             if items is None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from regua.domain.calendar import (
     DEFAULT_CONTACT_WINDOW,
     DEFAULT_TIMEZONE,
+    UFS,
     ContactWindow,
     open_states,
 )
@@ -22,6 +23,10 @@ from regua.store.claims import OpenScope, Scope, due_scopes
 from regua.store.policy_versions import policy_version_source
 
 log = logging.getLogger(__name__)
+
+# Printed and posted: a letter reaches no one at an hour of the day, so no contact window holds
+# it back (the planner already keeps it off closed days).
+UNWINDOWED_CHANNELS = frozenset({"letter"})
 
 
 def scope_window(connection: Connection, scope: Scope) -> tuple[ContactWindow, str]:
@@ -80,6 +85,8 @@ class ContactWindows:
             action_ids=action_ids,
         )
         opened = []
+        if scopes and set(channels) <= UNWINDOWED_CHANNELS:
+            return [OpenScope(scope, UFS, True) for scope in scopes]
         for scope in scopes:
             window, timezone = self.window(connection, scope)
             states = open_states(window, timezone, now)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from regua.domain.calendar import next_opening
+from regua.domain.planning import START_CHOICES, StartChoice
 from regua.services import planning
 from regua.services.agreements import review_agreements
 from regua.services.planning import PlanResult
@@ -51,14 +53,18 @@ def plan(
     now: datetime,
     *,
     refresh: bool = True,
+    start: StartChoice | None = None,
 ) -> PlanResult:
     """Sweep, refresh the segments (unless `refresh` is false) and plan `day`, in the caller's
-    transaction on `connection`."""
+    transaction on `connection`. `start`: how a régua starts on old overdue invoices at its
+    first run (`domain.planning.start_of`); None: as the last run did, or the default."""
     with large_batch(connection):
         policies = active_policies(connection, creditor_id, now)
         # The candidates, then their contacts, are read beside this connection while it
         # sweeps and refreshes the segments: neither changes what the plan reads.
-        with planning.reading_candidates(connection, creditor_id, day, now, policies) as started:
+        with planning.reading_candidates(
+            connection, creditor_id, day, now, policies, start
+        ) as started:
             cancelled = actions.cancel_unbacked(connection, creditor_id=creditor_id)
             segments = None
             if refresh:
@@ -77,6 +83,7 @@ def run_day(
     now: datetime,
     *,
     dispatch: Dispatch | None = None,
+    start: StartChoice | None = None,
 ) -> DayRun:
     """The whole cycle for `day`: stages 1 to 3 committed, then `dispatch` if given."""
     # On first use the packaged régua becomes active in a transaction of its own: the plan's
@@ -89,12 +96,43 @@ def run_day(
         review_promises(work.connection, creditor_id, day, now)
         work.commit()
     with uow() as work:
-        result = plan(work.connection, creditor_id, day, now)
+        result = plan(work.connection, creditor_id, day, now, start=start)
         work.commit()
     return DayRun(result, dispatch() if dispatch is not None else None)
 
 
-def preview_day(uow: UnitOfWorkFactory, creditor_id: int, day: date, now: datetime) -> PlanResult:
+def preview_day(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    day: date,
+    now: datetime,
+    *,
+    start: StartChoice | None = None,
+) -> PlanResult:
     """Stages 1 to 3 for `day` in a unit of work never committed: a preview writes nothing."""
     with uow() as work:
-        return plan(work.connection, creditor_id, day, now)
+        return plan(work.connection, creditor_id, day, now, start=start)
+
+
+def window_opens(uow: UnitOfWorkFactory, creditor_id: int, now: datetime) -> datetime | None:
+    """When the contact window of the creditor's active régua next opens (`now` when it is
+    open), in the régua's time zone; the earliest of several régua. None: closed for two
+    weeks. A state's own law may open it later for its customers."""
+    with uow() as work:
+        policies = active_policies(work.connection, creditor_id, now)
+    openings = [
+        opening
+        for policy in policies
+        if (opening := next_opening(policy.contact_window, policy.timezone, now)) is not None
+    ]
+    return min(openings, default=None)
+
+
+def preview_starts(
+    uow: UnitOfWorkFactory, creditor_id: int, day: date, now: datetime
+) -> dict[StartChoice, PlanResult]:
+    """The day's plan under each way a régua can start (`START_CHOICES`), written nowhere: what
+    a first run would do if it caught up, and if it started from today."""
+    return {
+        choice: preview_day(uow, creditor_id, day, now, start=choice) for choice in START_CHOICES
+    }

@@ -29,8 +29,10 @@ from regua.domain.planning import (
     CustomerState,
     PlannedAction,
     Reach,
+    StartChoice,
     next_step_day,
     plan_day,
+    start_of,
 )
 from regua.domain.policy import Policy
 from regua.services.changes import written_since
@@ -51,6 +53,10 @@ class PlanResult:
     segments: SegmentRefresh | None = None
     existing: int = 0  # actions already planned for this day by an earlier run
     by_status: Counter[str] = field(default_factory=Counter)
+    # The régua's first day (steps before it are not caught up; None: it catches up), and
+    # whether this was the first run of the portfolio or of these régua versions.
+    starts_on: date | None = None
+    fresh_start: bool = False
 
     def load(self) -> dict[str, Any]:
         """The day's load: messages per channel with cost, calls for the operators."""
@@ -79,11 +85,18 @@ class DayInput:
     policies_digest: str
     read: Reader
     candidates: Future[Candidates]
+    starts_on: date | None = None
+    fresh_start: bool = False
 
 
 @contextmanager
 def reading_candidates(
-    connection: Connection, creditor_id: int, day: date, now: datetime, policies: list[Policy]
+    connection: Connection,
+    creditor_id: int,
+    day: date,
+    now: datetime,
+    policies: list[Policy],
+    start: StartChoice | None = None,
 ) -> Iterator[DayInput]:
     """Start reading the day's candidates beside `connection` (`store.batch.beside`).
 
@@ -92,10 +105,15 @@ def reading_candidates(
     reads, and the server works on both at once. Plan with `plan` inside the block.
     """
     versions = policies_digest(policies)
-    since = _written_since_last_run(connection, creditor_id, versions, now)
+    last = plan_runs.last_run(connection, creditor_id)
+    fresh = last is None or last.policies_digest != versions
+    since = None if fresh or last is None else written_since(last.started_at, now)
+    starts_on = start_of(
+        start, day, fresh=fresh, current=last.starts_on if last is not None else None
+    )
     with beside(connection) as read:
         found = read(plan_candidates, creditor_id, day, since)
-        yield DayInput(creditor_id, day, now, policies, versions, read, found)
+        yield DayInput(creditor_id, day, now, policies, versions, read, found, starts_on, fresh)
 
 
 def plan(connection: Connection, started: DayInput) -> PlanResult:
@@ -119,7 +137,7 @@ def plan(connection: Connection, started: DayInput) -> PlanResult:
     if held:
         stopped.extend(inv.id for inv in candidates if inv.customer_id in held)
         candidates = [inv for inv in candidates if inv.customer_id not in held]
-    planned = plan_day(policies, states, candidates, day)
+    planned = plan_day(policies, states, candidates, day, started.starts_on)
     del states
     offsets = sorted({step.offset for policy in policies for step in policy.steps})
     # A portfolio has a few hundred due dates for up to millions of invoices: each date's next
@@ -166,8 +184,10 @@ def plan(connection: Connection, started: DayInput) -> PlanResult:
         policies_digest=started.policies_digest,
         examined=len(candidates),
         inserted=len(fresh),
+        starts_on=started.starts_on,
     )
     result = PlanResult(day, planned, len(fresh), 0, None, existing - len(fresh))
+    result.starts_on, result.fresh_start = started.starts_on, started.fresh_start
     result.by_status.update(action.status for action in planned)
     return result
 
@@ -177,16 +197,6 @@ def policies_digest(policies: Sequence[Policy]) -> str:
     return hashlib.sha256(
         ";".join(sorted(f"{p.name}@{p.version}" for p in policies)).encode()
     ).hexdigest()[:32]
-
-
-def _written_since_last_run(
-    connection: Connection, creditor_id: int, versions: str, now: datetime
-) -> datetime | None:
-    """From when invoices written count as new to the planner; None: every open invoice."""
-    last = plan_runs.last_run(connection, creditor_id)
-    if last is None or last.policies_digest != versions:
-        return None
-    return written_since(last.started_at, now)
 
 
 def _customer_states(

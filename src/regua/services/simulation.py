@@ -23,12 +23,18 @@ from zoneinfo import ZoneInfo
 from regua.channels.registry import ChannelRegistry
 from regua.clock import FixedClock
 from regua.config import Settings
-from regua.domain.calendar import DEFAULT_TIMEZONE
+from regua.domain.calendar import (
+    DEFAULT_CONTACT_WINDOW,
+    DEFAULT_TIMEZONE,
+    holiday_name,
+    is_open_day,
+)
 from regua.services.cells import parse_amount, parse_date
 from regua.services.daily_cycle import run_day
 from regua.services.dispatching import Dispatcher, DispatchResult
 from regua.services.reconciling import apply_matched_payments
 from regua.services.setup import creditor_fee_terms
+from regua.store.action_report import sent_between, statuses_on_day
 from regua.store.invoices import ids_by_external
 from regua.store.uow import UnitOfWorkFactory
 
@@ -45,6 +51,20 @@ class SimulatedDay:
     not_sent: Counter[str] = field(default_factory=Counter)  # reason -> count
     cost_cents: int = 0
     sent: Counter[str] = field(default_factory=Counter)  # channel -> messages in the outbox
+    thank_yous: int = 0  # thank-yous sent that day (planned, when the days are not dispatched)
+    closed: str = ""  # why the day had no contact window ("domingo", "feriado (Natal)"); "" open
+
+    @property
+    def quiet(self) -> str:
+        """Why the day planned nothing, for the day table; "" when it planned something."""
+        if self.planned:
+            return ""
+        deferred = sum(n for reason, n in self.not_sent.items() if "adiado" in reason)
+        if self.closed:
+            return f"{self.closed}: sem contato" + (f" ({deferred} adiadas)" if deferred else "")
+        if self.not_sent:
+            return "nenhuma enviada (motivos ao lado)"
+        return "nenhuma etapa vence hoje"
 
 
 def _future_payments(path: Path) -> dict[date, list[tuple[str, str, int]]]:
@@ -115,8 +135,28 @@ def simulate(
                 outcome.not_sent[action.reason.split(":")[0].split(";")[0]] += 1
         if run.dispatched is not None:
             outcome.sent = run.dispatched.sent
+        with uow() as work:
+            if run.dispatched is None:
+                planned = statuses_on_day(work.connection, creditor_id, day, "thank_you")
+                outcome.thank_yous = planned.get("planned", 0)
+            else:  # sent today, those of a closed day before included
+                midnight = datetime.combine(day, time(0, 0), SAO_PAULO)
+                outcome.thank_yous = sent_between(
+                    work.connection, creditor_id, "thank_you", midnight, midnight + timedelta(1)
+                )
+        outcome.closed = _closed(day)
         results.append(outcome)
     return results
+
+
+def _closed(day: date) -> str:
+    """Why the default contact window is closed on `day` (a national holiday, a Sunday); ""."""
+    holiday = holiday_name(day, None)
+    if holiday and DEFAULT_CONTACT_WINDOW.holidays_closed:
+        return f"feriado ({holiday})"
+    if not is_open_day(DEFAULT_CONTACT_WINDOW, day, None):
+        return ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")[day.weekday()]
+    return ""
 
 
 def _dispatch_day(uow: UnitOfWorkFactory, channels: Settings, day: date) -> DispatchResult:

@@ -17,17 +17,18 @@ LARGE_CHANGE = 50_000  # invoices examined from which the tables' statistics are
 class LastRun(NamedTuple):
     started_at: datetime
     policies_digest: str
+    starts_on: date | None  # the first day of the régua in force; None: it catches up
 
 
 def last_run(connection: Connection, creditor_id: int) -> LastRun | None:
     """The creditor's latest plan run, if any."""
     row = connection.execute(
-        select(plan_runs.c.started_at, plan_runs.c.policies_digest)
+        select(plan_runs.c.started_at, plan_runs.c.policies_digest, plan_runs.c.starts_on)
         .where(plan_runs.c.creditor_id == creditor_id)
         .order_by(plan_runs.c.started_at.desc(), plan_runs.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else LastRun(row.started_at, row.policies_digest)
+    return None if row is None else LastRun(row.started_at, row.policies_digest, row.starts_on)
 
 
 def record_run(
@@ -39,6 +40,7 @@ def record_run(
     policies_digest: str,
     examined: int,
     inserted: int,
+    starts_on: date | None = None,
 ) -> None:
     """Record a run; one that examined many invoices refreshes the planner's tables' statistics
     first (`refresh_statistics`: autovacuum would analyse them only a while later)."""
@@ -52,5 +54,6 @@ def record_run(
             policies_digest=policies_digest,
             examined=examined,
             inserted=inserted,
+            starts_on=starts_on,
         )
     )

@@ -91,8 +91,11 @@ class SegmentTotal:
     overdue_cents: int
 
 
-def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTotal]:
-    """Customers and money per segment (as of the last segment refresh)."""
+def segment_totals(
+    connection: Connection, creditor_id: int, today: date | None = None
+) -> list[SegmentTotal]:
+    """Customers and money per segment (as of the last segment refresh); overdue as of `today`
+    (the database server's date when not given: `--today` must reach it to agree)."""
     open_balance = case(
         (
             and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0),
@@ -105,7 +108,7 @@ def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTota
             and_(
                 invoices.c.status.in_(OPEN_STATUSES),
                 invoices.c.balance_cents > 0,
-                invoices.c.effective_due_date < func.current_date(),
+                invoices.c.effective_due_date < (func.current_date() if today is None else today),
             ),
             invoices.c.balance_cents,
         ),

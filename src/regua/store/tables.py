@@ -266,6 +266,9 @@ plan_runs = Table(
     Column("policies_digest", String(64), nullable=False),
     Column("examined", Integer, nullable=False),
     Column("inserted", Integer, nullable=False),
+    # The first day of the régua in force: steps that fell before it are not caught up; NULL:
+    # catch up (migration 0012).
+    Column("starts_on", Date),
     Index("ix_plan_runs_creditor_started", "creditor_id", "started_at"),
 )
 

@@ -97,3 +97,21 @@ def add_entries(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Entries given as dicts of their columns, in batches."""
     for batch in chunks(rows, BATCH):
         conn.execute(interactions.insert(), list(batch))
+
+
+def entries_of(conn: Connection, customer_id: int) -> Sequence[Any]:
+    """A customer's timeline, oldest first: ``at``, ``kind``, ``channel``, ``detail``,
+    ``action_id``, ``invoice_id`` and ``data``."""
+    return conn.execute(
+        select(
+            interactions.c.at,
+            interactions.c.kind,
+            interactions.c.channel,
+            interactions.c.detail,
+            interactions.c.action_id,
+            interactions.c.invoice_id,
+            interactions.c.data,
+        )
+        .where(interactions.c.customer_id == customer_id)
+        .order_by(interactions.c.at, interactions.c.id)
+    ).all()
