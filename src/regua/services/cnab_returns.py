@@ -32,7 +32,7 @@ from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.batch import large_batch, without_cyclic_gc
 from regua.store.invoices import ReferenceField
-from regua.store.payments import invoices_with_payments, lock_for_payments
+from regua.store.payments import invoices_with_applied_payments, lock_for_payments
 from regua.store.uow import UnitOfWorkFactory
 
 NOT_FOUND = "título não encontrado"
@@ -247,7 +247,7 @@ def _paid_before(
     }
     if not wanted:
         return set()
-    return invoices_with_payments(conn, creditor_id, "cnab", wanted)
+    return invoices_with_applied_payments(conn, creditor_id, "cnab", wanted)
 
 
 def _told_before(

@@ -60,7 +60,7 @@ def record_history(
     known = payment_store.known_payments(
         conn, creditor_id, SOURCE, [payment_id(p.external_id, p.paid_on) for p in paid]
     )
-    with_money = payment_store.invoices_with_payments(conn, invoice_ids.values())
+    with_money = payment_store.invoices_with_any_payment(conn, invoice_ids.values())
     written = payment_store.PaymentWrites(conn, creditor_id, SOURCE, now)
     stored = 0
     for invoice in paid:

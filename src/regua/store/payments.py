@@ -109,7 +109,7 @@ def known_payments(
     return found
 
 
-def invoices_with_payments(
+def invoices_with_applied_payments(
     conn: Connection, creditor_id: int, source: str, invoice_ids: Iterable[int]
 ) -> set[int]:
     """Which of `invoice_ids` already have an applied payment from `source`."""
@@ -595,7 +595,7 @@ def payment_sums(
     }
 
 
-def invoices_with_payments(conn: Connection, invoice_ids: Iterable[int]) -> set[int]:
+def invoices_with_any_payment(conn: Connection, invoice_ids: Iterable[int]) -> set[int]:
     """Which of `invoice_ids` have a payment stored (applied or reversed): money regua already
     knows of, which an ERP's history must not count twice."""
     found: set[int] = set()
