@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from regua.domain.money import Cents, MoneyFormatError, parse_brl, round_half_up
+from regua.domain.text_cleaning import one_line
 
 
 class CellError(ValueError):
@@ -17,9 +18,19 @@ class CellError(ValueError):
 
 
 def text(cell: Any) -> str:
+    """The cell as one line of text: line breaks (Alt+Enter in Excel), tabs, NULs and other
+    control characters become single spaces, so a name reaches an e-mail header, a call list
+    or PostgreSQL (which refuses NUL) as the text a person reads."""
     if isinstance(cell, date):
         return cell.isoformat()
-    return str(cell).strip()
+    return one_line(str(cell))
+
+
+def multiline_text(cell: Any) -> str:
+    """The cell with its line breaks kept (a postal address written on several lines), each
+    line cleaned as `text` cleans a cell."""
+    lines = (one_line(line) for line in str(cell).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def parse_date(cell: Any) -> date:

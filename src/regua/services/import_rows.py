@@ -153,7 +153,7 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
             raise RowInvalid(prefix + phone_field, str(exc), ErrorCode.INVALID_PHONE) from None
         channels = ("whatsapp", "sms", "phone") if is_mobile(e164) else ("phone",)
         found.extend((channel, e164) for channel in channels)
-    address = get("address") or None
+    address = cells.multiline_text(values.get(prefix + "address", "")) or None
     if address:
         found.append(("letter", address))
     tags = ",".join(
