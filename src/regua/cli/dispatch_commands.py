@@ -20,6 +20,7 @@ from regua.cli.context import DateOption, DbOption, command_app, command_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.templates_commands import templates_app
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
+from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
 from regua.services import setup
@@ -241,20 +242,22 @@ def write_call_list(path: Path, entries: list[CallEntry]) -> None:
         writer.writerow(CALL_LIST_HEADER)
         for e in entries:
             writer.writerow(
-                (
-                    e.customer,
-                    e.name,
-                    e.phone,
-                    e.uf or "",
-                    ", ".join(e.invoices),
-                    _decimal_comma(e.principal_cents),
-                    _decimal_comma(e.fees_cents),
-                    _decimal_comma(e.total_cents),
-                    e.script,
-                    e.step,
-                    e.hours or "fechado",
-                    e.timezone,
-                    e.action_id,
+                safe_row(
+                    (
+                        e.customer,
+                        e.name,
+                        e.phone,
+                        e.uf or "",
+                        ", ".join(e.invoices),
+                        _decimal_comma(e.principal_cents),
+                        _decimal_comma(e.fees_cents),
+                        _decimal_comma(e.total_cents),
+                        e.script,
+                        e.step,
+                        e.hours or "fechado",
+                        e.timezone,
+                        e.action_id,
+                    )
                 )
             )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from regua.domain.calendar import UFS, effective_due_date
+from regua.domain.csv_safety import safe_row
 from regua.domain.documents import (
     DocumentError,
     TaxId,
@@ -95,10 +96,12 @@ def write_reject_file(
     """`linha;campo;motivo;<original columns>`, UTF-8 with BOM so Excel pt-BR opens it right."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
-        writer.writerow(["linha", "campo", "motivo", *header])
+        writer.writerow(safe_row(["linha", "campo", "motivo", *header]))
         for error in errors:
             raw = raw_rows.get(error.row, [])
-            writer.writerow([error.row, error.field or "", error.message, *map(cells.text, raw)])
+            writer.writerow(
+                safe_row([error.row, error.field or "", error.message, *map(cells.text, raw)])
+            )
 
 
 @dataclass
