@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS, HARD_MAX_CENTS
 from regua.domain.calendar import DEFAULT_TIMEZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///regua.db"
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     pix_webhook_secret: str = ""
     portal_base_url: str = "http://127.0.0.1:8000/portal"
+    # The largest amount an invoice or payment may carry, in centavos (REGUA_MAX_INVOICE_CENTS):
+    # imports, return files and PIX notifications refuse more (`domain.amount_limits`).
+    max_invoice_cents: int = Field(default=DEFAULT_MAX_INVOICE_CENTS, gt=0, le=HARD_MAX_CENTS)
 
     # Channels: left empty, the embedded default writes every message to the outbox folder.
     smtp_host: str = ""

@@ -143,6 +143,7 @@ def import_command(
             strict=strict,
             mapping=_parse_mapping(mapping or []),
             progress=lambda n: progress.advance(task, n),
+            max_amount_cents=regua.settings.max_invoice_cents,
         )
     if json_output:
         print_json(result.to_dict())

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS
 from regua.domain.calendar import UFS, effective_due_date
 from regua.domain.csv_safety import safe_row
 from regua.domain.documents import (
@@ -175,7 +176,9 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
     )
 
 
-def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
+def parse_invoice(
+    values: Mapping[str, Any], max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
+) -> dict[str, Any]:
     def get(name: str) -> str:
         return cells.text(values.get(name, ""))
 
@@ -193,7 +196,13 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
         )
         if issue_date > due_date:
             raise RowInvalid("issue_date", "emissão depois do vencimento", ErrorCode.INVALID_DATE)
-    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
+    amount = _cell(
+        "amount",
+        ErrorCode.INVALID_AMOUNT,
+        cells.parse_amount,
+        values.get("amount", ""),
+        ceiling=max_amount_cents,
+    )
     balance = None
     if get("balance"):
         balance = _cell(
@@ -202,6 +211,7 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
             cells.parse_amount,
             values["balance"],
             allow_zero=True,
+            ceiling=max_amount_cents,
         )
         if balance > amount:
             raise RowInvalid(
@@ -250,11 +260,19 @@ def parse_invoice(values: Mapping[str, Any]) -> dict[str, Any]:
 PAYMENT_REFERENCES = ("invoice_external_id", "invoice_number", "nosso_numero")
 
 
-def parse_payment(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+def parse_payment(
+    values: Mapping[str, Any], today: date, max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
+) -> dict[str, Any]:
     """A payment row: external id (made from its reference, date and amount when the file has
     none), amount, date (not after `today`, the creditor's business date), the references it
     names its invoice by and the method."""
-    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
+    amount = _cell(
+        "amount",
+        ErrorCode.INVALID_AMOUNT,
+        cells.parse_amount,
+        values.get("amount", ""),
+        ceiling=max_amount_cents,
+    )
     paid_on = _cell("paid_on", ErrorCode.INVALID_DATE, cells.parse_date, values.get("paid_on", ""))
     if paid_on > today:
         raise RowInvalid(

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
 from regua.error_codes import ErrorCode
@@ -105,8 +106,10 @@ def import_file(
     mapping: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     reject_path: Path | None = None,
+    max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS,
 ) -> ImportResult:
-    """Import one file of `kind` for `creditor_id`; see the module docstring for the rules."""
+    """Import one file of `kind` for `creditor_id`; see the module docstring for the rules.
+    Amounts beyond `max_amount_cents` (the REGUA_MAX_INVOICE_CENTS setting) are refused."""
     table = open_table(path, progress)
     columns = find_columns(kind, table.header, mapping or {}, table.file)
     result = ImportResult(kind=kind, file=table.file, strict=strict)
@@ -117,6 +120,7 @@ def import_file(
         # Business dates (a payment's date) are the creditor's, not UTC's.
         today = now.astimezone(ZoneInfo(creditor.timezone)).date()
         context = _Context(connection, creditor_id, now, today, table.file, creditor.terms)
+        context.max_amount_cents = max_amount_cents
         for batch in batches(table.rows, columns):
             importer(context, batch, result)
         if strict and result.errors:
@@ -148,6 +152,7 @@ class _Context:
     today: date  # in the creditor's time zone
     file: str
     terms: FeeTerms
+    max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
     customer_ids: dict[str, int] | None = None  # external id -> id, loaded on first use
     customer_by_document: dict[str, int] | None = None
     seen_external_ids: set[str] = field(default_factory=set)
@@ -291,7 +296,7 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
     has_customer_columns = False
     for row in batch:
         try:
-            invoice = parse_invoice(row.values)
+            invoice = parse_invoice(row.values, ctx.max_amount_cents)
             if invoice["external_id"] in ctx.seen_external_ids:
                 raise RowInvalid(
                     "external_id",
@@ -409,7 +414,7 @@ def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult
     parsed: list[tuple[ImportRow, dict[str, Any]]] = []
     for row in batch:
         try:
-            payment = parse_payment(row.values, ctx.today)
+            payment = parse_payment(row.values, ctx.today, ctx.max_amount_cents)
             external_id = payment["external_id"]
             if external_id in ctx.seen_external_ids:
                 raise RowInvalid(
