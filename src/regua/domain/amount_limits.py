@@ -29,5 +29,6 @@ def check_amount(cents: Cents | Decimal, ceiling: Cents = DEFAULT_MAX_INVOICE_CE
     limit = min(ceiling, HARD_MAX_CENTS)
     if isinstance(cents, Decimal) and not cents.is_finite():
         raise AmountOutOfRange("valor inválido")
-    if abs(cents) > Decimal(limit):
+    size = abs(Decimal(cents))
+    if size > limit:
         raise AmountOutOfRange(f"valor acima do limite de {format_brl(limit)}")
