@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from regua.domain.amount_limits import HARD_MAX_CENTS
 from regua.store.tables import customers, invoices
 
 OPEN_STATUSES = ("open", "disputed", "in_agreement")
@@ -62,6 +63,7 @@ def portfolio_summary(connection: Connection, creditor_id: int, today: date) -> 
             invoices.c.creditor_id == creditor_id,
             invoices.c.status.in_(OPEN_STATUSES),
             invoices.c.balance_cents > 0,
+            invoices.c.balance_cents <= HARD_MAX_CENTS,  # see `segment_totals`
         )
         .group_by(bucket)
     ).all()
@@ -93,9 +95,12 @@ class SegmentTotal:
 
 def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTotal]:
     """Customers and money per segment (as of the last segment refresh)."""
+    # A balance beyond any amount regua accepts counts as nothing: two of them would overflow
+    # the SUM and fail the whole report (`domain.amount_limits`).
+    plausible = invoices.c.balance_cents <= HARD_MAX_CENTS
     open_balance = case(
         (
-            and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0),
+            and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0, plausible),
             invoices.c.balance_cents,
         ),
         else_=0,
@@ -105,6 +110,7 @@ def segment_totals(connection: Connection, creditor_id: int) -> list[SegmentTota
             and_(
                 invoices.c.status.in_(OPEN_STATUSES),
                 invoices.c.balance_cents > 0,
+                plausible,
                 invoices.c.effective_due_date < func.current_date(),
             ),
             invoices.c.balance_cents,
