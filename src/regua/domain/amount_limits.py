@@ -1,5 +1,5 @@
-"""How large an amount regua accepts, and how far from today a date may be: one rule for every
-entrance (spreadsheet import, CNAB return files, PIX notifications).
+"""How large an amount regua accepts: one rule for every entrance (spreadsheet import, and for
+CNAB return files and PIX notifications to call), `check_amount`.
 
 No invoice of a business regua serves comes near R$ 100 milhões, and an amount beyond what
 64-bit integers hold overflows the database (a column, or the SUM of a portfolio). A number
