@@ -103,3 +103,13 @@ def test_the_call_list_quotes_a_hostile_name(
     assert values["titulos"] == "'=V1"
     assert values["telefone"] == "+5592991112222"
     assert values["total"] == "512,83"
+
+
+def test_the_demo_files_hold_no_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    # The demo writes its own synthetic data (fixed word lists, formatted phones and amounts),
+    # which regua imports back: no cell of it may start a formula either.
+    from regua.services.demo_data import generate
+
+    files = generate(tmp_path, customers=300, seed=3, today=MONDAY)
+    for path in (files.customers, files.invoices, files.payments, files.future_payments):
+        assert_no_live_formula(read_rows(path))
