@@ -22,6 +22,7 @@ from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.templates_commands import templates_app
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
+from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
 from regua.services import setup
@@ -243,20 +244,22 @@ def write_call_list(path: Path, entries: list[CallEntry]) -> None:
         writer.writerow(CALL_LIST_HEADER)
         for e in entries:
             writer.writerow(
-                (
-                    e.customer,
-                    e.name,
-                    e.phone,
-                    e.uf or "",
-                    ", ".join(e.invoices),
-                    _decimal_comma(e.principal_cents),
-                    _decimal_comma(e.fees_cents),
-                    _decimal_comma(e.total_cents),
-                    e.script,
-                    e.step,
-                    e.hours or "fechado",
-                    e.timezone,
-                    e.action_id,
+                safe_row(
+                    (
+                        e.customer,
+                        e.name,
+                        e.phone,
+                        e.uf or "",
+                        ", ".join(e.invoices),
+                        _decimal_comma(e.principal_cents),
+                        _decimal_comma(e.fees_cents),
+                        _decimal_comma(e.total_cents),
+                        e.script,
+                        e.step,
+                        e.hours or "fechado",
+                        e.timezone,
+                        e.action_id,
+                    )
                 )
             )
 
