@@ -27,6 +27,7 @@ from regua.channels.rendering import RenderedMessage
 from regua.domain.calendar import local_date
 from regua.domain.channels import MESSAGE_CHANNELS
 from regua.domain.creditor_profile import missing_for_message
+from regua.domain.planning import still_collectable
 from regua.services.message_context import PortalLinks, build_context
 from regua.store.claims import idempotency_key_for
 from regua.store.message_context import MessageRows, message_rows
@@ -139,13 +140,7 @@ def _prepare_batch(
         rows = found.invoices.get(action_id, [])
         collecting = head.purpose == "collection"
         if collecting:
-            rows = [
-                r
-                for r in rows
-                if r.status == "open"
-                and r.balance_cents > 0
-                and not _paused(r.paused, r.paused_until, today)
-            ]
+            rows = still_collectable(rows, today)
             if refusal is None and not rows:
                 refusal = "títulos pagos, encerrados ou pausados antes do envio"
         if refusal is not None:
