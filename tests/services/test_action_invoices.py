@@ -75,6 +75,7 @@ def test_plan_preview_and_call_list_name_the_same_invoices_and_totals(
     )
     assert entry.total_cents == 50000 + 1000 + 250  # multa 2 %, juros 1 % a.m. for 15 days
 
+
 def test_a_step_the_plan_would_not_send_that_day_is_refused_with_its_day(
     engine: Engine, caller: int
 ) -> None:

@@ -205,12 +205,13 @@ def _planned_rows(
                 return found, step.offset
     if chosen is None or (step is not None and chosen.step.id != step.id):
         sent = f"a etapa {chosen.step.id}" if chosen else "etapa nenhuma"
+        verb = "enviaria" if chosen else "não enviaria"
         hint = ""
         if step is not None:
             when = _next_day_of(step, candidates, day)
             hint = f"; a etapa {step.id} cabe a ele em {when:%d/%m/%Y} (use --date)" if when else ""
         raise NotFound(
-            f"em {day:%d/%m/%Y} a régua {policy.name} {'enviaria' if chosen else 'não enviaria'} {sent} ao cliente "
+            f"em {day:%d/%m/%Y} a régua {policy.name} {verb} {sent} ao cliente "
             f"{customer.external_id}{hint}",
             code=ErrorCode.NO_STEP,
         )

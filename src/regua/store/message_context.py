@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, select, update
 
 from regua.store.bulk import chunks
+
 # The planner's own test of an invoice held back today (a pause, a promise), so a preview
 # leaves out what the plan leaves out.
 from regua.store.invoices import _stopped as held_back
