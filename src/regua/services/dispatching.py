@@ -97,6 +97,7 @@ class _Composed:
     item: PreparedMessage | NotSendable
     message: OutgoingMessage | None = None
     failure: str | None = None
+    billed_units: int = 1  # an SMS's segments: the provider bills each one
 
 
 class Dispatcher:
@@ -322,7 +323,9 @@ class Dispatcher:
         except TemplateError as exc:
             # A broken template does not heal by waiting; a person fixes it and replans.
             return _Composed(item, failure=f"modelo com erro: {exc.message}")
-        return _Composed(item, message=item.outgoing(rendered))
+        return _Composed(
+            item, message=item.outgoing(rendered), billed_units=rendered.sms_segments or 1
+        )
 
     def _send_pooled(self, senders: Senders, ready: _Composed, token: str) -> DispatchResult:
         result = DispatchResult()
@@ -354,7 +357,7 @@ class Dispatcher:
             log.exception("sending action %s failed unexpectedly", item.action_id)
             self._record_retry(senders, item, token, "erro inesperado no envio", None, result)
         else:
-            self._record_sent(senders, item, token, receipt, result)
+            self._record_sent(senders, item, token, receipt, result, ready.billed_units)
 
     def _pace(self, channel: str) -> None:
         bucket = self._buckets.get(channel)
@@ -380,6 +383,7 @@ class Dispatcher:
         token: str,
         receipt: Receipt,
         result: DispatchResult,
+        billed_units: int = 1,
     ) -> None:
         sent = SentRecord(
             action_id=item.action_id,
@@ -396,6 +400,7 @@ class Dispatcher:
                 "template": item.template,
                 "step": item.step_id,
             },
+            billed_units=billed_units,
         )
         if not record_sent(senders.connections, sent):
             self._lost(item.action_id, result)
