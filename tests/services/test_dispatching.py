@@ -214,7 +214,7 @@ def test_email_reaches_the_smtp_server_in_portuguese_with_both_parts_and_pix(
     [row] = action_rows(engine)
     assert mail.rcpt_tos == ["maria@exemplo.com.br"]
     assert message["To"] == "MARIA DA CONCEIÇÃO SOUZA <maria@exemplo.com.br>"
-    assert message["From"] == f"Empresa Exemplo Ltda <{SENDER}>"
+    assert message["From"] == f"Exemplo <{SENDER}>"  # the trade name the customer knows
     assert message["Subject"] == "Não identificamos o pagamento da fatura de 20/11/2026"
     assert message["Message-ID"] == f"<regua-act-{row.id}@exemplo.com.br>"
     assert message["Reply-To"] == "financeiro@exemplo.com.br"

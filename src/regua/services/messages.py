@@ -175,7 +175,7 @@ def _prepare_batch(
             to=str(head.contact_value),
             to_name=str(head.name),
             idempotency_key=head.idempotency_key or idempotency_key_for(action_id),
-            sender_name=str(creditor.name),
+            sender_name=str(creditor.trade_name or creditor.name),
             reply_to=creditor.reply_to or creditor.email,
             context=context,
             sender=creditor.sender_email,
