@@ -298,7 +298,13 @@ class Dispatcher:
             if not claimed:
                 return result
             with self.engine.connect() as connection:
-                prepared, txids = prepare_messages(connection, claimed, now=now, portal=self.portal)
+                prepared, txids = prepare_messages(
+                    connection,
+                    claimed,
+                    now=now,
+                    portal=self.portal,
+                    default_sender=self._default_sender(),
+                )
             if txids:
                 with self.engine.begin() as connection:
                     store_txids(connection, txids)
@@ -314,6 +320,16 @@ class Dispatcher:
                     result.merge(partial)
             if action_ids is not None:
                 return result
+
+    def _default_sender(self) -> str | None:
+        """The From the e-mail channel gives a creditor without its own ("" none; None: no
+        e-mail channel, or one that does not say)."""
+        try:
+            channel = self.registry.get("email")
+        except ChannelPermanentError:
+            return None
+        sender = getattr(channel, "sender", None)
+        return None if sender is None else str(sender)
 
     def _compose(self, item: PreparedMessage | NotSendable) -> _Composed:
         if isinstance(item, NotSendable):

@@ -26,7 +26,7 @@ from regua.channels.letter import letter_metadata
 from regua.channels.rendering import RenderedMessage
 from regua.domain.calendar import local_date
 from regua.domain.channels import MESSAGE_CHANNELS
-from regua.domain.creditor_profile import missing_for_message
+from regua.domain.creditor_profile import HELD_NO_SENDER, missing_for_message
 from regua.domain.planning import still_collectable
 from regua.services.message_context import PortalLinks, build_context
 from regua.store.claims import idempotency_key_for
@@ -108,17 +108,20 @@ def prepare_messages(
     now: datetime,
     portal: PortalLinks | None = None,
     on: date | None = None,
+    default_sender: str | None = None,
 ) -> tuple[dict[int, PreparedMessage | NotSendable], TxidAssignments]:
     """Render contexts for `action_ids`, read set-based; and the PIX txids handed out, which
     the caller writes with `store.message_context.store_txids` before sending.
 
     Amounts are at the creditor's date at `now` (the send date), or at `on` when given (a call
-    list prepared for a day).
+    list prepared for a day). `default_sender` is the From the e-mail channel uses for a
+    creditor without a sender address of its own: empty, such e-mails are held (None: not
+    known, nothing is held for it).
     """
     prepared: dict[int, PreparedMessage | NotSendable] = {}
     assignments: TxidAssignments = []
     for rows in message_rows(connection, action_ids):
-        found, txids = _prepare_batch(rows, now, portal, on)
+        found, txids = _prepare_batch(rows, now, portal, on, default_sender)
         prepared.update(found)
         assignments.extend(txids)
     return prepared, assignments
@@ -129,6 +132,7 @@ def _prepare_batch(
     now: datetime,
     portal: PortalLinks | None,
     on: date | None,
+    default_sender: str | None = None,
 ) -> tuple[dict[int, PreparedMessage | NotSendable], TxidAssignments]:
     result: dict[int, PreparedMessage | NotSendable] = {}
     new_txids: dict[str, list[int]] = defaultdict(list)
@@ -146,7 +150,7 @@ def _prepare_batch(
         if refusal is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, refusal)
             continue
-        gap = _creditor_gap(creditor, head, collecting)
+        gap = _creditor_gap(creditor, head, collecting, default_sender)
         if gap is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, gap, held=True)
             continue
@@ -187,10 +191,15 @@ def _prepare_batch(
     ]
 
 
-def _creditor_gap(creditor: Any, head: Any, collecting: bool) -> str | None:
+def _creditor_gap(
+    creditor: Any, head: Any, collecting: bool, default_sender: str | None
+) -> str | None:
     """What the message lacks from the creditor's profile (a call needs none of it)."""
     if head.channel not in MESSAGE_CHANNELS:
         return None
+    if head.channel == "email" and default_sender == "" and not creditor.sender_email:
+        # No From at all: the SMTP server would refuse it at every attempt.
+        return HELD_NO_SENDER
     return missing_for_message(
         pix_key=creditor.pix_key,
         phone=creditor.phone,
