@@ -22,6 +22,7 @@ from regua.domain.policy import Policy, Step, select_policy
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound
 from regua.services.message_context import PortalLinks, build_context
+from regua.services.messages import held_reason
 from regua.services.policies import active_policies
 from regua.store.contacts import contact_states
 from regua.store.message_context import (
@@ -44,6 +45,9 @@ class CustomerPreview:
     channel: str
     to: str | None
     context: dict[str, Any] = field(repr=False)
+    # Why the real message would be held, not sent (the creditor's profile lacks what it
+    # needs: "falta a chave Pix do credor"...), or None.
+    held: str | None = None
 
 
 PREVIEW_TXID = "***"  # a preview's PIX code identifies no action; the real message gets one
@@ -60,14 +64,17 @@ def customer_preview(
     channel: str | None = None,
     portal: PortalLinks | None = None,
     renderer: TemplateRenderer | None = None,
+    default_sender: str | None = None,
 ) -> CustomerPreview:
     """The context and channel of `step_or_template` for one customer on `day`.
 
     `step_or_template` is a step id of the customer's régua ("atraso-3"), ``agradecimento``
     (the régua's thank-you), or a template name. Without `channel`, the step's first channel
-    the customer can be reached on. Invoices: the customer's open ones, with charges at `day`.
-    Reads only (the active régua may be stored on first use: run it in a transaction that is
-    rolled back to leave nothing behind).
+    the customer can be reached on. Invoices: those the plan puts in the step's action
+    (`_planned_rows`), with charges at `day`. `held` says why the real message would be held
+    (`default_sender`: the deployment's From, as in `messages.prepare_messages`). Reads only
+    (the active régua may be stored on first use: run it in a transaction that is rolled back
+    to leave nothing behind).
     """
     with uow() as work:  # never committed: a preview writes nothing
         connection = work.connection
@@ -154,6 +161,7 @@ def customer_preview(
             channel=channel,
             to=to,
             context=context,
+            held=held_reason(creditor, channel, purpose == "collection", default_sender),
         )
 
 

@@ -150,7 +150,7 @@ def _prepare_batch(
         if refusal is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, refusal)
             continue
-        gap = _creditor_gap(creditor, head, collecting, default_sender)
+        gap = held_reason(creditor, head.channel, collecting, default_sender)
         if gap is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, gap, held=True)
             continue
@@ -191,24 +191,28 @@ def _prepare_batch(
     ]
 
 
-def _creditor_gap(
-    creditor: Any, head: Any, collecting: bool, default_sender: str | None
+def held_reason(
+    creditor: Any, channel: str | None, collecting: bool, default_sender: str | None
 ) -> str | None:
-    """What the message lacks from the creditor's profile (a call needs none of it)."""
-    if head.channel not in MESSAGE_CHANNELS:
+    """Why a message on `channel` is held for what the creditor's profile lacks (pt-BR), or
+    None: the dispatch and a preview (`regua templates render`) say the same. A call needs
+    none of it. `default_sender` as in `prepare_messages`."""
+    if channel not in MESSAGE_CHANNELS:
         return None
-    if head.channel == "email" and default_sender == "" and not creditor.sender_email:
-        # No From at all: the SMTP server would refuse it at every attempt.
-        return HELD_NO_SENDER
-    return missing_for_message(
+    missing = missing_for_message(
         pix_key=creditor.pix_key,
         phone=creditor.phone,
         whatsapp=creditor.whatsapp,
         email=creditor.email,
         address=creditor.address,
-        channel=str(head.channel),
+        channel=str(channel),
         collecting=collecting,
     )
+    if missing is None and channel == "email" and default_sender == "":
+        if not creditor.sender_email:
+            # No From at all: the SMTP server would refuse it at every attempt.
+            return HELD_NO_SENDER
+    return missing
 
 
 def _refusal(head: Any, today: date) -> str | None:
