@@ -208,10 +208,10 @@ def held_reason(
         channel=str(channel),
         collecting=collecting,
     )
-    if missing is None and channel == "email" and default_sender == "":
-        if not creditor.sender_email:
-            # No From at all: the SMTP server would refuse it at every attempt.
-            return HELD_NO_SENDER
+    # No From at all: the SMTP server would refuse the e-mail at every attempt.
+    no_sender = channel == "email" and default_sender == "" and not creditor.sender_email
+    if missing is None and no_sender:
+        return HELD_NO_SENDER
     return missing
 
 
