@@ -93,12 +93,36 @@ def test_pre_registration_notice_counts_only_overdue_debt() -> None:
         assert "NF-1043" not in notice
         assert "Vencimento: 04/12/2026 | Valor: R$ 80,00" in apart
     email = render("aviso_negativacao", "email", context)
-    assert "no valor de R$ 234,90, que quita também as faturas a vencer" in email.text
+    assert "no valor de R$ 234,90, que quita também a fatura a vencer" in email.text
     sms = render("aviso_negativacao", "sms", context)
     assert "debito de R$ 154,90 em aberto" in sms.text
     assert "Ha ainda 1 fatura a vencer (R$ 80,00)." in sms.text
     whatsapp = render("aviso_negativacao", "whatsapp", context)
     assert "vence em 04/12/2026" in whatsapp.text
+    # What the PIX code charges is said wherever it is offered: the total with the one not due.
+    assert "*PIX copia e cola*, no valor de R$ 234,90, que quita também a fatura a vencer" in (
+        whatsapp.text
+    )
+    approved = " ".join(whatsapp.whatsapp_params)
+    assert "PIX copia e cola de R$ 234,90, que quita também a fatura a vencer," in approved or (
+        "acesse" in approved
+    )
+    assert "Fatura NF-1043: Instalação do roteador Wi-Fi\n  Vencimento: 04/12/2026" in email.text
+
+
+def test_several_late_invoices_on_whatsapp_add_up_to_a_stated_total() -> None:
+    context = sample_context(TODAY, offset=20, days_late=(20, 14))
+    text = render("atraso_firme", "whatsapp", context).text
+    items = [line for line in text.splitlines() if line.startswith("NF-")]
+    assert len(items) == 2
+    assert "Total: *R$ 235,87*" in text  # R$ 153,90 + R$ 81,97, as listed above
+
+
+def test_contacts_read_as_a_sentence_whichever_the_creditor_gave() -> None:
+    context = sample_context(TODAY, offset=3)
+    context["contact"] = {"phone": None, "whatsapp": None, "email": "a@b.com.br", "hours": None}
+    text = render("atraso_amigavel", "email", context).text
+    assert "Fale com a nossa equipe pelo e-mail a@b.com.br." in text
 
 
 def test_a_company_is_spoken_to_as_a_company_and_cdc_is_cited_to_consumers_only() -> None:
