@@ -168,3 +168,10 @@ def test_an_invoice_without_a_description_is_named_once_and_the_notice_says_how_
     assert email.text.count("Como pagar:") == 1
     assert "Para pagar:" not in email.text
     assert f'<span style="color:#555;">{number}</span>' not in (email.html or "")
+
+
+def test_a_reminder_of_several_invoices_says_so_in_its_subject() -> None:
+    one = render("lembrete_vencimento", "email", sample_context(TODAY, offset=-3))
+    two = render("lembrete_vencimento", "email", sample_context(TODAY, days_late=(-3, -3)))
+    assert one.subject == "Lembrete: sua fatura vence em 02/12/2026"
+    assert two.subject == "Lembrete: suas faturas vencem em 02/12/2026"
