@@ -87,7 +87,7 @@ def test_show_phone_prints_the_call_script(app: typer.Typer) -> None:
     assert result.exit_code == 0, result.output
     steps = json.loads(result.output)["steps"]
     assert steps[0]["id"] == "apresentacao"
-    assert steps[0]["say"].startswith("Olá! Meu nome é Ana e falo em nome da Conecta Fibra Ltda.")
+    assert steps[0]["say"].startswith("Olá! Meu nome é Ana e falo em nome da Conecta Fibra.")
 
 
 def test_show_unknown_template_is_a_one_line_error(app: typer.Typer) -> None:

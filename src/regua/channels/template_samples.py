@@ -96,6 +96,7 @@ def sample_context(
         },
         "creditor": {
             "name": "Conecta Fibra Ltda",
+            "trade_name": "Conecta Fibra",
             "document": parse_tax_id("11222333000181").formatted,
             "phone": "(11) 4002-8922",
             "email": "atendimento@conectafibra.com.br",

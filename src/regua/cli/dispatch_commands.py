@@ -18,7 +18,7 @@ from rich.table import Table
 from regua.bootstrap import App
 from regua.cli.context import DateOption, DbOption, command_app, command_day
 from regua.cli.listing_sheets import calls_sheet
-from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.output import JsonOption, cli_errors, console, error_console, print_json
 from regua.cli.templates_commands import templates_app
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
@@ -343,7 +343,15 @@ def render_command(
         channel=channel,
         portal=portal,
         renderer=renderer,
+        default_sender=regua.settings.smtp_sender,
     )
+    if preview.held and not json_output:
+        # The preview still shows the text; the person must know it would not go out.
+        error_console.print(
+            f"aviso: a mensagem real seria retida, não enviada: {preview.held} "
+            "(complete com `regua credor editar`).",
+            markup=False,
+        )
     head = {
         "customer": preview.customer_external_id,
         "name": preview.customer_name,
@@ -352,6 +360,7 @@ def render_command(
         "channel": preview.channel,
         "to": preview.to,
         "date": target,
+        "held": preview.held,
     }
     if preview.channel == "phone":
         script = render_call_script(
