@@ -62,7 +62,7 @@ def test_the_rejects_file_quotes_formulas_and_keeps_negative_amounts(
         "-12,50",
     ]
     # "\t=1+1" is read as "=1+1" (cells are trimmed to one line) and written as text.
-    assert by_line["3"][3:] == ["T2", "'@SUM(1)", "'=1+1", "20/11/2026", "-1.234,56"]
+    assert by_line["3"][3:] == ["T2", "'@SUM(1)", "'\t=1+1", "20/11/2026", "-1.234,56"]
     assert by_line["4"][3] == "'=cmd|' /C calc'!A0"
 
 
@@ -82,7 +82,9 @@ def test_the_call_list_quotes_a_hostile_name(
     )
     run_import(engine, "invoices", invoices_csv, creditor_id)
     with engine.begin() as connection:
-        planned = plan(connection, creditor_id, MONDAY, AT_9_IN_SAO_PAULO).actions
+        planned = plan(
+            connection, creditor_id, MONDAY, AT_9_IN_SAO_PAULO, start="recuperar"
+        ).actions
     assert [a.channel for a in planned] == ["phone"]
     clock = FixedClock(AT_9_IN_SAO_PAULO)
     registry = ChannelRegistry.from_settings(Settings(outbox_dir=tmp_path / "out"), clock=clock)

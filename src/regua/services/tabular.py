@@ -189,28 +189,29 @@ def _open_xlsx(path: Path, progress: Progress | None) -> Table:
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()
     try:
-        header_cells = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        # The width is that of the widest of the first rows, where the header is (a report's
+        # title rows above it are narrower): never the far cell an attacker put at XFD1048576.
+        head = list(sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True))
     except Exception as exc:  # a damaged sheet: openpyxl raises many unrelated types
         workbook.close()
         raise InputError(f"não consegui ler a planilha: {exc}", file=path.name) from None
-    header = ["" if cell is None else str(cell) for cell in header_cells]
-    while header and not header[-1].strip():
-        header.pop()
-    if not header:
+    width = max((_filled_width(cells) for cells in head), default=0)
+    if not width:
         workbook.close()
         raise InputError("planilha vazia: falta o cabeçalho", file=path.name, row=1)
-    if len(header) > XLSX_MAX_COLUMNS:
+    if width > XLSX_MAX_COLUMNS:
         workbook.close()
         raise InputError(
-            f"o cabeçalho tem {len(header):_} colunas; o máximo é {XLSX_MAX_COLUMNS:_}".replace(
-                "_", "."
-            ),
+            f"o cabeçalho tem {width:_} colunas; o máximo é {XLSX_MAX_COLUMNS:_}".replace("_", "."),
             file=path.name,
             row=1,
         )
+    header = ["" if cell is None else str(cell) for cell in head[0][:width]]
+    while header and not header[-1].strip():
+        header.pop()
     size = path.stat().st_size
     step = size // max(declared_rows, 1)
-    iterator = sheet.iter_rows(min_row=2, max_col=len(header), values_only=True)
+    iterator = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -228,6 +229,14 @@ def _open_xlsx(path: Path, progress: Progress | None) -> Table:
             workbook.close()
 
     return Table(path.name, header, rows(), size)
+
+
+def _filled_width(cells: tuple[Any, ...]) -> int:
+    """How many cells of a row count, up to its last one holding something."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index] is not None and str(cells[index]).strip():
+            return index + 1
+    return 0
 
 
 def _xlsx_value(cell: Any) -> Any:
