@@ -20,8 +20,19 @@ from regua.store.db import make_engine
 PG_ADMIN_URL = os.environ.get("REGUA_BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/postgres")
 
 
+# Set by `bench.run_all` to its own suffix: the PostgreSQL server may be shared, and another
+# run's databases of the same name must not be dropped under it.
+DATABASE_SUFFIX_ENV = "REGUA_BENCH_DB_SUFFIX"
+
+
+def database_name(name: str) -> str:
+    """The PostgreSQL database a benchmark calls `name`, in this run."""
+    return name + os.environ.get(DATABASE_SUFFIX_ENV, "")
+
+
 def fresh_database(kind: str, name: str, folder: Path) -> str:
     """A new, empty, migrated database of `kind` (sqlite or postgresql); returns its URL."""
+    name = database_name(name)
     if kind == "sqlite":
         path = folder / f"{name}.db"
         path.unlink(missing_ok=True)

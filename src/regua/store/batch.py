@@ -57,11 +57,9 @@ def plan_each_execution(connection: Connection) -> None:
 @contextmanager
 def large_batch(connection: Connection) -> Iterator[None]:
     """One large batch transaction on `connection`: the collector paused, and on PostgreSQL
-    more work memory, no JIT and a plan for each execution until the transaction ends
-    (`settings_for_batch_work`, `plan_each_execution`)."""
+    more work memory and no JIT until the transaction ends (`settings_for_batch_work`)."""
     with without_cyclic_gc():
         settings_for_batch_work(connection)
-        plan_each_execution(connection)
         yield
 
 

@@ -9,15 +9,15 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
-    Dialect,
     Integer,
     String,
-    TypeDecorator,
+    Text,
     bindparam,
     func,
     literal_column,
     select,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, Executable, Select, UnaryExpression
@@ -92,15 +92,14 @@ def one_of(
         listed_values = list(values)
         literal_text = _array_literal(listed_values)
         array = (
-            bindparam(None, literal_text, type_=_ArrayLiteral(column.type))
+            sql_cast(bindparam(None, literal_text, type_=Text()), ARRAY(column.type))
             if literal_text is not None
             else bindparam(None, listed_values, type_=ARRAY(column.type))
         )
-        # IN (SELECT unnest(...)), not = ANY(...): in a plan made before the values are known
-        # (a generic plan) the array is no constant, so `= ANY` over a table without fresh
-        # statistics is planned as a scan that searches the whole array for every row
-        # (200,000 keys against 800,000 rows ran for minutes); a set of keys is joined by
-        # index or hash. A plan made for the values knows how many keys the set holds.
+        # IN (SELECT unnest(...)), not = ANY(...): a cast array is no constant to the planner,
+        # so `= ANY` over a table without fresh statistics is planned as a scan that searches
+        # the whole array for every row (200,000 keys against 800,000 rows ran for minutes);
+        # a set of keys is joined by index or hash, whatever the statistics say.
         return cast("ColumnElement[bool]", column.in_(select(func.unnest(array))))
     if sized or len(values) <= SHORT_LIST:
         return cast("ColumnElement[bool]", column.in_(list(values)))
@@ -108,23 +107,6 @@ def one_of(
         func.json_each(bindparam(None, json.dumps(list(values)), type_=String()))
     )
     return cast("ColumnElement[bool]", column.in_(listed))
-
-
-class _ArrayLiteral(TypeDecorator[Any]):
-    """An array parameter sent as the text of an array literal, to be read by the server.
-
-    The statement casts the parameter itself (``$1::VARCHAR(64)[]``), so the server receives an
-    array: a plan made for the values (a custom plan) holds it as a constant whose length it
-    knows. Cast from a text parameter instead, the array was an expression the planner takes
-    for ten keys, and 5,000 keys were looked up by walking the creditor's rows and comparing
-    each with every key. No processing on the way: ARRAY's would split the text into characters.
-    """
-
-    impl = ARRAY
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
 
 
 def _array_literal(values: Sequence[Any]) -> str | None:
