@@ -88,7 +88,7 @@ BENCHMARKS = [
             db: ["--invoices", "100000", "--settlements", "20000", "--webhooks", "200"]
             for db in DATABASES
         },
-        known={("CNAB return", "sqlite"): 9.9},
+        known={("CNAB return", "sqlite"): 12.0, ("CNAB return", "postgresql"): 8.5},
     ),
     Benchmark(
         "dispatch",
