@@ -16,7 +16,7 @@ original dates (so multa and juros run from them) and the régua resumes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -128,9 +128,8 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
         # An offer accepted days after it was made keeps its figures; a payment it dated on a
         # day gone by falls due on the first business day from today.
         start = next_bank_business_day(today)
-        offer = replace(
-            offer,
-            payments=tuple(replace(p, due_date=max(p.due_date, start)) for p in offer.payments),
+        offer = offer._replace(
+            payments=tuple(p._replace(due_date=max(p.due_date, start)) for p in offer.payments),
         )
     problems = violations(offer, found.rule, today)
     past = min((p.due_date for p in offer.payments if p.due_date < today), default=None)
@@ -149,7 +148,7 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             f"acordo fora das condições da régua ({'; '.join(problems)}): {who}",
             code=ErrorCode.OUTSIDE_TERMS,
         )
-    return replace(offer, number=request.offer or 0)
+    return offer._replace(number=request.offer or 0)
 
 
 def _boleto_line(
