@@ -14,7 +14,7 @@ from regua.domain.money import Cents, MoneyFormatError, format_brl, parse_brl
 from regua.domain.offers import Offer
 from regua.domain.policy_terms import INTEREST_LABELS_PT, Role
 from regua.errors import InputError
-from regua.services import agreements, negotiation, promises, setup
+from regua.services import agreements, agreements_payoff, negotiation, promises, setup
 from regua.services.negotiation_sheet import STATUS_LABELS_PT, negotiation_sheet, write_sheet
 
 acordo_app = typer.Typer(help="Acordos: aceitar uma oferta, listar, cancelar, quitar.")
@@ -390,7 +390,7 @@ def acordo_quitar(
 ) -> None:
     """Quanto quita hoje o restante de um acordo, sem os juros futuros (CDC art. 52 §2)."""
     regua, creditor_id = _context(ctx, db)
-    quote = agreements.payoff_quote(
+    quote = agreements_payoff.payoff_quote(
         regua.uow, creditor_id, agreement, today=_today(regua, creditor_id)
     )
     if json_output:

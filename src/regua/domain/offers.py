@@ -451,17 +451,17 @@ class _PlanShape:
 
     __slots__ = (
         "count",
-        "kind",
-        "period_rate",
-        "dates",
-        "numbers",
-        "factor",
-        "root",
-        "head_worth",
-        "head_slope",
-        "last_worth",
-        "last_slope",
         "curvature",
+        "dates",
+        "factor",
+        "head_slope",
+        "head_worth",
+        "kind",
+        "last_slope",
+        "last_worth",
+        "numbers",
+        "period_rate",
+        "root",
     )
 
     def __init__(

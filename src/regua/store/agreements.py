@@ -13,7 +13,14 @@ from sqlalchemy import Connection, and_, case, func, insert, select, update
 from regua.domain.agreements import HeldInvoice, InstallmentState
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
-from regua.store.tables import agreement_invoices, agreements, customers, invoices
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    agreement_invoices,
+    agreements,
+    customers,
+    invoices,
+)
 
 BATCH = 5_000
 
@@ -127,10 +134,15 @@ def agreement_row(conn: Connection, creditor_id: int, agreement_id: int) -> Any:
 
 
 def active(conn: Connection, creditor_id: int) -> list[Any]:
-    """(id, customer_id, break_days_late) of the creditor's active agreements."""
+    """(id, customer_id, break_days_late, made_on) of the creditor's active agreements."""
     return list(
         conn.execute(
-            select(agreements.c.id, agreements.c.customer_id, agreements.c.break_days_late).where(
+            select(
+                agreements.c.id,
+                agreements.c.customer_id,
+                agreements.c.break_days_late,
+                agreements.c.made_on,
+            ).where(
                 agreements.c.creditor_id == creditor_id, agreements.c.status == "active"
             )
         ).all()
@@ -333,3 +345,49 @@ def customers_overdue_since(
         .limit(limit)
     )
     return list(conn.execute(query).scalars())
+
+
+def insert_notice(
+    conn: Connection, row: Mapping[str, Any], invoice_ids: Sequence[int]
+) -> int | None:
+    """One action (a message that is not the régua's) and the invoices it speaks of; its id, or
+    None when the customer already has one of its purpose that day (a second agreement broken
+    the same day: the first notice also speaks of these invoices)."""
+    existing = conn.execute(
+        select(actions.c.id).where(
+            actions.c.customer_id == row["customer_id"],
+            actions.c.planned_for == row["planned_for"],
+            actions.c.purpose == row["purpose"],
+        )
+    ).scalar()
+    if existing is None:
+        action_id = int(conn.execute(insert(actions).values(**row)).inserted_primary_key[0])
+    else:
+        known = set(
+            conn.execute(
+                select(action_invoices.c.invoice_id).where(action_invoices.c.action_id == existing)
+            ).scalars()
+        )
+        invoice_ids = [i for i in invoice_ids if i not in known]
+    target = action_id if existing is None else int(existing)
+    if invoice_ids:
+        conn.execute(
+            insert(action_invoices),
+            [
+                {"action_id": target, "invoice_id": i, "step_id": row["step_id"]}
+                for i in invoice_ids
+            ],
+        )
+    return action_id if existing is None else None
+
+
+def customer_heads(conn: Connection, customer_ids: Sequence[int]) -> dict[int, Any]:
+    """(external_id, name, is_consumer) of each customer, by id."""
+    return {
+        row.id: row
+        for row in conn.execute(
+            select(
+                customers.c.id, customers.c.external_id, customers.c.name, customers.c.is_consumer
+            ).where(customers.c.id.in_(list(customer_ids)))
+        )
+    }
