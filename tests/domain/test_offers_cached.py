@@ -110,7 +110,9 @@ def test_a_portfolio_of_the_benchmark_shape_gets_the_same_offers_both_ways() -> 
     for customer in range(1_500):
         invoices = [
             DebtInvoice(
-                k, f"NF-{customer}-{k}", today - timedelta(days=rng.randint(95, 400)),
+                k,
+                f"NF-{customer}-{k}",
+                today - timedelta(days=rng.randint(95, 400)),
                 rng.randint(20_000, 5_000_000),
             )
             for k in range(rng.randint(1, 3))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +14,7 @@ from regua.cli import dispatch_commands
 from regua.cli.context import DbOption, command_app, command_day, parse_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.action_statuses import status_label
+from regua.domain.agreements import BrokenAgreement
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
 from regua.domain.policy import format_offset
@@ -46,7 +48,8 @@ def run(
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
     dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
     ran = daily_cycle.run_day(regua.uow, creditor_id, target, regua.now(), dispatch=dispatch)
-    _present(ran.plan, json_output, wrote=True, dispatched=ran.dispatched)
+    broken = ran.agreements.broken_details if ran.agreements is not None else []
+    _present(ran.plan, json_output, wrote=True, dispatched=ran.dispatched, broken=broken)
 
 
 def preview(
@@ -85,11 +88,13 @@ def _present(
     *,
     wrote: bool,
     dispatched: DispatchResult | None = None,
+    broken: Sequence[BrokenAgreement] = (),
 ) -> None:
     load = result.load()
     if json_output:
         print_json(
             {
+                **({"broken_agreements": [_broken_dict(b) for b in broken]} if wrote else {}),
                 "date": result.day,
                 "written": wrote,
                 "new_actions": result.inserted if wrote else len(result.actions),
@@ -129,8 +134,30 @@ def _present(
         )
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
+    if broken:
+        # The operators' part: whom to call back about an agreement that broke today.
+        console.print(f"[bold]Acordos quebrados hoje: {len(broken)}[/bold]")
+        for b in broken:
+            console.print(
+                f"  acordo {b.agreement_id} · {b.customer_code} {b.customer_name}: pagou "
+                f"{format_brl(b.paid_cents)} no acordo; voltaram {format_brl(b.owed_total_cents)} "
+                f"(principal {format_brl(b.owed_principal_cents)}, com multa e juros): "
+                f"{b.reason}"
+            )
     if dispatched is not None:
         dispatch_commands.present_dispatch(dispatched)
+
+
+def _broken_dict(broken: BrokenAgreement) -> dict[str, Any]:
+    return {
+        "agreement_id": broken.agreement_id,
+        "customer": broken.customer_code,
+        "name": broken.customer_name,
+        "reason": broken.reason,
+        "paid_cents": broken.paid_cents,
+        "owed_principal_cents": broken.owed_principal_cents,
+        "owed_total_cents": broken.owed_total_cents,
+    }
 
 
 def segments(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:

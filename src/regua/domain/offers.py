@@ -175,9 +175,7 @@ def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date
                 continue
             days = (today - due).days
             late_fee += _ratio_half_up(balance * fee_terms.effective_late_fee_bp, FULL_BP)
-            interest += _ratio_half_up(
-                balance * fee_terms.interest_monthly_bp * days, FULL_BP * 30
-            )
+            interest += _ratio_half_up(balance * fee_terms.interest_monthly_bp * days, FULL_BP * 30)
             oldest = max(oldest, days)
             continue
         owed = charges(invoice.balance_cents, invoice.due_date, today, fee_terms)

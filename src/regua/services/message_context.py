@@ -217,9 +217,7 @@ def build_context(
         is_consumer=bool(customer.is_consumer),
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
-    sections = invoice_sections(
-        items, step_offset if collecting and agreement is None else None
-    )
+    sections = invoice_sections(items, step_offset if collecting and agreement is None else None)
     payment = _Payment(pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None)
     if collecting:
         if txid:

@@ -142,9 +142,7 @@ def active(conn: Connection, creditor_id: int) -> list[Any]:
                 agreements.c.customer_id,
                 agreements.c.break_days_late,
                 agreements.c.made_on,
-            ).where(
-                agreements.c.creditor_id == creditor_id, agreements.c.status == "active"
-            )
+            ).where(agreements.c.creditor_id == creditor_id, agreements.c.status == "active")
         ).all()
     )
 
