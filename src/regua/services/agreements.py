@@ -39,6 +39,7 @@ from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
 from regua.services import agreements_notices as notices
+from regua.services import agreements_payoff as payoff
 from regua.services.message_context import pix_code_for
 from regua.services.negotiation import (
     Negotiable,
@@ -487,8 +488,13 @@ def review_agreements(
     review = AgreementReview([], [])
     active = store.active(connection, creditor_id)
     installments = store.installments_of(connection, [row.id for row in active])
+    early = payoff.paid_off(connection, active, today)
     for row in active:
         items = installments.get(row.id, [])
+        if row.id in early:
+            payoff.complete(connection, row, early[row.id], items, today, now)
+            review.completed.append(row.id)
+            continue
         if all_paid(items):
             held = store.held_of(connection, [row.id]).get(row.id, [])
             store.settle(connection, [h.invoice_id for h in held], today, now)

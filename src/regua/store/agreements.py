@@ -19,7 +19,9 @@ from regua.store.tables import (
     agreement_invoices,
     agreements,
     customers,
+    interactions,
     invoices,
+    payments,
 )
 
 BATCH = 5_000
@@ -389,3 +391,43 @@ def customer_heads(conn: Connection, customer_ids: Sequence[int]) -> dict[int, A
             ).where(customers.c.id.in_(list(customer_ids)))
         )
     }
+
+
+def latest_events(
+    conn: Connection, agreements_of: Sequence[tuple[int, int]], event: str
+) -> dict[int, dict[str, Any]]:
+    """The data of the latest timeline entry of ``event`` for each (agreement id, customer id),
+    where there is one. Read by customer (indexed), sorted out here: few entries each."""
+    wanted = dict(agreements_of)
+    found: dict[int, dict[str, Any]] = {}
+    for batch in chunks(sorted(set(wanted.values())), BATCH):
+        rows = conn.execute(
+            select(interactions.c.data)
+            .where(
+                one_of(conn, interactions.c.customer_id, batch),
+                interactions.c.kind == "agreement",
+            )
+            .order_by(interactions.c.id)
+        ).scalars()
+        for data in rows:
+            if isinstance(data, dict) and data.get("event") == event:
+                agreement_id = int(data.get("agreement_id", 0))
+                if agreement_id in wanted:
+                    found[agreement_id] = data
+    return found
+
+
+def paid_on_installments(conn: Connection, agreement_id: int, first: date, last: date) -> int:
+    """Everything paid (applied and overpaid) on the agreement's installments from ``first`` to
+    ``last``."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(payments.c.amount_cents), 0))
+        .join(invoices, invoices.c.id == payments.c.invoice_id)
+        .where(
+            invoices.c.agreement_id == agreement_id,
+            payments.c.status == "applied",
+            payments.c.paid_on >= first,
+            payments.c.paid_on <= last,
+        )
+    ).scalar()
+    return int(total or 0)
