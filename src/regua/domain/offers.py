@@ -110,7 +110,7 @@ class Offer(NamedTuple):
     annual_rate: Decimal  # CET, percent a year, 2 places
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # tuple.count(x) has no use on an offer
         """Installments besides the down payment."""
         return sum(1 for p in self.payments if p.number > 0)
 

@@ -361,7 +361,9 @@ def insert_notice(
         )
     ).scalar()
     if existing is None:
-        action_id = int(conn.execute(insert(actions).values(**row)).inserted_primary_key[0])
+        inserted = conn.execute(insert(actions).values(**row)).inserted_primary_key
+        assert inserted is not None  # an INSERT of one row always has its key
+        action_id = int(inserted[0])
     else:
         known = set(
             conn.execute(
