@@ -153,3 +153,30 @@ def test_less_than_the_quote_or_after_its_last_day_is_an_ordinary_payment(
     assert _review(engine, portfolio, date(2027, 1, 12)).completed == []
     last = _statuses(engine, agreement_id)[-1]
     assert last[1] == "open" and last[2] > 0  # the last installment is still owed
+
+
+def test_the_cli_hands_out_the_quote_with_its_pix_and_last_day(
+    engine: Engine, portfolio: int, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from regua.cli.main import app
+
+    made = agreements.create_agreement(
+        units(engine),
+        portfolio,
+        AgreementRequest("C1", offer=6),
+        today=TODAY,
+        now=NOW,
+        accepted_by="ana",
+    )
+    monkeypatch.setenv("REGUA_TODAY", QUOTE_DAY.isoformat())
+    result = CliRunner().invoke(
+        app, ["acordo", "quitar", "--acordo", str(made.agreement_id), "--db", db_url]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    remaining = sum(i.amount_cents for i in made.installments)  # nothing paid yet
+    assert f"parcelas a vencer somam {format_brl(remaining)}" in text
+    assert "Válida até 11/01/2027" in text
+    assert f"ACD{made.agreement_id:09d}P00" in text  # the down payment is the first open
