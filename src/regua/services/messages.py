@@ -33,6 +33,7 @@ from regua.store.claims import idempotency_key_for
 from regua.store.message_context import MessageRows, message_rows
 
 TXID_PREFIX = "REGUA"
+AGREEMENT_PURPOSE = "agreement"  # domain.agreements.BROKEN_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,13 @@ def _prepare_batch(
         refusal = _refusal(head, today)
         rows = found.invoices.get(action_id, [])
         collecting = head.purpose == "collection"
+        # A broken agreement's message speaks of the originals back in collection, with their
+        # amounts and a PIX code like the régua's; without a key it goes without the code.
+        owing = collecting or head.purpose == AGREEMENT_PURPOSE
+        if head.purpose == AGREEMENT_PURPOSE:
+            rows = [r for r in rows if r.status == "open" and r.balance_cents > 0]
+            if refusal is None and not rows:
+                refusal = "títulos pagos ou encerrados antes do envio"
         if collecting:
             rows = still_collectable(rows, today)
             if refusal is None and not rows:
@@ -158,7 +166,7 @@ def _prepare_batch(
         if gap is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, gap, held=True)
             continue
-        txid = _txid_for(action_id, rows) if collecting and creditor.pix_key else None
+        txid = _txid_for(action_id, rows) if owing and creditor.pix_key else None
         if txid is not None:
             new_txids[txid].extend(int(r.id) for r in rows if r.pix_txid is None)
         context = build_context(
@@ -172,6 +180,9 @@ def _prepare_batch(
             txid=txid,
             portal=portal,
             channel=str(head.channel),
+            agreement=(head.evidence or {}).get("agreement")
+            if head.purpose == AGREEMENT_PURPOSE
+            else None,
         )
         result[action_id] = PreparedMessage(
             action_id=action_id,

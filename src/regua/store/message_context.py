@@ -57,6 +57,7 @@ _ACTION_COLUMNS = (
     actions.c.step_id,
     actions.c.step_offset,
     actions.c.idempotency_key,
+    actions.c.evidence,  # a broken agreement's message states the facts kept there
     *_CUSTOMER_COLUMNS,
     customers.c.paused,
     customers.c.paused_until,
