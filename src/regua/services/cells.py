@@ -46,6 +46,8 @@ def as_typed(cell: Any) -> str:
     if isinstance(cell, date):
         return f"{cell:%d/%m/%Y}"
     if isinstance(cell, Decimal):
+        if not cell.is_finite() or abs(cell.adjusted()) > 30:
+            return str(cell)  # not an amount anyone typed: written as it was read
         if cell == cell.to_integral_value():
             return str(int(cell))
         places = max(2, -int(cell.normalize().as_tuple().exponent))
@@ -67,7 +69,7 @@ def parse_date(cell: Any) -> date:
         if len(parts) == 3 and all(p.isdigit() for p in parts):
             break
     else:
-        raise CellError(f"data inválida: {raw} (use dd/mm/aaaa)")
+        raise CellError(f"data inválida: {text(raw)} (use dd/mm/aaaa)")
     try:
         if len(parts[0]) == 4:
             year, month, day = (int(p) for p in parts)
@@ -124,7 +126,7 @@ def parse_yes_no(cell: Any) -> bool:
         return True
     if raw in _NO:
         return False
-    raise CellError(f"esperado sim ou não: {raw}")
+    raise CellError(f"esperado sim ou não: {text(raw)}")
 
 
 # The words ERPs export in their "situação" column (Conta Azul, Omie, Bling, TOTVS and the
