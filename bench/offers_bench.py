@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from bench.common import engine_for, fresh_database
+from bench.common import engine_for, fresh_database, record
 from regua.domain.calendar import effective_due_date
 from regua.domain.fees import FeeTerms
 from regua.domain.offers import DebtInvoice, make_offers
@@ -106,6 +106,9 @@ def bench_offers(n: int, seed: int) -> float:
         f"ratio offers / plain Price: {ratio:.1f} against one a customer (the issue's bound, "
         f"goal <= 3) | {offers_s / per_offer_s:.1f} against one an offer (same count of plans)"
     )
+    size = f"{n:,} customers"
+    record("offers / Price a customer", "-", size, offers_s, plain_s, 3.0)
+    record("offers / Price an offer", "-", size, offers_s, per_offer_s, 3.0)
     return ratio
 
 
@@ -185,6 +188,8 @@ def bench_agreements(kind: str, n: int, seed: int) -> float:
         finally:
             engine.dispose()
     per = elapsed / len(made) * 1000
+    # A latency (no lower bound): seconds an agreement, held to 10 ms.
+    record("agreement creation", kind, f"{len(made):,} agreements", per / 1000, None, 0.010)
     installments = sum(len(m.installments) for m in made)
     print(
         f"agreements ({kind}): {len(made)} in one call, {installments} installment invoices, "
