@@ -20,6 +20,7 @@ from regua.cli import (
     plan_commands,
     policy_commands,
     ptbr,
+    serve_commands,
     templates_commands,
 )
 from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app
@@ -53,6 +54,7 @@ plan_commands.register(app)
 dispatch_commands.register(app)
 negotiation_commands.register(app)
 analyst_commands.register(app)
+serve_commands.register(app)
 
 
 def _print_version(value: bool) -> None:
