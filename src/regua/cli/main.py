@@ -347,6 +347,7 @@ def demo(
                 "outbox": result.outbox,
                 "outbox_files": result.outbox_files,
                 "days": [_day_dict(d) for d in result.days],
+                "portal_url": result.portal.url if result.portal else None,
             }
         )
         return
@@ -361,6 +362,13 @@ def demo(
             "(.eml e-mails, .json SMS e WhatsApp, .pdf cartas)"
         )
     console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
+    if result.portal is not None:
+        console.print(
+            f"\nPortal do devedor: rode [bold]regua serve --db {result.database_url}[/bold] e abra\n"
+            f"{result.portal.url}\n(cliente {result.portal.customer_name}; para confirmar a "
+            f"identidade, digite {result.portal.answer}, os 5 primeiros números do documento)",
+            soft_wrap=True,
+        )
 
 
 def _day_dict(day: SimulatedDay) -> dict[str, object]:

@@ -30,6 +30,7 @@ from regua.domain.offers import Offer
 from regua.errors import ReguaError
 from regua.services.agreements import AgreementMade, AgreementRequest, create_agreement
 from regua.services.message_context import TXID_PREFIX_PORTAL, invoice_items, pix_code_for
+from regua.services.message_context import PortalLinks
 from regua.services.negotiation import customer_offers
 from regua.store import portal_attempts as attempts
 from regua.store import timeline
@@ -311,3 +312,29 @@ def stop_channel(
         )
         work.commit()
     return changed > 0
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    url: str
+    customer_name: str
+    answer: str  # what the identity check asks (the demo's data is made up)
+
+
+def demo_link(
+    uow: UnitOfWorkFactory, links: PortalLinks, creditor_id: int, *, today: date, now: datetime
+) -> DemoLink | None:
+    """A working portal link for a customer of the demo with overdue invoices and offers."""
+    with uow() as work:
+        owing = attempts.customers_owing(work.connection, creditor_id, today, 20)
+    for row in owing:
+        url = links.for_customer(int(row.id), today)
+        if url is None:
+            return None
+        try:
+            customer_offers(uow, creditor_id, str(row.external_id), today=today, now=now)
+        except ReguaError:
+            continue
+        return DemoLink(url, str(row.name), str(row.document)[:ANSWER_DIGITS])
+    return None
+

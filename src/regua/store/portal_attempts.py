@@ -3,12 +3,12 @@ a customer by id."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from regua.store.tables import customers, portal_attempts
+from regua.store.tables import customers, invoices, portal_attempts
 
 
 def record_attempt(
@@ -65,3 +65,27 @@ def portal_customer(conn: Connection, customer_id: int) -> Any | None:
             customers.c.is_consumer,
         ).where(customers.c.id == customer_id)
     ).first()
+
+
+def customers_owing(conn: Connection, creditor_id: int, today: date, limit: int) -> list[Any]:
+    """Customers with the most overdue open invoices (id, external id, name, document): whom a
+    demonstration of the portal opens."""
+    overdue = (
+        select(invoices.c.customer_id, func.count().label("n"))
+        .where(
+            invoices.c.creditor_id == creditor_id,
+            invoices.c.status == "open",
+            invoices.c.balance_cents > 0,
+            invoices.c.due_date < today,
+        )
+        .group_by(invoices.c.customer_id)
+        .subquery()
+    )
+    return list(
+        conn.execute(
+            select(customers.c.id, customers.c.external_id, customers.c.name, customers.c.document)
+            .join(overdue, overdue.c.customer_id == customers.c.id)
+            .order_by(overdue.c.n.desc(), customers.c.id)
+            .limit(limit)
+        ).all()
+    )
