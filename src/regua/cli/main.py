@@ -364,7 +364,8 @@ def demo(
     console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
     if result.portal is not None:
         console.print(
-            f"\nPortal do devedor: rode [bold]regua serve --db {result.database_url}[/bold] e abra\n"
+            "\nPortal do devedor: rode "
+            f"[bold]regua serve --db {result.database_url}[/bold] e abra\n"
             f"{result.portal.url}\n(cliente {result.portal.customer_name}; para confirmar a "
             f"identidade, digite {result.portal.answer}, os 5 primeiros números do documento)",
             soft_wrap=True,

@@ -29,8 +29,12 @@ from regua.domain.fees import FeeTerms
 from regua.domain.offers import Offer
 from regua.errors import ReguaError
 from regua.services.agreements import AgreementMade, AgreementRequest, create_agreement
-from regua.services.message_context import TXID_PREFIX_PORTAL, invoice_items, pix_code_for
-from regua.services.message_context import PortalLinks
+from regua.services.message_context import (
+    TXID_PREFIX_PORTAL,
+    PortalLinks,
+    invoice_items,
+    pix_code_for,
+)
 from regua.services.negotiation import customer_offers
 from regua.store import portal_attempts as attempts
 from regua.store import timeline
@@ -76,9 +80,7 @@ def _tries_left(connection: Any, customer_id: int, key: str, address: str, now: 
     on_link = attempts.failures_since(connection, now - LOCK_WINDOW, link_key=key)
     of_customer = attempts.failures_since(connection, now - LOCK_WINDOW, customer_id=customer_id)
     from_address = attempts.failures_since(connection, now - ADDRESS_WINDOW, address=address)
-    return min(
-        LINK_TRIES - on_link, CUSTOMER_TRIES - of_customer, ADDRESS_TRIES - from_address
-    )
+    return min(LINK_TRIES - on_link, CUSTOMER_TRIES - of_customer, ADDRESS_TRIES - from_address)
 
 
 def _digits(text: str) -> str:
@@ -246,7 +248,8 @@ def portal_view(
 
 def qr_svg(code: str) -> str:
     """The PIX code as an inline SVG QR code (error level M, as the BCB manual advises)."""
-    return str(segno.make(code, error="m").svg_inline(scale=4, dark="#111"))
+    # A viewBox and no fixed size: the page scales it (phone width, 200 % zoom).
+    return str(segno.make(code, error="m").svg_inline(scale=4, dark="#111", omitsize=True))
 
 
 def offer_of(
@@ -317,6 +320,7 @@ def stop_channel(
 @dataclass(frozen=True)
 class DemoLink:
     url: str
+    customer_code: str
     customer_name: str
     answer: str  # what the identity check asks (the demo's data is made up)
 
@@ -335,6 +339,5 @@ def demo_link(
             customer_offers(uow, creditor_id, str(row.external_id), today=today, now=now)
         except ReguaError:
             continue
-        return DemoLink(url, str(row.name), str(row.document)[:ANSWER_DIGITS])
+        return DemoLink(url, str(row.external_id), str(row.name), str(row.document)[:ANSWER_DIGITS])
     return None
-

@@ -30,8 +30,8 @@ from regua.domain.calendar import (
     is_open_day,
 )
 from regua.services.cells import parse_amount, parse_date
-from regua.services.daily_cycle import run_day
 from regua.services.customer_links import portal_links
+from regua.services.daily_cycle import run_day
 from regua.services.dispatching import Dispatcher, DispatchResult
 from regua.services.reconciling import apply_matched_payments
 from regua.services.setup import creditor_fee_terms

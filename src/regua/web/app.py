@@ -20,10 +20,10 @@ from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
 from regua.web import unsubscribe
-from regua.web.portal import routes as portal
 from regua.web.api import api_router
 from regua.web.api.v1 import inbound
 from regua.web.guards import RequestGuard
+from regua.web.portal import routes as portal
 
 log = logging.getLogger(__name__)
 

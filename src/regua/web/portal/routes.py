@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from regua.bootstrap import App
 from regua.domain.channels import CHANNELS
@@ -39,10 +40,13 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters["brl"] = format_brl
+# An amount never breaks between "R$" and its figure; in attributes, plain text (brl_text).
+_env.filters["brl"] = lambda cents: Markup('<span class="money">%s</span>') % format_brl(cents)
+_env.filters["brl_text"] = format_brl
 _env.filters["dia"] = lambda day: f"{day:%d/%m/%Y}"
 _env.filters["pct"] = lambda value: f"{value:.2f}".replace(".", ",") + "%"
-_env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
+# An offer's line ("entrada de R$ 59,95 + 3x de R$ 187,06"), capitalised, amounts unbroken.
+_env.filters["sentence"] = lambda text: (text[:1].upper() + text[1:]).replace("R$ ", "R$\u00a0")
 _env.globals["static"] = STATIC_PATH
 
 _HEADERS = {
@@ -297,7 +301,11 @@ async def stop(token: str, request: Request, regua: AppDep) -> Response:
     if channel not in CHANNELS:
         return RedirectResponse(f"/p/{token}", status_code=303)
     await run_in_threadpool(
-        portal.stop_channel, regua.uow, visit.customer_id, channel, now=regua.now(),
+        portal.stop_channel,
+        regua.uow,
+        visit.customer_id,
+        channel,
+        now=regua.now(),
         address=_address(request),
     )
     return _page(
