@@ -185,6 +185,7 @@ def test_the_check_locks_a_link_then_the_customer_after_repeated_failures(
     assert right.status_code == 429
     assert "Acesso bloqueado" in right.text
     assert_no_data(right.text)
+    assert client.get(path).status_code == 429
     # A new message brings a new link: it gets its own tries, up to the customer's limit.
     fresh = link(engine, portfolio, "C1")
     for _ in range(5):

@@ -83,6 +83,14 @@ def _tries_left(connection: Any, customer_id: int, key: str, address: str, now: 
     return min(LINK_TRIES - on_link, CUSTOMER_TRIES - of_customer, ADDRESS_TRIES - from_address)
 
 
+def is_locked(
+    uow: UnitOfWorkFactory, *, customer_id: int, token: str, address: str, now: datetime
+) -> bool:
+    """Whether the identity check of this link, customer or address is locked now."""
+    with uow() as work:
+        return _tries_left(work.connection, customer_id, link_key(token), address, now) <= 0
+
+
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 

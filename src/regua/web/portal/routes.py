@@ -166,7 +166,15 @@ async def debt_page(token: str, request: Request, regua: AppDep) -> Response:
     if visit.link.status != "valid":
         return _message(visit.link.status)
     if not visit.verified:
-        return _identity_page(visit)
+        locked = await run_in_threadpool(
+            portal.is_locked,
+            regua.uow,
+            customer_id=visit.customer_id,
+            token=token,
+            address=_address(request),
+            now=regua.now(),
+        )
+        return _message("locked") if locked else _identity_page(visit)
     view = await run_in_threadpool(
         portal.portal_view,
         regua.uow,
