@@ -208,6 +208,8 @@ def test_forms_without_the_csrf_token_are_refused(
     client.get(path)
     no_token = client.post(f"{path}/identidade", data={"documento": "52998"})
     assert no_token.status_code == 403
+    flood = client.post(f"{path}/identidade", content="&".join(f"x{i}=1" for i in range(500)))
+    assert flood.status_code == 403
     assert_no_data(no_token.text)
     html = sign_in(client, path, "52998")
     good = csrf_of(html)

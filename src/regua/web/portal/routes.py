@@ -106,7 +106,11 @@ def _agent(request: Request) -> str:
 
 async def _form(request: Request) -> dict[str, str]:
     body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+    try:
+        fields = parse_qs(body, max_num_fields=20)
+    except ValueError:  # more fields than any of the portal's forms has: not one of them
+        return {}
+    return {k: v[0] for k, v in fields.items()}
 
 
 class _Visit:
