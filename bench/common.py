@@ -1,7 +1,9 @@
-"""Shared pieces of the side-by-side benchmarks: fresh databases, timing, peak memory."""
+"""Shared pieces of the side-by-side benchmarks: fresh databases, timing, peak memory, and the
+record of each measurement that `bench.run_all` reads."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -18,8 +20,19 @@ from regua.store.db import make_engine
 PG_ADMIN_URL = os.environ.get("REGUA_BENCH_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/postgres")
 
 
+# Set by `bench.run_all` to its own suffix: the PostgreSQL server may be shared, and another
+# run's databases of the same name must not be dropped under it.
+DATABASE_SUFFIX_ENV = "REGUA_BENCH_DB_SUFFIX"
+
+
+def database_name(name: str) -> str:
+    """The PostgreSQL database a benchmark calls `name`, in this run."""
+    return name + os.environ.get(DATABASE_SUFFIX_ENV, "")
+
+
 def fresh_database(kind: str, name: str, folder: Path) -> str:
     """A new, empty, migrated database of `kind` (sqlite or postgresql); returns its URL."""
+    name = database_name(name)
     if kind == "sqlite":
         path = folder / f"{name}.db"
         path.unlink(missing_ok=True)
@@ -64,7 +77,45 @@ def run_cli(args: list[str]) -> Timed:
     return Timed(elapsed, max(peak, before) / 1024, completed.stdout)
 
 
-def report(title: str, ours: float, baseline: float, peak_mb: float | None, goal: float) -> None:
+# Set by `bench.run_all`: each measurement is appended to this file as one JSON line.
+RESULTS_ENV = "REGUA_BENCH_RESULTS"
+
+
+def record(
+    benchmark: str, db: str, size: str, ours: float, lower_bound: float | None, goal: float
+) -> None:
+    """Keep one measurement for `bench.run_all`'s table (nothing when run alone).
+
+    `ours` and `lower_bound` are seconds; the ratio ours / lower bound should stay at most
+    `goal`. Without a lower bound, `ours` itself is held to `goal` seconds (a latency).
+    """
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    line = {
+        "benchmark": benchmark,
+        "db": db,
+        "size": size,
+        "ours": ours,
+        "lower_bound": lower_bound,
+        "goal": goal,
+    }
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
+def report(
+    title: str,
+    ours: float,
+    baseline: float,
+    peak_mb: float | None,
+    goal: float,
+    *,
+    benchmark: str,
+    db: str,
+    size: str,
+) -> None:
+    """Print one side-by-side measurement, and `record` it as `benchmark` on `db` at `size`."""
     ratio = ours / baseline if baseline else float("inf")
     print(f"{title}")
     print(f"  regua:     {ours:8.2f} s")
@@ -72,3 +123,4 @@ def report(title: str, ours: float, baseline: float, peak_mb: float | None, goal
     print(f"  ratio:     {ratio:8.2f}  (goal <= {goal})")
     if peak_mb is not None:
         print(f"  peak RSS:  {peak_mb:8.0f} MB")
+    record(benchmark, db, size, ours, baseline, goal)

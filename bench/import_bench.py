@@ -157,6 +157,9 @@ def main() -> None:
             baseline,
             ours.peak_rss_mb,
             goal=3,
+            benchmark="import invoices",
+            db=args.db,
+            size=f"{args.rows:,} rows",
         )
 
 

@@ -178,6 +178,7 @@ def main() -> None:
             flush=True,
         )
         build(url, args.invoices, args.customers, args.seed)
+        size = f"{args.invoices:,} invoices"
         # The first run on a fresh portfolio catches every overdue invoice up to its latest
         # step; the next day's run is the steady state. Both are measured. --no-dispatch: the
         # plan is measured, not sending (which would depend on the hour the bench runs at).
@@ -201,6 +202,9 @@ def main() -> None:
             first_scan,
             first.peak_rss_mb,
             goal=3,
+            benchmark="plan, first run",
+            db=args.db,
+            size=size,
         )
         # In production the day's actions go out after the plan (the dispatch at the end of
         # `regua run`, or the workers); the next day starts from that state, not from 200,000
@@ -216,6 +220,9 @@ def main() -> None:
             steady_scan,
             steady.peak_rss_mb,
             goal=3,
+            benchmark="plan, next day",
+            db=args.db,
+            size=size,
         )
 
 

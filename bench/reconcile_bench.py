@@ -43,7 +43,15 @@ from sqlalchemy import bindparam, func, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_ADMIN_URL, engine_for, fresh_database, report, run_cli
+from bench.common import (
+    PG_ADMIN_URL,
+    database_name,
+    engine_for,
+    fresh_database,
+    record,
+    report,
+    run_cli,
+)
 from regua.domain.fees import FeeTerms, charges
 from regua.payments.cnab import SettlementLine, cnab240
 from regua.payments.webhooks import sign
@@ -274,10 +282,11 @@ def copy_database(
         target = folder / f"{name}.db"
         shutil.copy(source, target)
         return f"sqlite:///{target}"
+    name, template = database_name(name), database_name("regua_bench_reconcile")
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "regua_bench_reconcile"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
     return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
@@ -569,6 +578,9 @@ def main() -> None:
             baseline,
             ours.peak_rss_mb,
             goal=3,
+            benchmark="CNAB return",
+            db=args.db,
+            size=f"{args.settlements:,} of {args.invoices:,}",
         )
         if floor_url is not None:
             settle_io(floor_url)
@@ -593,6 +605,7 @@ def main() -> None:
             print(f"  p50:       {cuts[49] * 1000:8.1f} ms")
             print(f"  p99:       {cuts[98] * 1000:8.1f} ms  (goal < 1000)")
             print(f"  max:       {max(latencies) * 1000:8.1f} ms")
+            record("PIX webhook p99", args.db, f"{args.webhooks:,} calls", cuts[98], None, 1.0)
             print(
                 f"  invoices settled {paid:,} of {args.webhooks:,}; actions still planned "
                 f"{still_planned}"

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS, HARD_MAX_CENTS
 from regua.domain.calendar import DEFAULT_TIMEZONE
 
 DEFAULT_DATABASE_URL = "sqlite:///regua.db"
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8000/descadastro"
     # Largest webhook body accepted, in bytes (a Pix call of the BCB API is a few KB).
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # The largest amount an invoice or payment may carry, in centavos (REGUA_MAX_INVOICE_CENTS):
+    # imports, return files and PIX notifications refuse more (`domain.amount_limits`).
+    max_invoice_cents: int = Field(default=DEFAULT_MAX_INVOICE_CENTS, gt=0, le=HARD_MAX_CENTS)
 
     # Channels: left empty, the embedded default writes every message to the outbox folder.
     smtp_host: str = ""

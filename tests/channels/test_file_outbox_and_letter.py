@@ -31,7 +31,9 @@ TODAY = date(2026, 11, 23)
 def pdf_text(pdf: bytes) -> str:
     """Text drawn by fpdf2's core fonts: decompress the content streams, read the Tj strings."""
     chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # By each stream's /Length: compressed data may itself end in a carriage return.
+    for found in re.finditer(rb"/Length (\d+)\s*>>\s*stream\r?\n", pdf):
+        stream = pdf[found.end() : found.end() + int(found.group(1))]
         try:
             chunks.append(zlib.decompress(stream))
         except zlib.error:
@@ -127,15 +129,62 @@ def test_letter_is_a_pdf_with_header_recipient_text_and_pix_qr(tmp_path: Path) -
     assert pdf.rstrip().endswith(b"%%EOF")
     text = pdf_text(pdf)
     for expected in (
-        "Conecta Fibra Ltda",
-        "CNPJ 11.222.333/0001-81",
+        "Conecta Fibra",  # the name the customer knows, first
+        "Conecta Fibra Ltda - CNPJ 11.222.333/0001-81",  # then who the law names
         "Maria da Conceição Souza",
         "Consolação, São Paulo - SP",
         "comunicação prévia",
-        "Pague com PIX",
+        "leia o QR Code ao lado com a câmera",
     ):
         assert expected in text
+    assert "[QR Code Pix]" not in text  # the QR code stands there, not the words
     assert b"/Subtype /Image" in pdf
+
+
+def pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
+
+
+@pytest.mark.parametrize("invoices", [1, 4])
+@pytest.mark.parametrize(
+    "template",
+    ["lembrete_vencimento", "vence_hoje", "atraso_amigavel", "atraso_lembrete", "atraso_firme",
+     "aviso_negativacao"],
+)  # fmt: skip
+def test_a_letter_fits_one_sheet_and_asks_nothing_paper_cannot_do(
+    template: str, invoices: int
+) -> None:
+    offset = {"lembrete_vencimento": -3, "vence_hoje": 0}.get(template, 30)
+    context = sample_context(TODAY, offset=offset, invoices=invoices)
+    letter = render(template, "letter", context).to_outgoing(
+        to="Rua Augusta, 500, apto 12\nConsolação, São Paulo - SP\n01304-000",
+        to_name="Maria da Conceição Souza",
+        idempotency_key="act-78",
+        metadata=letter_metadata(context),
+    )
+    pdf = letter_pdf_from_message(letter)
+
+    assert pages(pdf) == 1  # the QR code beside the ways to pay, not alone on a second sheet
+    assert b"/Subtype /Image" in pdf
+    text = pdf_text(pdf).lower()
+    for screen_only in ("copie", "cole ", "clique", "copia e cola", "link"):
+        assert screen_only not in text, screen_only
+    assert "leia o qr code" in text
+    assert "digite a linha digitável" in text
+
+
+def test_a_long_letter_still_prints_every_line_and_its_qr_code() -> None:
+    text = "\n".join(["Como pagar:", "[QR Code Pix]"] + [f"Linha {n} da carta." for n in range(90)])
+    pdf = render_letter_pdf(
+        text,
+        header=LetterHeader("Conecta Fibra Ltda", "11.222.333/0001-81"),
+        recipient_name="Maria",
+        recipient_address="Rua Augusta, 500",
+        pix_code="00020126580014br.gov.bcb.pix",
+    )
+    assert pages(pdf) == 2
+    assert "Linha 89 da carta." in pdf_text(pdf)
+    assert pdf.count(b"/Subtype /Image") == 1
 
 
 def test_letter_without_pix_has_no_image() -> None:

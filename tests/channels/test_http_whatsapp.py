@@ -77,7 +77,7 @@ def test_sends_free_text_inside_an_open_conversation(http_provider: HttpProvider
     body = http_provider.requests[0].json()
     assert body["type"] == "text"
     assert body["text"] == {"body": message.text, "preview_url": False}
-    assert body["text"]["body"].startswith("Olá, Maria! Aqui é da Conecta Fibra Ltda.")
+    assert body["text"]["body"].startswith("Olá, Maria! Aqui é da Conecta Fibra.")
 
 
 def cloud_error(code: int, message: str = "error", details: str = "") -> dict[str, Any]:

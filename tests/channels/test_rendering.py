@@ -93,8 +93,8 @@ def test_email_plain_text_is_exact() -> None:
         "Se você já pagou, obrigado e desconsidere esta mensagem. A confirmação de um boleto "
         "pode levar até 3 dias úteis.\n\n"
         "Atenciosamente,\n"
-        "Conecta Fibra Ltda\n"
-        "CNPJ 11.222.333/0001-81\n"
+        "Conecta Fibra\n"
+        "Conecta Fibra Ltda - CNPJ 11.222.333/0001-81\n"
         "Rua das Flores, 123, Centro, São Paulo - SP, 01010-000\n"
         "www.conectafibra.com.br"
     )

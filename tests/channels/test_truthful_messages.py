@@ -42,8 +42,10 @@ def test_three_due_dates_email_text_sms_whatsapp_and_letter() -> None:
     assert email.subject == "Débito em aberto desde 09/11/2026: vamos regularizar?"
     assert (
         "As 3 faturas que venceram entre 09/11/2026 e 22/11/2026 estão em aberto, a mais "
-        "antiga há 20 dias, e ainda não conseguimos falar com você sobre elas." in email.text
+        "antiga há 20 dias." in email.text
     )
+    # regua does not know whether anyone spoke with the customer (a call at D+15 may have).
+    assert "conseguimos falar" not in email.text
     assert "venceram em" not in email.text
     sms = render("atraso_firme", "sms", context)
     assert (
@@ -89,16 +91,40 @@ def test_pre_registration_notice_counts_only_overdue_debt() -> None:
     for channel in ("email", "letter"):
         text = render("aviso_negativacao", channel, context).text
         notice, apart = text.split("Também está em aberto, ainda a vencer (fora do total acima):")
-        assert "NF-1042" in notice and "Total: R$ 154,90" in notice
+        assert "NF-1042" in notice and "R$ 154,90" in notice
         assert "NF-1043" not in notice
         assert "Vencimento: 04/12/2026 | Valor: R$ 80,00" in apart
     email = render("aviso_negativacao", "email", context)
-    assert "no valor de R$ 234,90, que quita também as faturas a vencer" in email.text
+    assert "no valor de R$ 234,90, que quita também a fatura a vencer" in email.text
     sms = render("aviso_negativacao", "sms", context)
     assert "debito de R$ 154,90 em aberto" in sms.text
     assert "Ha ainda 1 fatura a vencer (R$ 80,00)." in sms.text
     whatsapp = render("aviso_negativacao", "whatsapp", context)
     assert "vence em 04/12/2026" in whatsapp.text
+    # What the PIX code charges is said wherever it is offered: the total with the one not due.
+    assert "*PIX copia e cola*, no valor de R$ 234,90, que quita também a fatura a vencer" in (
+        whatsapp.text
+    )
+    approved = " ".join(whatsapp.whatsapp_params)
+    assert "PIX copia e cola de R$ 234,90, que quita também a fatura a vencer," in approved or (
+        "acesse" in approved
+    )
+    assert "Fatura NF-1043: Instalação do roteador Wi-Fi\n  Vencimento: 04/12/2026" in email.text
+
+
+def test_several_late_invoices_on_whatsapp_add_up_to_a_stated_total() -> None:
+    context = sample_context(TODAY, offset=20, days_late=(20, 14))
+    text = render("atraso_firme", "whatsapp", context).text
+    items = [line for line in text.splitlines() if line.startswith("NF-")]
+    assert len(items) == 2
+    assert "Total: *R$ 235,87*" in text  # R$ 153,90 + R$ 81,97, as listed above
+
+
+def test_contacts_read_as_a_sentence_whichever_the_creditor_gave() -> None:
+    context = sample_context(TODAY, offset=3)
+    context["contact"] = {"phone": None, "whatsapp": None, "email": "a@b.com.br", "hours": None}
+    text = render("atraso_amigavel", "email", context).text
+    assert "Fale com a nossa equipe pelo e-mail a@b.com.br." in text
 
 
 def test_a_company_is_spoken_to_as_a_company_and_cdc_is_cited_to_consumers_only() -> None:
@@ -142,3 +168,10 @@ def test_an_invoice_without_a_description_is_named_once_and_the_notice_says_how_
     assert email.text.count("Como pagar:") == 1
     assert "Para pagar:" not in email.text
     assert f'<span style="color:#555;">{number}</span>' not in (email.html or "")
+
+
+def test_a_reminder_of_several_invoices_says_so_in_its_subject() -> None:
+    one = render("lembrete_vencimento", "email", sample_context(TODAY, offset=-3))
+    two = render("lembrete_vencimento", "email", sample_context(TODAY, days_late=(-3, -3)))
+    assert one.subject == "Lembrete: sua fatura vence em 02/12/2026"
+    assert two.subject == "Lembrete: suas faturas vencem em 02/12/2026"

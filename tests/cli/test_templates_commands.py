@@ -26,7 +26,7 @@ def app() -> typer.Typer:
 def test_lint_of_the_default_library_is_clean(app: typer.Typer) -> None:
     result = runner.invoke(app, ["templates", "lint"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "7 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."
+    assert result.output.strip() == "8 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."
 
 
 def test_lint_flags_a_threatening_user_template_and_exits_1(
@@ -62,7 +62,7 @@ def test_lint_reports_a_broken_template_instead_of_crashing(
 
     assert result.exit_code == 1
     assert "erro_de_modelo" in result.output
-    assert "8 modelos e 1 roteiro conferidos: 1 erro, 0 avisos." in result.output
+    assert "9 modelos e 1 roteiro conferidos: 1 erro, 0 avisos." in result.output
 
 
 def test_show_renders_the_sms_with_its_segment_count(app: typer.Typer) -> None:
@@ -87,7 +87,7 @@ def test_show_phone_prints_the_call_script(app: typer.Typer) -> None:
     assert result.exit_code == 0, result.output
     steps = json.loads(result.output)["steps"]
     assert steps[0]["id"] == "apresentacao"
-    assert steps[0]["say"].startswith("Olá! Meu nome é Ana e falo em nome da Conecta Fibra Ltda.")
+    assert steps[0]["say"].startswith("Olá! Meu nome é Ana e falo em nome da Conecta Fibra.")
 
 
 def test_show_unknown_template_is_a_one_line_error(app: typer.Typer) -> None:

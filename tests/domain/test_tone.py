@@ -123,6 +123,7 @@ def test_default_library_lints_clean() -> None:
     renderer = default_renderer()
     names = renderer.template_names()
     assert names == [
+        "acordo_quebrado",
         "agradecimento",
         "atraso_amigavel",
         "atraso_firme",

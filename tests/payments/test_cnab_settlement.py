@@ -222,6 +222,23 @@ def test_a_payment_dated_in_the_future_refuses_the_file(
     assert bank_figures(engine) == {}
 
 
+def test_a_payment_beyond_any_accepted_amount_refuses_the_file(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    absurd = SettlementLine(
+        nosso_numero="12345678",
+        due_date=None,
+        face_cents=4000,
+        paid_cents=99_999_999_999,  # R$ 999.999.999,99: a misread field, over R$ 100 milhões
+        paid_on=MONDAY,
+        credited_on=None,
+    )
+    path = file_400(tmp_path / "a.ret", "341", absurd)
+    with pytest.raises(CnabError, match=r"a\.ret:2: valor acima do limite de R\$"):
+        import_file(engine, path, portfolio)
+    assert bank_figures(engine) == {}
+
+
 runner = CliRunner(env={"REGUA_TODAY": MONDAY.isoformat()})
 
 

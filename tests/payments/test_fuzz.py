@@ -1,6 +1,6 @@
 """Property-based fuzzing of what strangers send: BR Codes and webhook bodies. Whatever comes
 in, the answer is a value or regua's own pt-BR error, never another exception (a traceback, an
-HTTP 500). Bounded example counts keep the suite quick; bench/fuzz_night.py runs long."""
+HTTP 500). Bounded example counts keep the suite quick; bench/fuzz_night_payments.py runs long."""
 
 from __future__ import annotations
 

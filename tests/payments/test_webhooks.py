@@ -156,6 +156,7 @@ def _one(**fields: object) -> bytes:
         (_one(valor="110,00"), r"^pix\[0\]\.valor: valor inválido: '110,00'"),
         (_one(valor=110.0), r"^pix\[0\]\.valor: valor inválido: 110\.0"),
         (_one(valor="0.00"), r"^pix\[0\]\.valor: valor deve ser maior que zero"),
+        (_one(valor="100000000.01"), r"^pix\[0\]\.valor: valor acima do limite de R\$"),
         (_one(valor=...), r"^pix\[0\]\.valor: campo ausente"),
         (_one(horario="09/09/2020"), r"^pix\[0\]\.horario: data e hora inválida"),
         (_one(horario="2020-09-09T20:15:00"), r"^pix\[0\]\.horario: data e hora sem fuso"),

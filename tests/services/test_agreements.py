@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from regua.error_codes import ErrorCode
 from regua.errors import NotFound, RuleViolation
 from regua.payments.webhooks import PixReceived
-from regua.services import agreements, negotiation
+from regua.services import agreements, agreements_payoff, negotiation
 from regua.services.agreements import AgreementRequest
 from regua.services.negotiation_sheet import negotiation_sheet
 from regua.services.pix_receipts import receive_pix
@@ -253,7 +253,7 @@ def test_a_gestor_may_approve_beyond_the_terms(engine: Engine, portfolio: int) -
 def test_early_payoff_takes_off_the_interest_not_yet_run(engine: Engine, portfolio: int) -> None:
     made = _accept(engine, portfolio, AgreementRequest("C1", offer=6))
     _pay(engine, portfolio, made.installments[0].pix_txid, 8_000, TODAY)
-    quote = agreements.payoff_quote(units(engine), portfolio, made.agreement_id, today=TODAY)
+    quote = agreements_payoff.payoff_quote(units(engine), portfolio, made.agreement_id, today=TODAY)
     assert quote.remaining_cents == sum(i.amount_cents for i in made.installments[1:])
     # brought to today at 1,99 % a.m., the rest is worth about the R$ 720,00 financed
     assert 72_000 <= quote.payoff_cents < 72_100

@@ -95,9 +95,8 @@ def test_an_email_carries_the_creditors_own_pix_phones_address_and_sender(
     [row] = action_rows(engine)
     message = mail.message
     assert mail.mail_from == "cobranca@ipedistribuidora.com.br"
-    assert message["From"] == (
-        "Comercial Ipê Distribuidora Ltda <cobranca@ipedistribuidora.com.br>"
-    )
+    # The name customers know; the legal name and CNPJ sign the message.
+    assert message["From"] == "Ipê Distribuidora <cobranca@ipedistribuidora.com.br>"
     assert message["Reply-To"] == "financeiro@ipedistribuidora.com.br"
     assert message["Message-ID"] == f"<regua-act-{row.id}@ipedistribuidora.com.br>"
     assert row.provider_message_id == f"regua-act-{row.id}@ipedistribuidora.com.br"
@@ -187,3 +186,51 @@ def test_without_a_pix_key_a_collection_message_is_held_and_counted(
             "Mensagem retida: falta a chave Pix do credor (complete com `regua credor editar`).",
         )
     ]
+
+
+def test_without_a_sender_address_an_email_is_held_and_counted(
+    engine: Engine, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    creditor_id = ipe(engine, **{"email-envio": None})
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [("M1", "Maria Souza", "maria@cliente.com.br", "", "PR")],
+        [("F-1", "M1", "20/11/2026", "99,90")],
+    )
+    plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO)
+    clock = FixedClock(AT_9_IN_SAO_PAULO)
+    # Neither the creditor nor the deployment (REGUA_SMTP_SENDER) gives a From.
+    settings = smtp_settings(smtp_server, tmp_path).model_copy(update={"smtp_sender": ""})
+    with ChannelRegistry.from_settings(settings, clock=clock) as registry:
+        result = dispatcher(engine, clock, registry).dispatch_due(today=MONDAY)
+
+    assert smtp_server.handler.received == []
+    assert (result.sent, result.failed, result.held) == ({}, {}, {"email": 1})
+    assert result.held_reasons == {"falta o e-mail de envio do credor": 1}
+    assert [(r.status, r.reason) for r in action_rows(engine)] == [
+        ("held", "falta o e-mail de envio do credor")
+    ]
+
+
+def test_without_its_own_sender_an_email_goes_from_the_deployments(
+    engine: Engine, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    creditor_id = ipe(engine, **{"email-envio": None})
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [("M1", "Maria Souza", "maria@cliente.com.br", "", "PR")],
+        [("F-1", "M1", "20/11/2026", "99,90")],
+    )
+    plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO)
+    clock = FixedClock(AT_9_IN_SAO_PAULO)
+    registry = ChannelRegistry.from_settings(smtp_settings(smtp_server, tmp_path), clock=clock)
+    with registry:
+        result = dispatcher(engine, clock, registry).dispatch_due(today=MONDAY)
+
+    assert result.sent == {"email": 1}
+    [mail] = smtp_server.handler.received
+    assert mail.message["From"] == "Ipê Distribuidora <cobranca@exemplo.com.br>"

@@ -20,6 +20,7 @@ from regua.bootstrap import build_app
 from regua.channels.http_sms import HttpSmsChannel
 from regua.channels.http_whatsapp import WhatsAppCloudChannel
 from regua.channels.registry import ChannelRegistry, build_channels
+from regua.channels.rendering import TemplateRenderer
 from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
@@ -220,7 +221,7 @@ def test_email_reaches_the_smtp_server_in_portuguese_with_both_parts_and_pix(
     [row] = action_rows(engine)
     assert mail.rcpt_tos == ["maria@exemplo.com.br"]
     assert message["To"] == "MARIA DA CONCEIÇÃO SOUZA <maria@exemplo.com.br>"
-    assert message["From"] == f"Empresa Exemplo Ltda <{SENDER}>"
+    assert message["From"] == f"Exemplo <{SENDER}>"  # the trade name the customer knows
     assert message["Subject"] == "Não identificamos o pagamento da fatura de 20/11/2026"
     assert message["Message-ID"] == f"<regua-act-{row.id}@exemplo.com.br>"
     assert message["Reply-To"] == "financeiro@exemplo.com.br"
@@ -508,6 +509,46 @@ def test_sms_429_waits_for_retry_after_and_500_backs_off_with_the_same_key(
     keys = [request.headers["Idempotency-Key"] for request in http_provider.requests]
     assert keys == [f"regua-act-{row.id}"] * 3
     assert http_provider.requests[0].json()["to"] == "+5511966665555"
+
+
+def test_a_long_sms_is_recorded_at_the_price_of_each_segment(
+    engine: Engine,
+    creditor_id: int,
+    tmp_path: Path,
+    http_provider: HttpProvider,
+    registry_over_http: tuple[ChannelRegistry, FixedClock],
+) -> None:
+    registry, clock = registry_over_http
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [("S8", "Rita Souza", "", "(11) 96666-5555", "SP")],
+        [("U2", "S8", "20/11/2026", "60,00")],
+    )
+    with engine.begin() as connection:
+        customer = connection.execute(select(customers.c.id)).scalar_one()
+        opt_out(
+            connection, customer_id=customer, channel="whatsapp", reason="SAIR", at=clock.instant
+        )
+    [action] = plan_day(engine, creditor_id, MONDAY, clock.instant)
+    assert (action.channel, action.cost_cents) == ("sms", 9)  # the régua's price of one SMS
+    # A creditor's own SMS of 358 GSM-7 characters: 153 per part when concatenated, 3 parts.
+    folder = tmp_path / "modelos" / "messages" / "atraso_amigavel"
+    folder.mkdir(parents=True)
+    text = "Loja Teste: " + "a" * 309 + " Responda SAIR para nao receber mais."
+    assert len(text) == 358
+    (folder / "sms.j2").write_text(text, encoding="utf-8")
+    http_provider.replies = [Reply(200, {"id": "sms-358"})]
+
+    result = dispatcher(
+        engine, clock, registry, renderer=TemplateRenderer(tmp_path / "modelos")
+    ).dispatch_due(today=MONDAY)
+
+    assert result.sent == {"sms": 1}
+    assert http_provider.requests[0].json()["text"] == text
+    with engine.connect() as connection:
+        assert connection.execute(select(actions.c.cost_cents)).scalar_one() == 3 * 9
 
 
 def test_invalid_numbers_flag_the_contact_and_the_next_plans_skip_it(

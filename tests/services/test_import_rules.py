@@ -212,7 +212,7 @@ def test_a_letter_to_an_imported_address_carries_its_cep(
     monday = date(2026, 11, 23)
     at_nine = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     with engine.begin() as connection:
-        planned = plan(connection, creditor_id, monday, at_nine).actions
+        planned = plan(connection, creditor_id, monday, at_nine, start="recuperar").actions
     assert [(a.channel, a.contact_value) for a in planned] == [
         ("letter", "Rua das Flores, 120, apto 31\nBatel\n80420-090 Curitiba - PR")
     ]

@@ -1,5 +1,5 @@
 """The webhooks over HTTP under fuzzed, signed bodies: never a 500 (no traceback), on SQLite and
-PostgreSQL. Bounded here; bench/fuzz_night.py runs the same properties for longer."""
+PostgreSQL. Bounded here; bench/fuzz_night_payments.py runs the same properties for longer."""
 
 from __future__ import annotations
 

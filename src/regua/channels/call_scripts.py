@@ -258,7 +258,9 @@ def lint_call_script(
                 TemplateLintIssue(name, "phone", f"{file} {step.id}", replace(item, line=None))
             )
     whole = "\n".join(step.say for step in rendered.steps)
-    for item in lint_text("phone", whole, creditor_name=creditor["name"]):
+    # On the phone the caller names the company as the customer knows it: its trade name.
+    spoken_name = creditor.get("trade_name") or creditor["name"]
+    for item in lint_text("phone", whole, creditor_name=spoken_name):
         if item.code == "credor_nao_identificado":
             found.append(TemplateLintIssue(name, "phone", file, item))
     if script.identity_check is None:

@@ -26,7 +26,7 @@ from regua.channels.base import (
     Receipt,
 )
 from regua.channels.letter import letter_pdf_from_message
-from regua.channels.smtp import build_email_message
+from regua.channels.smtp import build_email_message, serialized
 from regua.clock import Clock, SystemClock
 from regua.domain.channels import CHANNELS
 
@@ -89,7 +89,7 @@ class FileOutboxChannel:
                 unsubscribe_mailto=self.unsubscribe_mailto,
                 now=now,
             )
-            return email.as_bytes(policy=default_policy)
+            return serialized(email, default_policy)
         if message.channel == "letter":
             return letter_pdf_from_message(message, created_at=now)
         record: dict[str, Any] = {

@@ -7,6 +7,10 @@ file is bundled; characters outside it (emoji, rare symbols) print as "?".
 The letter's body comes from ``letter.txt.j2`` (see `regua.channels.rendering`). The creditor
 header and PIX code travel with an `OutgoingMessage` in its metadata (`letter_metadata` builds
 those keys from a render context), so the file outbox can print a letter from the message alone.
+
+A letter is read on paper: nothing to click or copy. Its PIX code is the QR code, printed where
+the body has the line `QR_PLACEHOLDER` (beside the ways to pay), or after the text when it has
+none. A debt of a few invoices fits one sheet.
 """
 
 from __future__ import annotations
@@ -25,7 +29,12 @@ _ENCODING = "cp1252"
 # The recipient block sits where a DL/C5 window envelope shows it (NBR 13476 / common practice).
 _ADDRESS_TOP_MM = 50.0
 _MARGIN_MM = 20.0
-_QR_SIZE_MM = 38.0
+_QR_SIZE_MM = 34.0
+_QR_GAP_MM = 5.0
+_LINE_MM = 4.8
+# The line of a letter's body where the PIX QR code is printed (it is not printed itself): a
+# reader of the text preview sees what stands there on paper.
+QR_PLACEHOLDER = "[QR Code Pix]"
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class LetterHeader:
 
     name: str
     document: str
+    trade_name: str = ""  # the name the customer knows; the legal name and CNPJ follow it
     address: str = ""
     phone: str = ""
     email: str = ""
@@ -44,6 +54,7 @@ class LetterHeader:
         return cls(
             name=metadata.get("creditor_name", ""),
             document=metadata.get("creditor_document", ""),
+            trade_name=metadata.get("creditor_trade_name", ""),
             address=metadata.get("creditor_address", ""),
             phone=metadata.get("creditor_phone", ""),
             email=metadata.get("creditor_email", ""),
@@ -58,6 +69,7 @@ def letter_metadata(context: Mapping[str, Any]) -> dict[str, str]:
     keys = {
         "creditor_name": creditor.get("name"),
         "creditor_document": creditor.get("document"),
+        "creditor_trade_name": creditor.get("trade_name"),
         "creditor_address": creditor.get("address"),
         "creditor_phone": creditor.get("phone"),
         "creditor_email": creditor.get("email"),
@@ -107,46 +119,82 @@ def render_letter_pdf(
     pdf.add_page()
     width = pdf.w - 2 * _MARGIN_MM
 
+    known = header.trade_name or header.name
     pdf.set_font("helvetica", "B", 13)
-    pdf.cell(width, 7, _printable(header.name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 9)
-    details = [f"{_document_label(header.document)} {header.document}" if header.document else ""]
-    details.append(header.address)
+    pdf.cell(width, 6.5, _printable(known), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 8.5)
+    identity = f"{_document_label(header.document)} {header.document}" if header.document else ""
+    if known != header.name:
+        identity = " - ".join(filter(None, (header.name, identity)))
+    details = [identity, header.address]
     details.append("  ".join(part for part in (header.phone, header.email, header.website) if part))
     for line in filter(None, details):
-        pdf.cell(width, 4.5, _printable(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+        pdf.cell(width, 4.2, _printable(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
     pdf.line(_MARGIN_MM, pdf.get_y(), pdf.w - _MARGIN_MM, pdf.get_y())
 
-    pdf.set_y(max(pdf.get_y() + 6, _ADDRESS_TOP_MM))
-    pdf.set_font("helvetica", "", 11)
+    pdf.set_y(max(pdf.get_y() + 5, _ADDRESS_TOP_MM))
+    pdf.set_font("helvetica", "", 10.5)
     for line in [recipient_name, *recipient_address.splitlines()]:
         if line.strip():
-            pdf.cell(width, 5.5, _printable(line.strip()), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(12)
+            pdf.cell(width, 5, _printable(line.strip()), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
 
-    pdf.set_font("helvetica", "", 10.5)
+    pdf.set_font("helvetica", "", 10)
+    qr_bottom = None  # while text runs beside the QR code, it is narrower
     for paragraph in text.split("\n"):
-        if paragraph.strip():
-            pdf.multi_cell(width, 5.2, _printable(paragraph), new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.ln(3)
-
-    if pix_code:
-        needed = _QR_SIZE_MM + 14
-        if pdf.will_page_break(needed):
-            pdf.add_page()
-        pdf.ln(4)
-        pdf.set_font("helvetica", "B", 10.5)
-        pdf.cell(
-            width,
-            6,
-            "Pague com PIX: aponte a câmera do app do seu banco",
+        if paragraph.strip() == QR_PLACEHOLDER:
+            if pix_code:
+                qr_bottom = _draw_qr(pdf, pix_code, right=True)
+            continue
+        if qr_bottom is not None and pdf.get_y() >= qr_bottom:
+            qr_bottom = None
+        if not paragraph.strip():
+            pdf.ln(2.5)
+            continue
+        if qr_bottom is not None and pdf.will_page_break(_LINE_MM):
+            qr_bottom = None
+        line_width = width - _QR_SIZE_MM - _QR_GAP_MM if qr_bottom is not None else width
+        # Ragged right: justified lines beside the QR code, or holding an address or a code
+        # that cannot break, open wide gaps.
+        pdf.multi_cell(
+            line_width,
+            _LINE_MM,
+            _printable(paragraph),
+            align="L",
             new_x="LMARGIN",
             new_y="NEXT",
         )
-        pdf.image(io.BytesIO(pix_qr_png(pix_code)), x=_MARGIN_MM, w=_QR_SIZE_MM, h=_QR_SIZE_MM)
+    if qr_bottom is not None:
+        pdf.set_y(max(pdf.get_y(), qr_bottom))
+    if pix_code and QR_PLACEHOLDER not in text:
+        pdf.ln(3)
+        pdf.set_font("helvetica", "B", 10)
+        if pdf.will_page_break(_QR_SIZE_MM + 8):
+            pdf.add_page()
+        pdf.cell(
+            width,
+            6,
+            "Pague com Pix: leia o QR Code com o aplicativo do seu banco",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        _draw_qr(pdf, pix_code, right=False)
     return bytes(pdf.output())
+
+
+def _draw_qr(pdf: Any, pix_code: str, *, right: bool) -> float:
+    """Print the PIX QR code at the current line (at the right margin, or the left), on the
+    next page if it does not fit; the bottom of the code."""
+    if pdf.will_page_break(_QR_SIZE_MM):
+        pdf.add_page()
+    top = pdf.get_y()
+    x = pdf.w - _MARGIN_MM - _QR_SIZE_MM if right else _MARGIN_MM
+    pdf.image(io.BytesIO(pix_qr_png(pix_code)), x=x, y=top, w=_QR_SIZE_MM, h=_QR_SIZE_MM)
+    bottom = top + _QR_SIZE_MM
+    if not right:
+        pdf.set_y(bottom)
+    return float(bottom)
 
 
 def letter_pdf_from_message(

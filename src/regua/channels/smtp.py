@@ -32,7 +32,7 @@ from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTP, SMTPUTF8, Policy
 from email.utils import format_datetime
 from functools import lru_cache
 from typing import Literal
@@ -46,6 +46,7 @@ from regua.channels.base import (
     Receipt,
 )
 from regua.clock import Clock, SystemClock
+from regua.domain.text_cleaning import one_line
 
 Security = Literal["none", "starttls", "ssl"]
 DEFAULT_TIMEOUT = 10.0
@@ -61,13 +62,33 @@ def message_id_for(idempotency_key: str, sender: str) -> str:
     return f"<{left}@{domain}>"
 
 
+def header_text(value: str | None) -> str:
+    """A display name or subject as regua writes it into a header: on one line (control
+    characters and line breaks become spaces, see `domain.text_cleaning`) and with no RFC 2047
+    encoded word in it.
+
+    A name in the database is plain Unicode text, so ``=?utf-8?q?...?=`` in it is literal
+    text, never an encoding. Left as it is, readers decode it, and the `email` package of some
+    Python versions (CVE-2024-6923) decodes it too and writes its encoded CR/LF as real line
+    ends: a customer named ``=?utf-8?q?x=0D=0AReply-To:_golpe@...?=`` would add a Reply-To
+    and replace the body. A space after the ``=`` keeps the text readable and makes it no
+    encoded word for anyone.
+    """
+    return one_line(value or "").replace("=?", "= ?")
+
+
 def _address(addr_spec: str, display_name: str = "") -> Address:
     try:
-        return Address(display_name=display_name, addr_spec=addr_spec)
+        address = Address(addr_spec=addr_spec)
     except (ValueError, IndexError, HeaderParseError) as exc:
         raise ChannelPermanentError(
             f"Endereço de e-mail inválido: {addr_spec}", invalid_recipient=True
         ) from exc
+    # The name cannot make a valid address invalid: it is cleaned here, whoever built it.
+    name = header_text(display_name)
+    if not name:
+        return address
+    return Address(display_name=name, username=address.username, domain=address.domain)
 
 
 def build_email_message(
@@ -80,11 +101,12 @@ def build_email_message(
 ) -> EmailMessage:
     """The e-mail for `message`, as both the SMTP channel and the file outbox write it."""
     email = EmailMessage()
-    email["From"] = _address(sender, message.sender_name or sender_name)
-    email["To"] = _address(message.to, message.to_name)
+    _set_mailbox(email, "From", sender, message.sender_name or sender_name)
+    _set_mailbox(email, "To", message.to, message.to_name)
     if message.reply_to:
         email["Reply-To"] = _address(message.reply_to)
-    email["Subject"] = message.subject or ""
+    # Written by regua, not parsed by the email package (see `_set_mailbox`).
+    email.set_raw("Subject", _unstructured(header_text(message.subject), "Subject"))
     email["Date"] = format_datetime(now or SystemClock().now())
     email["Message-ID"] = message_id_for(message.idempotency_key, sender)
     # RFC 3834: tells vacation responders not to answer; people can still reply.
@@ -111,6 +133,67 @@ def build_email_message(
             filename=attachment.filename,
         )
     return email
+
+
+def _set_mailbox(email: EmailMessage, header_name: str, addr_spec: str, display_name: str) -> None:
+    """``Name <address>`` written by regua and stored as it is (`set_raw`): the email package
+    parses a header value it is given and, in some Python versions, writes back what an
+    encoded word in it decodes to, line ends included (CVE-2024-6923), and drops the quotes of
+    a long quoted name. The name is cleaned (`header_text`), quoted when short and ASCII, else
+    RFC 2047 encoded words (only letters, digits and ``-!*+/`` inside, folded under 78
+    characters). An address with non-ASCII (SMTPUTF8) is left to the package, cleaned name and
+    all."""
+    address = _address(addr_spec)
+    name = header_text(display_name)
+    if not addr_spec.isascii():
+        email[header_name] = _address(addr_spec, name)
+        return
+    if not name:
+        email.set_raw(header_name, address.addr_spec)
+        return
+    if name.isascii() and len(header_name) + len(name) + 4 <= 78:
+        words = ['"' + _QUOTED_PAIR.sub(r"\\\1", name) + '"' if _SPECIALS.search(name) else name]
+    else:
+        words = _phrase_words(name)
+    lines = [f"{header_name}:"]
+    for word in [*words, f"<{address.addr_spec}>"]:
+        if len(lines[-1]) + 1 + len(word) > 78:
+            lines.append(word)
+        else:
+            lines[-1] += " " + word
+    email.set_raw(header_name, "\r\n ".join(lines).partition(": ")[2])
+
+
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
+
+
+def _phrase_words(name: str) -> list[str]:
+    """A display name as words to fold between: plain ASCII words as they are, each run of
+    other words as one RFC 2047 encoded word (the spaces inside it), so no two encoded words
+    meet: readers disagree on the space between adjacent ones (RFC 2047 drops it, Python's
+    parser adds one). A run too long for one encoded word (75 characters) is cut; only then do
+    two meet."""
+    words: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        text = " ".join(run)
+        while text:
+            size = len(text)
+            while len(_UTF8.header_encode(text[:size])) > 75:
+                size -= 1
+            words.append(_UTF8.header_encode(text[:size]))
+            text = text[size:]
+        run.clear()
+
+    for word in name.split(" "):
+        if _ATOM.fullmatch(word) and "=?" not in word:
+            flush()
+            words.append(word)
+        else:
+            run.append(word)
+    flush()
+    return words
 
 
 # RFC 5322 3.2.3 specials: an ASCII display name containing one is written as a quoted string.
@@ -241,7 +324,30 @@ def email_bytes(
         now=now,
     )
     ascii_only = sender.isascii() and message.to.isascii()
-    return email.as_bytes(policy=SMTP if ascii_only else SMTPUTF8)
+    return serialized(email, SMTP if ascii_only else SMTPUTF8)
+
+
+def serialized(email: EmailMessage, policy: Policy) -> bytes:
+    """`email` as bytes, refused unless its header block holds exactly the headers regua set.
+
+    The values are cleaned before they reach the `email` package (`header_text`); this is the
+    second lock, for a Python whose `email` package writes a decoded line end into a header
+    (CVE-2024-6923) or a value no cleaning foresaw: a message that would carry a header regua
+    did not write, or lose one, is not sent.
+    """
+    raw = email.as_bytes(policy=policy)
+    head = raw.split(b"\r\n\r\n" if policy.linesep == "\r\n" else b"\n\n", 1)[0]
+    written = [
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.splitlines()
+        if line and line[:1] not in (b" ", b"\t")
+    ]
+    if written != [name.lower() for name in email]:
+        raise ChannelPermanentError(
+            "E-mail recusado: um cabeçalho sairia diferente do que o regua escreveu "
+            "(nome ou assunto com quebra de linha escondida)."
+        )
+    return raw
 
 
 def _direct_bytes(
@@ -254,8 +360,8 @@ def _direct_bytes(
     if not wire_ready(message, sender, sender_name, unsubscribe_mailto):
         return None
     # Addresses are validated first: an invalid one is refused whichever way the message goes.
-    from_ = _mailbox("From", sender, message.sender_name or sender_name)
-    to = _mailbox("To", message.to, message.to_name)
+    from_ = _mailbox("From", sender, header_text(message.sender_name or sender_name))
+    to = _mailbox("To", message.to, header_text(message.to_name))
     reply_to = _checked_address(message.reply_to) if message.reply_to else None
     if from_ is None or to is None:
         return None
@@ -263,7 +369,7 @@ def _direct_bytes(
     if reply_to:
         headers.append("Reply-To: " + reply_to)
     headers += [
-        "Subject: " + _unstructured(message.subject or "", "Subject"),
+        "Subject: " + _unstructured(header_text(message.subject), "Subject"),
         "Date: " + format_datetime(now),
         "Message-ID: " + message_id_for(message.idempotency_key, sender),
         "Auto-Submitted: auto-generated",

@@ -96,6 +96,7 @@ def sample_context(
         },
         "creditor": {
             "name": "Conecta Fibra Ltda",
+            "trade_name": "Conecta Fibra",
             "document": parse_tax_id("11222333000181").formatted,
             "phone": "(11) 4002-8922",
             "email": "atendimento@conectafibra.com.br",
@@ -120,4 +121,14 @@ def sample_context(
         "opt_out": {"keyword": "SAIR"},
         "operator": {"name": "Ana"},
         "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
+        # A broken agreement's message (template acordo_quebrado) states these.
+        "agreement": {
+            "id": 12,
+            "made_on": today - timedelta(days=75),
+            "broken_on": today,
+            "reason": "parcela 2 vencida em 08/10/2026 está 30 dias em atraso (limite 30)",
+            "paid_cents": 8_000,
+            "owed_principal_cents": sum(i["principal_cents"] for i in items),
+            "owed_total_cents": sum(i["total_cents"] for i in items),
+        },
     }

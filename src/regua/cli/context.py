@@ -13,6 +13,7 @@ connection refuses, naming the file, and nothing is left on disk.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -65,17 +66,21 @@ def shown_url(url: str) -> str:
     """A database URL as a person may see it: without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        # Not a URL SQLAlchemy reads, but it may still carry "user:password@".
+        return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def check_database_url(url: str) -> None:
     """Refuse, in pt-BR, a URL that does not parse or whose database has no driver here."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise InputError(
-            f"endereço de banco inválido: {url!r} "
+            f"endereço de banco inválido: {shown_url(url)!r} "
             "(use sqlite:///arquivo.db ou postgresql://usuario@servidor/banco)",
             field="--db",
             code=ErrorCode.INVALID_DATABASE_URL,

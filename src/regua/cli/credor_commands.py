@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app
+from regua.cli.context import DbOption, command_app, shown_url
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain import creditor_profile as rules
 from regua.domain.creditor_profile import CreditorProfile
@@ -183,7 +183,7 @@ def init(
     if json_output:
         print_json(
             {
-                "database_url": regua.settings.database_url,
+                "database_url": shown_url(regua.settings.database_url),
                 "creditor_id": result.creditor_id,
                 "created": result.created,
                 "schema_revision": revision,
@@ -191,7 +191,7 @@ def init(
             }
         )
         return
-    console.print(f"Banco pronto: {regua.settings.database_url} (esquema {revision})")
+    console.print(f"Banco pronto: {shown_url(regua.settings.database_url)} (esquema {revision})")
     what = "criado" if result.created else "já existente"
     console.print(
         f"Credor {what}: #{result.creditor_id} {result.profile.legal_name} "

@@ -18,10 +18,11 @@ from rich.table import Table
 from regua.bootstrap import App
 from regua.cli.context import DateOption, DbOption, command_app, command_day
 from regua.cli.listing_sheets import calls_sheet
-from regua.cli.output import JsonOption, cli_errors, console, print_json
+from regua.cli.output import JsonOption, cli_errors, console, error_console, print_json
 from regua.cli.templates_commands import templates_app
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
+from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError
 from regua.services import setup
@@ -243,20 +244,22 @@ def write_call_list(path: Path, entries: list[CallEntry]) -> None:
         writer.writerow(CALL_LIST_HEADER)
         for e in entries:
             writer.writerow(
-                (
-                    e.customer,
-                    e.name,
-                    e.phone,
-                    e.uf or "",
-                    ", ".join(e.invoices),
-                    _decimal_comma(e.principal_cents),
-                    _decimal_comma(e.fees_cents),
-                    _decimal_comma(e.total_cents),
-                    e.script,
-                    e.step,
-                    e.hours or "fechado",
-                    e.timezone,
-                    e.action_id,
+                safe_row(
+                    (
+                        e.customer,
+                        e.name,
+                        e.phone,
+                        e.uf or "",
+                        ", ".join(e.invoices),
+                        _decimal_comma(e.principal_cents),
+                        _decimal_comma(e.fees_cents),
+                        _decimal_comma(e.total_cents),
+                        e.script,
+                        e.step,
+                        e.hours or "fechado",
+                        e.timezone,
+                        e.action_id,
+                    )
                 )
             )
 
@@ -340,7 +343,15 @@ def render_command(
         channel=channel,
         portal=portal,
         renderer=renderer,
+        default_sender=regua.settings.smtp_sender,
     )
+    if preview.held and not json_output:
+        # The preview still shows the text; the person must know it would not go out.
+        error_console.print(
+            f"aviso: a mensagem real seria retida, não enviada: {preview.held} "
+            "(complete com `regua credor editar`).",
+            markup=False,
+        )
     head = {
         "customer": preview.customer_external_id,
         "name": preview.customer_name,
@@ -349,6 +360,7 @@ def render_command(
         "channel": preview.channel,
         "to": preview.to,
         "date": target,
+        "held": preview.held,
     }
     if preview.channel == "phone":
         script = render_call_script(

@@ -23,7 +23,7 @@ from regua.cli import (
     serve_commands,
     templates_commands,
 )
-from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app
+from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app, shown_url
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
@@ -172,6 +172,7 @@ def import_command(
             progress=lambda n: progress.advance(task, n),
             header_row=header_row,
             duplicates=duplicates,
+            max_amount_cents=regua.settings.max_invoice_cents,
         )
     if json_output:
         print_json(result.to_dict())
@@ -341,7 +342,7 @@ def demo(
         print_json(
             {
                 "folder": result.folder,
-                "database_url": result.database_url,
+                "database_url": shown_url(result.database_url),
                 "imports": [r.to_dict() for r in result.imports],
                 "summary": analyst_commands.summary_dict(result.summary),
                 "outbox": result.outbox,
@@ -351,7 +352,7 @@ def demo(
             }
         )
         return
-    console.print(f"Demonstração em {result.folder}/ (banco {result.database_url})")
+    console.print(f"Demonstração em {result.folder}/ (banco {shown_url(result.database_url)})")
     for imported in result.imports:
         _print_import(imported)
     analyst_commands.print_summary(result.summary)
@@ -361,11 +362,13 @@ def demo(
             f"\nMensagens dos dias simulados: {result.outbox_files} arquivos em {result.outbox}/ "
             "(.eml e-mails, .json SMS e WhatsApp, .pdf cartas)"
         )
-    console.print(f"\nPara explorar: [bold]regua --help[/bold]  (use --db {result.database_url})")
+    console.print(
+        f"\nPara explorar: [bold]regua --help[/bold]  (use --db {shown_url(result.database_url)})"
+    )
     if result.portal is not None:
         console.print(
             "\nPortal do devedor: rode "
-            f"[bold]regua serve --db {result.database_url}[/bold] e abra\n"
+            f"[bold]regua serve --db {shown_url(result.database_url)}[/bold] e abra\n"
             f"{result.portal.url}\n(cliente {result.portal.customer_name}; para confirmar a "
             f"identidade, digite {result.portal.answer}, os 5 primeiros números do documento)",
             soft_wrap=True,

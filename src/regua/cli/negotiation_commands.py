@@ -14,7 +14,7 @@ from regua.domain.money import Cents, MoneyFormatError, format_brl, parse_brl
 from regua.domain.offers import Offer
 from regua.domain.policy_terms import INTEREST_LABELS_PT, Role
 from regua.errors import InputError
-from regua.services import agreements, negotiation, promises, setup
+from regua.services import agreements, agreements_payoff, negotiation, promises, setup
 from regua.services.negotiation_sheet import STATUS_LABELS_PT, negotiation_sheet, write_sheet
 
 acordo_app = typer.Typer(help="Acordos: aceitar uma oferta, listar, cancelar, quitar.")
@@ -385,13 +385,20 @@ def acordo_cancelar(
 def acordo_quitar(
     ctx: typer.Context,
     agreement: AgreementOption,
+    by: ByOption = "operador",
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Quanto quita hoje o restante de um acordo, sem os juros futuros (CDC art. 52 §2)."""
+    """Cota a quitação antecipada de um acordo, sem os juros futuros (CDC art. 52 §2), com o PIX
+    do valor; pago até a validade, o acordo é quitado na rotina diária."""
     regua, creditor_id = _context(ctx, db)
-    quote = agreements.payoff_quote(
-        regua.uow, creditor_id, agreement, today=_today(regua, creditor_id)
+    quote = agreements_payoff.issue_payoff(
+        regua.uow,
+        creditor_id,
+        agreement,
+        today=_today(regua, creditor_id),
+        now=regua.now(),
+        by=by,
     )
     if json_output:
         print_json(vars(quote))
@@ -401,6 +408,14 @@ def acordo_quitar(
         f"quitando hoje, {format_brl(quote.payoff_cents)} (juros futuros descontados).",
         markup=False,
     )
+    if quote.valid_until is not None:
+        console.print(
+            f"Válida até {quote.valid_until:%d/%m/%Y}: pago esse valor até lá (PIX abaixo ou "
+            "qualquer pagamento das parcelas), o acordo é quitado e os títulos originais baixados.",
+            markup=False,
+        )
+    if quote.pix_code:
+        console.print(f"PIX copia e cola: {quote.pix_code}", markup=False)
 
 
 def promessa_criar(

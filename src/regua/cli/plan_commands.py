@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,6 +18,7 @@ from regua.cli.listing_sheets import segments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.action_statuses import status_label
+from regua.domain.agreements import BrokenAgreement
 from regua.domain.calendar import DEFAULT_TIMEZONE
 from regua.domain.channels import channel_label
 from regua.domain.money import format_brl
@@ -66,6 +68,7 @@ def run(
     ran = daily_cycle.run_day(
         regua.uow, creditor_id, target, regua.now(), dispatch=dispatch, start=start
     )
+    broken = ran.agreements.broken_details if ran.agreements is not None else []
     now = regua.now()
     opens = daily_cycle.window_opens(regua.uow, creditor_id, now)
     _present(
@@ -74,6 +77,7 @@ def run(
         wrote=True,
         dispatched=ran.dispatched,
         sending=sending_of(ran.plan, ran.dispatched, opens, now),
+        broken=broken,
     )
 
 
@@ -130,11 +134,13 @@ def _present(
     dispatched: DispatchResult | None = None,
     choices: dict[str, PlanResult] | None = None,
     sending: Sending | None = None,
+    broken: Sequence[BrokenAgreement] = (),
 ) -> None:
     load = result.load()
     if json_output:
         print_json(
             {
+                **({"broken_agreements": [_broken_dict(b) for b in broken]} if wrote else {}),
                 "date": result.day,
                 "written": wrote,
                 "start": {
@@ -190,6 +196,16 @@ def _present(
     console.print(f"  Ligações para os operadores: {load['calls']}")
     console.print(f"  Custo estimado: {format_brl(load['cost_cents'])}")
     _present_start(result, wrote, choices or {})
+    if broken:
+        # The operators' part: whom to call back about an agreement that broke today.
+        console.print(f"[bold]Acordos quebrados hoje: {len(broken)}[/bold]")
+        for b in broken:
+            console.print(
+                f"  acordo {b.agreement_id} · {b.customer_code} {b.customer_name}: pagou "
+                f"{format_brl(b.paid_cents)} no acordo; voltaram {format_brl(b.owed_total_cents)} "
+                f"(principal {format_brl(b.owed_principal_cents)}, com multa e juros): "
+                f"{b.reason}"
+            )
     if dispatched is not None:
         dispatch_commands.present_dispatch(dispatched)
     if sending is not None:
@@ -306,6 +322,18 @@ def _present_start(result: PlanResult, wrote: bool, choices: dict[str, PlanResul
                 f"{format_brl(plan.load()['cost_cents'])}" + (f" ({steps})" if steps else ""),
                 markup=False,
             )
+
+
+def _broken_dict(broken: BrokenAgreement) -> dict[str, Any]:
+    return {
+        "agreement_id": broken.agreement_id,
+        "customer": broken.customer_code,
+        "name": broken.customer_name,
+        "reason": broken.reason,
+        "paid_cents": broken.paid_cents,
+        "owed_principal_cents": broken.owed_principal_cents,
+        "owed_total_cents": broken.owed_total_cents,
+    }
 
 
 def segments(

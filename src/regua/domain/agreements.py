@@ -99,3 +99,44 @@ def payoff_cents(
             else:
                 total += Decimal(amount) / (1 + rate * months)
     return round_half_up(total)
+
+
+# --- telling the customer that an agreement broke ----------------------------------------------
+
+BROKEN_PURPOSE = "agreement"  # an action purpose: one a customer and day, beside the régua's
+BROKEN_STEP = "acordo_quebrado"
+BROKEN_TEMPLATE = "acordo_quebrado"
+# Without a thank-you in the régua (whose channels the creditor chose for a message that is not
+# a collection), the notice goes by the first of these the customer can be reached on.
+BROKEN_CHANNELS = ("email", "whatsapp", "sms")
+
+
+class BrokenAgreement(NamedTuple):
+    """What the customer and the operator are told of an agreement that broke: which one, why,
+    what was paid under it and what came back (principal, and the total with multa and juros
+    from the original due dates, today)."""
+
+    agreement_id: int
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    made_on: date
+    reason: str
+    paid_cents: Cents
+    owed_principal_cents: Cents
+    owed_total_cents: Cents
+    invoice_ids: tuple[int, ...]  # the originals back in collection (balance above zero)
+
+
+def broken_facts(broken: BrokenAgreement, on: date) -> dict[str, object]:
+    """The facts a broken-agreement message states (the action keeps them in its evidence, the
+    template reads them as ``agreement``), in JSON types."""
+    return {
+        "id": broken.agreement_id,
+        "made_on": broken.made_on.isoformat(),
+        "broken_on": on.isoformat(),
+        "reason": broken.reason,
+        "paid_cents": broken.paid_cents,
+        "owed_principal_cents": broken.owed_principal_cents,
+        "owed_total_cents": broken.owed_total_cents,
+    }

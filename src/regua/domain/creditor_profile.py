@@ -407,6 +407,7 @@ def _wallet(values: Mapping[str, Any], problems: list[Problem]) -> BoletoWallet 
 HELD_NO_PIX = "falta a chave Pix do credor"
 HELD_NO_CONTACT = "falta um telefone, WhatsApp ou e-mail de atendimento do credor"
 HELD_NO_ADDRESS = "falta o endereço postal do credor"
+HELD_NO_SENDER = "falta o e-mail de envio do credor"
 
 
 def missing_for_message(

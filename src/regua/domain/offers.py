@@ -35,9 +35,9 @@ from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from regua.domain.calendar import next_bank_business_day
+from regua.domain.calendar import effective_due_date, next_bank_business_day
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import Cents, format_brl, round_half_up
 from regua.domain.policy_terms import (
@@ -57,7 +57,7 @@ USUAL_COUNTS = (2, 3, 4, 5, 6, 8, 10, 12, 18, 24, 36, 48, 60)
 PERIOD_DAYS = {"monthly": 30, "biweekly": 14, "weekly": 7}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DebtInvoice:
     """One open invoice of the debt: its open principal and original due date."""
 
@@ -67,9 +67,10 @@ class DebtInvoice:
     balance_cents: Cents
 
 
-@dataclass(frozen=True)
-class DebtToday:
-    """The debt brought up to ``today``: each part apart, then the total."""
+class DebtToday(NamedTuple):
+    """The debt brought up to ``today``: each part apart, then the total. Named tuples, this
+    and the offers: built by the hundred thousand in a portfolio's run, where a frozen
+    dataclass costs several times as much to build."""
 
     invoices: tuple[DebtInvoice, ...]
     principal_cents: Cents
@@ -82,17 +83,17 @@ class DebtToday:
         return self.principal_cents + self.late_fee_cents + self.interest_cents
 
 
-@dataclass(frozen=True)
-class Installment:
-    """One payment of an offer; number 0 is the down payment (entrada)."""
+class Installment(NamedTuple):
+    """One payment of an offer; number 0 is the down payment (entrada). A named tuple: a
+    portfolio's offers hold about ten of these a plan, and a frozen dataclass costs five times
+    as much to build."""
 
     number: int
     due_date: date
     amount_cents: Cents
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):
     """One way to settle the debt, with every figure CDC art. 52 asks for."""
 
     number: int
@@ -109,7 +110,7 @@ class Offer:
     annual_rate: Decimal  # CET, percent a year, 2 places
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # tuple.count(x) has no use on an offer
         """Installments besides the down payment."""
         return sum(1 for p in self.payments if p.number > 0)
 
@@ -164,13 +165,36 @@ def _two_places(value: Fraction | float) -> Decimal:
 def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date) -> DebtToday:
     """The invoices' principal, multa and juros as of ``today`` (``domain.fees``)."""
     principal = late_fee = interest = oldest = 0
+    contract = fee_terms.interest_source == "contract"
     for invoice in invoices:
+        if contract and invoice.balance_cents >= 0:
+            # The same figures as ``fees.charges`` (a test holds them equal), in integers: a
+            # portfolio's offers bring each invoice up to date once, and Fractions cost tenfold.
+            balance, due = invoice.balance_cents, invoice.due_date
+            if today <= _grace_day(due) or balance == 0:
+                continue
+            days = (today - due).days
+            late_fee += _ratio_half_up(balance * fee_terms.effective_late_fee_bp, FULL_BP)
+            interest += _ratio_half_up(balance * fee_terms.interest_monthly_bp * days, FULL_BP * 30)
+            oldest = max(oldest, days)
+            continue
         owed = charges(invoice.balance_cents, invoice.due_date, today, fee_terms)
-        principal += owed.principal_cents
         late_fee += owed.late_fee_cents
         interest += owed.interest_cents
         oldest = max(oldest, owed.days_late)
+    principal = sum(invoice.balance_cents for invoice in invoices)
     return DebtToday(tuple(invoices), principal, late_fee, interest, oldest)
+
+
+@lru_cache(maxsize=8192)
+def _grace_day(due: date) -> date:
+    return effective_due_date(due)
+
+
+def _ratio_half_up(numerator: int, denominator: int) -> Cents:
+    """numerator / denominator (both not negative) rounded half up: ``round_half_up`` of the
+    Fraction, in integers."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def _share(cents: Cents, bp: int) -> Cents:
@@ -359,18 +383,196 @@ def make_offers(
 ) -> list[Offer]:
     """The offers for a debt under one rule of the terms: at once, then each installment count
     (the usual ones up to the rule's maximum, and the maximum) whose installment is not below
-    the rule's minimum. Numbered from 1, valid through ``today + validity_days``."""
+    the rule's minimum. Numbered from 1, valid through ``today + validity_days``.
+
+    The figures are those of ``build_plan`` for each count (a property test holds them equal);
+    what every customer of the day shares -- the dates, the installment factor, the CET of the
+    plan's shape -- is computed once (``_plan_shape``)."""
     if not invoices:
         return []
     debt = debt_today(invoices, fee_terms, today)
     until = today + timedelta(days=validity_days)
     offers = [_cash_offer(1, debt, rule, today, until)]
     plan = rule.installments
-    counts = sorted({n for n in USUAL_COUNTS if n <= plan.max_count} | {plan.max_count} - {1})
-    for count in counts:
+    interest = rule.interest
+    discount = discount_for(debt, rule, cash=False)
+    negotiated = debt.total_cents - discount
+    down = _share(negotiated, plan.min_down_payment_bp)
+    financed = negotiated - down
+    head = (Installment(0, next_bank_business_day(today), down),) if down else ()
+    start = today + timedelta(days=plan.first_due_days)
+    for count in _offered_counts(plan.max_count):
+        shape = _plan_shape(
+            today, start, count, plan.periodicity, interest.kind, interest.monthly_bp
+        )
+        amounts = shape.split(financed)
+        if amounts[0] < plan.min_installment_cents:
+            break  # more installments only make them smaller
+        payments = head + tuple(map(Installment, shape.numbers, shape.dates, amounts))
+        rates = shape.rates(financed, amounts)
+        if rates is None:  # too near a rounding boundary to tell: the full search decides
+            rates = effective_rates(financed, today, payments, interest.monthly_bp)
+        offers.append(
+            Offer(
+                len(offers) + 1,
+                "installments",
+                today,
+                until,
+                debt,
+                discount,
+                down,
+                payments,
+                interest.kind,
+                interest.monthly_bp,
+                rates[0],
+                rates[1],
+            )
+        )
+    return offers
+
+
+@lru_cache(maxsize=64)
+def _offered_counts(max_count: int) -> tuple[int, ...]:
+    return tuple(sorted({n for n in USUAL_COUNTS if n <= max_count} | {max_count} - {1}))
+
+
+_ZERO_RATES = (Decimal("0.00"), Decimal("0.00"))
+
+
+class _PlanShape:
+    """What every plan of one count, rule and day shares, whatever the amount financed: the
+    due dates, the installment per centavo financed, and the CET of the exact (unrounded)
+    schedule with its discount factors, so that a customer's CET is one Newton step away.
+
+    Every shortcut here checks that it cannot change a figure, and otherwise hands over to the
+    plain computation (``split_installments``, ``effective_rates``)."""
+
+    __slots__ = (
+        "count",
+        "curvature",
+        "dates",
+        "factor",
+        "head_slope",
+        "head_worth",
+        "kind",
+        "last_slope",
+        "last_worth",
+        "numbers",
+        "period_rate",
+        "root",
+    )
+
+    def __init__(
+        self, today: date, start: date, count: int, periodicity: str, kind: str, monthly_bp: int
+    ) -> None:
+        self.count = count
+        self.kind = kind
+        self.period_rate = _period_rate(monthly_bp, periodicity)
+        self.dates = installment_dates(start, count, periodicity)
+        self.numbers = tuple(range(1, count + 1))
+        self.root = 0.0
+        self.factor = 0.0  # 0: installments without interest, split in integers
+        if kind == "none" or self.period_rate == 0:
+            return
+        with localcontext() as ctx:
+            ctx.prec = 34
+            self.factor = float(installment_amount(1, count, kind, self.period_rate))
+        years = [(d - today).days / 365 for d in self.dates]
+        flows = [(self.factor, t) for t in years]
+        if self.factor * count <= 1:
+            return
+        root = _irr(flows, 1.0, (1 + monthly_bp / FULL_BP) ** 12 - 1 or 0.25)
+        self.root = root
+        worth = [(1 + root) ** -t for t in years]
+        slope = [-t * w / (1 + root) for t, w in zip(years, worth, strict=True)]
+        self.head_worth, self.head_slope = sum(worth[:-1]), sum(slope[:-1])
+        self.last_worth, self.last_slope = worth[-1], slope[-1]
+        # Newton's error after one step is at most f''/(2 f') times the square of the first
+        # error; f''/f' is below (years + 2) here. Doubled, for the first error is near the step.
+        self.curvature = 4 * (max(years) + 2)
+
+    def split(self, financed: Cents) -> list[Cents]:
+        """``split_installments`` of ``financed``: in floats when the exact installment and the
+        exact total are far enough from a half centavo for floats to round them the same."""
+        count = self.count
+        if not self.factor:
+            if financed < 0:
+                return split_installments(financed, count, self.kind, self.period_rate)
+            regular = (2 * financed + count) // (2 * count)
+            return [regular] * (count - 1) + [financed - regular * (count - 1)]
+        exact = financed * self.factor
+        whole = exact * count
+        margin = 1e-6 + whole * 1e-12
+        if financed < 0 or abs(exact % 1 - 0.5) < margin or abs(whole % 1 - 0.5) < margin:
+            return split_installments(financed, count, self.kind, self.period_rate)
+        regular, total = int(exact + 0.5), int(whole + 0.5)
+        return [regular] * (count - 1) + [total - regular * (count - 1)]
+
+    def rates(self, financed: Cents, amounts: Sequence[Cents]) -> tuple[Decimal, Decimal] | None:
+        """``effective_rates`` for these amounts: one Newton step from the shape's root, kept
+        when every rate within its error bound shows the same two places; None otherwise."""
+        regular, last = amounts[0], amounts[-1]
+        if financed <= 0 or regular * (self.count - 1) + last <= financed:
+            return _ZERO_RATES
+        if not self.root:
+            return None
+        worth = regular * self.head_worth + last * self.last_worth
+        slope = regular * self.head_slope + last * self.last_slope
+        step = (worth - financed) / slope
+        if abs(step) > 1e-3:
+            return None
+        annual = self.root - step
+        error = self.curvature * step * step + 1e-9
+        # In hundredths of a percent: the two places shown are the same at both ends of the
+        # error bound (no half between them), hence for the rate the full search would find.
+        low, high = (annual - error) * 10_000 + 0.5, (annual + error) * 10_000 + 0.5
+        annual_shown = int(low)
+        if annual_shown != int(high):
+            return None
+        low = ((1 + annual - error) ** _TWELFTH - 1) * 10_000 + 0.5
+        high = ((1 + annual + error) ** _TWELFTH - 1) * 10_000 + 0.5
+        monthly_shown = int(low)
+        if monthly_shown != int(high):
+            return None
+        return _hundredths(monthly_shown), _hundredths(annual_shown)
+
+
+_TWELFTH = 1 / 12
+
+
+@lru_cache(maxsize=100_000)
+def _hundredths(value: int) -> Decimal:
+    """``value`` hundredths as a Decimal with two places, as ``_two_places`` shows a rate."""
+    return Decimal(value).scaleb(-2)
+
+
+@lru_cache(maxsize=4096)  # a day's offers share their shapes: one per count and rule
+def _plan_shape(
+    today: date, start: date, count: int, periodicity: str, kind: str, monthly_bp: int
+) -> _PlanShape:
+    return _PlanShape(today, start, count, periodicity, kind, monthly_bp)
+
+
+def fresh_offers(
+    invoices: Sequence[DebtInvoice],
+    fee_terms: FeeTerms,
+    rule: TermRule,
+    today: date,
+    *,
+    validity_days: int = 3,
+) -> list[Offer]:
+    """``make_offers`` computed plainly, plan by plan with ``build_plan``: the reference the
+    shortcuts of ``make_offers`` are tested against."""
+    if not invoices:
+        return []
+    debt = debt_today(invoices, fee_terms, today)
+    until = today + timedelta(days=validity_days)
+    offers = [_cash_offer(1, debt, rule, today, until)]
+    plan = rule.installments
+    for count in _offered_counts(plan.max_count):
         offer = build_plan(len(offers) + 1, debt, rule, today, until, count)
         if offer.installment_cents < plan.min_installment_cents:
-            break  # more installments only make them smaller
+            break
         offers.append(offer)
     return offers
 

@@ -208,6 +208,56 @@ def plan_day(
     return actions
 
 
+class PlannedSelection(NamedTuple):
+    """What one customer's action of the day is about: the step that speaks, and its invoices."""
+
+    step: Step
+    invoices: tuple[InvoiceStep, ...]
+
+    @property
+    def invoice_ids(self) -> tuple[int, ...]:
+        return tuple(item.invoice_id for item in self.invoices)
+
+
+def planned_selection(
+    policy: Policy,
+    segment: str,
+    tags: tuple[str, ...],
+    invoices: Iterable[OpenInvoice],
+    today: date,
+) -> PlannedSelection | None:
+    """The step and invoices `plan_day` gives one customer's action on `today`, or None.
+
+    `invoices` are the customer's open invoices as the planner reads them (held ones, paused
+    or promised, left out; `last_offset` the step memory). `policy` is the customer's (it must
+    apply to `segment` and `tags`). It is `plan_day` itself over that one customer: a preview,
+    a call script and the plan can never name different invoices.
+    """
+    listed = list(invoices)
+    if not listed:
+        return None
+    customer_id = listed[0].customer_id
+    state = CustomerState(id=customer_id, segment=segment, tags=tags)
+    actions = plan_day([policy], {customer_id: state}, listed, today)
+    if not actions:
+        return None
+    [action] = actions
+    return PlannedSelection(action.step, action.invoices)
+
+
+def still_collectable(rows: Iterable[Any], today: date) -> list[Any]:
+    """The invoice rows a collection message may still speak of at send time: open, with a
+    balance, not paused on `today` (rows carry ``status``, ``balance_cents``, ``paused`` and
+    ``paused_until``). What the plan chose, less what changed since."""
+    return [
+        row
+        for row in rows
+        if row.status == "open"
+        and row.balance_cents > 0
+        and not (bool(row.paused) and (row.paused_until is None or row.paused_until >= today))
+    ]
+
+
 class _Ladder:
     """One segment's steps under one policy, and the step each (delay, last step, amount) gets.
 

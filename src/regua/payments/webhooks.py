@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from regua.domain.amount_limits import AmountOutOfRange, check_amount
 from regua.domain.payment_dates import implausible_payment_date
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, Unauthorized
@@ -163,7 +164,12 @@ def _amount_cents(value: Any, field: str) -> int:
     if not isinstance(value, str) or not _AMOUNT_RE.match(value):
         raise _fail(field, f'valor inválido: {value!r} (esperado texto como "110.00")')
     whole, part = value.split(".")
-    return int(whole) * 100 + int(part)
+    cents = int(whole) * 100 + int(part)
+    try:
+        check_amount(cents)
+    except AmountOutOfRange as exc:
+        raise _fail(field, str(exc)) from None
+    return cents
 
 
 def _instant(value: Any, field: str) -> datetime:

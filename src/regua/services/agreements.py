@@ -16,18 +16,19 @@ original dates (so multa and juros run from them) and the régua resumes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
 from regua.domain.agreements import (
+    BrokenAgreement,
+    HeldInvoice,
     all_paid,
     breaking_installment,
     installment_txid,
     paid_under,
-    payoff_cents,
     restored_balances,
 )
 from regua.domain.calendar import next_bank_business_day
@@ -37,6 +38,8 @@ from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
+from regua.services import agreements_notices as notices
+from regua.services import agreements_payoff as payoff
 from regua.services.message_context import pix_code_for
 from regua.services.negotiation import (
     Negotiable,
@@ -128,9 +131,8 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
         # An offer accepted days after it was made keeps its figures; a payment it dated on a
         # day gone by falls due on the first business day from today.
         start = next_bank_business_day(today)
-        offer = replace(
-            offer,
-            payments=tuple(replace(p, due_date=max(p.due_date, start)) for p in offer.payments),
+        offer = offer._replace(
+            payments=tuple(p._replace(due_date=max(p.due_date, start)) for p in offer.payments),
         )
     problems = violations(offer, found.rule, today)
     past = min((p.due_date for p in offer.payments if p.due_date < today), default=None)
@@ -149,7 +151,7 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             f"acordo fora das condições da régua ({'; '.join(problems)}): {who}",
             code=ErrorCode.OUTSIDE_TERMS,
         )
-    return replace(offer, number=request.offer or 0)
+    return offer._replace(number=request.offer or 0)
 
 
 def _boleto_line(
@@ -430,6 +432,16 @@ def create_agreement(
 class AgreementReview:
     completed: list[int]
     broken: list[int]
+    # What the operator is told (the run's summary) and the customer's messages planned.
+    broken_details: list[BrokenAgreement] = field(default_factory=list)
+    notices: list[int] = field(default_factory=list)
+
+
+class _Ended(NamedTuple):
+    owed_cents: Cents
+    held: list[HeldInvoice]
+    balances: list[tuple[int, Cents]]
+    paid_cents: Cents
 
 
 def _end(
@@ -441,12 +453,13 @@ def _end(
     reason: str,
     today: date,
     now: datetime,
-) -> Cents:
+) -> _Ended:
     """Give the originals back less what was paid, cancel the installments not paid; what is
-    owed again (principal)."""
+    owed again (principal), from what."""
     installments = store.installments_of(connection, [agreement_id]).get(agreement_id, [])
     held = store.held_of(connection, [agreement_id]).get(agreement_id, [])
-    balances = restored_balances(held, paid_under(installments))
+    paid = paid_under(installments)
+    balances = restored_balances(held, paid)
     store.restore(connection, balances, today, now)
     store.cancel_open_installments(connection, agreement_id, now)
     store.close(connection, agreement_id, status, today, reason)
@@ -464,7 +477,7 @@ def _end(
         ),
         data={"agreement_id": agreement_id, "event": status, "owed_cents": owed},
     )
-    return owed
+    return _Ended(owed, held, balances, paid)
 
 
 def review_agreements(
@@ -475,8 +488,13 @@ def review_agreements(
     review = AgreementReview([], [])
     active = store.active(connection, creditor_id)
     installments = store.installments_of(connection, [row.id for row in active])
+    early = payoff.paid_off(connection, active, today)
     for row in active:
         items = installments.get(row.id, [])
+        if row.id in early:
+            payoff.complete(connection, row, early[row.id], items, today, now)
+            review.completed.append(row.id)
+            continue
         if all_paid(items):
             held = store.held_of(connection, [row.id]).get(row.id, [])
             store.settle(connection, [h.invoice_id for h in held], today, now)
@@ -495,20 +513,37 @@ def review_agreements(
         late = breaking_installment(items, row.break_days_late, today)
         if late is not None:
             what = "entrada" if late.number == 0 else f"parcela {late.number}"
-            _end(
+            reason = (
+                f"{what} vencida em {late.effective_due_date:%d/%m/%Y} está "
+                f"{(today - late.effective_due_date).days} dias em atraso (limite "
+                f"{row.break_days_late})"
+            )
+            ended = _end(
                 connection,
                 row.id,
                 row.customer_id,
                 status="broken",
-                reason=(
-                    f"{what} vencida em {late.effective_due_date:%d/%m/%Y} está "
-                    f"{(today - late.effective_due_date).days} dias em atraso (limite "
-                    f"{row.break_days_late})"
-                ),
+                reason=reason,
                 today=today,
                 now=now,
             )
             review.broken.append(row.id)
+            broken = notices.broken_agreement(
+                connection,
+                creditor_id,
+                row.id,
+                row.customer_id,
+                made_on=row.made_on,
+                reason=reason,
+                held=ended.held,
+                balances=ended.balances,
+                paid_cents=ended.paid_cents,
+                today=today,
+            )
+            review.broken_details.append(broken)
+            notice = notices.notify_customer(connection, creditor_id, broken, day=today, now=now)
+            if notice is not None:
+                review.notices.append(notice)
     return review
 
 
@@ -536,37 +571,6 @@ def cancel_agreement(
             reason=f"cancelado por {by}: {reason}",
             today=today,
             now=now,
-        )
+        ).owed_cents
         work.commit()
     return owed
-
-
-@dataclass(frozen=True)
-class PayoffQuote:
-    agreement_id: int
-    remaining_cents: Cents  # the installments still due, as agreed
-    payoff_cents: Cents  # what settles them today, with the interest not yet run taken off
-
-
-def payoff_quote(
-    uow: UnitOfWorkFactory, creditor_id: int, agreement_id: int, *, today: date
-) -> PayoffQuote:
-    """What pays the rest of an agreement off today (CDC art. 52 §2)."""
-    with uow() as work:
-        row = store.agreement_row(work.connection, creditor_id, agreement_id)
-        if row is None or row.status != "active":
-            raise NotFound(
-                f"acordo {agreement_id} não existe ou não está ativo",
-                code=ErrorCode.UNKNOWN_AGREEMENT,
-            )
-        items = store.installments_of(work.connection, [agreement_id]).get(agreement_id, [])
-    remaining = [
-        (i.effective_due_date, i.balance_cents)
-        for i in items
-        if i.status == "open" and i.balance_cents > 0
-    ]
-    return PayoffQuote(
-        agreement_id,
-        sum(amount for _, amount in remaining),
-        payoff_cents(remaining, row.interest_kind, row.interest_monthly_bp, today),
-    )

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS, AmountOutOfRange, check_amount
 from regua.domain.money import Cents, MoneyFormatError, parse_brl, round_half_up
+from regua.domain.text_cleaning import one_line
 
 
 class CellError(ValueError):
@@ -18,9 +20,24 @@ class CellError(ValueError):
 
 
 def text(cell: Any) -> str:
+    """The cell as one line of text: line breaks (Alt+Enter in Excel), tabs, NULs and other
+    control characters become single spaces, so a name reaches an e-mail header, a call list
+    or PostgreSQL (which refuses NUL) as the text a person reads."""
     if isinstance(cell, date):
         return cell.isoformat()
-    return str(cell).strip()
+    return one_line(str(cell))
+
+
+def multiline_text(cell: Any) -> str:
+    """The cell with its line breaks kept (a postal address written on several lines), each
+    line cleaned as `text` cleans a cell."""
+    lines = (one_line(line) for line in str(cell).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+# Dates a collections file can mean: an invoice issued in 1900 or due in 2199 is odd but
+# possible; 31/12/9999 (an ERP's "no date") is refused, as the day after it does not exist.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
 def as_typed(cell: Any) -> str:
@@ -37,9 +54,10 @@ def as_typed(cell: Any) -> str:
 
 
 def parse_date(cell: Any) -> date:
-    """`dd/mm/aaaa`, `d/m/aaaa`, `dd-mm-aaaa`, `dd.mm.aaaa`, `aaaa-mm-dd` or an XLSX date."""
+    """`dd/mm/aaaa`, `d/m/aaaa`, `dd-mm-aaaa`, `dd.mm.aaaa`, `aaaa-mm-dd` or an XLSX date,
+    between the years `MIN_YEAR` and `MAX_YEAR`."""
     if isinstance(cell, date):
-        return cell
+        return _plausible(cell, cell.strftime("%d/%m/%Y"))
     raw = str(cell).strip()
     if not raw:
         raise CellError("data vazia")
@@ -57,19 +75,38 @@ def parse_date(cell: Any) -> date:
             day, month, year = (int(p) for p in parts)
             if len(parts[2]) == 2:
                 year += 2000
-        return date(year, month, day)
-    except ValueError:
+        parsed = date(year, month, day)
+    except (ValueError, OverflowError):
         raise CellError(f"data que não existe: {raw}") from None
+    return _plausible(parsed, raw)
 
 
-def parse_amount(cell: Any, *, allow_zero: bool = False) -> Cents:
-    if isinstance(cell, Decimal):
-        cents = round_half_up(cell * 100)
-    else:
-        try:
-            cents = parse_brl(str(cell))
-        except MoneyFormatError as exc:
-            raise CellError(str(exc)) from None
+def _plausible(value: date, raw: str) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise CellError(f"data fora do intervalo aceito (anos {MIN_YEAR} a {MAX_YEAR}): {raw}")
+    return value
+
+
+def parse_amount(
+    cell: Any, *, allow_zero: bool = False, ceiling: Cents = DEFAULT_MAX_INVOICE_CENTS
+) -> Cents:
+    """Centavos from a cell, at most `ceiling` (`domain.amount_limits`)."""
+    try:
+        if isinstance(cell, Decimal):
+            check_amount(cell * 100, ceiling)
+            cents = round_half_up(cell * 100)
+        else:
+            raw = str(cell)
+            # The digits a ceiling of trillions needs, with separators: a longer number is
+            # refused before Decimal computes on it (a 1,000-digit cell).
+            if sum(ch.isdigit() for ch in raw) > 40:
+                raise AmountOutOfRange(f"valor com dígitos demais: {raw.strip()[:20]}…")
+            cents = parse_brl(raw)
+            check_amount(cents, ceiling)
+    except (MoneyFormatError, AmountOutOfRange) as exc:
+        raise CellError(str(exc)) from None
+    except (InvalidOperation, OverflowError, ValueError):
+        raise CellError(f"valor inválido: {text(cell)[:40]}") from None
     if cents < 0:
         raise CellError(f"valor negativo: {text(cell)}")
     if cents == 0 and not allow_zero:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from regua.domain.amount_limits import AmountOutOfRange, check_amount
 from regua.domain.money import Cents
 from regua.domain.payment_dates import implausible_payment_date
 from regua.domain.payment_texts import bank_occurrence_detail
@@ -217,7 +218,8 @@ def import_return(
 
 
 def check_dates(parsed: ReturnFile, filename: str, today: date) -> None:
-    """Refuse a file with a payment dated where no payment can be (a misread field)."""
+    """Refuse a file with a payment dated where no payment can be, or of an amount beyond any
+    regua accepts (`domain.amount_limits`): a misread field."""
     # A file has a handful of payment dates: each is checked once.
     problems = {
         day: problem
@@ -228,6 +230,12 @@ def check_dates(parsed: ReturnFile, filename: str, today: date) -> None:
         for record in parsed.records:
             if record.is_settlement and record.paid_on in problems:
                 raise CnabError(problems[record.paid_on], file=filename, line=record.line)
+    for record in parsed.records:
+        if record.is_settlement:
+            try:
+                check_amount(record.paid_cents)
+            except AmountOutOfRange as exc:
+                raise CnabError(str(exc), file=filename, line=record.line) from None
 
 
 def _title(record: ReturnRecord) -> str:

@@ -190,7 +190,7 @@ def customer_page(
             interest_monthly_bp=creditor.interest_monthly_bp,
             is_consumer=bool(customer.is_consumer),
         )
-        rows = open_invoices(connection, int(customer.id))
+        rows = open_invoices(connection, int(customer.id), today)
         items = invoice_items(rows, today=today, terms=terms, with_charges=True)
         by_number = {row.number: row for row in rows}
         for item in items:

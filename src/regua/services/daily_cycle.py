@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from regua.domain.calendar import next_opening
 from regua.domain.planning import START_CHOICES, StartChoice
 from regua.services import planning
-from regua.services.agreements import review_agreements
+from regua.services.agreements import AgreementReview, review_agreements
 from regua.services.planning import PlanResult
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.promises import review_promises
@@ -44,6 +44,7 @@ Dispatch = Callable[[], "DispatchResult"]
 class DayRun:
     plan: PlanResult
     dispatched: DispatchResult | None  # None: dispatch was not asked for
+    agreements: AgreementReview | None = None  # completed and broken today (the operator's)
 
 
 def plan(
@@ -92,13 +93,13 @@ def run_day(
         active_policies(work.connection, creditor_id, now)
         # Agreements completed or broken and promises kept or broken before planning: a broken
         # one gives its invoices back to the régua today.
-        review_agreements(work.connection, creditor_id, day, now)
+        reviewed = review_agreements(work.connection, creditor_id, day, now)
         review_promises(work.connection, creditor_id, day, now)
         work.commit()
     with uow() as work:
         result = plan(work.connection, creditor_id, day, now, start=start)
         work.commit()
-    return DayRun(result, dispatch() if dispatch is not None else None)
+    return DayRun(result, dispatch() if dispatch is not None else None, reviewed)
 
 
 def preview_day(

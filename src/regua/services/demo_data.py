@@ -19,6 +19,7 @@ from stdnum.br import cnpj as stdnum_cnpj
 from stdnum.br import cpf as stdnum_cpf
 
 from regua.domain.creditor_profile import CreditorProfile
+from regua.domain.csv_safety import safe_row
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import format_brl
 
@@ -406,7 +407,9 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
             ]
             tags = "empresa" if is_company else "consumidor"
             cw.writerow(
-                [external_id, name, document, email, mobile, landline, city, uf, address, tags]
+                safe_row(
+                    [external_id, name, document, email, mobile, landline, city, uf, address, tags]
+                )
             )
             if mobile and rng.random() < 0.03:
                 opted_out.append((external_id, "whatsapp"))

@@ -99,6 +99,7 @@ class _Composed:
     item: PreparedMessage | NotSendable
     message: OutgoingMessage | None = None
     failure: str | None = None
+    billed_units: int = 1  # an SMS's segments: the provider bills each one
 
 
 class Dispatcher:
@@ -299,7 +300,13 @@ class Dispatcher:
             if not claimed:
                 return result
             with self.engine.connect() as connection:
-                prepared, txids = prepare_messages(connection, claimed, now=now, portal=self.portal)
+                prepared, txids = prepare_messages(
+                    connection,
+                    claimed,
+                    now=now,
+                    portal=self.portal,
+                    default_sender=self._default_sender(),
+                )
             if txids:
                 with self.engine.begin() as connection:
                     store_txids(connection, txids)
@@ -316,6 +323,16 @@ class Dispatcher:
             if action_ids is not None:
                 return result
 
+    def _default_sender(self) -> str | None:
+        """The From the e-mail channel gives a creditor without its own ("" none; None: no
+        e-mail channel, or one that does not say)."""
+        try:
+            channel = self.registry.get("email")
+        except ChannelPermanentError:
+            return None
+        sender = getattr(channel, "sender", None)
+        return None if sender is None else str(sender)
+
     def _compose(self, item: PreparedMessage | NotSendable) -> _Composed:
         if isinstance(item, NotSendable):
             return _Composed(item)
@@ -324,7 +341,9 @@ class Dispatcher:
         except TemplateError as exc:
             # A broken template does not heal by waiting; a person fixes it and replans.
             return _Composed(item, failure=f"modelo com erro: {exc.message}")
-        return _Composed(item, message=item.outgoing(rendered))
+        return _Composed(
+            item, message=item.outgoing(rendered), billed_units=rendered.sms_segments or 1
+        )
 
     def _send_pooled(self, senders: Senders, ready: _Composed, token: str) -> DispatchResult:
         result = DispatchResult()
@@ -356,7 +375,7 @@ class Dispatcher:
             log.exception("sending action %s failed unexpectedly", item.action_id)
             self._record_retry(senders, item, token, "erro inesperado no envio", None, result)
         else:
-            self._record_sent(senders, item, token, receipt, result)
+            self._record_sent(senders, item, token, receipt, result, ready.billed_units)
 
     def _pace(self, channel: str) -> None:
         bucket = self._buckets.get(channel)
@@ -382,6 +401,7 @@ class Dispatcher:
         token: str,
         receipt: Receipt,
         result: DispatchResult,
+        billed_units: int = 1,
     ) -> None:
         sent = SentRecord(
             action_id=item.action_id,
@@ -398,6 +418,7 @@ class Dispatcher:
                 "template": item.template,
                 "step": item.step_id,
             },
+            billed_units=billed_units,
         )
         if not record_sent(senders.connections, sent):
             self._lost(item.action_id, result)

@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS
 from regua.domain.calendar import UFS, effective_due_date
+from regua.domain.csv_safety import safe_row
 from regua.domain.documents import DocumentError, TaxId, parse_tax_id
 from regua.error_codes import ErrorCode
 from regua.payments.boleto import BoletoError
@@ -73,11 +75,11 @@ def write_reject_file(
     """
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
-        writer.writerow(["linha", "campo", "motivo", *header])
+        writer.writerow(safe_row(["linha", "campo", "motivo", *header]))
         for error in errors:
             raw = raw_rows.get(error.row, [])
             writer.writerow(
-                [error.row, error.field or "", error.message, *map(cells.as_typed, raw)]
+                safe_row([error.row, error.field or "", error.message, *map(cells.as_typed, raw)])
             )
 
 
@@ -142,9 +144,12 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
     )
 
 
-def parse_invoice(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+def parse_invoice(
+    values: Mapping[str, Any], today: date, max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
+) -> dict[str, Any]:
     """An invoice row; with a payment date (and amount paid), the payment it records: paid
-    invoices settle on that date, so their history counts from the first run."""
+    invoices settle on that date, so their history counts from the first run. Amounts beyond
+    `max_amount_cents` are refused."""
 
     def get(name: str) -> str:
         return cells.text(values.get(name, ""))
@@ -167,7 +172,13 @@ def parse_invoice(values: Mapping[str, Any], today: date) -> dict[str, Any]:
         )
         if issue_date > due_date:
             raise RowInvalid("issue_date", "emissão depois do vencimento", ErrorCode.INVALID_DATE)
-    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
+    amount = _cell(
+        "amount",
+        ErrorCode.INVALID_AMOUNT,
+        cells.parse_amount,
+        values.get("amount", ""),
+        ceiling=max_amount_cents,
+    )
     balance = None
     if get("balance"):
         balance = _cell(
@@ -176,6 +187,7 @@ def parse_invoice(values: Mapping[str, Any], today: date) -> dict[str, Any]:
             cells.parse_amount,
             values["balance"],
             allow_zero=True,
+            ceiling=max_amount_cents,
         )
         if balance > amount:
             raise RowInvalid(
@@ -256,11 +268,19 @@ def _history(values: Mapping[str, Any], today: date, amount: int) -> tuple[date 
 PAYMENT_REFERENCES = ("invoice_external_id", "invoice_number", "nosso_numero")
 
 
-def parse_payment(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+def parse_payment(
+    values: Mapping[str, Any], today: date, max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
+) -> dict[str, Any]:
     """A payment row: external id (made from its reference, date and amount when the file has
     none), amount, date (not after `today`, the creditor's business date), the references it
     names its invoice by and the method."""
-    amount = _cell("amount", ErrorCode.INVALID_AMOUNT, cells.parse_amount, values.get("amount", ""))
+    amount = _cell(
+        "amount",
+        ErrorCode.INVALID_AMOUNT,
+        cells.parse_amount,
+        values.get("amount", ""),
+        ceiling=max_amount_cents,
+    )
     paid_on = _cell("paid_on", ErrorCode.INVALID_DATE, cells.parse_date, values.get("paid_on", ""))
     if paid_on > today:
         raise RowInvalid(

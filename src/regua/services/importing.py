@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from regua.domain.amount_limits import DEFAULT_MAX_INVOICE_CENTS
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
 from regua.error_codes import ErrorCode
@@ -91,11 +92,13 @@ def import_file(
     reject_path: Path | None = None,
     header_row: int | None = None,
     duplicates: DuplicateRule = "avisar",
+    max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS,
 ) -> ImportResult:
     """Import one file of `kind` for `creditor_id`; see the module docstring for the rules.
 
     The header is the first line, or the first of the first rows with the columns `kind` needs
-    (a report's title rows above it), or line `header_row`.
+    (a report's title rows above it), or line `header_row`. Amounts beyond `max_amount_cents`
+    (the REGUA_MAX_INVOICE_CENTS setting) are refused.
     """
     mapping = mapping or {}
     table, found_on = with_header_row(
@@ -118,6 +121,7 @@ def import_file(
         context = _Context(
             connection, creditor_id, now, today, table.file, creditor.terms, columns, duplicates
         )
+        context.max_amount_cents = max_amount_cents
         rows = 0
         for batch in batches(table.rows, columns.index):
             rows += len(batch)
@@ -164,6 +168,7 @@ class _Context:
     terms: FeeTerms
     columns: Columns
     duplicates: DuplicateRule
+    max_amount_cents: int = DEFAULT_MAX_INVOICE_CENTS
     customer_ids: dict[str, int] | None = None  # external id -> id, loaded on first use
     customer_by_document: dict[str, int] | None = None
     # document -> the customer external id first seen with it (stored, then in the file)
@@ -350,7 +355,7 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
     waiting: list[tuple[ImportRow, dict[str, Any], str]] = []
     for row in batch:
         try:
-            invoice = parse_invoice(row.values, ctx.today)
+            invoice = parse_invoice(row.values, ctx.today, ctx.max_amount_cents)
             if invoice["external_id"] in ctx.seen_external_ids:
                 raise RowInvalid(
                     "external_id",
@@ -518,7 +523,7 @@ def _import_payments(ctx: _Context, batch: list[ImportRow], result: ImportResult
     parsed: list[tuple[ImportRow, dict[str, Any]]] = []
     for row in batch:
         try:
-            payment = parse_payment(row.values, ctx.today)
+            payment = parse_payment(row.values, ctx.today, ctx.max_amount_cents)
             external_id = payment["external_id"]
             if external_id in ctx.seen_external_ids:
                 raise RowInvalid(

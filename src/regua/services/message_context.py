@@ -11,7 +11,7 @@ the invoices that were paid, without charges or payment options.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -204,6 +204,19 @@ def pix_code_for(creditor: Any, amount_cents: int, txid: str) -> str | None:
         return None
 
 
+def agreement_context(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The context's `agreement`: the facts of a broken agreement, dates as dates."""
+    return {
+        "id": int(facts["id"]),
+        "made_on": date.fromisoformat(str(facts["made_on"])),
+        "broken_on": date.fromisoformat(str(facts["broken_on"])),
+        "reason": str(facts["reason"]),
+        "paid_cents": int(facts["paid_cents"]),
+        "owed_principal_cents": int(facts["owed_principal_cents"]),
+        "owed_total_cents": int(facts["owed_total_cents"]),
+    }
+
+
 def build_context(
     *,
     today: date,
@@ -216,16 +229,19 @@ def build_context(
     txid: str | None,
     portal: PortalLinks | None,
     channel: str | None = None,
+    agreement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The render context (see `regua.channels.rendering`) of one message on `channel`."""
-    collecting = purpose == "collection"
+    """The render context (see `regua.channels.rendering`) of one message on `channel`; a
+    broken agreement's (`agreement`: the facts its action keeps) speaks of the originals back in
+    collection, with charges and the ways to pay, and has `agreement` besides."""
+    collecting = purpose == "collection" or agreement is not None
     terms = FeeTerms(
         late_fee_bp=creditor.late_fee_bp,
         interest_monthly_bp=creditor.interest_monthly_bp,
         is_consumer=bool(customer.is_consumer),
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
-    sections = invoice_sections(items, step_offset if collecting else None)
+    sections = invoice_sections(items, step_offset if collecting and agreement is None else None)
     payment = _Payment(pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None)
     if collecting:
         if txid:
@@ -239,7 +255,9 @@ def build_context(
             payment["boleto_line"] = lines[0]
         if portal is not None:
             payment["portal_url"] = portal.for_customer(int(customer.id), today)
+    extra = {} if agreement is None else {"agreement": agreement_context(agreement)}
     return {
+        **extra,
         "today": today,
         "customer": customer_context(customer),
         "creditor": creditor_context(creditor),

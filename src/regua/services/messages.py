@@ -26,12 +26,14 @@ from regua.channels.letter import letter_metadata
 from regua.channels.rendering import RenderedMessage
 from regua.domain.calendar import local_date
 from regua.domain.channels import MESSAGE_CHANNELS
-from regua.domain.creditor_profile import missing_for_message
+from regua.domain.creditor_profile import HELD_NO_SENDER, missing_for_message
+from regua.domain.planning import still_collectable
 from regua.services.message_context import PortalLinks, build_context
 from regua.store.claims import idempotency_key_for
 from regua.store.message_context import MessageRows, message_rows
 
 TXID_PREFIX = "REGUA"
+AGREEMENT_PURPOSE = "agreement"  # domain.agreements.BROKEN_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -111,17 +113,20 @@ def prepare_messages(
     now: datetime,
     portal: PortalLinks | None = None,
     on: date | None = None,
+    default_sender: str | None = None,
 ) -> tuple[dict[int, PreparedMessage | NotSendable], TxidAssignments]:
     """Render contexts for `action_ids`, read set-based; and the PIX txids handed out, which
     the caller writes with `store.message_context.store_txids` before sending.
 
     Amounts are at the creditor's date at `now` (the send date), or at `on` when given (a call
-    list prepared for a day).
+    list prepared for a day). `default_sender` is the From the e-mail channel uses for a
+    creditor without a sender address of its own: empty, such e-mails are held (None: not
+    known, nothing is held for it).
     """
     prepared: dict[int, PreparedMessage | NotSendable] = {}
     assignments: TxidAssignments = []
     for rows in message_rows(connection, action_ids):
-        found, txids = _prepare_batch(rows, now, portal, on)
+        found, txids = _prepare_batch(rows, now, portal, on, default_sender)
         prepared.update(found)
         assignments.extend(txids)
     return prepared, assignments
@@ -132,6 +137,7 @@ def _prepare_batch(
     now: datetime,
     portal: PortalLinks | None,
     on: date | None,
+    default_sender: str | None = None,
 ) -> tuple[dict[int, PreparedMessage | NotSendable], TxidAssignments]:
     result: dict[int, PreparedMessage | NotSendable] = {}
     new_txids: dict[str, list[int]] = defaultdict(list)
@@ -142,24 +148,25 @@ def _prepare_batch(
         refusal = _refusal(head, today)
         rows = found.invoices.get(action_id, [])
         collecting = head.purpose == "collection"
+        # A broken agreement's message speaks of the originals back in collection, with their
+        # amounts and a PIX code like the régua's; without a key it goes without the code.
+        owing = collecting or head.purpose == AGREEMENT_PURPOSE
+        if head.purpose == AGREEMENT_PURPOSE:
+            rows = [r for r in rows if r.status == "open" and r.balance_cents > 0]
+            if refusal is None and not rows:
+                refusal = "títulos pagos ou encerrados antes do envio"
         if collecting:
-            rows = [
-                r
-                for r in rows
-                if r.status == "open"
-                and r.balance_cents > 0
-                and not _paused(r.paused, r.paused_until, today)
-            ]
+            rows = still_collectable(rows, today)
             if refusal is None and not rows:
                 refusal = "títulos pagos, encerrados ou pausados antes do envio"
         if refusal is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, refusal)
             continue
-        gap = _creditor_gap(creditor, head, collecting)
+        gap = held_reason(creditor, head.channel, collecting, default_sender)
         if gap is not None:
             result[action_id] = NotSendable(action_id, int(head.id), head.channel, gap, held=True)
             continue
-        txid = _txid_for(action_id, rows) if collecting and creditor.pix_key else None
+        txid = _txid_for(action_id, rows) if owing and creditor.pix_key else None
         if txid is not None:
             new_txids[txid].extend(int(r.id) for r in rows if r.pix_txid is None)
         context = build_context(
@@ -173,6 +180,9 @@ def _prepare_batch(
             txid=txid,
             portal=portal,
             channel=str(head.channel),
+            agreement=(head.evidence or {}).get("agreement")
+            if head.purpose == AGREEMENT_PURPOSE
+            else None,
         )
         result[action_id] = PreparedMessage(
             action_id=action_id,
@@ -185,7 +195,7 @@ def _prepare_batch(
             to=str(head.contact_value),
             to_name=str(head.name),
             idempotency_key=head.idempotency_key or idempotency_key_for(action_id),
-            sender_name=str(creditor.name),
+            sender_name=str(creditor.trade_name or creditor.name),
             reply_to=creditor.reply_to or creditor.email,
             context=context,
             sender=creditor.sender_email,
@@ -197,19 +207,28 @@ def _prepare_batch(
     ]
 
 
-def _creditor_gap(creditor: Any, head: Any, collecting: bool) -> str | None:
-    """What the message lacks from the creditor's profile (a call needs none of it)."""
-    if head.channel not in MESSAGE_CHANNELS:
+def held_reason(
+    creditor: Any, channel: str | None, collecting: bool, default_sender: str | None
+) -> str | None:
+    """Why a message on `channel` is held for what the creditor's profile lacks (pt-BR), or
+    None: the dispatch and a preview (`regua templates render`) say the same. A call needs
+    none of it. `default_sender` as in `prepare_messages`."""
+    if channel not in MESSAGE_CHANNELS:
         return None
-    return missing_for_message(
+    missing = missing_for_message(
         pix_key=creditor.pix_key,
         phone=creditor.phone,
         whatsapp=creditor.whatsapp,
         email=creditor.email,
         address=creditor.address,
-        channel=str(head.channel),
+        channel=str(channel),
         collecting=collecting,
     )
+    # No From at all: the SMTP server would refuse the e-mail at every attempt.
+    no_sender = channel == "email" and default_sender == "" and not creditor.sender_email
+    if missing is None and no_sender:
+        return HELD_NO_SENDER
+    return missing
 
 
 def _refusal(head: Any, today: date) -> str | None:

@@ -202,7 +202,7 @@ def portal_view(
             interest_monthly_bp=creditor.interest_monthly_bp,
             is_consumer=bool(customer.is_consumer),
         )
-        rows = open_invoices(connection, customer_id)
+        rows = open_invoices(connection, customer_id, today)
         items = invoice_items(rows, today=today, terms=terms, with_charges=True)
         totals = invoice_totals(items)
         code = None

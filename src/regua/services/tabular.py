@@ -18,10 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from regua.errors import InputError
+from regua.errors import InputError, ReguaError
 
 CHUNK = 1 << 20
 CSV_DELIMITERS = (";", ",", "\t", "|")
+# Python's csv module refuses a field longer than this (its default limit): no cell of an ERP
+# export comes near it, so such a field is a damaged or hostile file, refused in one line.
+CSV_FIELD_LIMIT = 131_072
+# Columns read from an XLSX sheet: far more than any export regua reads (about 30 fields), far
+# fewer than Excel's 16,384, which a 5 KB file can declare to make every row that wide.
+XLSX_MAX_COLUMNS = 1_000
 
 Progress = Callable[[int], None]
 
@@ -36,24 +42,37 @@ def header_key(text: str) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else Windows-1252.
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else Windows-1252 when
+    the whole file decodes as that; else the file is refused (`InputError`), before anything
+    is read into the database: it holds bytes neither encoding defines (0x81, 0x8D, 0x8F,
+    0x90, 0x9D are undefined in Windows-1252), so it is no spreadsheet export (a PDF, an
+    image, random bytes).
 
     Checked over the whole file in chunks: an export can be plain ASCII for a million rows and
     carry its first "São Paulo" at the end.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
-        head = handle.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        handle.seek(0)
+        bom = handle.read(3) == codecs.BOM_UTF8
+    if _decodes(path, "utf-8"):
+        return "utf-8-sig" if bom else "utf-8"
+    if not bom and _decodes(path, "cp1252"):
+        return "cp1252"
+    raise InputError(
+        "não é um arquivo de texto legível (CSV em UTF-8 ou Windows-1252, ou uma planilha XLSX)",
+        file=str(path),
+    )
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as handle:
         try:
             while chunk := handle.read(CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+            return False
+    return True
 
 
 def detect_delimiter(header_line: str, file: str) -> str:
@@ -113,7 +132,11 @@ def _open_csv(path: Path, progress: Progress | None) -> Table:
     size = path.stat().st_size
     raw = path.open("rb")
     counting = _CountingReader(raw, progress)
-    text = io.TextIOWrapper(io.BufferedReader(counting, CHUNK), encoding=encoding, newline="")
+    # The whole file decoded when the encoding was chosen; should it change on disk while it
+    # is read, a byte that no longer decodes reads as U+FFFD rather than stopping the import.
+    text = io.TextIOWrapper(
+        io.BufferedReader(counting, CHUNK), encoding=encoding, errors="replace", newline=""
+    )
     first = text.readline()
     # A report's title lines above the header (no separator in them) are skipped here; those
     # with separators are rows to `with_header_row`.
@@ -129,16 +152,26 @@ def _open_csv(path: Path, progress: Progress | None) -> Table:
     header = next(csv.reader([first], delimiter=delimiter))
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        reader = csv.reader(text, delimiter=delimiter)
         try:
-            reader = csv.reader(text, delimiter=delimiter)
             for cells in reader:
                 if cells and any(cell.strip() for cell in cells):
                     # line_num counts lines read after the header, which readline() consumed
                     yield reader.line_num + 1 + skipped, cells
+        except csv.Error as exc:
+            raise InputError(
+                _csv_problem(exc), file=path.name, row=reader.line_num + 1 + skipped
+            ) from None
         finally:
             raw.close()
 
     return Table(path.name, header, rows(), size, header_line=1 + skipped)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"um campo passa de {CSV_FIELD_LIMIT:_} caracteres".replace("_", ".")
+    return f"CSV malformado ({exc})"
 
 
 def _open_xlsx(path: Path, progress: Progress | None) -> Table:
@@ -149,28 +182,61 @@ def _open_xlsx(path: Path, progress: Progress | None) -> Table:
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
         raise InputError(f"não consegui abrir a planilha: {exc}", file=path.name) from None
     sheet = workbook.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
+    # The sheet's declared dimension (`<dimension ref="A1:XFD1048576"/>`) is what the writer
+    # says, not what the sheet holds, and openpyxl pads every row to it: it serves only to
+    # estimate progress. Rows are read as they are in the file, cut at the header's width.
+    declared_rows = min(sheet.max_row or 1, 1_048_576) if hasattr(sheet, "max_row") else 1
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
     try:
-        header_cells = next(iterator)
-    except StopIteration:
+        # The width is that of the widest of the first rows, where the header is (a report's
+        # title rows above it are narrower): never the far cell an attacker put at XFD1048576.
+        head = list(sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True))
+    except Exception as exc:  # a damaged sheet: openpyxl raises many unrelated types
         workbook.close()
-        raise InputError("planilha vazia: falta o cabeçalho", file=path.name, row=1) from None
-    header = ["" if cell is None else str(cell) for cell in header_cells]
+        raise InputError(f"não consegui ler a planilha: {exc}", file=path.name) from None
+    width = max((_filled_width(cells) for cells in head), default=0)
+    if not width:
+        workbook.close()
+        raise InputError("planilha vazia: falta o cabeçalho", file=path.name, row=1)
+    if width > XLSX_MAX_COLUMNS:
+        workbook.close()
+        raise InputError(
+            f"o cabeçalho tem {width:_} colunas; o máximo é {XLSX_MAX_COLUMNS:_}".replace("_", "."),
+            file=path.name,
+            row=1,
+        )
+    header = ["" if cell is None else str(cell) for cell in head[0][:width]]
+    while header and not header[-1].strip():
+        header.pop()
     size = path.stat().st_size
-    total_rows = max(sheet.max_row or 1, 1)
+    step = size // max(declared_rows, 1)
+    iterator = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
             for line, cells in enumerate(iterator, start=2):
-                values = [_xlsx_value(cell) for cell in cells]
-                if progress is not None:
-                    progress(size // total_rows)
-                if any(v != "" for v in values):
-                    yield line, values
+                if progress is not None and step:
+                    progress(step)
+                if not any(cell is not None and cell != "" for cell in cells):
+                    continue  # an empty row, or a gap the file skipped
+                yield line, [_xlsx_value(cell) for cell in cells]
+        except ReguaError:
+            raise
+        except Exception as exc:  # a damaged sheet part found while reading rows
+            raise InputError(f"não consegui ler a planilha: {exc}", file=path.name) from None
         finally:
             workbook.close()
 
     return Table(path.name, header, rows(), size)
+
+
+def _filled_width(cells: tuple[Any, ...]) -> int:
+    """How many cells of a row count, up to its last one holding something."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index] is not None and str(cells[index]).strip():
+            return index + 1
+    return 0
 
 
 def _xlsx_value(cell: Any) -> Any:

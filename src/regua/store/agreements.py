@@ -13,7 +13,16 @@ from sqlalchemy import Connection, and_, case, func, insert, select, update
 from regua.domain.agreements import HeldInvoice, InstallmentState
 from regua.store.bulk import chunks
 from regua.store.sql import one_of
-from regua.store.tables import agreement_invoices, agreements, customers, invoices
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    agreement_invoices,
+    agreements,
+    customers,
+    interactions,
+    invoices,
+    payments,
+)
 
 BATCH = 5_000
 
@@ -127,12 +136,15 @@ def agreement_row(conn: Connection, creditor_id: int, agreement_id: int) -> Any:
 
 
 def active(conn: Connection, creditor_id: int) -> list[Any]:
-    """(id, customer_id, break_days_late) of the creditor's active agreements."""
+    """(id, customer_id, break_days_late, made_on) of the creditor's active agreements."""
     return list(
         conn.execute(
-            select(agreements.c.id, agreements.c.customer_id, agreements.c.break_days_late).where(
-                agreements.c.creditor_id == creditor_id, agreements.c.status == "active"
-            )
+            select(
+                agreements.c.id,
+                agreements.c.customer_id,
+                agreements.c.break_days_late,
+                agreements.c.made_on,
+            ).where(agreements.c.creditor_id == creditor_id, agreements.c.status == "active")
         ).all()
     )
 
@@ -333,3 +345,91 @@ def customers_overdue_since(
         .limit(limit)
     )
     return list(conn.execute(query).scalars())
+
+
+def insert_notice(
+    conn: Connection, row: Mapping[str, Any], invoice_ids: Sequence[int]
+) -> int | None:
+    """One action (a message that is not the régua's) and the invoices it speaks of; its id, or
+    None when the customer already has one of its purpose that day (a second agreement broken
+    the same day: the first notice also speaks of these invoices)."""
+    existing = conn.execute(
+        select(actions.c.id).where(
+            actions.c.customer_id == row["customer_id"],
+            actions.c.planned_for == row["planned_for"],
+            actions.c.purpose == row["purpose"],
+        )
+    ).scalar()
+    if existing is None:
+        inserted = conn.execute(insert(actions).values(**row)).inserted_primary_key
+        assert inserted is not None  # an INSERT of one row always has its key
+        action_id = int(inserted[0])
+    else:
+        known = set(
+            conn.execute(
+                select(action_invoices.c.invoice_id).where(action_invoices.c.action_id == existing)
+            ).scalars()
+        )
+        invoice_ids = [i for i in invoice_ids if i not in known]
+    target = action_id if existing is None else int(existing)
+    if invoice_ids:
+        conn.execute(
+            insert(action_invoices),
+            [
+                {"action_id": target, "invoice_id": i, "step_id": row["step_id"]}
+                for i in invoice_ids
+            ],
+        )
+    return action_id if existing is None else None
+
+
+def customer_heads(conn: Connection, customer_ids: Sequence[int]) -> dict[int, Any]:
+    """(external_id, name, is_consumer) of each customer, by id."""
+    return {
+        row.id: row
+        for row in conn.execute(
+            select(
+                customers.c.id, customers.c.external_id, customers.c.name, customers.c.is_consumer
+            ).where(customers.c.id.in_(list(customer_ids)))
+        )
+    }
+
+
+def latest_events(
+    conn: Connection, agreements_of: Sequence[tuple[int, int]], event: str
+) -> dict[int, dict[str, Any]]:
+    """The data of the latest timeline entry of ``event`` for each (agreement id, customer id),
+    where there is one. Read by customer (indexed), sorted out here: few entries each."""
+    wanted = dict(agreements_of)
+    found: dict[int, dict[str, Any]] = {}
+    for batch in chunks(sorted(set(wanted.values())), BATCH):
+        rows = conn.execute(
+            select(interactions.c.data)
+            .where(
+                one_of(conn, interactions.c.customer_id, batch),
+                interactions.c.kind == "agreement",
+            )
+            .order_by(interactions.c.id)
+        ).scalars()
+        for data in rows:
+            if isinstance(data, dict) and data.get("event") == event:
+                agreement_id = int(data.get("agreement_id", 0))
+                if agreement_id in wanted:
+                    found[agreement_id] = data
+    return found
+
+
+def paid_on_installments(conn: Connection, agreement_id: int, first: date, last: date) -> int:
+    """Everything paid (applied and overpaid) on the agreement's installments from ``first`` to
+    ``last``."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(payments.c.amount_cents), 0))
+        .join(invoices, invoices.c.id == payments.c.invoice_id)
+        .where(
+            invoices.c.agreement_id == agreement_id,
+            payments.c.status == "applied",
+            payments.c.paid_on >= first,
+            payments.c.paid_on <= last,
+        )
+    ).scalar()
+    return int(total or 0)

@@ -153,3 +153,37 @@ def refresh_stale_statistics(connection: Connection, table: Table) -> None:
     ).scalar()
     if stale:
         refresh_statistics(connection, table)
+
+
+ANALYSED_FROM = 1_000  # rows written in a transaction before a table's statistics are refreshed
+
+
+def note_rows_written(connection: Connection, table: Table, rows: int) -> None:
+    """Count rows a transaction wrote to `table`; on PostgreSQL, ANALYZE the table (within the
+    transaction, which sees its own rows) once they outnumber what its statistics knew.
+
+    An import writes a table from empty in one transaction and reads it between batches. Until
+    the transaction ends, neither autovacuum nor `refresh_stale_statistics` sees the change, and
+    without statistics the planner gives the creditor half a percent of the rows: 5,000
+    customers looked up by 50 ids were read all and compared with each id instead of found by
+    the unique key. The statistics are refreshed as the table doubles: a few analyses of at most
+    30,000 sampled rows in an import of a million.
+    """
+    if connection.dialect.name != "postgresql" or not rows:
+        return
+    transaction = connection.get_transaction()
+    noted = connection.info.get("regua_rows_written")
+    if noted is None or noted[0] is not transaction:
+        noted = connection.info["regua_rows_written"] = (transaction, {})
+    written: dict[str, list[float]] = noted[1]
+    if table.name not in written:
+        known = connection.execute(
+            text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+            {"name": table.name},
+        ).scalar_one()
+        written[table.name] = [float(known), 0]
+    state = written[table.name]
+    state[1] += rows
+    if state[1] >= max(ANALYSED_FROM, state[0]):
+        refresh_statistics(connection, table)
+        state[0], state[1] = state[0] + state[1], 0

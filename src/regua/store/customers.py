@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, or_, select, update
 
 from regua.domain.planning import Reach
 from regua.domain.thank_yous import Payer
-from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id
+from regua.store.bulk import chunks, insert_ignoring_conflicts, note_rows_written, update_by_id
 from regua.store.contacts import contact_points
 from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.invoices import paused_on
@@ -40,6 +40,7 @@ def imported_customers(
 def insert_customers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """New customers, given as dicts of their columns."""
     conn.execute(customers.insert(), list(rows))
+    note_rows_written(conn, customers, len(rows))  # read again by the next batch's lookup
 
 
 def update_customers(

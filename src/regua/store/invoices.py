@@ -13,7 +13,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.planning import OpenInvoice
 from regua.domain.settlement import PAYABLE, InvoiceFacts
-from regua.store.bulk import chunks, update_by_id
+from regua.store.bulk import chunks, note_rows_written, update_by_id
 from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.sql import day_of, one_of, plain_rows, unindexed
 from regua.store.staging import DATE, INSTANT, INT, TEXT, update_tuples
@@ -236,6 +236,7 @@ def imported_invoices(
 def insert_invoices(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """New invoices, given as dicts of their columns."""
     conn.execute(invoices.insert(), list(rows))
+    note_rows_written(conn, invoices, len(rows))  # read again by the next batch's lookup
 
 
 def update_invoices(

@@ -9,13 +9,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, case, select, update
 
 from regua.store.bulk import chunks
+
+# The planner's own test of an invoice held back today (a pause, a promise), so a preview
+# leaves out what the plan leaves out.
+from regua.store.invoices import _stopped as held_back
 from regua.store.invoices import still_to_collect
-from regua.store.tables import action_invoices, actions, contacts, creditors, customers, invoices
+from regua.store.tables import (
+    action_invoices,
+    actions,
+    contacts,
+    creditors,
+    customers,
+    invoice_steps,
+    invoices,
+)
 
 BATCH = 1_000  # actions read per round of queries
 
@@ -44,6 +57,7 @@ _ACTION_COLUMNS = (
     actions.c.step_id,
     actions.c.step_offset,
     actions.c.idempotency_key,
+    actions.c.evidence,  # a broken agreement's message states the facts kept there
     *_CUSTOMER_COLUMNS,
     customers.c.paused,
     customers.c.paused_until,
@@ -166,19 +180,59 @@ def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]
 def preview_customer(connection: Connection, creditor_id: int, external_id: str) -> Any | None:
     """The customer a preview speaks to (with segment and tags to pick the régua), or None."""
     return connection.execute(
-        select(*_CUSTOMER_COLUMNS, customers.c.segment, customers.c.tags).where(
+        select(
+            *_CUSTOMER_COLUMNS,
+            customers.c.segment,
+            customers.c.tags,
+            customers.c.paused,
+            customers.c.paused_until,
+        ).where(
             customers.c.creditor_id == creditor_id,
             customers.c.external_id == external_id,
         )
     ).first()
 
 
-def open_invoices(connection: Connection, customer_id: int) -> list[Any]:
-    """The customer's open invoices with a balance, as a message's invoice rows."""
+def open_invoices(connection: Connection, customer_id: int, day: date) -> list[Any]:
+    """The customer's open invoices with a balance, as a message's invoice rows, each with what
+    the planner reads of it on `day`: ``held`` (paused or under a promise), and its step memory
+    (``last_offset``, ``last_planned_for``)."""
     return list(
         connection.execute(
-            select(*_INVOICE_COLUMNS).where(
-                invoices.c.customer_id == customer_id, *still_to_collect()
+            select(
+                *_INVOICE_COLUMNS,
+                case((held_back(day), True), else_=False).label("held"),
+                invoice_steps.c.last_offset,
+                invoice_steps.c.last_planned_for,
             )
+            .select_from(
+                invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id)
+            )
+            .where(invoices.c.customer_id == customer_id, *still_to_collect())
         ).all()
+    )
+
+
+def planned_invoice_ids(
+    connection: Connection, customer_id: int, step_id: str, day: date
+) -> list[int] | None:
+    """The invoices of the customer's latest collection action of `step_id` planned on or
+    before `day` (None: there is none): what that message was about."""
+    action_id = connection.execute(
+        select(actions.c.id)
+        .where(
+            actions.c.customer_id == customer_id,
+            actions.c.purpose == "collection",
+            actions.c.step_id == step_id,
+            actions.c.planned_for <= day,
+        )
+        .order_by(actions.c.planned_for.desc(), actions.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if action_id is None:
+        return None
+    return list(
+        connection.execute(
+            select(action_invoices.c.invoice_id).where(action_invoices.c.action_id == action_id)
+        ).scalars()
     )

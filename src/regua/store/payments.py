@@ -19,6 +19,7 @@ from regua.domain.settlement import IncomingPayment, PaymentOutcome
 from regua.errors import NotFound
 from regua.store import invoices as invoice_store
 from regua.store import timeline
+from regua.store.batch import plan_each_execution
 from regua.store.bulk import chunks, refresh_stale_statistics
 from regua.store.sql import one_of, plain_rows
 from regua.store.staging import INT, TEXT, driver_value, insert_tuples, update_tuples
@@ -132,12 +133,14 @@ def stored_external_ids(
     conn: Connection, creditor_id: int, source: str, external_ids: Sequence[str]
 ) -> set[str]:
     """Which of `external_ids` (one import batch) are already stored for `source`."""
+    plan_each_execution(conn)  # the import writes the table between batches: see there
     return set(
         conn.execute(
             select(payments.c.external_id).where(
                 payments.c.creditor_id == creditor_id,
                 payments.c.source == source,
-                payments.c.external_id.in_(list(external_ids)),
+                # one array parameter: see `store.external_ids`
+                one_of(conn, payments.c.external_id, list(external_ids)),
             )
         ).scalars()
     )

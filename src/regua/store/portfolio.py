@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from regua.domain.amount_limits import HARD_MAX_CENTS
 from regua.store.tables import customers, invoices
 
 OPEN_STATUSES = ("open", "disputed", "in_agreement")
@@ -62,6 +63,7 @@ def portfolio_summary(connection: Connection, creditor_id: int, today: date) -> 
             invoices.c.creditor_id == creditor_id,
             invoices.c.status.in_(OPEN_STATUSES),
             invoices.c.balance_cents > 0,
+            invoices.c.balance_cents <= HARD_MAX_CENTS,  # see `segment_totals`
         )
         .group_by(bucket)
     ).all()
@@ -96,9 +98,12 @@ def segment_totals(
 ) -> list[SegmentTotal]:
     """Customers and money per segment (as of the last segment refresh); overdue as of `today`
     (the database server's date when not given: `--today` must reach it to agree)."""
+    # A balance beyond any amount regua accepts counts as nothing: two of them would overflow
+    # the SUM and fail the whole report (`domain.amount_limits`).
+    plausible = invoices.c.balance_cents <= HARD_MAX_CENTS
     open_balance = case(
         (
-            and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0),
+            and_(invoices.c.status.in_(OPEN_STATUSES), invoices.c.balance_cents > 0, plausible),
             invoices.c.balance_cents,
         ),
         else_=0,
@@ -108,6 +113,7 @@ def segment_totals(
             and_(
                 invoices.c.status.in_(OPEN_STATUSES),
                 invoices.c.balance_cents > 0,
+                plausible,
                 invoices.c.effective_due_date < (func.current_date() if today is None else today),
             ),
             invoices.c.balance_cents,

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Float, and_, case, func, null, or_, select, true
 from sqlalchemy import cast as sql_cast
 
+from regua.domain.amount_limits import HARD_MAX_CENTS
 from regua.domain.segments import (
     OPERATORS,
     BehaviourFeatures,
@@ -70,7 +71,15 @@ def _invoice_aggregates(today: date) -> tuple[Any, ...]:
     paid = inv.status == "paid"
     late = and_(paid, inv.settled_on > inv.effective_due_date)
     on_time = and_(paid, inv.settled_on <= inv.effective_due_date)
-    overdue = and_(inv.status.in_(OPEN), inv.balance_cents > 0, inv.effective_due_date < today)
+    # A balance beyond any amount regua accepts (written before the ceiling, or by another
+    # program) counts as nothing here: summed, two of them overflow 64 bits and the whole
+    # portfolio's planning would fail on one bad row.
+    overdue = and_(
+        inv.status.in_(OPEN),
+        inv.balance_cents > 0,
+        inv.balance_cents <= HARD_MAX_CENTS,
+        inv.effective_due_date < today,
+    )
     days_paid_late = days_between(inv.settled_on, inv.due_date)
     return (
         func.count(),

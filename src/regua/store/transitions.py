@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Dialect,
     Engine,
+    Integer,
     and_,
     bindparam,
     exists,
@@ -122,6 +123,9 @@ class SentRecord:
     at: datetime  # when it was recorded
     detail: str
     data: Mapping[str, Any]
+    # What the provider bills, in units of the planned price: an SMS's segments (a 358-character
+    # SMS is three), one for every other message. The action's cost is multiplied by it.
+    billed_units: int = 1
 
 
 def claim_attempts(connection: Connection, action_id: int) -> int:
@@ -151,6 +155,7 @@ def record_sent(connections: SenderConnections, sent: SentRecord) -> bool:
         "p_channel": sent.channel,
         "p_detail": sent.detail,
         "p_data": dict(sent.data),
+        "p_units": sent.billed_units,
     }
     if connections.dialect.name == "postgresql":
         params["p_data"] = json.dumps(params["p_data"])
@@ -300,6 +305,7 @@ def _sent_statements() -> _SentStatements:
             ),
             reason=None,
             next_attempt_at=None,
+            cost_cents=actions.c.cost_cents * bindparam("p_units", type_=Integer()),
         )
     )
     entry = {
