@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     link_secret: str = ""
     # Days a link in a message stays good; an older link shows a page saying it expired.
     link_valid_days: int = Field(default=60, ge=1, le=3650)
-    portal_base_url: str = "http://127.0.0.1:8000/portal"
+    portal_base_url: str = "http://127.0.0.1:8000/p"
     # Where the unsubscribe links point (the web app's /descadastro, behind HTTPS in production).
     unsubscribe_base_url: str = "http://127.0.0.1:8000/descadastro"
     # Largest webhook body accepted, in bytes (a Pix call of the BCB API is a few KB).

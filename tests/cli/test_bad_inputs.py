@@ -75,6 +75,7 @@ ARGS: dict[str, list[str] | None] = {
     "resumo": [],
     "run": [],
     "segments": [],
+    "serve": ["--port", "8765"],
     "templates lint": [],
     "templates render": ["lembrete_vencimento", "--customer", "C1"],
     "templates show": ["lembrete_vencimento"],
@@ -106,6 +107,7 @@ NEEDS_DATABASE = {
     "resumo",
     "run",
     "segments",
+    "serve",
     "templates render",
 }
 

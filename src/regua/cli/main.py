@@ -20,6 +20,7 @@ from regua.cli import (
     plan_commands,
     policy_commands,
     ptbr,
+    serve_commands,
     templates_commands,
 )
 from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app, shown_url
@@ -53,6 +54,7 @@ plan_commands.register(app)
 dispatch_commands.register(app)
 negotiation_commands.register(app)
 analyst_commands.register(app)
+serve_commands.register(app)
 
 
 def _print_version(value: bool) -> None:
@@ -346,6 +348,7 @@ def demo(
                 "outbox": result.outbox,
                 "outbox_files": result.outbox_files,
                 "days": [_day_dict(d) for d in result.days],
+                "portal_url": result.portal.url if result.portal else None,
             }
         )
         return
@@ -362,6 +365,14 @@ def demo(
     console.print(
         f"\nPara explorar: [bold]regua --help[/bold]  (use --db {shown_url(result.database_url)})"
     )
+    if result.portal is not None:
+        console.print(
+            "\nPortal do devedor: rode "
+            f"[bold]regua serve --db {shown_url(result.database_url)}[/bold] e abra\n"
+            f"{result.portal.url}\n(cliente {result.portal.customer_name}; para confirmar a "
+            f"identidade, digite {result.portal.answer}, os 5 primeiros números do documento)",
+            soft_wrap=True,
+        )
 
 
 def _day_dict(day: SimulatedDay) -> dict[str, object]:

@@ -21,8 +21,10 @@ from regua.config import Settings
 from regua.error_codes import ErrorCode
 from regua.errors import RuleViolation
 from regua.services import demo_data
+from regua.services.customer_links import portal_links
 from regua.services.importing import ImportKind, ImportResult, import_file
 from regua.services.negotiation_demo import seed_negotiations
+from regua.services.portal import DemoLink, demo_link
 from regua.services.setup import init_database
 from regua.services.simulation import SimulatedDay, simulate
 from regua.store import contacts, portfolio
@@ -83,6 +85,7 @@ class DemoResult:
     summary: PortfolioSummary
     days: list[SimulatedDay]
     outbox: Path  # the simulated days' messages: .eml, .json (SMS, WhatsApp), .pdf (letters)
+    portal: DemoLink | None = None  # a working debtor portal link (`regua serve` opens it)
 
     @property
     def outbox_files(self) -> int:
@@ -149,4 +152,5 @@ def build_demo(
     seed_negotiations(uow, creditor_id, today)  # agreements and promises, kept and broken
     channels = settings.model_copy(update={"outbox_dir": outbox})
     simulated = simulate(uow, creditor_id, today, days, files.future_payments, channels=channels)
-    return DemoResult(folder, settings.database_url, results, summary, simulated, outbox)
+    link = demo_link(uow, portal_links(uow, settings), creditor_id, today=today, now=now)
+    return DemoResult(folder, settings.database_url, results, summary, simulated, outbox, link)

@@ -30,6 +30,8 @@ from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_ke
 log = logging.getLogger(__name__)
 
 OPT_OUT_KEYWORD = "SAIR"
+# The txid of the portal's "pay it all" PIX, with the customer id (messages use their own).
+TXID_PREFIX_PORTAL = "REGUAP"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from regua.domain.calendar import (
     is_open_day,
 )
 from regua.services.cells import parse_amount, parse_date
+from regua.services.customer_links import portal_links
 from regua.services.daily_cycle import run_day
 from regua.services.dispatching import Dispatcher, DispatchResult
 from regua.services.reconciling import apply_matched_payments
@@ -168,4 +169,6 @@ def _dispatch_day(uow: UnitOfWorkFactory, channels: Settings, day: date) -> Disp
     engine = uow().engine
     with ChannelRegistry.from_settings(channels, clock=clock) as registry:
         # No rate limit: the outbox is a folder, and simulated time does not wait.
-        return Dispatcher(engine, registry, clock=clock).dispatch_due(today=day)
+        # The messages carry the portal links a real run's would (`regua serve` opens them).
+        portal = portal_links(uow, channels)
+        return Dispatcher(engine, registry, clock=clock, portal=portal).dispatch_due(today=day)

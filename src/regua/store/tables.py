@@ -452,3 +452,21 @@ installation_secrets = Table(
     Column("value", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Identity checks of the debtor portal (`store.portal_attempts`): every answer, right or wrong,
+# so tries are limited per link, per customer and per client address, and a dispute about who
+# opened a page can be answered. No foreign key: a check is written before anything else.
+portal_attempts = Table(
+    "portal_attempts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, nullable=False),
+    # SHA-256 (hex, 32 first characters) of the link's token: the token itself opens the page.
+    Column("link_key", String(32), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_portal_attempts_link_key_at", "link_key", "at"),
+    Index("ix_portal_attempts_customer_id_at", "customer_id", "at"),
+    Index("ix_portal_attempts_address_at", "address", "at"),
+)

@@ -23,6 +23,7 @@ from regua.web import unsubscribe
 from regua.web.api import api_router
 from regua.web.api.v1 import inbound
 from regua.web.guards import RequestGuard
+from regua.web.portal import routes as portal
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def web_app(regua: App) -> FastAPI:
     app.include_router(api_router)
     app.include_router(inbound.router)
     app.include_router(unsubscribe.router)
+    app.include_router(portal.router)
+    app.mount(portal.STATIC_PATH, portal.static_files, name="portal-static")
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
     app.add_middleware(RequestGuard, max_body_bytes=regua.settings.max_body_bytes)
     return app

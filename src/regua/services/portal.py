@@ -1,0 +1,351 @@
+"""The debtor portal's use cases: open a personal link, check who is there, show the debt
+today, accept an offer, stop messages on a channel.
+
+A link (`domain.customer_links`, purpose PORTAL) names one customer; before any amount, name or
+document is shown the visitor answers the first five digits of the customer's CPF/CNPJ. Every
+answer is stored (`store.portal_attempts`): a link locks after `LINK_TRIES` wrong answers in a
+day, a customer after `CUSTOMER_TRIES` (each message carries a new link), a client address after
+`ADDRESS_TRIES` in an hour. The debt is the messages' own (`message_context.invoice_items`:
+multa and juros today under the creditor's terms and the CDC cap), the offers and the agreement
+the negotiation services' own, so the page says what a message or `regua cliente` says.
+Every view and action goes on the customer's timeline with the address and the user agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import segno
+
+from regua.channels.context_items import invoice_totals
+from regua.domain.channels import channel_label
+from regua.domain.customer_links import LinkPurpose, LinkRefused, read_link_token
+from regua.domain.documents import DocumentError, parse_tax_id
+from regua.domain.fees import FeeTerms
+from regua.domain.offers import Offer
+from regua.errors import ReguaError
+from regua.services.agreements import AgreementMade, AgreementRequest, create_agreement
+from regua.services.message_context import (
+    TXID_PREFIX_PORTAL,
+    PortalLinks,
+    invoice_items,
+    pix_code_for,
+)
+from regua.services.negotiation import customer_offers
+from regua.store import portal_attempts as attempts
+from regua.store import timeline
+from regua.store.contacts import contact_states, opt_out
+from regua.store.message_context import load_creditors, open_invoices, store_txids
+from regua.store.uow import UnitOfWorkFactory
+
+LINK_TRIES = 5
+CUSTOMER_TRIES = 10
+ADDRESS_TRIES = 20
+LOCK_WINDOW = timedelta(hours=24)
+ADDRESS_WINDOW = timedelta(hours=1)
+TIMELINE_KIND = "portal"
+ANSWER_DIGITS = 5
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    status: Literal["valid", "expired", "invalid"]
+    customer_id: int | None = None
+
+
+def check_portal_link(secret: str, token: str, today: date) -> LinkCheck:
+    """Whether `token` is a good portal link, and for whom; nothing is read or written."""
+    try:
+        return LinkCheck("valid", read_link_token(secret, LinkPurpose.PORTAL, token, today))
+    except LinkRefused as refused:
+        return LinkCheck("expired" if refused.problem == "expired" else "invalid")
+
+
+def link_key(token: str) -> str:
+    """What the attempts table keeps of a link: not the token, which opens the page."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    status: Literal["ok", "wrong", "locked"]
+    tries_left: int = 0
+
+
+def _tries_left(connection: Any, customer_id: int, key: str, address: str, now: datetime) -> int:
+    on_link = attempts.failures_since(connection, now - LOCK_WINDOW, link_key=key)
+    of_customer = attempts.failures_since(connection, now - LOCK_WINDOW, customer_id=customer_id)
+    from_address = attempts.failures_since(connection, now - ADDRESS_WINDOW, address=address)
+    return min(LINK_TRIES - on_link, CUSTOMER_TRIES - of_customer, ADDRESS_TRIES - from_address)
+
+
+def is_locked(
+    uow: UnitOfWorkFactory, *, customer_id: int, token: str, address: str, now: datetime
+) -> bool:
+    """Whether the identity check of this link, customer or address is locked now."""
+    with uow() as work:
+        return _tries_left(work.connection, customer_id, link_key(token), address, now) <= 0
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def check_identity(
+    uow: UnitOfWorkFactory,
+    *,
+    customer_id: int,
+    token: str,
+    answer: str,
+    address: str,
+    user_agent: str,
+    now: datetime,
+) -> IdentityCheck:
+    """The visitor's answer (first five digits of the CPF/CNPJ), counted; refused once locked,
+    even when right."""
+    key = link_key(token)
+    with uow() as work:
+        connection = work.connection
+        left = _tries_left(connection, customer_id, key, address, now)
+        if left <= 0:
+            return IdentityCheck("locked")
+        customer = attempts.portal_customer(connection, customer_id)
+        given = _digits(answer)
+        expected = str(customer.document)[:ANSWER_DIGITS] if customer is not None else ""
+        right = (
+            customer is not None
+            and len(given) == ANSWER_DIGITS
+            and hmac.compare_digest(given, expected)
+        )
+        attempts.record_attempt(
+            connection,
+            customer_id=customer_id,
+            link_key=key,
+            address=address,
+            at=now,
+            succeeded=right,
+        )
+        if customer is not None:
+            timeline.add_entry(
+                connection,
+                customer_id=customer_id,
+                invoice_id=None,
+                at=now,
+                kind=TIMELINE_KIND,
+                detail=(
+                    "abriu o portal (identidade confirmada)"
+                    if right
+                    else "errou a confirmação de identidade no portal"
+                ),
+                data={"event": "identity", "ok": right, "address": address, "ua": user_agent},
+            )
+        work.commit()
+    if right:
+        return IdentityCheck("ok")
+    return IdentityCheck("wrong" if left - 1 > 0 else "locked", max(left - 1, 0))
+
+
+@dataclass(frozen=True)
+class PortalView:
+    """What the debtor sees after the check."""
+
+    today: date
+    customer_name: str
+    creditor_name: str
+    creditor_document: str
+    invoices: list[dict[str, Any]]
+    totals: dict[str, int]
+    pix_code: str | None
+    pix_svg: str | None
+    offers: list[Offer]
+    offers_note: str | None
+    channels: list[tuple[str, str]] = field(default_factory=list)  # (channel, label) reachable
+
+
+def _formatted(number: str) -> str:
+    try:
+        return parse_tax_id(number).formatted
+    except DocumentError:
+        return number
+
+
+def _portal_txid(customer_id: int, rows: list[Any]) -> str:
+    existing = {row.pix_txid for row in rows}
+    # Invoices that already share a txid keep it, so a PIX made from a message still matches.
+    if len(existing) == 1 and None not in existing:
+        return str(existing.pop())
+    return f"{TXID_PREFIX_PORTAL}{customer_id}"
+
+
+def portal_view(
+    uow: UnitOfWorkFactory,
+    customer_id: int,
+    *,
+    today: date,
+    now: datetime,
+    address: str = "",
+    user_agent: str = "",
+) -> PortalView | None:
+    """The customer's debt today, a PIX for all of it, the offers; None if the customer is gone."""
+    with uow() as work:
+        connection = work.connection
+        customer = attempts.portal_customer(connection, customer_id)
+        if customer is None:
+            return None
+        creditor = load_creditors(connection, {int(customer.creditor_id)})[customer.creditor_id]
+        terms = FeeTerms(
+            late_fee_bp=creditor.late_fee_bp,
+            interest_monthly_bp=creditor.interest_monthly_bp,
+            is_consumer=bool(customer.is_consumer),
+        )
+        rows = open_invoices(connection, customer_id, today)
+        items = invoice_items(rows, today=today, terms=terms, with_charges=True)
+        totals = invoice_totals(items)
+        code = None
+        if rows and totals["total_cents"] > 0:
+            txid = _portal_txid(customer_id, rows)
+            code = pix_code_for(creditor, totals["total_cents"], txid)
+            if code is not None:
+                store_txids(
+                    connection,
+                    [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid is None],
+                )
+        channels = sorted(
+            {
+                c.channel
+                for c in contact_states(connection, customer_id)
+                if c.opted_out_at is None and c.invalid_at is None
+            }
+        )
+        timeline.add_entry(
+            connection,
+            customer_id=customer_id,
+            invoice_id=None,
+            at=now,
+            kind=TIMELINE_KIND,
+            detail=f"viu a dívida no portal: {totals['count']} título(s)",
+            data={"event": "view", "address": address, "ua": user_agent},
+        )
+        work.commit()
+    offers: list[Offer] = []
+    note = None
+    try:
+        offers = customer_offers(
+            uow, int(customer.creditor_id), str(customer.external_id), today=today, now=now
+        ).offers
+    except ReguaError:
+        note = "Não há propostas de parcelamento para esta dívida agora."
+    return PortalView(
+        today=today,
+        customer_name=str(customer.name),
+        creditor_name=str(creditor.name),
+        creditor_document=_formatted(str(creditor.document)),
+        invoices=items,
+        totals=totals,
+        pix_code=code,
+        pix_svg=qr_svg(code) if code else None,
+        offers=offers,
+        offers_note=note,
+        channels=[(c, channel_label(c)) for c in channels],
+    )
+
+
+def qr_svg(code: str) -> str:
+    """The PIX code as an inline SVG QR code (error level M, as the BCB manual advises)."""
+    # A viewBox and no fixed size: the page scales it (phone width, 200 % zoom).
+    return str(segno.make(code, error="m").svg_inline(scale=4, dark="#111", omitsize=True))
+
+
+def offer_of(
+    uow: UnitOfWorkFactory, customer_id: int, number: int, *, today: date, now: datetime
+) -> Offer | None:
+    """Offer `number` (1-based) as made today, or None when there is no such offer."""
+    with uow() as work:
+        customer = attempts.portal_customer(work.connection, customer_id)
+    if customer is None:
+        return None
+    try:
+        offers = customer_offers(
+            uow, int(customer.creditor_id), str(customer.external_id), today=today, now=now
+        ).offers
+    except ReguaError:
+        return None
+    return offers[number - 1] if 1 <= number <= len(offers) else None
+
+
+def accept_offer(
+    uow: UnitOfWorkFactory,
+    customer_id: int,
+    number: int,
+    *,
+    offered_on: date,
+    today: date,
+    now: datetime,
+    address: str,
+) -> AgreementMade:
+    """The customer accepts offer `number` made on `offered_on`: an agreement, as an operator's
+    (`services.agreements`), accepted by the customer on the portal.
+
+    Raises:
+        ReguaError: the services' refusals (offer expired or gone, invoice already in an
+            agreement...), with their pt-BR message.
+    """
+    with uow() as work:
+        customer = attempts.portal_customer(work.connection, customer_id)
+    if customer is None:
+        raise LookupError(customer_id)
+    return create_agreement(
+        uow,
+        int(customer.creditor_id),
+        AgreementRequest(customer=str(customer.external_id), offer=number, offered_on=offered_on),
+        today=today,
+        now=now,
+        accepted_by=f"cliente pelo portal ({address})"[:80],
+        channel="portal",
+    )
+
+
+def stop_channel(
+    uow: UnitOfWorkFactory, customer_id: int, channel: str, *, now: datetime, address: str
+) -> bool:
+    """Stop collection messages on `channel` at once; False when nothing was left to stop."""
+    with uow() as work:
+        changed = opt_out(
+            work.connection,
+            customer_id=customer_id,
+            channel=channel,
+            reason=f"pediu pelo portal para não receber mais mensagens ({address})",
+            at=now,
+        )
+        work.commit()
+    return changed > 0
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    url: str
+    customer_code: str
+    customer_name: str
+    answer: str  # what the identity check asks (the demo's data is made up)
+
+
+def demo_link(
+    uow: UnitOfWorkFactory, links: PortalLinks, creditor_id: int, *, today: date, now: datetime
+) -> DemoLink | None:
+    """A working portal link for a customer of the demo with overdue invoices and offers."""
+    with uow() as work:
+        owing = attempts.customers_owing(work.connection, creditor_id, today, 20)
+    for row in owing:
+        url = links.for_customer(int(row.id), today)
+        if url is None:
+            return None
+        try:
+            customer_offers(uow, creditor_id, str(row.external_id), today=today, now=now)
+        except ReguaError:
+            continue
+        return DemoLink(url, str(row.external_id), str(row.name), str(row.document)[:ANSWER_DIGITS])
+    return None

@@ -1,0 +1,328 @@
+"""The portal's pages: GET /p/{token} and the forms it posts.
+
+Nothing about the customer is shown or read before the identity check: a bad link and a good
+one without a session answer the same kind of page (a link's validity is no secret, its data
+is). Forms are plain HTML posts with a CSRF token, so the core path (see the debt, copy the PIX
+code, accept an offer) needs no JavaScript. Responses are never cached and never send the URL
+(it holds the token) as a referrer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from regua.bootstrap import App
+from regua.domain.channels import CHANNELS
+from regua.domain.money import format_brl
+from regua.errors import ReguaError
+from regua.services import portal
+from regua.services.customer_links import link_secret
+from regua.web.deps import AppDep
+from regua.web.portal import session as sessions
+
+router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
+STATIC_PATH = "/portal-estatico"
+static_files = StaticFiles(directory=Path(__file__).parent / "static")
+
+_env = Environment(
+    loader=PackageLoader("regua.web.portal", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+# An amount never breaks between "R$" and its figure; in attributes, plain text (brl_text).
+_env.filters["brl"] = lambda cents: Markup('<span class="money">%s</span>') % format_brl(cents)
+_env.filters["brl_text"] = format_brl
+_env.filters["dia"] = lambda day: f"{day:%d/%m/%Y}"
+_env.filters["pct"] = lambda value: f"{value:.2f}".replace(".", ",") + "%"
+# An offer's line ("entrada de R$ 59,95 + 3x de R$ 187,06"), capitalised, amounts unbroken.
+_env.filters["sentence"] = lambda text: (text[:1].upper() + text[1:]).replace("R$ ", "R$\u00a0")
+_env.globals["static"] = STATIC_PATH
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+_LINK_PAGES = {
+    "expired": (
+        410,
+        "Este link expirou",
+        "Por segurança, os links das mensagens valem por um tempo limitado. Use o link da "
+        "mensagem mais recente ou fale com a empresa pelos contatos da mensagem.",
+    ),
+    "invalid": (
+        404,
+        "Link não reconhecido",
+        "Confira se o link foi copiado inteiro, ou use o link da mensagem mais recente.",
+    ),
+    "locked": (
+        429,
+        "Acesso bloqueado por segurança",
+        "Houve muitas tentativas erradas de confirmar a identidade. Tente de novo amanhã pelo "
+        "link da mensagem, ou fale com a empresa pelos contatos da mensagem.",
+    ),
+    "gone": (
+        404,
+        "Nada a mostrar",
+        "Não encontramos pendências para este link. Fale com a empresa se tiver dúvidas.",
+    ),
+}
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _env.get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _message(kind: str) -> HTMLResponse:
+    status, title, text = _LINK_PAGES[kind]
+    return _page("message.html", status, title=title, text=text)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "desconhecido"
+
+
+def _agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:200]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        fields = parse_qs(body, max_num_fields=20)
+    except ValueError:  # more fields than any of the portal's forms has: not one of them
+        return {}
+    return {k: v[0] for k, v in fields.items()}
+
+
+class _Visit:
+    """A request to a link: its secret, customer and session, checked once."""
+
+    def __init__(self, regua: App, request: Request, token: str, secret: str) -> None:
+        self.regua, self.request, self.token, self.secret = regua, request, token, secret
+        self.link = portal.check_portal_link(secret, token, regua.today())
+        self.session = sessions.load(secret, request.cookies.get(sessions.COOKIE))
+
+    @property
+    def customer_id(self) -> int:
+        return self.link.customer_id or 0
+
+    @property
+    def verified(self) -> bool:
+        return self.session is not None and self.session.verified_for(
+            self.customer_id, self.regua.now()
+        )
+
+    def with_cookie(self, response: Response, session: sessions.Session) -> Response:
+        response.set_cookie(
+            sessions.COOKIE,
+            sessions.dump(self.secret, session),
+            max_age=sessions.SESSION_MINUTES * 60,
+            path="/p/",
+            httponly=True,
+            samesite="lax",
+            # Behind HTTPS (uvicorn --proxy-headers) the cookie never travels in clear.
+            secure=self.request.url.scheme == "https",
+        )
+        return response
+
+
+async def _visit(regua: App, request: Request, token: str) -> _Visit:
+    secret = await run_in_threadpool(link_secret, regua.uow, regua.settings)
+    return _Visit(regua, request, token, secret)
+
+
+def _identity_page(visit: _Visit, status: int = 200, error: str | None = None) -> Response:
+    session = visit.session or sessions.new_session(0, visit.regua.now())
+    response = _page(
+        "identity.html",
+        status,
+        token=visit.token,
+        csrf=session.csrf(visit.secret),
+        error=error,
+        digits=portal.ANSWER_DIGITS,
+    )
+    return visit.with_cookie(response, session) if visit.session is None else response
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def debt_page(token: str, request: Request, regua: AppDep) -> Response:
+    """The identity check, then the debt, the PIX and the offers."""
+    visit = await _visit(regua, request, token)
+    if visit.link.status != "valid":
+        return _message(visit.link.status)
+    if not visit.verified:
+        locked = await run_in_threadpool(
+            portal.is_locked,
+            regua.uow,
+            customer_id=visit.customer_id,
+            token=token,
+            address=_address(request),
+            now=regua.now(),
+        )
+        return _message("locked") if locked else _identity_page(visit)
+    view = await run_in_threadpool(
+        portal.portal_view,
+        regua.uow,
+        visit.customer_id,
+        today=regua.today(),
+        now=regua.now(),
+        address=_address(request),
+        user_agent=_agent(request),
+    )
+    if view is None:
+        return _message("gone")
+    assert visit.session is not None
+    return _page(
+        "debt.html", view=view, token=token, csrf=visit.session.csrf(visit.secret), notice=None
+    )
+
+
+@router.post("/{token}/identidade", response_class=HTMLResponse)
+async def identity(token: str, request: Request, regua: AppDep) -> Response:
+    visit = await _visit(regua, request, token)
+    if visit.link.status != "valid":
+        return _message(visit.link.status)
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    checked = await run_in_threadpool(
+        portal.check_identity,
+        regua.uow,
+        customer_id=visit.customer_id,
+        token=token,
+        answer=form.get("documento", "")[:40],
+        address=_address(request),
+        user_agent=_agent(request),
+        now=regua.now(),
+    )
+    if checked.status == "locked":
+        return _message("locked")
+    if checked.status == "wrong":
+        left = checked.tries_left
+        return _identity_page(
+            visit,
+            400,
+            error=f"Os números não conferem. {left} tentativa{'s' if left > 1 else ''} "
+            f"restante{'s' if left > 1 else ''}.",
+        )
+    response = RedirectResponse(f"/p/{token}", status_code=303)
+    return visit.with_cookie(response, sessions.new_session(visit.customer_id, regua.now()))
+
+
+def _refused() -> HTMLResponse:
+    return _page(
+        "message.html",
+        403,
+        title="Formulário expirado",
+        text="Por segurança, abra de novo o link da mensagem e repita a operação.",
+    )
+
+
+async def _verified_visit(regua: App, request: Request, token: str) -> _Visit | Response:
+    visit = await _visit(regua, request, token)
+    if visit.link.status != "valid":
+        return _message(visit.link.status)
+    if not visit.verified:
+        return RedirectResponse(f"/p/{token}", status_code=303)
+    return visit
+
+
+@router.get("/{token}/oferta/{number}", response_class=HTMLResponse)
+async def offer_page(token: str, number: int, request: Request, regua: AppDep) -> Response:
+    """One offer's schedule and disclosure, with the button that accepts it."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    offer = await run_in_threadpool(
+        portal.offer_of, regua.uow, visit.customer_id, number, today=regua.today(), now=regua.now()
+    )
+    if offer is None:
+        return RedirectResponse(f"/p/{token}", status_code=303)
+    assert visit.session is not None
+    return _page(
+        "offer.html",
+        offer=offer,
+        number=number,
+        token=token,
+        csrf=visit.session.csrf(visit.secret),
+        error=None,
+    )
+
+
+@router.post("/{token}/oferta/{number}", response_class=HTMLResponse)
+async def accept(token: str, number: int, request: Request, regua: AppDep) -> Response:
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    try:
+        offered_on = date.fromisoformat(form.get("feita_em", ""))
+    except ValueError:
+        return RedirectResponse(f"/p/{token}/oferta/{number}", status_code=303)
+    try:
+        made = await run_in_threadpool(
+            portal.accept_offer,
+            regua.uow,
+            visit.customer_id,
+            number,
+            offered_on=offered_on,
+            today=regua.today(),
+            now=regua.now(),
+            address=_address(request),
+        )
+    except ReguaError as refused:
+        return _page(
+            "message.html", 409, title="Não foi possível fechar o acordo", text=refused.message
+        )
+    first = made.installments[0]
+    svg = portal.qr_svg(first.pix_code) if first.pix_code else None
+    return _page("agreement.html", made=made, first=first, pix_svg=svg, token=token)
+
+
+@router.post("/{token}/parar", response_class=HTMLResponse)
+async def stop(token: str, request: Request, regua: AppDep) -> Response:
+    """Stop collection messages on one channel, at once."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    channel = form.get("canal", "")
+    if channel not in CHANNELS:
+        return RedirectResponse(f"/p/{token}", status_code=303)
+    await run_in_threadpool(
+        portal.stop_channel,
+        regua.uow,
+        visit.customer_id,
+        channel,
+        now=regua.now(),
+        address=_address(request),
+    )
+    return _page(
+        "message.html",
+        title="Pronto: pedido registrado",
+        text="Você não receberá mais mensagens de cobrança por este canal.",
+        back=f"/p/{token}",
+    )
