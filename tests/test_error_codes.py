@@ -38,6 +38,8 @@ HTTP_STATUS: dict[str, tuple[int, ErrorCode]] = {
     "NotFound": (404, ErrorCode.NOT_FOUND),
     "RuleViolation": (422, ErrorCode.RULE_VIOLATION),
     "WebhookNotConfigured": (503, ErrorCode.WEBHOOK_NOT_CONFIGURED),
+    "SchemaOutdated": (503, ErrorCode.SCHEMA_OUTDATED),
+    "DatabaseUnavailable": (503, ErrorCode.DATABASE_UNAVAILABLE),
     "Unauthorized": (401, ErrorCode.UNAUTHORIZED),
     "ChannelError": (502, ErrorCode.CHANNEL_ERROR),
     "ChannelTransientError": (502, ErrorCode.CHANNEL_TRANSIENT),
