@@ -39,6 +39,7 @@ HTTP_STATUS: dict[str, tuple[int, ErrorCode]] = {
     "RuleViolation": (422, ErrorCode.RULE_VIOLATION),
     "WebhookNotConfigured": (503, ErrorCode.WEBHOOK_NOT_CONFIGURED),
     "SchemaOutdated": (503, ErrorCode.SCHEMA_OUTDATED),
+    "ConfigError": (400, ErrorCode.INVALID_CONFIG),
     "DatabaseUnavailable": (503, ErrorCode.DATABASE_UNAVAILABLE),
     "Unauthorized": (401, ErrorCode.UNAUTHORIZED),
     "ChannelError": (502, ErrorCode.CHANNEL_ERROR),
