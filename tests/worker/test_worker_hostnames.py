@@ -20,6 +20,8 @@ from regua.cli.main import app
 
 AMQP_URL = os.environ.get("REGUA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REQUIRE_RABBITMQ = os.environ.get("REGUA_TEST_REQUIRE_RABBITMQ") == "1"
+WORKER = [sys.executable, "-m", "regua", "worker", "--queues", "letter", "--concurrency", "1"]
+CNPJ = ["--cnpj", "06.990.590/0001-23"]
 
 
 def rabbitmq_reachable() -> bool:
@@ -42,8 +44,7 @@ def amqp_url() -> str:
 def start_worker(db_url: str, amqp_url: str, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     # The letter queue only: no other test publishes there, so nothing else is consumed.
     return subprocess.Popen(
-        [sys.executable, "-m", "regua", "worker", "--queues", "letter", "--concurrency", "1"]
-        + ["--db", db_url, *extra],
+        [*WORKER, "--db", db_url, *extra],
         env={**os.environ, "REGUA_BROKER_URL": amqp_url, "PYTHONPATH": os.pathsep.join(sys.path)},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -55,8 +56,7 @@ def test_three_workers_on_one_host_all_answer(amqp_url: str, tmp_path: Path) -> 
     db_url = f"sqlite:///{tmp_path / 'regua.db'}"
     init = CliRunner().invoke(
         app,
-        ["init", "--db", db_url, "--nome", "Comercial Ipê Distribuidora Ltda"]
-        + ["--cnpj", "06.990.590/0001-23"],
+        ["init", "--db", db_url, "--nome", "Comercial Ipê Distribuidora Ltda", *CNPJ],
     )
     assert init.exit_code == 0, init.output
     named = f"regua-letras-{os.getpid()}@{socket.gethostname()}"
