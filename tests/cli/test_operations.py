@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from regua.cli.main import app
-from regua.services.operations_status import head_revision
+from regua.services.operations_status import alembic_revisions, head_revision, shipped_revisions
 from regua.store import migrate
 from regua.store.db import make_engine
 from tests.cli.test_bad_inputs import assert_one_line_error
@@ -32,6 +32,11 @@ def old_database(tmp_path: Path) -> str:
     migrate.upgrade(engine, "0003")
     engine.dispose()
     return url
+
+
+def test_the_quick_reading_of_the_migrations_agrees_with_alembic() -> None:
+    assert shipped_revisions() == alembic_revisions()
+    assert head_revision() == migrate.head_revision()
 
 
 @pytest.mark.parametrize("command", ["run", "segments", "resumo", "dispatch", "payments"])
