@@ -8,15 +8,18 @@ first use, never at import, so a command that needs none of them starts without 
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import Engine
 
 from regua.clock import Clock, FixedClock, SystemClock, today_in
-from regua.config import Settings
+from regua.config import Settings, config_problem
 from regua.store.db import make_engine
 from regua.store.uow import UnitOfWork
 
@@ -91,7 +94,7 @@ def build_app(
     Without a `clock`, a fixed clock at noon of ``settings.today`` (REGUA_TODAY) when set, else
     the system clock.
     """
-    settings = settings or Settings()
+    settings = settings or read_settings()
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)
@@ -101,3 +104,12 @@ def build_app(
         else:
             clock = SystemClock()
     return App(settings, clock)
+
+
+def read_settings() -> Settings:
+    """The settings of the REGUA_* variables; a bad value is one pt-BR line (`ConfigError`)
+    naming the variable and what it accepts, never pydantic's traceback."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise config_problem(exc, dict(os.environ)) from None

@@ -177,6 +177,10 @@ class ErrorCode(StrEnum):
     NOT_A_DEMO_FOLDER = "not_a_demo_folder"
     # the database refused or failed a statement (no tables, unreachable, locked...), in `--json`
     DATABASE_ERROR = "database_error"
+    # a database whose schema is behind (or ahead of) this version's migrations: `regua db upgrade`
+    SCHEMA_OUTDATED = "schema_outdated"
+    # the database cannot be reached (the API answers 503, a worker refuses to start)
+    DATABASE_UNAVAILABLE = "database_unavailable"
 
     # --- what the command line reports in `--json` for errors that are not a ReguaError --------
     # a REGUA_* variable that does not parse

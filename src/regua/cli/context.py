@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from regua.bootstrap import App, build_app
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, ReguaError
+from regua.services.operations_status import check_revision
 
 DbOption = Annotated[
     str | None,
@@ -59,6 +60,9 @@ def parse_day(value: str, field: str) -> date:
 
 # The commands that make a database from nothing (the demo its own); the others need it to exist.
 CREATING_COMMANDS = frozenset({"init", "demo"})
+# The commands that work on a database at any schema version: they bring it to the head
+# (`regua db upgrade`, `regua init`, `regua demo`) or report its version (`regua doctor`).
+ANY_SCHEMA_COMMANDS = frozenset({"init", "demo", "upgrade", "doctor", "config"})
 DRIVERS_SHIPPED = frozenset({"postgresql", "postgres"})  # psycopg, installed with regua
 
 
@@ -120,8 +124,31 @@ def _refuse_missing_file(_dialect: Any, _record: Any, cargs: Any, cparams: Any) 
         )
 
 
+def _refuse_other_schema(dbapi_connection: Any, _record: Any) -> None:
+    """On the first connection: the schema must be at this version's head (one query).
+
+    Read with the driver's own cursor, before SQLAlchemy hands the connection out, so a
+    database behind the head is refused with `regua db upgrade`, never a SQL error later.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT version_num FROM alembic_version")
+        row = cursor.fetchone()
+    except Exception:  # no alembic_version table: no regua tables; the command says so later
+        row = None
+    finally:
+        cursor.close()
+        dbapi_connection.rollback()  # PostgreSQL: leave no transaction (or failed one) open
+    check_revision(row[0] if row else None)
+
+
 def _existing_database_only(ctx: typer.Context, app: App) -> App:
-    """`app`, whose SQLite database must already exist unless the command creates it."""
+    """`app`, whose SQLite database must already exist unless the command creates it, and whose
+    schema must be current unless the command upgrades or inspects it."""
+    if ctx.command.name not in ANY_SCHEMA_COMMANDS and not event.contains(
+        app.engine, "connect", _refuse_other_schema
+    ):
+        event.listen(app.engine, "connect", _refuse_other_schema, once=True)
     if ctx.command.name in CREATING_COMMANDS or sqlite_file(app.settings.database_url) is None:
         return app
     if not event.contains(app.engine, "do_connect", _refuse_missing_file):

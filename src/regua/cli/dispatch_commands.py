@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,8 +25,9 @@ from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
-from regua.errors import InputError
+from regua.errors import InputError, ReguaError
 from regua.services import setup
+from regua.services.operations_status import require_current_schema
 
 if TYPE_CHECKING:
     # Channels, templates and the dispatcher are imported by the commands that use them:
@@ -169,11 +171,27 @@ def worker(
         typer.Option("--beat", help="Também publica as ações devidas a cada minuto (um só)."),
     ] = False,
     loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO",
+    hostname: Annotated[
+        str | None,
+        typer.Option(
+            "--hostname",
+            help="Nome do worker no broker (único por processo). "
+            "Padrão: regua-<canais>-<pid>@<máquina>.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Roda um worker do Celery (REGUA_BROKER_URL): envia as ações das filas dos canais."""
     channels = _channels([queues]) or list(MESSAGE_CHANNELS)
-    settings = command_app(ctx, db).settings
+    regua = command_app(ctx, db)
+    settings = regua.settings
+    # Refuse to start without the database (or on an old schema) rather than say "ready" and
+    # fail every task.
+    try:
+        require_current_schema(regua.uow)
+    except ReguaError as exc:
+        raise ReguaError(f"o worker não inicia: {exc.message}", code=exc.code) from None
     # Worker processes build their own App from the environment after the fork: what this
     # command was told on its command line goes there.
     os.environ["REGUA_DATABASE_URL"] = settings.database_url
@@ -190,10 +208,18 @@ def worker(
         str(concurrency),
         "--loglevel",
         loglevel,
+        "--hostname",
+        hostname or default_worker_hostname(channels),
     ]
     if beat:
         argv.append("--beat")
     app.worker_main(argv)
+
+
+def default_worker_hostname(channels: list[str]) -> str:
+    """``regua-email-sms-4242@host``: unique per process, so two workers on one host do not
+    take the same control queue (RabbitMQ refuses the second: RESOURCE_LOCKED on the pidbox)."""
+    return f"regua-{'-'.join(channels)}-{os.getpid()}@{socket.gethostname()}"
 
 
 def _entry_dict(entry: CallEntry) -> dict[str, Any]:

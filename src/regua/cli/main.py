@@ -15,6 +15,7 @@ from regua.cli import (
     credor_commands,
     dispatch_commands,
     negotiation_commands,
+    ops_commands,
     payments_commands,
     pix_boleto_commands,
     plan_commands,
@@ -55,6 +56,7 @@ dispatch_commands.register(app)
 negotiation_commands.register(app)
 analyst_commands.register(app)
 serve_commands.register(app)
+ops_commands.register(app)
 
 
 def _print_version(value: bool) -> None:

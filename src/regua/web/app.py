@@ -19,9 +19,11 @@ from regua.bootstrap import App, build_app
 from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
-from regua.web import unsubscribe
+from regua.services.operations_status import readiness
+from regua.web import health, unsubscribe
 from regua.web.api import api_router
 from regua.web.api.v1 import inbound
+from regua.web.api_docs import mount_docs
 from regua.web.guards import RequestGuard
 from regua.web.portal import routes as portal
 
@@ -38,6 +40,10 @@ def web_app(regua: App) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The schema is checked once at start; the API starts anyway, /readyz reports it.
+        status = readiness(regua.uow, None)
+        if not status.ready:
+            log.error("not ready: %s", "; ".join(f"{k}: {v}" for k, v in status.checks.items()))
         yield
         regua.close()
 
@@ -46,7 +52,11 @@ def web_app(regua: App) -> FastAPI:
         version=__version__,
         description="API da régua de cobrança: webhooks de pagamento (PIX) e consultas.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    mount_docs(app)
+    app.include_router(health.router)
     app.state.regua = regua
     app.include_router(api_router)
     app.include_router(inbound.router)

@@ -1,6 +1,6 @@
-"""What every request passes through: a body size limit, and errors nobody expected answered
-as a plain 500 whose log line names where it happened, never the data (phones, message texts,
-names a database error would quote)."""
+"""What every request passes through: a body size limit, database errors answered as a JSON 503,
+and errors nobody expected answered as a plain 500 whose log line names where it happened, never
+the data (phones, message texts, names a database error would quote)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import traceback
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regua.error_codes import ErrorCode
@@ -59,6 +60,22 @@ class RequestGuard:
         except _TooLarge:
             if not started:
                 await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+        except DBAPIError as exc:
+            # The database down or refusing: the caller may retry later (a provider's webhook
+            # does), and the body says so in JSON, never a traceback.
+            log.error(
+                "database error on %s %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                type(exc.orig or exc).__name__,
+            )
+            if not started:
+                await _answer(
+                    send,
+                    503,
+                    ErrorCode.DATABASE_UNAVAILABLE,
+                    "banco de dados indisponível; a chamada pode ser repetida",
+                )
         except Exception as exc:
             frames = traceback.extract_tb(exc.__traceback__)
             where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-4:])

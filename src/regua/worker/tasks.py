@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from regua.bootstrap import App
 from regua.channels.registry import ChannelRegistry
+from regua.errors import ReguaError
 from regua.services.dispatching import Dispatcher, preload
+from regua.services.operations_status import require_current_schema
 from regua.services.publishing import DuePublisher
 from regua.worker.celery_app import (
     ENQUEUE_TASK,
@@ -90,6 +93,13 @@ def _preload(**_kwargs: Any) -> None:
     # would otherwise walk all these lasting objects (tens of milliseconds each time) and
     # touch their memory, which the fork shares until it is written.
     regua = worker_app()
+    # A worker without its database would say "ready" and fail every task: it refuses to
+    # start instead (exit 2), whoever started it (`regua worker` checks first, `celery -A` here).
+    try:
+        require_current_schema(regua.uow)
+    except ReguaError as exc:
+        print(f"erro: o worker não inicia: {exc.message}", file=sys.stderr)
+        raise SystemExit(2) from None
     preload(regua.today(), regua.renderer)
     gc.freeze()
 
