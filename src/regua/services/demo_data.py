@@ -220,6 +220,27 @@ PLACES = (
     ("MT", "Cuiabá", "65", 1),
     ("AC", "Rio Branco", "68", 1),
 )
+# The first digits of each city's CEP range (Correios), so a demo letter's CEP is its city's.
+CEP_PREFIX = {
+    "São Paulo": "01",
+    "Campinas": "13",
+    "Santos": "11",
+    "Rio de Janeiro": "20",
+    "Belo Horizonte": "30",
+    "Curitiba": "80",
+    "Porto Alegre": "90",
+    "Salvador": "40",
+    "Recife": "50",
+    "Fortaleza": "60",
+    "Brasília": "70",
+    "Goiânia": "74",
+    "Florianópolis": "88",
+    "Manaus": "69",
+    "Belém": "66",
+    "Vitória": "29",
+    "Cuiabá": "78",
+    "Rio Branco": "69",
+}
 STREETS = (
     "Rua das Flores",
     "Av. Brasil",
@@ -335,6 +356,7 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
                 "cidade",
                 "uf",
                 "endereco",
+                "cep",
                 "tags",
             ]
         )
@@ -398,17 +420,29 @@ def generate(folder: Path, *, customers: int, seed: int, today: date) -> DemoFil
             landline = ""
             if rng.random() < 0.2:
                 landline = f"({ddd}) {rng.randint(2000, 5999)}-{rng.randint(0, 9999):04d}"
-            address = (
-                f"{rng.choice(STREETS)}, {rng.randint(10, 3000)}, {city} - {uf}, "
-                f"{rng.randint(10000, 99999):05d}-{rng.randint(0, 999):03d}"
-            )
+            # The street line; the importer adds the city, the state and the CEP below it.
+            address = f"{rng.choice(STREETS)}, {rng.randint(10, 3000)}"
+            district = rng.randint(10000, 99999) % 1000
+            cep = f"{CEP_PREFIX[city]}{district:03d}-{rng.randint(0, 999):03d}"
             behaviour = rng.choices([b for b, _ in BEHAVIOURS], weights=[w for _, w in BEHAVIOURS])[
                 0
             ]
             tags = "empresa" if is_company else "consumidor"
             cw.writerow(
                 safe_row(
-                    [external_id, name, document, email, mobile, landline, city, uf, address, tags]
+                    [
+                        external_id,
+                        name,
+                        document,
+                        email,
+                        mobile,
+                        landline,
+                        city,
+                        uf,
+                        address,
+                        cep,
+                        tags,
+                    ]
                 )
             )
             if mobile and rng.random() < 0.03:
