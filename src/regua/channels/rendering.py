@@ -228,13 +228,24 @@ def _telefone(value: Any) -> str:
 _NAME_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "van", "von"})
 
 
+# Company-type suffixes read as acronyms: "PADARIA SOL EPP" -> "Padaria Sol EPP".
+_NAME_ACRONYMS = frozenset({"EPP", "ME", "MEI", "EIRELI", "S.A.", "S/A", "SA", "SS", "S.S."})
+
+
 def _nome(value: Any) -> str:
-    """Title-case a name imported in capitals ("MARIA DA SILVA" -> "Maria da Silva")."""
-    words = str(value).split()
-    out = [
-        w.lower() if i > 0 and w.lower() in _NAME_PARTICLES else w[:1].upper() + w[1:].lower()
-        for i, w in enumerate(words)
-    ]
+    """Title-case a name imported in capitals or in lower case ("MARIA DA SILVA" -> "Maria
+    da Silva"); a name typed in mixed case ("Ótica Horizonte EPP") is kept as typed."""
+    text = str(value)
+    if text != text.upper() and text != text.lower():
+        return " ".join(text.split())
+    out = []
+    for i, w in enumerate(text.split()):
+        if w.upper() in _NAME_ACRONYMS:
+            out.append(w.upper())
+        elif i > 0 and w.lower() in _NAME_PARTICLES:
+            out.append(w.lower())
+        else:
+            out.append(w[:1].upper() + w[1:].lower())
     return " ".join(out)
 
 
