@@ -121,6 +121,19 @@ def sample_context(
         "opt_out": {"keyword": "SAIR"},
         "operator": {"name": "Ana"},
         "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
+        # An installment's messages (templates acordo_parcela_*) state these.
+        "installment": {
+            "agreement_id": 12,
+            "made_on": today - timedelta(days=40),
+            "number": 2,
+            "count": 3,
+            "label": "parcela 2 de 3",
+            "amount_cents": 8_000,
+            "balance_cents": 8_000,
+            "due_date": today + timedelta(days=-offset),
+            "break_on": today + timedelta(days=30 - offset),
+            "pay_by": today + timedelta(days=29 - offset),
+        },
         # A broken agreement's message (template acordo_quebrado) states these.
         "agreement": {
             "id": 12,

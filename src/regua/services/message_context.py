@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -215,6 +215,35 @@ def agreement_context(facts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def installment_context(row: Any) -> dict[str, Any] | None:
+    """The context's `installment`: the agreement an installment invoice belongs to, which
+    installment it is ("parcela 2 de 3" or "entrada"), its amount and due date, and the day the
+    agreement breaks if it stays unpaid (its due date plus the terms' days, as
+    `domain.agreements.breaking_installment` counts them) with the last day to pay before.
+    None for an invoice outside an agreement."""
+    if getattr(row, "agreement_id", None) is None or row.agreement_break_days is None:
+        return None
+    # The installment's number is written "ACORDO-<id>-<k>/<n>" or "ACORDO-<id>-ENTRADA".
+    tail = str(row.number).rsplit("-", 1)[-1]
+    number, _, count = tail.partition("/")
+    label = f"parcela {int(number)} de {int(count)}" if count else "entrada"
+    break_on = row.due_date + timedelta(days=int(row.agreement_break_days))
+    return {
+        "agreement_id": int(row.agreement_id),
+        "made_on": row.agreement_made_on
+        if isinstance(row.agreement_made_on, date)
+        else date.fromisoformat(str(row.agreement_made_on)),
+        "number": int(number) if count else 0,
+        "count": int(row.agreement_installments),
+        "label": label,
+        "amount_cents": int(row.amount_cents),
+        "balance_cents": int(row.balance_cents),
+        "due_date": row.due_date,
+        "break_on": break_on,
+        "pay_by": break_on - timedelta(days=1),
+    }
+
+
 def build_context(
     *,
     today: date,
@@ -253,7 +282,13 @@ def build_context(
             payment["boleto_line"] = lines[0]
         if portal is not None:
             payment["portal_url"] = portal.for_customer(int(customer.id), today)
-    extra = {} if agreement is None else {"agreement": agreement_context(agreement)}
+    extra: dict[str, Any] = {} if agreement is None else {"agreement": agreement_context(agreement)}
+    installments = [row for row in invoice_rows if getattr(row, "agreement_id", None) is not None]
+    if installments and len(installments) == len(invoice_rows):
+        first = min(installments, key=lambda r: (r.due_date, r.id))
+        found = installment_context(first)
+        if found is not None:
+            extra["installment"] = found
     return {
         **extra,
         "today": today,

@@ -306,6 +306,7 @@ def plan_candidates(
         .where(invoice_steps.c.invoice_id == invoices.c.id)
         .scalar_subquery(),
         case((_stopped(day), True), else_=False),
+        invoices.c.agreement_id,
     ).where(
         # by the index of the writes since the last run; on a first run, a plain scan
         unindexed(connection, invoices.c.creditor_id) == creditor_id,
@@ -315,14 +316,16 @@ def plan_candidates(
     )
     candidates: list[OpenInvoice] = []
     stopped: list[int] = []
-    for invoice_id, customer_id, due_date, balance, last_offset, held in plain_rows(
+    for invoice_id, customer_id, due_date, balance, last_offset, held, agreement_id in plain_rows(
         connection, written
     ):
         if held:
             stopped.append(invoice_id)
         else:
             candidates.append(
-                OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
+                OpenInvoice(
+                    invoice_id, customer_id, _due(due_date), balance, last_offset, agreement_id
+                )
             )
     seen = {inv.id for inv in candidates}.union(stopped)
     # The planner's own days: the memories whose day has come by the narrow index, then their
@@ -348,6 +351,7 @@ def plan_candidates(
                 invoices.c.due_date,
                 invoices.c.balance_cents,
                 invoices.c.status,
+                invoices.c.agreement_id,
             )
             # the closed ones too, in the same pass, so they leave the planner's range; the
             # held back ones keep their day and are read again tomorrow
@@ -356,7 +360,7 @@ def plan_candidates(
                 or_(invoices.c.status != "open", and_(*_open(creditor_id), ~_stopped(day))),
             )
         )
-        for invoice_id, customer_id, due_date, balance, status in plain_rows(
+        for invoice_id, customer_id, due_date, balance, status, agreement_id in plain_rows(
             connection, remembered
         ):
             if status != "open":
@@ -364,7 +368,14 @@ def plan_candidates(
             else:
                 last_offset = last_offsets[invoice_id]
                 candidates.append(
-                    OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
+                    OpenInvoice(
+                        invoice_id,
+                        customer_id,
+                        _due(due_date),
+                        balance,
+                        last_offset,
+                        agreement_id,
+                    )
                 )
     return Candidates(candidates, stopped, closed)
 
