@@ -189,7 +189,7 @@ def plan_day(
             found = chosen[customer_id] = (policy, ladder)
         policy, ladder = found
         if invoice.agreement_id is not None:
-            ladder = installment_ladders.get(policy.name)  # type: ignore[assignment]
+            ladder = installment_ladders.get(policy.name)
             if ladder is None:
                 ladder = installment_ladders[policy.name] = _Ladder(installment_steps(policy))
         if invoice.due_date <= prescribed_by[policy.name]:
