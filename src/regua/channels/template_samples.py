@@ -110,6 +110,15 @@ def sample_context(
             "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
             "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
             "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
+            # The early-payment discount a preventive reminder states (2 % off, 5 days before).
+            "early": {
+                "discount_cents": 300,
+                "amount_cents": 14_690,
+                "pay_by": today + timedelta(days=-offset - 5),
+                "pix_code": pix_code,
+            }
+            if offset < 0
+            else None,
         },
         "step": {"id": f"etapa{offset:+d}", "offset": offset},
         "contact": {

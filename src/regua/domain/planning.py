@@ -43,6 +43,7 @@ from regua.domain.calendar import (
     next_open_day,
     window_on,
 )
+from regua.domain.offers import early_payment_offer
 from regua.domain.policy import (
     Policy,
     Step,
@@ -386,6 +387,9 @@ def _action_for(
     evidence = action_evidence(
         policy.name, policy.version, step.id, step.offset, customer.segment, listed
     )
+    early = early_payment_offers(policy, step, items, today)
+    if early:
+        evidence["early_payment"] = early
     evidence["window"] = dict(day.evidence)
     evidence["weekly_count"] = customer.contacts_last_7_days
     evidence["weekly_cap"] = policy.limits.per_customer_per_week
@@ -427,6 +431,32 @@ def _action_for(
         cost_cents=int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
         evidence=evidence,
     )
+
+
+def early_payment_offers(
+    policy: Policy, step: Step, items: Sequence[tuple[OpenInvoice, Step]], today: date
+) -> list[dict[str, Any]]:
+    """The early-payment discounts a preventive step offers (`negotiation.early_payment`), one
+    per invoice whose discount day has not passed; none for an agreement's installment (its
+    amounts were agreed) or a step on or after the due date."""
+    if step.offset >= 0 or policy.negotiation is None:
+        return []
+    terms = policy.negotiation.early_payment
+    found = []
+    for invoice, _ in items:
+        if invoice.agreement_id is not None:
+            continue
+        offer = early_payment_offer(invoice.balance_cents, invoice.due_date, today, terms)
+        if offer is not None:
+            found.append(
+                {
+                    "invoice_id": invoice.id,
+                    "discount_cents": offer.discount_cents,
+                    "amount_cents": offer.amount_cents,
+                    "pay_by": offer.pay_by.isoformat(),
+                }
+            )
+    return found
 
 
 def _by_step_then_due(item: tuple[OpenInvoice, Step]) -> tuple[int, date, int]:

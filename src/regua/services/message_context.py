@@ -215,6 +215,32 @@ def agreement_context(facts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def early_payment_context(
+    rows: Sequence[Any], today: date, creditor: Any, txid: str | None
+) -> dict[str, Any] | None:
+    """The payment's `early`: the early-payment discount the plan offered on a message about one
+    invoice, while its day has not passed: the discount, the amount to pay, the last day, and
+    a PIX code of its own for that amount (the invoice's txid, so the payment finds it).
+    None otherwise: a payment honours exactly what was offered (`domain.settlement`)."""
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    discount = getattr(row, "early_discount_cents", None)
+    until = getattr(row, "early_discount_until", None)
+    if not discount or until is None:
+        return None
+    until = until if isinstance(until, date) else date.fromisoformat(str(until))
+    if today > until or discount >= row.balance_cents:
+        return None
+    amount = int(row.balance_cents) - int(discount)
+    return {
+        "discount_cents": int(discount),
+        "amount_cents": amount,
+        "pay_by": until,
+        "pix_code": pix_code_for(creditor, amount, txid) if txid else None,
+    }
+
+
 def installment_context(row: Any) -> dict[str, Any] | None:
     """The context's `installment`: the agreement an installment invoice belongs to, which
     installment it is ("parcela 2 de 3" or "entrada"), its amount and due date, and the day the
@@ -269,13 +295,16 @@ def build_context(
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
     sections = invoice_sections(items, step_offset if collecting and agreement is None else None)
-    payment = _Payment(pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None)
+    payment = _Payment(
+        pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None, early=None
+    )
     if collecting:
         if txid:
             # The PIX pays every invoice of the action, those not yet due included.
             amount = sections["all_totals"]["total_cents"]
             payment["pix_code"] = pix_code_for(creditor, amount, txid)
             payment["pix_amount_cents"] = amount
+        payment["early"] = early_payment_context(invoice_rows, today, creditor, txid)
         lines = [row.boleto_line for row in invoice_rows if row.boleto_line]
         # A boleto pays one invoice: with several, the PIX (for the total) and the portal do.
         if len(invoice_rows) == 1 and lines:

@@ -38,7 +38,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.changes import written_since
 from regua.services.segmenting import SegmentRefresh
-from regua.store import actions, customers, plan_runs, step_days
+from regua.store import actions, customers, invoices, plan_runs, step_days
 from regua.store.batch import Reader, beside
 from regua.store.contacts import contact_points
 from regua.store.customers import PlanningFacts
@@ -166,6 +166,16 @@ def plan(connection: Connection, started: DayInput) -> PlanResult:
         if action.consumes_steps
         for item in action.invoices
     }
+    # The early-payment discounts the reminders planned today offer: a payment honours them.
+    invoices.offer_early_discounts(
+        connection,
+        [
+            (offer["invoice_id"], offer["discount_cents"], date.fromisoformat(offer["pay_by"]))
+            for action in fresh
+            if action.status == "planned"
+            for offer in action.evidence.get("early_payment", ())
+        ],
+    )
     # Deferred contacts keep today as their day, so the next run looks at them again; so do
     # the invoices a pause or a promise holds back, until it ends.
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}

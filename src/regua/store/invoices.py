@@ -59,6 +59,8 @@ def _facts_columns() -> tuple[ColumnElement[Any], ...]:
         invoices.c.balance_cents,
         invoices.c.status,
         invoices.c.settled_on,
+        invoices.c.early_discount_cents,
+        invoices.c.early_discount_until,
     )
 
 
@@ -72,7 +74,32 @@ def _facts(row: Sequence[Any], at: int) -> InvoiceFacts:
         row[at + 4],
         row[at + 5],
         day_of(row[at + 6]),
+        row[at + 7],
+        day_of(row[at + 8]),
     )
+
+
+def offer_early_discounts(conn: Connection, offers: Sequence[tuple[int, int, date]]) -> None:
+    """(invoice id, discount, last day) of the early-payment discounts preventive reminders
+    offer; a payment applies them (`domain.settlement.early_discount`)."""
+    # A first run plans a reminder for every invoice due soon: one statement for them all.
+    update_by_id(
+        conn,
+        invoices,
+        [
+            {"id": invoice_id, "early_discount_cents": discount, "early_discount_until": until}
+            for invoice_id, discount, until in offers
+        ],
+        ["early_discount_cents", "early_discount_until"],
+    )
+
+
+def record_discounts(conn: Connection, granted: Mapping[int, int]) -> None:
+    """The early-payment discount each invoice was settled with."""
+    for invoice_id, discount in granted.items():
+        conn.execute(
+            update(invoices).where(invoices.c.id == invoice_id).values(discount_cents=discount)
+        )
 
 
 def find_by_reference(

@@ -102,6 +102,9 @@ _INVOICE_COLUMNS = (
     invoices.c.pix_txid,
     invoices.c.paused,
     invoices.c.paused_until,
+    # The early-payment discount a preventive reminder offers (planned with it).
+    invoices.c.early_discount_cents,
+    invoices.c.early_discount_until,
     # An installment's message states its agreement: when it was made and when it breaks.
     invoices.c.agreement_id,
     select(agreements.c.made_on)
