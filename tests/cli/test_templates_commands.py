@@ -26,7 +26,7 @@ def app() -> typer.Typer:
 def test_lint_of_the_default_library_is_clean(app: typer.Typer) -> None:
     result = runner.invoke(app, ["templates", "lint"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "8 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."
+    assert result.output.strip() == "11 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."
 
 
 def test_lint_flags_a_threatening_user_template_and_exits_1(
@@ -62,7 +62,7 @@ def test_lint_reports_a_broken_template_instead_of_crashing(
 
     assert result.exit_code == 1
     assert "erro_de_modelo" in result.output
-    assert "9 modelos e 1 roteiro conferidos: 1 erro, 0 avisos." in result.output
+    assert "12 modelos e 1 roteiro conferidos: 1 erro, 0 avisos." in result.output
 
 
 def test_show_renders_the_sms_with_its_segment_count(app: typer.Typer) -> None:

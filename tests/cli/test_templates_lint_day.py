@@ -30,4 +30,4 @@ def test_lint_uses_the_clock_s_today(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     result = runner.invoke(app, ["templates", "lint", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "9 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."
+    assert result.output.strip() == "12 modelos e 1 roteiro conferidos: 0 erros, 0 avisos."

@@ -123,6 +123,9 @@ def test_default_library_lints_clean() -> None:
     renderer = default_renderer()
     names = renderer.template_names()
     assert names == [
+        "acordo_parcela_atraso",
+        "acordo_parcela_lembrete",
+        "acordo_parcela_vence_hoje",
         "acordo_quebrado",
         "agradecimento",
         "atraso_amigavel",
@@ -133,6 +136,8 @@ def test_default_library_lints_clean() -> None:
         "vence_hoje",
     ]
     for name in names:
-        assert renderer.channels_of(name) == ["email", "sms", "whatsapp", "letter"]
+        # An installment's messages go by e-mail, SMS or WhatsApp (no letter in the steps).
+        letter = [] if name.startswith("acordo_parcela_") else ["letter"]
+        assert renderer.channels_of(name) == ["email", "sms", "whatsapp", *letter]
         assert lint_template(name, today=TODAY) == [], name
     assert lint_call_script("roteiro_negociacao", today=TODAY) == []

@@ -110,6 +110,15 @@ def sample_context(
             "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
             "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
             "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
+            # The early-payment discount a preventive reminder states (2 % off, 5 days before).
+            "early": {
+                "discount_cents": 300,
+                "amount_cents": 14_690,
+                "pay_by": today + timedelta(days=-offset - 5),
+                "pix_code": pix_code,
+            }
+            if offset < 0
+            else None,
         },
         "step": {"id": f"etapa{offset:+d}", "offset": offset},
         "contact": {
@@ -121,6 +130,19 @@ def sample_context(
         "opt_out": {"keyword": "SAIR"},
         "operator": {"name": "Ana"},
         "offers": {"installments_max": 6, "installment_min_cents": 5000, "new_due_days": 7},
+        # An installment's messages (templates acordo_parcela_*) state these.
+        "installment": {
+            "agreement_id": 12,
+            "made_on": today - timedelta(days=40),
+            "number": 2,
+            "count": 3,
+            "label": "parcela 2 de 3",
+            "amount_cents": 8_000,
+            "balance_cents": 8_000,
+            "due_date": today + timedelta(days=-offset),
+            "break_on": today + timedelta(days=30 - offset),
+            "pay_by": today + timedelta(days=29 - offset),
+        },
         # A broken agreement's message (template acordo_quebrado) states these.
         "agreement": {
             "id": 12,

@@ -13,6 +13,12 @@ candidates) and returns one `PlannedAction` per customer that has something due.
 - A day outside the customer's contact window (Sunday, a national or state holiday, a closed
   Saturday, Carnival when the policy closes it) defers the contact: nothing is consumed, so the
   next open day's run sends the latest step then, merged with that day's steps.
+- An installment of an agreement (`OpenInvoice.agreement_id`) follows the policy's installment
+  steps (`negotiation.installment_steps`: a reminder, a notice on the day, a warning before
+  the agreement breaks), never the collection steps: those threaten negativação and protest,
+  which a late installment does not bring (it breaks the agreement). One action speaks of one
+  kind: a customer with both due the same day hears of the ordinary invoices, the installments
+  the next day.
 - A cap on contacts per customer per (rolling) week: what exceeds it is deferred or dropped, as
   the policy says, with the reason recorded.
 Every action carries `evidence`: the facts it was checked against, so a manager can prove each
@@ -37,6 +43,7 @@ from regua.domain.calendar import (
     next_open_day,
     window_on,
 )
+from regua.domain.offers import early_payment_offer
 from regua.domain.policy import (
     Policy,
     Step,
@@ -44,6 +51,7 @@ from regua.domain.policy import (
     select_policy,
     steps_for_segment,
 )
+from regua.domain.policy_terms import DEFAULT_INSTALLMENT_STEPS
 
 ActionStatus = Literal["planned", "deferred", "skipped", "dropped"]
 NO_CHANNEL = "sem canal disponível"
@@ -110,6 +118,7 @@ class OpenInvoice(NamedTuple):
     due_date: date
     balance_cents: int
     last_offset: int | None = None  # the most advanced step already planned for it
+    agreement_id: int | None = None  # an installment of this agreement
 
 
 class InvoiceStep(NamedTuple):
@@ -158,6 +167,7 @@ def plan_day(
     # millions of invoices: each choice is made once per pair.
     by_profile: dict[tuple[str, tuple[str, ...]], Policy] = {}
     ladders: dict[tuple[str, str], _Ladder] = {}
+    installment_ladders: dict[str, _Ladder] = {}
     # Due on or before this day: prescribed (CC art. 206 §5), no channel may collect it any more.
     prescribed_by = {
         policy.name: prescribed_through(today, policy.prescription_years) for policy in policies
@@ -179,6 +189,10 @@ def plan_day(
                 ladder = ladders[key] = _Ladder(steps_for_segment(policy, customer.segment))
             found = chosen[customer_id] = (policy, ladder)
         policy, ladder = found
+        if invoice.agreement_id is not None:
+            ladder = installment_ladders.get(policy.name)
+            if ladder is None:
+                ladder = installment_ladders[policy.name] = _Ladder(installment_steps(policy))
         if invoice.due_date <= prescribed_by[policy.name]:
             continue
         last = invoice.last_offset
@@ -194,6 +208,10 @@ def plan_day(
                 due[customer_id] = [(invoice, step)]
             else:
                 items.append((invoice, step))
+    for customer_id, items in due.items():
+        ordinary = [item for item in items if item[0].agreement_id is None]
+        if ordinary and len(ordinary) < len(items):
+            due[customer_id] = ordinary
     actions = []
     days_by_place: dict[tuple[str, str | None], _DayWindow] = {}
     dates = _DateTexts(today)
@@ -206,6 +224,30 @@ def plan_day(
             _action_for(policy, customer, due[customer_id], today, days_by_place[place], dates)
         )
     return actions
+
+
+def installment_steps(policy: Policy) -> tuple[Step, ...]:
+    """The steps an agreement's installments follow under `policy`, by day (the defaults when
+    the policy has no negotiation terms: an agreement made under an earlier version)."""
+    items = (
+        policy.negotiation.installment_steps
+        if policy.negotiation is not None
+        else DEFAULT_INSTALLMENT_STEPS
+    )
+    return tuple(
+        sorted(
+            (
+                Step(
+                    id=item.id,
+                    offset=item.offset,
+                    channels=item.channels,
+                    template=item.template,
+                )
+                for item in items
+            ),
+            key=lambda step: step.offset,
+        )
+    )
 
 
 class PlannedSelection(NamedTuple):
@@ -345,6 +387,9 @@ def _action_for(
     evidence = action_evidence(
         policy.name, policy.version, step.id, step.offset, customer.segment, listed
     )
+    early = early_payment_offers(policy, step, items, today)
+    if early:
+        evidence["early_payment"] = early
     evidence["window"] = dict(day.evidence)
     evidence["weekly_count"] = customer.contacts_last_7_days
     evidence["weekly_cap"] = policy.limits.per_customer_per_week
@@ -386,6 +431,32 @@ def _action_for(
         cost_cents=int(policy.channel_prices_cents.get(channel, 0)) if channel else 0,
         evidence=evidence,
     )
+
+
+def early_payment_offers(
+    policy: Policy, step: Step, items: Sequence[tuple[OpenInvoice, Step]], today: date
+) -> list[dict[str, Any]]:
+    """The early-payment discounts a preventive step offers (`negotiation.early_payment`), one
+    per invoice whose discount day has not passed; none for an agreement's installment (its
+    amounts were agreed) or a step on or after the due date."""
+    if step.offset >= 0 or policy.negotiation is None:
+        return []
+    terms = policy.negotiation.early_payment
+    found = []
+    for invoice, _ in items:
+        if invoice.agreement_id is not None:
+            continue
+        offer = early_payment_offer(invoice.balance_cents, invoice.due_date, today, terms)
+        if offer is not None:
+            found.append(
+                {
+                    "invoice_id": invoice.id,
+                    "discount_cents": offer.discount_cents,
+                    "amount_cents": offer.amount_cents,
+                    "pay_by": offer.pay_by.isoformat(),
+                }
+            )
+    return found
 
 
 def _by_step_then_due(item: tuple[OpenInvoice, Step]) -> tuple[int, date, int]:

@@ -223,6 +223,18 @@ def check_names(policy: Policy, known: KnownNames) -> list[PolicyProblem]:
             problems.append(
                 _unknown_name(("steps", i, "script"), "roteiro", where, step.script, known.scripts)
             )
+    if policy.negotiation is not None:
+        for i, item in enumerate(policy.negotiation.installment_steps):
+            if item.template not in known.templates:
+                problems.append(
+                    _unknown_name(
+                        ("negotiation", "installment_steps", i, "template"),
+                        "modelo",
+                        f"etapa das parcelas {item.id!r}",
+                        item.template,
+                        known.templates,
+                    )
+                )
     if policy.thank_you is not None and policy.thank_you.template not in known.templates:
         problems.append(
             _unknown_name(

@@ -129,6 +129,35 @@ class BreakRule:
 
 
 @dataclass(frozen=True)
+class InstallmentStep:
+    """A step of an agreement's installments: ``offset`` days from the installment's due date
+    (negative = before it), the ``channels`` tried in order and the message ``template``.
+
+    Installments never follow the régua's collection steps: those threaten what an agreement
+    does not (negativação, protest); a late installment leads to the agreement breaking.
+    """
+
+    id: str
+    offset: int
+    channels: tuple[str, ...]
+    template: str
+
+
+# A reminder three days before each installment, a notice on the day, and a warning three days
+# after it is late (the agreement breaks on the terms' day, ``breaking.days_late``).
+DEFAULT_INSTALLMENT_STEPS: tuple[InstallmentStep, ...] = (
+    InstallmentStep(
+        "parcela-lembrete", -3, ("email", "whatsapp", "sms"), "acordo_parcela_lembrete"
+    ),
+    InstallmentStep(
+        "parcela-vence-hoje", 0, ("whatsapp", "sms", "email"), "acordo_parcela_vence_hoje"
+    ),
+    InstallmentStep("parcela-atraso", 3, ("whatsapp", "sms", "email"), "acordo_parcela_atraso"),
+)
+INSTALLMENT_CHANNELS = ("email", "sms", "whatsapp")
+
+
+@dataclass(frozen=True)
 class NegotiationTerms:
     """The whole ``negotiation`` block of a policy."""
 
@@ -139,6 +168,7 @@ class NegotiationTerms:
     breaking: BreakRule = BreakRule()
     promise_tolerance_cents: Cents = 0
     beyond_terms_approver: Approver = "gestor"
+    installment_steps: tuple[InstallmentStep, ...] = DEFAULT_INSTALLMENT_STEPS
 
 
 def rule_for(
@@ -234,10 +264,43 @@ def check_terms(terms: NegotiationTerms, segment_names: Iterable[str]) -> list[t
                 "informe com quantos dias de antecedência vale o desconto",
             )
         )
+    problems += _check_installment_steps(terms)
     if terms.early_payment.discount_bp >= FULL_BP:
         problems.append(
             ((*base, "early_payment", "discount_bp"), "o desconto deve ser menor que 100%")
         )
+    return problems
+
+
+def _check_installment_steps(terms: NegotiationTerms) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for i, step in enumerate(terms.installment_steps):
+        at: Path = ("negotiation", "installment_steps", i)
+        if step.id in seen:
+            problems.append(((*at, "id"), f"etapa {step.id!r} repetida"))
+        seen.add(step.id)
+        if step.offset >= terms.breaking.days_late:
+            problems.append(
+                (
+                    (*at, "offset"),
+                    f"a etapa cai em D+{step.offset}, quando o acordo já está quebrado "
+                    f"(breaking.days_late: {terms.breaking.days_late}); use um dia anterior",
+                )
+            )
+        if not step.channels:
+            problems.append(((*at, "channels"), "informe ao menos um canal"))
+        for k, channel in enumerate(step.channels):
+            if channel not in INSTALLMENT_CHANNELS:
+                problems.append(
+                    (
+                        (*at, "channels", k),
+                        f"canal {channel!r} não serve para as parcelas; use um de: "
+                        f"{', '.join(INSTALLMENT_CHANNELS)}",
+                    )
+                )
+            elif channel in step.channels[:k]:
+                problems.append(((*at, "channels", k), f"canal {channel!r} repetido"))
     return problems
 
 
@@ -299,6 +362,13 @@ def describe_terms(terms: NegotiationTerms) -> list[str]:
         f"quebra do acordo: parcela com {terms.breaking.days_late} dias de atraso; volta a "
         "dívida original menos o que foi pago, com multa e juros das datas originais"
     )
+    lines.append(
+        "etapas das parcelas: "
+        + "; ".join(
+            f"D{step.offset:+d} {'/'.join(step.channels)} ({step.template})".replace("D+0", "D0")
+            for step in terms.installment_steps
+        )
+    )
     lines.append(f"tolerância das promessas: {format_brl(terms.promise_tolerance_cents)}")
     lines.append(
         "aprovação: operador dentro das condições; fora delas, "
@@ -347,6 +417,23 @@ def terms_as_dict(terms: NegotiationTerms) -> dict[str, Any]:
         },
         "promise_tolerance_cents": terms.promise_tolerance_cents,
         "beyond_terms_approver": terms.beyond_terms_approver,
+        # Only when changed: terms stored before installment steps existed keep their digest.
+        **(
+            {}
+            if terms.installment_steps == DEFAULT_INSTALLMENT_STEPS
+            else {
+                "installment_steps": [installment_step_as_dict(s) for s in terms.installment_steps]
+            }
+        ),
+    }
+
+
+def installment_step_as_dict(step: InstallmentStep) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "offset": step.offset,
+        "channels": list(step.channels),
+        "template": step.template,
     }
 
 

@@ -51,6 +51,23 @@ def apply_payment(
     return Settlement(fees_paid, principal_paid, credit, balance_cents - principal_paid)
 
 
+def early_discount(
+    balance_cents: Cents,
+    paid_on: date,
+    amount_cents: Cents,
+    offered_cents: Cents | None,
+    offered_until: date | None,
+) -> Cents:
+    """The early-payment discount a payment earns on an invoice whose preventive reminder
+    offered `offered_cents` off when paid by `offered_until`: all of it when at least the
+    balance less it is paid by that day, nothing otherwise (a later or smaller payment counts as
+    usual). The payer was told the discounted amount: paying it settles the invoice in full."""
+    if not offered_cents or offered_until is None or paid_on > offered_until:
+        return 0
+    discount = min(offered_cents, balance_cents)
+    return discount if amount_cents >= balance_cents - discount else 0
+
+
 # Statuses whose balance a payment still reduces: "open" before settled when matching.
 PAYABLE = ("open", "disputed", "in_agreement")
 
@@ -103,6 +120,8 @@ class InvoiceFacts(NamedTuple):
     balance_cents: Cents
     status: str
     settled_on: date | None
+    early_discount_cents: Cents | None = None  # offered by a preventive reminder, see
+    early_discount_until: date | None = None  # `early_discount`
 
 
 def given_back(invoice: InvoiceFacts, principal: Cents) -> tuple[InvoiceFacts, bool]:

@@ -28,12 +28,14 @@ from regua.domain.calendar import ContactWindow, parse_hours
 from regua.domain.policy import Assignment, Limits, Policy, Step, ThankYou
 from regua.domain.policy_checks import KnownNames, PolicyProblem, check_policy
 from regua.domain.policy_terms import (
+    DEFAULT_INSTALLMENT_STEPS,
     AgreementInterest,
     BreakRule,
     DiscountCaps,
     EarlyPayment,
     Extension,
     InstallmentRules,
+    InstallmentStep,
     NegotiationTerms,
     TermRule,
 )
@@ -362,6 +364,17 @@ def _terms(spec: schema.NegotiationSpec | None) -> NegotiationTerms | None:
         ),
         promise_tolerance_cents=spec.promise_tolerance_cents,
         beyond_terms_approver=spec.beyond_terms_approver,
+        installment_steps=DEFAULT_INSTALLMENT_STEPS
+        if spec.installment_steps is None
+        else tuple(
+            InstallmentStep(
+                id=step.id,
+                offset=step.offset,
+                channels=tuple(step.channels),
+                template=step.template,
+            )
+            for step in spec.installment_steps
+        ),
     )
 
 

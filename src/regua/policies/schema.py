@@ -247,6 +247,15 @@ class BreakingSpec(_Spec):
     notify_customer: bool = True
 
 
+class InstallmentStepSpec(_Spec):
+    """One item of ``negotiation.installment_steps``: a message about an agreement's installment."""
+
+    id: Slug
+    offset: StrictInt
+    channels: Annotated[list[ChannelName], Field(min_length=1)]
+    template: Slug
+
+
 class NegotiationSpec(_Spec):
     """``negotiation``: the terms an operator (or the debtor, on the portal) may offer."""
 
@@ -257,6 +266,7 @@ class NegotiationSpec(_Spec):
     breaking: BreakingSpec = BreakingSpec()
     promise_tolerance_cents: NonNegative = 0
     beyond_terms_approver: Literal["gestor", "nobody"] = "gestor"
+    installment_steps: Annotated[list[InstallmentStepSpec], Field(min_length=1)] | None = None
 
 
 class PolicySpec(_Spec):

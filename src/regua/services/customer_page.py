@@ -34,6 +34,7 @@ from regua.store.uow import UnitOfWorkFactory
 _SAID_BY_THE_ACTION = frozenset({"sent", "failed", "held", "cancelled"})
 ENTRY_LABELS: Mapping[str, str] = {
     "paid": "pagamento",
+    "discount": "desconto por antecipação",
     "payment_reversed": "estorno",
     "paused": "pausa",
     "resumed": "retomada",

@@ -198,6 +198,8 @@ def _planned_rows(
             row.last_offset
             if row.last_planned_for is not None and row.last_planned_for < day
             else None,
+            # an installment follows the installment steps, as in the plan
+            row.agreement_id,
         )
         for row in rows
         if not row.held

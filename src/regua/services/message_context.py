@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -217,6 +217,61 @@ def agreement_context(facts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def early_payment_context(
+    rows: Sequence[Any], today: date, creditor: Any, txid: str | None
+) -> dict[str, Any] | None:
+    """The payment's `early`: the early-payment discount the plan offered on a message about one
+    invoice, while its day has not passed: the discount, the amount to pay, the last day, and
+    a PIX code of its own for that amount (the invoice's txid, so the payment finds it).
+    None otherwise: a payment honours exactly what was offered (`domain.settlement`)."""
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    discount = getattr(row, "early_discount_cents", None)
+    until = getattr(row, "early_discount_until", None)
+    if not discount or until is None:
+        return None
+    until = until if isinstance(until, date) else date.fromisoformat(str(until))
+    if today > until or discount >= row.balance_cents:
+        return None
+    amount = int(row.balance_cents) - int(discount)
+    return {
+        "discount_cents": int(discount),
+        "amount_cents": amount,
+        "pay_by": until,
+        "pix_code": pix_code_for(creditor, amount, txid) if txid else None,
+    }
+
+
+def installment_context(row: Any) -> dict[str, Any] | None:
+    """The context's `installment`: the agreement an installment invoice belongs to, which
+    installment it is ("parcela 2 de 3" or "entrada"), its amount and due date, and the day the
+    agreement breaks if it stays unpaid (its due date plus the terms' days, as
+    `domain.agreements.breaking_installment` counts them) with the last day to pay before.
+    None for an invoice outside an agreement."""
+    if getattr(row, "agreement_id", None) is None or row.agreement_break_days is None:
+        return None
+    # The installment's number is written "ACORDO-<id>-<k>/<n>" or "ACORDO-<id>-ENTRADA".
+    tail = str(row.number).rsplit("-", 1)[-1]
+    number, _, count = tail.partition("/")
+    label = f"parcela {int(number)} de {int(count)}" if count else "entrada"
+    break_on = row.due_date + timedelta(days=int(row.agreement_break_days))
+    return {
+        "agreement_id": int(row.agreement_id),
+        "made_on": row.agreement_made_on
+        if isinstance(row.agreement_made_on, date)
+        else date.fromisoformat(str(row.agreement_made_on)),
+        "number": int(number) if count else 0,
+        "count": int(row.agreement_installments),
+        "label": label,
+        "amount_cents": int(row.amount_cents),
+        "balance_cents": int(row.balance_cents),
+        "due_date": row.due_date,
+        "break_on": break_on,
+        "pay_by": break_on - timedelta(days=1),
+    }
+
+
 def build_context(
     *,
     today: date,
@@ -242,20 +297,29 @@ def build_context(
     )
     items = invoice_items(invoice_rows, today=today, terms=terms, with_charges=collecting)
     sections = invoice_sections(items, step_offset if collecting and agreement is None else None)
-    payment = _Payment(pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None)
+    payment = _Payment(
+        pix_code=None, pix_amount_cents=None, boleto_line=None, portal_url=None, early=None
+    )
     if collecting:
         if txid:
             # The PIX pays every invoice of the action, those not yet due included.
             amount = sections["all_totals"]["total_cents"]
             payment["pix_code"] = pix_code_for(creditor, amount, txid)
             payment["pix_amount_cents"] = amount
+        payment["early"] = early_payment_context(invoice_rows, today, creditor, txid)
         lines = [row.boleto_line for row in invoice_rows if row.boleto_line]
         # A boleto pays one invoice: with several, the PIX (for the total) and the portal do.
         if len(invoice_rows) == 1 and lines:
             payment["boleto_line"] = lines[0]
         if portal is not None:
             payment["portal_url"] = portal.for_customer(int(customer.id), today)
-    extra = {} if agreement is None else {"agreement": agreement_context(agreement)}
+    extra: dict[str, Any] = {} if agreement is None else {"agreement": agreement_context(agreement)}
+    installments = [row for row in invoice_rows if getattr(row, "agreement_id", None) is not None]
+    if installments and len(installments) == len(invoice_rows):
+        first = min(installments, key=lambda r: (r.due_date, r.id))
+        found = installment_context(first)
+        if found is not None:
+            extra["installment"] = found
     return {
         **extra,
         "today": today,

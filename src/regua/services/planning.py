@@ -30,6 +30,7 @@ from regua.domain.planning import (
     PlannedAction,
     Reach,
     StartChoice,
+    installment_steps,
     next_step_day,
     plan_day,
     start_of,
@@ -37,7 +38,7 @@ from regua.domain.planning import (
 from regua.domain.policy import Policy
 from regua.services.changes import written_since
 from regua.services.segmenting import SegmentRefresh
-from regua.store import actions, customers, plan_runs, step_days
+from regua.store import actions, customers, invoices, plan_runs, step_days
 from regua.store.batch import Reader, beside
 from regua.store.contacts import contact_points
 from regua.store.customers import PlanningFacts
@@ -140,14 +141,21 @@ def plan(connection: Connection, started: DayInput) -> PlanResult:
     planned = plan_day(policies, states, candidates, day, started.starts_on)
     del states
     offsets = sorted({step.offset for policy in policies for step in policy.steps})
+    # An agreement's installments follow their own steps (`domain.planning.installment_steps`).
+    installment_offsets = sorted(
+        {step.offset for policy in policies for step in installment_steps(policy)}
+    )
     # A portfolio has a few hundred due dates for up to millions of invoices: each date's next
     # step day is found once.
-    next_days: dict[date, date | None] = {}
+    next_days: dict[tuple[date, bool], date | None] = {}
 
-    def next_day(due_date: date) -> date | None:
-        if due_date not in next_days:
-            next_days[due_date] = next_step_day(due_date, offsets, day)
-        return next_days[due_date]
+    def next_day(due_date: date, installment: bool) -> date | None:
+        key = (due_date, installment)
+        if key not in next_days:
+            next_days[key] = next_step_day(
+                due_date, installment_offsets if installment else offsets, day
+            )
+        return next_days[key]
 
     fresh = actions.insert_planned(connection, creditor_id, planned, day, now)
     # Only the steps of the actions actually inserted are remembered: a customer who already
@@ -158,16 +166,37 @@ def plan(connection: Connection, started: DayInput) -> PlanResult:
         if action.consumes_steps
         for item in action.invoices
     }
+    # The early-payment discounts the reminders planned today offer: a payment honours them.
+    invoices.offer_early_discounts(
+        connection,
+        [
+            (offer["invoice_id"], offer["discount_cents"], date.fromisoformat(offer["pay_by"]))
+            for action in fresh
+            if action.status == "planned"
+            for offer in action.evidence.get("early_payment", ())
+        ],
+    )
     # Deferred contacts keep today as their day, so the next run looks at them again; so do
     # the invoices a pause or a promise holds back, until it ends.
     deferred = {item.invoice_id for a in planned if not a.consumes_steps for item in a.invoices}
+    # Installments left out of a customer's action about ordinary invoices: looked at again
+    # the next day, when their step is still the latest due.
+    spoken_to = {a.customer_id for a in planned}
+    named = {item.invoice_id for a in planned for item in a.invoices}
+    deferred.update(
+        inv.id
+        for inv in candidates
+        if inv.agreement_id is not None and inv.customer_id in spoken_to and inv.id not in named
+    )
     step_days.remember(
         connection,
         chain(
             (
                 (
                     inv.id,
-                    day if inv.id in deferred else next_day(inv.due_date),
+                    day
+                    if inv.id in deferred
+                    else next_day(inv.due_date, inv.agreement_id is not None),
                     (step.offset, step.step_id, day) if (step := steps.get(inv.id)) else None,
                 )
                 for inv in candidates

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from regua.domain.fees import FeeTerms
+from regua.domain.money import format_brl
 from regua.domain.settlement import (
     PAYABLE,
     IncomingPayment,
@@ -39,6 +40,7 @@ from regua.domain.settlement import (
     OutcomeStatus,
     PaymentOutcome,
     apply_payment,
+    early_discount,
 )
 from regua.services.reversing import (
     IncomingRefund,
@@ -53,6 +55,7 @@ from regua.services.thank_yous import plan_thank_you_rows, read_thank_you_reach
 from regua.store import actions as action_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
+from regua.store import timeline
 
 # A thank-you is for money that just arrived. A payment found in an old export (an ERP history
 # imported on the first day) settles its invoice but thanking for it weeks later reads oddly.
@@ -141,6 +144,7 @@ def reconcile(
         },
     )
     settled_on: dict[int, date] = {}
+    discounts: dict[int, int] = {}
     outcomes: dict[str, PaymentOutcome] = {}
     written = payment_store.PaymentWrites(conn, creditor_id, source, now, bank_amounts)
     # Payments to one invoice are applied in payment-date order whatever order they came in.
@@ -160,8 +164,19 @@ def reconcile(
         balance = balances[invoice_id]
         if row.status in PAYABLE and balance > 0:
             late = payment.paid_on > row.due_date
-            split = apply_payment(
+            # Paid early by the reminder's discounted amount: settled in full, the discount
+            # recorded on the invoice.
+            discount = early_discount(
                 balance,
+                payment.paid_on,
+                payment.amount_cents,
+                row.early_discount_cents,
+                row.early_discount_until,
+            )
+            if discount:
+                discounts[invoice_id] = discount
+            split = apply_payment(
+                balance - discount,
                 row.due_date,
                 payment.paid_on,
                 payment.amount_cents,
@@ -222,6 +237,9 @@ def reconcile(
         conn, changed_balances, lambda: plan_thank_you_rows(reach) if reach is not None else None
     )
 
+    if discounts:
+        _record_discounts(conn, discounts, state, now)
+
     if reversals:
         result.reversals, reopened = reverse(conn, creditor_id, source, reversals, now)
         result.reopened_invoice_ids.extend(reopened)
@@ -245,6 +263,25 @@ def reconcile(
     )
     result.payments = _in_input_order(incoming, outcomes, known)
     return result
+
+
+def _record_discounts(
+    conn: Connection, discounts: Mapping[int, int], state: Mapping[int, InvoiceFacts], now: datetime
+) -> None:
+    """The early-payment discounts granted, on the invoices and their customers' timelines."""
+    invoice_store.record_discounts(conn, discounts)
+    for invoice_id, discount in sorted(discounts.items()):
+        row = state[invoice_id]
+        timeline.add_entry(
+            conn,
+            customer_id=row.customer_id,
+            invoice_id=invoice_id,
+            at=now,
+            kind="discount",
+            detail=f"fatura {row.number} quitada com desconto por antecipação de "
+            f"{format_brl(discount)} (pago até {row.early_discount_until:%d/%m/%Y})",
+            data={"invoice_id": invoice_id, "early_discount_cents": discount},
+        )
 
 
 def apply_matched_payments(

@@ -59,6 +59,8 @@ def _facts_columns() -> tuple[ColumnElement[Any], ...]:
         invoices.c.balance_cents,
         invoices.c.status,
         invoices.c.settled_on,
+        invoices.c.early_discount_cents,
+        invoices.c.early_discount_until,
     )
 
 
@@ -72,7 +74,32 @@ def _facts(row: Sequence[Any], at: int) -> InvoiceFacts:
         row[at + 4],
         row[at + 5],
         day_of(row[at + 6]),
+        row[at + 7],
+        day_of(row[at + 8]),
     )
+
+
+def offer_early_discounts(conn: Connection, offers: Sequence[tuple[int, int, date]]) -> None:
+    """(invoice id, discount, last day) of the early-payment discounts preventive reminders
+    offer; a payment applies them (`domain.settlement.early_discount`)."""
+    # A first run plans a reminder for every invoice due soon: one statement for them all.
+    update_by_id(
+        conn,
+        invoices,
+        [
+            {"id": invoice_id, "early_discount_cents": discount, "early_discount_until": until}
+            for invoice_id, discount, until in offers
+        ],
+        ["early_discount_cents", "early_discount_until"],
+    )
+
+
+def record_discounts(conn: Connection, granted: Mapping[int, int]) -> None:
+    """The early-payment discount each invoice was settled with."""
+    for invoice_id, discount in granted.items():
+        conn.execute(
+            update(invoices).where(invoices.c.id == invoice_id).values(discount_cents=discount)
+        )
 
 
 def find_by_reference(
@@ -306,6 +333,7 @@ def plan_candidates(
         .where(invoice_steps.c.invoice_id == invoices.c.id)
         .scalar_subquery(),
         case((_stopped(day), True), else_=False),
+        invoices.c.agreement_id,
     ).where(
         # by the index of the writes since the last run; on a first run, a plain scan
         unindexed(connection, invoices.c.creditor_id) == creditor_id,
@@ -315,14 +343,16 @@ def plan_candidates(
     )
     candidates: list[OpenInvoice] = []
     stopped: list[int] = []
-    for invoice_id, customer_id, due_date, balance, last_offset, held in plain_rows(
+    for invoice_id, customer_id, due_date, balance, last_offset, held, agreement_id in plain_rows(
         connection, written
     ):
         if held:
             stopped.append(invoice_id)
         else:
             candidates.append(
-                OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
+                OpenInvoice(
+                    invoice_id, customer_id, _due(due_date), balance, last_offset, agreement_id
+                )
             )
     seen = {inv.id for inv in candidates}.union(stopped)
     # The planner's own days: the memories whose day has come by the narrow index, then their
@@ -348,6 +378,7 @@ def plan_candidates(
                 invoices.c.due_date,
                 invoices.c.balance_cents,
                 invoices.c.status,
+                invoices.c.agreement_id,
             )
             # the closed ones too, in the same pass, so they leave the planner's range; the
             # held back ones keep their day and are read again tomorrow
@@ -356,7 +387,7 @@ def plan_candidates(
                 or_(invoices.c.status != "open", and_(*_open(creditor_id), ~_stopped(day))),
             )
         )
-        for invoice_id, customer_id, due_date, balance, status in plain_rows(
+        for invoice_id, customer_id, due_date, balance, status, agreement_id in plain_rows(
             connection, remembered
         ):
             if status != "open":
@@ -364,7 +395,14 @@ def plan_candidates(
             else:
                 last_offset = last_offsets[invoice_id]
                 candidates.append(
-                    OpenInvoice(invoice_id, customer_id, _due(due_date), balance, last_offset)
+                    OpenInvoice(
+                        invoice_id,
+                        customer_id,
+                        _due(due_date),
+                        balance,
+                        last_offset,
+                        agreement_id,
+                    )
                 )
     return Candidates(candidates, stopped, closed)
 

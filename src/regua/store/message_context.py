@@ -23,6 +23,7 @@ from regua.store.invoices import still_to_collect
 from regua.store.tables import (
     action_invoices,
     actions,
+    agreements,
     contacts,
     creditors,
     customers,
@@ -101,6 +102,23 @@ _INVOICE_COLUMNS = (
     invoices.c.pix_txid,
     invoices.c.paused,
     invoices.c.paused_until,
+    # The early-payment discount a preventive reminder offers (planned with it).
+    invoices.c.early_discount_cents,
+    invoices.c.early_discount_until,
+    # An installment's message states its agreement: when it was made and when it breaks.
+    invoices.c.agreement_id,
+    select(agreements.c.made_on)
+    .where(agreements.c.id == invoices.c.agreement_id)
+    .scalar_subquery()
+    .label("agreement_made_on"),
+    select(agreements.c.break_days_late)
+    .where(agreements.c.id == invoices.c.agreement_id)
+    .scalar_subquery()
+    .label("agreement_break_days"),
+    select(agreements.c.installment_count)
+    .where(agreements.c.id == invoices.c.agreement_id)
+    .scalar_subquery()
+    .label("agreement_installments"),
 )
 
 

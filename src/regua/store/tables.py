@@ -162,6 +162,11 @@ invoices = Table(
     Column("nosso_numero", String(20)),
     Column("pix_txid", String(35)),
     Column("agreement_id", Id),
+    # The early-payment discount a preventive reminder offered (paid by `early_discount_until`,
+    # at least the balance less it settles the invoice), and the discount granted when it did.
+    Column("early_discount_cents", BigInteger),
+    Column("early_discount_until", Date),
+    Column("discount_cents", BigInteger),
     Column("paused_until", Date),
     Column("paused", Boolean, nullable=False, server_default="0"),
     Column("pause_reason", String(400)),
