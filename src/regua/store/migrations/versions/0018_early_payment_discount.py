@@ -6,7 +6,7 @@ planned: a payment of at least the balance less it, made by that day, settles th
 `invoices.discount_cents`: the discount granted when it did.
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0012"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
