@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from regua.channels.rendering import render
 from regua.payments.pix import decode
-from regua.payments.webhooks import PixReceived
+from regua.payments.webhooks import PixReceived, PixRefund
 from regua.policies.loader import DEFAULT_POLICY_FILE
 from regua.services.customer_page import customer_page
 from regua.services.daily_cycle import plan
@@ -131,3 +131,26 @@ def test_a_late_or_smaller_payment_counts_as_usual(
     assert txid is not None
     _pay(engine, creditor_id, txid, cents, on)
     assert _invoice(engine) == ("open", balance, None)
+
+
+def test_a_discounted_payment_given_back_reopens_the_whole_debt(
+    engine: Engine, creditor_id: int, reminded: PreparedMessage
+) -> None:
+    txid = decode(reminded.context["payment"]["early"]["pix_code"]).txid
+    assert txid is not None
+    _pay(engine, creditor_id, txid, 24_500, date(2026, 11, 28))
+    assert _invoice(engine) == ("paid", 0, 500)
+    back = _noon(date(2026, 11, 30))
+    refund = PixRefund("D1", 24_500, "DEVOLVIDO", back)
+    receive_pix(
+        units(engine),
+        creditor_id,
+        [
+            PixReceived(
+                "E281124500", txid, 24_500, _noon(date(2026, 11, 28)), None, 24_500, (refund,)
+            )
+        ],
+        now=back,
+    )
+    # The R$ 245,00 went back: R$ 250,00 is owed again, not R$ 245,00.
+    assert _invoice(engine) == ("open", 25_000, None)

@@ -248,6 +248,11 @@ def refund(
             )
             continue
         invoice, reopen = given_back(invoice, from_principal)
+        if reopen and (discount := invoice_store.granted_discount(conn, invoice.id)):
+            # The early-payment discount was earned by the payment that came back: the debt is
+            # whole again, and the discount offered stays for a new payment in time.
+            invoice = invoice._replace(balance_cents=invoice.balance_cents + discount)
+            invoice_store.clear_granted_discount(conn, invoice.id)
         balance = invoice.balance_cents
         state[invoice.id] = invoice  # a second refund of the same invoice starts from here
         if reopen:

@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, Row, String, and_, case, exists, func, or_, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
+from regua.domain.money import Cents
 from regua.domain.planning import OpenInvoice
 from regua.domain.settlement import PAYABLE, InvoiceFacts
 from regua.store.bulk import chunks, note_rows_written, update_by_id
@@ -100,6 +101,19 @@ def record_discounts(conn: Connection, granted: Mapping[int, int]) -> None:
         conn.execute(
             update(invoices).where(invoices.c.id == invoice_id).values(discount_cents=discount)
         )
+
+
+def granted_discount(conn: Connection, invoice_id: int) -> Cents:
+    """The early-payment discount `invoice_id` was settled with (0 when none)."""
+    found = conn.execute(
+        select(invoices.c.discount_cents).where(invoices.c.id == invoice_id)
+    ).scalar_one_or_none()
+    return int(found or 0)
+
+
+def clear_granted_discount(conn: Connection, invoice_id: int) -> None:
+    """Forget the discount of a settlement whose payment came back."""
+    conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(discount_cents=None))
 
 
 def find_by_reference(
