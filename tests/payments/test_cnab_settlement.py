@@ -258,6 +258,24 @@ def test_a_nul_byte_is_refused_in_one_line_and_changes_nothing(
     assert bank_figures(engine) == {}
 
 
+def test_payments_shows_the_bank_fee_and_the_credited_amount(
+    db_url: str, engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    path = file_400(tmp_path / "itau.ret", "341", title("12345678", 4000, 210))
+    assert runner.invoke(app, ["cnab", str(path), "--db", db_url]).exit_code == 0
+
+    shown = runner.invoke(app, ["payments", "--db", db_url, "--days", "30", "--json"])
+    [line] = json.loads(shown.stdout)["payments"]
+    assert (line["amount_cents"], line["bank_fee_cents"], line["credited_cents"]) == (
+        4000,
+        210,
+        3790,
+    )
+    text = runner.invoke(app, ["payments", "--db", db_url, "--days", "30"]).output
+    assert "Tarifa" in text and "Creditado" in text
+    assert "R$ 2,10" in text and "R$ 37,90" in text
+
+
 def test_inspect_says_what_the_file_holds_without_a_database(tmp_path: Path) -> None:
     path = file_400(tmp_path / "itau.ret", "341", title("12345678", 4000, 210))
 

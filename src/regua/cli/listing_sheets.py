@@ -57,6 +57,8 @@ PAYMENT_COLUMNS = (
     Column("Identificação", width=30),
     Column("Referência", width=30),
     Column("Observação", width=40),
+    Column("Tarifa do banco", "money"),
+    Column("Creditado na conta", "money"),
 )
 INVOICE_STATUS_LABELS = {"open": "em aberto", "paid": "quitado", "cancelled": "cancelado"}
 
@@ -81,6 +83,8 @@ def payments_sheet(report: PaymentsReport) -> Sheet:
             line.external_id,
             line.reference,
             line.note,
+            line.bank_fee_cents,
+            line.credited_cents,
         )
 
     title = "Pagamentos sem título" if report.unmatched_only else "Pagamentos"

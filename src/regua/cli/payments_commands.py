@@ -334,19 +334,14 @@ def _print_report(report: PaymentsReport) -> None:
 
 def _payments_table(report: PaymentsReport) -> Table:
     table = Table()
-    for column in (
-        "Data",
-        "Origem",
-        "Título",
-        "Cliente",
-        "Valor",
-        "Aplicado",
-        "Multa/juros",
-        "Crédito",
-        "Situação",
-    ):
-        numeric = column in ("Valor", "Aplicado", "Multa/juros", "Crédito")
-        table.add_column(column, justify="right" if numeric else "left")
+    # The bank's fee and what it credited, for the reconciliation with the bank statement:
+    # only when a return file brought them.
+    from_bank = any(line.credited_cents is not None for line in report.lines)
+    amounts = ["Valor", "Aplicado", "Multa/juros", "Crédito"]
+    if from_bank:
+        amounts += ["Tarifa", "Creditado"]
+    for column in ("Data", "Origem", "Título", "Cliente", *amounts, "Situação"):
+        table.add_column(column, justify="right" if column in amounts else "left")
     for line in report.lines:
         if line.invoice_number is None:
             invoice = f"? ({line.reference})" if line.reference else "?"
@@ -365,6 +360,14 @@ def _payments_table(report: PaymentsReport) -> Table:
             format_brl(line.applied_cents),
             format_brl(line.fees_cents) if line.fees_cents else "-",
             format_brl(line.credit_cents) if line.credit_cents else "-",
+            *(
+                (
+                    format_brl(line.bank_fee_cents) if line.bank_fee_cents else "-",
+                    format_brl(line.credited_cents) if line.credited_cents is not None else "-",
+                )
+                if from_bank
+                else ()
+            ),
             STATUS_LABELS.get(line.status, line.status),
         )
     return table

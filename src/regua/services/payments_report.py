@@ -37,6 +37,9 @@ class PaymentLine:
     invoice_balance_cents: Cents | None
     customer_external_id: str | None
     customer_name: str | None
+    # From a bank's return file: its fee and what it credited to the account (None otherwise).
+    bank_fee_cents: Cents | None = None
+    credited_cents: Cents | None = None
 
 
 @dataclass(frozen=True)

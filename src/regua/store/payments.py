@@ -533,6 +533,8 @@ def recent_lines(
             payments.c.fees_cents,
             payments.c.credit_cents,
             payments.c.note,
+            payments.c.bank_fee_cents,
+            payments.c.credited_cents,
             invoices.c.external_id.label("invoice_external_id"),
             invoices.c.number.label("invoice_number"),
             invoices.c.status.label("invoice_status"),
