@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from regua.domain.money import Cents
 from regua.domain.payment_texts import method_label, refund_detail, reversal_detail
-from regua.domain.settlement import IncomingPayment, given_back
+from regua.domain.settlement import IncomingPayment, InvoiceFacts, given_back
 from regua.store import actions, timeline
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
@@ -259,32 +259,19 @@ def refund(
             reopened.append(invoice.id)
         if from_principal:
             invoice_store.write_balance(conn, invoice, now)
-        timeline.add_entry(
+        _record_refund(
             conn,
-            customer_id=invoice.customer_id,
-            invoice_id=invoice.id,
-            at=now,
-            kind="payment_reversed",
-            detail=refund_detail(
+            invoice,
+            now,
+            (incoming.external_id, original.external_id, incoming.reason),
+            (
                 give,
                 original.amount_cents,
                 method_label(original.method or source),
                 original.paid_on,
-                invoice.number,
-                incoming.reason,
-                balance_cents=balance,
-                reopened=reopen,
-                principal_cents=from_principal,
-                credit_cents=from_credit,
             ),
-            data={
-                "external_id": incoming.external_id,
-                "refunded": original.external_id,
-                "amount_cents": give,
-                "principal_cents": from_principal,
-                "fees_cents": from_fees,
-                "credit_cents": from_credit,
-            },
+            (from_principal, from_fees, from_credit),
+            reopened=reopen,
         )
         outcomes.append(
             RefundOutcome(
@@ -355,31 +342,58 @@ def record_given_back(
         )
     given = payment.amount_cents - left
     if invoice is not None:
-        timeline.add_entry(
+        _record_refund(
             conn,
-            customer_id=invoice.customer_id,
-            invoice_id=invoice.id,
-            at=now,
-            kind="payment_reversed",
-            detail=refund_detail(
-                given,
-                payment.amount_cents,
-                method_label(payment.method or source),
-                payment.paid_on,
-                invoice.number,
-                reasons,
-                balance_cents=invoice.balance_cents,
-                reopened=False,
-                principal_cents=0,
-                credit_cents=0,
-            ),
-            data={
-                "external_id": payment.external_id,
-                "refunded": payment.external_id,
-                "amount_cents": given,
-                "principal_cents": 0,
-                "fees_cents": 0,
-                "credit_cents": 0,
-            },
+            invoice,
+            now,
+            (payment.external_id, payment.external_id, reasons),
+            (given, payment.amount_cents, method_label(payment.method or source), payment.paid_on),
+            (0, 0, 0),
+            reopened=False,
         )
     return given
+
+
+def _record_refund(
+    conn: Connection,
+    invoice: InvoiceFacts,
+    now: datetime,
+    ids: tuple[str, str, str],
+    paid: tuple[Cents, Cents, str, date],
+    parts: tuple[Cents, Cents, Cents],
+    *,
+    reopened: bool,
+) -> None:
+    """The refund on the customer's timeline: `ids` (the refund's id, the payment's, the
+    reason), `paid` (given back, paid, method, paid on) and `parts` (principal, fees, credit
+    given back)."""
+    refund_id, refunded, reason = ids
+    given, amount, method, paid_on = paid
+    principal, fees, credit = parts
+    timeline.add_entry(
+        conn,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        at=now,
+        kind="payment_reversed",
+        detail=refund_detail(
+            given,
+            amount,
+            method,
+            paid_on,
+            invoice.number,
+            reason,
+            balance_cents=invoice.balance_cents,
+            reopened=reopened,
+            principal_cents=principal,
+            credit_cents=credit,
+        ),
+        data={
+            "external_id": refund_id,
+            "refunded": refunded,
+            "amount_cents": given,
+            "principal_cents": principal,
+            "fees_cents": fees,
+            "credit_cents": credit,
+        },
+    )
