@@ -119,6 +119,17 @@ class Settings(BaseSettings):
         ge=1024,
         description="Maior corpo de requisição aceito pela API, em bytes.",
     )
+    receipts_dir: Path = Field(
+        default=Path("comprovantes"),
+        description="Pasta onde ficam os comprovantes enviados pelo portal do cliente (fora "
+        "das páginas servidas; cada arquivo com um nome aleatório).",
+    )
+    receipt_max_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        le=50_000_000,
+        description="Maior comprovante aceito pelo portal (PDF, JPEG ou PNG), em bytes.",
+    )
     max_invoice_cents: int = Field(
         default=DEFAULT_MAX_INVOICE_CENTS,
         gt=0,
@@ -242,6 +253,7 @@ ACCEPTED: dict[str, str] = {
     "today": "use uma data AAAA-MM-DD",
     "link_valid_days": "use um número inteiro de 1 a 3650",
     "max_body_bytes": "use um número inteiro a partir de 1024",
+    "receipt_max_bytes": "use um número inteiro de 1024 a 50000000",
     "smtp_port": "use um número inteiro de 1 a 65535",
     "claim_lease_seconds": "use um número de segundos maior que zero",
     "enqueue_every_seconds": "use um número de segundos maior que zero",

@@ -161,6 +161,8 @@ class ErrorCode(StrEnum):
     OUTSIDE_TERMS = "outside_terms"
     # an installment or a promise dated in the past
     DATE_IN_PAST = "date_in_past"
+    # a promise or a new due date further away than the régua's terms allow
+    DATE_TOO_FAR = "date_too_far"
     # an invoice already held by an active agreement
     ALREADY_IN_AGREEMENT = "already_in_agreement"
     # an invoice the customer disputes: no agreement until the dispute is settled

@@ -36,6 +36,7 @@ PERIODICITY_LABELS_PT = {"monthly": "mensal", "biweekly": "quinzenal", "weekly":
 ROLE_LABELS_PT = {"operator": "operador", "gestor": "gestor"}
 
 FULL_BP = 10_000
+DEFAULT_PROMISE_MAX_DAYS = 30
 
 
 def percent_pt(bp: int) -> str:
@@ -167,6 +168,8 @@ class NegotiationTerms:
     early_payment: EarlyPayment = EarlyPayment()
     breaking: BreakRule = BreakRule()
     promise_tolerance_cents: Cents = 0
+    # A promise to pay (promessa) may name a day at most this many days from the day it is made.
+    promise_max_days: int = DEFAULT_PROMISE_MAX_DAYS
     beyond_terms_approver: Approver = "gestor"
     installment_steps: tuple[InstallmentStep, ...] = DEFAULT_INSTALLMENT_STEPS
 
@@ -370,6 +373,7 @@ def describe_terms(terms: NegotiationTerms) -> list[str]:
         )
     )
     lines.append(f"tolerância das promessas: {format_brl(terms.promise_tolerance_cents)}")
+    lines.append(f"promessas: data em até {terms.promise_max_days} dias")
     lines.append(
         "aprovação: operador dentro das condições; fora delas, "
         + ("o gestor" if terms.beyond_terms_approver == "gestor" else "ninguém")
@@ -416,6 +420,12 @@ def terms_as_dict(terms: NegotiationTerms) -> dict[str, Any]:
             "notify_customer": terms.breaking.notify_customer,
         },
         "promise_tolerance_cents": terms.promise_tolerance_cents,
+        # Only when changed, like the installment steps: stored terms keep their digest.
+        **(
+            {}
+            if terms.promise_max_days == DEFAULT_PROMISE_MAX_DAYS
+            else {"promise_max_days": terms.promise_max_days}
+        ),
         "beyond_terms_approver": terms.beyond_terms_approver,
         # Only when changed: terms stored before installment steps existed keep their digest.
         **(

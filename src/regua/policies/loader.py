@@ -363,6 +363,7 @@ def _terms(spec: schema.NegotiationSpec | None) -> NegotiationTerms | None:
             days_late=spec.breaking.days_late, notify_customer=spec.breaking.notify_customer
         ),
         promise_tolerance_cents=spec.promise_tolerance_cents,
+        promise_max_days=spec.promise_max_days,
         beyond_terms_approver=spec.beyond_terms_approver,
         installment_steps=DEFAULT_INSTALLMENT_STEPS
         if spec.installment_steps is None

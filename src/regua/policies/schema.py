@@ -265,6 +265,7 @@ class NegotiationSpec(_Spec):
     early_payment: EarlyPaymentSpec = EarlyPaymentSpec()
     breaking: BreakingSpec = BreakingSpec()
     promise_tolerance_cents: NonNegative = 0
+    promise_max_days: Annotated[StrictInt, Field(ge=1, le=180)] = 30
     beyond_terms_approver: Literal["gestor", "nobody"] = "gestor"
     installment_steps: Annotated[list[InstallmentStepSpec], Field(min_length=1)] | None = None
 

@@ -33,7 +33,7 @@ from regua.domain.agreements import (
 )
 from regua.domain.calendar import next_bank_business_day
 from regua.domain.money import Cents, format_brl
-from regua.domain.offers import Offer, build_plan, debt_today, violations
+from regua.domain.offers import Offer, build_plan, counter_offer, debt_today, violations
 from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
@@ -60,7 +60,9 @@ TIMELINE_KIND = "agreement"
 @dataclass(frozen=True)
 class AgreementRequest:
     """What a person (or the portal) accepts: offer ``offer`` as made on ``offered_on``; or,
-    with ``installments``, a plan of that many installments (beyond the terms only a gestor)."""
+    with ``installments``, a plan of that many installments (beyond the terms only a gestor);
+    or, with ``pay_on``, a new due date for the whole debt (prorrogação), within the terms'
+    ``negotiation.extension`` days and with the fees up to that day when they say so."""
 
     customer: str
     offer: int | None = None
@@ -69,6 +71,7 @@ class AgreementRequest:
     down_payment_cents: Cents | None = None
     first_due: date | None = None
     invoices: tuple[str, ...] = ()
+    pay_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,25 @@ class AgreementMade:
     held_invoices: list[str]
 
 
+def _extension_for(found: Negotiable, pay_on: date, today: date) -> Offer:
+    """The prorrogação to `pay_on` as an offer of one payment, or the terms' refusal."""
+    answer = counter_offer(
+        found.invoices, found.fee_terms, found.terms, found.rule, today, pay_on=pay_on
+    )
+    if answer.offer is not None:
+        return answer.offer
+    if pay_on < today:
+        code = ErrorCode.DATE_IN_PAST
+    elif not found.terms.extension.max_days:
+        code = ErrorCode.NO_TERMS
+    else:
+        code = ErrorCode.DATE_TOO_FAR
+    raise RuleViolation(answer.reason or "prorrogação recusada", code=code)
+
+
 def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: Role) -> Offer:
+    if request.pay_on is not None:
+        return _extension_for(found, request.pay_on, today)
     offered_on = request.offered_on or today
     if offered_on > today:
         raise InputError(

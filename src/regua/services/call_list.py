@@ -1,5 +1,6 @@
 """The operators' call list: the day's phone actions, whom to call, about what, with which
-script, and in which hours."""
+script, and in which hours; and the calls customers asked for on the portal for that day, in
+the hours they chose."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection
 
+from regua.channels.context_items import invoice_totals
 from regua.domain.calendar import (
     ContactWindow,
     customer_timezone,
@@ -15,10 +17,14 @@ from regua.domain.calendar import (
     format_hours,
     window_on,
 )
+from regua.domain.fees import FeeTerms
 from regua.services.contact_windows import scope_window
+from regua.services.message_context import invoice_items
 from regua.services.messages import NotSendable, prepare_messages
 from regua.store.call_list import planned_calls
 from regua.store.claims import Scope
+from regua.store.message_context import load_creditors, open_invoices
+from regua.store.portal_requests import callbacks_on
 from regua.store.uow import UnitOfWorkFactory
 
 
@@ -40,12 +46,57 @@ class CallEntry:
     step: str
     hours: str | None  # the customer's contact window that day, local time ("08:00-19:00")
     timezone: str
+    # A call the customer asked for on the portal (no action behind it: action_id is 0).
+    asked_by_customer: bool = False
+
+
+ASKED_SCRIPT = "retorno_pedido_pelo_cliente"
+ASKED_STEP = "pedido-no-portal"
 
 
 def call_list(uow: UnitOfWorkFactory, day: date, now: datetime) -> list[CallEntry]:
-    """Phone actions planned for `day` that may still be made, largest amounts first."""
+    """The calls customers asked for on `day`, earliest hours first, then the phone actions
+    planned for it that may still be made, largest amounts first."""
     with uow() as work:  # read only: nothing to commit
-        return _call_list(work.connection, day, now)
+        return _asked_calls(work.connection, day) + _call_list(work.connection, day, now)
+
+
+def _asked_calls(connection: Connection, day: date) -> list[CallEntry]:
+    rows = callbacks_on(connection, day)
+    if not rows:
+        return []
+    creditors = load_creditors(connection, {int(r.creditor_id) for r in rows})
+    entries = []
+    for row in rows:
+        creditor = creditors[int(row.creditor_id)]
+        terms = FeeTerms(
+            late_fee_bp=creditor.late_fee_bp,
+            interest_monthly_bp=creditor.interest_monthly_bp,
+            is_consumer=bool(row.is_consumer),
+        )
+        owed = open_invoices(connection, int(row.customer_id), day)
+        items = invoice_items(owed, today=day, terms=terms, with_charges=True)
+        totals = invoice_totals(items)
+        entries.append(
+            CallEntry(
+                action_id=0,
+                planned_for=day,
+                customer=str(row.external_id),
+                name=str(row.name),
+                phone=str(row.phone or ""),
+                uf=row.uf,
+                invoices=tuple(i["number"] for i in items),
+                principal_cents=totals["balance_cents"],
+                fees_cents=totals["late_fee_cents"] + totals["interest_cents"],
+                total_cents=totals["total_cents"],
+                script=ASKED_SCRIPT,
+                step=ASKED_STEP,
+                hours=f"{row.starts}-{row.ends}",
+                timezone=customer_timezone(row.uf),
+                asked_by_customer=True,
+            )
+        )
+    return entries
 
 
 def _call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:

@@ -73,6 +73,15 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
     "postal_code": ("cep", "codigo_postal", "cep_cliente", "zip"),
     "tags": ("etiquetas", "grupo", "carteira"),
     "consumer": ("consumidor", "pessoa_fisica", "is_consumer"),
+    "birth_date": (
+        "data_nascimento",
+        "data_de_nascimento",
+        "nascimento",
+        "dt_nascimento",
+        "dt_nasc",
+        "birth_date",
+        "date_of_birth",
+    ),
 }
 
 # In an invoice file the customer columns are the same, but "id"/"codigo" name the invoice and
@@ -297,6 +306,7 @@ _CUSTOMER_LABELS = {
     "postal_code": "cep",
     "tags": "tags",
     "consumer": "consumidor",
+    "birth_date": "data_nascimento",
 }
 _INVOICE_LABELS = {
     "external_id": "id_titulo",

@@ -98,6 +98,7 @@ class CustomerIn:
     contacts: list[tuple[str, str]]  # (channel, value)
     # Contacts (or a CEP) left out, each a warning for the reject file.
     dropped: list[RowInvalid] = field(default_factory=list)
+    birth_date: date | None = None  # what the portal asks, when known
 
 
 def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
@@ -128,6 +129,12 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
     tags = ",".join(
         t.strip().lower() for t in get("tags").replace(";", ",").split(",") if t.strip()
     )
+    birth_text = get("birth_date")
+    birth_date = (
+        _cell(prefix + "birth_date", ErrorCode.INVALID, cells.parse_date, birth_text)
+        if birth_text
+        else None
+    )
     return CustomerIn(
         external_id=external_id,
         name=name,
@@ -141,6 +148,7 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         tags=f",{tags}," if tags else "",
         contacts=found.contacts,
         dropped=found.dropped,
+        birth_date=birth_date,
     )
 
 

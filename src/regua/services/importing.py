@@ -224,6 +224,7 @@ def _customer_row(ctx: _Context, customer: CustomerIn) -> dict[str, Any]:
         "district": customer.district,
         "postal_code": customer.postal_code,
         "tags": customer.tags,
+        "birth_date": customer.birth_date,
         "created_at": ctx.now,
         "updated_at": ctx.now,
     }
@@ -240,6 +241,7 @@ _CUSTOMER_COMPARED = (
     "district",
     "postal_code",
     "tags",
+    "birth_date",
 )
 
 

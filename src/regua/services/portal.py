@@ -2,7 +2,8 @@
 today, accept an offer, stop messages on a channel.
 
 A link (`domain.customer_links`, purpose PORTAL) names one customer; before any amount, name or
-document is shown the visitor answers the first five digits of the customer's CPF/CNPJ. Every
+document is shown the visitor answers the customer's date of birth when the ERP gave it, else
+the first five digits of the customer's CPF/CNPJ. Every
 answer is stored (`store.portal_attempts`): a link locks after `LINK_TRIES` wrong answers in a
 day, a customer after `CUSTOMER_TRIES` (each message carries a new link), a client address after
 `ADDRESS_TRIES` in an hour. The debt is the messages' own (`message_context.invoice_items`:
@@ -37,6 +38,7 @@ from regua.services.message_context import (
 )
 from regua.services.negotiation import customer_offers
 from regua.store import portal_attempts as attempts
+from regua.store import portal_requests as requests_store
 from regua.store import timeline
 from regua.store.contacts import contact_states, opt_out
 from regua.store.message_context import load_creditors, open_invoices, store_txids
@@ -49,6 +51,7 @@ LOCK_WINDOW = timedelta(hours=24)
 ADDRESS_WINDOW = timedelta(hours=1)
 TIMELINE_KIND = "portal"
 ANSWER_DIGITS = 5
+PAID_DAYS = timedelta(days=30)  # a payment this recent is thanked for, and asked about
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,38 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+Question = Literal["birth_date", "document"]
+
+
+def identity_question(uow: UnitOfWorkFactory, customer_id: int) -> Question:
+    """What the check asks this customer: the date of birth when known, else the document."""
+    with uow() as work:
+        customer = attempts.portal_customer(work.connection, customer_id)
+    return "birth_date" if customer is not None and customer.birth_date else "document"
+
+
+def _answer_date(text: str) -> date | None:
+    """A date as typed (dd/mm/aaaa) or as a date field sends it (aaaa-mm-dd)."""
+    raw = text.strip()
+    try:
+        if "/" in raw:
+            day, month, year = (int(part) for part in raw.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _right_answer(customer: Any, answer: str) -> bool:
+    if customer is None:
+        return False
+    if customer.birth_date:
+        return _answer_date(answer) == customer.birth_date
+    given = _digits(answer)
+    expected = str(customer.document)[:ANSWER_DIGITS]
+    return len(given) == ANSWER_DIGITS and hmac.compare_digest(given, expected)
+
+
 def check_identity(
     uow: UnitOfWorkFactory,
     *,
@@ -105,8 +140,8 @@ def check_identity(
     user_agent: str,
     now: datetime,
 ) -> IdentityCheck:
-    """The visitor's answer (first five digits of the CPF/CNPJ), counted; refused once locked,
-    even when right."""
+    """The visitor's answer (the date of birth when known, else the first five digits of the
+    CPF/CNPJ), counted; refused once locked, even when right."""
     key = link_key(token)
     with uow() as work:
         connection = work.connection
@@ -114,13 +149,7 @@ def check_identity(
         if left <= 0:
             return IdentityCheck("locked")
         customer = attempts.portal_customer(connection, customer_id)
-        given = _digits(answer)
-        expected = str(customer.document)[:ANSWER_DIGITS] if customer is not None else ""
-        right = (
-            customer is not None
-            and len(given) == ANSWER_DIGITS
-            and hmac.compare_digest(given, expected)
-        )
+        right = _right_answer(customer, answer)
         attempts.record_attempt(
             connection,
             customer_id=customer_id,
@@ -164,6 +193,12 @@ class PortalView:
     offers: list[Offer]
     offers_note: str | None
     channels: list[tuple[str, str]] = field(default_factory=list)  # (channel, label) reachable
+    # Invoices the customer may dispute: (id, number, description), open and not an installment.
+    disputable: list[tuple[int, str, str]] = field(default_factory=list)
+    # Invoices paid in the last `PAID_DAYS` days (number, description, amount, day).
+    paid: list[Any] = field(default_factory=list)
+    feedback_due: bool = False  # paid lately and not asked yet
+    call: Any = None  # the call asked for and not yet made: requested_for, starts, ends
 
 
 def _formatted(number: str) -> str:
@@ -214,6 +249,11 @@ def portal_view(
                     connection,
                     [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid is None],
                 )
+        paid = requests_store.paid_since(connection, customer_id, today - PAID_DAYS)
+        feedback_due = bool(paid) and not requests_store.feedback_since(
+            connection, customer_id, now - PAID_DAYS
+        )
+        call = requests_store.open_callback(connection, customer_id, today)
         channels = sorted(
             {
                 c.channel
@@ -251,6 +291,14 @@ def portal_view(
         offers=offers,
         offers_note=note,
         channels=[(c, channel_label(c)) for c in channels],
+        disputable=[
+            (int(r.id), str(r.number), str(r.description or r.number))
+            for r in sorted(rows, key=lambda r: (r.due_date, r.id))
+            if r.agreement_id is None
+        ],
+        paid=paid,
+        feedback_due=feedback_due,
+        call=call,
     )
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
 from regua.domain.channels import CHANNELS
 from regua.domain.money import Cents, format_brl
 from regua.domain.policy import select_policy
+from regua.domain.policy_terms import DEFAULT_PROMISE_MAX_DAYS
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.services.policies import active_policies
@@ -53,7 +55,8 @@ def record_promise(
     today: date,
     now: datetime,
 ) -> PromiseMade:
-    """Record a promise; refused with the rule when the date is past or the amount is not
+    """Record a promise; refused with the rule when the date is past or further than the
+    customer's régua allows (``negotiation.promise_max_days``), or the amount is not
     positive."""
     if amount_cents <= 0:
         raise InputError("o valor prometido deve ser maior que zero", field="--valor")
@@ -72,6 +75,13 @@ def record_promise(
         found = agreement_store.customer_for_negotiation(connection, creditor_id, customer)
         if found is None:
             raise NotFound(f"cliente {customer!r} não encontrado", code=ErrorCode.NO_CUSTOMER)
+        latest = latest_promise_day(connection, creditor_id, found, today, now)
+        if promised_for > latest:
+            raise RuleViolation(
+                f"a data da promessa ({promised_for:%d/%m/%Y}) passa do prazo da régua: no "
+                f"máximo até {latest:%d/%m/%Y} ({(latest - today).days} dias)",
+                code=ErrorCode.DATE_TOO_FAR,
+            )
         invoice_id = None
         if invoice is not None:
             rows = agreement_store.customer_invoices(connection, [found.id]).get(found.id, [])
@@ -110,6 +120,20 @@ def record_promise(
         )
         work.commit()
     return PromiseMade(promise_id, customer, amount_cents, promised_for, invoice)
+
+
+def latest_promise_day(
+    connection: Connection, creditor_id: int, customer: Any, today: date, now: datetime
+) -> date:
+    """The furthest day a promise of `customer` (segment, tags) may name: the régua's
+    ``negotiation.promise_max_days`` from today (30 days when the régua has no such block)."""
+    tags = tuple(t for t in (customer.tags or "").split(",") if t)
+    policies = active_policies(connection, creditor_id, now)
+    terms = (
+        select_policy(policies, customer.segment or "novo", tags).negotiation if policies else None
+    )
+    days = terms.promise_max_days if terms is not None else DEFAULT_PROMISE_MAX_DAYS
+    return today + timedelta(days=days)
 
 
 @dataclass

@@ -53,7 +53,7 @@ def failures_since(
 
 
 def portal_customer(conn: Connection, customer_id: int) -> Any | None:
-    """The customer a link is for: name, document, creditor, segment and tags; None if gone."""
+    """The customer a link is for: name, document, birth date, creditor, UF; None if gone."""
     return conn.execute(
         select(
             customers.c.id,
@@ -63,6 +63,8 @@ def portal_customer(conn: Connection, customer_id: int) -> Any | None:
             customers.c.document,
             customers.c.document_kind,
             customers.c.is_consumer,
+            customers.c.birth_date,
+            customers.c.uf,
         ).where(customers.c.id == customer_id)
     ).first()
 

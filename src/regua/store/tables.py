@@ -103,6 +103,8 @@ customers = Table(
     Column("address", String(400)),  # street, number and complement
     Column("district", String(100)),  # bairro
     Column("postal_code", String(8)),  # CEP, digits
+    # Asked by the portal's identity check when known (the CPF/CNPJ digits otherwise).
+    Column("birth_date", Date),
     Column("tags", String(400), nullable=False, server_default=""),  # ",a,b," for LIKE lookups
     Column("segment", String(40)),
     Column("segment_since", Date),
@@ -474,4 +476,50 @@ portal_attempts = Table(
     Index("ix_portal_attempts_link_key_at", "link_key", "at"),
     Index("ix_portal_attempts_customer_id_at", "customer_id", "at"),
     Index("ix_portal_attempts_address_at", "address", "at"),
+)
+
+# What a debtor tells on the portal (`services.portal_requests`), besides promises and
+# agreements: an invoice disputed (with the receipt's file, stored outside the web root), a
+# call asked for a day and hours, the one-question feedback after paying. No foreign keys, like
+# the timeline: written only with ids just read.
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, nullable=False),
+    Column("invoice_id", Id, nullable=False),
+    Column("reason", String(16), nullable=False),  # not_recognized | already_paid
+    Column("comment", String(500)),
+    # The receipt's random file name in REGUA_RECEIPTS_DIR, its type and size.
+    Column("receipt_file", String(80)),
+    Column("receipt_type", String(40)),
+    Column("receipt_bytes", Integer),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_disputes_invoice_id", "invoice_id"),
+)
+
+callback_requests = Table(
+    "callback_requests",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("creditor_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("requested_for", Date, nullable=False),
+    Column("starts", String(5), nullable=False),  # "09:00", the customer's local time
+    Column("ends", String(5), nullable=False),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_callback_requests_requested_for", "requested_for", "status"),
+)
+
+portal_feedback = Table(
+    "portal_feedback",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, nullable=False),
+    Column("score", Integer, nullable=False),  # 1 to 5
+    Column("comment", String(500)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_portal_feedback_customer_id", "customer_id"),
 )

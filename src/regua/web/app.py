@@ -64,7 +64,13 @@ def web_app(regua: App) -> FastAPI:
     app.include_router(portal.router)
     app.mount(portal.STATIC_PATH, portal.static_files, name="portal-static")
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
-    app.add_middleware(RequestGuard, max_body_bytes=regua.settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=regua.settings.max_body_bytes,
+        upload_suffix=portal.UPLOAD_SUFFIX,
+        # The receipt and the form's other fields, multipart boundaries included.
+        max_upload_bytes=regua.settings.receipt_max_bytes + 64 * 1024,
+    )
     return app
 
 

@@ -24,18 +24,31 @@ class _TooLarge(Exception):
 class RequestGuard:
     """Pure ASGI middleware (so nothing re-raises the error to the server's own logger)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        upload_suffix: str | None = None,
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # The portal's receipt upload takes a larger body (its route checks the file's own size).
+        self.upload_suffix = upload_suffix
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes
+        path = str(scope.get("path", ""))
+        if self.upload_suffix and path.startswith("/p/") and path.endswith(self.upload_suffix):
+            limit = max(limit, self.max_upload_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+            await _refuse_large(send, path, limit)
             return
         seen = 0
         started = False
@@ -59,7 +72,7 @@ class RequestGuard:
             await self.app(scope, counted, watched)
         except _TooLarge:
             if not started:
-                await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+                await _refuse_large(send, path, limit)
         except DBAPIError as exc:
             # The database down or refusing: the caller may retry later (a provider's webhook
             # does), and the body says so in JSON, never a traceback.
@@ -94,6 +107,35 @@ class RequestGuard:
 
 def _too_large(limit: int) -> str:
     return f"corpo da requisição maior que o limite de {limit} bytes"
+
+
+_PORTAL_TOO_LARGE = (
+    '<!DOCTYPE html><html lang="pt-BR"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Arquivo grande demais</title></head><body><main><h1>Arquivo grande demais</h1>"
+    "<p>O envio passou do tamanho aceito. Volte, escolha um arquivo menor (PDF, JPEG ou PNG) "
+    "e tente de novo.</p></main></body></html>"
+)
+
+
+async def _refuse_large(send: Send, path: str, limit: int) -> None:
+    """413: a debtor on the portal gets a page in pt-BR, an API caller JSON."""
+    if not path.startswith("/p/"):
+        await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
+        return
+    body = _PORTAL_TOO_LARGE.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _answer(send: Send, status: int, code: ErrorCode, message: str) -> None:

@@ -2,14 +2,15 @@
 
 Nothing about the customer is shown or read before the identity check: a bad link and a good
 one without a session answer the same kind of page (a link's validity is no secret, its data
-is). Forms are plain HTML posts with a CSRF token, so the core path (see the debt, copy the PIX
-code, accept an offer) needs no JavaScript. Responses are never cached and never send the URL
-(it holds the token) as a referrer.
+is). Forms are plain HTML posts with a CSRF token, so every path (see the debt, copy the PIX
+code, accept an offer, promise a date, ask for a new due date, dispute an invoice with a
+receipt, ask for a call, rate the service after paying) needs no JavaScript. Responses are never
+cached and never send the URL (it holds the token) as a referrer.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,15 +24,18 @@ from markupsafe import Markup
 
 from regua.bootstrap import App
 from regua.domain.channels import CHANNELS
-from regua.domain.money import format_brl
+from regua.domain.money import MoneyFormatError, format_brl, parse_brl
+from regua.domain.receipts import ACCEPTED_NAMES
 from regua.errors import ReguaError
 from regua.services import portal
+from regua.services import portal_requests as asks
 from regua.services.customer_links import link_secret
 from regua.web.deps import AppDep
 from regua.web.portal import session as sessions
 
 router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
 STATIC_PATH = "/portal-estatico"
+UPLOAD_SUFFIX = "/contestar"  # the one form with a file: the request guard lets it be larger
 static_files = StaticFiles(directory=Path(__file__).parent / "static")
 
 _env = Environment(
@@ -150,8 +154,9 @@ async def _visit(regua: App, request: Request, token: str) -> _Visit:
     return _Visit(regua, request, token, secret)
 
 
-def _identity_page(visit: _Visit, status: int = 200, error: str | None = None) -> Response:
+async def _identity_page(visit: _Visit, status: int = 200, error: str | None = None) -> Response:
     session = visit.session or sessions.new_session(0, visit.regua.now())
+    question = await run_in_threadpool(portal.identity_question, visit.regua.uow, visit.customer_id)
     response = _page(
         "identity.html",
         status,
@@ -159,6 +164,7 @@ def _identity_page(visit: _Visit, status: int = 200, error: str | None = None) -
         csrf=session.csrf(visit.secret),
         error=error,
         digits=portal.ANSWER_DIGITS,
+        question=question,
     )
     return visit.with_cookie(response, session) if visit.session is None else response
 
@@ -178,7 +184,7 @@ async def debt_page(token: str, request: Request, regua: AppDep) -> Response:
             address=_address(request),
             now=regua.now(),
         )
-        return _message("locked") if locked else _identity_page(visit)
+        return _message("locked") if locked else await _identity_page(visit)
     view = await run_in_threadpool(
         portal.portal_view,
         regua.uow,
@@ -218,10 +224,10 @@ async def identity(token: str, request: Request, regua: AppDep) -> Response:
         return _message("locked")
     if checked.status == "wrong":
         left = checked.tries_left
-        return _identity_page(
+        return await _identity_page(
             visit,
             400,
-            error=f"Os números não conferem. {left} tentativa{'s' if left > 1 else ''} "
+            error=f"A resposta não confere. {left} tentativa{'s' if left > 1 else ''} "
             f"restante{'s' if left > 1 else ''}.",
         )
     response = RedirectResponse(f"/p/{token}", status_code=303)
@@ -324,5 +330,354 @@ async def stop(token: str, request: Request, regua: AppDep) -> Response:
         "message.html",
         title="Pronto: pedido registrado",
         text="Você não receberá mais mensagens de cobrança por este canal.",
+        back=f"/p/{token}",
+    )
+
+
+# --- what else a debtor may ask -----------------------------------------------------------------
+
+
+def _visitor(request: Request) -> asks.Visitor:
+    return asks.Visitor(_address(request), _agent(request))
+
+
+def _typed_day(text: str) -> date | None:
+    """A day as a date field sends it (aaaa-mm-dd) or as typed where there is none
+    (dd/mm/aaaa)."""
+    raw = text.strip()[:20]
+    try:
+        if "/" in raw:
+            day, month, year = (int(part) for part in raw.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _form_page(visit: _Visit, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    assert visit.session is not None
+    return _page(
+        name,
+        status,
+        token=visit.token,
+        csrf=visit.session.csrf(visit.secret),
+        today=visit.regua.today(),
+        **{"error": None, "values": {}} | context,
+    )
+
+
+async def _owing(visit: _Visit) -> portal.PortalView | None:
+    regua = visit.regua
+    return await run_in_threadpool(
+        portal.portal_view,
+        regua.uow,
+        visit.customer_id,
+        today=regua.today(),
+        now=regua.now(),
+        address=_address(visit.request),
+        user_agent=_agent(visit.request),
+    )
+
+
+async def _limits(visit: _Visit) -> asks.DateLimits:
+    regua = visit.regua
+    return await run_in_threadpool(
+        asks.date_limits, regua.uow, visit.customer_id, today=regua.today(), now=regua.now()
+    )
+
+
+@router.get("/{token}/promessa", response_class=HTMLResponse)
+async def promise_page(token: str, request: Request, regua: AppDep) -> Response:
+    """A date (and amount) the debtor promises to pay by."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    view = await _owing(visit)
+    if view is None or not view.invoices:
+        return RedirectResponse(f"/p/{token}", status_code=303)
+    limits = await _limits(visit)
+    return _form_page(
+        visit,
+        "promise.html",
+        limits=limits,
+        values={"valor": format_brl(view.totals["total_cents"]).replace("R$\u00a0", "")},
+    )
+
+
+@router.post("/{token}/promessa", response_class=HTMLResponse)
+async def promise(token: str, request: Request, regua: AppDep) -> Response:
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    limits = await _limits(visit)
+    values = {"valor": form.get("valor", "")[:30], "data": form.get("data", "")[:20]}
+    day = _typed_day(values["data"])
+    try:
+        cents = parse_brl(values["valor"])
+    except MoneyFormatError:
+        cents = 0
+    error = None
+    if day is None:
+        error = "Informe a data em que vai pagar (dia/mês/ano)."
+    elif cents <= 0:
+        error = "Informe o valor que vai pagar, como 150,00."
+    if error is None and day is not None:
+        try:
+            made = await run_in_threadpool(
+                asks.promise_to_pay,
+                regua.uow,
+                visit.customer_id,
+                amount_cents=cents,
+                promised_for=day,
+                today=regua.today(),
+                now=regua.now(),
+                visitor=_visitor(request),
+            )
+        except ReguaError as refused:
+            error = refused.message[:1].upper() + refused.message[1:] + "."
+        else:
+            return _page(
+                "message.html",
+                title="Promessa registrada",
+                text=(
+                    f"Anotamos: você vai pagar {format_brl(made.amount_cents)} até "
+                    f"{made.promised_for:%d/%m/%Y}. Até lá, não enviaremos cobranças desta "
+                    "dívida. Use o PIX desta página para pagar."
+                ),
+                back=f"/p/{token}",
+            )
+    return _form_page(visit, "promise.html", 400, limits=limits, values=values, error=error)
+
+
+@router.get("/{token}/nova-data", response_class=HTMLResponse)
+async def extension_page(token: str, request: Request, regua: AppDep) -> Response:
+    """A new due date for the overdue debt (prorrogação), within the terms."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    return _form_page(visit, "extension.html", limits=await _limits(visit))
+
+
+@router.post("/{token}/nova-data", response_class=HTMLResponse)
+async def extension(token: str, request: Request, regua: AppDep) -> Response:
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    values = {"data": form.get("data", "")[:20]}
+    day = _typed_day(values["data"])
+    error = "Informe a nova data (dia/mês/ano)."
+    if day is not None:
+        try:
+            made = await run_in_threadpool(
+                asks.ask_new_due_date,
+                regua.uow,
+                visit.customer_id,
+                pay_on=day,
+                today=regua.today(),
+                now=regua.now(),
+                visitor=_visitor(request),
+            )
+        except ReguaError as refused:
+            error = refused.message[:1].upper() + refused.message[1:] + "."
+        else:
+            first = made.installments[0]
+            svg = portal.qr_svg(first.pix_code) if first.pix_code else None
+            return _page(
+                "agreement.html", made=made, first=first, pix_svg=svg, token=token, extension=True
+            )
+    return _form_page(
+        visit, "extension.html", 400, limits=await _limits(visit), values=values, error=error
+    )
+
+
+def _dispute_page(
+    visit: _Visit, view: portal.PortalView, status: int = 200, **context: Any
+) -> HTMLResponse:
+    settings = visit.regua.settings
+    return _form_page(
+        visit,
+        "dispute.html",
+        status,
+        invoices=view.disputable,
+        accepted=",".join(ACCEPTED_NAMES),
+        max_mb=f"{settings.receipt_max_bytes / 1_000_000:.1f}".replace(".", ",").replace(",0", ""),
+        **context,
+    )
+
+
+@router.get("/{token}" + UPLOAD_SUFFIX, response_class=HTMLResponse)
+async def dispute_page(token: str, request: Request, regua: AppDep) -> Response:
+    """Dispute an invoice: not recognised, or already paid (with the receipt)."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    view = await _owing(visit)
+    if view is None or not view.disputable:
+        return RedirectResponse(f"/p/{token}", status_code=303)
+    return _dispute_page(visit, view)
+
+
+@router.post("/{token}" + UPLOAD_SUFFIX, response_class=HTMLResponse)
+async def dispute(token: str, request: Request, regua: AppDep) -> Response:
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    settings = regua.settings
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=64 * 1024)
+    except Exception:  # not multipart, too many parts, a part too large: not our form
+        return _refused()
+    if not sessions.csrf_ok(visit.secret, visit.session, str(form.get("csrf", ""))):
+        return _refused()
+    upload = form.get("comprovante")
+    receipt = None
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        # One byte past the limit is enough to refuse; the guard capped the body already.
+        content = await upload.read(settings.receipt_max_bytes + 1)
+        receipt = asks.Receipt(upload.filename[:200], content)
+    values = {
+        "titulo": str(form.get("titulo", ""))[:20],
+        "motivo": str(form.get("motivo", ""))[:20],
+        "comentario": str(form.get("comentario", ""))[: asks.COMMENT_CHARS],
+    }
+    await form.close()
+    try:
+        invoice_id = int(values["titulo"])
+    except ValueError:
+        invoice_id = 0
+    try:
+        done = await run_in_threadpool(
+            asks.dispute_invoice,
+            regua.uow,
+            visit.customer_id,
+            invoice_id,
+            reason=values["motivo"],
+            comment=values["comentario"],
+            receipt=receipt,
+            receipts_dir=settings.receipts_dir,
+            max_bytes=settings.receipt_max_bytes,
+            now=regua.now(),
+            visitor=_visitor(request),
+        )
+    except ReguaError as refused:
+        view = await _owing(visit)
+        if view is None:
+            return _message("gone")
+        too_large = receipt is not None and len(receipt.content) > settings.receipt_max_bytes
+        return _dispute_page(
+            visit,
+            view,
+            413 if too_large else 400,
+            values=values,
+            error=refused.message[:1].upper() + refused.message[1:] + ".",
+        )
+    received = " Recebemos o comprovante." if done.receipt_file else ""
+    return _page(
+        "message.html",
+        title="Contestação registrada",
+        text=(
+            f"O título {done.invoice_number} está em análise.{received} Enquanto isso, não "
+            "enviaremos cobranças dele. A empresa vai responder pelos contatos cadastrados."
+        ),
+        back=f"/p/{token}",
+    )
+
+
+@router.get("/{token}/ligacao", response_class=HTMLResponse)
+async def call_page(token: str, request: Request, regua: AppDep) -> Response:
+    """Ask for a call on a chosen day and hours."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    return _call_form(visit)
+
+
+def _call_form(visit: _Visit, status: int = 200, **context: Any) -> HTMLResponse:
+    today = visit.regua.today()
+    return _form_page(
+        visit,
+        "call.html",
+        status,
+        windows=[f"{a}-{b}" for a, b in asks.CALL_WINDOWS],
+        last_day=today + timedelta(days=asks.CALL_DAYS_AHEAD),
+        **context,
+    )
+
+
+@router.post("/{token}/ligacao", response_class=HTMLResponse)
+async def call(token: str, request: Request, regua: AppDep) -> Response:
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    values = {"data": form.get("data", "")[:20], "horario": form.get("horario", "")[:20]}
+    day = _typed_day(values["data"])
+    error = "Informe o dia da ligação (dia/mês/ano)."
+    if day is not None:
+        try:
+            asked = await run_in_threadpool(
+                asks.ask_for_a_call,
+                regua.uow,
+                visit.customer_id,
+                day=day,
+                window=values["horario"],
+                now=regua.now(),
+                visitor=_visitor(request),
+            )
+        except ReguaError as refused:
+            error = refused.message[:1].upper() + refused.message[1:] + "."
+        else:
+            return _page(
+                "message.html",
+                title="Ligação agendada",
+                text=(
+                    f"Vamos ligar em {asked.day:%d/%m/%Y}, entre {asked.starts} e {asked.ends}, "
+                    "para o telefone cadastrado."
+                ),
+                back=f"/p/{token}",
+            )
+    return _call_form(visit, 400, values=values, error=error)
+
+
+@router.post("/{token}/avaliacao", response_class=HTMLResponse)
+async def feedback(token: str, request: Request, regua: AppDep) -> Response:
+    """The one question after paying: a score from 1 to 5 and an optional comment."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    score = form.get("nota", "")
+    try:
+        await run_in_threadpool(
+            asks.give_feedback,
+            regua.uow,
+            visit.customer_id,
+            score=int(score) if score.isdigit() and len(score) == 1 else 0,
+            comment=form.get("comentario", "")[: asks.COMMENT_CHARS],
+            now=regua.now(),
+            visitor=_visitor(request),
+        )
+    except ReguaError as refused:
+        return _page(
+            "message.html",
+            400,
+            title="Avaliação não registrada",
+            text=refused.message,
+            back=f"/p/{token}",
+        )
+    return _page(
+        "message.html",
+        title="Obrigado pela avaliação",
+        text="Sua resposta ajuda a empresa a atender melhor.",
         back=f"/p/{token}",
     )
