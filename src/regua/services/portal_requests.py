@@ -225,13 +225,19 @@ class Disputed:
     receipt_file: str | None
 
 
+def size_pt(size: int) -> str:
+    """``5 MB``, ``2,5 MB``, ``10 KB``: a file size as a person reads it."""
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f}".replace(".", ",").removesuffix(",0") + " MB"
+    return f"{size // 1000} KB"
+
+
 def _check_receipt(receipt: Receipt, max_bytes: int) -> Any:
     if not receipt.content:
         raise InputError("o arquivo do comprovante está vazio", field="comprovante")
     if len(receipt.content) > max_bytes:
         raise InputError(
-            f"o comprovante tem {len(receipt.content) / 1_000_000:.1f} MB; o limite é "
-            f"{max_bytes / 1_000_000:.1f} MB".replace(".", ","),
+            f"o comprovante passa do limite de {size_pt(max_bytes)}; envie um arquivo menor",
             field="comprovante",
         )
     kind = receipt_type(receipt.content[:MAGIC_BYTES], receipt.file_name)

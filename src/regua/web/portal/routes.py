@@ -400,7 +400,7 @@ async def promise_page(token: str, request: Request, regua: AppDep) -> Response:
         visit,
         "promise.html",
         limits=limits,
-        values={"valor": format_brl(view.totals["total_cents"]).replace("R$\u00a0", "")},
+        values={"valor": format_brl(view.totals["total_cents"]).removeprefix("R$").strip()},
     )
 
 
