@@ -229,6 +229,7 @@ def test_already_paid_with_a_receipt_disputes_the_invoice_and_keeps_the_file_out
     form = client.get(f"{path}/contestar")
     assert form.status_code == 200
     assert 'enctype="multipart/form-data"' in form.text
+    assert "PDF, JPEG ou PNG, até 10 KB." in form.text
     invoice = _invoice_id(form.text, "NF-9002")
     fields = {"csrf": csrf, "titulo": invoice, "motivo": "already_paid", "comentario": "paguei"}
     done = _dispute(client, path, fields, ("pix 10-11.png", PNG, "image/png"))

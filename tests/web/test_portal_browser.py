@@ -1,6 +1,7 @@
 """The portal in a real browser: Debian's Chromium, driven by Playwright, at phone size, against
-a real uvicorn server on loopback over a demo database, from the link the demo prints to a
-confirmed 3x agreement. Skipped when Chromium or Playwright is missing, unless
+a real uvicorn server on loopback: from the link the demo prints to a confirmed 3x agreement;
+and from the link in a rendered collection e-mail to a 3x agreement, its PIX code copied, and
+an invoice disputed with a receipt uploaded. Skipped when Chromium or Playwright is missing, unless
 REGUA_TEST_REQUIRE_BROWSER=1 (CI), where their absence fails.
 
 Screenshots of each screen go to the test's folder, and to REGUA_TEST_SCREENSHOTS when set.
@@ -19,16 +20,25 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from regua.bootstrap import build_app
+from regua.channels.rendering import default_renderer
 from regua.clock import FixedClock
 from regua.config import Settings
 from regua.domain.money import format_brl
+from regua.payments.pix import decode
 from regua.services import negotiation
+from regua.services.customer_links import portal_links
 from regua.services.customer_page import customer_page
+from regua.services.customer_preview import customer_preview
 from regua.services.demo import build_demo, demo_database_url
+from regua.services.demo_data import EXAMPLE_CREDITOR
+from regua.services.importing import import_file
+from regua.services.setup import create_creditor
+from regua.store.tables import disputes, invoices
 from regua.web.app import web_app
-from tests.builders import NOW
+from tests.builders import CUSTOMERS_CSV, NOW, write_csv
 from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,8 +63,8 @@ def _browser_or_skip() -> Any:
 class Server:
     """uvicorn in a thread on a loopback port."""
 
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )
@@ -187,3 +197,150 @@ def test_a_debtor_goes_from_the_demo_link_to_a_3x_agreement_on_a_phone(
             browser.close()
     print(f"portal: {taps} toques em {elapsed:.1f} s, do link ao acordo 3x")
     assert taps <= 6
+
+
+PORTFOLIO_INVOICES = """
+id;numero;codigo_cliente;descricao;vencimento;valor;situacao
+9001;NF-9001;C1;Mensalidade setembro;20/09/2026;500,00;aberto
+9002;NF-9002;C1;Mensalidade outubro;20/10/2026;300,00;aberto
+9004;NF-9004;C1;Mensalidade dezembro;10/12/2026;300,00;aberto
+"""
+PORTAL_SECRET = "segredo-do-portal-no-navegador"
+# A small but real PDF: what a bank app exports as a PIX receipt starts the same way.
+RECEIPT_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def test_from_a_collection_email_to_an_agreement_a_copied_pix_and_a_dispute_on_a_phone(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    sync_playwright = _browser_or_skip()
+    database = tmp_path / "regua.db"
+    shutil.copy(sqlite_template, database)
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{database}",
+        link_secret=PORTAL_SECRET,
+        portal_base_url=f"http://127.0.0.1:{port}/p",
+        receipts_dir=tmp_path / "dados" / "comprovantes",
+    )
+    regua = build_app(settings, clock=FixedClock(NOW))
+    with regua.uow() as work:
+        creditor_id = create_creditor(work.connection, EXAMPLE_CREDITOR, NOW)
+        work.commit()
+    for kind, name, text in (
+        ("customers", "c.csv", CUSTOMERS_CSV),
+        ("invoices", "t.csv", PORTFOLIO_INVOICES),
+    ):
+        import_file(
+            regua.uow, kind, write_csv(tmp_path / name, text), creditor_id=creditor_id, now=NOW
+        )
+    preview = customer_preview(
+        regua.uow,
+        creditor_id,
+        "C1",
+        "atraso_amigavel",
+        day=TODAY,
+        now=NOW,
+        channel="email",
+        portal=portal_links(regua.uow, settings),
+    )
+    email = default_renderer().render("atraso_amigavel", "email", preview.context)
+    assert email.html is not None and f"http://127.0.0.1:{port}/p/" in email.html
+    offers = negotiation.customer_offers(regua.uow, creditor_id, "C1", today=TODAY, now=NOW)
+    three = next(i for i, o in enumerate(offers.offers, 1) if o.count == 3)
+    chosen = offers.offers[three - 1]
+    shots = tmp_path / "telas"
+    shots.mkdir()
+    taps: list[str] = []
+
+    def tap(what: str) -> None:
+        taps.append(what)
+
+    try:
+        with Server(web_app(regua), port) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            context = browser.new_context(
+                viewport={"width": 360, "height": 800}, device_scale_factor=2, locale="pt-BR"
+            )
+            context.grant_permissions(
+                ["clipboard-read", "clipboard-write"], origin=f"http://127.0.0.1:{server.port}"
+            )
+            page = context.new_page()
+            page.set_content(email.html)
+            _shot(page, shots, "1-email")
+            started = time.monotonic()
+            page.locator(f'a[href^="http://127.0.0.1:{port}/p/"]').first.click()
+            tap("link do e-mail")
+            page.wait_for_selector("text=Confirme sua identidade")
+            _shot(page, shots, "2-identidade")
+            assert "José" not in page.content()
+            page.get_by_label("5 primeiros números do CPF ou CNPJ").fill("52998")
+            tap("digitar os 5 números")
+            page.get_by_role("button", name="Continuar").click()
+            tap("Continuar")
+            page.wait_for_selector("text=Total hoje")
+            _shot(page, shots, "3-divida")
+            assert "José da Conceição" in page.content()
+
+            page.get_by_role("link", name=f"Ver parcelas e aceitar a proposta {three}").click()
+            tap("ver a proposta 3x")
+            page.wait_for_selector("text=Informações do acordo")
+            _shot(page, shots, "4-oferta-3x")
+            page.get_by_role("button", name="Confirmar acordo").click()
+            tap("Confirmar acordo")
+            page.wait_for_selector("text=Acordo confirmado")
+            shown = page.locator("strong[data-total]")
+            assert int(shown.get_attribute("data-total") or 0) == chosen.total_cents
+            code = page.locator("#pix").input_value()
+            assert decode(code).amount_cents == chosen.payments[0].amount_cents
+            page.get_by_role("button", name="Copiar código PIX").click()
+            tap("Copiar código PIX")
+            assert page.evaluate("navigator.clipboard.readText()") == code
+            assert page.get_by_role("button", name="Código copiado").is_visible()
+            _shot(page, shots, "5-acordo-pix-copiado")
+
+            page.get_by_role("link", name="Ver minhas pendências").click()
+            tap("Ver minhas pendências")
+            page.get_by_role("link", name="Contestar um título").click()
+            tap("Contestar um título")
+            page.wait_for_selector("text=Motivo")
+            # Only the December invoice is left to dispute: the others are in the agreement.
+            options = page.locator("#titulo option").all_inner_texts()
+            assert options == ["NF-9004: Mensalidade dezembro"]
+            page.get_by_label("Já paguei").check()
+            tap("Já paguei")
+            receipt = tmp_path / "comprovante-pix.pdf"
+            receipt.write_bytes(RECEIPT_PDF)
+            page.get_by_label("Comprovante (obrigatório se já pagou)").set_input_files(receipt)
+            tap("escolher o comprovante")
+            _shot(page, shots, "6-contestacao")
+            page.get_by_role("button", name="Enviar contestação").click()
+            tap("Enviar contestação")
+            page.wait_for_selector("text=Contestação registrada")
+            elapsed = time.monotonic() - started
+            _shot(page, shots, "7-contestacao-registrada")
+            assert "NF-9004" in page.content()
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0
+            browser.close()
+        with regua.uow() as work:
+            status = dict(
+                work.connection.execute(select(invoices.c.number, invoices.c.status)).all()
+            )
+            kept = work.connection.execute(select(disputes.c.receipt_file)).scalar_one()
+    finally:
+        regua.close()
+    assert status["NF-9004"] == "disputed"
+    assert status["NF-9001"] == status["NF-9002"] == "in_agreement"
+    assert (settings.receipts_dir / kept).read_bytes() == RECEIPT_PDF
+    print(
+        f"portal: {len(taps)} toques em {elapsed:.1f} s, do e-mail ao acordo 3x, PIX copiado e "
+        f"contestação com comprovante: {'; '.join(taps)}"
+    )
+    # Loosely: one tap per decision, no detours (the time is printed, never asserted).
+    assert 10 <= len(taps) <= 14

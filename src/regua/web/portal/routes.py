@@ -506,7 +506,7 @@ def _dispute_page(
         status,
         invoices=view.disputable,
         accepted=",".join(ACCEPTED_NAMES),
-        max_mb=f"{settings.receipt_max_bytes / 1_000_000:.1f}".replace(".", ",").replace(",0", ""),
+        max_size=asks.size_pt(settings.receipt_max_bytes),
         **context,
     )
 
