@@ -444,3 +444,57 @@ def test_the_identity_check_asks_the_date_of_birth_when_the_erp_gave_it(
     other = client.get(link(engine, portfolio, "C3"))
     assert "5 primeiros números" in other.text
     assert customer_id(engine, portfolio, "C1") != customer_id(engine, portfolio, "C3")
+
+
+# --- the pages behind the check, and when something fails ----------------------------------------
+
+
+def test_the_new_pages_show_nothing_before_the_identity_check(
+    client: TestClient, engine: Engine, portfolio: int
+) -> None:
+    path = link(engine, portfolio, "C1")
+    csrf = csrf_of(client.get(path).text)  # a session, not yet checked
+    for page in ("promessa", "nova-data", "contestar", "ligacao"):
+        shown = client.get(f"{path}/{page}", follow_redirects=False)
+        assert (shown.status_code, shown.headers["location"]) == (303, path), page
+    for page, data in (
+        ("promessa", {"csrf": csrf, "data": "30/11/2026", "valor": "100,00"}),
+        ("nova-data", {"csrf": csrf, "data": "30/11/2026"}),
+        ("ligacao", {"csrf": csrf, "data": "24/11/2026", "horario": "14:00-18:00"}),
+        ("avaliacao", {"csrf": csrf, "nota": "5"}),
+    ):
+        posted = client.post(f"{path}/{page}", data=data, follow_redirects=False)
+        assert posted.status_code == 303, page
+    files = {"comprovante": ("a.png", PNG, "image/png")}
+    posted = client.post(
+        f"{path}/contestar", data={"csrf": csrf}, files=files, follow_redirects=False
+    )
+    assert posted.status_code == 303
+    for table in (promises, agreements, callback_requests, portal_feedback, disputes):
+        assert count(engine, table) == 0
+
+
+def test_a_receipt_that_cannot_be_stored_gets_a_friendly_page_and_changes_nothing(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "um-arquivo"
+    blocked.write_text("não é uma pasta")
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        link_secret=SECRET,
+        receipts_dir=blocked / "comprovantes",
+    )
+    with TestClient(create_app(settings, clock=FixedClock(NOW))) as client:
+        path, csrf = signed_in(client, engine, portfolio)
+        invoice = _invoice_id(client.get(f"{path}/contestar").text, "NF-9002")
+        fields = {"csrf": csrf, "titulo": invoice, "motivo": "already_paid"}
+        failed = _dispute(client, path, fields, ("a.png", PNG, "image/png"))
+    assert failed.status_code == 500
+    assert "text/html" in failed.headers["content-type"]
+    assert "Algo deu errado" in failed.text and "Traceback" not in failed.text
+    assert count(engine, disputes) == 0
+    with engine.connect() as connection:
+        status = connection.execute(
+            select(invoices.c.status).where(invoices.c.number == "NF-9002")
+        ).scalar_one()
+    assert status == "open"

@@ -82,7 +82,9 @@ class RequestGuard:
                 scope.get("path"),
                 type(exc.orig or exc).__name__,
             )
-            if not started:
+            if not started and path.startswith("/p/"):
+                await _portal_page(send, 503)
+            elif not started:
                 await _answer(
                     send,
                     503,
@@ -99,7 +101,9 @@ class RequestGuard:
                 type(exc).__name__,
                 where,
             )
-            if not started:
+            if not started and path.startswith("/p/"):
+                await _portal_page(send, 500)
+            elif not started:
                 await _answer(
                     send, 500, ErrorCode.INTERNAL_ERROR, "erro interno; a chamada pode ser repetida"
                 )
@@ -109,25 +113,37 @@ def _too_large(limit: int) -> str:
     return f"corpo da requisição maior que o limite de {limit} bytes"
 
 
-_PORTAL_TOO_LARGE = (
-    '<!DOCTYPE html><html lang="pt-BR"><head><meta charset="utf-8">'
-    '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    "<title>Arquivo grande demais</title></head><body><main><h1>Arquivo grande demais</h1>"
-    "<p>O envio passou do tamanho aceito. Volte, escolha um arquivo menor (PDF, JPEG ou PNG) "
-    "e tente de novo.</p></main></body></html>"
-)
+# What a debtor on the portal reads instead of the API's JSON: a page in pt-BR, by status.
+_PORTAL_PAGES = {
+    413: (
+        "Arquivo grande demais",
+        "O envio passou do tamanho aceito. Volte, escolha um arquivo menor (PDF, JPEG ou PNG) "
+        "e tente de novo.",
+    ),
+    503: (
+        "Serviço indisponível no momento",
+        "Não conseguimos abrir seus dados agora. Tente de novo em alguns minutos pelo mesmo link.",
+    ),
+    500: (
+        "Algo deu errado",
+        "Não conseguimos concluir o pedido. Tente de novo pelo mesmo link; se continuar, fale "
+        "com a empresa pelos contatos da mensagem.",
+    ),
+}
 
 
-async def _refuse_large(send: Send, path: str, limit: int) -> None:
-    """413: a debtor on the portal gets a page in pt-BR, an API caller JSON."""
-    if not path.startswith("/p/"):
-        await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
-        return
-    body = _PORTAL_TOO_LARGE.encode()
+async def _portal_page(send: Send, status: int) -> None:
+    title, text = _PORTAL_PAGES[status]
+    body = (
+        '<!DOCTYPE html><html lang="pt-BR"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main>"
+        "</body></html>"
+    ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
@@ -136,6 +152,14 @@ async def _refuse_large(send: Send, path: str, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse_large(send: Send, path: str, limit: int) -> None:
+    """413: a debtor on the portal gets a page in pt-BR, an API caller JSON."""
+    if path.startswith("/p/"):
+        await _portal_page(send, 413)
+    else:
+        await _answer(send, 413, ErrorCode.REQUEST_TOO_LARGE, _too_large(limit))
 
 
 async def _answer(send: Send, status: int, code: ErrorCode, message: str) -> None:
