@@ -412,3 +412,23 @@ def test_a_payment_dated_tomorrow_in_sao_paulo_is_refused_at_half_past_ten_at_ni
     ]
     with engine.connect() as connection:
         assert connection.execute(select(payments.c.external_id)).scalars().all() == ["P2"]
+
+
+def test_a_birth_date_column_is_read_and_a_bad_one_rejects_its_row(
+    engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    text = """
+    codigo;nome;cpf;data_nascimento
+    A;Fulano de Tal;529.982.247-25;07/03/1961
+    B;Beltrano;390.533.447-05;31/02/1980
+    C;Sicrano;111.444.777-35;
+    """
+    result = run_import(engine, "customers", write_csv(tmp_path / "c.csv", text), creditor_id)
+
+    assert [str(e) for e in result.errors] == [
+        "c.csv:3: data_nascimento: data que não existe: 31/02/1980"
+    ]
+    with engine.connect() as connection:
+        rows = connection.execute(select(customers.c.external_id, customers.c.birth_date))
+        born = {row.external_id: row.birth_date for row in rows}
+    assert born == {"A": date(1961, 3, 7), "C": None}

@@ -255,7 +255,9 @@ def test_already_paid_with_a_receipt_disputes_the_invoice_and_keeps_the_file_out
     # The operator sees it on `regua cliente`, and the invoice is no longer for the régua.
     page = customer_page(units(engine), portfolio, "C1", today=TODAY, timezone="UTC")
     assert any("contestou pelo portal o título NF-9002" in line.what for line in page.timeline)
-    # The debtor's page no longer offers to dispute it again.
+    # The debtor's page says it is under review, and no longer offers to dispute it again.
+    html = client.get(path).text
+    assert "Em análise" in html and "NF-9002 (Mensalidade outubro)" in html
     assert f'<option value="{invoice}"' not in client.get(f"{path}/contestar").text
 
 

@@ -199,6 +199,7 @@ class PortalView:
     paid: list[Any] = field(default_factory=list)
     feedback_due: bool = False  # paid lately and not asked yet
     call: Any = None  # the call asked for and not yet made: requested_for, starts, ends
+    disputed: list[Any] = field(default_factory=list)  # under review: number, description
 
 
 def _formatted(number: str) -> str:
@@ -254,6 +255,7 @@ def portal_view(
             connection, customer_id, now - PAID_DAYS
         )
         call = requests_store.open_callback(connection, customer_id, today)
+        disputed = requests_store.disputed_of(connection, customer_id)
         channels = sorted(
             {
                 c.channel
@@ -299,6 +301,7 @@ def portal_view(
         paid=paid,
         feedback_due=feedback_due,
         call=call,
+        disputed=disputed,
     )
 
 

@@ -132,3 +132,14 @@ def paid_since(conn: Connection, customer_id: int, since: date) -> list[Any]:
             .order_by(invoices.c.settled_on.desc(), invoices.c.id)
         ).all()
     )
+
+
+def disputed_of(conn: Connection, customer_id: int) -> list[Any]:
+    """The customer's invoices under dispute (number, description), by due date."""
+    return list(
+        conn.execute(
+            select(invoices.c.number, invoices.c.description)
+            .where(invoices.c.customer_id == customer_id, invoices.c.status == "disputed")
+            .order_by(invoices.c.due_date, invoices.c.id)
+        ).all()
+    )
