@@ -257,3 +257,26 @@ def test_early_payoff_takes_off_the_interest_not_yet_run(engine: Engine, portfol
     assert quote.remaining_cents == sum(i.amount_cents for i in made.installments[1:])
     # brought to today at 1,99 % a.m., the rest is worth about the R$ 720,00 financed
     assert 72_000 <= quote.payoff_cents < 72_100
+
+
+def test_a_new_due_date_is_an_extension_agreement_within_the_terms_days(
+    engine: Engine, portfolio: int
+) -> None:
+    # The default régua: up to 10 days, with multa and juros running to the new day. Saturday
+    # 28/11 falls due on Monday 30/11, a week of juros more than today's R$ 830,07.
+    with pytest.raises(RuleViolation) as far:
+        _accept(engine, portfolio, AgreementRequest(customer="C1", pay_on=date(2026, 12, 4)))
+    assert far.value.code == ErrorCode.DATE_TOO_FAR
+    assert "no máximo até 03/12/2026 (10 dias)" in far.value.message
+    with pytest.raises(RuleViolation) as past:
+        _accept(engine, portfolio, AgreementRequest(customer="C1", pay_on=date(2026, 11, 20)))
+    assert past.value.code == ErrorCode.DATE_IN_PAST
+    assert _count_agreements(engine) == 0
+
+    made = _accept(engine, portfolio, AgreementRequest(customer="C1", pay_on=date(2026, 11, 28)))
+    assert made.offer.kind == "extension"
+    [only] = made.installments
+    assert only.due_date == date(2026, 11, 30)
+    # 500 x 71/30 days (11,83) and 300 x 41/30 (4,10) of juros, multa R$ 16,00.
+    assert only.amount_cents == 80_000 + 1_600 + 1_183 + 410
+    assert _status(engine, "9001", "9002") == [("in_agreement", 50_000), ("in_agreement", 30_000)]

@@ -129,3 +129,12 @@ def test_a_promise_in_the_past_is_refused(engine: Engine, portfolio: int) -> Non
     with pytest.raises(RuleViolation, match="a data da promessa \\(22/11/2026\\) já passou") as e:
         _promise(engine, portfolio, "C1", 1_000, TODAY - timedelta(days=1))
     assert e.value.code == ErrorCode.DATE_IN_PAST
+
+
+def test_a_promise_beyond_the_regua_s_days_is_refused(engine: Engine, portfolio: int) -> None:
+    # The default régua has no promise_max_days: 30 days from today.
+    with pytest.raises(RuleViolation) as refused:
+        _promise(engine, portfolio, "C1", 15_000, TODAY + timedelta(days=31))
+    assert refused.value.code == ErrorCode.DATE_TOO_FAR
+    assert "no máximo até 23/12/2026 (30 dias)" in refused.value.message
+    assert _promise(engine, portfolio, "C1", 15_000, TODAY + timedelta(days=30)) > 0
