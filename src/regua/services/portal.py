@@ -108,9 +108,9 @@ def identity_question(uow: UnitOfWorkFactory, customer_id: int) -> Question:
     return "birth_date" if customer is not None and customer.birth_date else "document"
 
 
-def _answer_date(text: str) -> date | None:
-    """A date as typed (dd/mm/aaaa) or as a date field sends it (aaaa-mm-dd)."""
-    raw = text.strip()
+def typed_day(text: str) -> date | None:
+    """A day as typed (dd/mm/aaaa) or as a date field sends it (aaaa-mm-dd); None otherwise."""
+    raw = text.strip()[:20]
     try:
         if "/" in raw:
             day, month, year = (int(part) for part in raw.split("/"))
@@ -124,7 +124,7 @@ def _right_answer(customer: Any, answer: str) -> bool:
     if customer is None:
         return False
     if customer.birth_date:
-        return _answer_date(answer) == customer.birth_date
+        return typed_day(answer) == customer.birth_date
     given = _digits(answer)
     expected = str(customer.document)[:ANSWER_DIGITS]
     return len(given) == ANSWER_DIGITS and hmac.compare_digest(given, expected)

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from regua.domain.calendar import customer_timezone
 from regua.domain.money import Cents, format_brl
-from regua.domain.receipts import ACCEPTED_NAMES, MAGIC_BYTES, receipt_type
+from regua.domain.receipts import ACCEPTED_NAMES, MAGIC_BYTES, ReceiptType, receipt_type
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.services.agreements import AgreementMade, AgreementRequest, create_agreement
@@ -45,6 +47,7 @@ CALL_WINDOWS: tuple[tuple[str, str], ...] = (
     ("14:00", "18:00"),
     ("18:00", "20:00"),
 )
+_WINDOWS = {f"{starts}-{ends}": (starts, ends) for starts, ends in CALL_WINDOWS}
 CALL_DAYS_AHEAD = 14
 COMMENT_CHARS = 500
 
@@ -61,7 +64,7 @@ class Visitor:
         return f"cliente pelo portal ({self.address})"[:80]
 
 
-def _customer(connection: Any, customer_id: int) -> Any:
+def _customer(connection: Connection, customer_id: int) -> Any:
     found = portal_attempts.portal_customer(connection, customer_id)
     if found is None:
         raise NotFound("cliente não encontrado", code=ErrorCode.NO_CUSTOMER)
@@ -69,7 +72,7 @@ def _customer(connection: Any, customer_id: int) -> Any:
 
 
 def _note(
-    connection: Any,
+    connection: Connection,
     customer_id: int,
     *,
     at: datetime,
@@ -232,7 +235,7 @@ def size_pt(size: int) -> str:
     return f"{size // 1000} KB"
 
 
-def _check_receipt(receipt: Receipt, max_bytes: int) -> Any:
+def _check_receipt(receipt: Receipt, max_bytes: int) -> ReceiptType:
     if not receipt.content:
         raise InputError("o arquivo do comprovante está vazio", field="comprovante")
     if len(receipt.content) > max_bytes:
@@ -275,7 +278,12 @@ def dispute_invoice(
     """The customer disputes one of its open invoices: it becomes disputed (the régua stops
     for it and its pending messages are cancelled) until staff settle it. "Já paguei" needs a
     receipt (PDF, JPEG or PNG by its content, at most `max_bytes`), kept in `receipts_dir`."""
-    if reason not in DISPUTE_REASONS:
+    chosen: DisputeReason
+    if reason == "already_paid":
+        chosen = "already_paid"
+    elif reason == "not_recognized":
+        chosen = "not_recognized"
+    else:
         raise InputError("escolha o motivo da contestação", field="motivo")
     kind = _check_receipt(receipt, max_bytes) if receipt is not None else None
     if reason == "already_paid" and receipt is None:
@@ -337,7 +345,7 @@ def dispute_invoice(
                 with contextlib.suppress(OSError):
                     (receipts_dir / saved).unlink()
             raise
-    return Disputed(dispute_id, str(invoice.number), reason, saved)  # type: ignore[arg-type]
+    return Disputed(dispute_id, str(invoice.number), chosen, saved)
 
 
 # --- a call at a chosen time --------------------------------------------------------------------
@@ -362,7 +370,7 @@ def ask_for_a_call(
     """A call the customer asks for on `day` within one of `CALL_WINDOWS` (its local time):
     on the operators' call list that day. Refused on Sundays, for a day gone by or more than
     `CALL_DAYS_AHEAD` days ahead, and for hours already past today."""
-    hours = dict((f"{a}-{b}", (a, b)) for a, b in CALL_WINDOWS).get(window)
+    hours = _WINDOWS.get(window)
     if hours is None:
         raise InputError("escolha um dos horários da lista", field="horario")
     with uow() as work:

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from regua.bootstrap import App
 from regua.domain.channels import CHANNELS
@@ -341,19 +342,6 @@ def _visitor(request: Request) -> asks.Visitor:
     return asks.Visitor(_address(request), _agent(request))
 
 
-def _typed_day(text: str) -> date | None:
-    """A day as a date field sends it (aaaa-mm-dd) or as typed where there is none
-    (dd/mm/aaaa)."""
-    raw = text.strip()[:20]
-    try:
-        if "/" in raw:
-            day, month, year = (int(part) for part in raw.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def _form_page(visit: _Visit, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     assert visit.session is not None
     return _page(
@@ -414,7 +402,7 @@ async def promise(token: str, request: Request, regua: AppDep) -> Response:
         return _refused()
     limits = await _limits(visit)
     values = {"valor": form.get("valor", "")[:30], "data": form.get("data", "")[:20]}
-    day = _typed_day(values["data"])
+    day = portal.typed_day(values["data"])
     try:
         cents = parse_brl(values["valor"])
     except MoneyFormatError:
@@ -470,7 +458,7 @@ async def extension(token: str, request: Request, regua: AppDep) -> Response:
     if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
         return _refused()
     values = {"data": form.get("data", "")[:20]}
-    day = _typed_day(values["data"])
+    day = portal.typed_day(values["data"])
     error = "Informe a nova data (dia/mês/ano)."
     if day is not None:
         try:
@@ -531,7 +519,7 @@ async def dispute(token: str, request: Request, regua: AppDep) -> Response:
     settings = regua.settings
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=64 * 1024)
-    except Exception:  # not multipart, too many parts, a part too large: not our form
+    except StarletteHTTPException:  # a malformed body, too many parts, a field too large
         return _refused()
     if not sessions.csrf_ok(visit.secret, visit.session, str(form.get("csrf", ""))):
         return _refused()
@@ -619,7 +607,7 @@ async def call(token: str, request: Request, regua: AppDep) -> Response:
     if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
         return _refused()
     values = {"data": form.get("data", "")[:20], "horario": form.get("horario", "")[:20]}
-    day = _typed_day(values["data"])
+    day = portal.typed_day(values["data"])
     error = "Informe o dia da ligação (dia/mês/ano)."
     if day is not None:
         try:
