@@ -339,7 +339,7 @@ def test_from_a_collection_email_to_an_agreement_a_copied_pix_and_a_dispute_on_a
     assert status["NF-9001"] == status["NF-9002"] == "in_agreement"
     assert (settings.receipts_dir / kept).read_bytes() == RECEIPT_PDF
     print(
-        f"portal: {len(taps)} toques em {elapsed:.1f} s, do e-mail ao acordo 3x, PIX copiado e "
+        f"portal: {len(taps)} toques em {elapsed:.2f} s, do e-mail ao acordo 3x, PIX copiado e "
         f"contestação com comprovante: {'; '.join(taps)}"
     )
     # Loosely: one tap per decision, no detours (the time is printed, never asserted).
