@@ -327,6 +327,18 @@ def test_from_a_collection_email_to_an_agreement_a_copied_pix_and_a_dispute_on_a
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0
+            # The other forms, for the record (outside the path timed above).
+            page.get_by_role("link", name="Voltar", exact=True).click()
+            page.wait_for_selector("text=Em análise")
+            _shot(page, shots, "8-divida-em-analise")
+            for name, shot in (
+                ("Prometer uma data de pagamento", "9-promessa"),
+                ("Pedir uma ligação", "10-ligacao"),
+            ):
+                page.get_by_role("link", name=name).click()
+                page.wait_for_selector("text=Voltar às pendências")
+                _shot(page, shots, shot)
+                page.go_back()
             browser.close()
         with regua.uow() as work:
             status = dict(
