@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -315,7 +316,7 @@ def main() -> None:
         print(f"signed in: {len(sessions):,} customers in {time.perf_counter() - began:.1f} s")
         path, cookie = sessions[0]
         page = folder / "page.html"
-        page.write_bytes(
+        page_bytes = page.write_bytes(
             httpx.get(regua.base + path, headers={"Cookie": f"{COOKIE}={cookie}"}).content
         )
         bare = Child("--serve", "bare", "--target", str(page))
@@ -327,9 +328,10 @@ def main() -> None:
             bare.close()
     finally:
         regua.close()
+        shutil.rmtree(folder, ignore_errors=True)
     bare_rps = (bare_before + bare_after) / 2
     size = f"{args.customers:,} customers, {args.requests:,} pages, {args.clients} clients"
-    print(f"Portal debt page on {args.db} ({size}, {page.stat().st_size:,} bytes a page)")
+    print(f"Portal debt page on {args.db} ({size}, {page_bytes:,} bytes a page)")
     print(f"  regua:     {ours:8.0f} pages/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms")
     print(f"  bare:      {bare_rps:8.0f} pages/s   p99 {bare_p99 * 1000:6.1f} ms")
     print(f"  rps ratio: {ours / bare_rps:8.2f}  (goal >= {1 / RPS_GOAL:g})")
