@@ -162,3 +162,17 @@ def test_docs_are_served_from_the_package_not_a_cdn(db_url: str) -> None:
     assert "cdn" not in page.text.lower()
     assert script.status_code == 200 and len(script.content) > 100_000
     assert schema.status_code == 200
+
+
+def test_the_web_app_puts_a_sqlite_file_in_wal_mode(tmp_path: Path) -> None:
+    # The portal commits on every page view: outside WAL each commit waits for the disk and
+    # blocks the readers of the other requests.
+    url = f"sqlite:///{tmp_path / 'regua.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url), clock=FixedClock(NOW))) as client:
+        assert client.get("/readyz").status_code == 200
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()

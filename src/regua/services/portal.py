@@ -18,6 +18,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 import segno
@@ -305,8 +306,12 @@ def portal_view(
     )
 
 
+@lru_cache(maxsize=1024)
 def qr_svg(code: str) -> str:
     """The PIX code as an inline SVG QR code (error level M, as the BCB manual advises)."""
+    # Drawing one costs about 20 ms (segno tries the eight masks), most of a debt page; a
+    # debtor's code is the same all day (same txid, same total), so the page shown again
+    # (reload, back from an offer) draws it once.
     # A viewBox and no fixed size: the page scales it (phone width, 200 % zoom).
     return str(segno.make(code, error="m").svg_inline(scale=4, dark="#111", omitsize=True))
 

@@ -20,6 +20,7 @@ from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
 from regua.services.operations_status import readiness
+from regua.store.transitions import use_write_ahead_log
 from regua.web import health, unsubscribe
 from regua.web.api import api_router
 from regua.web.api.v1 import inbound
@@ -44,6 +45,10 @@ def web_app(regua: App) -> FastAPI:
         status = readiness(regua.uow, None)
         if not status.ready:
             log.error("not ready: %s", "; ".join(f"{k}: {v}" for k, v in status.checks.items()))
+        else:
+            # The portal commits on every page (the customer's timeline): on SQLite, in WAL
+            # mode, a commit does not wait for the disk and readers do not block it.
+            use_write_ahead_log(regua.engine)
         yield
         regua.close()
 
