@@ -162,7 +162,14 @@ def test_nothing_is_shown_before_the_identity_check(
     code = re.search(r'<textarea id="pix"[^>]*>([^<]+)</textarea>', html)
     assert code is not None
     assert decode(code.group(1)).amount_cents == 83_007
-    assert "<svg" in html
+    # The QR code is an image of its own, drawn when asked, of that same code.
+    qr = re.search(r'<img src="([^"]+/qr\.svg\?codigo=[^"]+)"', html)
+    assert qr is not None
+    image = client.get(qr.group(1).replace("&amp;", "&"))
+    assert image.status_code == 200
+    assert image.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in image.text
+    assert client.get(f"{path}/qr.svg?codigo=qualquer-coisa").status_code == 404
     with engine.connect() as connection:
         rows = connection.execute(
             select(portal_attempts.c.succeeded).order_by(portal_attempts.c.id)

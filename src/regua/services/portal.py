@@ -21,8 +21,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
-import segno
-
 from regua.channels.context_items import invoice_totals
 from regua.domain.channels import channel_label
 from regua.domain.customer_links import LinkPurpose, LinkRefused, read_link_token
@@ -30,6 +28,7 @@ from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
 from regua.domain.offers import Offer
 from regua.errors import ReguaError
+from regua.payments import qr as pix_qr
 from regua.services.agreements import AgreementMade, AgreementRequest, create_agreement
 from regua.services.message_context import (
     TXID_PREFIX_PORTAL,
@@ -190,7 +189,6 @@ class PortalView:
     invoices: list[dict[str, Any]]
     totals: dict[str, int]
     pix_code: str | None
-    pix_svg: str | None
     offers: list[Offer]
     offers_note: str | None
     channels: list[tuple[str, str]] = field(default_factory=list)  # (channel, label) reachable
@@ -290,7 +288,6 @@ def portal_view(
         invoices=items,
         totals=totals,
         pix_code=code,
-        pix_svg=qr_svg(code) if code else None,
         offers=offers,
         offers_note=note,
         channels=[(c, channel_label(c)) for c in channels],
@@ -308,12 +305,11 @@ def portal_view(
 
 @lru_cache(maxsize=1024)
 def qr_svg(code: str) -> str:
-    """The PIX code as an inline SVG QR code (error level M, as the BCB manual advises)."""
-    # Drawing one costs about 20 ms (segno tries the eight masks), most of a debt page; a
-    # debtor's code is the same all day (same txid, same total), so the page shown again
-    # (reload, back from an offer) draws it once.
-    # A viewBox and no fixed size: the page scales it (phone width, 200 % zoom).
-    return str(segno.make(code, error="m").svg_inline(scale=4, dark="#111", omitsize=True))
+    """The PIX code as a QR code image (SVG), drawn once per code."""
+    # Drawing one costs about 20 ms (segno tries the eight masks): the pages send it as an
+    # image of its own, shown when asked (a phone cannot scan its own screen), and a debtor's
+    # code is the same all day (same txid, same total).
+    return pix_qr.qr_svg(code)
 
 
 def offer_of(

@@ -28,6 +28,7 @@ from regua.domain.channels import CHANNELS
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl
 from regua.domain.receipts import ACCEPTED_NAMES
 from regua.errors import ReguaError
+from regua.payments.pix import PixError, decode
 from regua.services import portal
 from regua.services import portal_requests as asks
 from regua.services.customer_links import link_secret
@@ -253,6 +254,22 @@ async def _verified_visit(regua: App, request: Request, token: str) -> _Visit | 
     return visit
 
 
+@router.get("/{token}/qr.svg")
+async def pix_qr(token: str, request: Request, regua: AppDep, codigo: str = "") -> Response:
+    """The QR code of a PIX code the page showed, as an image, for verified visitors only."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    try:
+        decode(codigo)
+    except PixError:
+        return Response(status_code=404)
+    svg = await run_in_threadpool(portal.qr_svg, codigo)
+    return Response(
+        svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
 @router.get("/{token}/oferta/{number}", response_class=HTMLResponse)
 async def offer_page(token: str, number: int, request: Request, regua: AppDep) -> Response:
     """One offer's schedule and disclosure, with the button that accepts it."""
@@ -303,8 +320,7 @@ async def accept(token: str, number: int, request: Request, regua: AppDep) -> Re
             "message.html", 409, title="Não foi possível fechar o acordo", text=refused.message
         )
     first = made.installments[0]
-    svg = portal.qr_svg(first.pix_code) if first.pix_code else None
-    return _page("agreement.html", made=made, first=first, pix_svg=svg, token=token)
+    return _page("agreement.html", made=made, first=first, token=token)
 
 
 @router.post("/{token}/parar", response_class=HTMLResponse)
@@ -475,10 +491,7 @@ async def extension(token: str, request: Request, regua: AppDep) -> Response:
             error = refused.message[:1].upper() + refused.message[1:] + "."
         else:
             first = made.installments[0]
-            svg = portal.qr_svg(first.pix_code) if first.pix_code else None
-            return _page(
-                "agreement.html", made=made, first=first, pix_svg=svg, token=token, extension=True
-            )
+            return _page("agreement.html", made=made, first=first, token=token, extension=True)
     return _form_page(
         visit, "extension.html", 400, limits=await _limits(visit), values=values, error=error
     )
