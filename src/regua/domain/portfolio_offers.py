@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,8 @@ _INT64_ROOM = float(2**61)
 _FLOAT_EXACT = 2**53
 # Customers whose plans are computed together: a block's columns stay in the processor's cache.
 _BLOCK = 4096
+_BALANCE = attrgetter("balance_cents")
+_DUE_DATE = attrgetter("due_date")
 
 
 class PortfolioOffers:
@@ -238,12 +242,9 @@ def offers_for_portfolio(
     sizes = np.array(list(map(len, debts)), dtype=np.int64)
     has = sizes > 0
     odd: set[int] = set()  # customers whose debt the int64 columns cannot hold
-    balance = _balances(debts, sizes, odd)
-    due = np.fromiter(
-        [invoice.due_date.toordinal() for invoices in debts for invoice in invoices],
-        dtype=np.int64,
-        count=len(balance),
-    )
+    flat = list(chain.from_iterable(debts))
+    balance = _balances(flat, sizes, odd)
+    due = np.fromiter(map(date.toordinal, map(_DUE_DATE, flat)), dtype=np.int64, count=len(flat))
     days = today.toordinal() - due
     # A due date is late once its next bank business day has passed; that day grows with the
     # due date, so the late invoices are those due on or before the last such date.
@@ -252,8 +253,11 @@ def offers_for_portfolio(
         last_late -= timedelta(days=1)
     late = (due <= last_late.toordinal()) & (balance != 0)
     fee_bp, rate_bp = fee_terms.effective_late_fee_bp, fee_terms.interest_monthly_bp
-    too_big = balance * (np.abs(days) * float(rate_bp) + fee_bp) >= _INT64_ROOM
-    if too_big.any():
+    if (
+        len(flat)
+        and float(balance.max()) * (float(np.abs(days).max()) * rate_bp + fee_bp) >= _INT64_ROOM
+    ):
+        too_big = balance * (np.abs(days) * float(rate_bp) + fee_bp) >= _INT64_ROOM
         odd.update(np.repeat(np.arange(n), sizes)[too_big].tolist())
         balance[too_big] = 0
     late_fee = np.where(late, (2 * fee_bp * balance + FULL_BP) // (2 * FULL_BP), 0)
@@ -272,8 +276,8 @@ def offers_for_portfolio(
     interest_c = per_customer(juros, np.add)
     oldest_c = per_customer(oldest, np.maximum)
     total = principal + late_fee_c + interest_c
-    huge = total * float(FULL_BP) >= _INT64_ROOM
-    if huge.any():
+    if float(total.max(initial=0)) * FULL_BP >= _INT64_ROOM:
+        huge = total * float(FULL_BP) >= _INT64_ROOM
         odd.update(np.flatnonzero(huge).tolist())
         principal[huge] = late_fee_c[huge] = interest_c[huge] = total[huge] = 0
     if odd:
@@ -301,12 +305,13 @@ def offers_for_portfolio(
     regular, last = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
     monthly, annual = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
     offered, no_rate, sure = (np.empty(size, dtype=bool) for _ in range(3))
+    per_plan = _PerPlan(shapes)
     for lo in range(0, n, _BLOCK):
         block = slice(lo, min(lo + _BLOCK, n))
         _plans(
             financed[block],
             has[block],
-            shapes,
+            per_plan,
             plan.min_installment_cents,
             (regular, last, offered, no_rate, monthly, annual, sure),
             block,
@@ -327,14 +332,13 @@ def offers_for_portfolio(
     return result
 
 
-def _balances(debts: Sequence[Sequence[DebtInvoice]], sizes: Ints, odd: set[int]) -> Ints:
+def _balances(flat: Sequence[DebtInvoice], sizes: Ints, odd: set[int]) -> Ints:
     """Every invoice's balance, customer after customer; a customer with a negative balance or
     one floats cannot hold exactly goes into ``odd``, its balances as zeros."""
-    raw = [invoice.balance_cents for invoices in debts for invoice in invoices]
     try:
-        balance = np.fromiter(raw, dtype=np.int64, count=len(raw))
+        balance = np.fromiter(map(_BALANCE, flat), dtype=np.int64, count=len(flat))
     except OverflowError:  # beyond int64: found below, in Python integers
-        balance = np.array([cents if 0 <= cents < _FLOAT_EXACT else -1 for cents in raw])
+        balance = np.array([c if 0 <= c < _FLOAT_EXACT else -1 for c in map(_BALANCE, flat)])
     if len(balance) and (balance.min() < 0 or balance.max() >= _FLOAT_EXACT):
         strange = (balance < 0) | (balance >= _FLOAT_EXACT)
         odd.update(np.repeat(np.arange(len(sizes)), sizes)[strange].tolist())
@@ -342,51 +346,72 @@ def _balances(debts: Sequence[Sequence[DebtInvoice]], sizes: Ints, odd: set[int]
     return balance
 
 
+class _PerPlan:
+    """What the block computation reads of each plan's shape, as columns (a plan a row)."""
+
+    def __init__(self, shapes: Sequence[_PlanShape]) -> None:
+        self.shapes = shapes
+        self.count = np.array([s.count for s in shapes], dtype=np.float64)[:, None]
+
+        def column(name: str) -> Floats:
+            return np.array([getattr(s, name, 0.0) for s in shapes])[:, None]  # unset: no root
+
+        self.factor = column("factor")
+        self.root, self.curvature = column("root"), column("curvature")
+        self.head_worth, self.head_slope = column("head_worth"), column("head_slope")
+        self.last_worth, self.last_slope = column("last_worth"), column("last_slope")
+
+
 def _plans(
     financed: Ints,
     has: Flags,
-    shapes: Sequence[_PlanShape],
+    per_plan: _PerPlan,
     minimum: int,
     out: tuple[Ints, Ints, Flags, Flags, Ints, Ints, Flags],
     block: slice,
 ) -> None:
     """Each plan's regular and last installment (``_PlanShape.split``), whether it is offered,
     and its CET shown (``_PlanShape.rates``), for a block of customers: into ``out[k][:, block]``
-    (regular, last, offered, no interest, monthly, annual, CET sure)."""
-    count = np.array([shape.count for shape in shapes], dtype=np.int64)[:, None]
-    if not shapes[0].factor:  # no interest: split in integers
-        regular = (2 * financed + count) // (2 * count)
-        total = np.broadcast_to(financed, regular.shape)
-        unsure = np.broadcast_to(financed < 0, regular.shape)
+    (regular, last, offered, no interest, monthly, annual, CET sure). In floats, which hold
+    these whole centavos exactly (the debt is below 2⁵³ / 10⁴)."""
+    shapes, count = per_plan.shapes, per_plan.count
+    amount = financed.astype(np.float64)
+    if not shapes[0].factor:  # no interest: the financed amount split in integers
+        whole_count = count.astype(np.int64)
+        regular = ((2 * financed + whole_count) // (2 * whole_count)).astype(np.float64)
+        total = np.repeat(amount[None, :], len(shapes), axis=0)
+        unsure = np.zeros(regular.shape, dtype=bool)
     else:
-        factor = np.array([shape.factor for shape in shapes], dtype=np.float64)[:, None]
-        exact: Floats = factor * financed.astype(np.float64)
-        whole: Floats = exact * count
+        exact = per_plan.factor * amount
+        whole = exact * count
         # Rounded in floats where the exact installment and total are far enough from a half
         # centavo; the margin of ``_PlanShape.split``, at the block's largest total.
         margin = 0.5 - (1e-6 + max(float(whole.max(initial=0.0)), 0.0) * 1e-12)
         exact += 0.5
         whole += 0.5
-        regular_f, total_f = np.floor(exact), np.floor(whole)
-        exact -= regular_f  # past the half by this much: near 0 or 1 is too near to tell
-        whole -= total_f
+        regular, total = np.floor(exact), np.floor(whole)
+        exact -= regular  # past the half by this much: near 0 or 1 is too near to tell
+        whole -= total
         exact -= 0.5
         whole -= 0.5
-        unsure = (np.abs(exact) > margin) | (np.abs(whole) > margin) | (financed < 0)
-        regular, total = regular_f.astype(np.int64), total_f.astype(np.int64)
-    last = total - regular * (count - 1)
+        np.abs(exact, out=exact)
+        np.abs(whole, out=whole)
+        np.maximum(exact, whole, out=exact)
+        unsure = exact > margin
+    if (financed < 0).any():
+        unsure |= financed < 0
     for j, i in zip(*np.nonzero(unsure & has), strict=True):
         amounts = split_installments(
             int(financed[i]), shapes[j].count, shapes[j].kind, shapes[j].period_rate
         )
-        regular[j, i], last[j, i] = amounts[0], amounts[-1]
+        regular[j, i], total[j, i] = amounts[0], sum(amounts)
+    last = regular * (1 - count)
+    last += total
     offered = np.logical_and.accumulate(regular >= minimum, axis=0)
     offered &= has
-    paid = regular * (count - 1) + last
-    no_rate = (paid <= financed) | (financed <= 0)
-    monthly, annual, sure = _cet_shown(
-        regular.astype(np.float64), last.astype(np.float64), financed, shapes
-    )
+    no_rate = total <= amount
+    no_rate |= amount <= 0
+    monthly, annual, sure = _cet_shown(regular, last, amount, per_plan)
     for column, values in zip(
         out, (regular, last, offered, no_rate, monthly, annual, sure), strict=True
     ):
@@ -394,8 +419,8 @@ def _plans(
 
 
 def _cet_shown(
-    regular: Floats, last: Floats, financed: Ints, shapes: Sequence[_PlanShape]
-) -> tuple[Ints, Ints, Flags]:
+    regular: Floats, last: Floats, financed: Floats, per_plan: _PerPlan
+) -> tuple[Ints, Floats, Flags]:
     """``_PlanShape.rates`` by column: the CET's two places, monthly and annual, in hundredths
     of a percent, and whether they are sure (else the plain search decides).
 
@@ -404,29 +429,32 @@ def _cet_shown(
     boundaries are taken to the annual scale once a plan (m hundredths a month show from the
     annual rate (1 + (m − ½)/10⁴)¹² − 1 on): every customer's rate is near the plan's root, so
     a few comparisons replace a power a customer."""
-    shape_of = {
-        name: np.array([getattr(s, name, 0.0) for s in shapes])[:, None]  # unset: no root
-        for name in ("root", "head_worth", "head_slope", "last_worth", "last_slope", "curvature")
-    }
-    root = shape_of["root"]
+    root = per_plan.root
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        step = regular * shape_of["head_worth"]
-        step += last * shape_of["last_worth"]
+        step = regular * per_plan.head_worth
+        step += last * per_plan.last_worth
         step -= financed
-        slope = regular * shape_of["head_slope"]
-        slope += last * shape_of["last_slope"]
+        slope = regular * per_plan.head_slope
+        slope += last * per_plan.last_slope
         step /= slope
         error = step * step
-        error *= shape_of["curvature"]
+        error *= per_plan.curvature
         error += 1e-9
         low = root - step
         high = low + error
         low -= error
-        sure = (np.abs(step) <= 1e-3) & (low > 0) & (root != 0)
-        annual = np.floor(low * 10_000 + 0.5)
-        sure &= annual == np.floor(high * 10_000 + 0.5)
+        sure = np.abs(step) <= 1e-3
+        sure &= low > 0
+        sure &= root != 0
+        annual = low * 10_000
+        annual += 0.5
+        np.floor(annual, out=annual)
+        high_shown = high * 10_000
+        high_shown += 0.5
+        np.floor(high_shown, out=high_shown)
+        sure &= annual == high_shown
     monthly = np.zeros(regular.shape, dtype=np.int64)
-    for j, shape in enumerate(shapes):
+    for j, shape in enumerate(per_plan.shapes):
         if not shape.root:
             continue
         # Every rate a step of at most 10⁻³ from the root can reach, with its error bound.
@@ -441,7 +469,8 @@ def _cet_shown(
             shown += above
             same &= above == (high[j] >= boundary)
             m += 1
-    return monthly, np.where(sure, annual, 0).astype(np.int64), sure
+    annual[~sure] = 0
+    return monthly, annual, sure
 
 
 def _share(cents: Ints, bp: int) -> Ints:
