@@ -257,3 +257,37 @@ def test_early_payoff_takes_off_the_interest_not_yet_run(engine: Engine, portfol
     assert quote.remaining_cents == sum(i.amount_cents for i in made.installments[1:])
     # brought to today at 1,99 % a.m., the rest is worth about the R$ 720,00 financed
     assert 72_000 <= quote.payoff_cents < 72_100
+
+
+def test_many_agreements_in_one_call_take_each_customers_own_offers(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # Three customers under different rules and fee terms (C2 is a company: its multa is not
+    # capped at 2 %), accepted together: each agreement has the figures its customer was shown.
+    company = "id;numero;codigo_cliente;descricao;vencimento;valor;situacao\n"
+    company += "9101;NF-9101;C2;Fornecimento;01/07/2026;4.250,00;aberto\n"
+    company += "9102;NF-9102;C2;Fornecimento;01/08/2026;1.999,99;aberto\n"
+    run_import(engine, "invoices", write_csv(tmp_path / "c2.csv", company), portfolio)
+    chosen = {"C1": 3, "C2": 2, "C3": 1}
+    shown = {
+        customer: negotiation.customer_offers(
+            units(engine), portfolio, customer, today=TODAY, now=NOW
+        ).offers[number - 1]
+        for customer, number in chosen.items()
+    }
+    made = agreements.create_agreements(
+        units(engine),
+        portfolio,
+        [AgreementRequest(customer, offer=number) for customer, number in chosen.items()],
+        today=TODAY,
+        now=NOW,
+        accepted_by="ana",
+    )
+    assert [m.customer_external_id for m in made] == ["C1", "C2", "C3"]
+    for m in made:
+        offer = shown[m.customer_external_id]
+        assert m.offer == offer
+        assert [(i.due_date, i.amount_cents) for i in m.installments] == [
+            (p.due_date, p.amount_cents) for p in offer.payments
+        ]
+    assert shown["C2"].debt.principal_cents == 624_999

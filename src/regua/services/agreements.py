@@ -36,7 +36,7 @@ from regua.domain.money import Cents, format_brl
 from regua.domain.offers import Offer, build_plan, debt_today, violations
 from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
 from regua.error_codes import ErrorCode
-from regua.errors import InputError, NotFound, RuleViolation
+from regua.errors import InputError, NotFound, ReguaError, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
 from regua.services import agreements_notices as notices
 from regua.services import agreements_payoff as payoff
@@ -45,6 +45,7 @@ from regua.services.negotiation import (
     Negotiable,
     negotiable_from,
     offers_of,
+    offers_of_many,
     read_for_negotiation,
 )
 from regua.store import actions as action_store
@@ -93,7 +94,15 @@ class AgreementMade:
     held_invoices: list[str]
 
 
-def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: Role) -> Offer:
+def _offer_for(
+    found: Negotiable,
+    request: AgreementRequest,
+    today: date,
+    role: Role,
+    offers: list[Offer] | None = None,
+) -> Offer:
+    """The offer the request accepts, checked; ``offers``: the customer's offers on the day the
+    request names, when already computed."""
     offered_on = request.offered_on or today
     if offered_on > today:
         raise InputError(
@@ -111,7 +120,8 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             first_due=request.first_due,
         )
     else:
-        offers = offers_of(found, offered_on)
+        if offers is None:
+            offers = offers_of(found, offered_on)
         if request.offer is None or not 1 <= request.offer <= len(offers):
             raise NotFound(
                 f"oferta {request.offer} não existe para o cliente {found.customer_external_id}; "
@@ -304,15 +314,33 @@ def create_agreements(
         profile = creditor_store.profile(connection, creditor_id)
         wallet = profile.boleto if profile is not None else None
         reads = read_for_negotiation(connection, creditor_id, [r.customer for r in requests], now)
+        each: list[Negotiable | ReguaError] = []
+        for request in requests:
+            try:
+                each.append(
+                    negotiable_from(
+                        reads,
+                        request.customer,
+                        today=request.offered_on or today,
+                        invoice_numbers=request.invoices,
+                    )
+                )
+            except ReguaError as refused:  # raised in its request's turn, below
+                each.append(refused)
+        # The offers of every request that accepts one by number, computed together.
+        picking: dict[int, Negotiable] = {}
+        for k, (request, found) in enumerate(zip(requests, each, strict=True)):
+            if request.installments is None and isinstance(found, Negotiable):
+                picking[k] = found
+        computed = offers_of_many(
+            list(picking.values()), [requests[k].offered_on or today for k in picking]
+        )
+        offered = dict(zip(picking, computed, strict=True))
         accepted: list[tuple[Negotiable, Offer, bool]] = []
         taken: set[int] = set()
-        for request in requests:
-            found = negotiable_from(
-                reads,
-                request.customer,
-                today=request.offered_on or today,
-                invoice_numbers=request.invoices,
-            )
+        for k, (request, found) in enumerate(zip(requests, each, strict=True)):
+            if not isinstance(found, Negotiable):
+                raise found
             twice = [i.number for i in found.invoices if i.invoice_id in taken]
             if twice:
                 raise RuleViolation(
@@ -321,7 +349,7 @@ def create_agreements(
                     code=ErrorCode.ALREADY_IN_AGREEMENT,
                 )
             taken.update(i.invoice_id for i in found.invoices)
-            offer = _offer_for(found, request, today, role)
+            offer = _offer_for(found, request, today, role, offered.get(k))
             accepted.append((found, offer, not violations(offer, found.rule, today)))
         ids = store.insert_agreements(
             connection,
