@@ -56,8 +56,11 @@ _TWELFTH = 1 / 12
 # balances below 2⁵³ are exact in floats.
 _INT64_ROOM = float(2**61)
 _FLOAT_EXACT = 2**53
-# Customers whose plans are computed together: a block's columns stay in the processor's cache.
-_BLOCK = 4096
+# The plans of a block of customers are computed together, each of its arrays at most this
+# many bytes: below the C library's threshold for mapping memory afresh (128 KiB), so that the
+# temporaries of one block reuse those of the last instead of faulting in new pages, and within
+# the processor's cache.
+_BLOCK_BYTES = 120_000
 _BALANCE = attrgetter("balance_cents")
 _DUE_DATE = attrgetter("due_date")
 
@@ -306,8 +309,9 @@ def offers_for_portfolio(
     monthly, annual = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
     offered, no_rate, sure = (np.empty(size, dtype=bool) for _ in range(3))
     per_plan = _PerPlan(shapes)
-    for lo in range(0, n, _BLOCK):
-        block = slice(lo, min(lo + _BLOCK, n))
+    step = max(_BLOCK_BYTES // (8 * len(shapes)), 256)
+    for lo in range(0, n, step):
+        block = slice(lo, min(lo + step, n))
         _plans(
             financed[block],
             has[block],
