@@ -192,3 +192,8 @@ def test_an_installment_a_hair_from_half_a_centavo_is_rounded_exactly() -> None:
     portfolio = offers_for_portfolio(debts, FeeTerms(), rule, TODAY)
     assert list(portfolio) == [fresh_offers(d, FeeTerms(), rule, TODAY) for d in debts]
     assert [portfolio.offers(i)[-1].installment_cents for i in (0, 1)] == [438_932, 971_797]
+
+
+def test_an_empty_portfolio_has_no_offers() -> None:
+    portfolio = offers_for_portfolio([], FeeTerms(), default_rule(), TODAY)
+    assert len(portfolio) == 0 and portfolio.offer_count == 0 and list(portfolio) == []
