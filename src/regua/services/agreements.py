@@ -36,14 +36,14 @@ from regua.domain.money import Cents, format_brl
 from regua.domain.offers import Offer, build_plan, debt_today, violations
 from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
 from regua.error_codes import ErrorCode
-from regua.errors import InputError, NotFound, ReguaError, RuleViolation
+from regua.errors import InputError, NotFound, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
 from regua.services import agreements_notices as notices
 from regua.services import agreements_payoff as payoff
 from regua.services.message_context import pix_code_for
 from regua.services.negotiation import (
     Negotiable,
-    negotiable_from,
+    each_negotiable,
     offers_of,
     offers_of_many,
     read_for_negotiation,
@@ -314,19 +314,9 @@ def create_agreements(
         profile = creditor_store.profile(connection, creditor_id)
         wallet = profile.boleto if profile is not None else None
         reads = read_for_negotiation(connection, creditor_id, [r.customer for r in requests], now)
-        each: list[Negotiable | ReguaError] = []
-        for request in requests:
-            try:
-                each.append(
-                    negotiable_from(
-                        reads,
-                        request.customer,
-                        today=request.offered_on or today,
-                        invoice_numbers=request.invoices,
-                    )
-                )
-            except ReguaError as refused:  # raised in its request's turn, below
-                each.append(refused)
+        each = each_negotiable(
+            reads, [(r.customer, r.offered_on or today, r.invoices) for r in requests]
+        )
         # The offers of every request that accepts one by number, computed together.
         picking: dict[int, Negotiable] = {}
         for k, (request, found) in enumerate(zip(requests, each, strict=True)):

@@ -28,7 +28,7 @@ from regua.domain.offers import (
 from regua.domain.policy import Policy, select_policy
 from regua.domain.policy_terms import NegotiationTerms, TermRule, rule_for
 from regua.error_codes import ErrorCode
-from regua.errors import NotFound, RuleViolation
+from regua.errors import NotFound, ReguaError, RuleViolation
 from regua.services.policies import active_policies
 from regua.store import agreements as agreement_store
 from regua.store import creditors as creditor_store
@@ -173,6 +173,20 @@ def negotiable_from(
         fees,
         tuple(invoices),
     )
+
+
+def each_negotiable(
+    reads: NegotiationReads, requested: Sequence[tuple[str, date, Sequence[str] | None]]
+) -> list[Negotiable | ReguaError]:
+    """``negotiable_from`` for each (customer, day, invoice numbers); a refusal stands in its
+    request's place, for the caller to raise in that request's turn."""
+    each: list[Negotiable | ReguaError] = []
+    for customer, day, numbers in requested:
+        try:
+            each.append(negotiable_from(reads, customer, today=day, invoice_numbers=numbers))
+        except ReguaError as refused:
+            each.append(refused)
+    return each
 
 
 def negotiable(
