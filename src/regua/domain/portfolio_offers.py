@@ -242,12 +242,13 @@ def offers_for_portfolio(
         return result
 
     # --- the debt today: each invoice's multa and juros in integers (``offers.debt_today``)
-    sizes = np.array(list(map(len, debts)), dtype=np.int64)
+    sizes = np.fromiter(map(len, debts), dtype=np.int64, count=n)
     has = sizes > 0
+    m = int(sizes.sum())  # invoices, read customer after customer
     odd: set[int] = set()  # customers whose debt the int64 columns cannot hold
-    flat = list(chain.from_iterable(debts))
-    balance = _balances(flat, sizes, odd)
-    due = np.fromiter(map(date.toordinal, map(_DUE_DATE, flat)), dtype=np.int64, count=len(flat))
+    balance = _balances(debts, sizes, m, odd)
+    invoices = chain.from_iterable(debts)
+    due = np.fromiter(map(date.toordinal, map(_DUE_DATE, invoices)), dtype=np.int64, count=m)
     days = today.toordinal() - due
     # A due date is late once its next bank business day has passed; that day grows with the
     # due date, so the late invoices are those due on or before the last such date.
@@ -256,10 +257,7 @@ def offers_for_portfolio(
         last_late -= timedelta(days=1)
     late = (due <= last_late.toordinal()) & (balance != 0)
     fee_bp, rate_bp = fee_terms.effective_late_fee_bp, fee_terms.interest_monthly_bp
-    if (
-        len(flat)
-        and float(balance.max()) * (float(np.abs(days).max()) * rate_bp + fee_bp) >= _INT64_ROOM
-    ):
+    if m and float(balance.max()) * (float(np.abs(days).max()) * rate_bp + fee_bp) >= _INT64_ROOM:
         too_big = balance * (np.abs(days) * float(rate_bp) + fee_bp) >= _INT64_ROOM
         odd.update(np.repeat(np.arange(n), sizes)[too_big].tolist())
         balance[too_big] = 0
@@ -270,7 +268,7 @@ def offers_for_portfolio(
 
     def per_customer(values: Ints, ufunc: np.ufunc) -> Ints:
         found = np.zeros(n, dtype=np.int64)
-        if len(values):
+        if m:
             found[has] = ufunc.reduceat(values, starts)
         return found
 
@@ -336,14 +334,16 @@ def offers_for_portfolio(
     return result
 
 
-def _balances(flat: Sequence[DebtInvoice], sizes: Ints, odd: set[int]) -> Ints:
+def _balances(debts: Sequence[Sequence[DebtInvoice]], sizes: Ints, m: int, odd: set[int]) -> Ints:
     """Every invoice's balance, customer after customer; a customer with a negative balance or
     one floats cannot hold exactly goes into ``odd``, its balances as zeros."""
     try:
-        balance = np.fromiter(map(_BALANCE, flat), dtype=np.int64, count=len(flat))
+        balance = np.fromiter(map(_BALANCE, chain.from_iterable(debts)), dtype=np.int64, count=m)
     except OverflowError:  # beyond int64: found below, in Python integers
-        balance = np.array([c if 0 <= c < _FLOAT_EXACT else -1 for c in map(_BALANCE, flat)])
-    if len(balance) and (balance.min() < 0 or balance.max() >= _FLOAT_EXACT):
+        balance = np.array(
+            [c if 0 <= c < _FLOAT_EXACT else -1 for c in map(_BALANCE, chain.from_iterable(debts))]
+        )
+    if m and (balance.min() < 0 or balance.max() >= _FLOAT_EXACT):
         strange = (balance < 0) | (balance >= _FLOAT_EXACT)
         odd.update(np.repeat(np.arange(len(sizes)), sizes)[strange].tolist())
         balance[strange] = 0
