@@ -101,10 +101,11 @@ BENCHMARKS = [
             "sqlite": ["--customers", "100000", "--agreements", "2000"],
             "postgresql": ["--customers", "2000", "--skip-offers"],
         },
-        # Computed in columns (offers_for_portfolio) the offers measure 2.3 to 2.6 times one
-        # plain Price a customer (processor time, a loaded two-core machine). Built as Offer
-        # and Installment tuples, about a hundred objects a customer, they cost 60 to 80 times
-        # it: what a screen or a file asks for, customer by customer.
+        # Computed in columns (offers_for_portfolio) the offers measured 2.0 to 2.2 times one
+        # plain Price a customer (processor time, best of 5, a loaded two-core machine; the
+        # per-customer loop it replaces measured 74 to 103). Built as Offer and Installment
+        # tuples, about a hundred objects a customer, they cost 64 to 78 times it: what a
+        # screen or a file asks for, customer by customer.
         known={("offers as tuples / Price a customer", "-"): 80.0},
     ),
     Benchmark(
