@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from regua.error_codes import ErrorCode
 from regua.errors import NotFound, RuleViolation
 from regua.payments.webhooks import PixReceived
-from regua.services import agreements, agreements_payoff, negotiation
+from regua.services import agreements, agreements_payoff, agreements_review, negotiation
 from regua.services.agreements import AgreementRequest
 from regua.services.negotiation_sheet import negotiation_sheet
 from regua.services.pix_receipts import receive_pix
@@ -126,10 +126,10 @@ def test_paying_every_installment_completes_the_agreement(engine: Engine, portfo
     assert negotiation_sheet(units(engine), portfolio)[0].status == "completed"
 
 
-def _review(engine: Engine, creditor_id: int, day: date) -> agreements.AgreementReview:
+def _review(engine: Engine, creditor_id: int, day: date) -> agreements_review.AgreementReview:
     now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     with units(engine)() as work:
-        review = agreements.review_agreements(work.connection, creditor_id, day, now)
+        review = agreements_review.review_agreements(work.connection, creditor_id, day, now)
         work.commit()
     return review
 
@@ -163,7 +163,7 @@ def test_a_late_installment_breaks_the_agreement_and_brings_the_originals_back(
 
 def test_cancelling_restores_the_originals(engine: Engine, portfolio: int) -> None:
     made = _accept(engine, portfolio, AgreementRequest("C3", offer=1))
-    owed = agreements.cancel_agreement(
+    owed = agreements_review.cancel_agreement(
         units(engine),
         portfolio,
         made.agreement_id,
@@ -175,7 +175,7 @@ def test_cancelling_restores_the_originals(engine: Engine, portfolio: int) -> No
     assert owed == 20_000
     assert _status(engine, "9003") == [("open", 20_000)]
     with pytest.raises(NotFound, match=f"acordo {made.agreement_id} não está ativo"):
-        agreements.cancel_agreement(
+        agreements_review.cancel_agreement(
             units(engine), portfolio, made.agreement_id, reason="x", by="ana", today=TODAY, now=NOW
         )
 
@@ -280,3 +280,37 @@ def test_a_new_due_date_is_an_extension_agreement_within_the_terms_days(
     # 500 x 71/30 days (11,83) and 300 x 41/30 (4,10) of juros, multa R$ 16,00.
     assert only.amount_cents == 80_000 + 1_600 + 1_183 + 410
     assert _status(engine, "9001", "9002") == [("in_agreement", 50_000), ("in_agreement", 30_000)]
+
+
+def test_many_agreements_in_one_call_take_each_customers_own_offers(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # Three customers under different rules and fee terms (C2 is a company: its multa is not
+    # capped at 2 %), accepted together: each agreement has the figures its customer was shown.
+    company = "id;numero;codigo_cliente;descricao;vencimento;valor;situacao\n"
+    company += "9101;NF-9101;C2;Fornecimento;01/07/2026;4.250,00;aberto\n"
+    company += "9102;NF-9102;C2;Fornecimento;01/08/2026;1.999,99;aberto\n"
+    run_import(engine, "invoices", write_csv(tmp_path / "c2.csv", company), portfolio)
+    chosen = {"C1": 3, "C2": 2, "C3": 1}
+    shown = {
+        customer: negotiation.customer_offers(
+            units(engine), portfolio, customer, today=TODAY, now=NOW
+        ).offers[number - 1]
+        for customer, number in chosen.items()
+    }
+    made = agreements.create_agreements(
+        units(engine),
+        portfolio,
+        [AgreementRequest(customer, offer=number) for customer, number in chosen.items()],
+        today=TODAY,
+        now=NOW,
+        accepted_by="ana",
+    )
+    assert [m.customer_external_id for m in made] == ["C1", "C2", "C3"]
+    for m in made:
+        offer = shown[m.customer_external_id]
+        assert m.offer == offer
+        assert [(i.due_date, i.amount_cents) for i in m.installments] == [
+            (p.due_date, p.amount_cents) for p in offer.payments
+        ]
+    assert shown["C2"].debt.principal_cents == 624_999

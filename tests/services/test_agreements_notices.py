@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from regua.channels.rendering import render
 from regua.payments.webhooks import PixReceived
-from regua.services import agreements
+from regua.services import agreements, agreements_review
 from regua.services.agreements import AgreementRequest
 from regua.services.messages import PreparedMessage, prepare_messages
 from regua.services.pix_receipts import receive_pix
@@ -37,7 +37,7 @@ def _noon(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 15, tzinfo=UTC)
 
 
-def _break(engine: Engine, creditor_id: int) -> tuple[int, date, agreements.AgreementReview]:
+def _break(engine: Engine, creditor_id: int) -> tuple[int, date, agreements_review.AgreementReview]:
     made = agreements.create_agreement(
         units(engine),
         creditor_id,
@@ -55,7 +55,7 @@ def _break(engine: Engine, creditor_id: int) -> tuple[int, date, agreements.Agre
     )
     day = made.installments[1].due_date + timedelta(days=30)  # 22/01/2027
     with units(engine)() as work:
-        review = agreements.review_agreements(work.connection, creditor_id, day, _noon(day))
+        review = agreements_review.review_agreements(work.connection, creditor_id, day, _noon(day))
         work.commit()
     return made.agreement_id, day, review
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from regua.domain.money import format_brl
 from regua.payments.webhooks import PixReceived
-from regua.services import agreements, agreements_payoff
+from regua.services import agreements, agreements_payoff, agreements_review
 from regua.services.agreements import AgreementRequest
 from regua.services.negotiation_sheet import negotiation_sheet
 from regua.services.pix_receipts import receive_pix
@@ -47,9 +47,9 @@ def _pay(engine: Engine, creditor_id: int, txid: str, cents: int, on: date) -> N
     )
 
 
-def _review(engine: Engine, creditor_id: int, day: date) -> agreements.AgreementReview:
+def _review(engine: Engine, creditor_id: int, day: date) -> agreements_review.AgreementReview:
     with units(engine)() as work:
-        review = agreements.review_agreements(work.connection, creditor_id, day, _at(day))
+        review = agreements_review.review_agreements(work.connection, creditor_id, day, _at(day))
         work.commit()
     return review
 

@@ -14,7 +14,14 @@ from regua.domain.money import Cents, MoneyFormatError, format_brl, parse_brl
 from regua.domain.offers import Offer
 from regua.domain.policy_terms import INTEREST_LABELS_PT, Role
 from regua.errors import InputError
-from regua.services import agreements, agreements_payoff, negotiation, promises, setup
+from regua.services import (
+    agreements,
+    agreements_payoff,
+    agreements_review,
+    negotiation,
+    promises,
+    setup,
+)
 from regua.services.negotiation_sheet import STATUS_LABELS_PT, negotiation_sheet, write_sheet
 
 acordo_app = typer.Typer(help="Acordos: aceitar uma oferta, listar, cancelar, quitar.")
@@ -363,7 +370,7 @@ def acordo_cancelar(
     if not reason.strip():
         raise InputError("informe o motivo do cancelamento", field="--motivo")
     regua, creditor_id = _context(ctx, db)
-    owed = agreements.cancel_agreement(
+    owed = agreements_review.cancel_agreement(
         regua.uow,
         creditor_id,
         agreement,

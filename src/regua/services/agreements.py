@@ -1,35 +1,22 @@
-"""Agreements (acordos): accepting an offer, the daily review that completes or breaks them,
-cancelling one, the payoff quote and the negotiation sheet.
+"""Agreements (acordos): accepting an offer (the daily review and cancelling are in
+`agreements_review`, the payoff quote in `agreements_payoff`).
 
 Accepting an offer, in one transaction (nothing half-written): the agreement row with the
 offer's figures as the customer was told them; the original invoices held ("in_agreement": the
 régua stops for them, and their pending actions are cancelled); one invoice per installment
 with its own PIX txid (and a boleto line when the creditor has a wallet), which a payment pays
 like any invoice (CNAB, PIX webhook, spreadsheet); the customer's timeline.
-
-The daily review (``review_agreements``, run by ``regua run`` before planning): an agreement
-whose installments are all paid is completed and the originals settled; one with an installment
-late by the terms' days is broken: the originals come back less what was paid, due on their
-original dates (so multa and juros run from them) and the régua resumes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
-
-from sqlalchemy import Connection
+from typing import Any
 
 from regua.domain.agreements import (
-    BrokenAgreement,
-    HeldInvoice,
-    all_paid,
-    breaking_installment,
     installment_txid,
-    paid_under,
-    restored_balances,
 )
 from regua.domain.calendar import next_bank_business_day
 from regua.domain.money import Cents, format_brl
@@ -38,13 +25,12 @@ from regua.domain.policy_terms import ROLE_LABELS_PT, Role, may_approve
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound, RuleViolation
 from regua.payments.boleto import BoletoError, barcode_to_line, make_barcode
-from regua.services import agreements_notices as notices
-from regua.services import agreements_payoff as payoff
 from regua.services.message_context import pix_code_for
 from regua.services.negotiation import (
     Negotiable,
-    negotiable_from,
+    each_negotiable,
     offers_of,
+    offers_of_many,
     read_for_negotiation,
 )
 from regua.store import actions as action_store
@@ -112,7 +98,15 @@ def _extension_for(found: Negotiable, pay_on: date, today: date) -> Offer:
     raise RuleViolation(answer.reason or "prorrogação recusada", code=code)
 
 
-def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: Role) -> Offer:
+def _offer_for(
+    found: Negotiable,
+    request: AgreementRequest,
+    today: date,
+    role: Role,
+    offers: list[Offer] | None = None,
+) -> Offer:
+    """The offer the request accepts, checked; ``offers``: the customer's offers on the day the
+    request names, when already computed."""
     if request.pay_on is not None:
         return _extension_for(found, request.pay_on, today)
     offered_on = request.offered_on or today
@@ -132,7 +126,8 @@ def _offer_for(found: Negotiable, request: AgreementRequest, today: date, role: 
             first_due=request.first_due,
         )
     else:
-        offers = offers_of(found, offered_on)
+        if offers is None:
+            offers = offers_of(found, offered_on)
         if request.offer is None or not 1 <= request.offer <= len(offers):
             raise NotFound(
                 f"oferta {request.offer} não existe para o cliente {found.customer_external_id}; "
@@ -325,15 +320,23 @@ def create_agreements(
         profile = creditor_store.profile(connection, creditor_id)
         wallet = profile.boleto if profile is not None else None
         reads = read_for_negotiation(connection, creditor_id, [r.customer for r in requests], now)
+        each = each_negotiable(
+            reads, [(r.customer, r.offered_on or today, r.invoices) for r in requests]
+        )
+        # The offers of every request that accepts one by number, computed together.
+        picking: dict[int, Negotiable] = {}
+        for k, (request, found) in enumerate(zip(requests, each, strict=True)):
+            if request.installments is None and isinstance(found, Negotiable):
+                picking[k] = found
+        computed = offers_of_many(
+            list(picking.values()), [requests[k].offered_on or today for k in picking]
+        )
+        offered = dict(zip(picking, computed, strict=True))
         accepted: list[tuple[Negotiable, Offer, bool]] = []
         taken: set[int] = set()
-        for request in requests:
-            found = negotiable_from(
-                reads,
-                request.customer,
-                today=request.offered_on or today,
-                invoice_numbers=request.invoices,
-            )
+        for k, (request, found) in enumerate(zip(requests, each, strict=True)):
+            if not isinstance(found, Negotiable):
+                raise found
             twice = [i.number for i in found.invoices if i.invoice_id in taken]
             if twice:
                 raise RuleViolation(
@@ -342,7 +345,7 @@ def create_agreements(
                     code=ErrorCode.ALREADY_IN_AGREEMENT,
                 )
             taken.update(i.invoice_id for i in found.invoices)
-            offer = _offer_for(found, request, today, role)
+            offer = _offer_for(found, request, today, role, offered.get(k))
             accepted.append((found, offer, not violations(offer, found.rule, today)))
         ids = store.insert_agreements(
             connection,
@@ -447,151 +450,3 @@ def create_agreement(
 
 
 # --- after acceptance -----------------------------------------------------------------------
-
-
-@dataclass
-class AgreementReview:
-    completed: list[int]
-    broken: list[int]
-    # What the operator is told (the run's summary) and the customer's messages planned.
-    broken_details: list[BrokenAgreement] = field(default_factory=list)
-    notices: list[int] = field(default_factory=list)
-
-
-class _Ended(NamedTuple):
-    owed_cents: Cents
-    held: list[HeldInvoice]
-    balances: list[tuple[int, Cents]]
-    paid_cents: Cents
-
-
-def _end(
-    connection: Connection,
-    agreement_id: int,
-    customer_id: int,
-    *,
-    status: str,
-    reason: str,
-    today: date,
-    now: datetime,
-) -> _Ended:
-    """Give the originals back less what was paid, cancel the installments not paid; what is
-    owed again (principal), from what."""
-    installments = store.installments_of(connection, [agreement_id]).get(agreement_id, [])
-    held = store.held_of(connection, [agreement_id]).get(agreement_id, [])
-    paid = paid_under(installments)
-    balances = restored_balances(held, paid)
-    store.restore(connection, balances, today, now)
-    store.cancel_open_installments(connection, agreement_id, now)
-    store.close(connection, agreement_id, status, today, reason)
-    owed = sum(balance for _, balance in balances)
-    timeline.add_entry(
-        connection,
-        customer_id=customer_id,
-        invoice_id=None,
-        at=now,
-        kind=TIMELINE_KIND,
-        detail=(
-            f"acordo {agreement_id} {'quebrado' if status == 'broken' else 'cancelado'}: "
-            f"{reason}; os títulos originais voltam à cobrança com {format_brl(owed)} de "
-            "principal, com multa e juros desde os vencimentos originais"
-        ),
-        data={"agreement_id": agreement_id, "event": status, "owed_cents": owed},
-    )
-    return _Ended(owed, held, balances, paid)
-
-
-def review_agreements(
-    connection: Connection, creditor_id: int, today: date, now: datetime
-) -> AgreementReview:
-    """Complete the agreements whose installments are all paid and break those with an
-    installment late by the terms' days, in the caller's transaction."""
-    review = AgreementReview([], [])
-    active = store.active(connection, creditor_id)
-    installments = store.installments_of(connection, [row.id for row in active])
-    early = payoff.paid_off(connection, active, today)
-    for row in active:
-        items = installments.get(row.id, [])
-        if row.id in early:
-            payoff.complete(connection, row, early[row.id], items, today, now)
-            review.completed.append(row.id)
-            continue
-        if all_paid(items):
-            held = store.held_of(connection, [row.id]).get(row.id, [])
-            store.settle(connection, [h.invoice_id for h in held], today, now)
-            store.close(connection, row.id, "completed", today, "todas as parcelas pagas")
-            timeline.add_entry(
-                connection,
-                customer_id=row.customer_id,
-                invoice_id=None,
-                at=now,
-                kind=TIMELINE_KIND,
-                detail=f"acordo {row.id} cumprido: todas as parcelas pagas, títulos quitados",
-                data={"agreement_id": row.id, "event": "completed"},
-            )
-            review.completed.append(row.id)
-            continue
-        late = breaking_installment(items, row.break_days_late, today)
-        if late is not None:
-            what = "entrada" if late.number == 0 else f"parcela {late.number}"
-            reason = (
-                f"{what} vencida em {late.effective_due_date:%d/%m/%Y} está "
-                f"{(today - late.effective_due_date).days} dias em atraso (limite "
-                f"{row.break_days_late})"
-            )
-            ended = _end(
-                connection,
-                row.id,
-                row.customer_id,
-                status="broken",
-                reason=reason,
-                today=today,
-                now=now,
-            )
-            review.broken.append(row.id)
-            broken = notices.broken_agreement(
-                connection,
-                creditor_id,
-                row.id,
-                row.customer_id,
-                made_on=row.made_on,
-                reason=reason,
-                held=ended.held,
-                balances=ended.balances,
-                paid_cents=ended.paid_cents,
-                today=today,
-            )
-            review.broken_details.append(broken)
-            notice = notices.notify_customer(connection, creditor_id, broken, day=today, now=now)
-            if notice is not None:
-                review.notices.append(notice)
-    return review
-
-
-def cancel_agreement(
-    uow: UnitOfWorkFactory,
-    creditor_id: int,
-    agreement_id: int,
-    *,
-    reason: str,
-    by: str,
-    today: date,
-    now: datetime,
-) -> Cents:
-    """Cancel an active agreement: the originals come back less what was paid; what is owed."""
-    with uow() as work:
-        row = store.agreement_row(work.connection, creditor_id, agreement_id)
-        if row is None or row.status != "active":
-            state = "não existe" if row is None else f"não está ativo ({row.status})"
-            raise NotFound(f"acordo {agreement_id} {state}", code=ErrorCode.UNKNOWN_AGREEMENT)
-        owed = _end(
-            work.connection,
-            agreement_id,
-            row.customer_id,
-            status="cancelled",
-            reason=f"cancelado por {by}: {reason}",
-            today=today,
-            now=now,
-        ).owed_cents
-        work.commit()
-    return owed

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from regua.domain.calendar import next_opening
 from regua.domain.planning import START_CHOICES, StartChoice
 from regua.services import planning
-from regua.services.agreements import AgreementReview, review_agreements
+from regua.services.agreements_review import AgreementReview, review_agreements
 from regua.services.planning import PlanResult
 from regua.services.policies import active_policies, segmentation_policy
 from regua.services.promises import review_promises

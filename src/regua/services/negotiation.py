@@ -8,8 +8,8 @@ that covers the customer's segment, the oldest invoice's days late and the amoun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from regua.domain.offers import (
 from regua.domain.policy import Policy, select_policy
 from regua.domain.policy_terms import NegotiationTerms, TermRule, rule_for
 from regua.error_codes import ErrorCode
-from regua.errors import NotFound, RuleViolation
+from regua.errors import NotFound, ReguaError, RuleViolation
 from regua.services.policies import active_policies
 from regua.store import agreements as agreement_store
 from regua.store import creditors as creditor_store
@@ -175,6 +175,20 @@ def negotiable_from(
     )
 
 
+def each_negotiable(
+    reads: NegotiationReads, requested: Sequence[tuple[str, date, Sequence[str] | None]]
+) -> list[Negotiable | ReguaError]:
+    """``negotiable_from`` for each (customer, day, invoice numbers); a refusal stands in its
+    request's place, for the caller to raise in that request's turn."""
+    each: list[Negotiable | ReguaError] = []
+    for customer, day, numbers in requested:
+        try:
+            each.append(negotiable_from(reads, customer, today=day, invoice_numbers=numbers))
+        except ReguaError as refused:
+            each.append(refused)
+    return each
+
+
 def negotiable(
     connection: Connection,
     creditor_id: int,
@@ -199,6 +213,39 @@ def offers_of(found: Negotiable, today: date) -> list[Offer]:
         today,
         validity_days=found.terms.offer_validity_days,
     )
+
+
+def offers_of_many(found: Sequence[Negotiable], days: Sequence[date]) -> list[list[Offer]]:
+    """``offers_of(found[k], days[k])`` for many customers at once: those under the same rule,
+    fee terms and day computed together, in columns (``domain.portfolio_offers``)."""
+    if len(found) < 2:  # one customer (a screen, the portal): no numpy to load for it
+        return [offers_of(one, day) for one, day in zip(found, days, strict=True)]
+    # numpy comes in with a batch, not with every command that imports this module
+    from regua.domain.portfolio_offers import offers_for_portfolio
+
+    groups: dict[tuple[Hashable, ...], list[int]] = {}
+    for k, (one, day) in enumerate(zip(found, days, strict=True)):
+        fees = (getattr(one.fee_terms, f.name) for f in fields(one.fee_terms))
+        key = (id(one.rule), one.terms.offer_validity_days, day, *map(_hashable, fees))
+        groups.setdefault(key, []).append(k)
+    offers: list[list[Offer]] = [[] for _ in found]
+    for members in groups.values():
+        first = found[members[0]]
+        portfolio = offers_for_portfolio(
+            [found[k].invoices for k in members],
+            first.fee_terms,
+            first.rule,
+            days[members[0]],
+            validity_days=first.terms.offer_validity_days,
+        )
+        for position, k in enumerate(members):
+            offers[k] = portfolio.offers(position)
+    return offers
+
+
+def _hashable(value: object) -> Hashable:
+    """The value itself, or its identity when it cannot be hashed (a table of rates)."""
+    return value if isinstance(value, Hashable) else id(value)
 
 
 def customer_offers(
