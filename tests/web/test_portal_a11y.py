@@ -177,7 +177,7 @@ def test_every_portal_page_passes_axe_and_the_core_path_needs_only_a_keyboard(
             audit.check("identidade")
             page.get_by_label("5 primeiros números do CPF ou CNPJ").fill(wrong)
             page.get_by_role("button", name="Continuar").click()
-            page.wait_for_selector("text=Os números não conferem")
+            page.wait_for_selector("text=A resposta não confere")
             audit.check("identidade-erro")
 
             # From here on, the keyboard alone.
@@ -190,7 +190,7 @@ def test_every_portal_page_passes_axe_and_the_core_path_needs_only_a_keyboard(
 
             _tab_to(page, "button[data-copy]")
             page.keyboard.press("Enter")
-            assert page.get_by_role("button", name="Código copiado").is_visible()
+            page.get_by_role("button", name="Código copiado").wait_for(timeout=5000)
             assert (
                 page.evaluate("navigator.clipboard.readText()")
                 == page.locator("#pix").input_value()
@@ -207,6 +207,23 @@ def test_every_portal_page_passes_axe_and_the_core_path_needs_only_a_keyboard(
             page.keyboard.press("Enter")
             page.wait_for_selector("text=Pronto: pedido registrado")
             audit.check("parar-mensagens")
+
+            # The debtor's other requests, each a page of its own form.
+            for path, name in (
+                ("promessa", "promessa"),
+                ("nova-data", "nova-data"),
+                ("contestar", "contestacao"),
+                ("ligacao", "ligacao"),
+            ):
+                page.goto(f"{url}/{path}")
+                audit.check(name)
+
+            # The QR code, opened from the keyboard.
+            page.goto(url)
+            _tab_to(page, "details.qr summary")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("details.qr[open] img")
+            audit.check("divida-qr")
 
             page.goto(url)
             _tab_to(page, "a[href*='/oferta/']")
