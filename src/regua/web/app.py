@@ -19,6 +19,7 @@ from regua.bootstrap import App, build_app
 from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
+from regua.logs import configure_web_logging
 from regua.services.operations_status import readiness
 from regua.web import health, unsubscribe
 from regua.web.api import api_router
@@ -79,4 +80,6 @@ async def _regua_error(_request: Request, exc: ReguaError) -> JSONResponse:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory regua.web.app:app_from_env`` (settings from REGUA_*)."""
-    return create_app()
+    regua = build_app()
+    configure_web_logging(regua.settings)
+    return web_app(regua)
