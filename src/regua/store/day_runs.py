@@ -83,17 +83,6 @@ def get(connection: Connection, creditor_id: int, day: date) -> DayRun | None:
     return None if row is None else DayRun(*row)
 
 
-def last_finished(connection: Connection) -> DayRun | None:
-    """The latest finished day run of any creditor (its duration is a metric)."""
-    row = connection.execute(
-        select(day_runs.c.day, day_runs.c.runner, day_runs.c.started_at, day_runs.c.finished_at)
-        .where(day_runs.c.finished_at.is_not(None))
-        .order_by(day_runs.c.finished_at.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else DayRun(*row)
-
-
 def release(connection: Connection, creditor_id: int, day: date, runner: str) -> None:
     """Give back `runner`'s unfinished claim on `day` (its run failed)."""
     connection.execute(

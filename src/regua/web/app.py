@@ -27,6 +27,7 @@ from regua.web.api.v1 import inbound
 from regua.web.api_docs import mount_docs
 from regua.web.guards import RequestGuard
 from regua.web.portal import routes as portal
+from regua.web.webhook_timing import WebhookTimer, webhook_histogram
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def web_app(regua: App) -> FastAPI:
     app.mount(portal.STATIC_PATH, portal.static_files, name="portal-static")
     app.add_exception_handler(ReguaError, _regua_error)  # type: ignore[arg-type]
     app.add_middleware(RequestGuard, max_body_bytes=regua.settings.max_body_bytes)
+    # Outermost, so the time counts the guard's refusals (too large, database down) too.
+    app.state.webhook_latency = webhook_histogram()
+    app.add_middleware(WebhookTimer, histogram=app.state.webhook_latency)
     return app
 
 
