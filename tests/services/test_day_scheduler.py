@@ -27,7 +27,12 @@ DAY = datetime(2026, 11, 23).date()  # a Monday
 def ready_portfolio(db_url: str, tmp_path: Path) -> None:
     """The analysts' four late customers, and a creditor whose messages can go out."""
     portfolio(db_url, tmp_path)
-    cli(db_url, "credor", "editar", "--pix", "06990590000123", "--telefone", "(11) 3333-4444")
+    cli(
+        db_url,
+        *("credor", "editar", "--pix", "06990590000123", "--telefone", "(11) 3333-4444"),
+        *("--endereco", "Rua do Comércio 100, Centro", "--cidade", "Curitiba", "--uf", "PR"),
+        *("--cep", "80010-000", "--email-envio", "cobranca@lojateste.com.br"),
+    )
 
 
 def at(hour: int, minute: int = 0) -> datetime:
