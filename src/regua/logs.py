@@ -63,33 +63,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler[Any]):
-    """Writes to the stderr of the moment (a test runner swaps it), not the one at start."""
+class _JsonHandler(logging.StreamHandler[Any]):
+    """The root's JSON handler, on the stderr of the moment it was installed: a Celery worker
+    later points sys.stderr at a logger, which must not be written back into the log."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
+        self.setFormatter(JsonFormatter())
 
 
 def configure_logging(settings: Settings) -> None:
     """Send the process's logs as JSON lines to stderr when REGUA_LOG_FORMAT=json; with the
     text format leave Python's and the servers' own logging as it is. Idempotent."""
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+    for handler in [h for h in root.handlers if isinstance(h, _JsonHandler)]:
         root.removeHandler(handler)
     if settings.log_format != "json":
         return
-    handler = _StderrHandler()
-    handler.setFormatter(JsonFormatter())
-    root.addHandler(handler)
+    root.addHandler(_JsonHandler())
     root.setLevel(settings.log_level)
+    logging.captureWarnings(True)  # a library's warning is a JSON line too, not loose text
+    # The schema check at every start: alembic's setup chatter is not an event.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:

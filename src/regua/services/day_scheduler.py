@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from regua.clock import Clock
 from regua.domain.planning import StartChoice
+from regua.errors import ReguaError
 from regua.services import daily_cycle, setup
 from regua.store import day_runs
 from regua.store.uow import UnitOfWorkFactory
@@ -163,6 +164,10 @@ class DayScheduler:
         while not stop.is_set():
             try:
                 self.tick()
+            except ReguaError as exc:  # no creditor yet (`regua init`), database down
+                log.warning(
+                    "scheduler waiting: %s", exc.message, extra={"event": "scheduler_waiting"}
+                )
             except Exception:
                 log.exception("scheduler tick failed", extra={"event": "scheduler_failed"})
             stop.wait(poll)
