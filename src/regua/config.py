@@ -377,6 +377,8 @@ def settings_reference() -> str:
             default_text = "(vazio)"
         elif isinstance(default, time):
             default_text = default.isoformat("minutes")
+        elif isinstance(default, bool):
+            default_text = str(default).lower()
         else:
             default_text = str(default)
         secret = " Segredo: mascarado em `regua config`." if name in SECRET_FIELDS else ""
