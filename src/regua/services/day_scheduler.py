@@ -133,7 +133,7 @@ class DayScheduler:
     dispatch: Callable[[], DispatchResult] | None = None
     dispatch_every: timedelta = timedelta(minutes=5)
     runner: str = field(default_factory=lambda: runner_name("serve"))
-    _last_dispatch: datetime | None = None
+    _last_dispatch: datetime | None = field(default=None, init=False)
 
     def tick(self) -> Tick:
         now = self.clock.now()
