@@ -166,3 +166,27 @@ def test_run_by_hand_refuses_a_day_another_process_is_running(
     assert result.exit_code == 2
     assert "o dia 23/11/2026 já está sendo executado por serve@outra:7" in result.stderr
     assert counts(engine) == (0, 0, 0)
+
+
+def test_a_scheduler_stopped_mid_run_gives_the_day_back(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    ready_portfolio(db_url, tmp_path)
+    app, stopped = scheduler_process(db_url, tmp_path / "caixa", "serve@a:1")
+    other_app, other = scheduler_process(db_url, tmp_path / "caixa", "serve@b:2")
+    try:
+        # Its claim, as a run cut short by the process's stop leaves it: started, unfinished.
+        with engine.begin() as connection:
+            connection.execute(
+                day_runs.insert().values(
+                    creditor_id=1, day=DAY, runner="serve@a:1", started_at=at(7, 31)
+                )
+            )
+        other_app.clock.instant = at(7, 45)  # type: ignore[attr-defined]
+        assert other.tick().ran_day is None  # held by a:1, inside its lease
+        stopped.give_back()
+        assert other.tick().ran_day == DAY
+    finally:
+        app.close()
+        other_app.close()
+    assert counts(engine)[0] == 1

@@ -16,6 +16,7 @@ from regua.cli.context import DbOption, command_app
 from regua.cli.output import cli_errors, console
 from regua.errors import InputError
 from regua.logs import uvicorn_log_config
+from regua.services.day_scheduler import DayScheduler
 
 
 def serve(
@@ -56,7 +57,14 @@ def serve(
         raise InputError("endereço de escuta vazio", field="--host")
     stop = threading.Event()
     scheduling = regua.settings.scheduler if scheduler is None else scheduler
-    thread = _start_scheduler(regua, stop) if scheduling else None
+    day_scheduler = _scheduler(regua) if scheduling else None
+    thread = None
+    if day_scheduler is not None:
+        poll = min(30.0, regua.settings.scheduler_dispatch_every_seconds)
+        thread = threading.Thread(
+            target=day_scheduler.run_until, args=(stop, poll), name="regua-scheduler", daemon=True
+        )
+        thread.start()
     console.print(
         f"regua web em http://{host}:{port}/ (portal do devedor em /p/...); Ctrl+C para parar"
     )
@@ -76,29 +84,24 @@ def serve(
         )
     finally:
         stop.set()
-        if thread is not None:
-            thread.join(timeout=30)
+        if thread is not None and day_scheduler is not None:
+            thread.join(timeout=20)
+            if thread.is_alive():  # stopped mid-run: the next start runs the day
+                day_scheduler.give_back()
 
 
-def _start_scheduler(regua: App, stop: threading.Event) -> threading.Thread:
+def _scheduler(regua: App) -> DayScheduler:
     from regua.cli.dispatch_commands import dispatch_embedded
-    from regua.services.day_scheduler import DayScheduler
 
     # Distributed mode: the worker with --beat publishes what is due; here only the day runs.
     distributed = bool(os.environ.get("REGUA_BROKER_URL"))
-    scheduler = DayScheduler(
+    return DayScheduler(
         regua.uow,
         regua.clock,
         regua.settings.daily_run_at,
         dispatch=None if distributed else partial(dispatch_embedded, regua),
         dispatch_every=timedelta(seconds=regua.settings.scheduler_dispatch_every_seconds),
     )
-    poll = min(30.0, regua.settings.scheduler_dispatch_every_seconds)
-    thread = threading.Thread(
-        target=scheduler.run_until, args=(stop, poll), name="regua-scheduler", daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def register(app: typer.Typer) -> None:

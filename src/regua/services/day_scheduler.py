@@ -88,7 +88,7 @@ def run_claimed_day(
     except BaseException:
         if claimed:  # give the day back: the next tick (or `regua run`) tries again
             with uow() as work:
-                day_runs.release(work.connection, creditor_id, day, runner)
+                day_runs.release(work.connection, runner, creditor_id, day)
                 work.commit()
         raise
     finished = clock.now()
@@ -153,6 +153,14 @@ class DayScheduler:
 
     def _dispatch_due(self, now: datetime) -> bool:
         return self._last_dispatch is None or now - self._last_dispatch >= self.dispatch_every
+
+    def give_back(self) -> None:
+        """At the process's stop: a day this scheduler is still running is given back, so the
+        next start (or `regua run`) runs it rather than wait out `DAY_LEASE`. Its plan, cut
+        short, was rolled back with the process's connection."""
+        with self.uow() as work:
+            day_runs.release(work.connection, self.runner)
+            work.commit()
 
     def run_until(self, stop: threading.Event, poll: float = 30.0) -> None:
         """Tick every `poll` seconds until `stop` is set; a failing tick (database down) is

@@ -83,13 +83,14 @@ def get(connection: Connection, creditor_id: int, day: date) -> DayRun | None:
     return None if row is None else DayRun(*row)
 
 
-def release(connection: Connection, creditor_id: int, day: date, runner: str) -> None:
-    """Give back `runner`'s unfinished claim on `day` (its run failed)."""
-    connection.execute(
-        delete(day_runs).where(
-            day_runs.c.creditor_id == creditor_id,
-            day_runs.c.day == day,
-            day_runs.c.runner == runner,
-            day_runs.c.finished_at.is_(None),
-        )
-    )
+def release(
+    connection: Connection, runner: str, creditor_id: int | None = None, day: date | None = None
+) -> int:
+    """Give back `runner`'s unfinished claims (on `day` of `creditor_id`, when given): its run
+    failed, or its process is stopping mid-run. How many it gave back."""
+    conditions = [day_runs.c.runner == runner, day_runs.c.finished_at.is_(None)]
+    if creditor_id is not None:
+        conditions.append(day_runs.c.creditor_id == creditor_id)
+    if day is not None:
+        conditions.append(day_runs.c.day == day)
+    return int(connection.execute(delete(day_runs).where(*conditions)).rowcount or 0)
