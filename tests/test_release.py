@@ -3,6 +3,7 @@ file pyproject names, and a changelog whose top section collects what is not rel
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -39,3 +40,10 @@ def test_the_changelog_starts_with_unreleased() -> None:
     lines = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()
     headings = [line for line in lines if line.startswith("## ")]
     assert headings[0] == "## Unreleased"
+
+
+def test_every_release_below_unreleased_has_a_version_and_a_date() -> None:
+    lines = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()
+    releases = [line for line in lines if line.startswith("## ")][1:]
+    bad = [h for h in releases if not re.fullmatch(r"## \d+\.\d+\.\d+ - \d{4}-\d{2}-\d{2}", h)]
+    assert bad == []

@@ -11,9 +11,9 @@ a variable takes, for the one-line error a bad value gets (`config_problem`).
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -211,6 +211,36 @@ class Settings(BaseSettings):
         "--concurrency`); 0: um por CPU.",
     )
 
+    scheduler: bool = Field(
+        default=True,
+        description="Se `regua serve` roda o agendador: o dia (`regua run`) no horário "
+        "REGUA_DAILY_RUN_AT e, no modo embutido, os envios durante a janela de contato. "
+        "false: o dia fica com o cron (`regua run`) ou outro processo.",
+    )
+    daily_run_at: time = Field(
+        default=time(7, 30),
+        description="Hora (HH:MM, no fuso do credor) em que o agendador de `regua serve` roda "
+        "o dia; se o processo sobe depois dessa hora e o dia ainda não rodou, roda na hora.",
+    )
+    scheduler_dispatch_every_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="De quanto em quanto tempo o agendador de `regua serve` envia o que está "
+        "devido, enquanto a janela de contato está aberta (modo embutido; com "
+        "REGUA_BROKER_URL o envio é do worker com --beat).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Formato dos logs da linha de comando, dos workers e da API: text, ou json "
+        "(um objeto por linha: time, level, logger, message e os campos do evento; sem dados "
+        "pessoais).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="Nível dos logs em JSON (REGUA_LOG_FORMAT=json): DEBUG, INFO, WARNING ou "
+        "ERROR.",
+    )
+
     @field_validator("smtp_security")
     @classmethod
     def _known_security(cls, value: str) -> str:
@@ -259,6 +289,11 @@ ACCEPTED: dict[str, str] = {
     "enqueue_every_seconds": "use um número de segundos maior que zero",
     "broker_visibility_timeout": "use um número inteiro de segundos maior que zero",
     "worker_concurrency": "use um número inteiro (0: um processo por CPU)",
+    "scheduler": "use true ou false",
+    "daily_run_at": "use uma hora HH:MM, como 07:30",
+    "scheduler_dispatch_every_seconds": "use um número de segundos maior que zero",
+    "log_format": "use text ou json",
+    "log_level": "use DEBUG, INFO, WARNING ou ERROR",
 }
 
 
@@ -320,6 +355,8 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
             value = "***" if value else ""
         elif name in URL_FIELDS and isinstance(value, str):
             value = masked_url(value)
+        elif isinstance(value, time):
+            value = value.isoformat("minutes")
         elif isinstance(value, Path | date):
             value = str(value)
         shown[env_name(name)] = value
@@ -350,6 +387,10 @@ def settings_reference() -> str:
             default_text = json.dumps(default) if default else "{}"
         elif default is None or default == "":
             default_text = "(vazio)"
+        elif isinstance(default, time):
+            default_text = default.isoformat("minutes")
+        elif isinstance(default, bool):
+            default_text = str(default).lower()
         else:
             default_text = str(default)
         secret = " Segredo: mascarado em `regua config`." if name in SECRET_FIELDS else ""

@@ -183,6 +183,8 @@ class ErrorCode(StrEnum):
     SCHEMA_OUTDATED = "schema_outdated"
     # the database cannot be reached (the API answers 503, a worker refuses to start)
     DATABASE_UNAVAILABLE = "database_unavailable"
+    # `regua run` for a day another process (the scheduler, another run) is running right now
+    DAY_RUNNING = "day_running"
 
     # --- what the command line reports in `--json` for errors that are not a ReguaError --------
     # a REGUA_* variable that does not parse

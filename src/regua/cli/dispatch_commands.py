@@ -7,6 +7,7 @@ publishes to Celery queues (`regua dispatch --distributed`) consumed by `regua w
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import socket
 from datetime import date
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from regua.services.dispatch_run import DispatchResult
 
 
+log = logging.getLogger(__name__)
+
+
 def _channels(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
@@ -60,7 +64,20 @@ def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
         dispatcher = Dispatcher.from_settings(
             app.engine, app.settings, clock=app.clock, registry=registry
         )
-        return dispatcher.dispatch_due(today=today)
+        result = dispatcher.dispatch_due(today=today)
+    log.info(
+        "dispatch finished",
+        extra={
+            "event": "dispatch_finished",
+            "sent": dict(result.sent),
+            "retrying": dict(result.retrying),
+            "failed": dict(result.failed),
+            "held": dict(result.held),
+            "held_reasons": dict(result.held_reasons),
+            "waiting": result.waiting,
+        },
+    )
+    return result
 
 
 def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:

@@ -29,6 +29,7 @@ from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
 from regua.errors import InputError
+from regua.logs import configure_logging
 from regua.services import setup
 from regua.services.importing import DuplicateRule, ImportKind, ImportResult, import_file
 
@@ -83,7 +84,7 @@ def main(
 ) -> None:
     """regua: régua de cobrança para empresas brasileiras."""
     # The one App of this process: every command takes it from the context.
-    root_app(ctx, db, today)
+    configure_logging(root_app(ctx, db, today).settings)
 
 
 @db_app.command("upgrade")

@@ -25,8 +25,9 @@ from regua.domain.money import format_brl
 from regua.domain.planning import StartChoice
 from regua.domain.policy import format_offset
 from regua.domain.segments import default_label
-from regua.errors import InputError
-from regua.services import daily_cycle, pausing, reporting, setup
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, ReguaError
+from regua.services import daily_cycle, day_scheduler, pausing, reporting, setup
 from regua.services.planning import PlanResult
 
 if TYPE_CHECKING:
@@ -65,9 +66,24 @@ def run(
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
     dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
-    ran = daily_cycle.run_day(
-        regua.uow, creditor_id, target, regua.now(), dispatch=dispatch, start=start
-    )
+    try:
+        ran = day_scheduler.run_claimed_day(
+            regua.uow,
+            creditor_id,
+            target,
+            regua.clock,
+            day_scheduler.runner_name("run"),
+            by_hand=True,
+            dispatch=dispatch,
+            start=start,
+        )
+    except day_scheduler.DayBusy as busy:
+        raise ReguaError(
+            f"o dia {busy.day:%d/%m/%Y} já está sendo executado por {busy.runner} desde "
+            f"{busy.since:%H:%M} UTC; espere terminar",
+            code=ErrorCode.DAY_RUNNING,
+        ) from None
+    assert ran is not None  # by hand: run even when the day was claimed and finished
     broken = ran.agreements.broken_details if ran.agreements is not None else []
     now = regua.now()
     opens = daily_cycle.window_opens(regua.uow, creditor_id, now)

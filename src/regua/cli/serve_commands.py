@@ -1,14 +1,22 @@
-"""`regua serve`: the web app (API, webhooks, unsubscribe page, debtor portal) in one process."""
+"""`regua serve`: the web app (API, webhooks, unsubscribe page, debtor portal) in one process,
+with the day's scheduler beside it (`services.day_scheduler`) unless turned off."""
 
 from __future__ import annotations
 
+import os
+import threading
+from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
 
+from regua.bootstrap import App
 from regua.cli.context import DbOption, command_app
 from regua.cli.output import cli_errors, console
 from regua.errors import InputError
+from regua.logs import uvicorn_log_config
+from regua.services.day_scheduler import DayScheduler
 
 
 def serve(
@@ -24,10 +32,21 @@ def serve(
             help="Confia em X-Forwarded-For/Proto (atrás de um proxy HTTPS na mesma máquina).",
         ),
     ] = True,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            "--agendador/--sem-agendador",
+            help="Roda o dia no horário REGUA_DAILY_RUN_AT e envia durante a janela de "
+            "contato. Padrão: REGUA_SCHEDULER (ligado).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Sobe o aplicativo web: API, webhooks, descadastro e o portal do devedor (/p/...)."""
+    """Sobe o aplicativo web: API, webhooks, descadastro e o portal do devedor (/p/...); e o
+    agendador do dia, a menos que desligado."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from regua.web.app import web_app
 
@@ -36,16 +55,52 @@ def serve(
         work.connection.exec_driver_sql("SELECT 1")
     if not host.strip():
         raise InputError("endereço de escuta vazio", field="--host")
+    stop = threading.Event()
+    scheduling = regua.settings.scheduler if scheduler is None else scheduler
+    day_scheduler = _scheduler(regua) if scheduling else None
+    thread = None
+    if day_scheduler is not None:
+        poll = min(30.0, regua.settings.scheduler_dispatch_every_seconds)
+        thread = threading.Thread(
+            target=day_scheduler.run_until, args=(stop, poll), name="regua-scheduler", daemon=True
+        )
+        thread.start()
     console.print(
         f"regua web em http://{host}:{port}/ (portal do devedor em /p/...); Ctrl+C para parar"
     )
-    uvicorn.run(
-        web_app(regua),
-        host=host,
-        port=port,
-        proxy_headers=proxy,
-        forwarded_allow_ips="127.0.0.1" if proxy else None,
-        log_level="info",
+    if thread is not None:
+        console.print(
+            f"agendador: o dia roda às {regua.settings.daily_run_at:%H:%M} (fuso do credor)"
+        )
+    try:
+        uvicorn.run(
+            web_app(regua),
+            host=host,
+            port=port,
+            proxy_headers=proxy,
+            forwarded_allow_ips="127.0.0.1" if proxy else None,
+            log_level="info",
+            log_config=uvicorn_log_config(regua.settings) or LOGGING_CONFIG,
+        )
+    finally:
+        stop.set()
+        if thread is not None and day_scheduler is not None:
+            thread.join(timeout=20)
+            if thread.is_alive():  # stopped mid-run: the next start runs the day
+                day_scheduler.give_back()
+
+
+def _scheduler(regua: App) -> DayScheduler:
+    from regua.cli.dispatch_commands import dispatch_embedded
+
+    # Distributed mode: the worker with --beat publishes what is due; here only the day runs.
+    distributed = bool(os.environ.get("REGUA_BROKER_URL"))
+    return DayScheduler(
+        regua.uow,
+        regua.clock,
+        regua.settings.daily_run_at,
+        dispatch=None if distributed else partial(dispatch_embedded, regua),
+        dispatch_every=timedelta(seconds=regua.settings.scheduler_dispatch_every_seconds),
     )
 
 

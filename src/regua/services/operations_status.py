@@ -7,10 +7,12 @@ is refused with the command that fixes it (`regua db upgrade`), never a SQL erro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -126,6 +128,44 @@ def broker_problem(broker_url: str, timeout: float = 3.0) -> str | None:
     return None
 
 
+def queue_depths(
+    broker_url: str, queues: dict[str, str], transport_options: dict[str, Any], timeout: float = 3.0
+) -> dict[str, int] | None:
+    """Messages waiting in each queue (``{label: queue name}``), on Redis or RabbitMQ; None
+    when the broker does not answer. A queue the broker does not know holds none (Redis drops
+    an empty list)."""
+    from kombu import Connection
+
+    depths: dict[str, int] = {}
+    try:
+        with Connection(
+            broker_url, connect_timeout=timeout, transport_options=transport_options
+        ) as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+            for label, queue in queues.items():
+                # A channel per queue: RabbitMQ closes the channel of a failed passive declare.
+                channel = connection.channel()
+                try:
+                    depths[label] = _waiting(channel, queue)
+                except Exception:  # not declared yet: nothing waits in it
+                    depths[label] = 0
+                finally:
+                    with contextlib.suppress(Exception):
+                        channel.close()
+    except Exception:  # kombu and its transports raise many types: all mean "down"
+        return None
+    return depths
+
+
+def _waiting(channel: Any, queue: str) -> int:
+    # kombu's Redis transport counts every priority list of the queue, under the installation's
+    # key prefix (its passive declare ignores the prefix); RabbitMQ answers a passive declare.
+    size = getattr(channel, "_size", None)
+    if size is not None:
+        return int(size(queue))
+    return int(channel.queue_declare(queue=queue, passive=True).message_count)
+
+
 @dataclass
 class Readiness:
     """What `/readyz` and `regua doctor` report: each check "ok" or the reason it failed."""
@@ -161,6 +201,7 @@ class OperationsCounts:
     messages: dict[tuple[str, str], int]
     claims_past_lease: int
     plan_runs: PlanRuns
+    last_day_run_seconds: float | None = None
 
 
 def operations_counts_now(
@@ -172,6 +213,7 @@ def operations_counts_now(
             messages=operations_counts.actions_by_channel_and_status(work.connection),
             claims_past_lease=operations_counts.claims_past_lease(work.connection, now, lease),
             plan_runs=operations_counts.plan_run_totals(work.connection),
+            last_day_run_seconds=operations_counts.last_day_run_seconds(work.connection),
         )
 
 

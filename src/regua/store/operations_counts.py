@@ -1,5 +1,6 @@
 """What an operator watches, counted in the database: actions by channel and status, claims
-held past their lease (a dispatcher died mid-send), and the planner's runs."""
+held past their lease (a dispatcher died mid-send), the planner's runs and how long the
+latest day's run took."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select
 
-from regua.store.tables import actions, plan_runs
+from regua.store.tables import actions, day_runs, plan_runs
 
 
 class PlanRuns(NamedTuple):
@@ -41,3 +42,16 @@ def plan_run_totals(connection: Connection) -> PlanRuns:
     """How many plan runs the database holds, and when the latest started."""
     count, last = connection.execute(select(func.count(), func.max(plan_runs.c.started_at))).one()
     return PlanRuns(int(count), last)
+
+
+def last_day_run_seconds(connection: Connection) -> float | None:
+    """How long the latest finished day's run took (plan stages, without the sending)."""
+    row = connection.execute(
+        select(day_runs.c.started_at, day_runs.c.finished_at)
+        .where(day_runs.c.finished_at.is_not(None))
+        .order_by(day_runs.c.finished_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return float((row.finished_at - row.started_at).total_seconds())

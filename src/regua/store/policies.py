@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, select, update
 
+from regua.store.bulk import insert_ignoring_conflicts
 from regua.store.tables import policies
 
 
@@ -60,24 +61,24 @@ def activate(
         .where(policies.c.creditor_id == creditor_id, policies.c.name == name)
         .values(active=False)
     )
-    existing = connection.execute(
-        select(policies.c.id).where(
+    # Two processes activating the packaged régua on first use at once (two schedulers): the
+    # second's insert waits for the first's and then does nothing, instead of failing.
+    row = {
+        "creditor_id": creditor_id,
+        "name": name,
+        "version": version,
+        "source": text,
+        "active": True,
+        "priority": priority,
+        "loaded_at": now,
+    }
+    insert_ignoring_conflicts(connection, policies, [row], ["creditor_id", "name", "version"])
+    connection.execute(
+        update(policies)
+        .where(
             policies.c.creditor_id == creditor_id,
             policies.c.name == name,
             policies.c.version == version,
         )
-    ).scalar()
-    if existing is not None:
-        connection.execute(update(policies).where(policies.c.id == existing).values(active=True))
-    else:
-        connection.execute(
-            policies.insert().values(
-                creditor_id=creditor_id,
-                name=name,
-                version=version,
-                source=text,
-                active=True,
-                priority=priority,
-                loaded_at=now,
-            )
-        )
+        .values(active=True)
+    )

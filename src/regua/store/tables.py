@@ -279,6 +279,19 @@ plan_runs = Table(
     Index("ix_plan_runs_creditor_started", "creditor_id", "started_at"),
 )
 
+# The day's run of each creditor, claimed once by whoever starts it (the scheduler of
+# `regua serve`, `regua run`): the primary key is the lock (`store.day_runs`). finished_at NULL:
+# running, or its process died (taken over after a lease).
+day_runs = Table(
+    "day_runs",
+    metadata,
+    Column("creditor_id", Id, ForeignKey("creditors.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("runner", String(120), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
 segment_refreshes = Table(
     "segment_refreshes",
     metadata,

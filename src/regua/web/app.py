@@ -19,6 +19,7 @@ from regua.bootstrap import App, build_app
 from regua.clock import Clock
 from regua.config import Settings
 from regua.errors import ReguaError
+from regua.logs import configure_web_logging
 from regua.services.operations_status import readiness
 from regua.store.transitions import use_write_ahead_log
 from regua.web import health, unsubscribe
@@ -27,6 +28,7 @@ from regua.web.api.v1 import inbound
 from regua.web.api_docs import mount_docs
 from regua.web.guards import RequestGuard
 from regua.web.portal import routes as portal
+from regua.web.webhook_timing import WebhookTimer, webhook_histogram
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,9 @@ def web_app(regua: App) -> FastAPI:
         # The receipt and the form's other fields, multipart boundaries included.
         max_upload_bytes=regua.settings.receipt_max_bytes + 64 * 1024,
     )
+    # Outermost, so the time counts the guard's refusals (too large, database down) too.
+    app.state.webhook_latency = webhook_histogram()
+    app.add_middleware(WebhookTimer, histogram=app.state.webhook_latency)
     return app
 
 
@@ -90,4 +95,6 @@ async def _regua_error(_request: Request, exc: ReguaError) -> JSONResponse:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory regua.web.app:app_from_env`` (settings from REGUA_*)."""
-    return create_app()
+    regua = build_app()
+    configure_web_logging(regua.settings)
+    return web_app(regua)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regua.error_codes import ErrorCode
+from regua.logs import masked_path
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class RequestGuard:
             log.error(
                 "database error on %s %s: %s",
                 scope.get("method"),
-                scope.get("path"),
+                masked_path(scope.get("path", "")),
                 type(exc.orig or exc).__name__,
             )
             if not started and path.startswith("/p/"):
@@ -97,7 +98,7 @@ class RequestGuard:
             log.error(
                 "internal error on %s %s: %s at %s",
                 scope.get("method"),
-                scope.get("path"),
+                masked_path(scope.get("path", "")),
                 type(exc).__name__,
                 where,
             )
