@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from regua.bootstrap import App
-from regua.cli.context import DateOption, DbOption, command_app, command_day
+from regua.cli.context import DateOption, DbOption, command_app, command_creditor, command_day
 from regua.cli.listing_sheets import calls_sheet
 from regua.cli.output import JsonOption, cli_errors, console, error_console, print_json
 from regua.cli.templates_commands import templates_app
@@ -26,7 +26,6 @@ from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError, ReguaError
-from regua.services import setup
 from regua.services.operations_status import require_current_schema
 
 if TYPE_CHECKING:
@@ -305,7 +304,7 @@ def calls(
     target = command_day(regua, day)
     from regua.services.call_list import call_list
 
-    entries = call_list(regua.uow, target, regua.now())
+    entries = call_list(regua.uow, target, regua.now(), creditor_id=command_creditor(ctx, regua))
     if xlsx is not None:
         write_xlsx(xlsx, [calls_sheet(entries)])
         if not json_output:
@@ -351,7 +350,7 @@ def render_command(
 ) -> None:
     """Mostra a mensagem de uma etapa montada com os dados reais de um cliente."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
     from regua.services.customer_links import portal_links

@@ -42,14 +42,19 @@ class CallEntry:
     timezone: str
 
 
-def call_list(uow: UnitOfWorkFactory, day: date, now: datetime) -> list[CallEntry]:
-    """Phone actions planned for `day` that may still be made, largest amounts first."""
+def call_list(
+    uow: UnitOfWorkFactory, day: date, now: datetime, *, creditor_id: int | None = None
+) -> list[CallEntry]:
+    """Phone actions planned for `day` that may still be made, largest amounts first (one
+    creditor's when `creditor_id` is given)."""
     with uow() as work:  # read only: nothing to commit
-        return _call_list(work.connection, day, now)
+        return _call_list(work.connection, day, now, creditor_id)
 
 
-def _call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:
-    heads = planned_calls(connection, day)
+def _call_list(
+    connection: Connection, day: date, now: datetime, creditor_id: int | None = None
+) -> list[CallEntry]:
+    heads = planned_calls(connection, day, creditor_id)
     prepared, _txids = prepare_messages(connection, list(heads), now=now, on=day)
     windows: dict[Scope, tuple[ContactWindow, str]] = {}
     entries = []
