@@ -208,9 +208,14 @@ def command_app(ctx: typer.Context, db: str | None = None) -> App:
 def command_creditor(ctx: typer.Context, app: App) -> int:
     """The id of the creditor the command works on: the one ``--credor`` (or REGUA_CREDITOR)
     names, else the installation's only one; several and none named is an error listing them."""
+    return default_creditor_id(app.uow, creditor_given(ctx))
+
+
+def creditor_given(ctx: typer.Context) -> str | None:
+    """What ``--credor`` (or REGUA_CREDITOR) says, if anything (for a command that can tell the
+    creditor from its input, a return file's header)."""
     # A command group mounted alone (the tests do) has no root option: the environment's.
-    given = ctx.find_root().meta.get(_CREDITOR_KEY) or os.environ.get(CREDITOR_VARIABLE)
-    return default_creditor_id(app.uow, given)
+    return ctx.find_root().meta.get(_CREDITOR_KEY) or os.environ.get(CREDITOR_VARIABLE) or None
 
 
 def hoist_creditor(args: list[str]) -> list[str]:

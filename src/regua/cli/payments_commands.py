@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app, command_creditor
+from regua.cli.context import DbOption, command_app, command_creditor, creditor_given
 from regua.cli.listing_sheets import payments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
@@ -85,7 +85,8 @@ def cnab(
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
     regua = command_app(ctx, db)
-    creditor_id = command_creditor(ctx, regua)
+    # Without --credor the file's header says whose titles it settles.
+    creditor_id = command_creditor(ctx, regua) if creditor_given(ctx) else None
     working: AbstractContextManager[Any] = (
         nullcontext() if json_output else console.status(f"Importando {file.name}...")
     )
