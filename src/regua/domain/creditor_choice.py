@@ -80,10 +80,12 @@ def _named(creditors: Sequence[CreditorName], text: str) -> list[CreditorName]:
     digits = re.sub(r"[.\-/\s]", "", text)
     if digits.isdigit() and len(digits) in (11, 14):
         return [c for c in creditors if c.document == digits]
-    wanted = slug(text)
+    # Compared without the hyphens: "Beta SA" names "Beta S.A.".
+    wanted = slug(text).replace("-", "")
     if not wanted:
         return []
-    exact = [c for c in creditors if wanted in c.slugs]
+    names = {c.id: [s.replace("-", "") for s in c.slugs] for c in creditors}
+    exact = [c for c in creditors if wanted in names[c.id]]
     if exact:
         return exact
-    return [c for c in creditors if any(wanted in s for s in c.slugs)]
+    return [c for c in creditors if any(wanted in s for s in names[c.id])]
