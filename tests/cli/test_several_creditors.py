@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
@@ -53,20 +54,10 @@ def cli(url: str, *args: str, code: int = 0) -> Any:
 
 
 def _setup(url: str, tmp_path: Path) -> None:
-    cli(url, "init", "--nome", "Loja Alfa Ltda", "--cnpj", ALFA_CNPJ, "--pix", ALFA_PIX)
-    cli(
-        url,
-        "credor",
-        "criar",
-        "--nome",
-        "Comércio Beta S.A.",
-        "--fantasia",
-        "Beta",
-        "--cnpj",
-        BETA_CNPJ,
-        "--pix",
-        BETA_PIX,
-    )
+    contact = ["--email", "atendimento@exemplo.com.br", "--email-envio", "cobranca@exemplo.com.br"]
+    cli(url, "init", "--nome", "Loja Alfa Ltda", "--cnpj", ALFA_CNPJ, "--pix", ALFA_PIX, *contact)
+    beta = ["--nome", "Comércio Beta S.A.", "--fantasia", "Beta", "--cnpj", BETA_CNPJ]
+    cli(url, "credor", "criar", *beta, "--pix", BETA_PIX, *contact)
     people = write_csv(tmp_path / "clientes.csv", CUSTOMERS)
     for name, text in (("alfa", ALFA_INVOICES), ("beta", BETA_INVOICES)):
         invoices_file = write_csv(tmp_path / f"{name}.csv", text)
@@ -152,8 +143,33 @@ def test_each_creditor_runs_and_reports_only_its_own_customers(
     assert "999,00" in json.dumps(page, ensure_ascii=False) or 99_900 in _ints(page)
     assert 15_000 not in _ints(page)
 
-    acoes = json.loads(cli(db_url, "acoes", "--json", "--credor", "alfa").output)["actions"]
+    shown = cli(db_url, "acoes", "--status", "enviada", "--json", "--credor", "alfa").output
+    acoes = json.loads(shown)["actions"]
     assert acoes and {a["customer"] for a in acoes} == {"C1"}
+
+
+def test_one_creditors_run_sends_that_creditors_messages_only(
+    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGUA_OUTBOX_DIR", str(tmp_path / "caixa"))
+    _setup(db_url, tmp_path)
+    ids = creditor_ids(engine)
+    cli(db_url, "run", "--credor", "alfa", "--no-dispatch")
+
+    cli(db_url, "run", "--credor", "beta")
+
+    with engine.connect() as connection:
+        rows = connection.execute(select(actions.c.creditor_id, actions.c.status)).all()
+    statuses = {(r.creditor_id, r.status) for r in rows}
+    assert statuses == {(ids["alfa"], "planned"), (ids["beta"], "sent")}
+    sent = list((tmp_path / "caixa").rglob("*.eml"))
+    assert len(sent) == 2
+    assert all("Beta" in path.read_text(encoding="utf-8") for path in sent)
+
+    # `regua dispatch` without --credor sends every creditor's due messages.
+    cli(db_url, "dispatch")
+    with engine.connect() as connection:
+        assert set(connection.execute(select(actions.c.status)).scalars()) == {"sent"}
 
 
 def _ints(value: Any) -> set[int]:

@@ -17,7 +17,14 @@ import typer
 from rich.table import Table
 
 from regua.bootstrap import App
-from regua.cli.context import DateOption, DbOption, command_app, command_creditor, command_day
+from regua.cli.context import (
+    DateOption,
+    DbOption,
+    command_app,
+    command_creditor,
+    command_day,
+    creditor_given,
+)
 from regua.cli.listing_sheets import calls_sheet
 from regua.cli.output import JsonOption, cli_errors, console, error_console, print_json
 from regua.cli.templates_commands import templates_app
@@ -49,8 +56,11 @@ def _channels(values: list[str] | None) -> list[str] | None:
     return names
 
 
-def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
-    """Send what is due now, inline, with the channels of the settings."""
+def dispatch_embedded(
+    app: App, *, today: date | None = None, creditor_id: int | None = None
+) -> DispatchResult:
+    """Send what is due now (of one creditor's when `creditor_id` is given), inline, with the
+    channels of the settings."""
     from regua.services.dispatching import Dispatcher
 
     # The dispatcher commits each claim and each record itself: a message sent is recorded
@@ -59,7 +69,7 @@ def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
         dispatcher = Dispatcher.from_settings(
             app.engine, app.settings, clock=app.clock, registry=registry
         )
-        return dispatcher.dispatch_due(today=today)
+        return dispatcher.dispatch_due(today=today, creditor_id=creditor_id)
 
 
 def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
@@ -137,6 +147,13 @@ def dispatch(
     regua = command_app(ctx, db)
     target = command_day(regua, day)
     channels = _channels(channel)
+    # Without --credor every creditor's due actions go out (each with its own creditor's data).
+    creditor_id = command_creditor(ctx, regua) if creditor_given(ctx) else None
+    if distributed and creditor_id is not None:
+        raise InputError(
+            "--distributed publica as ações de todos os credores: rode sem --credor",
+            field="--credor",
+        )
     if distributed:
         from regua.worker.celery_app import create_celery, publisher
 
@@ -149,7 +166,9 @@ def dispatch(
             dispatcher = Dispatcher.from_settings(
                 regua.engine, regua.settings, clock=regua.clock, registry=registry
             )
-            result = dispatcher.dispatch_due(today=target, channels=channels)
+            result = dispatcher.dispatch_due(
+                today=target, channels=channels, creditor_id=creditor_id
+            )
     if json_output:
         print_json({"date": target, "distributed": distributed, **result.to_dict()})
         return

@@ -64,7 +64,11 @@ def run(
     creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
-    dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
+    dispatch = (
+        None
+        if no_dispatch
+        else partial(dispatch_commands.dispatch_embedded, regua, creditor_id=creditor_id)
+    )
     ran = daily_cycle.run_day(
         regua.uow, creditor_id, target, regua.now(), dispatch=dispatch, start=start
     )

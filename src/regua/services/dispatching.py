@@ -184,9 +184,14 @@ class Dispatcher:
     # -- entry points ---------------------------------------------------------------------
 
     def dispatch_due(
-        self, *, today: date | None = None, channels: Sequence[str] | None = None
+        self,
+        *,
+        today: date | None = None,
+        channels: Sequence[str] | None = None,
+        creditor_id: int | None = None,
     ) -> DispatchResult:
-        """Send everything due now on `channels` (default: every sendable channel)."""
+        """Send everything due now on `channels` (default: every sendable channel), of one
+        creditor's when `creditor_id` is given (its `regua run`), else of every creditor."""
         self._prepare_store()
         now = self.clock.now()
         run = start_run(
@@ -198,18 +203,23 @@ class Dispatcher:
                 channel
                 for channel in wanted
                 if count_due(
-                    connection, today=day, now=now, lease=self.options.lease, channels=[channel]
+                    connection,
+                    today=day,
+                    now=now,
+                    lease=self.options.lease,
+                    channels=[channel],
+                    creditor_id=creditor_id,
                 )
             ]
         # One thread per channel: a slow SMS provider does not hold the e-mails back.
         with thread_pool(len(busy), "dispatch") as pool:
             if pool is None:
                 for channel in busy:
-                    result.merge(self._drain(channel, day, None))
+                    result.merge(self._drain(channel, day, None, creditor_id))
             else:
-                for partial in pool.map(lambda c: self._drain(c, day, None), busy):
+                for partial in pool.map(lambda c: self._drain(c, day, None, creditor_id), busy):
                     result.merge(partial)
-        self._finish(result, day, wanted)
+        self._finish(result, day, wanted, creditor_id)
         return result
 
     def send_actions(
@@ -236,7 +246,13 @@ class Dispatcher:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def _finish(self, result: DispatchResult, day: date, channels: Sequence[str]) -> None:
+    def _finish(
+        self,
+        result: DispatchResult,
+        day: date,
+        channels: Sequence[str],
+        creditor_id: int | None = None,
+    ) -> None:
         count_remaining(
             self.engine,
             result,
@@ -244,10 +260,17 @@ class Dispatcher:
             now=self.clock.now(),
             lease=self.options.lease,
             channels=channels,
+            creditor_id=creditor_id,
         )
         result.destinations = self.registry.describe()
 
-    def _drain(self, channel: str, day: date, action_ids: Sequence[int] | None) -> DispatchResult:
+    def _drain(
+        self,
+        channel: str,
+        day: date,
+        action_ids: Sequence[int] | None,
+        creditor_id: int | None = None,
+    ) -> DispatchResult:
         """Claim and send batches of `channel` until nothing is claimable now."""
         result = DispatchResult()
         limit = len(action_ids) if action_ids is not None else self.options.batch
@@ -257,7 +280,9 @@ class Dispatcher:
             # Sends of one batch overlap: while one message waits for the provider (or the
             # database), the next is rendered. Each sender thread has its own connections.
             with thread_pool(threads, "send") as pool:
-                return self._drain_batches(channel, day, action_ids, limit, senders, pool, result)
+                return self._drain_batches(
+                    channel, day, action_ids, limit, senders, pool, result, creditor_id
+                )
         finally:
             senders.close()
 
@@ -270,6 +295,7 @@ class Dispatcher:
         senders: Senders,
         pool: ThreadPoolExecutor | None,
         result: DispatchResult,
+        creditor_id: int | None = None,
     ) -> DispatchResult:
         while True:
             now = self.clock.now()
@@ -282,6 +308,8 @@ class Dispatcher:
                     channels=[channel],
                     action_ids=action_ids,
                 )
+            if creditor_id is not None:  # one creditor's run sends that creditor's only
+                scopes = [s for s in scopes if s.scope.creditor_id == creditor_id]
             if not scopes:
                 return result
             token = new_claim_token(self.worker)

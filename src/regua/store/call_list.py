@@ -38,8 +38,10 @@ def planned_calls(
     }
 
 
-def count_planned_calls(connection: Connection, day: date) -> int:
-    """How many phone actions are planned for `day` and not yet made."""
+def count_planned_calls(connection: Connection, day: date, creditor_id: int | None = None) -> int:
+    """How many phone actions are planned for `day` and not yet made (of one creditor's, when
+    `creditor_id` is given)."""
+    mine = [] if creditor_id is None else [actions.c.creditor_id == creditor_id]
     return int(
         connection.execute(
             select(func.count())
@@ -48,6 +50,7 @@ def count_planned_calls(connection: Connection, day: date) -> int:
                 actions.c.channel == "phone",
                 actions.c.status == "planned",
                 actions.c.planned_for == day,
+                *mine,
             )
         ).scalar_one()
     )
