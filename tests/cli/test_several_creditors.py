@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from regua.cli.context import hoist_creditor
 from regua.cli.main import app
 from regua.clock import FixedClock
 from regua.config import Settings
@@ -289,3 +290,19 @@ def test_a_pix_settles_the_invoice_of_the_creditor_whose_key_received_it(
     assert sorted((r.creditor_id, r.invoice_id is None) for r in owners) == sorted(
         [(ids["beta"], True), (ids["alfa"], False)]
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "--credor", "beta"], ["--credor", "beta", "run"]),
+        (
+            ["--db", "x", "run", "--creditor=2", "--json"],
+            ["--creditor=2", "--db", "x", "run", "--json"],
+        ),
+        (["cnab", "a.ret", "--", "--credor", "x"], ["cnab", "a.ret", "--", "--credor", "x"]),
+        (["run", "--credor"], ["--credor", "run"]),
+    ],
+)
+def test_credor_is_taken_after_the_command_too(args: list[str], expected: list[str]) -> None:
+    assert hoist_creditor(args) == expected

@@ -49,3 +49,12 @@ def test_a_name_of_several_or_of_none_is_refused() -> None:
         choose_creditor([ALFA, BETA], "9")
     with pytest.raises(CreditorChoiceError, match="banco sem credor"):
         choose_creditor([], None)
+
+
+def test_a_long_list_names_ten_and_points_to_the_listing() -> None:
+    many = [CreditorName(n, f"Credor {n} Ltda", f"{n:014d}") for n in range(1, 31)]
+    with pytest.raises(CreditorChoiceError) as error:
+        choose_creditor(many, None)
+    message = str(error.value)
+    assert "#10 Credor 10 Ltda" in message and "#11 " not in message
+    assert message.endswith("e mais 20 (regua credor listar)")

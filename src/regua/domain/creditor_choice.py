@@ -43,8 +43,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
+LISTED = 10  # creditors named in one error line; the rest: `regua credor listar`
+
+
 def _listing(creditors: Sequence[CreditorName]) -> str:
-    return ", ".join(c.shown for c in creditors)
+    shown = ", ".join(c.shown for c in creditors[:LISTED])
+    more = len(creditors) - LISTED
+    return shown if more <= 0 else f"{shown} e mais {more} (regua credor listar)"
 
 
 def choose_creditor(creditors: Sequence[CreditorName], given: str | None) -> int:
