@@ -67,9 +67,9 @@ def dispatch_embedded(
     # even when a later one fails, so it owns its transactions rather than one unit of work.
     with app.channels() as registry:
         dispatcher = Dispatcher.from_settings(
-            app.engine, app.settings, clock=app.clock, registry=registry
+            app.engine, app.settings, clock=app.clock, registry=registry, creditor_id=creditor_id
         )
-        return dispatcher.dispatch_due(today=today, creditor_id=creditor_id)
+        return dispatcher.dispatch_due(today=today)
 
 
 def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
@@ -164,11 +164,13 @@ def dispatch(
     else:
         with regua.channels() as registry:
             dispatcher = Dispatcher.from_settings(
-                regua.engine, regua.settings, clock=regua.clock, registry=registry
+                regua.engine,
+                regua.settings,
+                clock=regua.clock,
+                registry=registry,
+                creditor_id=creditor_id,
             )
-            result = dispatcher.dispatch_due(
-                today=target, channels=channels, creditor_id=creditor_id
-            )
+            result = dispatcher.dispatch_due(today=target, channels=channels)
     if json_output:
         print_json({"date": target, "distributed": distributed, **result.to_dict()})
         return

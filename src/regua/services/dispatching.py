@@ -128,8 +128,10 @@ class Dispatcher:
         jitter: Callable[[], float] = random.random,
         worker: str | None = None,
         timezone: str = DEFAULT_TIMEZONE,
+        creditor_id: int | None = None,
     ) -> None:
         self.engine = engine
+        self.creditor_id = creditor_id  # one creditor's actions only (its run); None: all
         self.timezone = timezone  # whose calendar day "today" is, when not given
         self.registry = registry
         self.clock = clock
@@ -184,14 +186,9 @@ class Dispatcher:
     # -- entry points ---------------------------------------------------------------------
 
     def dispatch_due(
-        self,
-        *,
-        today: date | None = None,
-        channels: Sequence[str] | None = None,
-        creditor_id: int | None = None,
+        self, *, today: date | None = None, channels: Sequence[str] | None = None
     ) -> DispatchResult:
-        """Send everything due now on `channels` (default: every sendable channel), of one
-        creditor's when `creditor_id` is given (its `regua run`), else of every creditor."""
+        """Send everything due now on `channels` (default: every sendable channel)."""
         self._prepare_store()
         now = self.clock.now()
         run = start_run(
@@ -208,18 +205,18 @@ class Dispatcher:
                     now=now,
                     lease=self.options.lease,
                     channels=[channel],
-                    creditor_id=creditor_id,
+                    creditor_id=self.creditor_id,
                 )
             ]
         # One thread per channel: a slow SMS provider does not hold the e-mails back.
         with thread_pool(len(busy), "dispatch") as pool:
             if pool is None:
                 for channel in busy:
-                    result.merge(self._drain(channel, day, None, creditor_id))
+                    result.merge(self._drain(channel, day, None))
             else:
-                for partial in pool.map(lambda c: self._drain(c, day, None, creditor_id), busy):
+                for partial in pool.map(lambda c: self._drain(c, day, None), busy):
                     result.merge(partial)
-        self._finish(result, day, wanted, creditor_id)
+        self._finish(result, day, wanted)
         return result
 
     def send_actions(
@@ -246,13 +243,7 @@ class Dispatcher:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def _finish(
-        self,
-        result: DispatchResult,
-        day: date,
-        channels: Sequence[str],
-        creditor_id: int | None = None,
-    ) -> None:
+    def _finish(self, result: DispatchResult, day: date, channels: Sequence[str]) -> None:
         count_remaining(
             self.engine,
             result,
@@ -260,17 +251,11 @@ class Dispatcher:
             now=self.clock.now(),
             lease=self.options.lease,
             channels=channels,
-            creditor_id=creditor_id,
+            creditor_id=self.creditor_id,
         )
         result.destinations = self.registry.describe()
 
-    def _drain(
-        self,
-        channel: str,
-        day: date,
-        action_ids: Sequence[int] | None,
-        creditor_id: int | None = None,
-    ) -> DispatchResult:
+    def _drain(self, channel: str, day: date, action_ids: Sequence[int] | None) -> DispatchResult:
         """Claim and send batches of `channel` until nothing is claimable now."""
         result = DispatchResult()
         limit = len(action_ids) if action_ids is not None else self.options.batch
@@ -280,9 +265,7 @@ class Dispatcher:
             # Sends of one batch overlap: while one message waits for the provider (or the
             # database), the next is rendered. Each sender thread has its own connections.
             with thread_pool(threads, "send") as pool:
-                return self._drain_batches(
-                    channel, day, action_ids, limit, senders, pool, result, creditor_id
-                )
+                return self._drain_batches(channel, day, action_ids, limit, senders, pool, result)
         finally:
             senders.close()
 
@@ -295,7 +278,6 @@ class Dispatcher:
         senders: Senders,
         pool: ThreadPoolExecutor | None,
         result: DispatchResult,
-        creditor_id: int | None = None,
     ) -> DispatchResult:
         while True:
             now = self.clock.now()
@@ -308,8 +290,8 @@ class Dispatcher:
                     channels=[channel],
                     action_ids=action_ids,
                 )
-            if creditor_id is not None:  # one creditor's run sends that creditor's only
-                scopes = [s for s in scopes if s.scope.creditor_id == creditor_id]
+            if self.creditor_id is not None:
+                scopes = [s for s in scopes if s.scope.creditor_id == self.creditor_id]
             if not scopes:
                 return result
             token = new_claim_token(self.worker)
