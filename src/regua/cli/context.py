@@ -13,7 +13,6 @@ connection refuses, naming the file, and nothing is left on disk.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -214,8 +213,10 @@ def command_creditor(ctx: typer.Context, app: App) -> int:
 def creditor_given(ctx: typer.Context) -> str | None:
     """What ``--credor`` (or REGUA_CREDITOR) says, if anything (for a command that can tell the
     creditor from its input, a return file's header)."""
-    # A command group mounted alone (the tests do) has no root option: the environment's.
-    return ctx.find_root().meta.get(_CREDITOR_KEY) or os.environ.get(CREDITOR_VARIABLE) or None
+    # A command group mounted alone (the tests do) has no root option: the settings' then.
+    root = ctx.find_root()
+    app = root.obj if isinstance(root.obj, App) else None
+    return root.meta.get(_CREDITOR_KEY) or (app.settings.creditor if app else None) or None
 
 
 def hoist_creditor(args: list[str]) -> list[str]:
