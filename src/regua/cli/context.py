@@ -1,5 +1,6 @@
 """How a command gets its `App`: the root's ``--db``/``--today``, a command's own ``--db`` and
-``--date``.
+``--date``; and the creditor it works on: the root's ``--credor``, which the root group also
+takes after the command (`hoist_creditor`), so no command repeats the option.
 
 The root callback (`cli.main`) builds the App once and keeps it in the Typer context; a
 command asks `command_app` for it, with its own ``--db`` when given (the README documents
