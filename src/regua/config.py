@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         "meio-dia), para refazer um dia perdido ou ensaiar um futuro. Vazio: o relógio do "
         "sistema.",
     )
+    creditor: str | None = Field(
+        default=None,
+        description="Com mais de um credor no banco, o credor em que os comandos atuam (id, "
+        "CNPJ ou nome), como --credor. Vazio: o único credor; com vários, o comando pede "
+        "--credor.",
+    )
     claim_lease_seconds: float | None = Field(
         default=None,
         gt=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from regua.clock import FixedClock
 from regua.errors import Unauthorized, WebhookNotConfigured
 from regua.payments.webhooks import sign
 from regua.services.daily_cycle import plan
+from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.inbound import opt_out_word, receive_webhook
-from regua.store.tables import actions, contacts
+from regua.services.setup import create_creditor
+from regua.store.tables import actions, contacts, customers
 from tests.builders import units
 from tests.servers import HttpProvider, Reply, http_provider
 from tests.services.test_dispatching import (
@@ -282,6 +285,49 @@ def test_a_reply_lands_on_the_timeline_without_opting_out(
             ).all()
             == []
         )
+
+
+def test_a_reply_to_one_creditors_message_stays_with_that_creditor(
+    engine: Engine,
+    tmp_path: Path,
+    sent_on_whatsapp: tuple[int, FixedClock, ChannelRegistry],
+) -> None:
+    """Another creditor of the installation has a customer W1 with the same number: the SAIR
+    answering the first creditor's message opts out, and lands, at the first creditor only."""
+    _action_id, clock, _registry = sent_on_whatsapp
+    with engine.begin() as connection:
+        other = create_creditor(
+            connection, replace(EXAMPLE_CREDITOR, document="11444777000161"), clock.instant
+        )
+    (tmp_path / "outro").mkdir()
+    load(
+        engine,
+        other,
+        tmp_path / "outro",
+        [("W1", "João Pereira", "", "(11) 98765-4321", "SP")],
+        [("X1", "W1", "20/11/2026", "700,00")],
+    )
+    reply = whatsapp_reply("wamid.IN9", "SAIR", clock.instant)
+    reply["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {"id": "wamid.M1"}
+
+    result = deliver(engine, "whatsapp", reply, clock.instant)
+
+    assert (result.replies, result.opted_out) == (1, 1)
+    with engine.connect() as connection:
+        opted = connection.execute(
+            select(customers.c.creditor_id)
+            .join(contacts, contacts.c.customer_id == customers.c.id)
+            .where(contacts.c.opted_out_at.is_not(None))
+        ).scalars()
+        assert list(opted) == [_owner_of(connection, "wamid.M1")]
+
+
+def _owner_of(connection: Any, message_id: str) -> int:
+    return int(
+        connection.execute(
+            select(actions.c.creditor_id).where(actions.c.provider_message_id == message_id)
+        ).scalar_one()
+    )
 
 
 def test_unsigned_or_unconfigured_webhooks_are_refused(engine: Engine) -> None:

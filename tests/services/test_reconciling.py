@@ -527,6 +527,8 @@ def test_partial_payment_keeps_the_action_and_an_old_payment_gets_no_thank_you(
 def test_reversal_reopens_what_it_settled_and_withdraws_the_thank_you(
     engine: Engine, portfolio: int, tmp_path: Path
 ) -> None:
+    with engine.begin() as connection:  # the régua runs: money arriving now is thanked
+        plan(connection, portfolio, MONDAY, NOW)
     import_file(engine, return_240(tmp_path / "r1.ret", paid("777", 29900, MONDAY)), portfolio)
     assert invoice_row(engine, "T4").status == "paid"
     reversal = return_240(
@@ -549,7 +551,8 @@ def test_reversal_reopens_what_it_settled_and_withdraws_the_thank_you(
         ("cnab:001:777:06:2026-11-23", "T4", 29900, 29900, 0, 0, "reversed"),
         ("cnab:001:777:44:2026-11-23", "T4", -29900, -29900, 0, 0, "reversal"),
     ]
-    assert [(a[1], a[3]) for a in stored_actions(engine)] == [("thank_you", "cancelled")]
+    thanks = [(a[1], a[3]) for a in stored_actions(engine) if a[1] == "thank_you"]
+    assert thanks == [("thank_you", "cancelled")]
     assert timeline(engine, "payment_reversed") == [
         (
             "T4",

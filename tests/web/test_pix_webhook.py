@@ -129,7 +129,12 @@ def stored(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
-def test_signed_pix_settles_the_invoice_of_its_txid(client: TestClient, engine: Engine) -> None:
+def test_signed_pix_settles_the_invoice_of_its_txid(
+    client: TestClient, engine: Engine, portfolio: int
+) -> None:
+    with engine.begin() as connection:  # the régua runs: money arriving now is thanked
+        plan(connection, portfolio, NOW.date(), NOW)
+
     response = post(client, pix((1, TXID_A, "99.90")))
 
     assert response.status_code == 200
@@ -153,7 +158,7 @@ def test_signed_pix_settles_the_invoice_of_its_txid(client: TestClient, engine: 
         "unmatched": [],
         "duplicates": [],
         "refunded": [],
-        "cancelled_actions": 0,
+        "cancelled_actions": 1,  # the day's reminder about A
         "thank_you_actions": 1,
     }
     a = invoice_row(engine, "A")
@@ -353,6 +358,8 @@ def reversal_timeline(engine: Engine) -> list[str]:
 def test_a_refund_reported_after_the_pix_was_applied_reopens_the_invoice_once(
     db_url: str, portfolio: int, engine: Engine
 ) -> None:
+    with engine.begin() as connection:  # the régua runs: money arriving now is thanked
+        plan(connection, portfolio, NOW.date(), NOW)
     with loopback_server(db_url) as base:
         applied = post_signed(base, pix((1, TXID_A, "99.90")))
         assert applied.json()["applied"][0]["invoice_status"] == "paid"

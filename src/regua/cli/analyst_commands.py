@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from regua.cli.context import DateOption, DbOption, command_app, command_day
+from regua.cli.context import DateOption, DbOption, command_app, command_creditor, command_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import Column, Sheet, XlsxOption, write_xlsx
 from regua.domain.action_statuses import ACTION_STATUS_LABELS, status_label, status_named
@@ -114,7 +114,7 @@ def acoes(
     e por quê."""
     statuses = parse_statuses(status)
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     lines = reporting.actions_by_status(regua.uow, creditor_id, target, statuses)
     if xlsx is not None:
@@ -168,7 +168,7 @@ def cliente_command(
     from regua.services.customer_page import customer_page, page_dict
 
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     timezone = setup.creditor_timezone(regua.uow, creditor_id)
     target = command_day(regua, day, timezone=timezone)
     page = customer_page(regua.uow, creditor_id, cliente, today=target, timezone=timezone)
@@ -357,7 +357,7 @@ def resumo(
     """O resumo da carteira: clientes, títulos e saldo em aberto e vencido, e o aging por faixa
     de dias de atraso."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     summary = reporting.portfolio_summary(regua.uow, creditor_id, target)
     if xlsx is not None:

@@ -1,5 +1,6 @@
 """How a command gets its `App`: the root's ``--db``/``--today``, a command's own ``--db`` and
-``--date``.
+``--date``; and the creditor it works on: the root's ``--credor``, which the root group also
+takes after the command (`hoist_creditor`), so no command repeats the option.
 
 The root callback (`cli.main`) builds the App once and keeps it in the Typer context; a
 command asks `command_app` for it, with its own ``--db`` when given (the README documents
@@ -27,7 +28,9 @@ from regua.bootstrap import App, build_app
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, ReguaError
 from regua.services.operations_status import check_revision
+from regua.services.setup import default_creditor_id
 
+CREDITOR_VARIABLE = "REGUA_CREDITOR"
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -49,6 +52,20 @@ TodayOption = Annotated[
         show_default=False,
     ),
 ]
+
+CreditorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--credor",
+        "--creditor",
+        envvar=CREDITOR_VARIABLE,
+        help="Credor em que o comando atua (id, CNPJ ou nome), quando o banco tem mais de um. "
+        "Vale antes ou depois do comando: regua run --credor loja-beta.",
+        show_default=False,
+    ),
+]
+CREDITOR_FLAGS = ("--credor", "--creditor")
+_CREDITOR_KEY = "regua.creditor"
 
 
 def parse_day(value: str, field: str) -> date:
@@ -156,11 +173,17 @@ def _existing_database_only(ctx: typer.Context, app: App) -> App:
     return app
 
 
-def root_app(ctx: typer.Context, db: str | None = None, today: str | None = None) -> App:
+def root_app(
+    ctx: typer.Context,
+    db: str | None = None,
+    today: str | None = None,
+    creditor: str | None = None,
+) -> App:
     """Build the process's App once, for the root callback, and keep it in the context."""
     app = build_app(database_url=db, today=parse_day(today, "--today") if today else None)
     check_database_url(app.settings.database_url)
     ctx.obj = app
+    ctx.meta[_CREDITOR_KEY] = creditor
     ctx.call_on_close(app.close)
     return app
 
@@ -180,6 +203,43 @@ def command_app(ctx: typer.Context, db: str | None = None) -> App:
             ctx.call_on_close(other.close)
         return _existing_database_only(ctx, other)
     return _existing_database_only(ctx, app)
+
+
+def command_creditor(ctx: typer.Context, app: App) -> int:
+    """The id of the creditor the command works on: the one ``--credor`` (or REGUA_CREDITOR)
+    names, else the installation's only one; several and none named is an error listing them."""
+    return default_creditor_id(app.uow, creditor_given(ctx))
+
+
+def creditor_given(ctx: typer.Context) -> str | None:
+    """What ``--credor`` (or REGUA_CREDITOR) says, if anything (for a command that can tell the
+    creditor from its input, a return file's header)."""
+    # A command group mounted alone (the tests do) has no root option: the settings' then.
+    root = ctx.find_root()
+    app = root.obj if isinstance(root.obj, App) else None
+    return root.meta.get(_CREDITOR_KEY) or (app.settings.creditor if app else None) or None
+
+
+def hoist_creditor(args: list[str]) -> list[str]:
+    """``regua run --credor X`` as ``regua --credor X run``: the root's one option, accepted
+    after any command too (nothing after a ``--`` is touched)."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name, equals, _value = arg.partition("=")
+        if name in CREDITOR_FLAGS:
+            taken = 1 if equals else 2
+            front.extend(args[index : index + taken])
+            index += taken
+            continue
+        rest.append(arg)
+        index += 1
+    return front + rest
 
 
 def command_day(app: App, value: str | None, *, timezone: str | None = None) -> date:

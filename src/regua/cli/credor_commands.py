@@ -1,4 +1,5 @@
-"""`regua init` and `regua credor mostrar|editar`: the database and the creditor's own details.
+"""`regua init` and `regua credor criar|listar|mostrar|editar`: the database and the creditors'
+own details (an installation may hold several; `--credor` picks one).
 
 The options name the fields of `domain.creditor_profile` (``--nome``, ``--cnpj``, ``--pix``...).
 `regua init` validates every option before it opens the database, asks on a terminal for what
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app, shown_url
+from regua.cli.context import DbOption, command_app, command_creditor, shown_url
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain import creditor_profile as rules
 from regua.domain.creditor_profile import CreditorProfile
@@ -221,12 +222,95 @@ def _missing(profile: CreditorProfile) -> list[str]:
     return missing
 
 
+@credor_app.command("criar")
+@cli_errors
+def criar(
+    ctx: typer.Context,
+    db: DbOption = None,
+    nome: Nome = None,
+    fantasia: Fantasia = None,
+    cnpj: Cnpj = None,
+    pix: Pix = None,
+    pix_tipo: PixTipo = None,
+    email_envio: EmailEnvio = None,
+    responder_para: ResponderPara = None,
+    email: Email = None,
+    telefone: Telefone = None,
+    whatsapp: Whatsapp = None,
+    endereco: Endereco = None,
+    cidade: Cidade = None,
+    uf: Uf = None,
+    cep: Cep = None,
+    site: Site = None,
+    horario: Horario = None,
+    multa: Multa = None,
+    juros: Juros = None,
+    banco: Banco = None,
+    agencia: Agencia = None,
+    conta: Conta = None,
+    carteira: Carteira = None,
+    convenio: Convenio = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Cadastra outro credor no mesmo banco (o primeiro vem de `regua init`).
+
+    Com mais de um credor, cada comando diz em qual atua: --credor (id, CNPJ ou nome).
+    """
+    given = _given(locals())
+    creditor_service.check_options(given)
+    profile = creditor_service.new_profile(given)
+    regua = command_app(ctx, db)
+    creditor_id = creditor_service.add_creditor(regua.uow, profile, regua.now())
+    missing = _missing(profile)
+    if json_output:
+        print_json({"creditor_id": creditor_id, "created": True, "missing": missing})
+        return
+    console.print(
+        f"Credor criado: #{creditor_id} {profile.legal_name} ({profile.formatted_document})",
+        markup=False,
+    )
+    if missing:
+        console.print(
+            "Faltam dados que as mensagens usam: " + ", ".join(missing) + ". Complete com "
+            f"`regua credor editar --credor {creditor_id}`.",
+            markup=False,
+        )
+
+
+@credor_app.command("listar")
+@cli_errors
+def listar(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Lista os credores do banco, com o nome que --credor aceita."""
+    regua = command_app(ctx, db)
+    names = setup.creditor_names(regua.uow)
+    if json_output:
+        print_json(
+            [
+                {
+                    "creditor_id": c.id,
+                    "nome": c.legal_name,
+                    "fantasia": c.trade_name,
+                    "cnpj": c.document,
+                    "credor": c.slugs[-1],
+                }
+                for c in names
+            ]
+        )
+        return
+    table = Table(title="Credores")
+    for column in ("Id", "Razão social", "Nome fantasia", "CNPJ/CPF", "--credor"):
+        table.add_column(column)
+    for c in names:
+        table.add_row(str(c.id), c.legal_name, c.trade_name or "", c.document, c.slugs[-1])
+    console.print(table)
+
+
 @credor_app.command("mostrar")
 @cli_errors
 def mostrar(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Mostra os dados do credor."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     profile = creditor_service.show_profile(regua.uow, creditor_id)
     if json_output:
         print_json({"creditor_id": creditor_id, **creditor_service.profile_dict(profile)})
@@ -280,7 +364,7 @@ def editar(
     """Altera dados do credor: cada opção dada substitui o valor; "" apaga um campo opcional."""
     given = _given(locals())
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     edit = creditor_service.edit_profile(regua.uow, creditor_id, given, regua.now())
     if json_output:
         print_json(

@@ -18,7 +18,14 @@ import typer
 from rich.table import Table
 
 from regua.bootstrap import App
-from regua.cli.context import DateOption, DbOption, command_app, command_day
+from regua.cli.context import (
+    DateOption,
+    DbOption,
+    command_app,
+    command_creditor,
+    command_day,
+    creditor_given,
+)
 from regua.cli.listing_sheets import calls_sheet
 from regua.cli.output import JsonOption, cli_errors, console, error_console, print_json
 from regua.cli.templates_commands import templates_app
@@ -27,7 +34,6 @@ from regua.domain.channels import MESSAGE_CHANNELS, channel_label
 from regua.domain.csv_safety import safe_row
 from regua.domain.money import format_brl, to_decimal_str
 from regua.errors import InputError, ReguaError
-from regua.services import setup
 from regua.services.operations_status import require_current_schema
 
 if TYPE_CHECKING:
@@ -54,15 +60,18 @@ def _channels(values: list[str] | None) -> list[str] | None:
     return names
 
 
-def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
-    """Send what is due now, inline, with the channels of the settings."""
+def dispatch_embedded(
+    app: App, *, today: date | None = None, creditor_id: int | None = None
+) -> DispatchResult:
+    """Send what is due now (of one creditor's when `creditor_id` is given), inline, with the
+    channels of the settings."""
     from regua.services.dispatching import Dispatcher
 
     # The dispatcher commits each claim and each record itself: a message sent is recorded
     # even when a later one fails, so it owns its transactions rather than one unit of work.
     with app.channels() as registry:
         dispatcher = Dispatcher.from_settings(
-            app.engine, app.settings, clock=app.clock, registry=registry
+            app.engine, app.settings, clock=app.clock, registry=registry, creditor_id=creditor_id
         )
         result = dispatcher.dispatch_due(today=today)
     log.info(
@@ -155,6 +164,13 @@ def dispatch(
     regua = command_app(ctx, db)
     target = command_day(regua, day)
     channels = _channels(channel)
+    # Without --credor every creditor's due actions go out (each with its own creditor's data).
+    creditor_id = command_creditor(ctx, regua) if creditor_given(ctx) else None
+    if distributed and creditor_id is not None:
+        raise InputError(
+            "--distributed publica as ações de todos os credores: rode sem --credor",
+            field="--credor",
+        )
     if distributed:
         from regua.worker.celery_app import create_celery, publisher
 
@@ -165,7 +181,11 @@ def dispatch(
     else:
         with regua.channels() as registry:
             dispatcher = Dispatcher.from_settings(
-                regua.engine, regua.settings, clock=regua.clock, registry=registry
+                regua.engine,
+                regua.settings,
+                clock=regua.clock,
+                registry=registry,
+                creditor_id=creditor_id,
             )
             result = dispatcher.dispatch_due(today=target, channels=channels)
     if json_output:
@@ -322,7 +342,7 @@ def calls(
     target = command_day(regua, day)
     from regua.services.call_list import call_list
 
-    entries = call_list(regua.uow, target, regua.now())
+    entries = call_list(regua.uow, target, regua.now(), creditor_id=command_creditor(ctx, regua))
     if xlsx is not None:
         write_xlsx(xlsx, [calls_sheet(entries)])
         if not json_output:
@@ -368,7 +388,7 @@ def render_command(
 ) -> None:
     """Mostra a mensagem de uma etapa montada com os dados reais de um cliente."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day)
     from regua.channels.call_scripts import load_call_script, render_call_script
     from regua.services.customer_links import portal_links

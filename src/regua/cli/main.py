@@ -24,7 +24,16 @@ from regua.cli import (
     serve_commands,
     templates_commands,
 )
-from regua.cli.context import DbOption, TodayOption, command_app, parse_day, root_app, shown_url
+from regua.cli.context import (
+    CreditorOption,
+    DbOption,
+    TodayOption,
+    command_app,
+    command_creditor,
+    parse_day,
+    root_app,
+    shown_url,
+)
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.fees import FeeTerms, charges
 from regua.domain.money import MoneyFormatError, format_brl, parse_brl, to_decimal_str
@@ -72,6 +81,7 @@ def main(
     ctx: typer.Context,
     db: DbOption = None,
     today: TodayOption = None,
+    creditor: CreditorOption = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -84,7 +94,7 @@ def main(
 ) -> None:
     """regua: régua de cobrança para empresas brasileiras."""
     # The one App of this process: every command takes it from the context.
-    configure_logging(root_app(ctx, db, today).settings)
+    configure_logging(root_app(ctx, db, today, creditor).settings)
 
 
 @db_app.command("upgrade")
@@ -149,7 +159,7 @@ def import_command(
 ) -> None:
     """Importa clientes, títulos ou pagamentos de uma planilha (idempotente)."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     size = file.stat().st_size if file.exists() else 0
     show_progress = not json_output and size > 2_000_000
     with Progress(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app, command_day, parse_day
+from regua.cli.context import DbOption, command_app, command_creditor, command_day, parse_day
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.money import Cents, MoneyFormatError, format_brl, parse_brl
 from regua.domain.offers import Offer
@@ -65,7 +65,7 @@ def _money(text: str, field: str) -> Cents:
 
 def _context(ctx: typer.Context, db: str | None) -> tuple[Any, int]:
     regua = command_app(ctx, db)
-    return regua, setup.default_creditor_id(regua.uow)
+    return regua, command_creditor(ctx, regua)
 
 
 def _today(regua: Any, creditor_id: int) -> Any:

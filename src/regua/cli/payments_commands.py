@@ -12,13 +12,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app
+from regua.cli.context import DbOption, command_app, command_creditor, creditor_given
 from regua.cli.listing_sheets import payments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
 from regua.domain.money import format_brl
 from regua.errors import InputError
-from regua.services import setup
 from regua.services.payments_report import (
     DEFAULT_DAYS,
     DEFAULT_LIMIT,
@@ -86,7 +85,8 @@ def cnab(
     if not file.is_file():
         raise InputError("arquivo não encontrado", file=str(file))
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    # Without --credor the file's header says whose titles it settles.
+    creditor_id = command_creditor(ctx, regua) if creditor_given(ctx) else None
     working: AbstractContextManager[Any] = (
         nullcontext() if json_output else console.status(f"Importando {file.name}...")
     )
@@ -260,7 +260,7 @@ def payments(
 ) -> None:
     """Lista os pagamentos recentes e o que cada um baixou; mostra o dinheiro sem título."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     report = recent_payments(
         regua.uow, creditor_id, regua.now(), days=days, unmatched_only=unmatched, limit=limit
     )

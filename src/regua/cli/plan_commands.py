@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from regua.cli import dispatch_commands
-from regua.cli.context import DbOption, command_app, command_day, parse_day
+from regua.cli.context import DbOption, command_app, command_creditor, command_day, parse_day
 from regua.cli.listing_sheets import segments_sheet
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.cli.xlsx_output import XlsxOption, write_xlsx
@@ -62,10 +62,14 @@ def run(
     """Planeja as ações do dia e envia as que estão na janela de contato (idempotente: rodar de
     novo não duplica nada)."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     # Embedded mode: what is due now goes out inline, through the channels of the settings.
-    dispatch = None if no_dispatch else partial(dispatch_commands.dispatch_embedded, regua)
+    dispatch = (
+        None
+        if no_dispatch
+        else partial(dispatch_commands.dispatch_embedded, regua, creditor_id=creditor_id)
+    )
     try:
         ran = day_scheduler.run_claimed_day(
             regua.uow,
@@ -107,7 +111,7 @@ def preview(
     """Mostra o plano do dia sem gravar nada (na primeira execução de uma régua, também quantas
     ações haveria recuperando as etapas passadas e começando hoje)."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     target = command_day(regua, day, timezone=setup.creditor_timezone(regua.uow, creditor_id))
     result = daily_cycle.preview_day(regua.uow, creditor_id, target, regua.now(), start=start)
     choices: dict[str, PlanResult] = {}
@@ -360,7 +364,7 @@ def segments(
 ) -> None:
     """Quantos clientes e quanto dinheiro cada segmento tem."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     rows = reporting.segment_totals(regua.uow, creditor_id, regua.today())
     if xlsx is not None:
         write_xlsx(xlsx, [segments_sheet(rows)])
@@ -408,7 +412,7 @@ def pause(
     if not reason:
         raise InputError("informe o motivo da pausa", field="--reason")
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     end = parse_day(until, "--until") if until else None
     done = pausing.pause(
         regua.uow,
@@ -437,7 +441,7 @@ def resume(
 ) -> None:
     """Retoma a cobrança pausada."""
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     what = pausing.resume(
         regua.uow, creditor_id, customer=customer, invoice=invoice, now=regua.now()
     )

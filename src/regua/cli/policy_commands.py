@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from regua.cli.context import DbOption, command_app
+from regua.cli.context import DbOption, command_app, command_creditor
 from regua.cli.output import JsonOption, cli_errors, console, print_json
 from regua.domain.calendar import describe_window
 from regua.domain.channels import channel_label
@@ -204,11 +204,10 @@ def diff_command(old: FileArgument, new: FileArgument, json_output: JsonOption =
 @cli_errors
 def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -> None:
     """Ativa a régua do arquivo para o credor; as versões anteriores ficam no histórico."""
-    from regua.services import setup
     from regua.services.policies import apply_policy_file
 
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     applied = apply_policy_file(regua.uow, creditor_id, file, regua.now(), _known_names())
     policy, old = applied.policy, applied.previous
     if old is not None and old.version == policy.version:
@@ -225,11 +224,10 @@ def apply_command(ctx: typer.Context, file: FileArgument, db: DbOption = None) -
 @cli_errors
 def list_command(ctx: typer.Context, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Lista as réguas do credor e suas versões (a ativa e as anteriores)."""
-    from regua.services import setup
     from regua.services.policies import policy_versions
 
     regua = command_app(ctx, db)
-    creditor_id = setup.default_creditor_id(regua.uow)
+    creditor_id = command_creditor(ctx, regua)
     rows = policy_versions(regua.uow, creditor_id)
     if json_output:
         print_json([row._asdict() for row in rows])

@@ -20,6 +20,7 @@ from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 from typer.exceptions import Abort
 
+from regua.cli.context import hoist_creditor
 from regua.cli.output import fail
 from regua.error_codes import ErrorCode
 
@@ -145,7 +146,13 @@ def wants_json(args: Sequence[str]) -> bool:
 
 
 class ReguaGroup(TyperGroup):
-    """The root group: a usage error anywhere below it becomes one pt-BR line, exit code 2."""
+    """The root group: a usage error anywhere below it becomes one pt-BR line, exit code 2.
+
+    Its ``--credor`` is taken after the command too (`context.hoist_creditor`).
+    """
+
+    def parse_args(self, ctx: click_core.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_creditor(args))
 
     def main(
         self,

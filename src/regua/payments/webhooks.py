@@ -56,6 +56,7 @@ class PixReceived:
     payer_info: str | None
     refunded_cents: int = 0  # sum of refunds (devoluções) already settled (status DEVOLVIDO)
     refunds: tuple[PixRefund, ...] = ()  # every devolução reported, settled or not
+    key: str | None = None  # chave: the receiver's Pix key, which says whose money it is
 
 
 # --------------------------------------------------------------------------- signatures
@@ -244,6 +245,7 @@ def _pix_item(item: Any, where: str) -> PixReceived:
     paid_at = _instant(item["horario"], f"{where}.horario")
     payer_info = _optional_text(item, "infoPagador", f"{where}.infoPagador")
     refunds = _refunds(item.get("devolucoes"), f"{where}.devolucoes")
+    key = _optional_text(item, "chave", f"{where}.chave")
     return PixReceived(
         end_to_end_id=e2e,
         txid=txid,
@@ -253,6 +255,7 @@ def _pix_item(item: Any, where: str) -> PixReceived:
         # Only settled refunds reduce what was received; EM_PROCESSAMENTO may still fail.
         refunded_cents=sum(refund.amount_cents for refund in refunds if refund.settled),
         refunds=refunds,
+        key=(key.strip() or None) if key else None,
     )
 
 

@@ -54,15 +54,24 @@ ASKED_SCRIPT = "retorno_pedido_pelo_cliente"
 ASKED_STEP = "pedido-no-portal"
 
 
-def call_list(uow: UnitOfWorkFactory, day: date, now: datetime) -> list[CallEntry]:
+def call_list(
+    uow: UnitOfWorkFactory, day: date, now: datetime, *, creditor_id: int | None = None
+) -> list[CallEntry]:
     """The calls customers asked for on `day`, earliest hours first, then the phone actions
-    planned for it that may still be made, largest amounts first."""
+    planned for it that may still be made, largest amounts first (one creditor's when
+    `creditor_id` is given)."""
     with uow() as work:  # read only: nothing to commit
-        return _asked_calls(work.connection, day) + _call_list(work.connection, day, now)
+        return _asked_calls(work.connection, day, creditor_id) + _call_list(
+            work.connection, day, now, creditor_id
+        )
 
 
-def _asked_calls(connection: Connection, day: date) -> list[CallEntry]:
-    rows = callbacks_on(connection, day)
+def _asked_calls(connection: Connection, day: date, creditor_id: int | None) -> list[CallEntry]:
+    rows = [
+        row
+        for row in callbacks_on(connection, day)
+        if creditor_id is None or int(row.creditor_id) == creditor_id
+    ]
     if not rows:
         return []
     creditors = load_creditors(connection, {int(r.creditor_id) for r in rows})
@@ -99,8 +108,10 @@ def _asked_calls(connection: Connection, day: date) -> list[CallEntry]:
     return entries
 
 
-def _call_list(connection: Connection, day: date, now: datetime) -> list[CallEntry]:
-    heads = planned_calls(connection, day)
+def _call_list(
+    connection: Connection, day: date, now: datetime, creditor_id: int | None = None
+) -> list[CallEntry]:
+    heads = planned_calls(connection, day, creditor_id)
     prepared, _txids = prepare_messages(connection, list(heads), now=now, on=day)
     windows: dict[Scope, tuple[ContactWindow, str]] = {}
     entries = []

@@ -27,8 +27,11 @@ from regua.domain.money import Cents
 from regua.domain.payment_dates import implausible_payment_date
 from regua.domain.payment_texts import bank_occurrence_detail
 from regua.domain.settlement import PAYABLE, IncomingPayment, InvoiceFacts
+from regua.error_codes import ErrorCode
+from regua.errors import InputError, NotFound
 from regua.payments.cnab import CnabError, ReturnFile, ReturnRecord, parse_return
 from regua.services.reconciling import IncomingReversal, reconcile
+from regua.store import creditors as creditor_store
 from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.batch import large_batch, without_cyclic_gc
@@ -89,7 +92,7 @@ class CnabImportResult:
 def import_return_file(
     uow: UnitOfWorkFactory,
     path: Path,
-    creditor_id: int,
+    creditor_id: int | None,
     now: datetime,
     *,
     day: date | None = None,
@@ -99,6 +102,9 @@ def import_return_file(
     A line that cannot be read refuses the whole file (`CnabError` naming the line) before
     anything is written. Settlements become payments matched by nosso número, then seu número,
     then the company's own reference; other occurrences go to the invoice's timeline.
+
+    The titles matched are those of one creditor: `creditor_id`, or (None) the creditor whose
+    CNPJ the file's header names, or the installation's only one (`file_creditor`).
     """
     # The collector stays paused from parsing to the commit; the transaction is a large
     # batch: a file of 100,000 lines sorts and hashes sets of keys larger than the default
@@ -107,9 +113,40 @@ def import_return_file(
         parsed = parse_return(path.read_bytes(), filename=path.name)
         check_dates(parsed, path.name, (day or now.date()))
         with uow() as work, large_batch(work.connection):
-            result = import_return(work.connection, parsed, path.name, creditor_id, now, day=day)
+            owner = file_creditor(work.connection, parsed, path.name, creditor_id)
+            result = import_return(work.connection, parsed, path.name, owner, now, day=day)
             work.commit()
         return result
+
+
+def file_creditor(
+    conn: Connection, parsed: ReturnFile, filename: str, creditor_id: int | None
+) -> int:
+    """The creditor whose titles a return file settles: the one chosen, which the header's
+    CNPJ must not contradict, else the one the header names, else the only one there is."""
+    document = parsed.company_document.strip()
+    named = creditor_store.find_by_document(conn, document) if document.strip("0") else None
+    if creditor_id is not None:
+        if named is not None and named != creditor_id:
+            raise InputError(
+                f"o arquivo é do credor #{named} (CNPJ {document} no cabeçalho), não do "
+                f"credor #{creditor_id} escolhido; nada foi importado",
+                file=filename,
+            )
+        return creditor_id
+    if named is not None:
+        return named
+    stored = creditor_store.names(conn)
+    if len(stored) == 1:
+        return stored[0].id
+    if not stored:
+        raise NotFound("banco sem credor: rode `regua init` primeiro")
+    raise InputError(
+        f"o CNPJ do cabeçalho ({document or 'em branco'}) não é de nenhum credor deste banco: "
+        "diga de quem é o arquivo com --credor",
+        file=filename,
+        code=ErrorCode.CREDITOR_REQUIRED,
+    )
 
 
 def import_return(

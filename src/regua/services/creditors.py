@@ -16,6 +16,7 @@ from regua.domain import creditor_profile as rules
 from regua.domain.creditor_profile import CreditorProfile, Problem
 from regua.error_codes import ErrorCode
 from regua.errors import InputError, NotFound
+from regua.services.setup import create_creditor
 from regua.store import creditors
 from regua.store.uow import UnitOfWorkFactory
 
@@ -133,6 +134,14 @@ def edit_profile(
     old = dict((o, v) for o, _l, v in rules.profile_lines(before))
     changed = tuple(o for o, _l, v in rules.profile_lines(after) if old.get(o) != v)
     return ProfileEdit(before, after, changed)
+
+
+def add_creditor(uow: UnitOfWorkFactory, profile: CreditorProfile, now: datetime) -> int:
+    """Store another creditor in an installation that already has its schema; its id."""
+    with uow() as work:
+        creditor_id = create_creditor(work.connection, profile, now)
+        work.commit()
+    return creditor_id
 
 
 def existing_profile(uow: UnitOfWorkFactory) -> CreditorProfile | None:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from regua.clock import Clock
 from regua.domain.planning import StartChoice
-from regua.errors import ReguaError
+from regua.errors import NotFound, ReguaError
 from regua.services import daily_cycle, setup
 from regua.store import day_runs
 from regua.store.uow import UnitOfWorkFactory
@@ -136,19 +136,26 @@ class DayScheduler:
     _last_dispatch: datetime | None = field(default=None, init=False)
 
     def tick(self) -> Tick:
+        """Run the day of every creditor whose `run_at` has come (each in its own time zone),
+        then dispatch when some creditor's contact window is open."""
         now = self.clock.now()
-        creditor_id = setup.default_creditor_id(self.uow)
-        local = now.astimezone(ZoneInfo(setup.creditor_timezone(self.uow, creditor_id)))
+        creditors = setup.creditor_names(self.uow)
+        if not creditors:
+            raise NotFound("banco sem credor: rode `regua init` primeiro")
         done = Tick()
-        if local.time() >= self.run_at:
-            ran = run_claimed_day(self.uow, creditor_id, local.date(), self.clock, self.runner)
-            if ran is not None:
-                done.ran_day = local.date()
-        if self.dispatch is not None and self._dispatch_due(now):
-            opens = daily_cycle.window_opens(self.uow, creditor_id, now)
-            if opens is not None and opens <= now:
-                self._last_dispatch = now
-                done.dispatched = self.dispatch()
+        window_open = False
+        for creditor in creditors:
+            zone = ZoneInfo(setup.creditor_timezone(self.uow, creditor.id))
+            local = now.astimezone(zone)
+            if local.time() >= self.run_at:
+                ran = run_claimed_day(self.uow, creditor.id, local.date(), self.clock, self.runner)
+                if ran is not None:
+                    done.ran_day = local.date()
+            opens = daily_cycle.window_opens(self.uow, creditor.id, now)
+            window_open = window_open or (opens is not None and opens <= now)
+        if self.dispatch is not None and window_open and self._dispatch_due(now):
+            self._last_dispatch = now
+            done.dispatched = self.dispatch()
         return done
 
     def _dispatch_due(self, now: datetime) -> bool:

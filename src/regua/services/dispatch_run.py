@@ -129,12 +129,16 @@ def count_remaining(
     now: datetime,
     lease: timedelta,
     channels: Sequence[str],
+    creditor_id: int | None = None,
 ) -> None:
     """What the run leaves for later, counted into `result`: actions waiting for their window
-    (or claimed elsewhere), retries not yet due, and the day's phone calls."""
+    (or claimed elsewhere), retries not yet due, and the day's phone calls (of one creditor's
+    when `creditor_id` is given)."""
     with engine.connect() as connection:
-        result.waiting = count_due(connection, today=day, now=now, lease=lease, channels=channels)
-        result.retries_pending = count_retries_pending(
-            connection, today=day, now=now, channels=channels
+        result.waiting = count_due(
+            connection, today=day, now=now, lease=lease, channels=channels, creditor_id=creditor_id
         )
-        result.calls = count_planned_calls(connection, day)
+        result.retries_pending = count_retries_pending(
+            connection, today=day, now=now, channels=channels, creditor_id=creditor_id
+        )
+        result.calls = count_planned_calls(connection, day, creditor_id)

@@ -128,8 +128,10 @@ class Dispatcher:
         jitter: Callable[[], float] = random.random,
         worker: str | None = None,
         timezone: str = DEFAULT_TIMEZONE,
+        creditor_id: int | None = None,
     ) -> None:
         self.engine = engine
+        self.creditor_id = creditor_id  # one creditor's actions only (its run); None: all
         self.timezone = timezone  # whose calendar day "today" is, when not given
         self.registry = registry
         self.clock = clock
@@ -198,7 +200,12 @@ class Dispatcher:
                 channel
                 for channel in wanted
                 if count_due(
-                    connection, today=day, now=now, lease=self.options.lease, channels=[channel]
+                    connection,
+                    today=day,
+                    now=now,
+                    lease=self.options.lease,
+                    channels=[channel],
+                    creditor_id=self.creditor_id,
                 )
             ]
         # One thread per channel: a slow SMS provider does not hold the e-mails back.
@@ -244,6 +251,7 @@ class Dispatcher:
             now=self.clock.now(),
             lease=self.options.lease,
             channels=channels,
+            creditor_id=self.creditor_id,
         )
         result.destinations = self.registry.describe()
 
@@ -282,6 +290,8 @@ class Dispatcher:
                     channels=[channel],
                     action_ids=action_ids,
                 )
+            if self.creditor_id is not None:
+                scopes = [s for s in scopes if s.scope.creditor_id == self.creditor_id]
             if not scopes:
                 return result
             token = new_claim_token(self.worker)

@@ -148,13 +148,15 @@ def _secrets(uow: UnitOfWorkFactory, settings: Settings, *, database_ok: bool) -
 
 def _timezones(uow: UnitOfWorkFactory, settings: Settings) -> Check:
     with uow() as work:
-        first = creditors.first_id(work.connection)
-        zone = creditors.timezone(work.connection, first) if first is not None else None
-    if zone is None or zone == settings.timezone:
+        zones = [
+            creditors.timezone(work.connection, c.id) for c in creditors.names(work.connection)
+        ]
+    other = next((zone for zone in zones if zone and zone != settings.timezone), None)
+    if other is None:
         return Check("fuso", True, settings.timezone)
     return Check(
         "fuso",
         False,
-        f"REGUA_TIMEZONE={settings.timezone} difere do fuso do credor ({zone}): "
+        f"REGUA_TIMEZONE={settings.timezone} difere do fuso do credor ({other}): "
         "use o mesmo (veja docs/configuration.md)",
     )

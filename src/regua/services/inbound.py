@@ -7,7 +7,8 @@ provider) and applies every event in one transaction:
 - delivered / read: the action's `delivered_at` / `read_at`, and a timeline entry;
 - failed (the provider could not deliver after accepting): the action becomes failed with the
   reason; an unknown or non-WhatsApp number flags the contact, so the next plan skips it;
-- reply: the text lands on the timeline of every customer with that number on that channel;
+- reply: the text lands on the timeline of every customer with that number on that channel
+  (of the creditor whose message it answers, when the provider says which);
   a reply that is only an opt-out word (SAIR, PARE, STOP, CANCELAR; case, accents and
   punctuation do not matter) opts that contact out at once (`store.contacts.opt_out`) and
   the opt-out is confirmed on the timeline.
@@ -251,14 +252,21 @@ def _reply(
     now: datetime,
     result: InboundResult,
 ) -> None:
-    owners = customers_with_contact(connection, channel, event.from_phone)
+    answered = None
+    if event.in_reply_to:
+        answered = find_answered_action(connection, channel, event.in_reply_to)
+    # A reply to a known message concerns that message's creditor only: another creditor of
+    # the installation with the same customer never sees it.
+    owners = customers_with_contact(
+        connection,
+        channel,
+        event.from_phone,
+        creditor_id=int(answered.creditor_id) if answered is not None else None,
+    )
     if not owners:
         log.info("%s reply from unknown number", channel)
         result.unmatched += 1
         return
-    answered = None
-    if event.in_reply_to:
-        answered = find_answered_action(connection, channel, event.in_reply_to)
     word = opt_out_word(event.text)
     label = channel_label(channel)
     recorded = False

@@ -16,11 +16,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from regua.domain.creditor_profile import read_pix_key
 from regua.domain.money import Cents
 from regua.domain.settlement import IncomingPayment
+from regua.errors import InputError, NotFound
 from regua.payments.webhooks import PixReceived
 from regua.services.reconciling import IncomingRefund, RefundOutcome, reconcile, refund_key
 from regua.services.reversing import record_given_back
+from regua.store import creditors as creditor_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 from regua.store.uow import UnitOfWorkFactory
@@ -72,6 +75,65 @@ def receive_pix(
         result = _receive_pix(work.connection, creditor_id, received, now)
         work.commit()
     return result
+
+
+def receive_pix_for_keys(
+    uow: UnitOfWorkFactory, received: Sequence[PixReceived], *, now: datetime
+) -> PixResult:
+    """`receive_pix` for a webhook call of an installation that may hold several creditors:
+    each Pix goes to the creditor whose Pix key (``chave``) received it, matched only against
+    that creditor's invoices. With one creditor, a Pix without a key (or with another key)
+    is that creditor's, as before.
+
+    Raises:
+        InputError: with several creditors, a Pix whose key is missing or no creditor's; the
+            call is refused whole (the PSP retries once the key is registered).
+    """
+    with uow() as work:
+        owners = _owners(work.connection, received)
+        results: dict[int, PixResult] = {}
+        # Creditors in id order: two calls lock them in the same order.
+        for creditor_id in sorted(set(owners)):
+            mine = [
+                item for item, owner in zip(received, owners, strict=True) if owner == creditor_id
+            ]
+            results[creditor_id] = _receive_pix(work.connection, creditor_id, mine, now)
+        work.commit()
+    ordered = {creditor_id: iter(result.items) for creditor_id, result in results.items()}
+    return PixResult(
+        items=[next(ordered[owner]) for owner in owners],
+        cancelled_actions=sum(r.cancelled_actions for r in results.values()),
+        thank_you_actions=sum(r.thank_you_actions for r in results.values()),
+    )
+
+
+def _owners(conn: Connection, received: Sequence[PixReceived]) -> list[int]:
+    """The creditor of each Pix, by the key that received it."""
+    names = creditor_store.names(conn)
+    if not names:
+        raise NotFound("banco sem credor: rode `regua init` primeiro")
+    owners = []
+    for index, item in enumerate(received):
+        owner = _owner_of_key(conn, item.key) if item.key else None
+        if owner is None and len(names) == 1:
+            owner = names[0].id
+        if owner is None:
+            why = (
+                f"a chave {item.key} não é de nenhum credor deste banco (regua credor editar --pix)"
+                if item.key
+                else "campo ausente: com mais de um credor, a chave diz de quem é o Pix"
+            )
+            raise InputError(why, field=f"pix[{index}].chave")
+        owners.append(owner)
+    return owners
+
+
+def _owner_of_key(conn: Connection, key: str) -> int | None:
+    try:
+        _kind, canonical = read_pix_key(key)
+    except ValueError:
+        canonical = key
+    return creditor_store.find_by_pix_key(conn, canonical)
 
 
 def _receive_pix(

@@ -56,6 +56,7 @@ from regua.store import actions as action_store
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 from regua.store import timeline
+from regua.store.plan_runs import first_day as first_plan_day
 
 # A thank-you is for money that just arrived. A payment found in an old export (an ERP history
 # imported on the first day) settles its invoice but thanking for it weeks later reads oddly.
@@ -223,11 +224,19 @@ def reconcile(
     ]
 
     def recent() -> dict[int, int]:
-        """Invoice id -> customer id of the invoices settled by money recent enough to thank."""
+        """Invoice id -> customer id of the invoices settled by money recent enough to thank:
+        paid in the last days, and not before the régua's first run. The payments loaded while
+        a creditor is brought in (its ERP's last days of receipts) were made before regua
+        collected anything: thanking them would thank hundreds of people for nothing regua
+        asked."""
+        began = first_plan_day(conn, creditor_id)
+        if began is None:
+            return {}
+        since = max(today - timedelta(days=THANK_YOU_MAX_AGE_DAYS), began)
         return {
             invoice_id: state[invoice_id].customer_id
             for invoice_id, paid_on in settled_on.items()
-            if paid_on >= today - timedelta(days=THANK_YOU_MAX_AGE_DAYS)
+            if paid_on >= since
         }
 
     # Without reversals or refunds nothing reopens an invoice: whom to thank is known before

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from regua.domain.creditor_choice import CreditorChoiceError, CreditorName, choose_creditor
 from regua.domain.creditor_profile import CreditorProfile
 from regua.domain.customer_links import new_link_secret
 from regua.domain.fees import FeeTerms
@@ -69,6 +70,9 @@ def init_database(
             created = create_creditor(work.connection, profile, now)
             work.commit()
             return InitResult(created, True, profile)
+        if profile is not None:
+            # Several creditors: `init` naming one of them checks that one.
+            existing = creditors.find_by_document(work.connection, profile.document) or existing
         stored = creditors.profile(work.connection, existing)
         assert stored is not None
     if profile is not None:
@@ -77,7 +81,8 @@ def init_database(
             raise RuleViolation(
                 f"o banco já tem o credor {stored.legal_name} "
                 f"({stored.formatted_document}); nada foi alterado. Para mudar os dados do "
-                "credor use `regua credor editar` (ex.: regua credor editar --nome ...)",
+                "credor use `regua credor editar` (ex.: regua credor editar --nome ...); "
+                "para outro credor, `regua credor criar`",
                 code=ErrorCode.CREDITOR_EXISTS,
                 fields=different,
             )
@@ -118,13 +123,24 @@ def create_creditor(connection: Connection, profile: CreditorProfile, now: datet
     return creditors.insert(connection, row)
 
 
-def default_creditor_id(uow: UnitOfWorkFactory) -> int:
-    """The creditor that owns the portfolio (the first one created)."""
+def default_creditor_id(uow: UnitOfWorkFactory, given: str | None = None) -> int:
+    """The creditor a command works on: the one `given` names (id, CNPJ or name), else the
+    installation's only one. Several and none named: an InputError lists them (never the
+    lowest id silently)."""
     with uow() as work:
-        creditor_id = creditors.first_id(work.connection)
-    if creditor_id is None:
+        stored = creditors.names(work.connection)
+    if not stored:
         raise NotFound("banco sem credor: rode `regua init` primeiro")
-    return creditor_id
+    try:
+        return choose_creditor(stored, given)
+    except CreditorChoiceError as exc:
+        raise InputError(str(exc), code=ErrorCode.CREDITOR_REQUIRED) from None
+
+
+def creditor_names(uow: UnitOfWorkFactory) -> list[CreditorName]:
+    """Every creditor of the installation, by id."""
+    with uow() as work:
+        return creditors.names(work.connection)
 
 
 def creditor_timezone(uow: UnitOfWorkFactory, creditor_id: int) -> str:

@@ -10,9 +10,13 @@ from sqlalchemy import Connection, func, select
 from regua.store.tables import actions, customers
 
 
-def planned_calls(connection: Connection, day: date) -> dict[int, Any]:
+def planned_calls(
+    connection: Connection, day: date, creditor_id: int | None = None
+) -> dict[int, Any]:
     """Action id -> (``creditor_id``, ``policy_name``, ``policy_version``, the customer's
-    ``uf``) of the phone actions planned for `day` and not yet made."""
+    ``uf``) of the phone actions planned for `day` and not yet made (of one creditor's, when
+    `creditor_id` is given)."""
+    mine = [] if creditor_id is None else [actions.c.creditor_id == creditor_id]
     return {
         int(row.id): row
         for row in connection.execute(
@@ -28,13 +32,16 @@ def planned_calls(connection: Connection, day: date) -> dict[int, Any]:
                 actions.c.channel == "phone",
                 actions.c.status == "planned",
                 actions.c.planned_for == day,
+                *mine,
             )
         )
     }
 
 
-def count_planned_calls(connection: Connection, day: date) -> int:
-    """How many phone actions are planned for `day` and not yet made."""
+def count_planned_calls(connection: Connection, day: date, creditor_id: int | None = None) -> int:
+    """How many phone actions are planned for `day` and not yet made (of one creditor's, when
+    `creditor_id` is given)."""
+    mine = [] if creditor_id is None else [actions.c.creditor_id == creditor_id]
     return int(
         connection.execute(
             select(func.count())
@@ -43,6 +50,7 @@ def count_planned_calls(connection: Connection, day: date) -> int:
                 actions.c.channel == "phone",
                 actions.c.status == "planned",
                 actions.c.planned_for == day,
+                *mine,
             )
         ).scalar_one()
     )

@@ -256,15 +256,25 @@ def count_due(
     now: datetime,
     lease: timedelta,
     channels: Sequence[str] = MESSAGE_CHANNELS,
+    creditor_id: int | None = None,
 ) -> int:
-    """Actions due now on `channels`, whether or not their window is open."""
+    """Actions due now on `channels` (of one creditor's when `creditor_id` is given), whether
+    or not their window is open."""
     return int(
         connection.execute(
             select(func.count())
             .select_from(actions)
-            .where(_due(today, now, lease), actions.c.channel.in_(list(channels)))
+            .where(
+                _due(today, now, lease),
+                actions.c.channel.in_(list(channels)),
+                *_of_creditor(creditor_id),
+            )
         ).scalar_one()
     )
+
+
+def _of_creditor(creditor_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if creditor_id is None else [actions.c.creditor_id == creditor_id]
 
 
 def mark_queued(
@@ -330,7 +340,12 @@ def channels_of(connection: Connection, action_ids: Sequence[int]) -> dict[str, 
 
 
 def count_retries_pending(
-    connection: Connection, *, today: date, now: datetime, channels: Sequence[str]
+    connection: Connection,
+    *,
+    today: date,
+    now: datetime,
+    channels: Sequence[str],
+    creditor_id: int | None = None,
 ) -> int:
     """Actions of `channels` back to planned after a transient failure, waiting for their next
     attempt."""
@@ -343,6 +358,7 @@ def count_retries_pending(
                 actions.c.planned_for <= today,
                 actions.c.next_attempt_at > now,
                 actions.c.channel.in_(list(channels)),
+                *_of_creditor(creditor_id),
             )
         ).scalar_one()
     )

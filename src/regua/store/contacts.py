@@ -13,7 +13,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from regua.domain.planning import ContactPoint, Reach
 from regua.store.bulk import chunks
 from regua.store.sql import one_of, plain_rows
-from regua.store.tables import contacts, interactions
+from regua.store.tables import contacts, customers, interactions
 
 
 def contact_points(connection: Connection, customer_ids: Sequence[int]) -> dict[int, Reach]:
@@ -136,18 +136,19 @@ def contact_states(connection: Connection, customer_id: int) -> list[Any]:
     )
 
 
-def customers_with_contact(connection: Connection, channel: str, value: str) -> list[int]:
-    """Ids of the customers who have `value` as a contact on `channel`, ascending."""
-    return sorted(
-        {
-            int(customer_id)
-            for (customer_id,) in connection.execute(
-                select(contacts.c.customer_id).where(
-                    contacts.c.channel == channel, contacts.c.value == value
-                )
-            )
-        }
+def customers_with_contact(
+    connection: Connection, channel: str, value: str, *, creditor_id: int | None = None
+) -> list[int]:
+    """Ids of the customers who have `value` as a contact on `channel` (of one creditor's,
+    when `creditor_id` is given), ascending."""
+    query = select(contacts.c.customer_id).where(
+        contacts.c.channel == channel, contacts.c.value == value
     )
+    if creditor_id is not None:
+        query = query.join(customers, customers.c.id == contacts.c.customer_id).where(
+            customers.c.creditor_id == creditor_id
+        )
+    return sorted({int(customer_id) for (customer_id,) in connection.execute(query)})
 
 
 def stored_contacts(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from regua.domain.creditor_choice import CreditorName
 from regua.domain.creditor_profile import BoletoWallet, CreditorProfile
 from regua.domain.fees import FeeTerms
 from regua.store.tables import creditors
@@ -17,6 +18,22 @@ from regua.store.tables import creditors
 def first_id(connection: Connection) -> int | None:
     """The id of the first creditor created, if any."""
     found = connection.execute(select(func.min(creditors.c.id))).scalar()
+    return None if found is None else int(found)
+
+
+def names(connection: Connection) -> list[CreditorName]:
+    """Every creditor, by id, as a person can name it."""
+    rows = connection.execute(
+        select(
+            creditors.c.id, creditors.c.name, creditors.c.document, creditors.c.trade_name
+        ).order_by(creditors.c.id)
+    ).all()
+    return [CreditorName(int(r.id), r.name, r.document, r.trade_name) for r in rows]
+
+
+def find_by_pix_key(connection: Connection, key: str) -> int | None:
+    """The creditor whose PIX key is `key` (canonical form), if one is."""
+    found = connection.execute(select(creditors.c.id).where(creditors.c.pix_key == key)).scalar()
     return None if found is None else int(found)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from regua.store.bulk import refresh_statistics
 from regua.store.tables import action_invoices, actions, invoice_steps, invoices, plan_runs
@@ -29,6 +29,17 @@ def last_run(connection: Connection, creditor_id: int) -> LastRun | None:
         .limit(1)
     ).first()
     return None if row is None else LastRun(row.started_at, row.policies_digest, row.starts_on)
+
+
+def first_day(connection: Connection, creditor_id: int) -> date | None:
+    """The day of the creditor's first plan run: when the régua began to collect; None: never
+    run."""
+    found = connection.execute(
+        select(func.min(plan_runs.c.planned_for)).where(plan_runs.c.creditor_id == creditor_id)
+    ).scalar()
+    if found is None or isinstance(found, date):
+        return found
+    return date.fromisoformat(str(found))
 
 
 def record_run(

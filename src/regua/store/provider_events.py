@@ -96,8 +96,9 @@ def find_reported_action(
 def find_answered_action(
     connection: Connection, channel: str, provider_message_id: str
 ) -> Any | None:
-    """The action (``id``, ``customer_id``) whose message a reply answers, or None."""
-    columns = (actions.c.id, actions.c.customer_id)
+    """The action (``id``, ``customer_id``, ``creditor_id``) whose message a reply answers, or
+    None."""
+    columns = (actions.c.id, actions.c.customer_id, actions.c.creditor_id)
     return _by_provider_id(connection, channel, provider_message_id, columns)
 
 

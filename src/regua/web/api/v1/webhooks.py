@@ -18,8 +18,7 @@ from pydantic import BaseModel
 
 from regua.errors import WebhookNotConfigured
 from regua.payments.webhooks import parse_pix_webhook, verify_signature
-from regua.services import setup
-from regua.services.pix_receipts import PixOutcome, PixResult, receive_pix
+from regua.services.pix_receipts import PixOutcome, PixResult, receive_pix_for_keys
 from regua.web.deps import AppDep, RawBody
 
 SIGNATURE_HEADER = "X-Regua-Signature"
@@ -66,9 +65,9 @@ def pix_webhook(
         )
     verify_signature(body, signature, secret)
     received = parse_pix_webhook(body, today=regua.now().astimezone(UTC).date())
-    creditor_id = setup.default_creditor_id(regua.uow)
-    # One unit of work, owned by the service: the answer comes after its commit.
-    result = receive_pix(regua.uow, creditor_id, received, now=regua.now())
+    # One unit of work, owned by the service: the answer comes after its commit. Each Pix is
+    # the creditor's whose key (chave) received it.
+    result = receive_pix_for_keys(regua.uow, received, now=regua.now())
     return _present(result)
 
 
