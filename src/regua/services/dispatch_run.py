@@ -25,6 +25,11 @@ from regua.store.transitions import supersede_stale_actions
 
 DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
+# A record the database refused for being away (a restart, a killed session) is tried again on
+# a fresh connection this many times, waiting 0.25 s, 0.5 s, 1 s... (about 8 s in all), so a
+# message the provider accepted is recorded sent instead of left `sending` and sent again.
+DEFAULT_RECORD_ATTEMPTS = 6
+DEFAULT_RECORD_BACKOFF = 0.25
 
 __all__ = [
     "DispatchOptions",
@@ -92,6 +97,8 @@ class DispatchOptions:
     backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
     batch: int = DEFAULT_BATCH
     senders: int = DEFAULT_SENDERS  # concurrent sends per channel within one dispatcher
+    record_attempts: int = DEFAULT_RECORD_ATTEMPTS
+    record_backoff: float = DEFAULT_RECORD_BACKOFF  # seconds before the second attempt, doubling
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ again and sent with the same idempotency key (``regua-act-<id>``, the e-mail's M
 only messages that were inside a provider call (one per sender thread) can go out twice, and
 the repeat is recognisable.
 
+A dispatcher whose database goes away (a restart, a killed session) does not wait for the
+lease: each record is tried again on a fresh connection, with backoff (`DispatchOptions.
+record_attempts`), so a message the provider accepted is recorded sent, not sent again; when
+the database stays away, the batch stops, and the claims of the messages not yet handed to a
+provider are given back at once (`store.claims.release_claims`) and the error is raised, for
+the caller (a Celery task) to try again. Only a message accepted whose record never got
+through waits for the lease.
+
 Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 """
 
@@ -42,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -73,8 +81,18 @@ from regua.services.dispatch_run import (
 from regua.services.message_context import PortalLinks
 from regua.services.messages import NotSendable, PreparedMessage, prepare_messages
 from regua.services.senders import Senders, thread_pool
-from regua.store.claims import channels_of, claim_due, count_due, new_claim_token, worker_name
+from regua.store.claims import (
+    OpenScope,
+    channels_of,
+    claim_due,
+    count_due,
+    new_claim_token,
+    recorded_sent,
+    release_claims,
+    worker_name,
+)
 from regua.store.message_context import store_txids
+from regua.store.outages import database_unreachable
 from regua.store.transitions import (
     SentRecord,
     TimelineEntry,
@@ -90,6 +108,8 @@ from regua.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class _Composed:
@@ -100,6 +120,33 @@ class _Composed:
     message: OutgoingMessage | None = None
     failure: str | None = None
     billed_units: int = 1  # an SMS's segments: the provider bills each one
+
+
+class _Batch:
+    """One claim's batch: which of its messages were handed to a provider, and whether it was
+    stopped (the database failed under it), after which none of the rest is sent or recorded:
+    their claims are given back."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self._handed: set[int] = set()
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def proceed(self, action_id: int, *, send: bool) -> bool:
+        """False once the batch is stopped; else go on, noting a message about to be sent."""
+        with self._lock:
+            if self._stopped:
+                return False
+            if send:
+                self._handed.add(action_id)
+            return True
+
+    def stop(self) -> list[int]:
+        """Stop the batch; returns the messages handed to a provider (their claims are kept)."""
+        with self._lock:
+            self._stopped = True
+            return sorted(self._handed)
 
 
 class Dispatcher:
@@ -284,44 +331,126 @@ class Dispatcher:
                 )
             if not scopes:
                 return result
-            token = new_claim_token(self.worker)
+            batch = _Batch(new_claim_token(self.worker))
+            try:
+                done = self._claim_and_send(
+                    channel, day, now, scopes, action_ids, limit, senders, pool, batch, result
+                )
+            except Exception as exc:
+                if database_unreachable(exc):
+                    self._release(channel, batch)
+                raise
+            if done:
+                return result
+
+    def _claim_and_send(
+        self,
+        channel: str,
+        day: date,
+        now: datetime,
+        scopes: Sequence[OpenScope],
+        action_ids: Sequence[int] | None,
+        limit: int,
+        senders: Senders,
+        pool: ThreadPoolExecutor | None,
+        batch: _Batch,
+        result: DispatchResult,
+    ) -> bool:
+        """Claim one batch and send it; True when nothing more is to be claimed now."""
+        with self.engine.begin() as connection:
+            claimed = claim_due(
+                connection,
+                channel=channel,
+                today=day,
+                now=now,
+                lease=self.options.lease,
+                open_scopes=scopes,
+                token=batch.token,
+                limit=limit,
+                action_ids=action_ids,
+            )
+        if not claimed:
+            return True
+        with self.engine.connect() as connection:
+            prepared, txids = prepare_messages(
+                connection,
+                claimed,
+                now=now,
+                portal=self.portal,
+                default_sender=self._default_sender(),
+            )
+        if txids:
             with self.engine.begin() as connection:
-                claimed = claim_due(
-                    connection,
-                    channel=channel,
-                    today=day,
-                    now=now,
-                    lease=self.options.lease,
-                    open_scopes=scopes,
-                    token=token,
-                    limit=limit,
-                    action_ids=action_ids,
+                store_txids(connection, txids)
+        # The whole batch is rendered before its first send: one after the other, renders
+        # cost about a third less CPU than between sends, whose network and database code
+        # pushes the templates' code out of the processor's caches.
+        ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
+        if pool is None or len(ready) < 2:
+            for one in ready:
+                self._send_one(senders, one, batch, result)
+        else:
+            for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(batch)):
+                result.merge(partial)
+        return action_ids is not None
+
+    def _release(self, channel: str, batch: _Batch) -> None:
+        """The database failed under a batch: stop it and give back, at once, the claims of
+        its messages not handed to a provider (else they would wait for the lease)."""
+        keep = batch.stop()
+
+        def release(_retried: bool) -> list[int]:
+            with self.engine.begin() as connection:
+                return release_claims(connection, batch.token, keep=keep)
+
+        try:
+            released = self._durably(release)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            log.error(
+                "database unreachable: the %s actions claimed as %s stay sending until the "
+                "claim lease ends",
+                channel,
+                batch.token,
+            )
+            return
+        if released:
+            log.warning(
+                "database error mid-batch: %d %s actions given back to be sent again",
+                len(released),
+                channel,
+            )
+
+    def _durably(self, work: Callable[[bool], T]) -> T:
+        """`work(retried)`, tried again on a fresh connection while the database is away, with
+        backoff, up to `options.record_attempts` times; the last error is raised."""
+        delay = self.options.record_backoff
+        attempts = max(1, self.options.record_attempts)
+        for attempt in range(attempts):
+            try:
+                return work(attempt > 0)
+            except Exception as exc:
+                if attempt + 1 >= attempts or not database_unreachable(exc):
+                    raise
+                log.warning(
+                    "database unreachable (%s); trying again in %.2f s",
+                    type(exc).__name__,
+                    delay,
                 )
-            if not claimed:
-                return result
-            with self.engine.connect() as connection:
-                prepared, txids = prepare_messages(
-                    connection,
-                    claimed,
-                    now=now,
-                    portal=self.portal,
-                    default_sender=self._default_sender(),
-                )
-            if txids:
-                with self.engine.begin() as connection:
-                    store_txids(connection, txids)
-            # The whole batch is rendered before its first send: one after the other, renders
-            # cost about a third less CPU than between sends, whose network and database code
-            # pushes the templates' code out of the processor's caches.
-            ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
-            if pool is None or len(ready) < 2:
-                for one in ready:
-                    self._send_one(senders, one, token, result)
-            else:
-                for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(token)):
-                    result.merge(partial)
-            if action_ids is not None:
-                return result
+                self.sleep(delay)
+                delay *= 2
+        raise AssertionError("the loop returns or raises")
+
+    def _record(self, result: DispatchResult, work: Callable[[DispatchResult, bool], None]) -> None:
+        """One record, durably: counted into `result` only once it is committed."""
+
+        def attempt(retried: bool) -> DispatchResult:
+            part = DispatchResult()
+            work(part, retried)
+            return part
+
+        result.merge(self._durably(attempt))
 
     def _default_sender(self) -> str | None:
         """The From the e-mail channel gives a creditor without its own ("" none; None: no
@@ -345,37 +474,72 @@ class Dispatcher:
             item, message=item.outgoing(rendered), billed_units=rendered.sms_segments or 1
         )
 
-    def _send_pooled(self, senders: Senders, ready: _Composed, token: str) -> DispatchResult:
+    def _send_pooled(self, senders: Senders, ready: _Composed, batch: _Batch) -> DispatchResult:
         result = DispatchResult()
-        self._send_one(senders, ready, token, result)
+        self._send_one(senders, ready, batch, result)
         return result
 
     def _send_one(
-        self, senders: Senders, ready: _Composed, token: str, result: DispatchResult
+        self, senders: Senders, ready: _Composed, batch: _Batch, result: DispatchResult
     ) -> None:
         item, message = ready.item, ready.message
+        if not batch.proceed(item.action_id, send=message is not None):
+            return  # the batch stopped: this claim is given back
+        token = batch.token
         if isinstance(item, NotSendable):
-            self._record_cancelled(senders, item, token, result)
+            self._record(result, lambda r, _: self._record_cancelled(senders, item, token, r))
             return
         if message is None:
-            self._record_failed(senders, item, token, ready.failure or "", False, result)
+            reason = ready.failure or ""
+            self._record(
+                result, lambda r, _: self._record_failed(senders, item, token, reason, False, r)
+            )
             return
         self._pace(item.channel)
         try:
             receipt = senders.channel().send(message)
         except ChannelTransientError as exc:
-            self._record_retry(senders, item, token, exc.message, exc.retry_after, result)
+            reason, after = exc.message, exc.retry_after
+            self._record(
+                result, lambda r, _: self._record_retry(senders, item, token, reason, after, r)
+            )
         except ChannelPermanentError as exc:
-            self._record_failed(senders, item, token, exc.message, exc.invalid_recipient, result)
+            reason, invalid = exc.message, exc.invalid_recipient
+            self._record(
+                result,
+                lambda r, _: self._record_failed(senders, item, token, reason, invalid, r),
+            )
         except ReguaError as exc:
-            self._record_failed(senders, item, token, exc.message, False, result)
+            reason = exc.message
+            self._record(
+                result, lambda r, _: self._record_failed(senders, item, token, reason, False, r)
+            )
         except Exception:
             # A bug, not a provider answer: keep the stack trace, retry like a transient error
             # so one bad message neither stops the batch nor is lost.
             log.exception("sending action %s failed unexpectedly", item.action_id)
-            self._record_retry(senders, item, token, "erro inesperado no envio", None, result)
+            reason = "erro inesperado no envio"
+            self._record(
+                result, lambda r, _: self._record_retry(senders, item, token, reason, None, r)
+            )
         else:
-            self._record_sent(senders, item, token, receipt, result, ready.billed_units)
+            units = ready.billed_units
+            try:
+                self._record(
+                    result,
+                    lambda r, retried: self._record_sent(
+                        senders, item, token, receipt, r, units, retried=retried
+                    ),
+                )
+            except Exception as exc:
+                if database_unreachable(exc):
+                    log.error(
+                        "action %s was accepted by the provider (%s) but the database did not "
+                        "take its record; it stays sending until the claim lease ends",
+                        item.action_id,
+                        receipt.provider_message_id,
+                    )
+                raise
 
     def _pace(self, channel: str) -> None:
         bucket = self._buckets.get(channel)
@@ -402,6 +566,8 @@ class Dispatcher:
         receipt: Receipt,
         result: DispatchResult,
         billed_units: int = 1,
+        *,
+        retried: bool = False,
     ) -> None:
         sent = SentRecord(
             action_id=item.action_id,
@@ -420,10 +586,17 @@ class Dispatcher:
             },
             billed_units=billed_units,
         )
-        if not record_sent(senders.connections, sent):
+        if not record_sent(senders.connections, sent) and not (
+            retried and self._recorded_sent(senders, item.action_id, token)
+        ):
             self._lost(item.action_id, result)
             return
         result.sent[item.channel] += 1
+
+    def _recorded_sent(self, senders: Senders, action_id: int, token: str) -> bool:
+        # A record tried again may find its first try committed (the answer was lost).
+        with senders.connections.transaction() as connection:
+            return recorded_sent(connection, action_id, token)
 
     def _record_retry(
         self,

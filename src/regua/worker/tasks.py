@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from celery import Task
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from regua.bootstrap import App
@@ -26,6 +27,7 @@ from regua.errors import ReguaError
 from regua.services.dispatching import Dispatcher, preload
 from regua.services.operations_status import require_current_schema
 from regua.services.publishing import DuePublisher
+from regua.store.outages import database_unreachable
 from regua.worker.celery_app import (
     ENQUEUE_TASK,
     SEND_TASK,
@@ -120,10 +122,26 @@ def _close_context(**_kwargs: Any) -> None:
         _context = None
 
 
-@app.task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)
-def send_actions(action_ids: list[int]) -> dict[str, Any]:
+# A task whose database went away gave its claims back (`Dispatcher`); it is published again
+# after 2, 4, 8... seconds (at most a minute) so they go out without waiting for the beat.
+DATABASE_RETRIES = 6
+DATABASE_RETRY_CAP = 60
+
+
+@app.task(bind=True, name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)
+def send_actions(self: Task, action_ids: list[int]) -> dict[str, Any]:
     """Claim, send and record each action still due; already sent or claimed ones are skipped."""
-    result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
+    try:
+        result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
+    except Exception as exc:
+        if not database_unreachable(exc) or self.request.retries >= DATABASE_RETRIES:
+            raise
+        countdown = min(DATABASE_RETRY_CAP, 2 ** (self.request.retries + 1))
+        log.warning(
+            "database unreachable; %d actions published again in %d s", len(action_ids), countdown
+        )
+        queue = (self.request.delivery_info or {}).get("routing_key")
+        raise self.retry(exc=exc, countdown=countdown, queue=queue) from exc
     return result.to_dict()
 
 
