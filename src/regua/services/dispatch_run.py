@@ -121,7 +121,8 @@ def start_run(
     """Begin a run: its day (`today`, or the date at `now` in `timezone`), the sendable ones of
     `channels` (default: all), and the stale actions a newer step speaks for cancelled first."""
     day = today or local_date(now, timezone)
-    wanted: list[str] = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
+    asked = MESSAGE_CHANNELS if channels is None else channels
+    wanted: list[str] = [c for c in asked if c in MESSAGE_CHANNELS]
     result = DispatchResult()
     with engine.begin() as connection:
         result.superseded = supersede_stale_actions(connection, day, now)

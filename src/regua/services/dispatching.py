@@ -60,13 +60,13 @@ from regua.channels.base import (
     OutgoingMessage,
     Receipt,
 )
+from regua.channels.rate_limits import LocalRateLimiter, RateLimiter, rate_limiter_for
 from regua.channels.registry import ChannelRegistry
 from regua.channels.rendering import TemplateError, TemplateRenderer, default_renderer
 from regua.clock import Clock
 from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE, UFS, holidays_for, local_date
 from regua.domain.channels import MESSAGE_CHANNELS, channel_label
-from regua.domain.pacing import TokenBucket
 from regua.domain.retries import attempts_exhausted, backoff_delay
 from regua.errors import ReguaError
 from regua.services.contact_flags import flag_invalid_contact
@@ -186,9 +186,7 @@ class Dispatcher:
         self.sleep = sleep
         self.jitter = jitter
         self.worker = worker or worker_name()
-        self._buckets = {
-            channel: TokenBucket(rate) for channel, rate in (rate_limits or {}).items() if rate > 0
-        }
+        self._limiter: RateLimiter = LocalRateLimiter(rate_limits or {})
         self._windows = ContactWindows()
         self._lock = threading.Lock()
         self._store_ready = False
@@ -198,10 +196,15 @@ class Dispatcher:
             use_write_ahead_log(self.engine)
             self._store_ready = True
 
-    def set_rate_limits(self, rate_limits: Mapping[str, float]) -> None:
-        """Messages a second per channel, for this dispatcher (a worker process's share)."""
+    def set_rate_limiter(self, limiter: RateLimiter) -> None:
+        """Who paces the sends: this process's buckets, or buckets shared in Redis."""
         with self._lock:
-            self._buckets = {c: TokenBucket(r) for c, r in rate_limits.items() if r > 0}
+            previous, self._limiter = self._limiter, limiter
+        previous.close()
+
+    def close(self) -> None:
+        """Close what pacing holds (a Redis connection); the registry is the caller's."""
+        self._limiter.close()
 
     @classmethod
     def from_settings(
@@ -218,7 +221,7 @@ class Dispatcher:
         The caller opens and closes the registry (``with registry: ...``); without one, a
         registry is built from the settings, and the caller closes ``dispatcher.registry``.
         """
-        return cls(
+        dispatcher = cls(
             engine,
             registry or ChannelRegistry.from_settings(settings, clock=clock),
             clock=clock,
@@ -227,6 +230,9 @@ class Dispatcher:
             timezone=settings.timezone,
             **kwargs,
         )
+        if settings.rate_limit_redis_url:  # several dispatchers share the limits
+            dispatcher.set_rate_limiter(rate_limiter_for(settings, distributed=False))
+        return dispatcher
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -542,12 +548,8 @@ class Dispatcher:
                 raise
 
     def _pace(self, channel: str) -> None:
-        bucket = self._buckets.get(channel)
-        if bucket is None:
-            return
         while True:
-            with self._lock:
-                wait = bucket.take(self.clock.now().timestamp())
+            wait = self._limiter.wait(channel, self.clock.now().timestamp())
             if wait <= 0:
                 return
             self.sleep(wait)
