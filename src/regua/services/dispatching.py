@@ -5,9 +5,10 @@ action due now: planned for today or earlier, its retry time come, and its custo
 contact window at this instant (`services.contact_windows`: the régua's window narrowed by the
 customer's state law, in the state's time zone, closed on national and state holidays). Actions
 outside the window stay planned for a later run. Each channel runs in its own thread, paced by
-a token bucket (`domain.pacing`) at ``settings.rate_limits[channel]`` messages a second, with a
-few sender threads (`services.senders`: each with its own SMTP connection) so that one message
-is sent or recorded while another waits for the provider or the database.
+a token bucket at ``settings.rate_limits[channel]`` messages a second (`channels.rate_limits`:
+this process's, or one shared in Redis by every dispatcher and worker), with a few sender
+threads (`services.senders`: each with its own SMTP connection) so that one message is sent or
+recorded while another waits for the provider or the database.
 
 `Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's); the ids
 are published by `services.publishing`.
