@@ -5,12 +5,14 @@ queues a worker consumes."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, create_engine, select, text, update
+from sqlalchemy.pool import NullPool
 
 from regua.clock import SystemClock
 from regua.services.publishing import DuePublisher
@@ -118,3 +120,50 @@ def planned(engine: Engine) -> set[int]:
         return set(
             connection.execute(select(actions.c.id).where(actions.c.status == "planned")).scalars()
         )
+
+
+def test_a_database_outage_gives_the_unsent_claims_back_and_the_task_comes_again(
+    pg: Engine, workers: Workers, slow_smtp: SmtpServer, tmp_path: Path
+) -> None:
+    workers.env["REGUA_CLAIM_LEASE_SECONDS"] = str(LONG_LEASE)
+    ids = portfolio(pg, tmp_path, 12)
+    workers.start(concurrency=1)
+    due = DuePublisher(pg, clock=SystemClock(), lease=timedelta(seconds=LONG_LEASE))
+    assert due.enqueue_due(workers.publish(), chunk=12).queued["email"] == 12
+
+    wait_until(lambda: len(slow_smtp.handler.received) >= 3, 60, workers)
+    # The database refuses every connection for 10 s: longer than a record is tried again.
+    database = pg.url.database
+    admin = create_engine(
+        pg.url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+        try:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND backend_type = 'client backend'"
+                ),
+                {"name": database},
+            )
+            time.sleep(10)
+        finally:
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+    admin.dispose()
+    pg.dispose()
+
+    # The message in the SMTP server at the outage was accepted, its record never taken: it
+    # waits for the lease. Every other one goes out, once, without anything published again.
+    wait_until(lambda: count_sent(pg) == 11, 60, workers)
+    received = received_ids(slow_smtp)
+    assert received == Counter(expected_ids(ids))
+    with pg.connect() as connection:
+        left = (
+            connection.execute(select(actions.c.id).where(actions.c.status == "sending"))
+            .scalars()
+            .all()
+        )
+    assert len(left) == 1
+    logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("worker*.log"))
+    assert "email actions given back to be sent again" in logs

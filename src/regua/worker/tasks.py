@@ -151,7 +151,9 @@ def send_actions(self: Task, action_ids: list[int]) -> dict[str, Any]:
             "database unreachable; %d actions published again in %d s", len(action_ids), countdown
         )
         queue = (self.request.delivery_info or {}).get("routing_key")
-        raise self.retry(exc=exc, countdown=countdown, queue=queue) from exc
+        raise self.retry(
+            exc=exc, countdown=countdown, queue=queue, max_retries=DATABASE_RETRIES
+        ) from exc
     return result.to_dict()
 
 
