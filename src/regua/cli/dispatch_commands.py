@@ -60,7 +60,10 @@ def dispatch_embedded(app: App, *, today: date | None = None) -> DispatchResult:
         dispatcher = Dispatcher.from_settings(
             app.engine, app.settings, clock=app.clock, registry=registry
         )
-        return dispatcher.dispatch_due(today=today)
+        try:
+            return dispatcher.dispatch_due(today=today)
+        finally:
+            dispatcher.close()
 
 
 def present_dispatch(result: DispatchResult, *, title: str = "Envio") -> None:
@@ -150,7 +153,10 @@ def dispatch(
             dispatcher = Dispatcher.from_settings(
                 regua.engine, regua.settings, clock=regua.clock, registry=registry
             )
-            result = dispatcher.dispatch_due(today=target, channels=channels)
+            try:
+                result = dispatcher.dispatch_due(today=target, channels=channels)
+            finally:
+                dispatcher.close()
     if json_output:
         print_json({"date": target, "distributed": distributed, **result.to_dict()})
         return
