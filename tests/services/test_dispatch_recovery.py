@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -21,6 +21,7 @@ from regua.clock import SystemClock
 from regua.config import Settings
 from regua.services.dispatch_run import DispatchOptions
 from regua.services.dispatching import Dispatcher
+from regua.store.claims import release_claims
 from regua.store.tables import actions, customers
 from tests.servers import SmtpHandler, SmtpServer, start_smtp
 from tests.worker.test_distributed import SENDER, pg, portfolio, received_ids, sent_entries
@@ -135,3 +136,31 @@ def test_when_the_database_stays_away_the_unsent_claims_are_given_back_at_once(
     received = Counter(str(m.message["To"]) for m in killing_smtp.handler.received)
     assert received == Counter(f"Cliente {n} <c{n:03d}@exemplo.com.br>" for n in range(6))
     assert statuses(pg)["C001"] == ("sending", 1)
+
+
+def test_giving_claims_back_spares_other_claims_and_the_messages_handed_over(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ids = portfolio(engine, tmp_path, 4)
+    now = SystemClock().now()
+    with engine.begin() as connection:
+        connection.execute(
+            update(actions)
+            .where(actions.c.id.in_(ids[:3]))
+            .values(status="sending", claimed_by="maquina:42/abc", claimed_at=now, attempts=2)
+        )
+        connection.execute(
+            update(actions)
+            .where(actions.c.id == ids[3])
+            .values(status="sending", claimed_by="maquina:43/def", claimed_at=now, attempts=1)
+        )
+    with engine.begin() as connection:
+        released = release_claims(connection, "maquina:42/abc", keep=[ids[0]])
+
+    assert released == ids[1:3]
+    assert statuses(engine) == {
+        "C000": ("sending", 2),  # handed to the provider: only its record may settle it
+        "C001": ("planned", 1),
+        "C002": ("planned", 1),
+        "C003": ("sending", 1),  # another dispatcher's claim
+    }
