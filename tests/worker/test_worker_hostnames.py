@@ -1,7 +1,8 @@
 """Several `regua worker` processes on one host, on RabbitMQ and on Redis: each takes a name of
 its own, so none is refused the control queue (RabbitMQ: RESOURCE_LOCKED on
-``celery@host.celery.pidbox``) nor answers for another (Redis), and all answer a ping. The
-RabbitMQ case skips when it is not reachable, unless REGUA_TEST_REQUIRE_RABBITMQ=1."""
+``celery@host.celery.pidbox``) nor answers for another (Redis); all answer a ping, and the
+beat's question of which queues they consume. The RabbitMQ case skips when it is not
+reachable, unless REGUA_TEST_REQUIRE_RABBITMQ=1."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from celery import Celery
 from typer.testing import CliRunner
 
 from regua.cli.main import app
+from regua.worker.consumers import queues_consumed
 
 AMQP_URL = os.environ.get("REGUA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REQUIRE_RABBITMQ = os.environ.get("REGUA_TEST_REQUIRE_RABBITMQ") == "1"
@@ -101,6 +103,8 @@ def test_three_workers_on_one_host_all_answer(broker: Broker, tmp_path: Path) ->
         assert named in names
         assert all(worker.poll() is None for worker in workers), logs
         assert "RESOURCE_LOCKED" not in logs
+        # What the beat asks before publishing: the queues these workers consume.
+        assert queues_consumed(control) == {"regua.letter", "regua.dispatch"}
     finally:
         for worker in workers:
             if worker.poll() is None:
