@@ -29,13 +29,9 @@ again and sent with the same idempotency key (``regua-act-<id>``, the e-mail's M
 only messages that were inside a provider call (one per sender thread) can go out twice, and
 the repeat is recognisable.
 
-A dispatcher whose database goes away (a restart, a killed session) does not wait for the
-lease: each record is tried again on a fresh connection, with backoff (`DispatchOptions.
-record_attempts`), so a message the provider accepted is recorded sent, not sent again; when
-the database stays away, the batch stops, and the claims of the messages not yet handed to a
-provider are given back at once (`store.claims.release_claims`) and the error is raised, for
-the caller (a Celery task) to try again. Only a message accepted whose record never got
-through waits for the lease.
+A dispatcher whose database goes away does not wait for the lease: its records are tried
+again, and the claims of a batch it cannot finish are given back at once
+(`services.dispatch_recovery`); the error is raised for the caller (a Celery task) to retry.
 
 Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 """
@@ -49,11 +45,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from functools import partial
 from itertools import repeat
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from regua.channels.base import (
     ChannelPermanentError,
@@ -67,12 +64,12 @@ from regua.channels.rendering import TemplateError, TemplateRenderer, default_re
 from regua.clock import Clock
 from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE, UFS, holidays_for, local_date
-from regua.domain.channels import MESSAGE_CHANNELS, channel_label
-from regua.domain.retries import attempts_exhausted, backoff_delay
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.errors import ReguaError
-from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contact_windows import ContactWindows
 from regua.services.customer_links import portal_links
+from regua.services.dispatch_records import Recorder
+from regua.services.dispatch_recovery import ClaimBatch, durably, give_back
 from regua.services.dispatch_run import (
     DispatchOptions,
     DispatchResult,
@@ -88,21 +85,11 @@ from regua.store.claims import (
     claim_due,
     count_due,
     new_claim_token,
-    recorded_sent,
-    release_claims,
     worker_name,
 )
 from regua.store.message_context import store_txids
 from regua.store.outages import database_unreachable
 from regua.store.transitions import (
-    SentRecord,
-    TimelineEntry,
-    claim_attempts,
-    record_cancelled,
-    record_failed,
-    record_held,
-    record_retry,
-    record_sent,
     use_write_ahead_log,
 )
 from regua.store.uow import UnitOfWork
@@ -121,33 +108,6 @@ class _Composed:
     message: OutgoingMessage | None = None
     failure: str | None = None
     billed_units: int = 1  # an SMS's segments: the provider bills each one
-
-
-class _Batch:
-    """One claim's batch: which of its messages were handed to a provider, and whether it was
-    stopped (the database failed under it), after which none of the rest is sent or recorded:
-    their claims are given back."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self._handed: set[int] = set()
-        self._stopped = False
-        self._lock = threading.Lock()
-
-    def proceed(self, action_id: int, *, send: bool) -> bool:
-        """False once the batch is stopped; else go on, noting a message about to be sent."""
-        with self._lock:
-            if self._stopped:
-                return False
-            if send:
-                self._handed.add(action_id)
-            return True
-
-    def stop(self) -> list[int]:
-        """Stop the batch; returns the messages handed to a provider (their claims are kept)."""
-        with self._lock:
-            self._stopped = True
-            return sorted(self._handed)
 
 
 class Dispatcher:
@@ -186,6 +146,7 @@ class Dispatcher:
         self.options = options or DispatchOptions()
         self.sleep = sleep
         self.jitter = jitter
+        self.records = Recorder(clock, self.options, jitter)
         self.worker = worker or worker_name()
         self._limiter: RateLimiter = LocalRateLimiter(rate_limits or {})
         self._windows = ContactWindows()
@@ -338,14 +299,14 @@ class Dispatcher:
                 )
             if not scopes:
                 return result
-            batch = _Batch(new_claim_token(self.worker))
+            batch = ClaimBatch(new_claim_token(self.worker))
             try:
                 done = self._claim_and_send(
                     channel, day, now, scopes, action_ids, limit, senders, pool, batch, result
                 )
             except Exception as exc:
                 if database_unreachable(exc):
-                    self._release(channel, batch)
+                    give_back(self.engine, channel, batch, durably=self._durably)
                 raise
             if done:
                 return result
@@ -360,7 +321,7 @@ class Dispatcher:
         limit: int,
         senders: Senders,
         pool: ThreadPoolExecutor | None,
-        batch: _Batch,
+        batch: ClaimBatch,
         result: DispatchResult,
     ) -> bool:
         """Claim one batch and send it; True when nothing more is to be claimed now."""
@@ -401,53 +362,13 @@ class Dispatcher:
                 result.merge(partial)
         return action_ids is not None
 
-    def _release(self, channel: str, batch: _Batch) -> None:
-        """The database failed under a batch: stop it and give back, at once, the claims of
-        its messages not handed to a provider (else they would wait for the lease)."""
-        keep = batch.stop()
-
-        def release(_retried: bool) -> list[int]:
-            with self.engine.begin() as connection:
-                return release_claims(connection, batch.token, keep=keep)
-
-        try:
-            released = self._durably(release)
-        except Exception as exc:
-            if not database_unreachable(exc):
-                raise
-            log.error(
-                "database unreachable: the %s actions claimed as %s stay sending until the "
-                "claim lease ends",
-                channel,
-                batch.token,
-            )
-            return
-        if released:
-            log.warning(
-                "database error mid-batch: %d %s actions given back to be sent again",
-                len(released),
-                channel,
-            )
-
     def _durably(self, work: Callable[[bool], T]) -> T:
-        """`work(retried)`, tried again on a fresh connection while the database is away, with
-        backoff, up to `options.record_attempts` times; the last error is raised."""
-        delay = self.options.record_backoff
-        attempts = max(1, self.options.record_attempts)
-        for attempt in range(attempts):
-            try:
-                return work(attempt > 0)
-            except Exception as exc:
-                if attempt + 1 >= attempts or not database_unreachable(exc):
-                    raise
-                log.warning(
-                    "database unreachable (%s); trying again in %.2f s",
-                    type(exc).__name__,
-                    delay,
-                )
-                self.sleep(delay)
-                delay *= 2
-        raise AssertionError("the loop returns or raises")
+        return durably(
+            work,
+            attempts=self.options.record_attempts,
+            backoff=self.options.record_backoff,
+            sleep=self.sleep,
+        )
 
     def _record(self, result: DispatchResult, work: Callable[[DispatchResult, bool], None]) -> None:
         """One record, durably: counted into `result` only once it is committed."""
@@ -481,72 +402,71 @@ class Dispatcher:
             item, message=item.outgoing(rendered), billed_units=rendered.sms_segments or 1
         )
 
-    def _send_pooled(self, senders: Senders, ready: _Composed, batch: _Batch) -> DispatchResult:
+    def _send_pooled(self, senders: Senders, ready: _Composed, batch: ClaimBatch) -> DispatchResult:
         result = DispatchResult()
         self._send_one(senders, ready, batch, result)
         return result
 
     def _send_one(
-        self, senders: Senders, ready: _Composed, batch: _Batch, result: DispatchResult
+        self, senders: Senders, ready: _Composed, batch: ClaimBatch, result: DispatchResult
     ) -> None:
-        item, message = ready.item, ready.message
+        item, message, token = ready.item, ready.message, batch.token
         if not batch.proceed(item.action_id, send=message is not None):
             return  # the batch stopped: this claim is given back
-        token = batch.token
+        settle: Callable[[DispatchResult], None]
         if isinstance(item, NotSendable):
-            self._record(result, lambda r, _: self._record_cancelled(senders, item, token, r))
-            return
-        if message is None:
-            reason = ready.failure or ""
-            self._record(
-                result, lambda r, _: self._record_failed(senders, item, token, reason, False, r)
-            )
-            return
-        self._pace(item.channel)
+            settle = partial(self.records.cancelled, senders, item, token)
+        elif message is None:
+            settle = partial(self.records.failed, senders, item, token, ready.failure or "", False)
+        else:
+            self._pace(item.channel)
+            try:
+                receipt = senders.channel().send(message)
+            except ChannelTransientError as exc:
+                settle = partial(
+                    self.records.retry, senders, item, token, exc.message, exc.retry_after
+                )
+            except ChannelPermanentError as exc:
+                invalid = exc.invalid_recipient
+                settle = partial(self.records.failed, senders, item, token, exc.message, invalid)
+            except ReguaError as exc:
+                settle = partial(self.records.failed, senders, item, token, exc.message, False)
+            except Exception:
+                # A bug, not a provider answer: keep the stack trace, retry like a transient
+                # error so one bad message neither stops the batch nor is lost.
+                log.exception("sending action %s failed unexpectedly", item.action_id)
+                reason = "erro inesperado no envio"
+                settle = partial(self.records.retry, senders, item, token, reason, None)
+            else:
+                self._record_accepted(senders, item, token, receipt, ready.billed_units, result)
+                return
+        self._record(result, lambda part, _retried: settle(part))
+
+    def _record_accepted(
+        self,
+        senders: Senders,
+        item: PreparedMessage,
+        token: str,
+        receipt: Receipt,
+        units: int,
+        result: DispatchResult,
+    ) -> None:
         try:
-            receipt = senders.channel().send(message)
-        except ChannelTransientError as exc:
-            reason, after = exc.message, exc.retry_after
-            self._record(
-                result, lambda r, _: self._record_retry(senders, item, token, reason, after, r)
-            )
-        except ChannelPermanentError as exc:
-            reason, invalid = exc.message, exc.invalid_recipient
             self._record(
                 result,
-                lambda r, _: self._record_failed(senders, item, token, reason, invalid, r),
+                lambda part, retried: self.records.sent(
+                    senders, item, token, receipt, part, units, retried=retried
+                ),
             )
-        except ReguaError as exc:
-            reason = exc.message
-            self._record(
-                result, lambda r, _: self._record_failed(senders, item, token, reason, False, r)
-            )
-        except Exception:
-            # A bug, not a provider answer: keep the stack trace, retry like a transient error
-            # so one bad message neither stops the batch nor is lost.
-            log.exception("sending action %s failed unexpectedly", item.action_id)
-            reason = "erro inesperado no envio"
-            self._record(
-                result, lambda r, _: self._record_retry(senders, item, token, reason, None, r)
-            )
-        else:
-            units = ready.billed_units
-            try:
-                self._record(
-                    result,
-                    lambda r, retried: self._record_sent(
-                        senders, item, token, receipt, r, units, retried=retried
-                    ),
+        except Exception as exc:
+            if database_unreachable(exc):
+                log.error(
+                    "action %s was accepted by the provider (%s) but the database did not take "
+                    "its record; it stays sending until the claim lease ends",
+                    item.action_id,
+                    receipt.provider_message_id,
                 )
-            except Exception as exc:
-                if database_unreachable(exc):
-                    log.error(
-                        "action %s was accepted by the provider (%s) but the database did not "
-                        "take its record; it stays sending until the claim lease ends",
-                        item.action_id,
-                        receipt.provider_message_id,
-                    )
-                raise
+            raise
 
     def _pace(self, channel: str) -> None:
         while True:
@@ -554,163 +474,6 @@ class Dispatcher:
             if wait <= 0:
                 return
             self.sleep(wait)
-
-    # -- recording, through the store -------------------------------------------------------
-
-    def _lost(self, action_id: int, result: DispatchResult) -> None:
-        log.warning("claim on action %s was taken over after the lease", action_id)
-        result.lost_claims += 1
-
-    def _record_sent(
-        self,
-        senders: Senders,
-        item: PreparedMessage,
-        token: str,
-        receipt: Receipt,
-        result: DispatchResult,
-        billed_units: int = 1,
-        *,
-        retried: bool = False,
-    ) -> None:
-        sent = SentRecord(
-            action_id=item.action_id,
-            token=token,
-            customer_id=item.customer_id,
-            channel=item.channel,
-            sent_at=receipt.accepted_at,
-            provider_message_id=receipt.provider_message_id,
-            at=self.clock.now(),
-            detail=_sent_detail(item),
-            data={
-                "provider_message_id": receipt.provider_message_id,
-                "idempotency_key": item.idempotency_key,
-                "template": item.template,
-                "step": item.step_id,
-            },
-            billed_units=billed_units,
-        )
-        if not record_sent(senders.connections, sent) and not (
-            retried and self._recorded_sent(senders, item.action_id, token)
-        ):
-            self._lost(item.action_id, result)
-            return
-        result.sent[item.channel] += 1
-
-    def _recorded_sent(self, senders: Senders, action_id: int, token: str) -> bool:
-        # A record tried again may find its first try committed (the answer was lost).
-        with senders.connections.transaction() as connection:
-            return recorded_sent(connection, action_id, token)
-
-    def _record_retry(
-        self,
-        senders: Senders,
-        item: PreparedMessage,
-        token: str,
-        reason: str,
-        retry_after: float | None,
-        result: DispatchResult,
-    ) -> None:
-        now = self.clock.now()
-        with senders.connections.transaction() as connection:
-            attempts = claim_attempts(connection, item.action_id)
-            if attempts_exhausted(attempts, self.options.max_attempts):
-                self._fail(
-                    connection, item, token, now, _exhausted(attempts, reason), False, result
-                )
-                return
-            delay = backoff_delay(
-                attempts,
-                base=self.options.backoff_base,
-                cap=self.options.backoff_cap,
-                jitter=self.jitter(),
-                retry_after=retry_after,
-            )
-            label = channel_label(item.channel)
-            entry = _entry(
-                item,
-                now,
-                "retry",
-                f"Falha temporária no envio por {label} (tentativa {attempts}): {reason} "
-                f"Nova tentativa em {_duration_pt(delay)}.",
-                {"attempt": attempts, "next_attempt_at": (now + delay).isoformat()},
-            )
-            if not record_retry(
-                connection,
-                item.action_id,
-                token,
-                next_attempt_at=now + delay,
-                reason=reason,
-                entry=entry,
-            ):
-                self._lost(item.action_id, result)
-                return
-        result.retrying[item.channel] += 1
-
-    def _record_failed(
-        self,
-        senders: Senders,
-        item: PreparedMessage,
-        token: str,
-        reason: str,
-        invalid_recipient: bool,
-        result: DispatchResult,
-    ) -> None:
-        now = self.clock.now()
-        with senders.connections.transaction() as connection:
-            self._fail(connection, item, token, now, reason, invalid_recipient, result)
-
-    def _fail(
-        self,
-        connection: Connection,
-        item: PreparedMessage,
-        token: str,
-        now: datetime,
-        reason: str,
-        invalid_recipient: bool,
-        result: DispatchResult,
-    ) -> None:
-        label = channel_label(item.channel)
-        entry = _entry(
-            item,
-            now,
-            "failed",
-            f"Envio por {label} para {item.to} não realizado: {reason}",
-            {"invalid_recipient": invalid_recipient},
-        )
-        if not record_failed(connection, item.action_id, token, reason=reason, entry=entry):
-            self._lost(item.action_id, result)
-            return
-        result.failed[item.channel] += 1
-        if invalid_recipient and flag_invalid_contact(
-            connection, item.customer_id, item.channel, item.to, now, action_id=item.action_id
-        ):
-            result.contacts_flagged += 1
-
-    def _record_cancelled(
-        self, senders: Senders, item: NotSendable, token: str, result: DispatchResult
-    ) -> None:
-        entry = TimelineEntry(
-            customer_id=item.customer_id,
-            action_id=item.action_id,
-            channel=item.channel,
-            at=self.clock.now(),
-            kind="held" if item.held else "cancelled",
-            detail=(
-                f"Mensagem retida: {item.reason} (complete com `regua credor editar`)."
-                if item.held
-                else f"Mensagem não enviada: {item.reason}."
-            ),
-        )
-        record = record_held if item.held else record_cancelled
-        with senders.connections.transaction() as connection:
-            if not record(connection, item.action_id, token, reason=item.reason, entry=entry):
-                self._lost(item.action_id, result)
-                return
-        if item.held:
-            result.held[item.channel or "-"] += 1
-            result.held_reasons[item.reason] += 1
-        else:
-            result.cancelled[item.channel or "-"] += 1
 
 
 def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
@@ -724,42 +487,3 @@ def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
     (renderer or default_renderer()).compile_messages()
     for uf in (None, *UFS):
         holidays_for(uf, (today.year, today.year + 1))
-
-
-# --- what the timeline says ----------------------------------------------------------------
-
-
-def _entry(
-    item: PreparedMessage, at: datetime, kind: str, detail: str, data: Mapping[str, Any]
-) -> TimelineEntry:
-    return TimelineEntry(
-        customer_id=item.customer_id,
-        action_id=item.action_id,
-        channel=item.channel,
-        at=at,
-        kind=kind,
-        detail=detail,
-        data=data,
-    )
-
-
-def _sent_detail(item: PreparedMessage) -> str:
-    where = f"(etapa {item.step_id}, modelo {item.template})"
-    if item.channel == "letter":
-        return f"Carta gerada para impressão e envio a {item.to} {where}."
-    label = channel_label(item.channel)
-    return f"Mensagem enviada por {label} para {item.to} {where}."
-
-
-def _exhausted(attempts: int, reason: str) -> str:
-    return f"{attempts} tentativas sem sucesso; a última: {reason}"
-
-
-def _duration_pt(delay: timedelta) -> str:
-    seconds = int(delay.total_seconds())
-    if seconds < 90:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} min"
-    return f"{minutes / 60:.1f} h".replace(".", ",")
