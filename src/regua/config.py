@@ -47,7 +47,7 @@ SECRET_FIELDS = frozenset(
     }
 )
 # Fields holding URLs that may carry a password (postgresql://user:password@host/db).
-URL_FIELDS = frozenset({"database_url", "broker_url"})
+URL_FIELDS = frozenset({"database_url", "broker_url", "rate_limit_redis_url"})
 
 
 class ConfigError(ReguaError):
@@ -172,8 +172,15 @@ class Settings(BaseSettings):
     )
     rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"email": 50.0, "sms": 20.0, "whatsapp": 20.0},
-        description="Mensagens por segundo por canal, em JSON. Hoje o limite vale por "
-        "worker (cada processo envia a limite/concorrência).",
+        description="Mensagens por segundo por canal, em JSON: o limite da instalação, "
+        "dividido entre os workers pelo Redis (veja REGUA_RATE_LIMIT_REDIS_URL).",
+    )
+    rate_limit_redis_url: str = Field(
+        default="",
+        description="Redis onde todos os workers (e `regua dispatch`) dividem os limites de "
+        "REGUA_RATE_LIMITS de cada canal. Vazio: no modo distribuído, o broker quando é Redis; "
+        "com RabbitMQ, cada processo de worker envia a limite/concorrência (aviso no log); no "
+        "modo embutido, o limite é do processo.",
     )
     today: date | None = Field(
         default=None,

@@ -122,12 +122,16 @@ class Workers:
             "REGUA_SMTP_SECURITY": "none",
             "REGUA_SMTP_SENDER": SENDER,
             "REGUA_RATE_LIMITS": json.dumps({"email": 1000}),
+            "REGUA_OUTBOX_DIR": str(log_dir / "outbox"),
         }
         self.log_dir = log_dir
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, concurrency: int) -> subprocess.Popen[bytes]:
+    def start(
+        self, concurrency: int, queues: str = "regua.email", *, beat: bool = False
+    ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"worker{len(self.processes)}.log").open("wb")
+        schedule = ["--beat", "--schedule", str(self.log_dir / "beat-schedule")] if beat else []
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -137,7 +141,7 @@ class Workers:
                 "regua.worker.celery_app",
                 "worker",
                 "--queues",
-                "regua.email",
+                queues,
                 "--concurrency",
                 str(concurrency),
                 "--pool",
@@ -147,6 +151,9 @@ class Workers:
                 "--without-heartbeat",
                 "--loglevel",
                 "INFO",
+                "--hostname",
+                f"test{len(self.processes)}-{uuid.uuid4().hex[:6]}@%h",
+                *schedule,
             ],
             env={**self.env, "REGUA_WORKER_CONCURRENCY": str(concurrency)},
             stdout=log,

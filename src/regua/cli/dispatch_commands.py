@@ -73,7 +73,10 @@ def dispatch_embedded(
         dispatcher = Dispatcher.from_settings(
             app.engine, app.settings, clock=app.clock, registry=registry, creditor_id=creditor_id
         )
-        result = dispatcher.dispatch_due(today=today)
+        try:
+            result = dispatcher.dispatch_due(today=today)
+        finally:
+            dispatcher.close()
     log.info(
         "dispatch finished",
         extra={
@@ -187,7 +190,10 @@ def dispatch(
                 registry=registry,
                 creditor_id=creditor_id,
             )
-            result = dispatcher.dispatch_due(today=target, channels=channels)
+            try:
+                result = dispatcher.dispatch_due(today=target, channels=channels)
+            finally:
+                dispatcher.close()
     if json_output:
         print_json({"date": target, "distributed": distributed, **result.to_dict()})
         return

@@ -25,6 +25,11 @@ from regua.store.transitions import supersede_stale_actions
 
 DEFAULT_BATCH = 200
 DEFAULT_SENDERS = 4
+# A record the database refused for being away (a restart, a killed session) is tried again on
+# a fresh connection this many times, waiting 0.25 s, 0.5 s, 1 s... (about 8 s in all), so a
+# message the provider accepted is recorded sent instead of left `sending` and sent again.
+DEFAULT_RECORD_ATTEMPTS = 6
+DEFAULT_RECORD_BACKOFF = 0.25
 
 __all__ = [
     "DispatchOptions",
@@ -92,6 +97,8 @@ class DispatchOptions:
     backoff_cap: timedelta = DEFAULT_BACKOFF_CAP
     batch: int = DEFAULT_BATCH
     senders: int = DEFAULT_SENDERS  # concurrent sends per channel within one dispatcher
+    record_attempts: int = DEFAULT_RECORD_ATTEMPTS
+    record_backoff: float = DEFAULT_RECORD_BACKOFF  # seconds before the second attempt, doubling
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,8 @@ def start_run(
     """Begin a run: its day (`today`, or the date at `now` in `timezone`), the sendable ones of
     `channels` (default: all), and the stale actions a newer step speaks for cancelled first."""
     day = today or local_date(now, timezone)
-    wanted: list[str] = [c for c in (channels or MESSAGE_CHANNELS) if c in MESSAGE_CHANNELS]
+    asked = MESSAGE_CHANNELS if channels is None else channels
+    wanted: list[str] = [c for c in asked if c in MESSAGE_CHANNELS]
     result = DispatchResult()
     with engine.begin() as connection:
         result.superseded = supersede_stale_actions(connection, day, now)

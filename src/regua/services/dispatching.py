@@ -5,9 +5,10 @@ action due now: planned for today or earlier, its retry time come, and its custo
 contact window at this instant (`services.contact_windows`: the régua's window narrowed by the
 customer's state law, in the state's time zone, closed on national and state holidays). Actions
 outside the window stay planned for a later run. Each channel runs in its own thread, paced by
-a token bucket (`domain.pacing`) at ``settings.rate_limits[channel]`` messages a second, with a
-few sender threads (`services.senders`: each with its own SMTP connection) so that one message
-is sent or recorded while another waits for the provider or the database.
+a token bucket at ``settings.rate_limits[channel]`` messages a second (`channels.rate_limits`:
+this process's, or one shared in Redis by every dispatcher and worker), with a few sender
+threads (`services.senders`: each with its own SMTP connection) so that one message is sent or
+recorded while another waits for the provider or the database.
 
 `Dispatcher.send_actions` is the same work for a list of action ids (a Celery task's); the ids
 are published by `services.publishing`.
@@ -28,6 +29,10 @@ again and sent with the same idempotency key (``regua-act-<id>``, the e-mail's M
 only messages that were inside a provider call (one per sender thread) can go out twice, and
 the repeat is recognisable.
 
+A dispatcher whose database goes away does not wait for the lease: its records are tried
+again, and the claims of a batch it cannot finish are given back at once
+(`services.dispatch_recovery`); the error is raised for the caller (a Celery task) to retry.
+
 Every transition lands on the customer's timeline (`interactions`), in pt-BR.
 """
 
@@ -40,11 +45,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from functools import partial
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from regua.channels.base import (
     ChannelPermanentError,
@@ -52,18 +58,18 @@ from regua.channels.base import (
     OutgoingMessage,
     Receipt,
 )
+from regua.channels.rate_limits import LocalRateLimiter, RateLimiter, rate_limiter_for
 from regua.channels.registry import ChannelRegistry
 from regua.channels.rendering import TemplateError, TemplateRenderer, default_renderer
 from regua.clock import Clock
 from regua.config import Settings
 from regua.domain.calendar import DEFAULT_TIMEZONE, UFS, holidays_for, local_date
-from regua.domain.channels import MESSAGE_CHANNELS, channel_label
-from regua.domain.pacing import TokenBucket
-from regua.domain.retries import attempts_exhausted, backoff_delay
+from regua.domain.channels import MESSAGE_CHANNELS
 from regua.errors import ReguaError
-from regua.services.contact_flags import flag_invalid_contact
 from regua.services.contact_windows import ContactWindows
 from regua.services.customer_links import portal_links
+from regua.services.dispatch_records import Recorder
+from regua.services.dispatch_recovery import ClaimBatch, durably, give_back
 from regua.services.dispatch_run import (
     DispatchOptions,
     DispatchResult,
@@ -73,22 +79,24 @@ from regua.services.dispatch_run import (
 from regua.services.message_context import PortalLinks
 from regua.services.messages import NotSendable, PreparedMessage, prepare_messages
 from regua.services.senders import Senders, thread_pool
-from regua.store.claims import channels_of, claim_due, count_due, new_claim_token, worker_name
+from regua.store.claims import (
+    OpenScope,
+    channels_of,
+    claim_due,
+    count_due,
+    new_claim_token,
+    worker_name,
+)
 from regua.store.message_context import store_txids
+from regua.store.outages import database_unreachable
 from regua.store.transitions import (
-    SentRecord,
-    TimelineEntry,
-    claim_attempts,
-    record_cancelled,
-    record_failed,
-    record_held,
-    record_retry,
-    record_sent,
     use_write_ahead_log,
 )
 from regua.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -140,10 +148,9 @@ class Dispatcher:
         self.options = options or DispatchOptions()
         self.sleep = sleep
         self.jitter = jitter
+        self.records = Recorder(clock, self.options, jitter)
         self.worker = worker or worker_name()
-        self._buckets = {
-            channel: TokenBucket(rate) for channel, rate in (rate_limits or {}).items() if rate > 0
-        }
+        self._limiter: RateLimiter = LocalRateLimiter(rate_limits or {})
         self._windows = ContactWindows()
         self._lock = threading.Lock()
         self._store_ready = False
@@ -153,10 +160,15 @@ class Dispatcher:
             use_write_ahead_log(self.engine)
             self._store_ready = True
 
-    def set_rate_limits(self, rate_limits: Mapping[str, float]) -> None:
-        """Messages a second per channel, for this dispatcher (a worker process's share)."""
+    def set_rate_limiter(self, limiter: RateLimiter) -> None:
+        """Who paces the sends: this process's buckets, or buckets shared in Redis."""
         with self._lock:
-            self._buckets = {c: TokenBucket(r) for c, r in rate_limits.items() if r > 0}
+            previous, self._limiter = self._limiter, limiter
+        previous.close()
+
+    def close(self) -> None:
+        """Close what pacing holds (a Redis connection); the registry is the caller's."""
+        self._limiter.close()
 
     @classmethod
     def from_settings(
@@ -173,7 +185,7 @@ class Dispatcher:
         The caller opens and closes the registry (``with registry: ...``); without one, a
         registry is built from the settings, and the caller closes ``dispatcher.registry``.
         """
-        return cls(
+        dispatcher = cls(
             engine,
             registry or ChannelRegistry.from_settings(settings, clock=clock),
             clock=clock,
@@ -182,6 +194,9 @@ class Dispatcher:
             timezone=settings.timezone,
             **kwargs,
         )
+        if settings.rate_limit_redis_url:  # several dispatchers share the limits
+            dispatcher.set_rate_limiter(rate_limiter_for(settings, distributed=False))
+        return dispatcher
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -294,44 +309,86 @@ class Dispatcher:
                 scopes = [s for s in scopes if s.scope.creditor_id == self.creditor_id]
             if not scopes:
                 return result
-            token = new_claim_token(self.worker)
+            batch = ClaimBatch(new_claim_token(self.worker))
+            try:
+                done = self._claim_and_send(
+                    channel, day, now, scopes, action_ids, limit, senders, pool, batch, result
+                )
+            except Exception as exc:
+                if database_unreachable(exc):
+                    give_back(self.engine, channel, batch, durably=self._durably)
+                raise
+            if done:
+                return result
+
+    def _claim_and_send(
+        self,
+        channel: str,
+        day: date,
+        now: datetime,
+        scopes: Sequence[OpenScope],
+        action_ids: Sequence[int] | None,
+        limit: int,
+        senders: Senders,
+        pool: ThreadPoolExecutor | None,
+        batch: ClaimBatch,
+        result: DispatchResult,
+    ) -> bool:
+        """Claim one batch and send it; True when nothing more is to be claimed now."""
+        with self.engine.begin() as connection:
+            claimed = claim_due(
+                connection,
+                channel=channel,
+                today=day,
+                now=now,
+                lease=self.options.lease,
+                open_scopes=scopes,
+                token=batch.token,
+                limit=limit,
+                action_ids=action_ids,
+            )
+        if not claimed:
+            return True
+        with self.engine.connect() as connection:
+            prepared, txids = prepare_messages(
+                connection,
+                claimed,
+                now=now,
+                portal=self.portal,
+                default_sender=self._default_sender(),
+            )
+        if txids:
             with self.engine.begin() as connection:
-                claimed = claim_due(
-                    connection,
-                    channel=channel,
-                    today=day,
-                    now=now,
-                    lease=self.options.lease,
-                    open_scopes=scopes,
-                    token=token,
-                    limit=limit,
-                    action_ids=action_ids,
-                )
-            if not claimed:
-                return result
-            with self.engine.connect() as connection:
-                prepared, txids = prepare_messages(
-                    connection,
-                    claimed,
-                    now=now,
-                    portal=self.portal,
-                    default_sender=self._default_sender(),
-                )
-            if txids:
-                with self.engine.begin() as connection:
-                    store_txids(connection, txids)
-            # The whole batch is rendered before its first send: one after the other, renders
-            # cost about a third less CPU than between sends, whose network and database code
-            # pushes the templates' code out of the processor's caches.
-            ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
-            if pool is None or len(ready) < 2:
-                for one in ready:
-                    self._send_one(senders, one, token, result)
-            else:
-                for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(token)):
-                    result.merge(partial)
-            if action_ids is not None:
-                return result
+                store_txids(connection, txids)
+        # The whole batch is rendered before its first send: one after the other, renders
+        # cost about a third less CPU than between sends, whose network and database code
+        # pushes the templates' code out of the processor's caches.
+        ready = [self._compose(prepared[i]) for i in claimed if i in prepared]
+        if pool is None or len(ready) < 2:
+            for one in ready:
+                self._send_one(senders, one, batch, result)
+        else:
+            for partial in pool.map(self._send_pooled, repeat(senders), ready, repeat(batch)):
+                result.merge(partial)
+        return action_ids is not None
+
+    def _durably(self, work: Callable[[bool], T]) -> T:
+        return durably(
+            work,
+            attempts=self.options.record_attempts,
+            backoff=self.options.record_backoff,
+            sleep=self.sleep,
+        )
+
+    def _record(self, result: DispatchResult, work: Callable[[DispatchResult, bool], None]) -> None:
+        """One record, durably: counted into `result` only once it is committed."""
+
+        def attempt(retried: bool) -> DispatchResult:
+            part = DispatchResult()
+            work(part, retried)
+            return part
+
+        result.merge(self._durably(attempt))
 
     def _default_sender(self) -> str | None:
         """The From the e-mail channel gives a creditor without its own ("" none; None: no
@@ -355,196 +412,78 @@ class Dispatcher:
             item, message=item.outgoing(rendered), billed_units=rendered.sms_segments or 1
         )
 
-    def _send_pooled(self, senders: Senders, ready: _Composed, token: str) -> DispatchResult:
+    def _send_pooled(self, senders: Senders, ready: _Composed, batch: ClaimBatch) -> DispatchResult:
         result = DispatchResult()
-        self._send_one(senders, ready, token, result)
+        self._send_one(senders, ready, batch, result)
         return result
 
     def _send_one(
-        self, senders: Senders, ready: _Composed, token: str, result: DispatchResult
+        self, senders: Senders, ready: _Composed, batch: ClaimBatch, result: DispatchResult
     ) -> None:
-        item, message = ready.item, ready.message
+        item, message, token = ready.item, ready.message, batch.token
+        if not batch.proceed(item.action_id, send=message is not None):
+            return  # the batch stopped: this claim is given back
+        settle: Callable[[DispatchResult], None]
         if isinstance(item, NotSendable):
-            self._record_cancelled(senders, item, token, result)
-            return
-        if message is None:
-            self._record_failed(senders, item, token, ready.failure or "", False, result)
-            return
-        self._pace(item.channel)
-        try:
-            receipt = senders.channel().send(message)
-        except ChannelTransientError as exc:
-            self._record_retry(senders, item, token, exc.message, exc.retry_after, result)
-        except ChannelPermanentError as exc:
-            self._record_failed(senders, item, token, exc.message, exc.invalid_recipient, result)
-        except ReguaError as exc:
-            self._record_failed(senders, item, token, exc.message, False, result)
-        except Exception:
-            # A bug, not a provider answer: keep the stack trace, retry like a transient error
-            # so one bad message neither stops the batch nor is lost.
-            log.exception("sending action %s failed unexpectedly", item.action_id)
-            self._record_retry(senders, item, token, "erro inesperado no envio", None, result)
+            settle = partial(self.records.cancelled, senders, item, token)
+        elif message is None:
+            settle = partial(self.records.failed, senders, item, token, ready.failure or "", False)
         else:
-            self._record_sent(senders, item, token, receipt, result, ready.billed_units)
-
-    def _pace(self, channel: str) -> None:
-        bucket = self._buckets.get(channel)
-        if bucket is None:
-            return
-        while True:
-            with self._lock:
-                wait = bucket.take(self.clock.now().timestamp())
-            if wait <= 0:
+            self._pace(item.channel)
+            try:
+                receipt = senders.channel().send(message)
+            except ChannelTransientError as exc:
+                settle = partial(
+                    self.records.retry, senders, item, token, exc.message, exc.retry_after
+                )
+            except ChannelPermanentError as exc:
+                invalid = exc.invalid_recipient
+                settle = partial(self.records.failed, senders, item, token, exc.message, invalid)
+            except ReguaError as exc:
+                settle = partial(self.records.failed, senders, item, token, exc.message, False)
+            except Exception:
+                # A bug, not a provider answer: keep the stack trace, retry like a transient
+                # error so one bad message neither stops the batch nor is lost.
+                log.exception("sending action %s failed unexpectedly", item.action_id)
+                reason = "erro inesperado no envio"
+                settle = partial(self.records.retry, senders, item, token, reason, None)
+            else:
+                self._record_accepted(senders, item, token, receipt, ready.billed_units, result)
                 return
-            self.sleep(wait)
+        self._record(result, lambda part, _retried: settle(part))
 
-    # -- recording, through the store -------------------------------------------------------
-
-    def _lost(self, action_id: int, result: DispatchResult) -> None:
-        log.warning("claim on action %s was taken over after the lease", action_id)
-        result.lost_claims += 1
-
-    def _record_sent(
+    def _record_accepted(
         self,
         senders: Senders,
         item: PreparedMessage,
         token: str,
         receipt: Receipt,
-        result: DispatchResult,
-        billed_units: int = 1,
-    ) -> None:
-        sent = SentRecord(
-            action_id=item.action_id,
-            token=token,
-            customer_id=item.customer_id,
-            channel=item.channel,
-            sent_at=receipt.accepted_at,
-            provider_message_id=receipt.provider_message_id,
-            at=self.clock.now(),
-            detail=_sent_detail(item),
-            data={
-                "provider_message_id": receipt.provider_message_id,
-                "idempotency_key": item.idempotency_key,
-                "template": item.template,
-                "step": item.step_id,
-            },
-            billed_units=billed_units,
-        )
-        if not record_sent(senders.connections, sent):
-            self._lost(item.action_id, result)
-            return
-        result.sent[item.channel] += 1
-
-    def _record_retry(
-        self,
-        senders: Senders,
-        item: PreparedMessage,
-        token: str,
-        reason: str,
-        retry_after: float | None,
+        units: int,
         result: DispatchResult,
     ) -> None:
-        now = self.clock.now()
-        with senders.connections.transaction() as connection:
-            attempts = claim_attempts(connection, item.action_id)
-            if attempts_exhausted(attempts, self.options.max_attempts):
-                self._fail(
-                    connection, item, token, now, _exhausted(attempts, reason), False, result
+        try:
+            self._record(
+                result,
+                lambda part, retried: self.records.sent(
+                    senders, item, token, receipt, part, units, retried=retried
+                ),
+            )
+        except Exception as exc:
+            if database_unreachable(exc):
+                log.error(
+                    "action %s was accepted by the provider (%s) but the database did not take "
+                    "its record; it stays sending until the claim lease ends",
+                    item.action_id,
+                    receipt.provider_message_id,
                 )
-                return
-            delay = backoff_delay(
-                attempts,
-                base=self.options.backoff_base,
-                cap=self.options.backoff_cap,
-                jitter=self.jitter(),
-                retry_after=retry_after,
-            )
-            label = channel_label(item.channel)
-            entry = _entry(
-                item,
-                now,
-                "retry",
-                f"Falha temporária no envio por {label} (tentativa {attempts}): {reason} "
-                f"Nova tentativa em {_duration_pt(delay)}.",
-                {"attempt": attempts, "next_attempt_at": (now + delay).isoformat()},
-            )
-            if not record_retry(
-                connection,
-                item.action_id,
-                token,
-                next_attempt_at=now + delay,
-                reason=reason,
-                entry=entry,
-            ):
-                self._lost(item.action_id, result)
-                return
-        result.retrying[item.channel] += 1
+            raise
 
-    def _record_failed(
-        self,
-        senders: Senders,
-        item: PreparedMessage,
-        token: str,
-        reason: str,
-        invalid_recipient: bool,
-        result: DispatchResult,
-    ) -> None:
-        now = self.clock.now()
-        with senders.connections.transaction() as connection:
-            self._fail(connection, item, token, now, reason, invalid_recipient, result)
-
-    def _fail(
-        self,
-        connection: Connection,
-        item: PreparedMessage,
-        token: str,
-        now: datetime,
-        reason: str,
-        invalid_recipient: bool,
-        result: DispatchResult,
-    ) -> None:
-        label = channel_label(item.channel)
-        entry = _entry(
-            item,
-            now,
-            "failed",
-            f"Envio por {label} para {item.to} não realizado: {reason}",
-            {"invalid_recipient": invalid_recipient},
-        )
-        if not record_failed(connection, item.action_id, token, reason=reason, entry=entry):
-            self._lost(item.action_id, result)
-            return
-        result.failed[item.channel] += 1
-        if invalid_recipient and flag_invalid_contact(
-            connection, item.customer_id, item.channel, item.to, now, action_id=item.action_id
-        ):
-            result.contacts_flagged += 1
-
-    def _record_cancelled(
-        self, senders: Senders, item: NotSendable, token: str, result: DispatchResult
-    ) -> None:
-        entry = TimelineEntry(
-            customer_id=item.customer_id,
-            action_id=item.action_id,
-            channel=item.channel,
-            at=self.clock.now(),
-            kind="held" if item.held else "cancelled",
-            detail=(
-                f"Mensagem retida: {item.reason} (complete com `regua credor editar`)."
-                if item.held
-                else f"Mensagem não enviada: {item.reason}."
-            ),
-        )
-        record = record_held if item.held else record_cancelled
-        with senders.connections.transaction() as connection:
-            if not record(connection, item.action_id, token, reason=item.reason, entry=entry):
-                self._lost(item.action_id, result)
+    def _pace(self, channel: str) -> None:
+        while True:
+            wait = self._limiter.wait(channel, self.clock.now().timestamp())
+            if wait <= 0:
                 return
-        if item.held:
-            result.held[item.channel or "-"] += 1
-            result.held_reasons[item.reason] += 1
-        else:
-            result.cancelled[item.channel or "-"] += 1
+            self.sleep(wait)
 
 
 def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
@@ -558,42 +497,3 @@ def preload(today: date, renderer: TemplateRenderer | None = None) -> None:
     (renderer or default_renderer()).compile_messages()
     for uf in (None, *UFS):
         holidays_for(uf, (today.year, today.year + 1))
-
-
-# --- what the timeline says ----------------------------------------------------------------
-
-
-def _entry(
-    item: PreparedMessage, at: datetime, kind: str, detail: str, data: Mapping[str, Any]
-) -> TimelineEntry:
-    return TimelineEntry(
-        customer_id=item.customer_id,
-        action_id=item.action_id,
-        channel=item.channel,
-        at=at,
-        kind=kind,
-        detail=detail,
-        data=data,
-    )
-
-
-def _sent_detail(item: PreparedMessage) -> str:
-    where = f"(etapa {item.step_id}, modelo {item.template})"
-    if item.channel == "letter":
-        return f"Carta gerada para impressão e envio a {item.to} {where}."
-    label = channel_label(item.channel)
-    return f"Mensagem enviada por {label} para {item.to} {where}."
-
-
-def _exhausted(attempts: int, reason: str) -> str:
-    return f"{attempts} tentativas sem sucesso; a última: {reason}"
-
-
-def _duration_pt(delay: timedelta) -> str:
-    seconds = int(delay.total_seconds())
-    if seconds < 90:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} min"
-    return f"{minutes / 60:.1f} h".replace(".", ",")

@@ -329,6 +329,42 @@ def mark_queued(
     return sorted(marked | {int(i) for i in abandoned})
 
 
+def release_claims(connection: Connection, token: str, *, keep: Sequence[int] = ()) -> list[int]:
+    """Give the actions still claimed under `token` back at once (planned, their attempt not
+    counted), except `keep`: the messages already handed to a provider, which only a record
+    can settle. What a dispatcher does when the database failed under it, instead of leaving
+    its claims for the lease to expire; returns the ids released."""
+    statement = (
+        update(actions)
+        .where(actions.c.claimed_by == token, actions.c.status == "sending")
+        .values(
+            status="planned",
+            claimed_by=None,
+            claimed_at=None,
+            attempts=func.max(actions.c.attempts - 1, 0)
+            if connection.dialect.name == "sqlite"
+            else func.greatest(actions.c.attempts - 1, 0),
+        )
+        .returning(actions.c.id)
+    )
+    if keep:
+        statement = statement.where(actions.c.id.not_in(list(keep)))
+    return sorted(int(row[0]) for row in connection.execute(statement))
+
+
+def recorded_sent(connection: Connection, action_id: int, token: str) -> bool:
+    """Whether the action is recorded sent under `token`: a record whose commit went through
+    although its answer was lost with the connection."""
+    found = connection.execute(
+        select(actions.c.id).where(
+            actions.c.id == action_id,
+            actions.c.status == "sent",
+            actions.c.claimed_by == token,
+        )
+    ).first()
+    return found is not None
+
+
 def channels_of(connection: Connection, action_ids: Sequence[int]) -> dict[str, list[int]]:
     """`action_ids` grouped by their action's channel (a worker's task, claimed per channel)."""
     by_channel: dict[str, list[int]] = {}

@@ -3,8 +3,9 @@
 Start workers with ``regua worker`` (or ``celery -A regua.worker.celery_app worker``); the
 broker is REGUA_BROKER_URL (``redis://...`` or ``amqp://...``). ``regua dispatch
 --distributed`` (or the beat schedule, ``regua worker --beat``) publishes due action ids to the
-queue of their channel, ``regua.email``, ``regua.sms``, ``regua.whatsapp``, ``regua.letter``,
-so each provider's rate limit is kept by the workers that consume its queue.
+queue of their channel, ``regua.email``, ``regua.sms``, ``regua.whatsapp``, ``regua.letter``
+(the beat only to the queues some worker consumes: `worker.consumers`). The workers of a
+channel share its rate limit through Redis (`channels.rate_limits`).
 
 Delivery is at least once and the tasks are idempotent (the action's claim in the database
 decides who sends): tasks are acknowledged after they ran (``acks_late``), a task whose worker

@@ -5,8 +5,8 @@ Each worker process takes its `App` from `bootstrap.build_app` (through
 sending keeps open (channels with a kept SMTP connection, the dispatcher); it closes them when
 the process ends. What needs no connection and is the same everywhere (compiled templates,
 holiday calendars) is loaded by the worker's main process before the fork. The provider rate
-limit of a channel is shared by the processes of a worker: each paces itself at
-``rate / concurrency``.
+limit of a channel is shared by every worker process through Redis (`channels.rate_limits`);
+without Redis each process paces itself at ``rate / concurrency``.
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from celery import Task
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from regua.bootstrap import App
+from regua.channels.rate_limits import rate_limiter_for, warn_if_unshared
 from regua.channels.registry import ChannelRegistry
 from regua.errors import ReguaError
 from regua.services.dispatching import Dispatcher, preload
 from regua.services.operations_status import require_current_schema
 from regua.services.publishing import DuePublisher
+from regua.store.outages import database_unreachable
 from regua.worker.celery_app import (
     ENQUEUE_TASK,
     SEND_TASK,
@@ -35,6 +38,7 @@ from regua.worker.celery_app import (
     publisher,
     worker_app,
 )
+from regua.worker.consumers import SERVED_TTL_SECONDS, ServedChannels, queues_consumed
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +51,10 @@ class WorkerContext:
     registry: ChannelRegistry
     dispatcher: Dispatcher
     due: DuePublisher
+    served: ServedChannels  # the channels whose queue a worker consumes (the beat's concern)
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.registry.close()
         self.app.close()
 
@@ -71,9 +77,14 @@ def build_worker_context(regua: App) -> WorkerContext:
         # killed process has at most one message inside a provider call.
         options=dispatch_options(settings, senders=1),
     )
-    dispatcher.set_rate_limits({c: r / share for c, r in settings.rate_limits.items()})
+    # The channel's limit is shared by every worker process through Redis (the broker's, or
+    # REGUA_RATE_LIMIT_REDIS_URL's); without Redis each process keeps its share.
+    dispatcher.set_rate_limiter(rate_limiter_for(settings, distributed=True, share=share))
     due = DuePublisher.from_settings(regua.engine, settings, clock=regua.clock)
-    return WorkerContext(regua, registry, dispatcher, due)
+    served = ServedChannels(
+        lambda: queues_consumed(app), ttl=min(SERVED_TTL_SECONDS, settings.enqueue_every_seconds)
+    )
+    return WorkerContext(regua, registry, dispatcher, due, served)
 
 
 def worker_context() -> WorkerContext:
@@ -100,6 +111,7 @@ def _preload(**_kwargs: Any) -> None:
     except ReguaError as exc:
         print(f"erro: o worker não inicia: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
+    warn_if_unshared(regua.settings)
     preload(regua.today(), regua.renderer)
     gc.freeze()
 
@@ -120,15 +132,35 @@ def _close_context(**_kwargs: Any) -> None:
         _context = None
 
 
-@app.task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)
-def send_actions(action_ids: list[int]) -> dict[str, Any]:
+# A task whose database went away gave its claims back (`Dispatcher`); it is published again
+# after 2, 4, 8... seconds (at most a minute) so they go out without waiting for the beat.
+DATABASE_RETRIES = 6
+DATABASE_RETRY_CAP = 60
+
+
+@app.task(bind=True, name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)
+def send_actions(self: Task, action_ids: list[int]) -> dict[str, Any]:
     """Claim, send and record each action still due; already sent or claimed ones are skipped."""
-    result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
+    try:
+        result = worker_context().dispatcher.send_actions([int(i) for i in action_ids])
+    except Exception as exc:
+        if not database_unreachable(exc) or self.request.retries >= DATABASE_RETRIES:
+            raise
+        countdown = min(DATABASE_RETRY_CAP, 2 ** (self.request.retries + 1))
+        log.warning(
+            "database unreachable; %d actions published again in %d s", len(action_ids), countdown
+        )
+        queue = (self.request.delivery_info or {}).get("routing_key")
+        raise self.retry(
+            exc=exc, countdown=countdown, queue=queue, max_retries=DATABASE_RETRIES
+        ) from exc
     return result.to_dict()
 
 
 @app.task(name=ENQUEUE_TASK, acks_late=True)
 def enqueue_due() -> dict[str, Any]:
-    """The periodic step of distributed mode: publish due actions (and due retries)."""
-    result = worker_context().due.enqueue_due(publisher(app))
+    """The periodic step of distributed mode: publish due actions (and due retries) to the
+    queues some worker consumes."""
+    context = worker_context()
+    result = context.due.enqueue_due(publisher(app), channels=context.served.channels())
     return result.to_dict()
