@@ -143,8 +143,10 @@ def test_every_default_sms_fits_two_segments() -> None:
         for count in (1, 3):
             context = sample_context(TODAY, offset=offset, invoices=count)
             rendered = renderer.render(name, "sms", context)
-            assert context["payment"]["portal_url"] in rendered.text or name == "agradecimento" or (
-                context["payment"]["early"] is not None
+            assert (
+                context["payment"]["portal_url"] in rendered.text
+                or name == "agradecimento"
+                or (context["payment"]["early"] is not None)
             ), name
             budget = 3 if "br.gov.bcb.pix" in rendered.text else 2
             assert rendered.sms_segments is not None and rendered.sms_segments <= budget, name

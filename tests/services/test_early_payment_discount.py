@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from regua.channels.letter import letter_metadata, letter_pdf_from_message
 from regua.channels.rendering import render
+from regua.domain.customer_links import LinkPurpose, read_link_token
 from regua.payments.pix import decode
 from regua.payments.webhooks import PixReceived, PixRefund
 from regua.policies.loader import DEFAULT_POLICY_FILE
@@ -24,8 +26,9 @@ from regua.services.messages import PreparedMessage, prepare_messages
 from regua.services.pix_receipts import receive_pix
 from regua.services.policies import apply_policy_text
 from regua.store.message_context import store_txids
-from regua.store.tables import actions, invoices
+from regua.store.tables import actions, customers, invoices
 from tests.builders import CUSTOMERS_CSV, NOW, run_import, units, write_csv
+from tests.pdf_codes import qr_codes_in_pdf
 
 TODAY = NOW.date()  # Monday 23/11/2026
 DUE = date(2026, 11, 30)  # next Monday: the reminder (D-7) is today; the discount holds to 25/11
@@ -60,9 +63,7 @@ def _remind(
         action_id = connection.execute(
             select(actions.c.id).where(actions.c.step_id == "lembrete")
         ).scalar_one()
-        prepared, txids = prepare_messages(
-            connection, [action_id], now=_noon(TODAY), portal=PORTAL
-        )
+        prepared, txids = prepare_messages(connection, [action_id], now=_noon(TODAY), portal=PORTAL)
         store_txids(connection, txids)
     message = prepared[action_id]
     assert isinstance(message, PreparedMessage)
@@ -164,6 +165,24 @@ def test_the_letter_states_the_discount_only_when_the_post_can_bring_it_in_time(
         "R$ 250,00 (desconto de R$ 5,00)."
     ) in letter.text
     assert "[QR Code Pix com desconto]" in letter.text  # where the PDF prints its code
+    # On paper, what the camera reads: the discounted PIX, the whole one, José's portal link.
+    pdf = letter_pdf_from_message(
+        letter.to_outgoing(
+            to="Rua Augusta, 500\nConsolação, São Paulo - SP\n01304-000",
+            to_name="José da Conceição",
+            idempotency_key="act-1",
+            metadata=letter_metadata(ahead.context),
+        )
+    )
+    discounted, whole, link = qr_codes_in_pdf(pdf)
+    assert (decode(discounted).amount_cents, decode(whole).amount_cents) == (24_500, 25_000)
+    with engine.connect() as connection:
+        jose = connection.execute(
+            select(customers.c.id).where(customers.c.external_id == "C1")
+        ).scalar_one()
+    assert link.startswith("https://pagar.exemplo.com.br/p/")
+    token = link.rsplit("/", 1)[1]
+    assert read_link_token(PORTAL.secret, LinkPurpose.PORTAL, token, TODAY) == jose
     # Seven days before (the packaged day), the letter would arrive after 25/11: not a word.
     assert "desconto" not in render("lembrete_vencimento", "letter", _context_on(ahead, 3)).text
 
