@@ -59,8 +59,10 @@ def test_the_reminder_on_a_phone_shows_the_discount_its_pix_and_the_portal(page:
     assert "PIX copia e cola com o desconto (R$ 146,90, para pagamento até 25/11/2026)" in shown
     code = page.get_by_text(SAMPLE_EARLY_PIX_CODE[:40])
     assert code.inner_text().replace("\n", "") == SAMPLE_EARLY_PIX_CODE
-    assert "PIX copia e cola: copie o código abaixo e cole no aplicativo do seu banco (valor "
-    "integral, R$ 149,90)." in shown
+    assert (
+        "PIX copia e cola: copie o código abaixo e cole no aplicativo do seu banco (valor "
+        "integral, R$ 149,90)."
+    ) in shown
     button = page.get_by_role("link", name="Ver opções de pagamento")
     assert button.get_attribute("href") == context["payment"]["portal_url"]
     assert button.bounding_box()["x"] + button.bounding_box()["width"] <= PHONE["width"]
