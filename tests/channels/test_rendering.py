@@ -394,3 +394,37 @@ def test_compiling_every_message_ahead_leaves_a_broken_file_to_its_render(tmp_pa
     assert renderer.compile_messages() == packaged - 1  # sms.j2 replaced by a broken one
     with pytest.raises(TemplateError, match=r"sms.j2, linha 1"):
         renderer.render("vence_hoje", "sms", sample_context(TODAY))
+
+
+def test_a_whatsapp_template_s_discount_version_is_checked_like_the_template(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "messages" / "lembrete_vencimento"
+    folder.mkdir(parents=True)
+    base = 'name: lembrete\nbody: "Olá, {{1}}."\nparams: ["{{ customer.first_name }}"]\n'
+    context = sample_context(TODAY, offset=-7)  # the discount holds
+    (folder / "whatsapp.yaml").write_text(base + "early_payment: sim\n", "utf-8")
+    with pytest.raises(TemplateError, match="'early_payment' deve ter 'name', 'body'"):
+        TemplateRenderer(tmp_path).render("lembrete_vencimento", "whatsapp", context)
+    (folder / "whatsapp.yaml").write_text(
+        base + 'early_payment:\n  name: lembrete_desconto\n  body: "{{1}} paga {{2}}."\n'
+        '  params: ["{{ customer.first_name }}"]\n',
+        "utf-8",
+    )
+    with pytest.raises(TemplateError, match="early_payment: o corpo usa"):
+        TemplateRenderer(tmp_path).render("lembrete_vencimento", "whatsapp", context)
+    (folder / "whatsapp.yaml").write_text(
+        base + 'early_payment:\n  name: lembrete_desconto\n  body: "{{1}} paga {{2}}."\n'
+        '  params: ["{{ customer.first_name }}", "{{ payment.early.amount_cents|brl }}"]\n',
+        "utf-8",
+    )
+    renderer = TemplateRenderer(tmp_path)
+    early = renderer.render("lembrete_vencimento", "whatsapp", context)
+    assert (early.whatsapp_template, early.whatsapp_template_text) == (
+        "lembrete_desconto",
+        "Maria paga R$ 146,90.",
+    )
+    assert early.whatsapp_language == "pt_BR"  # the template's, unless it says otherwise
+    # Without the discount (here: the reminder three days before), the template itself.
+    plain = renderer.render("lembrete_vencimento", "whatsapp", sample_context(TODAY, offset=-3))
+    assert (plain.whatsapp_template, plain.whatsapp_template_text) == ("lembrete", "Olá, Maria.")
