@@ -10,7 +10,7 @@ import pytest
 from regua.channels.base import ChannelPermanentError, ChannelTransientError, InboundEvent, Receipt
 from regua.channels.http_whatsapp import WhatsAppCloudChannel, parse_whatsapp_webhook
 from regua.channels.rendering import render
-from regua.channels.template_samples import sample_context
+from regua.channels.template_samples import SAMPLE_PORTAL_URL, sample_context
 from regua.clock import FixedClock
 from tests.servers import HttpProvider, Reply
 
@@ -48,7 +48,7 @@ def test_sends_the_approved_template_with_ordered_params(http_provider: HttpProv
         "Plano Internet Fibra 300 Mega",
         "R$ 149,90",
         "em 26/11/2026",
-        "acesse https://pagar.conectafibra.com.br/p/7Hk2Qa",
+        f"acesse {SAMPLE_PORTAL_URL}",
         "WhatsApp (11) 98765-4321, de segunda a sexta, das 8h às 20h, e aos sábados, das 8h às 14h",
         "Conecta Fibra Ltda, CNPJ 11.222.333/0001-81",
     ]

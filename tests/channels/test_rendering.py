@@ -87,7 +87,7 @@ def test_email_plain_text_is_exact() -> None:
         "802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D\n"
         "- Linha digitável do boleto: 34191.79001 01043.510047 91020.150008 1 12340000014990\n"
         "- Pela internet, com PIX, boleto ou parcelamento: "
-        "https://pagar.conectafibra.com.br/p/7Hk2Qa\n\n"
+        "https://pagar.conectafibra.com.br/p/7Hk2QaLm9xVb3TnR8wYc1ZdEf4GhJ5KpQ6s\n\n"
         "Se estiver com alguma dificuldade, conte para a gente: podemos combinar uma nova data "
         "ou um parcelamento.\n\n"
         "Prefere conversar com uma pessoa? Fale com a nossa equipe pelo telefone (11) 4002-8922, "
@@ -126,22 +126,30 @@ def test_sms_is_gsm7_even_with_accented_data() -> None:
     rendered = render("vence_hoje", "sms", context)
     assert rendered.text == (
         "Conecta Fibra Ltda (CNPJ 11.222.333/0001-81): Ola, Conceicao! Sua fatura Manutencao "
-        '"premium" de R$ 149,90 vence hoje. Pague por PIX ou boleto em '
-        "https://pagar.conectafibra.com.br/p/7Hk2Qa Duvidas: (11) 98765-4321. "
-        "Para nao receber mais SMS, responda SAIR"
+        '"premium" de R$ 149,90 vence hoje. Pague em '
+        "https://pagar.conectafibra.com.br/p/7Hk2QaLm9xVb3TnR8wYc1ZdEf4GhJ5KpQ6s Duvidas: "
+        "(11) 98765-4321. Nao quer mais SMS? Responda SAIR"
     )
     assert sms_length(rendered.text).encoding == "gsm7"
     assert rendered.sms_segments == 2
 
 
 def test_every_default_sms_fits_two_segments() -> None:
+    # With a portal link as long as a real one (35-character token). An SMS that carries a PIX
+    # copia e cola (the early-payment discount's: 150 to 180 characters) may take a third part.
     renderer = TemplateRenderer()
     for name in renderer.template_names():
         offset = renderer.meta(name)["offset"]
         for count in (1, 3):
-            rendered = renderer.render(name, "sms", sample_context(TODAY, offset=offset,
-                                                                   invoices=count))  # fmt: skip
-            assert rendered.sms_segments is not None and rendered.sms_segments <= 2, name
+            context = sample_context(TODAY, offset=offset, invoices=count)
+            rendered = renderer.render(name, "sms", context)
+            assert (
+                context["payment"]["portal_url"] in rendered.text
+                or name == "agradecimento"
+                or (context["payment"]["early"] is not None)
+            ), name
+            budget = 3 if "br.gov.bcb.pix" in rendered.text else 2
+            assert rendered.sms_segments is not None and rendered.sms_segments <= budget, name
 
 
 def test_html_is_escaped_but_text_is_not() -> None:
@@ -386,3 +394,37 @@ def test_compiling_every_message_ahead_leaves_a_broken_file_to_its_render(tmp_pa
     assert renderer.compile_messages() == packaged - 1  # sms.j2 replaced by a broken one
     with pytest.raises(TemplateError, match=r"sms.j2, linha 1"):
         renderer.render("vence_hoje", "sms", sample_context(TODAY))
+
+
+def test_a_whatsapp_template_s_discount_version_is_checked_like_the_template(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "messages" / "lembrete_vencimento"
+    folder.mkdir(parents=True)
+    base = 'name: lembrete\nbody: "Olá, {{1}}."\nparams: ["{{ customer.first_name }}"]\n'
+    context = sample_context(TODAY, offset=-7)  # the discount holds
+    (folder / "whatsapp.yaml").write_text(base + "early_payment: sim\n", "utf-8")
+    with pytest.raises(TemplateError, match="'early_payment' deve ter 'name', 'body'"):
+        TemplateRenderer(tmp_path).render("lembrete_vencimento", "whatsapp", context)
+    (folder / "whatsapp.yaml").write_text(
+        base + 'early_payment:\n  name: lembrete_desconto\n  body: "{{1}} paga {{2}}."\n'
+        '  params: ["{{ customer.first_name }}"]\n',
+        "utf-8",
+    )
+    with pytest.raises(TemplateError, match="early_payment: o corpo usa"):
+        TemplateRenderer(tmp_path).render("lembrete_vencimento", "whatsapp", context)
+    (folder / "whatsapp.yaml").write_text(
+        base + 'early_payment:\n  name: lembrete_desconto\n  body: "{{1}} paga {{2}}."\n'
+        '  params: ["{{ customer.first_name }}", "{{ payment.early.amount_cents|brl }}"]\n',
+        "utf-8",
+    )
+    renderer = TemplateRenderer(tmp_path)
+    early = renderer.render("lembrete_vencimento", "whatsapp", context)
+    assert (early.whatsapp_template, early.whatsapp_template_text) == (
+        "lembrete_desconto",
+        "Maria paga R$ 146,90.",
+    )
+    assert early.whatsapp_language == "pt_BR"  # the template's, unless it says otherwise
+    # Without the discount (here: the reminder three days before), the template itself.
+    plain = renderer.render("lembrete_vencimento", "whatsapp", sample_context(TODAY, offset=-3))
+    assert (plain.whatsapp_template, plain.whatsapp_template_text) == ("lembrete", "Olá, Maria.")

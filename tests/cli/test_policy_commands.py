@@ -80,7 +80,7 @@ def test_check_json(app: typer.Typer, padrao: Path) -> None:
         "atraso-20",
         "aviso-negativacao",
     ]
-    assert data["policy"]["steps"][0]["day"] == "D-3"
+    assert data["policy"]["steps"][0]["day"] == "D-7"
     assert data["policy"]["prices"]["whatsapp"] == 35
 
 

@@ -15,13 +15,14 @@ from tests.builders import write_csv
 from tests.cli.analyst_portfolio import CUSTOMERS, cli
 
 # Mon 23/11/2026. NF-1 and NF-2 are 41 days late: their latest step (aviso-negativacao, D+30)
-# fell on 12/11. NF-3 is 10 days late: atraso-10 falls today. NF-4 is due on Thursday.
+# fell on 12/11. NF-3 is 10 days late: atraso-10 falls today. NF-4 is due next Monday: its
+# preventive reminder (D-7) falls today.
 INVOICES = """
 id_titulo;numero;codigo_cliente;descricao;vencimento;valor
 T1;NF-1;C1;Mensalidade;2026-10-13;150,00
 T2;NF-2;C2;Mensalidade;2026-10-13;2.500,00
 T3;NF-3;C3;Mensalidade;2026-11-13;80,00
-T4;NF-4;C4;Mensalidade;2026-11-26;90,00
+T4;NF-4;C4;Mensalidade;2026-11-30;90,00
 """
 
 
@@ -66,14 +67,14 @@ def test_preview_shows_both_starts_and_a_first_run_starts_from_today(
     assert "A escolha fica gravada" in ran.output
     assert starts(engine) == [date(2026, 11, 23)]
     # The next days go on from the start: NF-1 and NF-2 are never caught up, NF-4 gets its
-    # due-day message on Thursday.
+    # due-day message next Monday, with NF-3's call (D+15, on Saturday: no run that day).
     tuesday = json.loads(cli(db_url, "run", "--no-dispatch", "--json", today="2026-11-24").output)
     assert tuesday["start"] == {"first_run": False, "choice": "hoje", "starts_on": "2026-11-23"}
     assert tuesday["actions"] == []
-    thursday = cli(db_url, "run", "--no-dispatch", "--json", today="2026-11-26").output
-    assert steps(thursday) == {"vence-hoje": 1}
+    monday = cli(db_url, "run", "--no-dispatch", "--json", today="2026-11-30").output
+    assert steps(monday) == {"vence-hoje": 1, "ligacao": 1}
     assert starts(engine) == [date(2026, 11, 23)] * 3
-    later = json.loads(cli(db_url, "preview", "--json", today="2026-11-27").output)
+    later = json.loads(cli(db_url, "preview", "--json", today="2026-12-01").output)
     assert "choices" not in later["start"]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 
 import pytest
 
 from regua.domain.calendar import DEFAULT_CONTACT_WINDOW
+from regua.domain.offers import early_payment_offer
 from regua.domain.policy import (
     Limits,
     ThankYou,
@@ -31,7 +32,7 @@ POLICY = default_policy()
 def test_steps_ids_days_channels_and_templates() -> None:
     rows = [(s.id, s.offset, s.channels, s.template or s.script, s.kind) for s in POLICY.steps]
     assert rows == [
-        ("lembrete", -3, ("email", "whatsapp", "sms"), "lembrete_vencimento", "reminder"),
+        ("lembrete", -7, ("email", "whatsapp", "sms"), "lembrete_vencimento", "reminder"),
         ("vence-hoje", 0, ("whatsapp", "sms", "email"), "vence_hoje", "notice"),
         ("atraso-3", 3, ("whatsapp", "email", "sms"), "atraso_amigavel", "collection"),
         ("atraso-10", 10, ("email", "whatsapp", "sms"), "atraso_lembrete", "collection"),
@@ -48,6 +49,21 @@ def test_preventive_reminder_only_for_segments_that_need_it() -> None:
     assert good[0] == "vence-hoje"
     for segment in ("atrasador_habitual", "novo", "risco"):
         assert steps_for_segment(POLICY, segment)[0].id == "lembrete"
+
+
+@pytest.mark.parametrize("name", ["padrao", "empresas"])
+def test_the_preventive_reminder_comes_while_the_early_payment_discount_holds(name: str) -> None:
+    # A discount no message states is never had: the reminder's day must be inside its window,
+    # with days left to pay (a Sunday or a holiday defers the reminder by a day or two).
+    policy = packaged_policy(name)
+    assert policy.negotiation is not None
+    terms = policy.negotiation.early_payment
+    assert terms.discount_bp > 0
+    due = date(2026, 12, 10)
+    reminder = policy.step("lembrete")
+    offer = early_payment_offer(10_000, due, due + timedelta(days=reminder.offset), terms)
+    assert offer is not None
+    assert (offer.pay_by - (due + timedelta(days=reminder.offset))).days >= 2
 
 
 def test_segments_are_the_four_named_ones_with_a_catch_all_last() -> None:
@@ -123,12 +139,21 @@ def test_packaged_policies_keep_their_versions() -> None:
     # The digests the packaged files had when they still set `per_customer_per_day: 1`:
     # dropping the line must not make stored versions unknown; nor may the negotiation terms,
     # added since, change the digest of a version written without them.
+    # The reminder moved from D-3 to D-7 since (a new version): put back, the text is that one.
     for name, digest in (("padrao", "c9ff24f26dbdec6b"), ("empresas", "7ec9b2cdfae7d367")):
         text = packaged_policy_text(name)
         before_terms = text[: text.index("\n# Negociação")]
+        start = before_terms.find("  # Preventivo: nunca para o bom pagador.")
+        if start >= 0:
+            end = before_terms.index("  - id: lembrete\n", start)
+            before_terms = before_terms[:start] + before_terms[end:]
+            before_terms = before_terms.replace(
+                "  - id: lembrete\n    offset: -7\n",
+                "  # Preventivo: nunca para o bom pagador.\n  - id: lembrete\n    offset: -3\n",
+            )
         assert load_policy_text(before_terms, f"{name}.yaml").digest.startswith(digest)
-    assert packaged_policy("padrao").digest.startswith("cebb3e28af583016")
-    assert packaged_policy("empresas").digest.startswith("2595ecc87fa4abae")
+    assert packaged_policy("padrao").digest.startswith("2d8fa353dada5b73")
+    assert packaged_policy("empresas").digest.startswith("bd97e5b9868aa3cb")
 
 
 def test_packaged_policies() -> None:

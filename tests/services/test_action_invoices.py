@@ -23,7 +23,7 @@ AT_9_IN_SAO_PAULO = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def caller(engine: Engine, creditor_id: int, tmp_path: Path) -> int:
     # Kátia is reached by phone only. On Monday 23/11: V1 is 15 days late (the call step),
-    # V2 falls due on Thursday 26/11 (the reminder, D-3), V3 on 20/12 (no step yet).
+    # V2 falls due on Monday 30/11 (the reminder, D-7), V3 on 20/12 (no step yet).
     people = write_csv(
         tmp_path / "c.csv",
         "codigo_cliente;nome;cpf_cnpj;celular;uf\nK1;Kátia Rocha;52998224725;(92) 99111-2222;AM",
@@ -32,7 +32,7 @@ def caller(engine: Engine, creditor_id: int, tmp_path: Path) -> int:
         tmp_path / "t.csv",
         "id;numero;codigo_cliente;descricao;vencimento;valor\n"
         "V1;NF-1;K1;Mensalidade;08/11/2026;500,00\n"
-        "V2;NF-2;K1;Mensalidade;26/11/2026;300,00\n"
+        "V2;NF-2;K1;Mensalidade;30/11/2026;300,00\n"
         "V3;NF-3;K1;Mensalidade;20/12/2026;200,00",
     )
     run_import(engine, "customers", people, creditor_id)
@@ -83,5 +83,5 @@ def test_a_step_the_plan_would_not_send_that_day_is_refused_with_its_day(
         _preview(engine, caller, "atraso-3")
     assert str(refused.value) == (
         "em 23/11/2026 a régua padrao enviaria a etapa ligacao ao cliente K1; "
-        "a etapa atraso-3 cabe a ele em 29/11/2026 (use --date)"
+        "a etapa atraso-3 cabe a ele em 03/12/2026 (use --date)"
     )

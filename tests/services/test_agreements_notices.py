@@ -117,7 +117,7 @@ def test_the_customer_is_told_what_was_paid_and_what_came_back(
     assert "Você pagou R$ 80,00 nesse acordo" in whatsapp.whatsapp_template_text
     assert "R$ 761,16 hoje" in whatsapp.whatsapp_template_text
     sms = render("acordo_quebrado", "sms", message.context)
-    assert "Pago no acordo: R$ 80,00. A divida original voltou: R$ 761,16 hoje" in sms.text
+    assert "Pago nele: R$ 80,00. A divida original voltou: R$ 761,16 hoje" in sms.text
     email = render("acordo_quebrado", "email", message.context)
     assert (
         email.subject == f"Acordo {agreement_id} encerrado: a dívida original voltou a ser cobrada"

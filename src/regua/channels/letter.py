@@ -10,7 +10,10 @@ those keys from a render context), so the file outbox can print a letter from th
 
 A letter is read on paper: nothing to click or copy. Its PIX code is the QR code, printed where
 the body has the line `QR_PLACEHOLDER` (beside the ways to pay), or after the text when it has
-none. A debt of a few invoices fits one sheet.
+none. So are the PIX code of an early-payment discount (`EARLY_QR_PLACEHOLDER`) and the
+customer's portal link (`PORTAL_QR_PLACEHOLDER`): a phone's camera opens the page, and the
+short address stands in the text, on a line of its own, for whoever types it. Each code beside
+the text has a caption saying which it is. A debt of a few invoices fits one sheet.
 """
 
 from __future__ import annotations
@@ -29,12 +32,20 @@ _ENCODING = "cp1252"
 # The recipient block sits where a DL/C5 window envelope shows it (NBR 13476 / common practice).
 _ADDRESS_TOP_MM = 50.0
 _MARGIN_MM = 20.0
-_QR_SIZE_MM = 34.0
+_BOTTOM_MM = 15.0  # below the last line: a letter of four invoices and its codes on one sheet
+_QR_SIZE_MM = 30.0
 _QR_GAP_MM = 5.0
-_LINE_MM = 4.8
+_LINE_MM = 4.7
 # The line of a letter's body where the PIX QR code is printed (it is not printed itself): a
 # reader of the text preview sees what stands there on paper.
 QR_PLACEHOLDER = "[QR Code Pix]"
+EARLY_QR_PLACEHOLDER = "[QR Code Pix com desconto]"
+PORTAL_QR_PLACEHOLDER = "[QR Code do portal]"
+# Under each QR code beside the text: which one it is, when a letter has two or three.
+PIX_QR_CAPTION = "Pix"
+EARLY_QR_CAPTION = "Pix com desconto"
+PORTAL_QR_CAPTION = "Pague ou negocie aqui"
+_CAPTION_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -75,12 +86,15 @@ def letter_metadata(context: Mapping[str, Any]) -> dict[str, str]:
         "creditor_email": creditor.get("email"),
         "creditor_website": creditor.get("website"),
         "pix_code": payment.get("pix_code"),
+        "early_pix_code": (payment.get("early") or {}).get("pix_code"),
+        "portal_url": payment.get("portal_url"),
     }
     return {key: str(value) for key, value in keys.items() if value}
 
 
-def pix_qr_png(code: str, *, scale: int = 8) -> bytes:
-    """PNG of the QR code for a PIX copia e cola payload (error correction M, quiet zone 4)."""
+def qr_png(code: str, *, scale: int = 8) -> bytes:
+    """PNG of the QR code of a PIX copia e cola payload or a link (error correction M, quiet
+    zone 4; never a Micro QR, which phone cameras do not read)."""
     buffer = io.BytesIO()
     segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
@@ -101,9 +115,16 @@ def render_letter_pdf(
     recipient_name: str,
     recipient_address: str,
     pix_code: str | None = None,
+    early_pix_code: str | None = None,
+    portal_url: str | None = None,
     created_at: datetime | None = None,
 ) -> bytes:
     """Lay the letter out on A4 and return the PDF bytes."""
+    codes = {
+        QR_PLACEHOLDER: (pix_code, PIX_QR_CAPTION),
+        EARLY_QR_PLACEHOLDER: (early_pix_code, EARLY_QR_CAPTION),
+        PORTAL_QR_PLACEHOLDER: (portal_url, PORTAL_QR_CAPTION),
+    }
     # fpdf2 pulls fontTools in: half a second that every command would pay for letters it
     # does not print.
     from fpdf import FPDF
@@ -111,7 +132,7 @@ def render_letter_pdf(
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.core_fonts_encoding = _ENCODING
     pdf.set_margins(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN_MM)
+    pdf.set_auto_page_break(auto=True, margin=_BOTTOM_MM)
     pdf.set_title(_printable(f"Carta - {header.name}"))
     pdf.set_author(_printable(header.name))
     if created_at is not None:
@@ -143,9 +164,17 @@ def render_letter_pdf(
     pdf.set_font("helvetica", "", 10)
     qr_bottom = None  # while text runs beside the QR code, it is narrower
     for paragraph in text.split("\n"):
-        if paragraph.strip() == QR_PLACEHOLDER:
-            if pix_code:
-                qr_bottom = _draw_qr(pdf, pix_code, right=True)
+        if paragraph.strip() in codes:
+            payload, caption = codes[paragraph.strip()]
+            if payload:
+                below = None
+                if qr_bottom is not None:
+                    # Under the code still beside the text, which runs on beside both.
+                    below = qr_bottom + _QR_GAP_MM
+                    if below + _QR_SIZE_MM + _CAPTION_MM > pdf.h - _BOTTOM_MM:
+                        pdf.set_y(max(pdf.get_y(), below))
+                        below = None
+                qr_bottom = _draw_qr(pdf, payload, right=True, caption=caption, top=below)
             continue
         if qr_bottom is not None and pdf.get_y() >= qr_bottom:
             qr_bottom = None
@@ -155,6 +184,10 @@ def render_letter_pdf(
         if qr_bottom is not None and pdf.will_page_break(_LINE_MM):
             qr_bottom = None
         line_width = width - _QR_SIZE_MM - _QR_GAP_MM if qr_bottom is not None else width
+        if _is_address(paragraph):
+            # A web address is typed from paper: on one line, smaller if it must be.
+            _address_line(pdf, paragraph.strip(), line_width)
+            continue
         # Ragged right: justified lines beside the QR code, or holding an address or a code
         # that cannot break, open wide gaps.
         pdf.multi_cell(
@@ -180,18 +213,66 @@ def render_letter_pdf(
             new_y="NEXT",
         )
         _draw_qr(pdf, pix_code, right=False)
+    if portal_url and PORTAL_QR_PLACEHOLDER not in text:
+        pdf.ln(3)
+        pdf.set_font("helvetica", "B", 10)
+        if pdf.will_page_break(_QR_SIZE_MM + _CAPTION_MM + 12):
+            pdf.add_page()
+        pdf.cell(
+            width,
+            6,
+            _printable("Pague ou negocie pela internet: leia o QR Code com a câmera do celular"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_font("helvetica", "", 10)
+        pdf.cell(
+            width,
+            5,
+            _printable("ou digite no navegador o endereço"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        _address_line(pdf, portal_url, width)
+        _draw_qr(pdf, portal_url, right=False)
     return bytes(pdf.output())
 
 
-def _draw_qr(pdf: Any, pix_code: str, *, right: bool) -> float:
-    """Print the PIX QR code at the current line (at the right margin, or the left), on the
-    next page if it does not fit; the bottom of the code."""
-    if pdf.will_page_break(_QR_SIZE_MM):
-        pdf.add_page()
-    top = pdf.get_y()
+def _is_address(paragraph: str) -> bool:
+    text = paragraph.strip()
+    return text.startswith(("https://", "http://")) and " " not in text
+
+
+def _address_line(pdf: Any, address: str, width: float) -> None:
+    size = 10.0
+    room = width - 2 * pdf.c_margin  # a cell's text stands inside its margins
+    while size > 7 and pdf.get_string_width(_printable(address)) > room:
+        size -= 0.5
+        pdf.set_font("helvetica", "", size)
+    pdf.multi_cell(width, _LINE_MM, _printable(address), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 10)
+
+
+def _draw_qr(
+    pdf: Any, payload: str, *, right: bool, caption: str | None = None, top: float | None = None
+) -> float:
+    """Print a QR code at the current line (at the right margin, or the left) or at `top`, with
+    a caption under it, on the next page if it does not fit; the bottom of what was printed."""
+    height = _QR_SIZE_MM + (_CAPTION_MM if caption else 0)
+    if top is None:
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        top = pdf.get_y()
     x = pdf.w - _MARGIN_MM - _QR_SIZE_MM if right else _MARGIN_MM
-    pdf.image(io.BytesIO(pix_qr_png(pix_code)), x=x, y=top, w=_QR_SIZE_MM, h=_QR_SIZE_MM)
-    bottom = top + _QR_SIZE_MM
+    pdf.image(io.BytesIO(qr_png(payload)), x=x, y=top, w=_QR_SIZE_MM, h=_QR_SIZE_MM)
+    if caption:
+        line_y = pdf.get_y()
+        pdf.set_font("helvetica", "", 7.5)
+        pdf.set_xy(x, top + _QR_SIZE_MM)
+        pdf.cell(_QR_SIZE_MM, _CAPTION_MM - 0.5, _printable(caption), align="C")
+        pdf.set_font("helvetica", "", 10)
+        pdf.set_xy(_MARGIN_MM, line_y)
+    bottom = top + height
     if not right:
         pdf.set_y(bottom)
     return float(bottom)
@@ -211,5 +292,7 @@ def letter_pdf_from_message(
         recipient_name=message.to_name,
         recipient_address=message.to,
         pix_code=message.metadata.get("pix_code"),
+        early_pix_code=message.metadata.get("early_pix_code"),
+        portal_url=message.metadata.get("portal_url"),
         created_at=created_at,
     )

@@ -8,7 +8,9 @@ overrides any file, and texts supplied as strings (edited in the web UI) overrid
     messages/<name>/email.html.j2      e-mail HTML part (autoescaped)
     messages/<name>/email.txt.j2       e-mail plain-text part
     messages/<name>/sms.j2             SMS (converted to GSM-7, see `render`)
-    messages/<name>/whatsapp.yaml      approved template: name, language, body, ordered params
+    messages/<name>/whatsapp.yaml      approved template: name, language, body, ordered params;
+                                       optional early_payment: {name, body, params}, the one
+                                       sent when the message offers the early-payment discount
     messages/<name>/whatsapp.j2        free text for the open 24 h conversation window
     messages/<name>/letter.txt.j2      printed letter body (see `regua.channels.letter`)
     messages/_partials/*               shared blocks for {% include %} / {% import %}
@@ -32,6 +34,8 @@ previews; `regua.channels.template_lint` lints what a template renders):
                principal_cents, late_fee_cents, interest_cents, total_cents}
     totals: {balance_cents, late_fee_cents, interest_cents, total_cents, count}
     payment: {pix_code, pix_qr_svg, boleto_line, portal_url}      each str | None
+             early: {discount_cents, amount_cents, pay_by, pix_code} | None: the early-payment
+             discount a preventive reminder about one invoice offers, while it holds
     step: {id, offset}                  optional key: notice_days (aviso_negativacao, default 10)
     contact: {phone, whatsapp, email, hours}   a way to talk to a person at the creditor
     opt_out: {keyword: "SAIR"}
@@ -52,7 +56,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -557,6 +561,9 @@ class WhatsAppTemplateSpec:
     body: str  # Meta's body text with {{1}}, {{2}} ... placeholders
     params: tuple[str, ...]  # Jinja expressions/templates, in placeholder order
     category: str = "UTILITY"
+    # Sent instead when the message offers the early-payment discount: an approved template's
+    # text is fixed, so the discount, its amount, last day and PIX code need one of their own.
+    early_payment: WhatsAppTemplateSpec | None = None
 
 
 class TemplateRenderer:
@@ -700,6 +707,19 @@ class TemplateRenderer:
             raise TemplateError(
                 f"{path}: YAML inválido: {exc}", code=ErrorCode.TEMPLATE_YAML
             ) from exc
+        spec = self._whatsapp_spec_of(path, raw)
+        early = raw.get("early_payment")
+        if early is None:
+            return spec
+        if not isinstance(early, dict):
+            raise TemplateError(
+                f"{path}: 'early_payment' deve ter 'name', 'body' e 'params'",
+                code=ErrorCode.TEMPLATE_YAML,
+            )
+        early = {"language": spec.language, "category": spec.category, **early}
+        return replace(spec, early_payment=self._whatsapp_spec_of(f"{path} early_payment", early))
+
+    def _whatsapp_spec_of(self, path: str, raw: Any) -> WhatsAppTemplateSpec:
         if not isinstance(raw, dict) or not raw.get("name") or "body" not in raw:
             raise TemplateError(
                 f"{path}: precisa de 'name', 'body' e 'params'", code=ErrorCode.TEMPLATE_YAML
@@ -764,9 +784,13 @@ class TemplateRenderer:
             )
         if channel == "whatsapp":
             spec = self.whatsapp_spec(template_name)
+            where_params = f"{base}whatsapp.yaml params"
+            early = (context.get("payment") or {}).get("early")
+            if spec.early_payment is not None and early and early.get("pix_code"):
+                spec, where_params = spec.early_payment, f"{base}whatsapp.yaml early_payment.params"
             params = []
             for number, expression in enumerate(spec.params, start=1):
-                where = f"{base}whatsapp.yaml params[{number}]"
+                where = f"{where_params}[{number}]"
                 # Meta rejects parameters with line breaks, tabs or empty text.
                 value = _one_line(self.render_string(expression, context, where=where))
                 if not value:

@@ -22,6 +22,14 @@ SAMPLE_PIX_CODE = (
     "5913Fulano de Tal6008BRASILIA62070503***63041D3D"
 )
 
+# The early-payment discount's own code: R$ 146,90 to the sample creditor's CNPJ key, as
+# `payments.pix.encode_static` writes it (txid REGUA1042), CRC included.
+SAMPLE_EARLY_PIX_CODE = (
+    "00020126360014br.gov.bcb.pix0114112223330001815204000053039865406146.905802BR5918Conecta "
+    "Fibra Ltda6009Sao Paulo61080101000062130509REGUA1042630412D2"
+)
+SAMPLE_PORTAL_URL = "https://pagar.conectafibra.com.br/p/7Hk2QaLm9xVb3TnR8wYc1ZdEf4GhJ5KpQ6s"
+
 
 def _sample_invoice(
     today: date, days_late: int, number: str, description: str, principal: int
@@ -109,15 +117,18 @@ def sample_context(
             "pix_amount_cents": sum(i["total_cents"] for i in items),
             "pix_qr_svg": segno.make(pix_code, error="m").svg_inline(scale=3),
             "boleto_line": "34191.79001 01043.510047 91020.150008 1 12340000014990",
-            "portal_url": "https://pagar.conectafibra.com.br/p/7Hk2Qa",
-            # The early-payment discount a preventive reminder states (2 % off, 5 days before).
+            # As long as a real link (`domain.customer_links`: a 35-character token), so that
+            # the SMS budget is checked with one.
+            "portal_url": SAMPLE_PORTAL_URL,
+            # The early-payment discount a preventive reminder states (2 % off, 5 days before),
+            # as `services.message_context` gives it: one invoice, its last day not passed.
             "early": {
                 "discount_cents": 300,
                 "amount_cents": 14_690,
                 "pay_by": today + timedelta(days=-offset - 5),
-                "pix_code": pix_code,
+                "pix_code": SAMPLE_EARLY_PIX_CODE,
             }
-            if offset < 0
+            if len(items) == 1 and offset <= -5
             else None,
         },
         "step": {"id": f"etapa{offset:+d}", "offset": offset},

@@ -39,6 +39,9 @@ WHATSAPP_TEXT_MAX = 4096  # Meta: free-text message inside the 24 h conversation
 EMAIL_SUBJECT_MAX = 78  # RFC 5322 §2.1.1 line length; longer subjects are cut in inboxes
 SMS_SEGMENTS_WARN = 2  # the default library stays within two segments
 SMS_SEGMENTS_MAX = 3
+# A PIX copia e cola is 150 to 180 characters by itself: an SMS that carries one (the discount's,
+# or the only way to pay) is allowed its third part without a warning.
+_PIX_PAYLOAD = re.compile(r"000201\S*br\.gov\.bcb\.pix\S{40,}", re.IGNORECASE)
 
 ALLOWED_CAPITALS = frozenset(
     {
@@ -295,7 +298,7 @@ def _length_issues(
                     "error",
                 )
             )
-        elif sms_segments > SMS_SEGMENTS_WARN:
+        elif sms_segments > SMS_SEGMENTS_WARN and not _PIX_PAYLOAD.search(text):
             issues.append(
                 LintIssue(
                     "tamanho",

@@ -223,7 +223,9 @@ def early_payment_context(
     """The payment's `early`: the early-payment discount the plan offered on a message about one
     invoice, while its day has not passed: the discount, the amount to pay, the last day, and
     a PIX code of its own for that amount (the invoice's txid, so the payment finds it).
-    None otherwise: a payment honours exactly what was offered (`domain.settlement`)."""
+    None otherwise, and without that PIX code (no key): the boleto and the portal ask for the
+    whole amount, so a message would promise a discount the customer has no way to pay.
+    A payment still honours exactly what was offered (`domain.settlement`)."""
     if len(rows) != 1:
         return None
     row = rows[0]
@@ -235,11 +237,14 @@ def early_payment_context(
     if today > until or discount >= row.balance_cents:
         return None
     amount = int(row.balance_cents) - int(discount)
+    code = pix_code_for(creditor, amount, txid) if txid else None
+    if code is None:
+        return None
     return {
         "discount_cents": int(discount),
         "amount_cents": amount,
         "pay_by": until,
-        "pix_code": pix_code_for(creditor, amount, txid) if txid else None,
+        "pix_code": code,
     }
 
 
