@@ -168,6 +168,7 @@ def test_doctor_passes_on_a_fresh_embedded_installation(current_database: str) -
     assert code == 0, checks
     assert checks["banco"]["ok"] and checks["esquema"]["ok"]
     assert checks["segredo dos links"]["detail"] == "guardado no banco"
+    assert checks["links"]["ok"]  # this machine's address is fine while all goes to the outbox
     text = runner.invoke(app, ["doctor", "--db", current_database])
     assert text.exit_code == 0
     assert "ok     banco: acessível" in text.stdout
@@ -178,8 +179,11 @@ def test_doctor_talks_to_the_smtp_server(
 ) -> None:
     monkeypatch.setenv("REGUA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("REGUA_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("REGUA_PORTAL_BASE_URL", "https://cobranca.example.com.br/p")
+    monkeypatch.setenv("REGUA_UNSUBSCRIBE_BASE_URL", "https://cobranca.example.com.br/descadastro")
     code, checks = doctor(current_database)
     assert code == 0, checks
+    assert checks["links"]["detail"] == "endereços públicos"
     assert checks["smtp"]["detail"] == f"127.0.0.1:{smtp_server.port} respondeu ao EHLO"
     assert smtp_server.handler.received == []  # nothing was sent
 
@@ -201,6 +205,11 @@ def test_doctor_fails_each_problem_with_its_reason(
     assert checks["sms"]["detail"] == "https://sms.example.com/api sem REGUA_SMS_TOKEN"
     assert checks["whatsapp"]["detail"] == "'graph.facebook.com' não é um endereço http(s)"
     assert checks["segredo do webhook"]["ok"] is False
+    # Real messages with links to this machine: the customer could not open them.
+    assert checks["links"]["ok"] is False
+    detail = str(checks["links"]["detail"])
+    assert detail.startswith("REGUA_PORTAL_BASE_URL=http://127.0.0.1:8000/p, ")
+    assert "apontam para esta máquina: o cliente não abre o link" in detail
 
 
 def test_doctor_reports_a_database_that_is_down() -> None:

@@ -42,6 +42,7 @@ def diagnose(uow: UnitOfWorkFactory, settings: Settings, *, broker_set: bool) ->
         checks.append(Check("broker", problem is None, problem or "acessível"))
     checks.append(_smtp(settings))
     checks.extend(_providers(settings))
+    checks.append(_public_links(settings))
     checks.extend(_secrets(uow, settings, database_ok=database == "ok"))
     if database == "ok" and status.checks.get("schema") == "ok":
         checks.append(_timezones(uow, settings))
@@ -109,6 +110,36 @@ def _providers(settings: Settings) -> list[Check]:
         else:
             found.append(Check(name, True, url))
     return found
+
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+def _public_links(settings: Settings) -> Check:
+    """Links in real messages must open on the customer's phone: a portal or unsubscribe address
+    on this machine is fine while everything goes to the outbox, wrong once anything is sent."""
+    local = [
+        f"{variable}={url}"
+        for variable, url in (
+            ("REGUA_PORTAL_BASE_URL", settings.portal_base_url),
+            ("REGUA_UNSUBSCRIBE_BASE_URL", settings.unsubscribe_base_url),
+        )
+        if (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS
+    ]
+    sends = bool(settings.smtp_host or settings.sms_base_url or settings.whatsapp_base_url)
+    if not local:
+        return Check("links", True, "endereços públicos")
+    if not sends:
+        return Check(
+            "links", True, f"nesta máquina ({', '.join(local)}): só a caixa de saída local"
+        )
+    return Check(
+        "links",
+        False,
+        f"{', '.join(local)} {'aponta' if len(local) == 1 else 'apontam'} para esta máquina: "
+        "o cliente não abre o link; "
+        "defina o endereço público (HTTPS)",
+    )
 
 
 def _secrets(uow: UnitOfWorkFactory, settings: Settings, *, database_ok: bool) -> list[Check]:
