@@ -21,9 +21,16 @@ from regua.web.app import create_app
 from regua.web.health import QUEUE_PREFIX
 from regua.worker.celery_app import queue_for
 from tests.conftest import NOW
-from tests.worker.test_worker_hostnames import amqp_url
+from tests.worker.test_worker_hostnames import AMQP_URL, REQUIRE_RABBITMQ, rabbitmq_reachable
 
-__all__ = ["amqp_url"]
+
+@pytest.fixture
+def amqp_url() -> str:
+    if not rabbitmq_reachable():
+        if REQUIRE_RABBITMQ:
+            pytest.fail("RabbitMQ is required (REGUA_TEST_REQUIRE_RABBITMQ=1) but not reachable")
+        pytest.skip("RabbitMQ not reachable on 127.0.0.1:5672")
+    return AMQP_URL
 
 
 def scrape(db_url: str, **settings: object) -> set[str]:
