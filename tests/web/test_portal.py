@@ -22,7 +22,7 @@ from regua.services import negotiation
 from regua.services.customer_links import portal_links
 from regua.services.customer_preview import customer_preview
 from regua.store import customers as customer_store
-from regua.store.tables import agreements, contacts, portal_attempts
+from regua.store.tables import agreements, contacts, interactions, portal_attempts
 from regua.web.app import create_app
 from tests.builders import CUSTOMERS_CSV, NOW, run_import, units, write_csv
 
@@ -283,6 +283,7 @@ def test_accepting_an_offer_makes_the_services_agreement_with_its_first_pix(
     with engine.connect() as connection:
         row = connection.execute(select(agreements.c.channel, agreements.c.total_cents)).one()
     assert (row.channel, row.total_cents) == ("portal", chosen.total_cents)
+    assert portal_events(engine, "accept") == [("testclient", "testclient")]
     # Accepting twice is refused with the services' reason, and nothing more is written.
     again = client.post(
         f"{path}/oferta/{three}", data={"csrf": csrf_of(page.text), "feita_em": made_on.group(1)}
@@ -308,6 +309,19 @@ def test_stopping_a_channel_opts_out_at_once(
     states = {row.channel: row.opted_out_at is not None for row in rows}
     assert states["sms"] is True
     assert states["email"] is False
+    assert portal_events(engine, "stop") == [("testclient", "testclient")]
+
+
+def portal_events(engine: Engine, event: str) -> list[tuple[str, str]]:
+    """(address, user agent) of the portal's timeline entries of `event`."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(interactions.c.data)
+            .where(interactions.c.kind == "portal")
+            .order_by(interactions.c.id)
+        ).all()
+    found = [row.data for row in rows if row.data and row.data.get("event") == event]
+    return [(str(data["address"]), str(data["ua"])) for data in found]
 
 
 @pytest.mark.parametrize("channel", ["email", "sms", "whatsapp"])

@@ -338,6 +338,7 @@ def accept_offer(
     today: date,
     now: datetime,
     address: str,
+    user_agent: str = "",
 ) -> AgreementMade:
     """The customer accepts offer `number` made on `offered_on`: an agreement, as an operator's
     (`services.agreements`), accepted by the customer on the portal.
@@ -350,7 +351,7 @@ def accept_offer(
         customer = attempts.portal_customer(work.connection, customer_id)
     if customer is None:
         raise LookupError(customer_id)
-    return create_agreement(
+    made = create_agreement(
         uow,
         int(customer.creditor_id),
         AgreementRequest(customer=str(customer.external_id), offer=number, offered_on=offered_on),
@@ -359,10 +360,35 @@ def accept_offer(
         accepted_by=f"cliente pelo portal ({address})"[:80],
         channel="portal",
     )
+    # The agreement's own entry names the channel; this one keeps the device, so that "I never
+    # agreed" can be answered with where the acceptance came from.
+    with uow() as work:
+        timeline.add_entry(
+            work.connection,
+            customer_id=customer_id,
+            invoice_id=None,
+            at=now,
+            kind=TIMELINE_KIND,
+            detail=f"aceitou no portal a proposta {number} (acordo {made.agreement_id})",
+            data={
+                "event": "accept",
+                "agreement_id": made.agreement_id,
+                "address": address,
+                "ua": user_agent,
+            },
+        )
+        work.commit()
+    return made
 
 
 def stop_channel(
-    uow: UnitOfWorkFactory, customer_id: int, channel: str, *, now: datetime, address: str
+    uow: UnitOfWorkFactory,
+    customer_id: int,
+    channel: str,
+    *,
+    now: datetime,
+    address: str,
+    user_agent: str = "",
 ) -> bool:
     """Stop collection messages on `channel` at once; False when nothing was left to stop."""
     with uow() as work:
@@ -372,6 +398,15 @@ def stop_channel(
             channel=channel,
             reason=f"pediu pelo portal para não receber mais mensagens ({address})",
             at=now,
+        )
+        timeline.add_entry(
+            work.connection,
+            customer_id=customer_id,
+            invoice_id=None,
+            at=now,
+            kind=TIMELINE_KIND,
+            detail=f"pediu no portal para não receber mais mensagens por {channel_label(channel)}",
+            data={"event": "stop", "channel": channel, "address": address, "ua": user_agent},
         )
         work.commit()
     return changed > 0

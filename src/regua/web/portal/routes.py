@@ -314,6 +314,7 @@ async def accept(token: str, number: int, request: Request, regua: AppDep) -> Re
             today=regua.today(),
             now=regua.now(),
             address=_address(request),
+            user_agent=_agent(request),
         )
     except ReguaError as refused:
         return _page(
@@ -342,6 +343,7 @@ async def stop(token: str, request: Request, regua: AppDep) -> Response:
         channel,
         now=regua.now(),
         address=_address(request),
+        user_agent=_agent(request),
     )
     return _page(
         "message.html",
