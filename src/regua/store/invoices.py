@@ -165,6 +165,24 @@ def find_by_reference(
     return {key: rank[2] for key, rank in best.items()}
 
 
+def all_by_reference(
+    conn: Connection, creditor_id: int, field: ReferenceField, references: Iterable[str]
+) -> dict[str, list[int]]:
+    """Stored `field` -> ids of every creditor's invoice it names, oldest written first: a Pix
+    code shown for several invoices names them all (`find_by_reference` picks one)."""
+    stored = _REFERENCE_COLUMNS[field]
+    found: dict[str, list[int]] = {}
+    for batch in chunks(sorted(set(references)), BATCH):
+        for value, invoice_id in plain_rows(
+            conn,
+            select(stored, invoices.c.id)
+            .where(one_of(conn, stored, batch), invoices.c.creditor_id == creditor_id)
+            .order_by(invoices.c.id),
+        ):
+            found.setdefault(value, []).append(invoice_id)
+    return found
+
+
 def payment_facts(
     conn: Connection, creditor_id: int, invoice_ids: Iterable[int]
 ) -> dict[int, InvoiceFacts]:

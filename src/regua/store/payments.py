@@ -8,9 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.fees import FeeTerms
@@ -390,21 +391,39 @@ def reversible_payments(
     return candidates
 
 
-def refundable_payments(
-    conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str]
-) -> dict[str, Row[Any]]:
-    """External id -> the stored payment (applied or unmatched) money can be given back from."""
-    return {
-        row.external_id: row
-        for row in conn.execute(
+def payment_parts(
+    conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str], mark: str
+) -> dict[str, list[Row[Any]]]:
+    """External id -> the stored payment, followed by the other parts it was spread into (their
+    external ids are it + `mark` + part number, from 2), in part order; reversal rows left out."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, list[Row[Any]]] = {}
+    for batch in chunks(wanted, 100):  # one LIKE per payment: refunds come a few at a time
+        rows = conn.execute(
             select(payments).where(
                 payments.c.creditor_id == creditor_id,
                 payments.c.source == source,
-                payments.c.external_id.in_(sorted(set(external_ids))),
-                payments.c.status.in_(("applied", "unmatched")),
+                payments.c.status != "reversal",
+                or_(
+                    payments.c.external_id.in_(batch),
+                    *(payments.c.external_id.startswith(e + mark, autoescape=True) for e in batch),
+                ),
             )
         ).all()
-    }
+        for external_id in batch:
+            own = [
+                row
+                for row in rows
+                if row.external_id == external_id or row.external_id.startswith(external_id + mark)
+            ]
+            own.sort(key=partial(_part_number, head=external_id, mark=mark))
+            if own:
+                found[external_id] = own
+    return found
+
+
+def _part_number(row: Row[Any], head: str, mark: str) -> int:
+    return 1 if row.external_id == head else int(row.external_id.removeprefix(head + mark))
 
 
 def given_back_so_far(
