@@ -335,7 +335,10 @@ def test_the_pix_of_a_grouped_email_settles_all_its_invoices(
     engine: Engine, creditor_id: int, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     monday = date(2026, 11, 23)
-    people = "codigo_cliente;nome;cpf_cnpj;email;celular;uf\nM1;Maria Souza;52998224725;maria@exemplo.com.br;;SP"
+    people = (
+        "codigo_cliente;nome;cpf_cnpj;email;celular;uf\n"
+        "M1;Maria Souza;52998224725;maria@exemplo.com.br;;SP"
+    )
     # Both due Friday 20/11 (a holiday): payable on Monday without charges, one e-mail for both.
     bills = (
         "id;codigo_cliente;descricao;vencimento;valor\n"
