@@ -281,7 +281,9 @@ def test_a_devolucao_of_the_whole_pix_reopens_both_invoices(
 
     # Part of it first: taken from the newest part (NF-9002), principal before fees.
     answer = post(client, pix_body(4, txid, amount, ("D1", 10_000))).json()
-    assert [r["end_to_end_id"] for r in answer["refunded"]] == [e2e(4)]
+    [refunded] = answer["refunded"]
+    assert (refunded["end_to_end_id"], refunded["amount_cents"]) == (e2e(4), 10_000)
+    assert refunded["balance_cents"] == 10_000  # open on the two invoices after it
     assert invoice_state(engine)["9001"] == ("paid", 0)
     assert invoice_state(engine)["9002"] == ("open", 10_000)
 
@@ -382,3 +384,52 @@ def test_the_pix_of_a_grouped_email_settles_all_its_invoices(
     ]
     assert invoice_state(engine) == {"F-77": ("paid", 0), "F-78": ("paid", 0)}
     assert thank_yous(engine) == [("M1", "planned")]
+
+
+def test_a_pix_first_unmatched_is_spread_when_its_txid_is_known_later(
+    client: TestClient, engine: Engine
+) -> None:
+    first = post(client, pix_body(9, "GRUPO1", 83_007)).json()
+    assert [u["end_to_end_id"] for u in first["unmatched"]] == [e2e(9)]
+    with engine.begin() as connection:
+        connection.execute(
+            invoices.update()
+            .where(invoices.c.external_id.in_(["9001", "9002"]))
+            .values(pix_txid="GRUPO1")
+        )
+
+    post(client, pix_body(9, "GRUPO1", 83_007))  # the PSP's retry
+
+    assert stored(engine) == [
+        (e2e(9), "9001", 52_067, 52_067, 2_067, 0, "applied"),
+        (f"{e2e(9)}:parte:2", "9002", 30_940, 30_940, 940, 0, "applied"),
+    ]
+    assert invoice_state(engine)["9001"] == ("paid", 0)
+    assert invoice_state(engine)["9002"] == ("paid", 0)
+
+
+def test_the_early_payment_discount_offered_is_honoured_for_each_invoice(
+    client: TestClient, engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    bills = (
+        "id;numero;codigo_cliente;descricao;vencimento;valor;txid\n"
+        "7002;NF-7002;C2;Pães de dezembro;05/12/2026;200,00;GRUPO2\n"
+        "7001;NF-7001;C2;Pães de novembro;30/11/2026;100,00;GRUPO2"
+    )
+    run_import(engine, "invoices", write_csv(tmp_path / "g.csv", bills), creditor_id)
+    with engine.begin() as connection:
+        connection.execute(
+            invoices.update()
+            .where(invoices.c.external_id == "7001")
+            .values(early_discount_cents=500, early_discount_until=date(2026, 11, 25))
+        )
+
+    post(client, pix_body(10, "GRUPO2", 29_500))
+
+    # NF-7001 settled for R$ 95,00 (its R$ 5,00 discount), NF-7002 for its R$ 200,00.
+    assert stored(engine) == [
+        (e2e(10), "7001", 9_500, 9_500, 0, 0, "applied"),
+        (f"{e2e(10)}:parte:2", "7002", 20_000, 20_000, 0, 0, "applied"),
+    ]
+    assert invoice_state(engine)["7001"] == ("paid", 0)
+    assert invoice_state(engine)["7002"] == ("paid", 0)

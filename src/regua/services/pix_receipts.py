@@ -227,6 +227,15 @@ def _receive_pix(
             found = replace(
                 found, balance_cents=last.balance_cents, invoice_status=last.invoice_status
             )
+            if found.parts or len({done.invoice_id for done in back}) > 1:
+                # Spread over several invoices: what is open on them all after the refunds.
+                open_now = {p.invoice_id: p.balance_cents for p in result.parts}
+                open_now.update({done.invoice_id: done.balance_cents for done in back})
+                found = replace(
+                    found,
+                    balance_cents=sum(b or 0 for b in open_now.values()),
+                    invoice_status=None,
+                )
             if found.invoice_number is None and last.invoice_id is not None:
                 names = invoice_store.names_of(conn, [last.invoice_id])[last.invoice_id]
                 found = replace(found, invoice_external_id=names[0], invoice_number=names[1])

@@ -190,6 +190,7 @@ _NO_BANK_AMOUNTS = (None, None)
 _REMATCHED_KEY = ("id", INT)
 _REMATCHED = (
     ("invoice_id", INT),
+    ("amount_cents", INT),  # a payment spread over several invoices keeps the first's share
     ("customer_id", INT),
     ("applied_cents", INT),
     ("fees_cents", INT),
@@ -297,6 +298,7 @@ class PaymentWrites:
                 (
                     stored_id,
                     outcome.invoice_id,
+                    payment.amount_cents,
                     outcome.customer_id,
                     outcome.applied_cents,
                     outcome.fees_cents,
