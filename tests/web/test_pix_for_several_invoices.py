@@ -433,3 +433,27 @@ def test_the_early_payment_discount_offered_is_honoured_for_each_invoice(
     ]
     assert invoice_state(engine)["7001"] == ("paid", 0)
     assert invoice_state(engine)["7002"] == ("paid", 0)
+
+
+def test_an_invoice_with_a_txid_of_its_own_is_still_paid_by_the_portals_pix(
+    client: TestClient, engine: Engine, creditor_id: int
+) -> None:
+    # NF-9001 went out alone in an earlier message, with its own code.
+    with engine.begin() as connection:
+        connection.execute(
+            invoices.update().where(invoices.c.external_id == "9001").values(pix_txid="PROPRIO1")
+        )
+    txid, amount = portal_pix(client, engine, creditor_id)
+    assert txid != "PROPRIO1" and amount == 83_007
+
+    post(client, pix_body(11, txid, amount))
+
+    assert stored(engine) == [
+        (e2e(11), "9001", 52_067, 52_067, 2_067, 0, "applied"),
+        (f"{e2e(11)}:parte:2", "9002", 30_940, 30_940, 940, 0, "applied"),
+    ]
+    with engine.connect() as connection:
+        own = connection.execute(
+            select(invoices.c.pix_txid).where(invoices.c.external_id == "9001")
+        ).scalar_one()
+    assert own == "PROPRIO1"  # the earlier message's code still finds it

@@ -94,6 +94,9 @@ def _receive_pix(
         # A txid shown for several invoices (the portal's "pagar tudo", a grouped message)
         # names them all: its Pix is spread over them (`reconciling.reconcile`).
         named = invoice_store.all_by_reference(conn, creditor_id, "pix_txid", txids)
+        for txid, ids in named.items():
+            # Only in `pix_txid_invoices` when every invoice had a txid of its own.
+            by_txid.setdefault(txid, ids[0])
     stored = payment_store.known_payments(
         conn, creditor_id, SOURCE, [item.end_to_end_id for item in received]
     )

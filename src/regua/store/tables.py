@@ -423,6 +423,15 @@ actions = Table(
 # the row it points at, which rewrites that invoice's page: the check cost eight times the
 # insert itself (22,000 links of a day: 0.59 s against 0.06 s). regua never deletes an action,
 # an invoice or a customer, and writes both tables only with ids it has just read or inserted.
+# A Pix code shown for several invoices (a message about them, the portal's "pagar tudo"): its
+# txid names each of them, also those that already had a txid of their own in `invoices`.
+pix_txid_invoices = Table(
+    "pix_txid_invoices",
+    metadata,
+    Column("txid", String(35), primary_key=True),
+    Column("invoice_id", Id, primary_key=True),
+)
+
 action_invoices = Table(
     "action_invoices",
     metadata,
