@@ -11,7 +11,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Row, func, or_, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from regua.domain.fees import FeeTerms
@@ -397,31 +397,45 @@ def payment_parts(
     conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str], mark: str
 ) -> dict[str, list[Row[Any]]]:
     """External id -> the stored payment, followed by the other parts it was spread into (their
-    external ids are it + `mark` + part number, from 2), in part order; reversal rows left out."""
-    wanted = sorted(set(external_ids))
+    external ids are it + `mark` + part number, from 2), in part order; reversal rows left out.
+
+    Looked up by exact ids, 16 parts at a time while the last is found: a prefix LIKE would not
+    use the payments' unique index under PostgreSQL's usual collations.
+    """
     found: dict[str, list[Row[Any]]] = {}
-    for batch in chunks(wanted, 100):  # one LIKE per payment: refunds come a few at a time
-        rows = conn.execute(
-            select(payments).where(
-                payments.c.creditor_id == creditor_id,
-                payments.c.source == source,
-                payments.c.status != "reversal",
-                or_(
-                    payments.c.external_id.in_(batch),
-                    *(payments.c.external_id.startswith(e + mark, autoescape=True) for e in batch),
-                ),
+    pending = {external_id: 1 for external_id in set(external_ids)}  # id -> last part asked
+    while pending:
+        wanted = {
+            f"{head}{mark}{number}" if number > 1 else head: head
+            for head, last in pending.items()
+            for number in range(last, last + PARTS_PER_ROUND)
+        }
+        rows: list[Row[Any]] = []
+        for batch in chunks(sorted(wanted), BATCH):
+            rows.extend(
+                conn.execute(
+                    select(payments).where(
+                        payments.c.creditor_id == creditor_id,
+                        payments.c.source == source,
+                        payments.c.external_id.in_(batch),
+                        payments.c.status != "reversal",
+                    )
+                ).all()
             )
-        ).all()
-        for external_id in batch:
-            own = [
-                row
-                for row in rows
-                if row.external_id == external_id or row.external_id.startswith(external_id + mark)
-            ]
-            own.sort(key=partial(_part_number, head=external_id, mark=mark))
-            if own:
-                found[external_id] = own
+        asked = pending
+        pending = {}
+        for row in rows:
+            head = wanted[row.external_id]
+            found.setdefault(head, []).append(row)
+            number = _part_number(row, head, mark)
+            if number == asked[head] + PARTS_PER_ROUND - 1:
+                pending[head] = number + 1  # as many parts as asked: there may be more
+    for head, rows in found.items():
+        rows.sort(key=partial(_part_number, head=head, mark=mark))
     return found
+
+
+PARTS_PER_ROUND = 16
 
 
 def _part_number(row: Row[Any], head: str, mark: str) -> int:

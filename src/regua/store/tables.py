@@ -195,7 +195,8 @@ payments = Table(
     # (see `actions` and migration 0006).
     Column("creditor_id", Id, nullable=False),
     # A unique key per source makes every import idempotent: ERP id, CNAB line key, PIX e2e id.
-    Column("external_id", String(80), nullable=False),
+    # A part of a Pix spread over several invoices given back: <e2e>:parte:<n>:devolucao:<id>.
+    Column("external_id", String(120), nullable=False),
     Column("source", String(10), nullable=False),  # import | cnab | pix | manual
     Column("invoice_id", Id, ForeignKey("invoices.id")),  # NULL = unmatched money
     Column("customer_id", Id),

@@ -2,7 +2,8 @@
 
 `pix_txid_invoices`: txid -> the invoices its code was shown for, also those that already had a
 txid of their own (`invoices.pix_txid` holds one per invoice), so that a Pix with it is spread
-over them all.
+over them all. `payments.external_id` grows to 120 characters: a devolução of one part of such
+a Pix is ``<endToEndId>:parte:<n>:devolucao:<id>``, up to 93.
 
 Revision ID: 0026
 Revises: 0022
@@ -29,7 +30,21 @@ def upgrade() -> None:
         sa.Column("invoice_id", Id, nullable=False),
         sa.PrimaryKeyConstraint("txid", "invoice_id", name="pk_pix_txid_invoices"),
     )
+    with op.batch_alter_table("payments") as batch_op:
+        batch_op.alter_column(
+            "external_id",
+            existing_type=sa.String(80),
+            type_=sa.String(120),
+            existing_nullable=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payments") as batch_op:
+        batch_op.alter_column(
+            "external_id",
+            existing_type=sa.String(120),
+            type_=sa.String(80),
+            existing_nullable=False,
+        )
     op.drop_table("pix_txid_invoices")
