@@ -333,8 +333,9 @@ def test_an_agreements_installments_keep_one_invoice_per_txid(
 # --------------------------------------------------------------------------- a grouped e-mail
 
 
+@pytest.mark.parametrize("own_txid", [None, "PROPRIO77"])
 def test_the_pix_of_a_grouped_email_settles_all_its_invoices(
-    engine: Engine, creditor_id: int, smtp_server: SmtpServer, tmp_path: Path
+    engine: Engine, creditor_id: int, smtp_server: SmtpServer, tmp_path: Path, own_txid: str | None
 ) -> None:
     monday = date(2026, 11, 23)
     people = (
@@ -350,6 +351,10 @@ def test_the_pix_of_a_grouped_email_settles_all_its_invoices(
     run_import(engine, "customers", write_csv(tmp_path / "c.csv", people), creditor_id)
     run_import(engine, "invoices", write_csv(tmp_path / "t.csv", bills), creditor_id)
     with engine.begin() as connection:
+        # With one: F-77 went out alone in an earlier message, whose code it keeps.
+        connection.execute(
+            invoices.update().where(invoices.c.external_id == "F-77").values(pix_txid=own_txid)
+        )
         planned = plan(connection, creditor_id, monday, NOW).actions
     assert [a.channel for a in planned] == ["email"]
     clock = FixedClock(NOW)
@@ -384,6 +389,7 @@ def test_the_pix_of_a_grouped_email_settles_all_its_invoices(
     ]
     assert invoice_state(engine) == {"F-77": ("paid", 0), "F-78": ("paid", 0)}
     assert thank_yous(engine) == [("M1", "planned")]
+    assert (code.txid == own_txid) is False
 
 
 def test_a_pix_first_unmatched_is_spread_when_its_txid_is_known_later(
