@@ -153,6 +153,7 @@ def test_signed_pix_settles_the_invoice_of_its_txid(
                 "credit_cents": 0,
                 "balance_cents": 0,
                 "invoice_status": "paid",
+                "parts": [],
             }
         ],
         "unmatched": [],

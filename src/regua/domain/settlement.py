@@ -11,6 +11,7 @@ Also the shapes money travels in while it is applied (`IncomingPayment`, `Paymen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Literal, NamedTuple
 
@@ -39,16 +40,41 @@ def apply_payment(
     """Split `amount_cents` paid on `paid_on` against an open principal of `balance_cents`."""
     if amount_cents < 0:
         raise ValueError("payment amount must not be negative")
-    if paid_on <= due_date and balance_cents >= 0:
-        fees_due = 0  # paid by the due date: on time whatever the calendar (return files: most)
-    else:
-        owed = charges(balance_cents, due_date, paid_on, terms)
-        fees_due = owed.late_fee_cents + owed.interest_cents
-    fees_paid = min(amount_cents, fees_due)
+    fees_paid = min(amount_cents, fees_due(balance_cents, due_date, paid_on, terms))
     remaining = amount_cents - fees_paid
     principal_paid = min(remaining, balance_cents)
     credit = remaining - principal_paid
     return Settlement(fees_paid, principal_paid, credit, balance_cents - principal_paid)
+
+
+def fees_due(balance_cents: Cents, due_date: date, paid_on: date, terms: FeeTerms) -> Cents:
+    """Multa and juros due on an open principal of `balance_cents` paid on `paid_on`."""
+    if paid_on <= due_date and balance_cents >= 0:
+        return 0  # paid by the due date: on time whatever the calendar (return files: most)
+    owed = charges(balance_cents, due_date, paid_on, terms)
+    return owed.late_fee_cents + owed.interest_cents
+
+
+def spread_payment(owed_cents: Sequence[Cents], amount_cents: Cents) -> list[Cents]:
+    """How one payment naming several invoices (a Pix code for a group of them) is shared:
+    `owed_cents` is what settles each on the payment day, oldest due date first.
+
+    Each invoice in that order gets what it owes, or what is left; whatever remains after the
+    last goes to the last (it becomes the customer's credit there). Invoices the money does not
+    reach get nothing and are left out, so a smaller payment pays the oldest first. Never empty:
+    with nothing owed anywhere the whole amount goes to the first.
+    """
+    parts: list[Cents] = []
+    left = amount_cents
+    for owed in owed_cents:
+        if left <= 0 and parts:
+            break
+        parts.append(min(left, owed))
+        left -= parts[-1]
+    if not parts:
+        parts.append(0)
+    parts[-1] += left
+    return parts
 
 
 def early_discount(
@@ -88,6 +114,9 @@ class IncomingPayment(NamedTuple):
     reference: str | None = None  # nosso número, txid, invoice id as the payer gave it
     method: str | None = None
     note: str | None = None
+    # Other invoices the same reference names (a Pix code shown for several): the payment is
+    # spread over all of them, oldest due date first (`spread_payment`).
+    more_invoice_ids: tuple[int, ...] = ()
 
 
 class PaymentOutcome(NamedTuple):
@@ -104,6 +133,9 @@ class PaymentOutcome(NamedTuple):
     balance_cents: Cents | None = None  # invoice balance after this payment
     settled: bool = False  # this payment paid the invoice off
     invoice_status: str | None = None
+    # A payment spread over several invoices: what it did to each, oldest due date first (the
+    # figures above are their sums and the first's invoice).
+    parts: tuple[PaymentOutcome, ...] = ()
 
 
 class InvoiceFacts(NamedTuple):

@@ -168,7 +168,9 @@ def _prepare_batch(
             continue
         txid = _txid_for(action_id, rows) if owing and creditor.pix_key else None
         if txid is not None:
-            new_txids[txid].extend(int(r.id) for r in rows if r.pix_txid is None)
+            # Every invoice the code is for, also one with a txid of its own: the Pix settles
+            # them all (`pix_receipts`); those without one take this txid as theirs.
+            new_txids[txid].extend(int(r.id) for r in rows if r.pix_txid != txid)
         context = build_context(
             today=today,
             customer=head,

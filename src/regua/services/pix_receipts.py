@@ -1,4 +1,7 @@
-"""PIX received through the PSP's webhook: each Pix applied to the invoice of its txid.
+"""PIX received through the PSP's webhook: each Pix applied to the invoices of its txid.
+
+A txid shown for several invoices (the portal's "pagar tudo por PIX", a grouped message) names
+them all: its Pix is spread over them, oldest due date first (`reconciling.reconcile`).
 
 Idempotent by endToEndId. A devolução (refund) the PSP reports for a Pix already applied is
 reversed once per refund id: the principal the Pix had paid is reopened and the timeline says
@@ -44,6 +47,9 @@ class PixOutcome:
     credit_cents: Cents = 0
     balance_cents: Cents | None = None
     invoice_status: str | None = None
+    # A Pix whose txid names several invoices: what it paid on each, oldest due date first
+    # (the figures above are their sums, the invoice the first).
+    parts: tuple[PixOutcome, ...] = ()
 
 
 @dataclass
@@ -144,8 +150,15 @@ def _receive_pix(
     zone = ZoneInfo(payment_store.lock_for_payments(conn, creditor_id).timezone)
     txids = sorted({item.txid for item in received if item.txid})
     by_txid: dict[str, int] = {}
+    named: dict[str, list[int]] = {}
     if txids:
         by_txid = invoice_store.find_by_reference(conn, creditor_id, "pix_txid", txids)
+        # A txid shown for several invoices (the portal's "pagar tudo", a grouped message)
+        # names them all: its Pix is spread over them (`reconciling.reconcile`).
+        named = invoice_store.all_by_reference(conn, creditor_id, "pix_txid", txids)
+        for txid, ids in named.items():
+            # Only in `pix_txid_invoices` when every invoice had a txid of its own.
+            by_txid.setdefault(txid, ids[0])
     stored = payment_store.known_payments(
         conn, creditor_id, SOURCE, [item.end_to_end_id for item in received]
     )
@@ -161,6 +174,9 @@ def _receive_pix(
             reference=item.txid,
             method="pix",
             note=(item.payer_info or "")[:400] or None,
+            more_invoice_ids=tuple(
+                i for i in named.get(item.txid or "", []) if i != by_txid.get(item.txid or "")
+            ),
         )
         settled = [
             IncomingRefund(
@@ -206,7 +222,9 @@ def _receive_pix(
     for done in outcome.refunds:
         if done.status == "refunded":
             refunded[done.payment_external_id].append(done)
-    invoice_ids = {p.invoice_id for p in outcome.payments if p.invoice_id}
+    invoice_ids = {
+        i.invoice_id for p in outcome.payments for i in (p, *p.parts) if i.invoice_id is not None
+    }
     numbers = invoice_store.names_of(conn, invoice_ids)
     # One outcome per incoming payment, in input order: an endToEndId listed twice has its
     # first outcome (applied) and then "duplicate", each reported as it is.
@@ -234,6 +252,23 @@ def _receive_pix(
             credit_cents=result.credit_cents,
             balance_cents=result.balance_cents,
             invoice_status=result.invoice_status,
+            parts=tuple(
+                PixOutcome(
+                    end_to_end_id=part.external_id,
+                    txid=item.txid,
+                    status=part.status,
+                    amount_cents=part.amount_cents,
+                    invoice_external_id=numbers[part.invoice_id][0],
+                    invoice_number=numbers[part.invoice_id][1],
+                    applied_cents=part.applied_cents,
+                    fees_cents=part.fees_cents,
+                    credit_cents=part.credit_cents,
+                    balance_cents=part.balance_cents,
+                    invoice_status=part.invoice_status,
+                )
+                for part in result.parts
+                if part.invoice_id is not None
+            ),
         )
         back = refunded.pop(item.end_to_end_id, [])
         if back:
@@ -257,6 +292,15 @@ def _receive_pix(
             found = replace(
                 found, balance_cents=last.balance_cents, invoice_status=last.invoice_status
             )
+            if found.parts or len({done.invoice_id for done in back}) > 1:
+                # Spread over several invoices: what is open on them all after the refunds.
+                open_now = {p.invoice_id: p.balance_cents for p in result.parts}
+                open_now.update({done.invoice_id: done.balance_cents for done in back})
+                found = replace(
+                    found,
+                    balance_cents=sum(b or 0 for b in open_now.values()),
+                    invoice_status=None,
+                )
             if found.invoice_number is None and last.invoice_id is not None:
                 names = invoice_store.names_of(conn, [last.invoice_id])[last.invoice_id]
                 found = replace(found, invoice_external_id=names[0], invoice_number=names[1])

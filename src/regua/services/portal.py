@@ -247,7 +247,8 @@ def portal_view(
             if code is not None:
                 store_txids(
                     connection,
-                    [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid is None],
+                    # Every invoice the code is for, also one with a txid of its own.
+                    [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid != txid],
                 )
         paid = requests_store.paid_since(connection, customer_id, today - PAID_DAYS)
         feedback_due = bool(paid) and not requests_store.feedback_since(

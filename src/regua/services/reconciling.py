@@ -41,12 +41,15 @@ from regua.domain.settlement import (
     PaymentOutcome,
     apply_payment,
     early_discount,
+    fees_due,
+    spread_payment,
 )
 from regua.services.reversing import (
     IncomingRefund,
     IncomingReversal,
     RefundOutcome,
     ReversalOutcome,
+    part_key,
     refund,
     refund_key,
     reverse,
@@ -128,7 +131,7 @@ def reconcile(
         conn, creditor_id, source, [p.external_id for p in incoming]
     )
     fresh, rematched = _fresh(incoming, known)
-    wanted = {p.invoice_id for p in fresh if p.invoice_id}
+    wanted = {i for p in fresh for i in (p.invoice_id, *p.more_invoice_ids) if i}
     state = {i: invoices_read[i] for i in wanted if i in invoices_read} if invoices_read else {}
     state.update(invoice_store.payment_facts(conn, creditor_id, wanted - state.keys()))
     balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
@@ -139,32 +142,24 @@ def reconcile(
     consumers = payment_store.consumer_flags(
         conn,
         {
-            state[p.invoice_id].customer_id
+            state[i].customer_id
             for p in fresh
-            if p.invoice_id in state and p.paid_on > state[p.invoice_id].due_date
+            for i in (p.invoice_id, *p.more_invoice_ids)
+            if i in state and p.paid_on > state[i].due_date
         },
     )
     settled_on: dict[int, date] = {}
     discounts: dict[int, int] = {}
     outcomes: dict[str, PaymentOutcome] = {}
     written = payment_store.PaymentWrites(conn, creditor_id, source, now, bank_amounts)
-    # Payments to one invoice are applied in payment-date order whatever order they came in.
-    ordered = sorted(
-        fresh,
-        key=lambda p: (p.invoice_id is None, p.invoice_id or 0, p.paid_on, p.external_id),
-    )
-    for payment in ordered:
-        row = state.get(payment.invoice_id) if payment.invoice_id is not None else None
-        if row is None:
-            outcome = PaymentOutcome(payment.external_id, "unmatched", payment.amount_cents)
-            outcomes[payment.external_id] = outcome
-            if payment.external_id not in rematched:
-                written.unmatched(payment, outcome)
-            continue
+
+    def terms_of(row: InvoiceFacts, paid_on: date) -> FeeTerms:
+        return terms_for[consumers[row.customer_id]] if paid_on > row.due_date else terms
+
+    def apply(payment: IncomingPayment, row: InvoiceFacts) -> PaymentOutcome:
         invoice_id = row.id
         balance = balances[invoice_id]
         if row.status in PAYABLE and balance > 0:
-            late = payment.paid_on > row.due_date
             # Paid early by the reminder's discounted amount: settled in full, the discount
             # recorded on the invoice.
             discount = early_discount(
@@ -181,7 +176,7 @@ def reconcile(
                 row.due_date,
                 payment.paid_on,
                 payment.amount_cents,
-                terms_for[consumers[row.customer_id]] if late else terms,  # on time: no fees
+                terms_of(row, payment.paid_on),  # on time: no fees
             )
             fees, principal, credit = (
                 split.fees_paid_cents,
@@ -195,7 +190,7 @@ def reconcile(
         else:
             # Nothing open on it (already paid, cancelled): the money is the customer's credit.
             fees, principal, credit, settles = 0, 0, payment.amount_cents, False
-        outcome = PaymentOutcome(
+        return PaymentOutcome(
             payment.external_id,
             "applied",
             payment.amount_cents,
@@ -208,6 +203,70 @@ def reconcile(
             settled=settles,
             invoice_status="paid" if invoice_id in settled_on else row.status,
         )
+
+    def owed(row: InvoiceFacts, paid_on: date) -> int:
+        """What settles `row` on `paid_on`: its balance less an early discount it earns, plus
+        the fees due that day."""
+        balance = balances[row.id]
+        principal = balance - early_discount(
+            balance, paid_on, balance, row.early_discount_cents, row.early_discount_until
+        )
+        return principal + fees_due(principal, row.due_date, paid_on, terms_of(row, paid_on))
+
+    def apply_spread(payment: IncomingPayment, rows: list[InvoiceFacts]) -> PaymentOutcome:
+        """One payment over the invoices its reference names: each part is stored as its own
+        payment (the first keeps the external id, so a replay is still a duplicate; the others
+        are `part_key`s), applied like any other."""
+        payable = sorted(
+            (r for r in rows if r.status in PAYABLE and balances[r.id] > 0),
+            key=lambda r: (r.due_date, r.id),
+        )
+        if not payable:
+            payable = rows[:1]  # all settled already: the money is credit on the first
+        amounts = spread_payment([owed(r, payment.paid_on) for r in payable], payment.amount_cents)
+        done: list[PaymentOutcome] = []
+        for number, (row, amount) in enumerate(zip(payable, amounts, strict=False), start=1):
+            part = payment._replace(
+                external_id=part_key(payment.external_id, number),
+                amount_cents=amount,
+                invoice_id=row.id,
+                more_invoice_ids=(),
+                note=_part_note(payment, number, len(amounts)),
+            )
+            result = apply(part, row)
+            stored_id = rematched.get(payment.external_id) if number == 1 else None
+            written.applied(part, result, row.number, stored_id)
+            done.append(result)
+        first = done[0]
+        return first._replace(
+            external_id=payment.external_id,
+            amount_cents=payment.amount_cents,
+            applied_cents=sum(p.applied_cents for p in done),
+            fees_cents=sum(p.fees_cents for p in done),
+            credit_cents=sum(p.credit_cents for p in done),
+            balance_cents=sum(p.balance_cents or 0 for p in done),
+            settled=all(p.settled for p in done),
+            parts=tuple(done) if len(done) > 1 else (),
+        )
+
+    # Payments to one invoice are applied in payment-date order whatever order they came in.
+    ordered = sorted(
+        fresh,
+        key=lambda p: (p.invoice_id is None, p.invoice_id or 0, p.paid_on, p.external_id),
+    )
+    for payment in ordered:
+        row = state.get(payment.invoice_id) if payment.invoice_id is not None else None
+        if row is None:
+            outcome = PaymentOutcome(payment.external_id, "unmatched", payment.amount_cents)
+            outcomes[payment.external_id] = outcome
+            if payment.external_id not in rematched:
+                written.unmatched(payment, outcome)
+            continue
+        if payment.more_invoice_ids:
+            rows = [row, *(state[i] for i in payment.more_invoice_ids if i in state)]
+            outcomes[payment.external_id] = apply_spread(payment, rows)
+            continue
+        outcome = apply(payment, row)
         outcomes[payment.external_id] = outcome
         written.applied(payment, outcome, row.number, rematched.get(payment.external_id))
 
@@ -322,6 +381,14 @@ def apply_matched_payments(
     ]
     result = reconcile(conn, creditor_id, incoming, source=source, now=now, terms=terms)
     return result.settled_invoice_ids
+
+
+def _part_note(payment: IncomingPayment, number: int, parts: int) -> str:
+    """What `regua payments` shows beside one part of a payment spread over several invoices."""
+    note = f"parte {number} de {parts} de {format_brl(payment.amount_cents)}"
+    if payment.reference:
+        note += f" ({payment.reference})"
+    return f"{note}: {payment.note}"[:400] if payment.note else note
 
 
 def _fresh(

@@ -10,9 +10,9 @@ again and its unsent thank-you is cancelled); the invoice's timeline says what h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 
@@ -24,6 +24,7 @@ from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
 
 REFUND_MARK = ":devolucao:"
+PART_MARK = ":parte:"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,13 @@ class RefundOutcome:
 def refund_key(payment_external_id: str, refund_id: str) -> str:
     """External id of one refund of one payment: ``<endToEndId>:devolucao:<id>``."""
     return f"{payment_external_id}{REFUND_MARK}{refund_id}"
+
+
+def part_key(payment_external_id: str, number: int) -> str:
+    """External id of part `number` (from 1) of a payment spread over several invoices: the
+    first part keeps the payment's own id, so that a replay of the payment is a duplicate; the
+    others are ``<endToEndId>:parte:<n>``."""
+    return payment_external_id if number == 1 else f"{payment_external_id}{PART_MARK}{number}"
 
 
 def reverse(
@@ -180,16 +188,33 @@ def refund(
 
     A refund is taken first from what the payment left as credit (an overpayment given back
     changes no invoice), then from the principal it paid, then from the fees it paid. A payment
-    given back whole becomes `reversed`. Returns the outcomes and the invoices reopened.
+    given back whole becomes `reversed`. Returns the outcomes (one per part of a payment the
+    refund touched) and the invoices reopened.
+
+    A payment spread over several invoices (`part_key`) is given back from its newest part
+    first: the parts paid the oldest invoices first, so taking back from the newest leaves the
+    money that stays where a payment of that smaller amount would have gone, and the credit
+    (kept on the newest part) is what goes back first, as for a single invoice. Each part
+    touched gets its own `reversal` row, ``refund_key(<part's id>, <refund id>)``.
     """
     outcomes: list[RefundOutcome] = []
+    parts = payment_store.payment_parts(
+        conn, creditor_id, source, {r.payment_external_id for r in refunds}, PART_MARK
+    )
+
+    def keys(incoming: IncomingRefund) -> list[str]:
+        """The external ids its reversal rows may have, one per part of the payment."""
+        suffix = incoming.external_id.removeprefix(incoming.payment_external_id)
+        found = [row.external_id + suffix for row in parts.get(incoming.payment_external_id, [])]
+        return found or [incoming.external_id]
+
     known = payment_store.known_payments(
-        conn, creditor_id, source, [r.external_id for r in refunds]
+        conn, creditor_id, source, [key for r in refunds for key in keys(r)]
     )
     seen: set[str] = set()
     todo: list[IncomingRefund] = []
     for incoming in refunds:
-        if incoming.external_id in known or incoming.external_id in seen:
+        if incoming.external_id in seen or any(key in known for key in keys(incoming)):
             outcomes.append(
                 RefundOutcome(incoming.external_id, incoming.payment_external_id, "duplicate")
             )
@@ -198,98 +223,127 @@ def refund(
             todo.append(incoming)
     if not todo:
         return outcomes, []
-    originals = payment_store.refundable_payments(
-        conn, creditor_id, source, (r.payment_external_id for r in todo)
+    refundable = {
+        external_id: [row for row in rows if row.status in ("applied", "unmatched")]
+        for external_id, rows in parts.items()
+    }
+    # What earlier refunds already gave back, per part: amount, principal, fees, credit.
+    given = payment_store.given_back_so_far(
+        conn,
+        creditor_id,
+        source,
+        [row.external_id for rows in refundable.values() for row in rows],
+        REFUND_MARK,
     )
-    # What earlier refunds already gave back, per payment: amount, principal, fees, credit.
-    given = payment_store.given_back_so_far(conn, creditor_id, source, originals, REFUND_MARK)
     state = invoice_store.payment_facts(
-        conn, creditor_id, {row.invoice_id for row in originals.values() if row.invoice_id}
+        conn,
+        creditor_id,
+        {row.invoice_id for rows in refundable.values() for row in rows if row.invoice_id},
     )
     reopened: list[int] = []
     for incoming in todo:
-        original = originals.get(incoming.payment_external_id)
-        back = given.get(incoming.payment_external_id)
-        left = original.amount_cents - back[0] if original is not None and back else 0
-        give = min(incoming.amount_cents, left)
-        if original is None or back is None or give <= 0:
+        left = incoming.amount_cents
+        touched = False
+        suffix = incoming.external_id.removeprefix(incoming.payment_external_id)
+        for original in reversed(refundable.get(incoming.payment_external_id, [])):
+            back = given[original.external_id]
+            give = min(left, original.amount_cents - back[0])
+            if give <= 0:
+                continue
+            left -= give
+            touched = True
+            outcomes.append(
+                _refund_part(
+                    conn,
+                    (original, back, state),
+                    replace(incoming, external_id=original.external_id + suffix),
+                    give,
+                    source,
+                    now,
+                    reopened,
+                )
+            )
+            if left <= 0:
+                break
+        if not touched:
             outcomes.append(
                 RefundOutcome(
                     incoming.external_id, incoming.payment_external_id, "nothing_to_refund"
                 )
             )
-            continue
-        from_credit = min(give, original.credit_cents - back[3])
-        from_principal = min(
-            give - from_credit, original.applied_cents - original.fees_cents - back[1]
-        )
-        from_fees = min(give - from_credit - from_principal, original.fees_cents - back[2])
-        back[0] += give
-        back[1] += from_principal
-        back[2] += from_fees
-        back[3] += from_credit
-        payment_store.insert_reversal(
-            conn,
-            original,
-            incoming.external_id,
-            (give, from_principal + from_fees, from_fees, from_credit),
-            incoming.refunded_on,
-            f"devolução de {original.external_id}",
-            now,
-        )
-        if back[0] >= original.amount_cents:
-            payment_store.mark_reversed(conn, original.id, f"devolvido: {incoming.reason}")
-        invoice = state.get(original.invoice_id) if original.invoice_id else None
-        if invoice is None:
-            outcomes.append(
-                RefundOutcome(
-                    incoming.external_id, original.external_id, "refunded", amount_cents=give
-                )
-            )
-            continue
-        invoice, reopen = given_back(invoice, from_principal)
-        if reopen and (discount := invoice_store.granted_discount(conn, invoice.id)):
-            # The early-payment discount was earned by the payment that came back: the debt is
-            # whole again, and the discount offered stays for a new payment in time.
-            invoice = invoice._replace(balance_cents=invoice.balance_cents + discount)
-            invoice_store.clear_granted_discount(conn, invoice.id)
-        balance = invoice.balance_cents
-        state[invoice.id] = invoice  # a second refund of the same invoice starts from here
-        if reopen:
-            reopened.append(invoice.id)
-        if from_principal:
-            invoice_store.write_balance(conn, invoice, now)
-        _record_refund(
-            conn,
-            invoice,
-            now,
-            (incoming.external_id, original.external_id, incoming.reason),
-            (
-                give,
-                original.amount_cents,
-                method_label(original.method or source),
-                original.paid_on,
-            ),
-            (from_principal, from_fees, from_credit),
-            reopened=reopen,
-        )
-        outcomes.append(
-            RefundOutcome(
-                incoming.external_id,
-                original.external_id,
-                "refunded",
-                invoice.id,
-                give,
-                from_principal,
-                balance,
-                invoice.status,
-                from_fees,
-                from_credit,
-            )
-        )
     if reopened:
         actions.cancel_thank_yous(conn, reopened)
     return outcomes, reopened
+
+
+def _refund_part(
+    conn: Connection,
+    found: tuple[Any, list[int], dict[int, InvoiceFacts]],
+    incoming: IncomingRefund,
+    give: Cents,
+    source: str,
+    now: datetime,
+    reopened: list[int],
+) -> RefundOutcome:
+    """Give back `give` of one stored payment (`found`: its row, what was given back of it
+    so far, the invoices as they stand), under the refund's external id for that payment."""
+    original, back, state = found
+    from_credit = min(give, original.credit_cents - back[3])
+    from_principal = min(give - from_credit, original.applied_cents - original.fees_cents - back[1])
+    from_fees = min(give - from_credit - from_principal, original.fees_cents - back[2])
+    back[0] += give
+    back[1] += from_principal
+    back[2] += from_fees
+    back[3] += from_credit
+    payment_store.insert_reversal(
+        conn,
+        original,
+        incoming.external_id,
+        (give, from_principal + from_fees, from_fees, from_credit),
+        incoming.refunded_on,
+        f"devolução de {original.external_id}",
+        now,
+    )
+    if back[0] >= original.amount_cents:
+        payment_store.mark_reversed(conn, original.id, f"devolvido: {incoming.reason}")
+    invoice = state.get(original.invoice_id) if original.invoice_id else None
+    if invoice is None:
+        return RefundOutcome(
+            incoming.external_id, incoming.payment_external_id, "refunded", amount_cents=give
+        )
+    invoice, reopen = given_back(invoice, from_principal)
+    if reopen and (discount := invoice_store.granted_discount(conn, invoice.id)):
+        # The early-payment discount was earned by the payment that came back: the debt is
+        # whole again, and the discount offered stays for a new payment in time.
+        invoice = invoice._replace(balance_cents=invoice.balance_cents + discount)
+        invoice_store.clear_granted_discount(conn, invoice.id)
+    balance = invoice.balance_cents
+    state[invoice.id] = invoice  # a second refund of the same invoice starts from here
+    if reopen:
+        reopened.append(invoice.id)
+    if from_principal:
+        invoice_store.write_balance(conn, invoice, now)
+    _record_refund(
+        conn,
+        invoice,
+        now,
+        (incoming.external_id, original.external_id, incoming.reason),
+        (give, original.amount_cents, method_label(original.method or source), original.paid_on),
+        (from_principal, from_fees, from_credit),
+        reopened=reopen,
+    )
+    return RefundOutcome(
+        incoming.external_id,
+        incoming.payment_external_id,
+        "refunded",
+        invoice.id,
+        give,
+        from_principal,
+        balance,
+        invoice.status,
+        from_fees,
+        from_credit,
+    )
 
 
 def record_given_back(

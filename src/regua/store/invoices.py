@@ -18,7 +18,7 @@ from regua.store.bulk import chunks, note_rows_written, update_by_id
 from regua.store.external_ids import stored_ids, stored_rows
 from regua.store.sql import day_of, one_of, plain_rows, unindexed
 from regua.store.staging import DATE, INSTANT, INT, TEXT, update_tuples
-from regua.store.tables import invoice_steps, invoices, promises
+from regua.store.tables import invoice_steps, invoices, pix_txid_invoices, promises
 
 BATCH = 5_000
 
@@ -163,6 +163,36 @@ def find_by_reference(
             if key not in best or rank < best[key]:
                 best[key] = rank
     return {key: rank[2] for key, rank in best.items()}
+
+
+def all_by_reference(
+    conn: Connection, creditor_id: int, field: ReferenceField, references: Iterable[str]
+) -> dict[str, list[int]]:
+    """Stored `field` -> ids of every creditor's invoice it names, oldest written first: a Pix
+    code shown for several invoices names them all (`find_by_reference` picks one). A txid is
+    also looked for among the codes shown for several invoices (`pix_txid_invoices`), which
+    name invoices that kept a txid of their own."""
+    stored = _REFERENCE_COLUMNS[field]
+    found: dict[str, set[int]] = {}
+    for batch in chunks(sorted(set(references)), BATCH):
+        queries = [
+            select(stored, invoices.c.id).where(
+                one_of(conn, stored, batch), invoices.c.creditor_id == creditor_id
+            )
+        ]
+        if field == "pix_txid":
+            queries.append(
+                select(pix_txid_invoices.c.txid, invoices.c.id)
+                .join(invoices, invoices.c.id == pix_txid_invoices.c.invoice_id)
+                .where(
+                    one_of(conn, pix_txid_invoices.c.txid, batch),
+                    invoices.c.creditor_id == creditor_id,
+                )
+            )
+        for query in queries:
+            for value, invoice_id in plain_rows(conn, query):
+                found.setdefault(value, set()).add(invoice_id)
+    return {value: sorted(ids) for value, ids in found.items()}
 
 
 def payment_facts(

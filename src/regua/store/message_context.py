@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, select, update
 
-from regua.store.bulk import chunks
+from regua.store.bulk import chunks, insert_ignoring_conflicts
 
 # The planner's own test of an invoice held back today (a pause, a promise), so a preview
 # leaves out what the plan leaves out.
@@ -29,6 +29,7 @@ from regua.store.tables import (
     customers,
     invoice_steps,
     invoices,
+    pix_txid_invoices,
 )
 
 BATCH = 1_000  # actions read per round of queries
@@ -177,7 +178,8 @@ def load_creditors(connection: Connection, creditor_ids: set[int]) -> dict[int, 
 
 def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]) -> None:
     """Write the txids `prepare_messages` handed out (``{"p_id": invoice id, "p_txid": txid}``)
-    on invoices that still have none.
+    on invoices that still have none, and note each txid with every invoice it was shown for
+    (`pix_txid_invoices`): a Pix with it is spread over them all.
 
     Its own write transaction, committed before sending: a debtor who pays at once must find
     the txid already on the invoice (and on SQLite a write after reads could meet a newer
@@ -189,6 +191,12 @@ def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]
             .where(invoices.c.id == bindparam("p_id"), invoices.c.pix_txid.is_(None))
             .values(pix_txid=bindparam("p_txid")),
             list(assignments),
+        )
+        insert_ignoring_conflicts(
+            connection,
+            pix_txid_invoices,
+            [{"txid": a["p_txid"], "invoice_id": a["p_id"]} for a in assignments],
+            ("txid", "invoice_id"),
         )
 
 

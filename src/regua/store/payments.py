@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Row, func, select, update
@@ -189,6 +190,7 @@ _NO_BANK_AMOUNTS = (None, None)
 _REMATCHED_KEY = ("id", INT)
 _REMATCHED = (
     ("invoice_id", INT),
+    ("amount_cents", INT),  # a payment spread over several invoices keeps the first's share
     ("customer_id", INT),
     ("applied_cents", INT),
     ("fees_cents", INT),
@@ -296,6 +298,7 @@ class PaymentWrites:
                 (
                     stored_id,
                     outcome.invoice_id,
+                    payment.amount_cents,
                     outcome.customer_id,
                     outcome.applied_cents,
                     outcome.fees_cents,
@@ -390,21 +393,53 @@ def reversible_payments(
     return candidates
 
 
-def refundable_payments(
-    conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str]
-) -> dict[str, Row[Any]]:
-    """External id -> the stored payment (applied or unmatched) money can be given back from."""
-    return {
-        row.external_id: row
-        for row in conn.execute(
-            select(payments).where(
-                payments.c.creditor_id == creditor_id,
-                payments.c.source == source,
-                payments.c.external_id.in_(sorted(set(external_ids))),
-                payments.c.status.in_(("applied", "unmatched")),
+def payment_parts(
+    conn: Connection, creditor_id: int, source: str, external_ids: Iterable[str], mark: str
+) -> dict[str, list[Row[Any]]]:
+    """External id -> the stored payment, followed by the other parts it was spread into (their
+    external ids are it + `mark` + part number, from 2), in part order; reversal rows left out.
+
+    Looked up by exact ids, 16 parts at a time while the last is found: a prefix LIKE would not
+    use the payments' unique index under PostgreSQL's usual collations.
+    """
+    found: dict[str, list[Row[Any]]] = {}
+    pending = {external_id: 1 for external_id in set(external_ids)}  # id -> last part asked
+    while pending:
+        wanted = {
+            f"{head}{mark}{number}" if number > 1 else head: head
+            for head, last in pending.items()
+            for number in range(last, last + PARTS_PER_ROUND)
+        }
+        rows: list[Row[Any]] = []
+        for batch in chunks(sorted(wanted), BATCH):
+            rows.extend(
+                conn.execute(
+                    select(payments).where(
+                        payments.c.creditor_id == creditor_id,
+                        payments.c.source == source,
+                        payments.c.external_id.in_(batch),
+                        payments.c.status != "reversal",
+                    )
+                ).all()
             )
-        ).all()
-    }
+        asked = pending
+        pending = {}
+        for row in rows:
+            head = wanted[row.external_id]
+            found.setdefault(head, []).append(row)
+            number = _part_number(row, head, mark)
+            if number == asked[head] + PARTS_PER_ROUND - 1:
+                pending[head] = number + 1  # as many parts as asked: there may be more
+    for head, rows in found.items():
+        rows.sort(key=partial(_part_number, head=head, mark=mark))
+    return found
+
+
+PARTS_PER_ROUND = 16
+
+
+def _part_number(row: Row[Any], head: str, mark: str) -> int:
+    return 1 if row.external_id == head else int(row.external_id.removeprefix(head + mark))
 
 
 def given_back_so_far(

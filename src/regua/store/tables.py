@@ -195,7 +195,8 @@ payments = Table(
     # (see `actions` and migration 0006).
     Column("creditor_id", Id, nullable=False),
     # A unique key per source makes every import idempotent: ERP id, CNAB line key, PIX e2e id.
-    Column("external_id", String(80), nullable=False),
+    # A part of a Pix spread over several invoices given back: <e2e>:parte:<n>:devolucao:<id>.
+    Column("external_id", String(120), nullable=False),
     Column("source", String(10), nullable=False),  # import | cnab | pix | manual
     Column("invoice_id", Id, ForeignKey("invoices.id")),  # NULL = unmatched money
     Column("customer_id", Id),
@@ -436,6 +437,15 @@ actions = Table(
 # the row it points at, which rewrites that invoice's page: the check cost eight times the
 # insert itself (22,000 links of a day: 0.59 s against 0.06 s). regua never deletes an action,
 # an invoice or a customer, and writes both tables only with ids it has just read or inserted.
+# A Pix code shown for several invoices (a message about them, the portal's "pagar tudo"): its
+# txid names each of them, also those that already had a txid of their own in `invoices`.
+pix_txid_invoices = Table(
+    "pix_txid_invoices",
+    metadata,
+    Column("txid", String(35), primary_key=True),
+    Column("invoice_id", Id, primary_key=True),
+)
+
 action_invoices = Table(
     "action_invoices",
     metadata,

@@ -38,6 +38,9 @@ class PixItemOut(BaseModel):
     credit_cents: int  # paid beyond what was owed: the customer's credit
     balance_cents: int | None  # what is still open on the invoice
     invoice_status: str | None
+    # A Pix whose txid names several invoices, spread over them oldest first: each invoice's
+    # part (the figures above are their sums). Empty for a Pix to one invoice.
+    parts: list[PixItemOut] = []
 
 
 class PixWebhookOut(BaseModel):
@@ -84,6 +87,7 @@ def _item(outcome: PixOutcome) -> PixItemOut:
         credit_cents=outcome.credit_cents,
         balance_cents=outcome.balance_cents,
         invoice_status=outcome.invoice_status,
+        parts=[_item(part) for part in outcome.parts],
     )
 
 
