@@ -141,6 +141,8 @@ def client(engine: Engine, creditor_id: int, tmp_path: Path) -> Iterator[TestCli
 
 def portal_pix(client: TestClient, engine: Engine, creditor_id: int) -> tuple[str, int]:
     """Signs José in to the portal; the txid and amount of its "pagar tudo por PIX" code."""
+    with engine.begin() as connection:  # the régua runs: money arriving now is thanked
+        plan(connection, creditor_id, TODAY, NOW)
     with engine.connect() as connection:
         customer = customer_store.id_by_external(connection, creditor_id, "C1")
     assert customer is not None
