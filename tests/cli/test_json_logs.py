@@ -141,7 +141,16 @@ def test_serve_runs_the_day_and_logs_json_without_tokens(
                 seen.append(lines.get(timeout=1))
         token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            assert client.get("/healthz").status_code == 200
+            # The scheduler may finish before the server listens: wait for it too.
+            while True:
+                try:
+                    health = client.get("/healthz")
+                    break
+                except httpx.ConnectError:
+                    assert server.poll() is None, "".join(seen)
+                    assert time.monotonic() < deadline, "".join(seen)
+                    time.sleep(0.2)
+            assert health.status_code == 200
             client.get(f"/p/{token}")
     finally:
         server.terminate()
