@@ -33,6 +33,7 @@ from regua.services.demo import build_demo, demo_database_url
 from regua.services.dispatch_run import DispatchOptions, DispatchResult
 from regua.services.dispatching import Dispatcher
 from regua.store.contacts import opt_out
+from regua.store.db import make_engine
 from regua.store.tables import action_invoices, actions, contacts, customers, interactions, invoices
 from tests.builders import run_import, write_csv
 from tests.servers import HttpProvider, Reply, SmtpServer, http_provider, smtp_server
@@ -724,6 +725,38 @@ def test_thank_you_and_letter_actions_go_out_like_the_others(
     assert "Subject: =?utf-8?" in eml or "Subject:" in eml
     assert (tmp_path / "out" / files[1]).read_bytes().startswith(b"%PDF")
     assert [kind for kind, _c, _d in timeline(engine, "P1")] == ["sent"]
+
+
+def test_every_channel_goes_out_when_the_pool_has_fewer_connections_than_senders(
+    engine: Engine, creditor_id: int, tmp_path: Path, db_url: str
+) -> None:
+    # Three channels with three messages each: drained at once with four sender threads each,
+    # they would want more connections than a pool of three, and wait for one until it fails.
+    load(
+        engine,
+        creditor_id,
+        tmp_path,
+        [(f"E{n}", f"Eva {n}", f"eva{n}@exemplo.com.br", "", "SP") for n in range(3)]
+        + [(f"W{n}", f"Wagner {n}", "", f"(11) 98765-432{n}", "SP") for n in range(3)]
+        + [(f"L{n}", f"Lia {n}", "", "", "SP") for n in range(3)],
+        [(f"X{c}{n}", f"{c}{n}", "20/11/2026", "120,00") for c in "EW" for n in range(3)]
+        + [(f"XL{n}", f"L{n}", "20/10/2026", "300,00") for n in range(3)],
+    )
+    planned = plan_day(engine, creditor_id, MONDAY, AT_9_IN_SAO_PAULO, start="recuperar")
+    assert sorted(a.channel for a in planned) == ["email"] * 3 + ["letter"] * 3 + ["whatsapp"] * 3
+    small = make_engine(db_url, pool_size=1, max_overflow=2, pool_timeout=5)
+    clock = FixedClock(AT_9_IN_SAO_PAULO)
+    try:
+        with ChannelRegistry.from_settings(
+            Settings(outbox_dir=tmp_path / "out"), clock=clock
+        ) as registry:
+            result = dispatcher(small, clock, registry).dispatch_due(today=MONDAY)
+    finally:
+        small.dispose()
+
+    assert result.sent == {"email": 3, "whatsapp": 3, "letter": 3}
+    assert len(list((tmp_path / "out").iterdir())) == 9
+    assert {row.status for row in action_rows(engine)} == {"sent"}
 
 
 def test_phone_actions_are_the_call_list_not_sent(

@@ -89,6 +89,7 @@ from regua.store.claims import (
 )
 from regua.store.message_context import store_txids
 from regua.store.outages import database_unreachable
+from regua.store.sender_connections import SenderConnections, pool_capacity
 from regua.store.transitions import (
     use_write_ahead_log,
 )
@@ -223,13 +224,15 @@ class Dispatcher:
                     creditor_id=self.creditor_id,
                 )
             ]
-        # One thread per channel: a slow SMS provider does not hold the e-mails back.
-        with thread_pool(len(busy), "dispatch") as pool:
+        # One thread per channel: a slow SMS provider does not hold the e-mails back; as many
+        # at once, with as many sender threads each, as the engine's pool has connections for.
+        drains, senders = self._concurrency(len(busy))
+        with thread_pool(drains, "dispatch") as pool:
             if pool is None:
                 for channel in busy:
-                    result.merge(self._drain(channel, day, None))
+                    result.merge(self._drain(channel, day, None, senders))
             else:
-                for partial in pool.map(lambda c: self._drain(c, day, None), busy):
+                for partial in pool.map(lambda c: self._drain(c, day, None, senders), busy):
                     result.merge(partial)
         self._finish(result, day, wanted)
         return result
@@ -253,8 +256,22 @@ class Dispatcher:
                 # A worker killed mid-batch leaves these claimed; after the lease they are
                 # claimed again (by the task given back to the broker, or the next enqueue) and
                 # only the message that was inside the provider call can go out twice.
-                result.merge(self._drain(channel, day, ids))
+                result.merge(self._drain(channel, day, ids, self._concurrency(1)[1]))
         return result
+
+    def _concurrency(self, channels: int) -> tuple[int, int]:
+        """(channels drained at once, sender threads per drain) for `channels` busy channels,
+        within the engine's pool: a drain keeps `SenderConnections.kept_per_thread` connections
+        for each sender thread and takes one more for its claims. Four channels of four senders
+        each wanted 20 connections on SQLite (37 on PostgreSQL) from a pool of 15: the day's
+        dispatch of a million-invoice portfolio waited 30 s for one and failed."""
+        senders = self.options.senders
+        capacity = pool_capacity(self.engine)
+        if capacity is None or (channels <= 1 and senders <= 1):
+            return max(1, channels), senders
+        kept = SenderConnections.kept_per_thread(self.engine)
+        drains = max(1, min(channels, capacity // (kept + 1)))
+        return drains, max(1, min(senders, (capacity // drains - 1) // kept))
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -270,11 +287,14 @@ class Dispatcher:
         )
         result.destinations = self.registry.describe()
 
-    def _drain(self, channel: str, day: date, action_ids: Sequence[int] | None) -> DispatchResult:
-        """Claim and send batches of `channel` until nothing is claimable now."""
+    def _drain(
+        self, channel: str, day: date, action_ids: Sequence[int] | None, senders_wanted: int
+    ) -> DispatchResult:
+        """Claim and send batches of `channel` until nothing is claimable now, with up to
+        `senders_wanted` sender threads."""
         result = DispatchResult()
         limit = len(action_ids) if action_ids is not None else self.options.batch
-        threads = self.options.senders if limit > 1 else 1
+        threads = senders_wanted if limit > 1 else 1
         senders = Senders(self.engine, self.registry, channel, replicate=threads > 1)
         try:
             # Sends of one batch overlap: while one message waits for the provider (or the

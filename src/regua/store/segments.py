@@ -22,7 +22,13 @@ from regua.domain.segments import (
     SegmentRule,
     calendar_crossings,
 )
-from regua.store.bulk import chunks, insert_ignoring_conflicts, update_by_id, upsert
+from regua.store.bulk import (
+    chunks,
+    insert_ignoring_conflicts,
+    refresh_stale_statistics,
+    update_by_id,
+    upsert,
+)
 from regua.store.sql import days_between, one_of, unindexed
 from regua.store.tables import (
     customers,
@@ -253,6 +259,11 @@ def changed_segments(
         )
 
     if scope is None:
+        # Every customer against every invoice: on tables PostgreSQL has never analysed (filled
+        # by a bulk load or a restore, before autovacuum came by) it plans a nested loop that
+        # aggregates all the invoices once per customer, 47 s for 20,000 invoices.
+        refresh_stale_statistics(connection, customers)
+        refresh_stale_statistics(connection, invoices)
         return changed_in(None)
     return [row for ids in chunks(scope, SCOPE_BATCH) for row in changed_in(ids)]
 

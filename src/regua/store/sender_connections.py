@@ -9,6 +9,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine
+from sqlalchemy.pool import QueuePool
+
+
+def pool_capacity(engine: Engine) -> int | None:
+    """How many connections `engine` hands out at once (SQLAlchemy's default: 5 kept plus 10
+    more on demand); None: no limit."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    overflow: int = pool._max_overflow  # no public accessor; -1 means no limit
+    return None if overflow < 0 else pool.size() + overflow
 
 
 class SenderConnections:
@@ -19,6 +30,12 @@ class SenderConnections:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Connection] = []
+
+    @staticmethod
+    def kept_per_thread(engine: Engine) -> int:
+        """Connections one sender thread may keep: on PostgreSQL a sent message is recorded on
+        an autocommit connection and the rest in transactions, on another."""
+        return 2 if engine.dialect.name == "postgresql" else 1
 
     @property
     def dialect(self) -> Dialect:
