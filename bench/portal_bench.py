@@ -6,8 +6,9 @@ Builds a portfolio of N customers (one to three invoices each, most overdue, e-m
 starts `regua`'s web app in a child process, signs in a sample of random customers through the
 identity check (GET the link, POST the first five digits of the CPF, keep the session cookie),
 then has C concurrent clients (httpx, asyncio) fetch the debt page of a random signed-in customer
-R times: each page reads the customer, the debt today, the offers, draws the PIX QR code and
-writes the view on the customer's timeline. The bare endpoint (another child process, the same
+R times: each page reads the customer, the debt today and the offers, builds the PIX code and
+writes the view on the customer's timeline (the QR code is an image of its own, drawn when the
+debtor opens it, and not fetched here). The bare endpoint (another child process, the same
 uvicorn) answers one of those pages as fixed bytes; it is measured before and after regua's run
 and the two are averaged. Printed: requests per second of each, their ratio (goal: regua at
 least half the bare endpoint's), and regua's p50/p99 latency (goal: p99 under 100 ms).
