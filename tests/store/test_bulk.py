@@ -192,8 +192,9 @@ def test_a_table_grown_past_its_last_analysis_is_analysed_again(
             refresh_stale_statistics(connection, invoices)  # nothing to do on SQLite
         return
     with engine.connect() as connection:
-        # The writer's counts reach the statistics when its session is idle: wait for them.
-        for _ in range(50):
+        # The writer's counts reach the statistics when its session is idle (PostgreSQL flushes
+        # an idle session's counts within about ten seconds): wait for them.
+        for _ in range(300):
             changed = connection.execute(
                 text(
                     "SELECT n_mod_since_analyze FROM pg_stat_user_tables "

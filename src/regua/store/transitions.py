@@ -11,6 +11,7 @@ Also the cancellation of the planned actions a newer step speaks for, before a d
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -53,7 +55,11 @@ def use_write_ahead_log(engine: Engine) -> None:
     with engine.connect() as connection:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         if str(mode).lower() != "wal":
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            # The switch needs the file to itself and fails at once, without waiting, while
+            # another process or thread uses it (two schedulers, a portal request): the mode
+            # only saves time, so that run goes on in the old mode and a later one switches.
+            with contextlib.suppress(OperationalError):
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def supersede_stale_actions(connection: Connection, today: date, now: datetime) -> int:

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 
 from regua import __version__
 from regua.bootstrap import App, build_app
@@ -50,13 +49,9 @@ def web_app(regua: App) -> FastAPI:
             log.error("not ready: %s", "; ".join(f"{k}: {v}" for k, v in status.checks.items()))
         else:
             # The portal commits on every page (the customer's timeline): on SQLite, in WAL
-            # mode, a commit does not wait for the disk and readers do not block it. The
-            # switch needs the file to itself: when the scheduler's first run holds it, the
-            # API starts anyway and the dispatcher, which switches too, does it after.
-            try:
-                use_write_ahead_log(regua.engine)
-            except OperationalError as exc:
-                log.warning("write-ahead log not switched on yet: %s", exc.orig)
+            # mode, a commit does not wait for the disk and readers do not block it. (When the
+            # scheduler's first run holds the file, the dispatcher switches it after.)
+            use_write_ahead_log(regua.engine)
         yield
         regua.close()
 
