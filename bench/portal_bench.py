@@ -47,6 +47,7 @@ from regua.domain.customer_links import LinkPurpose, make_link_token
 from regua.services.demo_data import EXAMPLE_CREDITOR
 from regua.services.policies import active_policies
 from regua.services.setup import create_creditor
+from regua.store.bulk import refresh_statistics
 from regua.store.tables import contacts, customers, invoices
 
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -143,6 +144,10 @@ def build(url: str, n_customers: int, seed: int) -> None:
                     batch = []
         if batch:
             connection.execute(invoices.insert(), batch)
+        # As `regua import` leaves them: it analyses the tables it writes (store.bulk). Without
+        # statistics PostgreSQL reads a customer's invoices by intersecting the index of every
+        # open invoice with the customer's (16 ms a query at 200,000 customers, not 0.1).
+        refresh_statistics(connection, customers, contacts, invoices)
     engine.dispose()
 
 
