@@ -11,6 +11,9 @@ Rules (see BRAZIL.md §6):
 - A due date on a weekend or bank holiday moves to the next business day (CC art. 132 §1): paying
   on that day costs nothing. Once late, days count from the original due date.
 - Each part is rounded to the centavo, half up (money.round_half_up), and only then summed.
+- After a late payment (`FeeState`): the multa is not charged again (it was paid with the whole
+  balance, or carried unpaid), juros run only from that payment's date, and the fees it did not
+  cover are carried forward as they were (CC art. 354: fees first, never charged twice).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from regua.domain.calendar import effective_due_date
 from regua.domain.money import Cents, round_half_up
@@ -56,6 +59,21 @@ class FeeTerms:
         return max(0, min(self.late_fee_bp, cap))
 
 
+class FeeState(NamedTuple):
+    """What earlier late payments settled on an invoice (none: the default).
+
+    `paid_through` is the date of the last late payment: the multa and the juros up to that day
+    were due then and are settled, paid or carried in `unpaid_cents` (what that payment did not
+    cover).
+    """
+
+    paid_through: date | None = None
+    unpaid_cents: Cents = 0
+
+
+NO_FEES_SETTLED = FeeState()
+
+
 @dataclass(frozen=True)
 class Charges:
     principal_cents: Cents
@@ -65,17 +83,28 @@ class Charges:
     due_date: date
     effective_due_date: date
     late_fee_bp: int  # the rate actually applied, after the legal cap
+    carried_fees_cents: Cents = 0  # fees due at an earlier payment it did not cover
+
+    @property
+    def fees_cents(self) -> Cents:
+        return self.late_fee_cents + self.interest_cents + self.carried_fees_cents
 
     @property
     def total_cents(self) -> Cents:
-        return self.principal_cents + self.late_fee_cents + self.interest_cents
+        return self.principal_cents + self.fees_cents
 
     @property
     def is_late(self) -> bool:
         return self.days_late > 0
 
 
-def charges(principal_cents: Cents, due_date: date, on: date, terms: FeeTerms) -> Charges:
+def charges(
+    principal_cents: Cents,
+    due_date: date,
+    on: date,
+    terms: FeeTerms,
+    settled: FeeState = NO_FEES_SETTLED,
+) -> Charges:
     """Principal, multa and juros owed if `principal_cents` due on `due_date` is paid on `on`.
 
     Args:
@@ -83,22 +112,32 @@ def charges(principal_cents: Cents, due_date: date, on: date, terms: FeeTerms) -
         due_date: the due date as written on the invoice.
         on: the payment (or quotation) date.
         terms: fee settings; the consumer cap is applied here, whatever the settings say.
+        settled: what earlier late payments settled: no second multa, juros only from the
+            last one's date, plus the fees they left unpaid.
     """
     if principal_cents < 0:
         raise ValueError("principal must not be negative")
     grace = effective_due_date(due_date)
-    if on <= grace or principal_cents == 0:
-        return Charges(principal_cents, 0, 0, 0, due_date, grace, terms.effective_late_fee_bp)
-    days_late = (on - due_date).days
     fee_bp = terms.effective_late_fee_bp
-    late_fee = round_half_up(Fraction(principal_cents * fee_bp, 10_000))
-    if terms.interest_source == "legal":
-        interest = legal_interest(principal_cents, due_date, on, terms.legal_rates or {})
+    carried = settled.unpaid_cents
+    if on <= grace or (principal_cents == 0 and not carried):
+        return Charges(principal_cents, 0, 0, 0, due_date, grace, fee_bp, carried)
+    days_late = (on - due_date).days
+    if settled.paid_through is None:
+        late_fee = round_half_up(Fraction(principal_cents * fee_bp, 10_000))
+        since = due_date
+    else:
+        late_fee = 0
+        since = max(settled.paid_through, due_date)
+    if on <= since:
+        interest = 0
+    elif terms.interest_source == "legal":
+        interest = legal_interest(principal_cents, since, on, terms.legal_rates or {})
     else:
         interest = round_half_up(
-            Fraction(principal_cents * terms.interest_monthly_bp * days_late, 10_000 * 30)
+            Fraction(principal_cents * terms.interest_monthly_bp * (on - since).days, 10_000 * 30)
         )
-    return Charges(principal_cents, late_fee, interest, days_late, due_date, grace, fee_bp)
+    return Charges(principal_cents, late_fee, interest, days_late, due_date, grace, fee_bp, carried)
 
 
 def legal_interest(

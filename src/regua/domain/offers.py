@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from regua.domain.calendar import effective_due_date, next_bank_business_day
-from regua.domain.fees import FeeTerms, charges
+from regua.domain.fees import NO_FEES_SETTLED, FeeState, FeeTerms, charges
 from regua.domain.money import Cents, format_brl, round_half_up
 from regua.domain.policy_terms import (
     FULL_BP,
@@ -65,6 +65,7 @@ class DebtInvoice:
     number: str
     due_date: date
     balance_cents: Cents
+    fees_settled: FeeState = NO_FEES_SETTLED  # what earlier late payments settled
 
 
 class DebtToday(NamedTuple):
@@ -167,7 +168,7 @@ def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date
     principal = late_fee = interest = oldest = 0
     contract = fee_terms.interest_source == "contract"
     for invoice in invoices:
-        if contract and invoice.balance_cents >= 0:
+        if contract and invoice.balance_cents >= 0 and invoice.fees_settled is NO_FEES_SETTLED:
             # The same figures as ``fees.charges`` (a test holds them equal), in integers: a
             # portfolio's offers bring each invoice up to date once, and Fractions cost tenfold.
             balance, due = invoice.balance_cents, invoice.due_date
@@ -178,9 +179,12 @@ def debt_today(invoices: Sequence[DebtInvoice], fee_terms: FeeTerms, today: date
             interest += _ratio_half_up(balance * fee_terms.interest_monthly_bp * days, FULL_BP * 30)
             oldest = max(oldest, days)
             continue
-        owed = charges(invoice.balance_cents, invoice.due_date, today, fee_terms)
+        owed = charges(
+            invoice.balance_cents, invoice.due_date, today, fee_terms, invoice.fees_settled
+        )
         late_fee += owed.late_fee_cents
-        interest += owed.interest_cents
+        # Fees an earlier payment left unpaid are owed with the juros (CC art. 354).
+        interest += owed.interest_cents + owed.carried_fees_cents
         oldest = max(oldest, owed.days_late)
     principal = sum(invoice.balance_cents for invoice in invoices)
     return DebtToday(tuple(invoices), principal, late_fee, interest, oldest)

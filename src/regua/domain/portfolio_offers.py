@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from regua.domain.calendar import effective_due_date, next_bank_business_day
-from regua.domain.fees import FeeTerms
+from regua.domain.fees import NO_FEES_SETTLED, FeeTerms
 from regua.domain.offers import (
     _ZERO_RATES,
     DebtInvoice,
@@ -247,6 +247,13 @@ def offers_for_portfolio(
     m = int(sizes.sum())  # invoices, read customer after customer
     odd: set[int] = set()  # customers whose debt the int64 columns cannot hold
     balance = _balances(debts, sizes, m, odd)
+    # An invoice paid in part late owes no second multa and juros only since that payment
+    # (``fees.FeeState``): its customer is brought up to date by ``fees.charges``.
+    odd.update(
+        i
+        for i, debt in enumerate(debts)
+        if any(invoice.fees_settled is not NO_FEES_SETTLED for invoice in debt)
+    )
     invoices = chain.from_iterable(debts)
     due = np.fromiter(map(date.toordinal, map(_DUE_DATE, invoices)), dtype=np.int64, count=m)
     days = today.toordinal() - due

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Literal, NamedTuple
 
-from regua.domain.fees import FeeTerms, charges
+from regua.domain.calendar import effective_due_date
+from regua.domain.fees import NO_FEES_SETTLED, FeeState, FeeTerms, charges
 from regua.domain.money import Cents
 
 
@@ -24,6 +25,7 @@ class Settlement(NamedTuple):  # one per payment: a tuple is quicker to build th
     principal_paid_cents: Cents
     credit_cents: Cents  # overpayment, kept for the customer
     new_balance_cents: Cents  # open principal after the payment
+    fee_state: FeeState = NO_FEES_SETTLED  # what the invoice's fees stand at afterwards
 
     @property
     def settles(self) -> bool:
@@ -36,23 +38,59 @@ def apply_payment(
     paid_on: date,
     amount_cents: Cents,
     terms: FeeTerms,
+    settled: FeeState = NO_FEES_SETTLED,
 ) -> Settlement:
-    """Split `amount_cents` paid on `paid_on` against an open principal of `balance_cents`."""
+    """Split `amount_cents` paid on `paid_on` against an open principal of `balance_cents`,
+    given what earlier payments `settled` of its fees.
+
+    A late payment settles the fees due on its date: what it does not cover of them is carried
+    (`FeeState.unpaid_cents`), never dropped, and is paid first by the next payment.
+    """
     if amount_cents < 0:
         raise ValueError("payment amount must not be negative")
-    fees_paid = min(amount_cents, fees_due(balance_cents, due_date, paid_on, terms))
+    due = fees_due(balance_cents, due_date, paid_on, terms, settled)
+    fees_paid = min(amount_cents, due)
     remaining = amount_cents - fees_paid
     principal_paid = min(remaining, balance_cents)
     credit = remaining - principal_paid
-    return Settlement(fees_paid, principal_paid, credit, balance_cents - principal_paid)
+    state = settled
+    if paid_on > effective_due_date(due_date):
+        through = paid_on if settled.paid_through is None else max(paid_on, settled.paid_through)
+        state = FeeState(through, due - fees_paid)
+    elif settled.unpaid_cents:
+        state = settled._replace(unpaid_cents=due - fees_paid)
+    return Settlement(fees_paid, principal_paid, credit, balance_cents - principal_paid, state)
 
 
-def fees_due(balance_cents: Cents, due_date: date, paid_on: date, terms: FeeTerms) -> Cents:
-    """Multa and juros due on an open principal of `balance_cents` paid on `paid_on`."""
-    if paid_on <= due_date and balance_cents >= 0:
+def fees_due(
+    balance_cents: Cents,
+    due_date: date,
+    paid_on: date,
+    terms: FeeTerms,
+    settled: FeeState = NO_FEES_SETTLED,
+) -> Cents:
+    """Multa and juros due on an open principal of `balance_cents` paid on `paid_on`, with the
+    fees earlier payments left unpaid."""
+    if paid_on <= due_date and balance_cents >= 0 and not settled.unpaid_cents:
         return 0  # paid by the due date: on time whatever the calendar (return files: most)
-    owed = charges(balance_cents, due_date, paid_on, terms)
-    return owed.late_fee_cents + owed.interest_cents
+    return charges(balance_cents, due_date, paid_on, terms, settled).fees_cents
+
+
+def fee_state_after(
+    balance_cents: Cents,
+    due_date: date,
+    payments: Sequence[tuple[date, Cents]],
+    terms: FeeTerms,
+) -> FeeState:
+    """The fee state left by `payments` (payment date, amount applied to fees and principal),
+    replayed in date order over the principal open before them: what a reversal leaves is the
+    state of the payments that remain."""
+    state = NO_FEES_SETTLED
+    balance = balance_cents
+    for paid_on, applied in sorted(payments):
+        split = apply_payment(balance, due_date, paid_on, applied, terms, state)
+        balance, state = split.new_balance_cents, split.fee_state
+    return state
 
 
 def spread_payment(owed_cents: Sequence[Cents], amount_cents: Cents) -> list[Cents]:
@@ -154,6 +192,7 @@ class InvoiceFacts(NamedTuple):
     settled_on: date | None
     early_discount_cents: Cents | None = None  # offered by a preventive reminder, see
     early_discount_until: date | None = None  # `early_discount`
+    fee_state: FeeState = NO_FEES_SETTLED  # what earlier late payments settled of the fees
 
 
 def given_back(invoice: InvoiceFacts, principal: Cents) -> tuple[InvoiceFacts, bool]:

@@ -28,13 +28,14 @@ from regua.domain.agreements import (
     HeldInvoice,
     broken_facts,
 )
-from regua.domain.fees import FeeTerms, charges
+from regua.domain.fees import NO_FEES_SETTLED, FeeTerms, charges
 from regua.domain.money import Cents
 from regua.domain.planning import action_evidence, choose_channel
 from regua.domain.policy import select_policy
 from regua.services.policies import active_policies
 from regua.store import agreements as store
 from regua.store import creditors as creditor_store
+from regua.store import invoices as invoice_store
 from regua.store.customers import payers_and_points
 
 
@@ -60,7 +61,11 @@ def broken_agreement(
     )
     due = {h.invoice_id: h.due_date for h in held}
     back = [(invoice_id, balance) for invoice_id, balance in balances if balance > 0]
-    total = sum(charges(balance, due[i], today, fees).total_cents for i, balance in back)
+    settled = invoice_store.fee_states(connection, [i for i, _ in back])
+    total = sum(
+        charges(balance, due[i], today, fees, settled.get(i, NO_FEES_SETTLED)).total_cents
+        for i, balance in back
+    )
     return BrokenAgreement(
         agreement_id,
         customer_id,

@@ -23,7 +23,7 @@ from regua.channels.context_items import invoice_item, invoice_sections
 from regua.domain.creditor_profile import full_address
 from regua.domain.customer_links import DEFAULT_LINK_DAYS, LinkPurpose, make_link_token
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
-from regua.domain.fees import FeeTerms, charges
+from regua.domain.fees import NO_FEES_SETTLED, FeeState, FeeTerms, charges
 from regua.domain.postal import PostalAddress
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
 
@@ -150,6 +150,18 @@ def contact_context(row: Any) -> dict[str, Any]:
     }
 
 
+def settled_fees(row: Any) -> FeeState:
+    """What earlier late payments settled of the fees of an invoice row (`FeeState`); rows
+    read without the columns (an invoice never paid late) settled nothing."""
+    through = getattr(row, "fees_paid_through", None)
+    unpaid = int(getattr(row, "fees_unpaid_cents", 0) or 0)
+    if through is None and not unpaid:
+        return NO_FEES_SETTLED
+    if isinstance(through, str):  # SQLite through a raw read: ISO text
+        through = date.fromisoformat(through)
+    return FeeState(through, unpaid)
+
+
 def invoice_items(
     rows: Sequence[Any], *, today: date, terms: FeeTerms, with_charges: bool
 ) -> list[dict[str, Any]]:
@@ -159,8 +171,10 @@ def invoice_items(
     for row in sorted(rows, key=lambda r: (r.due_date, r.id)):
         principal = int(row.balance_cents if with_charges else row.amount_cents)
         if with_charges:
-            owed = charges(principal, row.due_date, today, terms)
-            late_fee, interest = owed.late_fee_cents, owed.interest_cents
+            owed = charges(principal, row.due_date, today, terms, settled_fees(row))
+            # Fees an earlier payment left unpaid are owed with the juros (CC art. 354).
+            late_fee = owed.late_fee_cents
+            interest = owed.interest_cents + owed.carried_fees_cents
         else:
             late_fee = interest = 0
         items.append(

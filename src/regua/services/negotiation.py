@@ -29,6 +29,7 @@ from regua.domain.policy import Policy, select_policy
 from regua.domain.policy_terms import NegotiationTerms, TermRule, rule_for
 from regua.error_codes import ErrorCode
 from regua.errors import NotFound, ReguaError, RuleViolation
+from regua.services.message_context import settled_fees
 from regua.services.policies import active_policies
 from regua.store import agreements as agreement_store
 from regua.store import creditors as creditor_store
@@ -71,7 +72,7 @@ def chosen_invoices(
     rule it breaks when it cannot enter an agreement; else every overdue open one."""
     if not numbers:
         return [
-            DebtInvoice(row.id, row.number, row.due_date, row.balance_cents)
+            DebtInvoice(row.id, row.number, row.due_date, row.balance_cents, settled_fees(row))
             for row in rows
             if row.status == "open" and row.effective_due_date < today
         ]
@@ -96,7 +97,9 @@ def chosen_invoices(
                 "acordos (cancele o acordo atual antes)",
                 ErrorCode.ALREADY_IN_AGREEMENT,
             )
-        chosen.append(DebtInvoice(row.id, row.number, row.due_date, row.balance_cents))
+        chosen.append(
+            DebtInvoice(row.id, row.number, row.due_date, row.balance_cents, settled_fees(row))
+        )
     return chosen
 
 

@@ -135,6 +135,7 @@ def reconcile(
     state = {i: invoices_read[i] for i in wanted if i in invoices_read} if invoices_read else {}
     state.update(invoice_store.payment_facts(conn, creditor_id, wanted - state.keys()))
     balances = {invoice_id: row.balance_cents for invoice_id, row in state.items()}
+    fee_states = {invoice_id: row.fee_state for invoice_id, row in state.items()}
     # The consumer cap (CDC art. 52 §1) depends on the customer: one set of terms per case.
     # Fees are only due on a payment made after the due date, so only then is it read whether
     # the customer is a consumer: most of a return file is paid on time.
@@ -177,7 +178,9 @@ def reconcile(
                 payment.paid_on,
                 payment.amount_cents,
                 terms_of(row, payment.paid_on),  # on time: no fees
+                fee_states[invoice_id],
             )
+            fee_states[invoice_id] = split.fee_state
             fees, principal, credit = (
                 split.fees_paid_cents,
                 split.principal_paid_cents,
@@ -211,7 +214,9 @@ def reconcile(
         principal = balance - early_discount(
             balance, paid_on, balance, row.early_discount_cents, row.early_discount_until
         )
-        return principal + fees_due(principal, row.due_date, paid_on, terms_of(row, paid_on))
+        return principal + fees_due(
+            principal, row.due_date, paid_on, terms_of(row, paid_on), fee_states[row.id]
+        )
 
     def apply_spread(payment: IncomingPayment, rows: list[InvoiceFacts]) -> PaymentOutcome:
         """One payment over the invoices its reference names: each part is stored as its own
@@ -276,10 +281,13 @@ def reconcile(
             balance,
             "paid" if invoice_id in settled_on else state[invoice_id].status,
             settled_on.get(invoice_id, state[invoice_id].settled_on),
+            fee_states[invoice_id],
         )
         # In key order: the table's pages are visited once each, not at random.
         for invoice_id, balance in sorted(balances.items())
-        if balance != state[invoice_id].balance_cents or invoice_id in settled_on
+        if balance != state[invoice_id].balance_cents
+        or invoice_id in settled_on
+        or fee_states[invoice_id] != state[invoice_id].fee_state
     ]
 
     def recent() -> dict[int, int]:
@@ -309,10 +317,10 @@ def reconcile(
         _record_discounts(conn, discounts, state, now)
 
     if reversals:
-        result.reversals, reopened = reverse(conn, creditor_id, source, reversals, now)
+        result.reversals, reopened = reverse(conn, creditor_id, source, reversals, now, terms)
         result.reopened_invoice_ids.extend(reopened)
     if refunds:
-        result.refunds, reopened = refund(conn, creditor_id, source, refunds, now)
+        result.refunds, reopened = refund(conn, creditor_id, source, refunds, now, terms)
         result.reopened_invoice_ids.extend(reopened)
     for invoice_id in result.reopened_invoice_ids:
         settled_on.pop(invoice_id, None)  # paid and reversed in one call: open again

@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
+from regua.domain.fees import NO_FEES_SETTLED, FeeTerms
 from regua.domain.money import Cents
 from regua.domain.payment_texts import method_label, refund_detail, reversal_detail
-from regua.domain.settlement import IncomingPayment, InvoiceFacts, given_back
+from regua.domain.settlement import IncomingPayment, InvoiceFacts, fee_state_after, given_back
 from regua.store import actions, timeline
 from regua.store import invoices as invoice_store
 from regua.store import payments as payment_store
@@ -90,6 +91,7 @@ def reverse(
     source: str,
     reversals: Sequence[IncomingReversal],
     now: datetime,
+    terms: FeeTerms | None = None,
 ) -> tuple[list[ReversalOutcome], list[int]]:
     """Undo the payments the bank reversed; returns the outcomes and the invoices reopened."""
     outcomes: list[ReversalOutcome] = []
@@ -128,6 +130,7 @@ def reverse(
         if reopened:
             reopened_ids.append(invoice.id)
         payment_store.mark_reversed(conn, original.id, f"estornado: {reversal.reason}")
+        invoice = state[invoice.id] = with_fees_replayed(conn, invoice, terms)
         payment_store.insert_reversal(
             conn,
             original,
@@ -183,6 +186,7 @@ def refund(
     source: str,
     refunds: Sequence[IncomingRefund],
     now: datetime,
+    terms: FeeTerms | None = None,
 ) -> tuple[list[RefundOutcome], list[int]]:
     """Give back part or all of stored payments, once per refund id.
 
@@ -261,6 +265,7 @@ def refund(
                     source,
                     now,
                     reopened,
+                    terms,
                 )
             )
             if left <= 0:
@@ -284,6 +289,7 @@ def _refund_part(
     source: str,
     now: datetime,
     reopened: list[int],
+    terms: FeeTerms | None = None,
 ) -> RefundOutcome:
     """Give back `give` of one stored payment (`found`: its row, what was given back of it
     so far, the invoices as they stand), under the refund's external id for that payment."""
@@ -304,12 +310,21 @@ def _refund_part(
         f"devolução de {original.external_id}",
         now,
     )
-    if back[0] >= original.amount_cents:
+    whole = back[0] >= original.amount_cents
+    if whole:
         payment_store.mark_reversed(conn, original.id, f"devolvido: {incoming.reason}")
     invoice = state.get(original.invoice_id) if original.invoice_id else None
     if invoice is None:
         return RefundOutcome(
             incoming.external_id, incoming.payment_external_id, "refunded", amount_cents=give
+        )
+    fees_before = invoice.fee_state
+    if whole:
+        invoice = with_fees_replayed(conn, invoice, terms)
+    elif from_fees:
+        # Fees it had paid given back: owed again, carried like fees a payment did not cover.
+        invoice = invoice._replace(
+            fee_state=fees_before._replace(unpaid_cents=fees_before.unpaid_cents + from_fees)
         )
     invoice, reopen = given_back(invoice, from_principal)
     if reopen and (discount := invoice_store.granted_discount(conn, invoice.id)):
@@ -321,7 +336,7 @@ def _refund_part(
     state[invoice.id] = invoice  # a second refund of the same invoice starts from here
     if reopen:
         reopened.append(invoice.id)
-    if from_principal:
+    if from_principal or invoice.fee_state != fees_before:
         invoice_store.write_balance(conn, invoice, now)
     _record_refund(
         conn,
@@ -344,6 +359,29 @@ def _refund_part(
         from_fees,
         from_credit,
     )
+
+
+def with_fees_replayed(
+    conn: Connection, invoice: InvoiceFacts, terms: FeeTerms | None
+) -> InvoiceFacts:
+    """The invoice with the fee state its remaining payments leave (`fee_state_after`): a
+    payment given back no longer settles the multa or the juros it paid."""
+    standing = payment_store.applied_to(conn, invoice.id)
+    if not standing:
+        return invoice._replace(fee_state=NO_FEES_SETTLED)
+    if terms is None:
+        return invoice
+    consumer = payment_store.consumer_flags(conn, [invoice.customer_id]).get(
+        invoice.customer_id, True
+    )
+    before = invoice.balance_cents + sum(applied - fees for _, applied, fees in standing)
+    state = fee_state_after(
+        before,
+        invoice.due_date,
+        [(paid_on, applied) for paid_on, applied, _ in standing],
+        replace(terms, is_consumer=consumer),
+    )
+    return invoice._replace(fee_state=state)
 
 
 def record_given_back(

@@ -68,7 +68,7 @@ def customers_for_negotiation(
 def customer_invoices(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The customers' invoices that are not installments of an agreement, with a balance:
     (id, customer_id, number, external_id, due_date, effective_due_date, balance_cents,
-    status), by customer, oldest due date first."""
+    status, fees_paid_through, fees_unpaid_cents), by customer, oldest due date first."""
     found: dict[int, list[Any]] = defaultdict(list)
     for batch in chunks(list(customer_ids), BATCH):
         rows = conn.execute(
@@ -81,6 +81,8 @@ def customer_invoices(conn: Connection, customer_ids: Sequence[int]) -> dict[int
                 invoices.c.effective_due_date,
                 invoices.c.balance_cents,
                 invoices.c.status,
+                invoices.c.fees_paid_through,
+                invoices.c.fees_unpaid_cents,
             )
             .where(
                 one_of(conn, invoices.c.customer_id, batch),

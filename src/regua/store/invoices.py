@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, Row, String, and_, case, exists, func, or_, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
+from regua.domain.fees import FeeState
 from regua.domain.money import Cents
 from regua.domain.planning import OpenInvoice
 from regua.domain.settlement import PAYABLE, InvoiceFacts
@@ -62,6 +63,8 @@ def _facts_columns() -> tuple[ColumnElement[Any], ...]:
         invoices.c.settled_on,
         invoices.c.early_discount_cents,
         invoices.c.early_discount_until,
+        invoices.c.fees_paid_through,
+        invoices.c.fees_unpaid_cents,
     )
 
 
@@ -77,6 +80,7 @@ def _facts(row: Sequence[Any], at: int) -> InvoiceFacts:
         day_of(row[at + 6]),
         row[at + 7],
         day_of(row[at + 8]),
+        FeeState(day_of(row[at + 9]), row[at + 10] or 0),
     )
 
 
@@ -218,14 +222,18 @@ _BALANCE_CHANGES = (
     ("balance_cents", INT),
     ("status", TEXT),
     ("settled_on", DATE),
+    ("fees_paid_through", DATE),
+    ("fees_unpaid_cents", INT),
     ("updated_at", INSTANT),
 )
 
 
 def write_balances(
-    conn: Connection, changes: Sequence[tuple[int, int, str, date | None]], updated_at: Any
+    conn: Connection,
+    changes: Sequence[tuple[int, int, str, date | None, FeeState]],
+    updated_at: Any,
 ) -> None:
-    """(id, balance, status, settled_on) of many invoices, in one set-based statement.
+    """(id, balance, status, settled_on, fee state) of many invoices, in one set-based statement.
 
     `updated_at` in the driver's form (`staging.driver_value`). Give the rows in id order: the
     table's pages are then visited once each, not at random.
@@ -236,10 +244,33 @@ def write_balances(
         _BALANCE_KEY,
         _BALANCE_CHANGES,
         [
-            (invoice_id, balance, status, None if day is None else day.isoformat(), updated_at)
-            for invoice_id, balance, status, day in changes
+            (
+                invoice_id,
+                balance,
+                status,
+                None if day is None else day.isoformat(),
+                None if fees.paid_through is None else fees.paid_through.isoformat(),
+                fees.unpaid_cents,
+                updated_at,
+            )
+            for invoice_id, balance, status, day, fees in changes
         ],
     )
+
+
+def fee_states(conn: Connection, invoice_ids: Iterable[int]) -> dict[int, FeeState]:
+    """Invoice id -> what late payments settled of its fees, for those that settled any."""
+    found: dict[int, FeeState] = {}
+    for batch in chunks(sorted(set(invoice_ids)), BATCH):
+        for invoice_id, through, unpaid in plain_rows(
+            conn,
+            select(invoices.c.id, invoices.c.fees_paid_through, invoices.c.fees_unpaid_cents).where(
+                one_of(conn, invoices.c.id, batch)
+            ),
+        ):
+            if through is not None or unpaid:
+                found[invoice_id] = FeeState(day_of(through), unpaid or 0)
+    return found
 
 
 def write_balance(conn: Connection, invoice: InvoiceFacts, now: datetime) -> None:
@@ -251,6 +282,8 @@ def write_balance(conn: Connection, invoice: InvoiceFacts, now: datetime) -> Non
             balance_cents=invoice.balance_cents,
             status=invoice.status,
             settled_on=invoice.settled_on,
+            fees_paid_through=invoice.fee_state.paid_through,
+            fees_unpaid_cents=invoice.fee_state.unpaid_cents,
             # a reversal that reopens a paid invoice puts it back in the régua at once: the
             # planner looks at every invoice written since its last run
             updated_at=now,

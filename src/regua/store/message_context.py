@@ -106,6 +106,9 @@ _INVOICE_COLUMNS = (
     # The early-payment discount a preventive reminder offers (planned with it).
     invoices.c.early_discount_cents,
     invoices.c.early_discount_until,
+    # What late payments settled of the fees (`domain.fees.FeeState`).
+    invoices.c.fees_paid_through,
+    invoices.c.fees_unpaid_cents,
     # An installment's message states its agreement: when it was made and when it breaks.
     invoices.c.agreement_id,
     select(agreements.c.made_on)

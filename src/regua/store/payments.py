@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
-from regua.domain.fees import FeeTerms
+from regua.domain.fees import FeeState, FeeTerms
+from regua.domain.money import Cents
 from regua.domain.payment_texts import method_label, paid_detail
 from regua.domain.settlement import IncomingPayment, PaymentOutcome
 from regua.errors import NotFound
@@ -22,7 +23,7 @@ from regua.store import invoices as invoice_store
 from regua.store import timeline
 from regua.store.batch import plan_each_execution
 from regua.store.bulk import chunks, refresh_stale_statistics
-from regua.store.sql import one_of, plain_rows
+from regua.store.sql import day_of, one_of, plain_rows
 from regua.store.staging import INT, TEXT, driver_value, insert_tuples, update_tuples
 from regua.store.tables import creditors, customers, invoices, payments
 
@@ -332,7 +333,7 @@ class PaymentWrites:
     def store(
         self,
         conn: Connection,
-        balances: Sequence[tuple[int, int, str, date | None]],
+        balances: Sequence[tuple[int, int, str, date | None, FeeState]],
         meanwhile: Callable[[], R],
     ) -> R:
         """The invoices' new `balances` (`invoices.write_balances`), then the payments and their
@@ -372,6 +373,20 @@ class PaymentWrites:
 
 
 # --------------------------------------------------------------------------- reversals, refunds
+
+
+def applied_to(conn: Connection, invoice_id: int) -> list[tuple[date, Cents, Cents]]:
+    """(payment date, applied to fees and principal, of it to fees) of the payments standing on
+    the invoice, whatever their source: what its fee state is replayed from after a reversal."""
+    return [
+        (day_of(paid_on), applied, fees)  # type: ignore[misc]  # never NULL
+        for paid_on, applied, fees in plain_rows(
+            conn,
+            select(payments.c.paid_on, payments.c.applied_cents, payments.c.fees_cents).where(
+                payments.c.invoice_id == invoice_id, payments.c.status == "applied"
+            ),
+        )
+    ]
 
 
 def reversible_payments(

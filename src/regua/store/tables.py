@@ -169,6 +169,10 @@ invoices = Table(
     Column("early_discount_cents", BigInteger),
     Column("early_discount_until", Date),
     Column("discount_cents", BigInteger),
+    # What late payments settled of the fees (`domain.fees.FeeState`): the multa and the juros
+    # up to `fees_paid_through` are paid, or carried unpaid in `fees_unpaid_cents`.
+    Column("fees_paid_through", Date),
+    Column("fees_unpaid_cents", BigInteger, nullable=False, server_default="0"),
     Column("paused_until", Date),
     Column("paused", Boolean, nullable=False, server_default="0"),
     Column("pause_reason", String(400)),
