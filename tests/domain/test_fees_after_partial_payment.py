@@ -14,7 +14,10 @@ from datetime import date
 import pytest
 
 from regua.domain.fees import NO_FEES_SETTLED, FeeState, FeeTerms, charges
+from regua.domain.offers import DebtInvoice, debt_today, make_offers
+from regua.domain.portfolio_offers import offers_for_portfolio
 from regua.domain.settlement import apply_payment, fee_state_after
+from tests.domain.test_portfolio_offers import default_rule
 
 TERMS = FeeTerms(late_fee_bp=200, interest_monthly_bp=100, is_consumer=True)
 DUE = date(2026, 10, 20)
@@ -171,3 +174,24 @@ def test_a_reversal_restores_the_state_of_the_payments_that_remain(
     assert fee_state_after(30_000, DUE, standing, TERMS) == state
     owed = charges(balance, DUE, date(2026, 12, 23), TERMS, state)
     assert owed.total_cents == total_on_23_12
+
+
+def test_a_negotiated_debt_counts_the_fees_once() -> None:
+    # The example's invoice on 23/12 and another of R$ 100,00 never paid, also due 20/10
+    # (64 days: multa 2,00, juros 2,13): the debt a negotiation starts from.
+    balance, state, _ = pay([(PAID, 500)])  # 4,40 of fees carried, juros since 23/11
+    on = date(2026, 12, 23)
+    debt = [
+        DebtInvoice(1, "NF-1", DUE, balance, state),
+        DebtInvoice(2, "NF-2", DUE, 10_000),
+    ]
+    today = debt_today(debt, TERMS, on)
+    assert (today.principal_cents, today.late_fee_cents, today.interest_cents) == (
+        40_000,
+        200,
+        300 + 440 + 213,
+    )
+    rule = default_rule()
+    portfolio = offers_for_portfolio([debt, debt[1:]], TERMS, rule, on)
+    assert portfolio.offers(0) == make_offers(debt, TERMS, rule, on)
+    assert portfolio.offers(1) == make_offers(debt[1:], TERMS, rule, on)
