@@ -586,6 +586,33 @@ def test_reversal_of_a_late_payment_reopens_the_principal_only(
     assert (t3.status, t3.balance_cents) == ("open", 1067 + 48933)
 
 
+def test_a_late_partial_payment_settles_the_fees_once_and_its_reversal_restores_them(
+    engine: Engine, portfolio: int, tmp_path: Path
+) -> None:
+    # T3 (500,00 due 19/11) paid 100,00 on 23/11, 4 days late: multa 10,00 + juros 0,67 first,
+    # 89,33 of principal; 410,67 left, its multa and juros up to 23/11 settled.
+    import_file(
+        engine, return_240(tmp_path / "r1.ret", paid("", 10000, MONDAY, seu="1003")), portfolio
+    )
+    t3 = invoice_row(engine, "T3")
+    assert (t3.balance_cents, t3.fees_paid_through, t3.fees_unpaid_cents) == (41067, MONDAY, 0)
+
+    reversal = SettlementLine(
+        nosso_numero="",
+        seu_numero="1003",
+        due_date=None,
+        face_cents=10000,
+        paid_cents=10000,
+        paid_on=MONDAY,
+        credited_on=MONDAY,
+        occurrence="44",
+    )
+    import_file(engine, return_240(tmp_path / "r2.ret", reversal), portfolio)
+    # Given back: no fees settled any more, the whole principal open again.
+    t3 = invoice_row(engine, "T3")
+    assert (t3.balance_cents, t3.fees_paid_through, t3.fees_unpaid_cents) == (50000, None, 0)
+
+
 def test_unmatched_money_is_applied_when_a_later_import_can_match_it(
     engine: Engine, portfolio: int, tmp_path: Path
 ) -> None:
