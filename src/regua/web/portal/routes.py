@@ -254,6 +254,24 @@ async def _verified_visit(regua: App, request: Request, token: str) -> _Visit | 
     return visit
 
 
+async def _posted(
+    regua: App, request: Request, token: str
+) -> tuple[_Visit, dict[str, str]] | Response:
+    """A verified visit's form, its CSRF token checked; else the page to answer with."""
+    visit = await _verified_visit(regua, request, token)
+    if not isinstance(visit, _Visit):
+        return visit
+    form = await _form(request)
+    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
+        return _refused()
+    return visit, form
+
+
+def _sentence(refused: ReguaError) -> str:
+    """A service's refusal as a sentence of the page."""
+    return refused.message[:1].upper() + refused.message[1:] + "."
+
+
 @router.get("/{token}/qr.svg")
 async def pix_qr(token: str, request: Request, regua: AppDep, codigo: str = "") -> Response:
     """The QR code of a PIX code the page showed, as an image, for verified visitors only."""
@@ -294,12 +312,10 @@ async def offer_page(token: str, number: int, request: Request, regua: AppDep) -
 
 @router.post("/{token}/oferta/{number}", response_class=HTMLResponse)
 async def accept(token: str, number: int, request: Request, regua: AppDep) -> Response:
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     try:
         offered_on = date.fromisoformat(form.get("feita_em", ""))
     except ValueError:
@@ -327,12 +343,10 @@ async def accept(token: str, number: int, request: Request, regua: AppDep) -> Re
 @router.post("/{token}/parar", response_class=HTMLResponse)
 async def stop(token: str, request: Request, regua: AppDep) -> Response:
     """Stop collection messages on one channel, at once."""
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     channel = form.get("canal", "")
     if channel not in CHANNELS:
         return RedirectResponse(f"/p/{token}", status_code=303)
@@ -412,12 +426,10 @@ async def promise_page(token: str, request: Request, regua: AppDep) -> Response:
 
 @router.post("/{token}/promessa", response_class=HTMLResponse)
 async def promise(token: str, request: Request, regua: AppDep) -> Response:
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     limits = await _limits(visit)
     values = {"valor": form.get("valor", "")[:30], "data": form.get("data", "")[:20]}
     day = portal.typed_day(values["data"])
@@ -443,7 +455,7 @@ async def promise(token: str, request: Request, regua: AppDep) -> Response:
                 visitor=_visitor(request),
             )
         except ReguaError as refused:
-            error = refused.message[:1].upper() + refused.message[1:] + "."
+            error = _sentence(refused)
         else:
             return _page(
                 "message.html",
@@ -469,12 +481,10 @@ async def extension_page(token: str, request: Request, regua: AppDep) -> Respons
 
 @router.post("/{token}/nova-data", response_class=HTMLResponse)
 async def extension(token: str, request: Request, regua: AppDep) -> Response:
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     values = {"data": form.get("data", "")[:20]}
     day = portal.typed_day(values["data"])
     error = "Informe a nova data (dia/mês/ano)."
@@ -490,7 +500,7 @@ async def extension(token: str, request: Request, regua: AppDep) -> Response:
                 visitor=_visitor(request),
             )
         except ReguaError as refused:
-            error = refused.message[:1].upper() + refused.message[1:] + "."
+            error = _sentence(refused)
         else:
             first = made.installments[0]
             return _page("agreement.html", made=made, first=first, token=token, extension=True)
@@ -578,7 +588,7 @@ async def dispute(token: str, request: Request, regua: AppDep) -> Response:
             view,
             413 if too_large else 400,
             values=values,
-            error=refused.message[:1].upper() + refused.message[1:] + ".",
+            error=_sentence(refused),
         )
     received = " Recebemos o comprovante." if done.receipt_file else ""
     return _page(
@@ -615,12 +625,10 @@ def _call_form(visit: _Visit, status: int = 200, **context: Any) -> HTMLResponse
 
 @router.post("/{token}/ligacao", response_class=HTMLResponse)
 async def call(token: str, request: Request, regua: AppDep) -> Response:
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     values = {"data": form.get("data", "")[:20], "horario": form.get("horario", "")[:20]}
     day = portal.typed_day(values["data"])
     error = "Informe o dia da ligação (dia/mês/ano)."
@@ -636,7 +644,7 @@ async def call(token: str, request: Request, regua: AppDep) -> Response:
                 visitor=_visitor(request),
             )
         except ReguaError as refused:
-            error = refused.message[:1].upper() + refused.message[1:] + "."
+            error = _sentence(refused)
         else:
             return _page(
                 "message.html",
@@ -653,12 +661,10 @@ async def call(token: str, request: Request, regua: AppDep) -> Response:
 @router.post("/{token}/avaliacao", response_class=HTMLResponse)
 async def feedback(token: str, request: Request, regua: AppDep) -> Response:
     """The one question after paying: a score from 1 to 5 and an optional comment."""
-    visit = await _verified_visit(regua, request, token)
-    if not isinstance(visit, _Visit):
-        return visit
-    form = await _form(request)
-    if not sessions.csrf_ok(visit.secret, visit.session, form.get("csrf", "")):
-        return _refused()
+    posted = await _posted(regua, request, token)
+    if not isinstance(posted, tuple):
+        return posted
+    visit, form = posted
     score = form.get("nota", "")
     try:
         await run_in_threadpool(
