@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from regua.bootstrap import build_app
-from regua.clock import FixedClock
-from regua.config import Settings
 from regua.domain.customer_links import LinkPurpose, make_link_token, read_link_token
 from regua.services.customer_links import link_secret
-from regua.services.demo import build_demo, demo_database_url
 from regua.web.app import web_app
 from tests.builders import NOW
-from tests.web.test_portal_browser import CHROMIUM, Server, _browser_or_skip
+from tests.web.test_portal_browser import CHROMIUM, Server, _browser_or_skip, demo
+
+__all__ = ["demo"]  # the fixture, shared with the browser test
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 REQUIRE = os.environ.get("REGUA_TEST_REQUIRE_BROWSER") == "1"
@@ -59,31 +56,6 @@ def _axe_or_skip() -> str:
             pytest.fail(f"REGUA_TEST_REQUIRE_BROWSER=1 but {AXE} is missing (npm ci)")
         pytest.skip(f"{AXE} is missing (run npm ci at the repository root)")
     return AXE.read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Any]:
-    folder = tmp_path / "demo"
-    settings = Settings(
-        database_url=demo_database_url(folder),
-        portal_base_url="http://127.0.0.1:{port}/p",
-        outbox_dir=tmp_path / "outbox",
-    )
-    regua = build_app(settings, clock=FixedClock(NOW))
-    result = build_demo(
-        folder,
-        uow=regua.uow,
-        settings=settings,
-        customers=40,
-        seed=7,
-        today=TODAY,
-        now=NOW,
-        days=0,
-    )
-    try:
-        yield regua, result
-    finally:
-        regua.close()
 
 
 class Audit:
