@@ -60,6 +60,22 @@ def test_ptbr_filters(template: str, context: dict[str, object], expected: str) 
     assert render_text(template, **context) == expected
 
 
+@pytest.mark.parametrize("channel", ["email", "whatsapp"])
+def test_the_portal_line_promises_installments_only_for_overdue_invoices(channel: str) -> None:
+    # The portal pays by PIX and offers installments for overdue debt; it shows no boleto.
+    before = render("lembrete_vencimento", channel, sample_context(TODAY, offset=-3))
+    after = render("atraso_amigavel", channel, sample_context(TODAY, offset=3))
+    for rendered in (before, after):
+        assert "boleto ou parcelamento" not in rendered.text
+        assert rendered.html is None or "boleto ou parcelamento" not in rendered.html
+    assert "parcelamento)" not in before.text and "ou parcelamento:" not in before.text
+    assert "(PIX ou parcelamento)" in after.text or "com PIX ou parcelamento:" in after.text
+    if channel == "email":
+        assert before.html is not None and after.html is not None
+        assert ">PIX</span>" in before.html
+        assert ">PIX ou parcelamento</span>" in after.html
+
+
 def test_brl_refuses_floats() -> None:
     renderer = TemplateRenderer()
     with pytest.raises(TemplateError, match="centavos inteiros"):
@@ -86,7 +102,7 @@ def test_email_plain_text_is_exact() -> None:
         "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865"
         "802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D\n"
         "- Linha digitável do boleto: 34191.79001 01043.510047 91020.150008 1 12340000014990\n"
-        "- Pela internet, com PIX, boleto ou parcelamento: "
+        "- Pela internet, com PIX ou parcelamento: "
         "https://pagar.conectafibra.com.br/p/7Hk2QaLm9xVb3TnR8wYc1ZdEf4GhJ5KpQ6s\n\n"
         "Se estiver com alguma dificuldade, conte para a gente: podemos combinar uma nova data "
         "ou um parcelamento.\n\n"
