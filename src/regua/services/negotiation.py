@@ -208,6 +208,21 @@ def negotiable(
     )
 
 
+def negotiable_customer(
+    connection: Connection, customer: Any, fees: FeeTerms, *, today: date, now: datetime
+) -> Negotiable:
+    """``negotiable_from`` for a customer already read (id, creditor_id, external_id, name,
+    segment, tags, is_consumer) under the creditor's `fees`: a page that has read them already
+    (the portal) reads only the régua and the invoices."""
+    reads = NegotiationReads(
+        active_policies(connection, int(customer.creditor_id), now),
+        fees,
+        {str(customer.external_id): customer},
+        agreement_store.customer_invoices(connection, [int(customer.id)]),
+    )
+    return negotiable_from(reads, str(customer.external_id), today=today)
+
+
 def offers_of(found: Negotiable, today: date) -> list[Offer]:
     return make_offers(
         found.invoices,

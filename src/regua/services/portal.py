@@ -36,7 +36,7 @@ from regua.services.message_context import (
     invoice_items,
     pix_code_for,
 )
-from regua.services.negotiation import customer_offers
+from regua.services.negotiation import customer_offers, negotiable_customer, offers_of
 from regua.store import portal_attempts as attempts
 from regua.store import portal_requests as requests_store
 from regua.store import timeline
@@ -216,6 +216,14 @@ def _portal_txid(customer_id: int, rows: list[Any]) -> str:
     return f"{TXID_PREFIX_PORTAL}{customer_id}"
 
 
+def _fee_terms(creditor: Any, customer: Any) -> FeeTerms:
+    return FeeTerms(
+        late_fee_bp=creditor.late_fee_bp,
+        interest_monthly_bp=creditor.interest_monthly_bp,
+        is_consumer=bool(customer.is_consumer),
+    )
+
+
 def portal_view(
     uow: UnitOfWorkFactory,
     customer_id: int,
@@ -225,37 +233,32 @@ def portal_view(
     address: str = "",
     user_agent: str = "",
 ) -> PortalView | None:
-    """The customer's debt today, a PIX for all of it, the offers; None if the customer is gone."""
+    """The customer's debt today, a PIX for all of it, the offers; None if the customer is gone.
+
+    One transaction: everything is read first, then the PIX code's txid and the view are
+    written and committed at once, so the write (one writer at a time on SQLite) is short.
+    """
     with uow() as work:
         connection = work.connection
         customer = attempts.portal_customer(connection, customer_id)
         if customer is None:
             return None
         creditor = load_creditors(connection, {int(customer.creditor_id)})[customer.creditor_id]
-        terms = FeeTerms(
-            late_fee_bp=creditor.late_fee_bp,
-            interest_monthly_bp=creditor.interest_monthly_bp,
-            is_consumer=bool(customer.is_consumer),
-        )
+        terms = _fee_terms(creditor, customer)
         rows = open_invoices(connection, customer_id, today)
         items = invoice_items(rows, today=today, terms=terms, with_charges=True)
         totals = invoice_totals(items)
-        code = None
+        code = txid = None
         if rows and totals["total_cents"] > 0:
             txid = _portal_txid(customer_id, rows)
             code = pix_code_for(creditor, totals["total_cents"], txid)
-            if code is not None:
-                store_txids(
-                    connection,
-                    # Every invoice the code is for, also one with a txid of its own.
-                    [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid != txid],
-                )
-        paid = requests_store.paid_since(connection, customer_id, today - PAID_DAYS)
+        paid, disputed = requests_store.paid_and_disputed(
+            connection, customer_id, today - PAID_DAYS
+        )
         feedback_due = bool(paid) and not requests_store.feedback_since(
             connection, customer_id, now - PAID_DAYS
         )
         call = requests_store.open_callback(connection, customer_id, today)
-        disputed = requests_store.disputed_of(connection, customer_id)
         channels = sorted(
             {
                 c.channel
@@ -263,6 +266,19 @@ def portal_view(
                 if c.opted_out_at is None and c.invalid_at is None
             }
         )
+        offers: list[Offer] = []
+        note = None
+        try:
+            found = negotiable_customer(connection, customer, terms, today=today, now=now)
+            offers = offers_of(found, today)
+        except ReguaError:
+            note = "Não há propostas de parcelamento para esta dívida agora."
+        if code is not None:
+            store_txids(
+                connection,
+                # Every invoice the code is for, also one with a txid of its own.
+                [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid != txid],
+            )
         timeline.add_entry(
             connection,
             customer_id=customer_id,
@@ -273,14 +289,6 @@ def portal_view(
             data={"event": "view", "address": address, "ua": user_agent},
         )
         work.commit()
-    offers: list[Offer] = []
-    note = None
-    try:
-        offers = customer_offers(
-            uow, int(customer.creditor_id), str(customer.external_id), today=today, now=now
-        ).offers
-    except ReguaError:
-        note = "Não há propostas de parcelamento para esta dívida agora."
     return PortalView(
         today=today,
         customer_name=str(customer.name),
@@ -317,16 +325,19 @@ def offer_of(
     uow: UnitOfWorkFactory, customer_id: int, number: int, *, today: date, now: datetime
 ) -> Offer | None:
     """Offer `number` (1-based) as made today, or None when there is no such offer."""
-    with uow() as work:
-        customer = attempts.portal_customer(work.connection, customer_id)
-    if customer is None:
-        return None
-    try:
-        offers = customer_offers(
-            uow, int(customer.creditor_id), str(customer.external_id), today=today, now=now
-        ).offers
-    except ReguaError:
-        return None
+    with uow() as work:  # never committed: offers are computed, not stored
+        connection = work.connection
+        customer = attempts.portal_customer(connection, customer_id)
+        if customer is None:
+            return None
+        creditor = load_creditors(connection, {int(customer.creditor_id)})[customer.creditor_id]
+        try:
+            found = negotiable_customer(
+                connection, customer, _fee_terms(creditor, customer), today=today, now=now
+            )
+        except ReguaError:
+            return None
+    offers = offers_of(found, today)
     return offers[number - 1] if 1 <= number <= len(offers) else None
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
+from regua.store.sqlite_writes import queue_writes_in_process
+
 
 def normalise_url(url: str) -> str:
     """Plain ``postgresql://`` URLs use psycopg 3, the driver regua installs."""
@@ -26,6 +28,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        queue_writes_in_process(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 

@@ -358,13 +358,13 @@ class Candidates(NamedTuple):
     closed: list[int]  # in the planner's range (`invoice_steps`) but no longer open
 
 
-def paused_on(flag: Any, until: Any, day: date) -> Any:
+def paused_on(flag: Any, until: Any, day: date | ColumnElement[date]) -> Any:
     """Whether a pause (`flag`, `until` columns) holds on `day`."""
     # A pause without an end date holds until `regua resume`; with one, it ends after that day.
     return and_(flag.is_(True), or_(until.is_(None), until >= day))
 
 
-def _stopped(day: date) -> Any:
+def _stopped(day: date | ColumnElement[date]) -> Any:
     """Open invoices something holds back today: a pause of the invoice, a promise not yet due.
 
     A pause of the customer (or its erased data) is read with the customer's state; prescription

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, select, update
+from sqlalchemy import Connection, Date, and_, bindparam, case, select, update
 
 from regua.store.bulk import chunks, insert_ignoring_conflicts
 
@@ -169,14 +169,25 @@ def _batch_rows(connection: Connection, action_ids: Sequence[int]) -> MessageRow
     )
 
 
+# The statements read on every portal page and every message are built once: building one
+# costs SQLAlchemy several times what running it on SQLite does.
+_CREDITORS = select(*_CREDITOR_COLUMNS).where(
+    creditors.c.id.in_(bindparam("p_ids", expanding=True))
+)
+
+
 def load_creditors(connection: Connection, creditor_ids: set[int]) -> dict[int, Any]:
     """Creditor id -> what a message says about the creditor (name, contacts, PIX key, fees)."""
     return {
-        int(row.id): row
-        for row in connection.execute(
-            select(*_CREDITOR_COLUMNS).where(creditors.c.id.in_(sorted(creditor_ids)))
-        )
+        int(row.id): row for row in connection.execute(_CREDITORS, {"p_ids": sorted(creditor_ids)})
     }
+
+
+_STORE_TXID = (
+    update(invoices)
+    .where(invoices.c.id == bindparam("p_id"), invoices.c.pix_txid.is_(None))
+    .values(pix_txid=bindparam("p_txid"))
+)
 
 
 def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]) -> None:
@@ -189,12 +200,7 @@ def store_txids(connection: Connection, assignments: Sequence[Mapping[str, Any]]
     snapshot and fail).
     """
     if assignments:
-        connection.execute(
-            update(invoices)
-            .where(invoices.c.id == bindparam("p_id"), invoices.c.pix_txid.is_(None))
-            .values(pix_txid=bindparam("p_txid")),
-            list(assignments),
-        )
+        connection.execute(_STORE_TXID, list(assignments))
         insert_ignoring_conflicts(
             connection,
             pix_txid_invoices,
@@ -222,24 +228,23 @@ def preview_customer(connection: Connection, creditor_id: int, external_id: str)
     ).first()
 
 
+_OPEN_INVOICES = (
+    select(
+        *_INVOICE_COLUMNS,
+        case((held_back(bindparam("p_day", type_=Date)), True), else_=False).label("held"),
+        invoice_steps.c.last_offset,
+        invoice_steps.c.last_planned_for,
+    )
+    .select_from(invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id))
+    .where(invoices.c.customer_id == bindparam("p_customer"), *still_to_collect())
+)
+
+
 def open_invoices(connection: Connection, customer_id: int, day: date) -> list[Any]:
     """The customer's open invoices with a balance, as a message's invoice rows, each with what
     the planner reads of it on `day`: ``held`` (paused or under a promise), and its step memory
     (``last_offset``, ``last_planned_for``)."""
-    return list(
-        connection.execute(
-            select(
-                *_INVOICE_COLUMNS,
-                case((held_back(day), True), else_=False).label("held"),
-                invoice_steps.c.last_offset,
-                invoice_steps.c.last_planned_for,
-            )
-            .select_from(
-                invoices.outerjoin(invoice_steps, invoice_steps.c.invoice_id == invoices.c.id)
-            )
-            .where(invoices.c.customer_id == customer_id, *still_to_collect())
-        ).all()
-    )
+    return list(connection.execute(_OPEN_INVOICES, {"p_customer": customer_id, "p_day": day}))
 
 
 def planned_invoice_ids(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from regua.store.bulk import insert_ignoring_conflicts
 from regua.store.tables import policies
@@ -32,15 +32,19 @@ def versions(connection: Connection, creditor_id: int) -> list[PolicyVersion]:
     ]
 
 
+# Read by every portal page and payment webhook: built once.
+_ACTIVE_SOURCES = (
+    select(policies.c.name, policies.c.source)
+    .where(policies.c.creditor_id == bindparam("p_creditor"), policies.c.active.is_(True))
+    .order_by(policies.c.name)
+)
+
+
 def active_sources(connection: Connection, creditor_id: int) -> list[tuple[str, str]]:
     """(name, YAML text) of the creditor's active policies, by name."""
     return [
         (name, source)
-        for name, source in connection.execute(
-            select(policies.c.name, policies.c.source)
-            .where(policies.c.creditor_id == creditor_id, policies.c.active.is_(True))
-            .order_by(policies.c.name)
-        )
+        for name, source in connection.execute(_ACTIVE_SOURCES, {"p_creditor": creditor_id})
     ]
 
 

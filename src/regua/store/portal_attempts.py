@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from regua.store.tables import customers, invoices, portal_attempts
 
@@ -52,21 +52,26 @@ def failures_since(
     return int(conn.execute(query).scalar_one())
 
 
+# Read on every portal page: built once (building costs more than running it).
+_PORTAL_CUSTOMER = select(
+    customers.c.id,
+    customers.c.creditor_id,
+    customers.c.external_id,
+    customers.c.name,
+    customers.c.document,
+    customers.c.document_kind,
+    customers.c.is_consumer,
+    customers.c.birth_date,
+    customers.c.uf,
+    customers.c.segment,
+    customers.c.tags,
+).where(customers.c.id == bindparam("p_id"))
+
+
 def portal_customer(conn: Connection, customer_id: int) -> Any | None:
-    """The customer a link is for: name, document, birth date, creditor, UF; None if gone."""
-    return conn.execute(
-        select(
-            customers.c.id,
-            customers.c.creditor_id,
-            customers.c.external_id,
-            customers.c.name,
-            customers.c.document,
-            customers.c.document_kind,
-            customers.c.is_consumer,
-            customers.c.birth_date,
-            customers.c.uf,
-        ).where(customers.c.id == customer_id)
-    ).first()
+    """The customer a link is for: name, document, birth date, creditor, UF, and the segment and
+    tags that choose its régua; None if gone."""
+    return conn.execute(_PORTAL_CUSTOMER, {"p_id": customer_id}).first()
 
 
 def customers_owing(conn: Connection, creditor_id: int, today: date, limit: int) -> list[Any]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from regua.store.tables import (
     callback_requests,
@@ -114,32 +114,29 @@ def feedback_since(conn: Connection, customer_id: int, since: datetime) -> bool:
     return found is not None
 
 
-def paid_since(conn: Connection, customer_id: int, since: date) -> list[Any]:
-    """The customer's invoices paid on or after `since` (number, description, amount, day)."""
-    return list(
-        conn.execute(
-            select(
-                invoices.c.number,
-                invoices.c.description,
-                invoices.c.amount_cents,
-                invoices.c.settled_on,
-            )
-            .where(
-                invoices.c.customer_id == customer_id,
-                invoices.c.status == "paid",
-                invoices.c.settled_on >= since,
-            )
-            .order_by(invoices.c.settled_on.desc(), invoices.c.id)
-        ).all()
-    )
-
-
-def disputed_of(conn: Connection, customer_id: int) -> list[Any]:
-    """The customer's invoices under dispute (number, description), by due date."""
-    return list(
-        conn.execute(
-            select(invoices.c.number, invoices.c.description)
-            .where(invoices.c.customer_id == customer_id, invoices.c.status == "disputed")
-            .order_by(invoices.c.due_date, invoices.c.id)
-        ).all()
-    )
+def paid_and_disputed(
+    conn: Connection, customer_id: int, since: date
+) -> tuple[list[Any], list[Any]]:
+    """The customer's invoices paid on or after `since` (number, description, amount, day; the
+    latest first) and those under dispute (number, description; by due date), in one read."""
+    paid: list[Any] = []
+    disputed: list[Any] = []
+    for row in conn.execute(
+        select(
+            invoices.c.number,
+            invoices.c.description,
+            invoices.c.amount_cents,
+            invoices.c.settled_on,
+            invoices.c.status,
+        )
+        .where(
+            invoices.c.customer_id == customer_id,
+            or_(
+                and_(invoices.c.status == "paid", invoices.c.settled_on >= since),
+                invoices.c.status == "disputed",
+            ),
+        )
+        .order_by(invoices.c.settled_on.desc(), invoices.c.due_date, invoices.c.id)
+    ):
+        (paid if row.status == "paid" else disputed).append(row)
+    return paid, disputed

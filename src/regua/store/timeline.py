@@ -55,6 +55,9 @@ def insert_entries(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
     insert_tuples(conn, interactions, ENTRY_COLUMNS, rows)
 
 
+_INSERT_ENTRY = interactions.insert()  # built once: every portal page writes one
+
+
 def add_entry(
     conn: Connection,
     *,
@@ -67,14 +70,15 @@ def add_entry(
 ) -> None:
     """One entry."""
     conn.execute(
-        interactions.insert().values(
-            customer_id=customer_id,
-            invoice_id=invoice_id,
-            at=at,
-            kind=kind,
-            detail=detail,
-            data=dict(data),
-        )
+        _INSERT_ENTRY,
+        {
+            "customer_id": customer_id,
+            "invoice_id": invoice_id,
+            "at": at,
+            "kind": kind,
+            "detail": detail,
+            "data": dict(data),
+        },
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -151,8 +152,17 @@ class _Visit:
         return response
 
 
+# The signing secret `regua init` stores is made once and never changed: each process reads
+# it once, not on every page.
+_secrets: WeakKeyDictionary[App, str] = WeakKeyDictionary()
+
+
 async def _visit(regua: App, request: Request, token: str) -> _Visit:
-    secret = await run_in_threadpool(link_secret, regua.uow, regua.settings)
+    secret = _secrets.get(regua)
+    if secret is None:
+        secret = await run_in_threadpool(link_secret, regua.uow, regua.settings)
+        if secret:  # none yet: read again next time
+            _secrets[regua] = secret
     return _Visit(regua, request, token, secret)
 
 
