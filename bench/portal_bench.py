@@ -1,29 +1,33 @@
 """Portal benchmark: the debt page for random customers of an N-customer portfolio, served by
-the real app (uvicorn, loopback, one process), against a bare FastAPI endpoint returning the
+the real app (uvicorn, loopback, one process or N), against a bare FastAPI endpoint returning the
 same page as fixed bytes, with the same concurrent clients, in the same run.
 
 Builds a portfolio of N customers (one to three invoices each, most overdue, e-mail and WhatsApp),
-starts `regua`'s web app in a child process, signs in a sample of random customers through the
+starts `regua`'s web app in a child process (with ``--workers N``, in N uvicorn worker processes,
+as `regua serve --workers N` runs it), signs in a sample of random customers through the
 identity check (GET the link, POST the first five digits of the CPF, keep the session cookie),
 then has C concurrent clients (httpx, asyncio) fetch the debt page of a random signed-in customer
 R times: each page reads the customer, the debt today and the offers, builds the PIX code and
 writes the view on the customer's timeline (the QR code is an image of its own, drawn when the
 debtor opens it, and not fetched here). The bare endpoint (another child process, the same
-uvicorn) answers one of those pages as fixed bytes; it is measured before and after regua's run
-and the two are averaged. Printed: requests per second of each, their ratio (goal: regua at
-least half the bare endpoint's), and regua's p50/p99 latency (goal: p99 under 100 ms).
+uvicorn, with as many worker processes) answers one of those pages as fixed bytes; it is
+measured before and after regua's run and the two are averaged. Printed: requests per second
+of each, their ratio (goal: regua at least half the bare endpoint's), and regua's p50/p99
+latency (goal: p99 under 100 ms).
 
 For `bench.run_all`, whose ratios are "ours / lower bound, at most the goal", the throughput is
 recorded as seconds per request (1 / rps): the recorded ratio is bare rps / regua rps, goal <= 2.
 
     python bench/portal_bench.py --customers 200000 --db sqlite
     python bench/portal_bench.py --customers 200000 --db postgresql
+    python bench/portal_bench.py --customers 200000 --db postgresql --workers 4
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import shutil
@@ -35,6 +39,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,8 +55,15 @@ from regua.services.setup import create_creditor
 from regua.store.bulk import refresh_statistics
 from regua.store.tables import contacts, customers, invoices
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
 TODAY = NOW.date()
+# Worker processes build the app from REGUA_* variables: REGUA_TODAY stops their clock at noon
+# of TODAY in this zone, which is NOW (`serve_regua` checks), so they serve the same pages.
+ZONE = "America/Sao_Paulo"
+PAGE_VARIABLE = "REGUA_BENCH_PAGE"
 SECRET = "segredo-do-benchmark-do-portal"
 BATCH = 20_000
 RPS_GOAL = 2.0  # bare rps / regua rps: regua serves at least half as many pages
@@ -164,31 +176,75 @@ def sample(url: str, count: int, seed: int) -> list[tuple[int, str]]:
 # --- the servers (child processes) ---------------------------------------------------------
 
 
-def serve_regua(url: str, port: int) -> None:
+def serve_regua(url: str, port: int, workers: int) -> None:
     import uvicorn
 
     from regua.clock import FixedClock
     from regua.config import Settings
     from regua.web.app import create_app
 
-    settings = Settings(database_url=url, link_secret=SECRET)
-    app = create_app(settings, clock=FixedClock(NOW))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        settings = Settings(database_url=url, link_secret=SECRET)
+        app = create_app(settings, clock=FixedClock(NOW))
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    if FixedClock.on(TODAY, ZONE).now() != NOW:
+        raise SystemExit(f"REGUA_TODAY={TODAY} in {ZONE} is not {NOW}: the pages would differ")
+    os.environ.update(
+        {
+            "REGUA_DATABASE_URL": url,
+            "REGUA_LINK_SECRET": SECRET,
+            "REGUA_TODAY": TODAY.isoformat(),
+            "REGUA_TIMEZONE": ZONE,
+        }
+    )
+    uvicorn.run(
+        "regua.web.app:app_from_env",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
-def serve_bare(page: Path, port: int) -> None:
-    import uvicorn
+def bare_app(html: bytes) -> FastAPI:
+    """The bare endpoint: any portal path answers `html`, as fixed bytes."""
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    html = page.read_bytes()
     app = FastAPI()
 
     @app.get("/p/{token}")
     async def fixed(token: str) -> HTMLResponse:
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return app
+
+
+def bare_from_env() -> FastAPI:
+    """Factory for the bare endpoint's worker processes: the page named by REGUA_BENCH_PAGE."""
+    return bare_app(Path(os.environ[PAGE_VARIABLE]).read_bytes())
+
+
+def serve_bare(page: Path, port: int, workers: int) -> None:
+    import uvicorn
+
+    if workers == 1:
+        app = bare_app(page.read_bytes())
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    os.environ[PAGE_VARIABLE] = str(page)
+    uvicorn.run(
+        "bench.portal_bench:bare_from_env",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def free_port() -> int:
@@ -299,14 +355,19 @@ def main() -> None:
         "--requests", type=int, default=2_000, help="pages, each of a different customer"
     )
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes of each server"
+    )
     parser.add_argument("--serve", choices=("regua", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers: at least 1")
     if args.serve == "regua":
-        return serve_regua(args.target, args.port)
+        return serve_regua(args.target, args.port, args.workers)
     if args.serve == "bare":
-        return serve_bare(Path(args.target), args.port)
+        return serve_bare(Path(args.target), args.port, args.workers)
 
     folder = Path(tempfile.mkdtemp(prefix="regua-portal-bench-"))
     url = fresh_database(args.db, "regua_bench_portal", folder)
@@ -315,7 +376,8 @@ def main() -> None:
     print(f"portfolio: {args.customers:,} customers in {time.perf_counter() - started:.1f} s")
     people = sample(url, args.requests + WARM_UP, args.seed)
 
-    regua = Child("--serve", "regua", "--target", url)
+    workers = ("--workers", str(args.workers))
+    regua = Child("--serve", "regua", "--target", url, *workers)
     try:
         began = time.perf_counter()
         sessions = sign_in(regua.base, people)
@@ -325,7 +387,7 @@ def main() -> None:
         page_bytes = page.write_bytes(
             httpx.get(regua.base + path, headers={"Cookie": f"{COOKIE}={cookie}"}).content
         )
-        bare = Child("--serve", "bare", "--target", str(page))
+        bare = Child("--serve", "bare", "--target", str(page), *workers)
         try:
             bare_before, _, _ = load(bare.base, sessions, args.clients)
             ours, p50, p99 = load(regua.base, sessions, args.clients)
@@ -336,7 +398,10 @@ def main() -> None:
         regua.close()
         shutil.rmtree(folder, ignore_errors=True)
     bare_rps = (bare_before + bare_after) / 2
-    size = f"{args.customers:,} customers, {args.requests:,} pages, {args.clients} clients"
+    size = (
+        f"{args.customers:,} customers, {args.requests:,} pages, {args.clients} clients, "
+        f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+    )
     print(f"Portal debt page on {args.db} ({size}, {page_bytes:,} bytes a page)")
     print(f"  regua:     {ours:8.0f} pages/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms")
     print(f"  bare:      {bare_rps:8.0f} pages/s   p99 {bare_p99 * 1000:6.1f} ms")

@@ -242,6 +242,14 @@ class Settings(BaseSettings):
         "devido, enquanto a janela de contato está aberta (modo embutido; com "
         "REGUA_BROKER_URL o envio é do worker com --beat).",
     )
+    web_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processos do aplicativo web de `regua serve` (--workers), para o portal "
+        "usar os núcleos da máquina; o agendador roda uma vez, no processo principal. Mais de "
+        "1 é para o PostgreSQL: no SQLite os processos esperam a vez de escrever no mesmo "
+        "arquivo. Cada processo responde /metrics por si.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Formato dos logs da linha de comando, dos workers e da API: text, ou json "
@@ -305,6 +313,7 @@ ACCEPTED: dict[str, str] = {
     "scheduler": "use true ou false",
     "daily_run_at": "use uma hora HH:MM, como 07:30",
     "scheduler_dispatch_every_seconds": "use um número de segundos maior que zero",
+    "web_workers": "use um número inteiro a partir de 1",
     "log_format": "use text ou json",
     "log_level": "use DEBUG, INFO, WARNING ou ERROR",
 }
@@ -312,6 +321,24 @@ ACCEPTED: dict[str, str] = {
 
 def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The REGUA_* variables that give another process (a web worker) these same settings.
+
+    Only the fields set or different from their default: a default never becomes a variable,
+    because some code reads a variable's presence (REGUA_BROKER_URL means distributed mode).
+    """
+    dumped = settings.model_dump(mode="json")
+    variables: dict[str, str] = {}
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        default = info.get_default(call_default_factory=True)
+        if value is None or (name not in settings.model_fields_set and value == default):
+            continue
+        shown = dumped[name]
+        variables[env_name(name)] = shown if isinstance(shown, str) else json.dumps(shown)
+    return variables
 
 
 def _field_of(text: str) -> str | None:

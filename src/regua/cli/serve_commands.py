@@ -1,10 +1,17 @@
 """`regua serve`: the web app (API, webhooks, unsubscribe page, debtor portal) in one process,
-with the day's scheduler beside it (`services.day_scheduler`) unless turned off."""
+or in N uvicorn worker processes (``--workers``), with the day's scheduler beside it
+(`services.day_scheduler`, in this process only) unless turned off.
+
+The workers are new interpreters (uvicorn spawns them): each builds its App from REGUA_*
+variables (`web.app.app_from_env`), so this process exports the settings it resolved, the ones
+that came from options (``--db``, ``--today``, ``--credor``) included."""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from typing import Annotated
@@ -12,8 +19,9 @@ from typing import Annotated
 import typer
 
 from regua.bootstrap import App
-from regua.cli.context import DbOption, command_app
+from regua.cli.context import DbOption, command_app, creditor_given
 from regua.cli.output import cli_errors, console
+from regua.config import settings_environment
 from regua.errors import InputError
 from regua.logs import uvicorn_log_config
 from regua.services.day_scheduler import DayScheduler
@@ -41,6 +49,16 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processos do aplicativo web (padrão: REGUA_WEB_WORKERS, 1). Mais de 1 é para "
+            "o PostgreSQL: no SQLite os processos esperam a vez de escrever no mesmo arquivo.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Sobe o aplicativo web: API, webhooks, descadastro e o portal do devedor (/p/...); e o
@@ -65,29 +83,60 @@ def serve(
             target=day_scheduler.run_until, args=(stop, poll), name="regua-scheduler", daemon=True
         )
         thread.start()
+    processes = workers or regua.settings.web_workers
+    shown = "" if processes == 1 else f", {processes} processos"
     console.print(
-        f"regua web em http://{host}:{port}/ (portal do devedor em /p/...); Ctrl+C para parar"
+        f"regua web em http://{host}:{port}/ (portal do devedor em /p/...{shown}); "
+        "Ctrl+C para parar"
     )
     if thread is not None:
         console.print(
             f"agendador: o dia roda às {regua.settings.daily_run_at:%H:%M} (fuso do credor)"
         )
+    options = {
+        "host": host,
+        "port": port,
+        "proxy_headers": proxy,
+        "forwarded_allow_ips": "127.0.0.1" if proxy else None,
+        "log_level": "info",
+        "log_config": uvicorn_log_config(regua.settings) or LOGGING_CONFIG,
+    }
     try:
-        uvicorn.run(
-            web_app(regua),
-            host=host,
-            port=port,
-            proxy_headers=proxy,
-            forwarded_allow_ips="127.0.0.1" if proxy else None,
-            log_level="info",
-            log_config=uvicorn_log_config(regua.settings) or LOGGING_CONFIG,
-        )
+        if processes == 1:
+            uvicorn.run(web_app(regua), **options)  # type: ignore[arg-type]
+        else:
+            settings = regua.settings.model_copy(
+                update={"creditor": creditor_given(ctx), "web_workers": processes}
+            )
+            with _exported(settings_environment(settings)):
+                uvicorn.run(
+                    "regua.web.app:app_from_env",
+                    factory=True,
+                    workers=processes,
+                    **options,  # type: ignore[arg-type]
+                )
     finally:
         stop.set()
         if thread is not None and day_scheduler is not None:
             thread.join(timeout=20)
             if thread.is_alive():  # stopped mid-run: the next start runs the day
                 day_scheduler.give_back()
+
+
+@contextmanager
+def _exported(variables: dict[str, str]) -> Iterator[None]:
+    """`variables` in this process's environment while uvicorn spawns its workers (they inherit
+    it), then the environment as it was."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _scheduler(regua: App) -> DayScheduler:
