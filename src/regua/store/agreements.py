@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 
 from regua.domain.agreements import HeldInvoice, InstallmentState
 from regua.store.bulk import chunks
@@ -65,34 +65,42 @@ def customers_for_negotiation(
     return found
 
 
+_NEGOTIABLE_INVOICES = (
+    select(
+        invoices.c.id,
+        invoices.c.customer_id,
+        invoices.c.number,
+        invoices.c.external_id,
+        invoices.c.due_date,
+        invoices.c.effective_due_date,
+        invoices.c.balance_cents,
+        invoices.c.status,
+        invoices.c.fees_paid_through,
+        invoices.c.fees_unpaid_cents,
+    )
+    .where(
+        invoices.c.agreement_id.is_(None),
+        invoices.c.balance_cents > 0,
+        invoices.c.status.in_(("open", "disputed", "in_agreement")),
+    )
+    .order_by(invoices.c.customer_id, invoices.c.due_date, invoices.c.id)
+)
+_NEGOTIABLE_OF_ONE = _NEGOTIABLE_INVOICES.where(invoices.c.customer_id == bindparam("p_customer"))
+
+
 def customer_invoices(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The customers' invoices that are not installments of an agreement, with a balance:
     (id, customer_id, number, external_id, due_date, effective_due_date, balance_cents,
     status, fees_paid_through, fees_unpaid_cents), by customer, oldest due date first."""
     found: dict[int, list[Any]] = defaultdict(list)
+    if len(customer_ids) == 1:  # one customer's page (the portal): a statement built once
+        rows = conn.execute(_NEGOTIABLE_OF_ONE, {"p_customer": customer_ids[0]}).all()
+        found[customer_ids[0]].extend(rows)
+        return found
     for batch in chunks(list(customer_ids), BATCH):
-        rows = conn.execute(
-            select(
-                invoices.c.id,
-                invoices.c.customer_id,
-                invoices.c.number,
-                invoices.c.external_id,
-                invoices.c.due_date,
-                invoices.c.effective_due_date,
-                invoices.c.balance_cents,
-                invoices.c.status,
-                invoices.c.fees_paid_through,
-                invoices.c.fees_unpaid_cents,
-            )
-            .where(
-                one_of(conn, invoices.c.customer_id, batch),
-                invoices.c.agreement_id.is_(None),
-                invoices.c.balance_cents > 0,
-                invoices.c.status.in_(("open", "disputed", "in_agreement")),
-            )
-            .order_by(invoices.c.customer_id, invoices.c.due_date, invoices.c.id)
-        ).all()
-        for row in rows:
+        for row in conn.execute(
+            _NEGOTIABLE_INVOICES.where(one_of(conn, invoices.c.customer_id, batch))
+        ):
             found[row.customer_id].append(row)
     return found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -39,12 +40,17 @@ def insert_ignoring_conflicts(
                 .from_select(names, select(*stage.c))
                 .on_conflict_do_nothing(index_elements=columns)
             )
-    elif connection.dialect.name == "postgresql":
-        pg_statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=columns)
-        connection.execute(pg_statement, list(rows))
     else:
-        lite_statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=columns)
-        connection.execute(lite_statement, list(rows))
+        statement = _ignoring_insert(connection.dialect.name, table, tuple(columns))
+        connection.execute(statement, list(rows))
+
+
+@lru_cache(maxsize=64)
+def _ignoring_insert(dialect: str, table: Table, columns: tuple[str, ...]) -> Any:
+    # Built once per table: the portal writes a few rows with it on every page, and building
+    # the statement cost SQLAlchemy more than running it.
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=list(columns))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, Date, and_, bindparam, func, or_, select, update
 
 from regua.store.tables import (
     callback_requests,
@@ -51,20 +51,22 @@ def insert_callback(conn: Connection, row: Mapping[str, Any]) -> int:
     return int(conn.execute(callback_requests.insert().values(**row)).inserted_primary_key[0])  # type: ignore[index]
 
 
+# The reads of every portal page are built once: building one costs more than running it.
+_OPEN_CALLBACK = (
+    select(callback_requests.c.requested_for, callback_requests.c.starts, callback_requests.c.ends)
+    .where(
+        callback_requests.c.customer_id == bindparam("p_customer"),
+        callback_requests.c.status == "open",
+        callback_requests.c.requested_for >= bindparam("p_since", type_=Date),
+    )
+    .order_by(callback_requests.c.requested_for)
+    .limit(1)
+)
+
+
 def open_callback(conn: Connection, customer_id: int, since: date) -> Any | None:
     """The customer's call asked for `since` or later and not yet made, if any."""
-    return conn.execute(
-        select(
-            callback_requests.c.requested_for, callback_requests.c.starts, callback_requests.c.ends
-        )
-        .where(
-            callback_requests.c.customer_id == customer_id,
-            callback_requests.c.status == "open",
-            callback_requests.c.requested_for >= since,
-        )
-        .order_by(callback_requests.c.requested_for)
-        .limit(1)
-    ).first()
+    return conn.execute(_OPEN_CALLBACK, {"p_customer": customer_id, "p_since": since}).first()
 
 
 def callbacks_on(conn: Connection, day: date) -> list[Any]:
@@ -104,14 +106,43 @@ def insert_feedback(conn: Connection, row: Mapping[str, Any]) -> None:
     conn.execute(portal_feedback.insert().values(**row))
 
 
+_FEEDBACK_SINCE = (
+    select(portal_feedback.c.id)
+    .where(
+        portal_feedback.c.customer_id == bindparam("p_customer"),
+        portal_feedback.c.created_at
+        >= bindparam("p_since", type_=portal_feedback.c.created_at.type),
+    )
+    .limit(1)
+)
+
+
 def feedback_since(conn: Connection, customer_id: int, since: datetime) -> bool:
     """Whether the customer answered the feedback question since `since`."""
-    found = conn.execute(
-        select(portal_feedback.c.id)
-        .where(portal_feedback.c.customer_id == customer_id, portal_feedback.c.created_at >= since)
-        .limit(1)
-    ).first()
+    found = conn.execute(_FEEDBACK_SINCE, {"p_customer": customer_id, "p_since": since}).first()
     return found is not None
+
+
+_PAID_AND_DISPUTED = (
+    select(
+        invoices.c.number,
+        invoices.c.description,
+        invoices.c.amount_cents,
+        invoices.c.settled_on,
+        invoices.c.status,
+    )
+    .where(
+        invoices.c.customer_id == bindparam("p_customer"),
+        or_(
+            and_(
+                invoices.c.status == "paid",
+                invoices.c.settled_on >= bindparam("p_since", type_=Date),
+            ),
+            invoices.c.status == "disputed",
+        ),
+    )
+    .order_by(invoices.c.settled_on.desc(), invoices.c.due_date, invoices.c.id)
+)
 
 
 def paid_and_disputed(
@@ -121,22 +152,6 @@ def paid_and_disputed(
     latest first) and those under dispute (number, description; by due date), in one read."""
     paid: list[Any] = []
     disputed: list[Any] = []
-    for row in conn.execute(
-        select(
-            invoices.c.number,
-            invoices.c.description,
-            invoices.c.amount_cents,
-            invoices.c.settled_on,
-            invoices.c.status,
-        )
-        .where(
-            invoices.c.customer_id == customer_id,
-            or_(
-                and_(invoices.c.status == "paid", invoices.c.settled_on >= since),
-                invoices.c.status == "disputed",
-            ),
-        )
-        .order_by(invoices.c.settled_on.desc(), invoices.c.due_date, invoices.c.id)
-    ):
+    for row in conn.execute(_PAID_AND_DISPUTED, {"p_customer": customer_id, "p_since": since}):
         (paid if row.status == "paid" else disputed).append(row)
     return paid, disputed

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from regua.bootstrap import App
 
 
-def get_app(request: Request) -> App:
+async def get_app(request: Request) -> App:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a hop for one attribute
     regua: App = request.app.state.regua
     return regua
 

@@ -46,6 +46,7 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # packaged templates do not change under a running server
 )
 # An amount never breaks between "R$" and its figure; in attributes, plain text (brl_text).
 _env.filters["brl"] = lambda cents: Markup('<span class="money">%s</span>') % format_brl(cents)
