@@ -170,6 +170,16 @@ class ErrorCode(StrEnum):
     # an agreement number the creditor does not have, or one no longer active
     UNKNOWN_AGREEMENT = "unknown_agreement"
 
+    # --- the staff's answers to the portal (services/disputes.py, services/call_list.py) -------
+    # a dispute number the creditor does not have
+    UNKNOWN_DISPUTE = "unknown_dispute"
+    # a dispute already settled (procede or improcede)
+    DISPUTE_SETTLED = "dispute_settled"
+    # a requested call number the creditor does not have
+    UNKNOWN_CALL = "unknown_call"
+    # a requested call already marked as made
+    CALL_DONE = "call_done"
+
     # --- the database an entry point is given (cli/context.py) ---------------------------------
     # a --db / REGUA_DATABASE_URL that does not parse, or names a database regua has no driver for
     INVALID_DATABASE_URL = "invalid_database_url"

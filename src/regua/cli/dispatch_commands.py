@@ -268,6 +268,7 @@ def default_worker_hostname(channels: list[str]) -> str:
 def _entry_dict(entry: CallEntry) -> dict[str, Any]:
     return {
         "action_id": entry.action_id,
+        "request_id": entry.request_id,
         "date": entry.planned_for,
         "customer": entry.customer,
         "name": entry.name,
@@ -362,10 +363,15 @@ def calls(
         console.print(f"{len(entries)} ligações gravadas em {csv_file}", markup=False)
         return
     table = Table(title=f"Ligações de {target:%d/%m/%Y}")
-    for column in ("Cliente", "Nome", "Telefone", "Títulos", "Total", "Roteiro", "Horário"):
+    # The calls customers asked for carry the number `regua ligacao feita` takes.
+    asked = any(e.request_id is not None for e in entries)
+    columns: tuple[str, ...] = ("Pedido",) if asked else ()
+    columns += ("Cliente", "Nome", "Telefone", "Títulos", "Total", "Roteiro", "Horário")
+    for column in columns:
         table.add_column(column, justify="right" if column == "Total" else "left")
     for e in entries:
         table.add_row(
+            *((str(e.request_id or ""),) if asked else ()),
             e.customer,
             e.name,
             e.phone,

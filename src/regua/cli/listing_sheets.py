@@ -40,7 +40,13 @@ PAYMENT_STATUS_LABELS = {
     "reversed": "estornado",
     "reversal": "estorno",
 }
-PAYMENT_SOURCE_LABELS = {"cnab": "boleto", "pix": "PIX", "import": "importação", "manual": "manual"}
+PAYMENT_SOURCE_LABELS = {
+    "cnab": "boleto",
+    "pix": "PIX",
+    "import": "importação",
+    "manual": "manual",
+    "disputa": "contestação",
+}
 PAYMENT_COLUMNS = (
     Column("Data", "date"),
     Column("Origem", width=12),

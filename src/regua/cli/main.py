@@ -20,6 +20,7 @@ from regua.cli import (
     pix_boleto_commands,
     plan_commands,
     policy_commands,
+    portal_commands,
     ptbr,
     serve_commands,
     templates_commands,
@@ -64,6 +65,7 @@ templates_commands.register(app)
 plan_commands.register(app)
 dispatch_commands.register(app)
 negotiation_commands.register(app)
+portal_commands.register(app)
 analyst_commands.register(app)
 serve_commands.register(app)
 ops_commands.register(app)

@@ -36,7 +36,13 @@ STATUS_LABELS = {
     "reversed": "estornado",
     "reversal": "estorno",
 }
-SOURCE_LABELS = {"cnab": "boleto", "pix": "PIX", "import": "importação", "manual": "manual"}
+SOURCE_LABELS = {
+    "cnab": "boleto",
+    "pix": "PIX",
+    "import": "importação",
+    "manual": "manual",
+    "disputa": "contestação",
+}
 KIND_LABELS = {
     "entry_confirmed": "entrada confirmada",
     "entry_rejected": "entrada rejeitada",

@@ -9,7 +9,15 @@ from datetime import date
 from regua.domain.money import Cents, format_brl
 from regua.domain.settlement import PaymentOutcome
 
-METHOD_LABELS = {"pix": "PIX", "cnab": "boleto", "import": "importação", "manual": "manual"}
+METHOD_LABELS = {
+    "pix": "PIX",
+    "cnab": "boleto",
+    "import": "importação",
+    "manual": "manual",
+    # a payment the debtor proved on the portal, recorded when staff accepted the dispute
+    "contestacao": "comprovante da contestação",
+    "disputa": "comprovante da contestação",
+}
 
 
 def method_label(method: str) -> str:

@@ -1,6 +1,6 @@
 """The operators' call list: the day's phone actions, whom to call, about what, with which
 script, and in which hours; and the calls customers asked for on the portal for that day, in
-the hours they chose."""
+the hours they chose, until an operator marks one made (`mark_call_done`)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,20 @@ from regua.domain.calendar import (
     window_on,
 )
 from regua.domain.fees import FeeTerms
+from regua.error_codes import ErrorCode
+from regua.errors import NotFound, RuleViolation
 from regua.services.contact_windows import scope_window
 from regua.services.message_context import invoice_items
 from regua.services.messages import NotSendable, prepare_messages
+from regua.store import portal_requests, timeline
 from regua.store.call_list import planned_calls
 from regua.store.claims import Scope
 from regua.store.message_context import load_creditors, open_invoices
 from regua.store.portal_requests import callbacks_on
 from regua.store.uow import UnitOfWorkFactory
+
+TIMELINE_KIND = "callback"
+RESULT_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,10 @@ class CallEntry:
     step: str
     hours: str | None  # the customer's contact window that day, local time ("08:00-19:00")
     timezone: str
-    # A call the customer asked for on the portal (no action behind it: action_id is 0).
+    # A call the customer asked for on the portal (no action behind it: action_id is 0), and
+    # the number `regua ligacao feita` takes to mark it made.
     asked_by_customer: bool = False
+    request_id: int | None = None
 
 
 ASKED_SCRIPT = "retorno_pedido_pelo_cliente"
@@ -103,6 +111,7 @@ def _asked_calls(connection: Connection, day: date, creditor_id: int | None) -> 
                 hours=f"{row.starts}-{row.ends}",
                 timezone=customer_timezone(row.uf),
                 asked_by_customer=True,
+                request_id=int(row.id),
             )
         )
     return entries
@@ -145,3 +154,64 @@ def _call_list(
         )
     entries.sort(key=lambda e: (-e.total_cents, e.customer))
     return entries
+
+
+@dataclass(frozen=True)
+class CallDone:
+    request_id: int
+    customer: str
+    name: str
+    requested_for: date
+    starts: str
+    ends: str
+
+
+def mark_call_done(
+    uow: UnitOfWorkFactory,
+    creditor_id: int,
+    request_id: int,
+    *,
+    result: str,
+    by: str,
+    now: datetime,
+) -> CallDone:
+    """A call a customer asked for on the portal, made: it leaves the call list and the
+    customer's page, and goes on the timeline with who made it and how it went."""
+    text = result.strip()[:RESULT_CHARS]
+    with uow() as work:
+        connection = work.connection
+        row = portal_requests.callback_of(connection, request_id)
+        if row is None or int(row.creditor_id) != creditor_id:
+            raise NotFound(
+                f"ligação pedida {request_id} não encontrada", code=ErrorCode.UNKNOWN_CALL
+            )
+        if row.status != "open" or not portal_requests.mark_callback_done(
+            connection, request_id, at=now, by=by, result=text or None
+        ):
+            when = f" em {row.done_at:%d/%m/%Y}" if row.done_at is not None else ""
+            who = f" por {row.done_by}" if row.done_by else ""
+            raise RuleViolation(
+                f"a ligação pedida {request_id} já foi marcada como feita{when}{who}",
+                code=ErrorCode.CALL_DONE,
+            )
+        timeline.add_entry(
+            connection,
+            customer_id=int(row.customer_id),
+            invoice_id=None,
+            at=now,
+            kind=TIMELINE_KIND,
+            detail=(
+                f"ligação pedida pelo portal para {row.requested_for:%d/%m/%Y}, das {row.starts} "
+                f"às {row.ends}, feita por {by}" + (f": {text}" if text else "")
+            ),
+            data={"event": "callback_done", "request_id": request_id, "by": by, "result": text},
+        )
+        work.commit()
+    return CallDone(
+        request_id,
+        str(row.external_id),
+        str(row.name),
+        row.requested_for,
+        str(row.starts),
+        str(row.ends),
+    )

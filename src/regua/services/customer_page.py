@@ -46,6 +46,8 @@ ENTRY_LABELS: Mapping[str, str] = {
     "bank": "banco",
     "promised": "promessa",
     "note": "anotação",
+    "dispute": "contestação",
+    "callback": "ligação pedida",
 }
 PURPOSE_LABELS: Mapping[str, str] = {"collection": "cobrança", "thank_you": "agradecimento"}
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from regua.channels.context_items import invoice_totals
 from regua.domain.channels import channel_label
 from regua.domain.customer_links import LinkPurpose, LinkRefused, read_link_token
+from regua.domain.disputes import portal_answer
 from regua.domain.documents import DocumentError, parse_tax_id
 from regua.domain.fees import FeeTerms
 from regua.domain.offers import Offer
@@ -51,6 +52,7 @@ LOCK_WINDOW = timedelta(hours=24)
 ADDRESS_WINDOW = timedelta(hours=1)
 TIMELINE_KIND = "portal"
 ANSWER_DIGITS = 5
+ANSWERED_DAYS = timedelta(days=30)  # a settled dispute's answer stays on the page this long
 PAID_DAYS = timedelta(days=30)  # a payment this recent is thanked for, and asked about
 
 
@@ -199,6 +201,8 @@ class PortalView:
     feedback_due: bool = False  # paid lately and not asked yet
     call: Any = None  # the call asked for and not yet made: requested_for, starts, ends
     disputed: list[Any] = field(default_factory=list)  # under review: number, description
+    # Disputes staff settled in the last `ANSWERED_DAYS`, as the page says them (pt-BR).
+    answered: list[str] = field(default_factory=list)
 
 
 def _formatted(number: str) -> str:
@@ -259,6 +263,10 @@ def portal_view(
             connection, customer_id, now - PAID_DAYS
         )
         call = requests_store.open_callback(connection, customer_id, today)
+        answered = [
+            portal_answer(str(r.number), str(r.reason), str(r.status))
+            for r in requests_store.answered_disputes(connection, customer_id, now - ANSWERED_DAYS)
+        ]
         channels = sorted(
             {
                 c.channel
@@ -309,6 +317,7 @@ def portal_view(
         feedback_due=feedback_due,
         call=call,
         disputed=disputed,
+        answered=answered,
     )
 
 

@@ -1,6 +1,6 @@
 """What a debtor asks on the portal besides promises and agreements: disputes of invoices,
 calls at a chosen time, the feedback after paying; and the invoices paid lately that the page
-thanks for."""
+thanks for. Also the staff's side: the disputes to settle, and the calls made."""
 
 from __future__ import annotations
 
@@ -155,3 +155,138 @@ def paid_and_disputed(
     for row in conn.execute(_PAID_AND_DISPUTED, {"p_customer": customer_id, "p_since": since}):
         (paid if row.status == "paid" else disputed).append(row)
     return paid, disputed
+
+
+# --- the staff's answers --------------------------------------------------------------------
+
+
+def _dispute_columns() -> tuple[Any, ...]:
+    return (
+        disputes.c.id,
+        disputes.c.customer_id,
+        disputes.c.invoice_id,
+        disputes.c.reason,
+        disputes.c.comment,
+        disputes.c.receipt_file,
+        disputes.c.receipt_type,
+        disputes.c.receipt_bytes,
+        disputes.c.status,
+        disputes.c.created_at,
+        disputes.c.resolved_at,
+        disputes.c.resolved_by,
+        disputes.c.resolution_note,
+        customers.c.creditor_id,
+        customers.c.external_id.label("customer_external_id"),
+        customers.c.name.label("customer_name"),
+        invoices.c.number.label("invoice_number"),
+        invoices.c.status.label("invoice_status"),
+        invoices.c.balance_cents,
+    )
+
+
+def creditor_disputes(conn: Connection, creditor_id: int, *, everything: bool) -> list[Any]:
+    """The creditor's disputes still open (all of them with `everything`), newest first, with
+    the customer and the invoice."""
+    query = (
+        select(*_dispute_columns())
+        .join(customers, customers.c.id == disputes.c.customer_id)
+        .join(invoices, invoices.c.id == disputes.c.invoice_id)
+        .where(customers.c.creditor_id == creditor_id)
+        .order_by(disputes.c.created_at.desc(), disputes.c.id.desc())
+    )
+    if not everything:
+        query = query.where(disputes.c.status == "open")
+    return list(conn.execute(query).all())
+
+
+def dispute_of(conn: Connection, dispute_id: int) -> Any | None:
+    """One dispute with its customer and invoice, whoever's it is (the caller checks)."""
+    return conn.execute(
+        select(*_dispute_columns())
+        .join(customers, customers.c.id == disputes.c.customer_id)
+        .join(invoices, invoices.c.id == disputes.c.invoice_id)
+        .where(disputes.c.id == dispute_id)
+    ).first()
+
+
+def settle_dispute(
+    conn: Connection, dispute_id: int, *, status: str, at: datetime, by: str, note: str
+) -> bool:
+    """An open dispute becomes `status`; False when it was no longer open (settled meanwhile)."""
+    changed = conn.execute(
+        update(disputes)
+        .where(disputes.c.id == dispute_id, disputes.c.status == "open")
+        .values(status=status, resolved_at=at, resolved_by=by, resolution_note=note)
+    ).rowcount
+    return bool(changed)
+
+
+def reopen_disputed(conn: Connection, invoice_id: int, now: datetime) -> bool:
+    """A disputed invoice goes back to collection; `updated_at` makes the planner read it on its
+    next run. False when it was no longer disputed."""
+    changed = conn.execute(
+        update(invoices)
+        .where(invoices.c.id == invoice_id, invoices.c.status == "disputed")
+        .values(status="open", updated_at=now)
+    ).rowcount
+    return bool(changed)
+
+
+def cancel_disputed(conn: Connection, invoice_id: int, now: datetime) -> bool:
+    """A disputed invoice is cancelled as an ERP export cancels one: nothing left to collect."""
+    changed = conn.execute(
+        update(invoices)
+        .where(invoices.c.id == invoice_id, invoices.c.status == "disputed")
+        .values(status="cancelled", balance_cents=0, updated_at=now)
+    ).rowcount
+    return bool(changed)
+
+
+_ANSWERED_DISPUTES = (
+    select(invoices.c.number, disputes.c.reason, disputes.c.status, disputes.c.resolved_at)
+    .join(invoices, invoices.c.id == disputes.c.invoice_id)
+    .where(
+        disputes.c.customer_id == bindparam("p_customer"),
+        disputes.c.resolved_at >= bindparam("p_since", type_=disputes.c.resolved_at.type),
+    )
+    .order_by(disputes.c.resolved_at.desc(), disputes.c.id.desc())
+)
+
+
+def answered_disputes(conn: Connection, customer_id: int, since: datetime) -> list[Any]:
+    """The customer's disputes settled since `since`: invoice number, reason, status, when;
+    the latest first."""
+    return list(conn.execute(_ANSWERED_DISPUTES, {"p_customer": customer_id, "p_since": since}))
+
+
+def callback_of(conn: Connection, callback_id: int) -> Any | None:
+    """One call a customer asked for, with the customer's code and name."""
+    return conn.execute(
+        select(
+            callback_requests.c.id,
+            callback_requests.c.creditor_id,
+            callback_requests.c.customer_id,
+            callback_requests.c.requested_for,
+            callback_requests.c.starts,
+            callback_requests.c.ends,
+            callback_requests.c.status,
+            callback_requests.c.done_at,
+            callback_requests.c.done_by,
+            customers.c.external_id,
+            customers.c.name,
+        )
+        .join(customers, customers.c.id == callback_requests.c.customer_id)
+        .where(callback_requests.c.id == callback_id)
+    ).first()
+
+
+def mark_callback_done(
+    conn: Connection, callback_id: int, *, at: datetime, by: str, result: str | None
+) -> bool:
+    """An open call becomes done; False when it was no longer open."""
+    changed = conn.execute(
+        update(callback_requests)
+        .where(callback_requests.c.id == callback_id, callback_requests.c.status == "open")
+        .values(status="done", done_at=at, done_by=by, result=result)
+    ).rowcount
+    return bool(changed)

@@ -521,9 +521,14 @@ disputes = Table(
     Column("receipt_file", String(80)),
     Column("receipt_type", String(40)),
     Column("receipt_bytes", Integer),
+    # open | accepted | rejected: staff settle it (`regua contestacao resolver`, migration 0028)
     Column("status", String(10), nullable=False, server_default="open"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(80)),
+    Column("resolution_note", String(500)),
     Index("ix_disputes_invoice_id", "invoice_id"),
+    Index("ix_disputes_customer_id", "customer_id"),
 )
 
 callback_requests = Table(
@@ -535,8 +540,12 @@ callback_requests = Table(
     Column("requested_for", Date, nullable=False),
     Column("starts", String(5), nullable=False),  # "09:00", the customer's local time
     Column("ends", String(5), nullable=False),
+    # open | done: an operator made it (`regua ligacao feita`, migration 0028)
     Column("status", String(10), nullable=False, server_default="open"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True)),
+    Column("done_by", String(80)),
+    Column("result", String(500)),
     Index("ix_callback_requests_requested_for", "requested_for", "status"),
 )
 
