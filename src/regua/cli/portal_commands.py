@@ -60,7 +60,10 @@ def _receipt(line: DisputeLine) -> str:
     if line.receipt_path is None:
         return "—"
     kind = (line.receipt_type or "").split("/")[-1].upper()
-    size = size_pt(line.receipt_bytes) if line.receipt_bytes else ""
+    size = ""
+    if line.receipt_bytes:
+        # size_pt rounds down to KB: a small image would read "0 KB"
+        size = size_pt(line.receipt_bytes) if line.receipt_bytes >= 1000 else "< 1 KB"
     missing = "" if line.receipt_found else " (arquivo não encontrado)"
     return f"{line.receipt_path} ({', '.join(p for p in (kind, size) if p)}){missing}"
 
