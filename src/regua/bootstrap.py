@@ -43,7 +43,9 @@ class App:
         """The database engine, created on first use and kept (web threads share it)."""
         with self._lock:
             if "engine" not in self._lazy:
-                self._lazy["engine"] = make_engine(self.settings.database_url)
+                self._lazy["engine"] = make_engine(
+                    self.settings.database_url, pool_size=self.settings.db_pool_size
+                )
             engine: Engine = self._lazy["engine"]
             return engine
 

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         description="Banco de dados (URL do SQLAlchemy): sqlite:///arquivo.db ou "
         "postgresql://usuario:senha@servidor/banco.",
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Conexões ao banco mantidas abertas por processo: o aplicativo web atende "
+        "até esse número de pedidos ao mesmo tempo sem abrir conexões novas (com 5, o portal "
+        "abria e fechava conexões ao PostgreSQL a partir de 6 visitantes simultâneos). Até 10 "
+        "a mais são abertas quando preciso e fechadas depois.",
+    )
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,
         description="Fuso da instalação (IANA): o meio-dia de REGUA_TODAY e o dia do envio "
@@ -314,6 +323,7 @@ ACCEPTED: dict[str, str] = {
     "daily_run_at": "use uma hora HH:MM, como 07:30",
     "scheduler_dispatch_every_seconds": "use um número de segundos maior que zero",
     "web_workers": "use um número inteiro a partir de 1",
+    "db_pool_size": "use um número inteiro de 1 a 500",
     "log_format": "use text ou json",
     "log_level": "use DEBUG, INFO, WARNING ou ERROR",
 }

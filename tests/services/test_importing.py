@@ -422,11 +422,14 @@ def test_a_birth_date_column_is_read_and_a_bad_one_rejects_its_row(
     A;Fulano de Tal;529.982.247-25;07/03/1961
     B;Beltrano;390.533.447-05;31/02/1980
     C;Sicrano;111.444.777-35;
+    D;Futuro;123.456.789-09;07/03/2061
     """
     result = run_import(engine, "customers", write_csv(tmp_path / "c.csv", text), creditor_id)
 
+    # A year mistyped would lock the customer out of the portal, which asks this date.
     assert [str(e) for e in result.errors] == [
-        "c.csv:3: data_nascimento: data que não existe: 31/02/1980"
+        "c.csv:3: data_nascimento: data que não existe: 31/02/1980",
+        "c.csv:5: data_nascimento: data de nascimento impossível: 07/03/2061",
     ]
     with engine.connect() as connection:
         rows = connection.execute(select(customers.c.external_id, customers.c.birth_date))

@@ -465,3 +465,50 @@ def test_an_invoice_with_a_txid_of_its_own_is_still_paid_by_the_portals_pix(
             select(invoices.c.pix_txid).where(invoices.c.external_id == "9001")
         ).scalar_one()
     assert own == "PROPRIO1"  # the earlier message's code still finds it
+
+
+def test_the_portal_asks_less_the_early_payment_discount_and_its_pix_settles_everything(
+    client: TestClient, engine: Engine, creditor_id: int, tmp_path: Path
+) -> None:
+    # José also has December's bill, R$ 100,00, whose reminder offered R$ 5,00 off until 25/11.
+    bill = (
+        "id;numero;codigo_cliente;descricao;vencimento;valor\n"
+        "9004;NF-9004;C1;Dezembro;05/12/2026;100,00"
+    )
+    run_import(engine, "invoices", write_csv(tmp_path / "d.csv", bill), creditor_id)
+    with engine.begin() as connection:
+        connection.execute(
+            invoices.update()
+            .where(invoices.c.external_id == "9004")
+            .values(early_discount_cents=500, early_discount_until=date(2026, 11, 25))
+        )
+
+    txid, amount = portal_pix(client, engine, creditor_id)
+
+    # R$ 830,07 overdue + R$ 100,00 = R$ 930,07 today; by 25/11, R$ 5,00 less.
+    assert amount == 92_507
+    with engine.connect() as connection:
+        customer = customer_store.id_by_external(connection, creditor_id, "C1")
+    assert customer is not None
+    page = client.get(
+        f"/p/{make_link_token(LINK_SECRET, LinkPurpose.PORTAL, customer, today=TODAY)}"
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)).replace("\xa0", " ")
+    assert "R$ 930,07" in text
+    assert "Pagando até 25/11/2026: R$ 925,07 , com desconto de R$ 5,00" in text
+    assert "PIX copia e cola ( R$ 925,07 , com o desconto, para pagar até 25/11/2026)" in text
+    assert "Desconto até 25/11/2026 R$ 5,00 Pagando até 25/11/2026 R$ 95,00" in text
+
+    post(client, pix_body(20, txid, amount))
+
+    # Oldest first; December's bill settled in full by its discounted R$ 95,00.
+    assert [row[:3] for row in stored(engine)] == [
+        (e2e(20), "9001", 52_067),
+        (f"{e2e(20)}:parte:2", "9002", 30_940),
+        (f"{e2e(20)}:parte:3", "9004", 9_500),
+    ]
+    assert {k: v for k, v in invoice_state(engine).items() if k != "9003"} == {
+        "9001": ("paid", 0),
+        "9002": ("paid", 0),
+        "9004": ("paid", 0),
+    }

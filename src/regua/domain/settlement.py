@@ -115,6 +115,17 @@ def spread_payment(owed_cents: Sequence[Cents], amount_cents: Cents) -> list[Cen
     return parts
 
 
+def offered_discount(
+    balance_cents: Cents, today: date, offered_cents: Cents | None, offered_until: date | None
+) -> Cents:
+    """The early-payment discount an invoice still has on offer `today` (0: none): what a
+    payment of the balance less it, made today, earns (`early_discount`). A discount as large as
+    the balance is no discount anyone was told of: none."""
+    if not offered_cents or offered_until is None or today > offered_until:
+        return 0
+    return offered_cents if offered_cents < balance_cents else 0
+
+
 def early_discount(
     balance_cents: Cents,
     paid_on: date,

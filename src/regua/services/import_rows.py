@@ -101,7 +101,7 @@ class CustomerIn:
     birth_date: date | None = None  # what the portal asks, when known
 
 
-def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
+def parse_customer(values: Mapping[str, Any], today: date, prefix: str = "") -> CustomerIn:
     def get(name: str) -> str:
         return cells.text(values.get(prefix + name, ""))
 
@@ -135,6 +135,14 @@ def parse_customer(values: Mapping[str, Any], prefix: str = "") -> CustomerIn:
         if birth_text
         else None
     )
+    # The portal asks it to tell who is there: a year mistyped into the future would lock the
+    # customer out, so the row is refused with the cell named.
+    if birth_date is not None and birth_date > today:
+        raise RowInvalid(
+            prefix + "birth_date",
+            f"data de nascimento impossível: {birth_date:%d/%m/%Y}",
+            ErrorCode.INVALID,
+        )
     return CustomerIn(
         external_id=external_id,
         name=name,

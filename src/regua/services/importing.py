@@ -251,7 +251,7 @@ def _import_customers(ctx: _Context, batch: list[ImportRow], result: ImportResul
     parsed: list[CustomerIn] = []
     for row in batch:
         try:
-            customer = parse_customer(row.values)
+            customer = parse_customer(row.values, ctx.today)
             if customer.external_id in ctx.seen_external_ids:
                 raise RowInvalid(
                     "external_id",
@@ -380,7 +380,7 @@ def _import_invoices(ctx: _Context, batch: list[ImportRow], result: ImportResult
             if customer_id is None:
                 if cells.text(row.values.get("customer_name", "")) and document_text:
                     if customer_key not in new_customers:
-                        new_customer = parse_customer(row.values, prefix="customer_")
+                        new_customer = parse_customer(row.values, ctx.today, prefix="customer_")
                         new_customer.external_id = customer_key
                         new_customers[customer_key] = new_customer
                         for dropped in new_customer.dropped:

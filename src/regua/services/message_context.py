@@ -25,6 +25,7 @@ from regua.domain.customer_links import DEFAULT_LINK_DAYS, LinkPurpose, make_lin
 from regua.domain.documents import DocumentError, format_phone, parse_tax_id
 from regua.domain.fees import NO_FEES_SETTLED, FeeState, FeeTerms, charges
 from regua.domain.postal import PostalAddress
+from regua.domain.settlement import offered_discount
 from regua.payments.pix import PixError, PixKey, encode_static, normalize_pix_key
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,18 @@ def agreement_context(facts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def discount_on_offer(row: Any, today: date) -> tuple[int, date | None]:
+    """(discount, last day) of the early-payment discount an invoice row still has on offer
+    `today`; (0, None) when none."""
+    until = getattr(row, "early_discount_until", None)
+    if until is not None and not isinstance(until, date):
+        until = date.fromisoformat(str(until))
+    discount = offered_discount(
+        int(row.balance_cents), today, getattr(row, "early_discount_cents", None), until
+    )
+    return (discount, until) if discount else (0, None)
+
+
 def early_payment_context(
     rows: Sequence[Any], today: date, creditor: Any, txid: str | None
 ) -> dict[str, Any] | None:
@@ -243,14 +256,10 @@ def early_payment_context(
     if len(rows) != 1:
         return None
     row = rows[0]
-    discount = getattr(row, "early_discount_cents", None)
-    until = getattr(row, "early_discount_until", None)
+    discount, until = discount_on_offer(row, today)
     if not discount or until is None:
         return None
-    until = until if isinstance(until, date) else date.fromisoformat(str(until))
-    if today > until or discount >= row.balance_cents:
-        return None
-    amount = int(row.balance_cents) - int(discount)
+    amount = int(row.balance_cents) - discount
     code = pix_code_for(creditor, amount, txid) if txid else None
     if code is None:
         return None

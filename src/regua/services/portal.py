@@ -34,6 +34,7 @@ from regua.services.agreements import AgreementMade, AgreementRequest, create_ag
 from regua.services.message_context import (
     TXID_PREFIX_PORTAL,
     PortalLinks,
+    discount_on_offer,
     invoice_items,
     pix_code_for,
 )
@@ -193,6 +194,11 @@ class PortalView:
     pix_code: str | None
     offers: list[Offer]
     offers_note: str | None
+    # What the PIX asks: the total less the early-payment discounts still on offer today, the
+    # earliest day they hold to.
+    pay_cents: int = 0
+    discount_cents: int = 0
+    discount_until: date | None = None
     channels: list[tuple[str, str]] = field(default_factory=list)  # (channel, label) reachable
     # Invoices the customer may dispute: (id, number, description), open and not an installment.
     disputable: list[tuple[int, str, str]] = field(default_factory=list)
@@ -218,6 +224,10 @@ def _portal_txid(customer_id: int, rows: list[Any]) -> str:
     if len(existing) == 1 and None not in existing:
         return str(existing.pop())
     return f"{TXID_PREFIX_PORTAL}{customer_id}"
+
+
+def _by_due_date(row: Any) -> tuple[date, int]:
+    return (row.due_date, int(row.id))
 
 
 def _fee_terms(creditor: Any, customer: Any) -> FeeTerms:
@@ -249,13 +259,19 @@ def portal_view(
             return None
         creditor = load_creditors(connection, {int(customer.creditor_id)})[customer.creditor_id]
         terms = _fee_terms(creditor, customer)
-        rows = open_invoices(connection, customer_id, today)
+        rows = sorted(open_invoices(connection, customer_id, today), key=_by_due_date)
         items = invoice_items(rows, today=today, terms=terms, with_charges=True)
+        for item, row in zip(items, rows, strict=True):  # both by due date
+            item["discount_cents"], item["discount_until"] = discount_on_offer(row, today)
         totals = invoice_totals(items)
+        discount = sum(item["discount_cents"] for item in items)
+        pay_cents = totals["total_cents"] - discount
         code = txid = None
-        if rows and totals["total_cents"] > 0:
+        if rows and pay_cents > 0:
             txid = _portal_txid(customer_id, rows)
-            code = pix_code_for(creditor, totals["total_cents"], txid)
+            # Less the early-payment discounts a reminder offered: a Pix for it settles each of
+            # those invoices in full (the payment is spread by `services.reconciling`).
+            code = pix_code_for(creditor, pay_cents, txid)
         paid, disputed = requests_store.paid_and_disputed(
             connection, customer_id, today - PAID_DAYS
         )
@@ -305,12 +321,17 @@ def portal_view(
         invoices=items,
         totals=totals,
         pix_code=code,
+        pay_cents=pay_cents,
+        discount_cents=discount,
+        discount_until=min(
+            (i["discount_until"] for i in items if i["discount_cents"]), default=None
+        ),
         offers=offers,
         offers_note=note,
         channels=[(c, channel_label(c)) for c in channels],
         disputable=[
             (int(r.id), str(r.number), str(r.description or r.number))
-            for r in sorted(rows, key=lambda r: (r.due_date, r.id))
+            for r in rows
             if r.agreement_id is None
         ],
         paid=paid,
