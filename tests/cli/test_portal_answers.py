@@ -5,6 +5,7 @@ feita`), gone from `regua calls`."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import date, timedelta
@@ -368,6 +369,14 @@ def test_a_call_marked_made_leaves_the_call_list_once_and_goes_on_the_timeline(
     )
     [asked] = [e for e in entries if e["request_id"] is not None]
     assert (asked["customer"], asked["hours"]) == ("C1", "14:00-18:00")
+    # Operators who work from the spreadsheet find the number there too.
+    sheet = tmp_path / "ligacoes.csv"
+    cli(db_url, "2026-11-23", "calls", "--date", "2026-11-24", "--csv", str(sheet))
+    rows = list(csv.DictReader(sheet.open(encoding="utf-8-sig"), delimiter=";"))
+    assert [(r["cliente"], r["acao"], r["pedido"]) for r in rows if r["pedido"]] == [
+        ("C1", "0", str(asked["request_id"]))
+    ]
+    assert all(r["acao"] != "0" for r in rows if not r["pedido"])
 
     done = cli(
         db_url,

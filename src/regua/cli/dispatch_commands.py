@@ -299,6 +299,7 @@ CALL_LIST_HEADER = (
     "horario",
     "fuso",
     "acao",
+    "pedido",  # a call the debtor asked for: the number `regua ligacao feita` takes
 )
 
 
@@ -329,6 +330,7 @@ def write_call_list(path: Path, entries: list[CallEntry]) -> None:
                         e.hours or "fechado",
                         e.timezone,
                         e.action_id,
+                        "" if e.request_id is None else e.request_id,
                     )
                 )
             )

@@ -112,6 +112,8 @@ CALL_COLUMNS = (
     Column("Horário", width=14),
     Column("Fuso", width=20),
     Column("Ação", "int"),
+    # A call the debtor asked for (its action is 0): the number `regua ligacao feita` takes.
+    Column("Pedido"),
 )
 
 
@@ -135,6 +137,7 @@ def calls_sheet(entries: Sequence[CallEntry]) -> Sheet:
                 e.hours or "fechado",
                 e.timezone,
                 e.action_id,
+                "" if e.request_id is None else e.request_id,
             )
             for e in entries
         ],
