@@ -157,6 +157,30 @@ def test_a_promise_holds_the_debt_until_its_day_and_refuses_days_outside_the_ter
     assert "R$ 500,00 até 30/11/2026" in assert_on_timeline(engine, "promise")
 
 
+def views_of_the_debt(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count())
+                .select_from(interactions)
+                .where(interactions.c.detail.like("viu a dívida%"))
+            ).scalar_one()
+        )
+
+
+def test_a_forms_page_reads_the_debt_without_recording_a_view_of_it(
+    client: TestClient, engine: Engine, portfolio: int
+) -> None:
+    path, _ = signed_in(client, engine, portfolio)
+    seen = views_of_the_debt(engine)
+    assert client.get(f"{path}/promessa").status_code == 200
+    assert client.get(f"{path}/contestar").status_code == 200
+    # The timeline says what the debtor saw: the debt page, not the forms that quote it.
+    assert views_of_the_debt(engine) == seen
+    client.get(path)
+    assert views_of_the_debt(engine) == seen + 1
+
+
 # --- new due date ----------------------------------------------------------------------------
 
 

@@ -246,11 +246,13 @@ def portal_view(
     now: datetime,
     address: str = "",
     user_agent: str = "",
+    shown: bool = True,
 ) -> PortalView | None:
     """The customer's debt today, a PIX for all of it, the offers; None if the customer is gone.
 
-    One transaction: everything is read first, then the PIX code's txid and the view are
-    written and committed at once, so the write (one writer at a time on SQLite) is short.
+    One transaction: everything is read first, then, when the page is `shown` (not only read
+    for a form's figures), the PIX code's txid and the view are written and committed at once,
+    so the write (one writer at a time on SQLite) is short.
     """
     with uow() as work:
         connection = work.connection
@@ -293,26 +295,28 @@ def portal_view(
         offers: list[Offer] = []
         note = None
         try:
-            found = negotiable_customer(connection, customer, terms, today=today, now=now)
-            offers = offers_of(found, today)
+            if shown:  # a form reads the debt's figures, not the offers
+                found = negotiable_customer(connection, customer, terms, today=today, now=now)
+                offers = offers_of(found, today)
         except ReguaError:
             note = "Não há propostas de parcelamento para esta dívida agora."
-        if code is not None:
-            store_txids(
+        if shown:
+            if code is not None:
+                store_txids(
+                    connection,
+                    # Every invoice the code is for, also one with a txid of its own.
+                    [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid != txid],
+                )
+            timeline.add_entry(
                 connection,
-                # Every invoice the code is for, also one with a txid of its own.
-                [{"p_id": int(r.id), "p_txid": txid} for r in rows if r.pix_txid != txid],
+                customer_id=customer_id,
+                invoice_id=None,
+                at=now,
+                kind=TIMELINE_KIND,
+                detail=f"viu a dívida no portal: {totals['count']} título(s)",
+                data={"event": "view", "address": address, "ua": user_agent},
             )
-        timeline.add_entry(
-            connection,
-            customer_id=customer_id,
-            invoice_id=None,
-            at=now,
-            kind=TIMELINE_KIND,
-            detail=f"viu a dívida no portal: {totals['count']} título(s)",
-            data={"event": "view", "address": address, "ua": user_agent},
-        )
-        work.commit()
+            work.commit()
     return PortalView(
         today=today,
         customer_name=str(customer.name),
@@ -320,7 +324,7 @@ def portal_view(
         creditor_document=_formatted(str(creditor.document)),
         invoices=items,
         totals=totals,
-        pix_code=code,
+        pix_code=code if shown else None,
         pay_cents=pay_cents,
         discount_cents=discount,
         discount_until=min(

@@ -398,6 +398,8 @@ def _form_page(visit: _Visit, name: str, status: int = 200, **context: Any) -> H
 
 
 async def _owing(visit: _Visit) -> portal.PortalView | None:
+    """The debt's figures for a form (the promise's amount, the invoices to dispute): read only,
+    not recorded as a view of the debt."""
     regua = visit.regua
     return await run_in_threadpool(
         portal.portal_view,
@@ -405,8 +407,7 @@ async def _owing(visit: _Visit) -> portal.PortalView | None:
         visit.customer_id,
         today=regua.today(),
         now=regua.now(),
-        address=_address(visit.request),
-        user_agent=_agent(visit.request),
+        shown=False,
     )
 
 
