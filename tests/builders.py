@@ -63,6 +63,27 @@ def invoice_row(engine: Engine, external_id: str) -> Any:
         ).one()
 
 
+def stored_payments(engine: Engine) -> list[tuple[Any, ...]]:
+    """(external id, invoice, amount, applied, fees, credit, status) of each payment row."""
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                select(
+                    payments.c.external_id,
+                    invoices.c.external_id,
+                    payments.c.amount_cents,
+                    payments.c.applied_cents,
+                    payments.c.fees_cents,
+                    payments.c.credit_cents,
+                    payments.c.status,
+                )
+                .select_from(payments.outerjoin(invoices, invoices.c.id == payments.c.invoice_id))
+                .order_by(payments.c.id)
+            )
+        ]
+
+
 CUSTOMERS_CSV = """
 codigo_cliente;nome;cpf_cnpj;email;celular;uf;cidade
 C1;José da Conceição;529.982.247-25;jose@exemplo.com.br;(11) 98765-4321;SP;São Paulo

@@ -31,6 +31,7 @@ from tests.builders import (
     invoice_row,
     pointing_at_nothing,
     run_import,
+    stored_payments,
     units,
     write_csv,
 )
@@ -98,26 +99,6 @@ def return_240(path: Path, *titles: SettlementLine) -> Path:
 
 def import_file(engine: Engine, path: Path, creditor_id: int) -> CnabImportResult:
     return import_return_file(units(engine), path, creditor_id, NOW)
-
-
-def stored_payments(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                select(
-                    payments.c.external_id,
-                    invoices.c.external_id,
-                    payments.c.amount_cents,
-                    payments.c.applied_cents,
-                    payments.c.fees_cents,
-                    payments.c.credit_cents,
-                    payments.c.status,
-                )
-                .select_from(payments.outerjoin(invoices, invoices.c.id == payments.c.invoice_id))
-                .order_by(payments.c.id)
-            )
-        ]
 
 
 def stored_actions(engine: Engine) -> list[tuple[Any, ...]]:

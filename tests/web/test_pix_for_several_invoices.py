@@ -26,9 +26,9 @@ from regua.payments.webhooks import sign
 from regua.services.daily_cycle import plan
 from regua.services.dispatching import Dispatcher
 from regua.store import customers as customer_store
-from regua.store.tables import actions, customers, interactions, invoices, payments
+from regua.store.tables import actions, customers, interactions, invoices
 from regua.web.app import create_app
-from tests.builders import CUSTOMERS_CSV, NOW, run_import, write_csv
+from tests.builders import CUSTOMERS_CSV, NOW, run_import, stored_payments, write_csv
 from tests.servers import SmtpServer, smtp_server
 
 __all__ = ["smtp_server"]  # fixture used below
@@ -89,27 +89,6 @@ def invoice_state(engine: Engine) -> dict[str, tuple[str, int]]:
                 select(invoices.c.external_id, invoices.c.status, invoices.c.balance_cents)
             )
         }
-
-
-def stored(engine: Engine) -> list[tuple[Any, ...]]:
-    """(external id, invoice, amount, applied, fees, credit, status) of each payment row."""
-    with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                select(
-                    payments.c.external_id,
-                    invoices.c.external_id,
-                    payments.c.amount_cents,
-                    payments.c.applied_cents,
-                    payments.c.fees_cents,
-                    payments.c.credit_cents,
-                    payments.c.status,
-                )
-                .select_from(payments.outerjoin(invoices, invoices.c.id == payments.c.invoice_id))
-                .order_by(payments.c.id)
-            )
-        ]
 
 
 def thank_yous(engine: Engine) -> list[tuple[Any, ...]]:
@@ -189,7 +168,7 @@ def test_the_portals_pix_for_everything_settles_every_invoice_oldest_first(
         "9002": ("paid", 0),
         "9003": ("open", 20_000),
     }
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(1), "9001", 52_067, 52_067, 2_067, 0, "applied"),
         (f"{e2e(1)}:parte:2", "9002", 30_940, 30_940, 940, 0, "applied"),
     ]
@@ -209,7 +188,7 @@ def test_the_portals_pix_for_everything_settles_every_invoice_oldest_first(
     # The PSP sends it again: nothing is applied twice, neither part.
     again = post(client, pix_body(1, txid, amount)).json()
     assert [d["end_to_end_id"] for d in again["duplicates"]] == [e2e(1)]
-    assert again["applied"] == [] and len(stored(engine)) == 2
+    assert again["applied"] == [] and len(stored_payments(engine)) == 2
 
     # `regua payments` lists both parts, each against its invoice, saying what it is part of,
     # and counts the money once.
@@ -241,7 +220,7 @@ def test_a_smaller_pix_pays_the_oldest_invoice_first(
     # NF-9002: 79,33 paid on 309,40 owed today: multa and juros (9,40) first, 69,93 principal.
     assert invoice_state(engine)["9001"] == ("paid", 0)
     assert invoice_state(engine)["9002"] == ("open", 30_000 - 6_993)
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(2), "9001", 52_067, 52_067, 2_067, 0, "applied"),
         (f"{e2e(2)}:parte:2", "9002", 7_933, 7_933, 940, 0, "applied"),
     ]
@@ -268,7 +247,7 @@ def test_more_than_owed_leaves_the_rest_as_credit_on_the_newest(
 ) -> None:
     txid, _ = portal_pix(client, engine, creditor_id)
     post(client, pix_body(3, txid, 90_000))
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(3), "9001", 52_067, 52_067, 2_067, 0, "applied"),
         (f"{e2e(3)}:parte:2", "9002", 37_933, 30_940, 940, 6_993, "applied"),
     ]
@@ -296,7 +275,7 @@ def test_a_devolucao_of_the_whole_pix_reopens_both_invoices(
         "9002": ("open", 30_000),
         "9003": ("open", 20_000),
     }
-    rows = stored(engine)
+    rows = stored_payments(engine)
     assert rows[:2] == [
         (e2e(4), "9001", 52_067, 52_067, 2_067, 0, "reversed"),
         (f"{e2e(4)}:parte:2", "9002", 30_940, 30_940, 940, 0, "reversed"),
@@ -313,7 +292,7 @@ def test_a_devolucao_of_the_whole_pix_reopens_both_invoices(
 
     # The same devoluções reported again give nothing back twice.
     again = post(client, pix_body(4, txid, amount, ("D1", 10_000), ("D2", amount - 10_000)))
-    assert again.json()["refunded"] == [] and len(stored(engine)) == 5
+    assert again.json()["refunded"] == [] and len(stored_payments(engine)) == 5
     assert invoice_state(engine)["9001"] == ("open", 50_000)
 
 
@@ -408,7 +387,7 @@ def test_a_pix_first_unmatched_is_spread_when_its_txid_is_known_later(
 
     post(client, pix_body(9, "GRUPO1", 83_007))  # the PSP's retry
 
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(9), "9001", 52_067, 52_067, 2_067, 0, "applied"),
         (f"{e2e(9)}:parte:2", "9002", 30_940, 30_940, 940, 0, "applied"),
     ]
@@ -435,7 +414,7 @@ def test_the_early_payment_discount_offered_is_honoured_for_each_invoice(
     post(client, pix_body(10, "GRUPO2", 29_500))
 
     # NF-7001 settled for R$ 95,00 (its R$ 5,00 discount), NF-7002 for its R$ 200,00.
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(10), "7001", 9_500, 9_500, 0, 0, "applied"),
         (f"{e2e(10)}:parte:2", "7002", 20_000, 20_000, 0, 0, "applied"),
     ]
@@ -456,7 +435,7 @@ def test_an_invoice_with_a_txid_of_its_own_is_still_paid_by_the_portals_pix(
 
     post(client, pix_body(11, txid, amount))
 
-    assert stored(engine) == [
+    assert stored_payments(engine) == [
         (e2e(11), "9001", 52_067, 52_067, 2_067, 0, "applied"),
         (f"{e2e(11)}:parte:2", "9002", 30_940, 30_940, 940, 0, "applied"),
     ]
@@ -502,7 +481,7 @@ def test_the_portal_asks_less_the_early_payment_discount_and_its_pix_settles_eve
     post(client, pix_body(20, txid, amount))
 
     # Oldest first; December's bill settled in full by its discounted R$ 95,00.
-    assert [row[:3] for row in stored(engine)] == [
+    assert [row[:3] for row in stored_payments(engine)] == [
         (e2e(20), "9001", 52_067),
         (f"{e2e(20)}:parte:2", "9002", 30_940),
         (f"{e2e(20)}:parte:3", "9004", 9_500),
